@@ -1,0 +1,316 @@
+//! Sessions, the signed-in user extractor, CSRF protection, the first-run
+//! gate, passwords and sign-in throttling.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_session::{Session, SessionExt};
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpRequest, ResponseError, web};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use chrono_tz::Tz;
+
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
+use crate::i18n::{Lang, Tr};
+use crate::models::login_failure;
+use crate::models::org::OrgSettings;
+use crate::models::role::Role;
+use crate::models::user::{AccessState, User};
+use crate::policy::{Actor, Permissions};
+use crate::web::{random_token, secrets_match};
+
+const SESSION_USER: &str = "uid";
+const SESSION_VERSION: &str = "sv";
+const SESSION_CSRF: &str = "csrf";
+/// The reader's language, so error pages and the sign-in page speak it.
+const SESSION_LANG: &str = "lang";
+pub const CSRF_FIELD: &str = "csrf_token";
+const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The signed-in user, checked against the database on every request: a
+/// deactivated user, a seasonal user outside their window, or a changed
+/// session version (password change, deactivation) is signed out at once, on
+/// whichever node the request lands.
+pub struct CurrentUser {
+    pub user: User,
+    pub role: Option<Role>,
+    pub actor: Actor,
+    pub org: OrgSettings,
+    pub perms: Permissions,
+    pub tr: Tr,
+    pub tz: Tz,
+    pub csrf: String,
+}
+
+impl CurrentUser {
+    pub fn lang(&self) -> Lang {
+        self.tr.lang
+    }
+}
+
+impl FromRequest for CurrentUser {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { load_current_user(&req).await })
+    }
+}
+
+async fn load_current_user(req: &HttpRequest) -> AppResult<CurrentUser> {
+    let session = req.get_session();
+    let login_required = || AppError::LoginRequired {
+        next: req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into()),
+    };
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| AppError::Internal("application state missing".into()))?
+        .clone();
+    let (Some(user_id), Some(version)) = (
+        session.get::<i64>(SESSION_USER).ok().flatten(),
+        session.get::<i32>(SESSION_VERSION).ok().flatten(),
+    ) else {
+        return Err(login_required());
+    };
+    let now = state.clock.now();
+    let loaded = state
+        .db(move |conn| {
+            let Some((user, role, actor)) = User::load_actor(conn, user_id)? else {
+                return Ok(None);
+            };
+            let Some(org) = OrgSettings::find(conn)? else {
+                return Ok(None);
+            };
+            User::touch_last_active(conn, user.id, now)?;
+            Ok(Some((user, role, actor, org)))
+        })
+        .await?;
+    let Some((user, role, actor, org)) = loaded else {
+        session.purge();
+        return Err(login_required());
+    };
+    let today = org_today(&org, now);
+    if user.session_version != version || user.access_state(today) != AccessState::Allowed {
+        session.purge();
+        return Err(login_required());
+    }
+    let lang = user_lang(&user, &org);
+    let _ = session.insert(SESSION_LANG, lang.code());
+    let tz = user
+        .timezone
+        .as_deref()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| org_tz(&org));
+    Ok(CurrentUser {
+        perms: Permissions::for_actor(&actor),
+        csrf: csrf_token(&session)?,
+        tr: Tr::new(lang),
+        tz,
+        user,
+        role,
+        actor,
+        org,
+    })
+}
+
+pub fn user_lang(user: &User, org: &OrgSettings) -> Lang {
+    user.language
+        .as_deref()
+        .and_then(Lang::parse)
+        .or_else(|| Lang::parse(&org.default_language))
+        .unwrap_or_default()
+}
+
+pub fn org_tz(org: &OrgSettings) -> Tz {
+    org.timezone.parse().unwrap_or(Tz::UTC)
+}
+
+/// Today's date where the organisation is: seasonal windows are whole days there.
+pub fn org_today(org: &OrgSettings, now: NaiveDateTime) -> NaiveDate {
+    now.and_utc().with_timezone(&org_tz(org)).date_naive()
+}
+
+/// The language for visitors who are not signed in: what they chose before
+/// (kept in the session), else their browser's `Accept-Language`.
+pub fn visitor_lang(req: &HttpRequest) -> Lang {
+    if let Some(lang) = req
+        .get_session()
+        .get::<String>(SESSION_LANG)
+        .ok()
+        .flatten()
+        .and_then(|code| Lang::parse(&code))
+    {
+        return lang;
+    }
+    req.headers()
+        .get(actix_web::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Lang::from_accept_language)
+        .unwrap_or_default()
+}
+
+/// The session's CSRF token, created on first use.
+pub fn csrf_token(session: &Session) -> AppResult<String> {
+    if let Some(token) = session.get::<String>(SESSION_CSRF).ok().flatten() {
+        return Ok(token);
+    }
+    let token = random_token();
+    session.insert(SESSION_CSRF, &token)?;
+    Ok(token)
+}
+
+/// Starts a fresh session for `user` (new id, new CSRF token).
+pub fn sign_in(session: &Session, user: &User, lang: Lang) -> AppResult<()> {
+    session.renew();
+    session.clear();
+    session.insert(SESSION_USER, user.id)?;
+    session.insert(SESSION_VERSION, user.session_version)?;
+    session.insert(SESSION_CSRF, random_token())?;
+    session.insert(SESSION_LANG, lang.code())?;
+    Ok(())
+}
+
+pub fn sign_out(session: &Session) {
+    session.purge();
+}
+
+/// Paths that authenticate with bearer tokens instead of cookies.
+fn csrf_exempt(path: &str) -> bool {
+    ["/api/", "/scim/", "/inbound/"]
+        .iter()
+        .any(|prefix| path.starts_with(prefix))
+}
+
+/// Refuses every state-changing request whose token (form field, header or
+/// query parameter) does not match the session's.
+pub async fn csrf_guard(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) || csrf_exempt(req.path())
+    {
+        return next.call(req).await.map(ServiceResponse::map_into_left_body);
+    }
+    let expected = req.get_session().get::<String>(SESSION_CSRF).ok().flatten();
+    let mut provided = req
+        .headers()
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| {
+            web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+                .ok()
+                .and_then(|q| q.0.into_iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v))
+        });
+    let is_form = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    if provided.is_none() && is_form {
+        // Read the form, find the token, and put the body back for the handler.
+        let body = req.extract::<web::Bytes>().await?;
+        provided = crate::web::form_pairs(&body)
+            .into_iter()
+            .find(|(k, _)| k == CSRF_FIELD)
+            .map(|(_, v)| v);
+        req.set_payload(Payload::from(body));
+    }
+    match (expected, provided) {
+        (Some(expected), Some(provided)) if secrets_match(&expected, &provided) => {
+            next.call(req).await.map(ServiceResponse::map_into_left_body)
+        }
+        _ => {
+            tracing::warn!(path = req.path(), "refused a request without a valid CSRF token");
+            Ok(req.into_response(AppError::Csrf.error_response()).map_into_right_body())
+        }
+    }
+}
+
+
+/// Until an owner exists, every page leads to `/setup`.
+pub async fn setup_gate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let path = req.path();
+    let always_open = path == "/setup" || path == "/healthz" || path.starts_with("/static/");
+    if !always_open {
+        if let Some(state) = req.app_data::<web::Data<AppState>>() {
+            let exists = match state.owner_exists().await {
+                Ok(exists) => exists,
+                Err(e) => {
+                    return Ok(req.into_response(e.error_response()).map_into_right_body());
+                }
+            };
+            if !exists {
+                return Ok(req
+                    .into_response(crate::web::redirect("/setup"))
+                    .map_into_right_body());
+            }
+        }
+    }
+    next.call(req).await.map(ServiceResponse::map_into_left_body)
+}
+
+/// Hashes off the async workers: bcrypt is deliberately slow.
+pub async fn hash_password(password: String, cost: u32) -> AppResult<String> {
+    web::block(move || bcrypt::hash(password, cost))
+        .await?
+        .map_err(|e| AppError::Internal(format!("bcrypt: {e}")))
+}
+
+pub async fn verify_password(password: String, hash: String) -> AppResult<bool> {
+    Ok(web::block(move || bcrypt::verify(password, &hash).unwrap_or(false)).await?)
+}
+
+/// A fixed hash to verify against when the account does not exist, so the
+/// response time does not tell whether an email is registered.
+pub const DUMMY_HASH: &str = "$2b$12$C6UzMDM.H6dfI/f/IKcEeO5U9BxUXmAtYqS/6Xv0w1GYWT3UuGzWa";
+
+pub const PASSWORD_MIN_LEN: usize = 10;
+
+/// Sign-in throttling, shared by all nodes through the database.
+pub mod throttle {
+    use super::*;
+
+    pub const WINDOW_MINUTES: i64 = 15;
+    pub const MAX_PER_ACCOUNT: i64 = 5;
+    pub const MAX_PER_IP: i64 = 30;
+
+    pub fn account_scope(email: &str) -> String {
+        format!("account:{}", crate::models::user::normalize_email(email))
+    }
+
+    pub fn ip_scope(ip: &str) -> String {
+        format!("ip:{ip}")
+    }
+
+    /// Minutes until the next attempt is allowed, if the account or the
+    /// address is locked.
+    pub fn locked_for(
+        conn: &mut crate::db::DbConn,
+        scopes: &[(String, i64)],
+        now: NaiveDateTime,
+    ) -> AppResult<Option<i64>> {
+        let since = now - Duration::minutes(WINDOW_MINUTES);
+        for (scope, limit) in scopes {
+            if login_failure::count_since(conn, scope, since)? >= *limit {
+                let oldest = login_failure::oldest_since(conn, scope, since)?.unwrap_or(now);
+                let unlock = oldest + Duration::minutes(WINDOW_MINUTES);
+                let minutes = ((unlock - now).num_seconds() + 59) / 60;
+                return Ok(Some(minutes.max(1)));
+            }
+        }
+        Ok(None)
+    }
+}

@@ -1,0 +1,192 @@
+//! The `confer` command line: serve (default), migrate, create-owner, demo.
+
+use std::process::ExitCode;
+
+use actix_web::{HttpServer, web};
+use clap::{Parser, Subcommand};
+
+use crate::app::{AppState, Clock, build_app};
+use crate::config::Config;
+use crate::db::{self, Pool, write_transaction};
+use crate::models::org::{NewOrgSettings, OrgSettings};
+use crate::models::role::Role;
+use crate::models::user::{NewUser, User, normalize_email};
+use crate::policy::{BuiltinRole, ConversationAccess, UserType};
+
+#[derive(Parser)]
+#[command(name = "confer", version, about = "Confer: a self-hosted helpdesk")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web application (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create the owner account without the browser (for automation). The
+    /// password comes from CONFER_OWNER_PASSWORD or is asked for.
+    CreateOwner {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// Organisation name, when none is set up yet.
+        #[arg(long, default_value = "Confer")]
+        organisation: String,
+    },
+    /// Fill an empty database with a sample organisation.
+    Demo,
+}
+
+pub fn main() -> ExitCode {
+    crate::observe::init_logging();
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config),
+        Command::Migrate => prepare(&config).map(|_| println!("database is up to date")),
+        Command::CreateOwner {
+            email,
+            name,
+            organisation,
+        } => create_owner(&config, &email, &name, &organisation),
+        Command::Demo => prepare(&config).and_then(|pool| {
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            let summary = crate::demo::fill(&mut conn, &config)?;
+            println!("{summary}");
+            Ok(())
+        }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Connects, migrates and brings the built-in roles up to date.
+pub fn prepare(config: &Config) -> Result<Pool, String> {
+    let pool = db::connect(&config.database_url)?;
+    let mut conn = pool.get().map_err(|e| {
+        format!("cannot connect to {}: {e}", config.database_url.redacted())
+    })?;
+    let applied = db::migrate(&mut conn)?;
+    if applied > 0 {
+        tracing::info!(applied, "applied migrations");
+    }
+    let now = chrono::Utc::now().naive_utc();
+    Role::sync_builtin(&mut conn, now).map_err(|e| format!("cannot set up roles: {e}"))?;
+    Ok(pool)
+}
+
+fn serve(config: Config) -> Result<(), String> {
+    let pool = prepare(&config)?;
+    let bind = config.bind;
+    tracing::info!(
+        address = %bind,
+        database = %config.database_url.redacted(),
+        public_url = %config.public_url,
+        "Confer is listening"
+    );
+    let state = web::Data::new(AppState::new(pool, config, Clock::default()));
+    actix_web::rt::System::new().block_on(async move {
+        // actix stops accepting on SIGINT/SIGTERM and lets requests in
+        // flight finish (graceful shutdown) before exiting.
+        HttpServer::new(move || build_app(state.clone()))
+            .bind(bind)
+            .map_err(|e| format!("cannot listen on {bind}: {e}"))?
+            .shutdown_timeout(30)
+            .run()
+            .await
+            .map_err(|e| e.to_string())
+    })
+}
+
+fn create_owner(config: &Config, email: &str, name: &str, organisation: &str) -> Result<(), String> {
+    let password = match std::env::var("CONFER_OWNER_PASSWORD") {
+        Ok(p) if !p.is_empty() => p,
+        _ => prompt_password()?,
+    };
+    if password.chars().count() < crate::auth::PASSWORD_MIN_LEN {
+        return Err(format!(
+            "the password needs at least {} characters",
+            crate::auth::PASSWORD_MIN_LEN
+        ));
+    }
+    let email = normalize_email(email);
+    if !email.contains('@') || name.trim().is_empty() {
+        return Err("give a valid --email and a --name".into());
+    }
+    let pool = prepare(config)?;
+    let hash = bcrypt::hash(&password, config.bcrypt_cost).map_err(|e| e.to_string())?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let now = chrono::Utc::now().naive_utc();
+    write_transaction(&mut conn, |conn| {
+        if User::owner_exists(conn)? {
+            return Ok(Err("an owner already exists".to_string()));
+        }
+        if User::find_by_email(conn, &email)?.is_some() {
+            return Ok(Err(format!("{email} is already a user")));
+        }
+        if OrgSettings::find(conn)?.is_none() {
+            OrgSettings::create(
+                conn,
+                &NewOrgSettings {
+                    id: crate::models::org::ORG_ID,
+                    name: organisation,
+                    default_language: "en",
+                    timezone: "UTC",
+                    created_at: now,
+                    updated_at: now,
+                },
+            )?;
+        }
+        let role_id = Role::id_of(conn, BuiltinRole::Owner)?;
+        User::create(
+            conn,
+            &NewUser {
+                name: name.trim(),
+                email: &email,
+                password_hash: Some(&hash),
+                user_type: UserType::FullTime.key(),
+                role_id: Some(role_id),
+                language: None,
+                timezone: None,
+                conversation_access: ConversationAccess::All.key(),
+                active: true,
+                access_starts: None,
+                access_ends: None,
+                session_version: 1,
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+        Ok::<_, diesel::result::Error>(Ok(()))
+    })
+    .map_err(|e| e.to_string())??;
+    println!("owner {email} created");
+    Ok(())
+}
+
+fn prompt_password() -> Result<String, String> {
+    use std::io::{BufRead, Write};
+    eprint!("Password for the owner (input is visible; set CONFER_OWNER_PASSWORD to avoid this): ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}

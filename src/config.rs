@@ -1,0 +1,151 @@
+//! Typed configuration from environment variables, validated once at start.
+//! Every variable is documented in README.md.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use crate::db::DatabaseUrl;
+
+const SECRET_KEY_FILE: &str = "secret_key";
+/// `Key::derive_from` needs at least 32 bytes of material.
+const MIN_SECRET_LEN: usize = 32;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database_url: DatabaseUrl,
+    pub data_dir: PathBuf,
+    pub bind: SocketAddr,
+    pub secret_key: Vec<u8>,
+    pub public_url: String,
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub bcrypt_cost: u32,
+}
+
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "configuration error: {}", self.0)
+    }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// Reads variables through `get` so tests can pass their own.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let data_dir = PathBuf::from(get("CONFER_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = match get("DATABASE_URL") {
+            Some(url) => DatabaseUrl::parse(&url).map_err(ConfigError)?,
+            None => DatabaseUrl::Sqlite(data_dir.join("confer.db")),
+        };
+        let bind_text = get("CONFER_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let bind: SocketAddr = bind_text.parse().map_err(|_| {
+            ConfigError(format!(
+                "CONFER_BIND `{bind_text}` is not host:port (for example 127.0.0.1:8080 or 0.0.0.0:80)"
+            ))
+        })?;
+        let public_url = get("CONFER_PUBLIC_URL")
+            .unwrap_or_else(|| format!("http://{bind}"))
+            .trim_end_matches('/')
+            .to_string();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(ConfigError(format!(
+                "CONFER_PUBLIC_URL `{public_url}` must start with http:// or https://"
+            )));
+        }
+        let smtp_url = get("CONFER_SMTP_URL");
+        if let Some(url) = &smtp_url {
+            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                return Err(ConfigError(format!(
+                    "CONFER_SMTP_URL `{url}` must start with smtp:// or smtps://"
+                )));
+            }
+        }
+        let mail_from = get("CONFER_MAIL_FROM").unwrap_or_else(|| "Confer <confer@localhost>".into());
+        if !mail_from.contains('@') {
+            return Err(ConfigError(format!(
+                "CONFER_MAIL_FROM `{mail_from}` is not an email address"
+            )));
+        }
+        let bcrypt_cost = match get("CONFER_BCRYPT_COST") {
+            None => bcrypt::DEFAULT_COST,
+            Some(text) => match text.parse::<u32>() {
+                Ok(cost) if (4..=31).contains(&cost) => cost,
+                _ => {
+                    return Err(ConfigError(format!(
+                        "CONFER_BCRYPT_COST `{text}` must be a number from 4 to 31"
+                    )));
+                }
+            },
+        };
+        let secret_key = match get("CONFER_SECRET_KEY") {
+            Some(key) if key.len() >= MIN_SECRET_LEN => key.into_bytes(),
+            Some(_) => {
+                return Err(ConfigError(format!(
+                    "CONFER_SECRET_KEY must be at least {MIN_SECRET_LEN} characters (try `openssl rand -hex 32`)"
+                )));
+            }
+            None if database_url.is_postgres() => {
+                return Err(ConfigError(
+                    "CONFER_SECRET_KEY is required with PostgreSQL: every node must share it \
+                     (generate one with `openssl rand -hex 32`)"
+                        .into(),
+                ));
+            }
+            None => load_or_create_key(&data_dir)?,
+        };
+        Ok(Self {
+            database_url,
+            data_dir,
+            bind,
+            secret_key,
+            public_url,
+            smtp_url,
+            mail_from,
+            bcrypt_cost,
+        })
+    }
+
+    /// Cookies get the `Secure` flag when Confer is served over TLS.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+/// On SQLite (one node) a generated key is kept in the data directory, so a
+/// restart keeps everyone signed in.
+fn load_or_create_key(data_dir: &Path) -> Result<Vec<u8>, ConfigError> {
+    let path = data_dir.join(SECRET_KEY_FILE);
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        let key = text.trim();
+        if key.len() >= MIN_SECRET_LEN {
+            return Ok(key.as_bytes().to_vec());
+        }
+        return Err(ConfigError(format!(
+            "{} is shorter than {MIN_SECRET_LEN} characters; delete it to generate a new key",
+            path.display()
+        )));
+    }
+    std::fs::create_dir_all(data_dir).map_err(|e| {
+        ConfigError(format!("cannot create CONFER_DATA_DIR {}: {e}", data_dir.display()))
+    })?;
+    let key = hex::encode(rand::random::<[u8; 64]>());
+    write_private(&path, &key)
+        .map_err(|e| ConfigError(format!("cannot write {}: {e}", path.display())))?;
+    tracing::info!(path = %path.display(), "generated a new session key");
+    Ok(key.into_bytes())
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents.as_bytes())
+}

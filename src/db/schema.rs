@@ -1,0 +1,140 @@
+//! The portable schema for both backends, written by hand: ids are BigInt,
+//! times are UTC `Timestamp`, enums are Text. Keep it in step with
+//! `migrations/sqlite` and `migrations/postgres`.
+
+diesel::table! {
+    org_settings (id) {
+        id -> BigInt,
+        name -> Text,
+        default_language -> Text,
+        timezone -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    roles (id) {
+        id -> BigInt,
+        key -> Text,
+        name -> Text,
+        builtin -> Bool,
+        permissions -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        name -> Text,
+        email -> Text,
+        password_hash -> Nullable<Text>,
+        user_type -> Text,
+        role_id -> Nullable<BigInt>,
+        language -> Nullable<Text>,
+        timezone -> Nullable<Text>,
+        conversation_access -> Text,
+        active -> Bool,
+        access_starts -> Nullable<Date>,
+        access_ends -> Nullable<Date>,
+        session_version -> Integer,
+        last_active_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    teams (id) {
+        id -> BigInt,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    team_memberships (team_id, user_id) {
+        team_id -> BigInt,
+        user_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> BigInt,
+        scope -> Text,
+        failed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    organizations (id) {
+        id -> BigInt,
+        name -> Text,
+        domains -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    customers (id) {
+        id -> BigInt,
+        name -> Text,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        organization_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    conversations (id) {
+        id -> BigInt,
+        subject -> Text,
+        customer_id -> BigInt,
+        status -> Text,
+        snoozed_until -> Nullable<Timestamp>,
+        priority -> Text,
+        assignee_id -> Nullable<BigInt>,
+        team_id -> Nullable<BigInt>,
+        channel -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        last_activity_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> BigInt,
+        conversation_id -> BigInt,
+        kind -> Text,
+        author_user_id -> Nullable<BigInt>,
+        author_customer_id -> Nullable<BigInt>,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(users -> roles (role_id));
+diesel::joinable!(team_memberships -> teams (team_id));
+diesel::joinable!(team_memberships -> users (user_id));
+diesel::joinable!(customers -> organizations (organization_id));
+diesel::joinable!(conversations -> customers (customer_id));
+diesel::joinable!(conversations -> teams (team_id));
+diesel::joinable!(messages -> conversations (conversation_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    org_settings,
+    roles,
+    users,
+    teams,
+    team_memberships,
+    login_failures,
+    organizations,
+    customers,
+    conversations,
+    messages,
+);

@@ -1,0 +1,129 @@
+//! One error type for handlers. Which variant to use:
+//! - `NotFound`: the thing does not exist *or the user may not know it does*;
+//! - `Forbidden`: the user is known and the policy refused the action;
+//! - `LoginRequired`: no valid session — redirects to the sign-in page;
+//! - `Csrf`: a state-changing request without the right token;
+//! - `Internal`: anything unexpected; logged in full, shown as a plain 500.
+//!
+//! Validation problems are not errors: the handler re-renders its form with
+//! the messages and the user's input.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+
+use crate::policy::Denied;
+
+#[derive(Debug)]
+pub enum AppError {
+    NotFound,
+    Forbidden(String),
+    LoginRequired { next: String },
+    Csrf,
+    Internal(String),
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NotFound => write!(f, "not found"),
+            Self::Forbidden(why) => write!(f, "forbidden: {why}"),
+            Self::LoginRequired { .. } => write!(f, "sign-in required"),
+            Self::Csrf => write!(f, "missing or invalid CSRF token"),
+            Self::Internal(detail) => write!(f, "internal error: {detail}"),
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Forbidden(_) | Self::Csrf => StatusCode::FORBIDDEN,
+            Self::LoginRequired { .. } => StatusCode::SEE_OTHER,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The body is filled in by `pages::errors::render` (ErrorHandlers), which
+    /// knows the reader's language; here only the status and a marker.
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::LoginRequired { next } => {
+                let location = format!("/login?next={}", crate::web::url_encode(next));
+                HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, location))
+                    .finish()
+            }
+            Self::Internal(detail) => {
+                tracing::error!(error = %detail, "internal error");
+                let mut response = HttpResponse::new(self.status_code());
+                response.extensions_mut().insert(ErrorKind::Internal);
+                response
+            }
+            other => {
+                if let Self::Forbidden(why) = other {
+                    tracing::info!(reason = %why, "forbidden");
+                }
+                let mut response = HttpResponse::new(self.status_code());
+                response.extensions_mut().insert(match other {
+                    Self::Csrf => ErrorKind::Csrf,
+                    Self::NotFound => ErrorKind::NotFound,
+                    _ => ErrorKind::Forbidden,
+                });
+                response.headers_mut().insert(
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("no-store"),
+                );
+                response
+            }
+        }
+    }
+}
+
+/// Which error page to render; stored in the response's extensions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    NotFound,
+    Forbidden,
+    Csrf,
+    Internal,
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Internal(format!("database: {e}"))
+    }
+}
+
+impl From<r2d2::Error> for AppError {
+    fn from(e: r2d2::Error) -> Self {
+        Self::Internal(format!("database pool: {e}"))
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        Self::Internal(format!("blocking task: {e}"))
+    }
+}
+
+impl From<Denied> for AppError {
+    fn from(d: Denied) -> Self {
+        Self::Forbidden(format!("{:?} refused by {:?}", d.action, d.rule))
+    }
+}
+
+impl From<actix_session::SessionInsertError> for AppError {
+    fn from(e: actix_session::SessionInsertError) -> Self {
+        Self::Internal(format!("session: {e}"))
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> Self {
+        Self::Internal(format!("template: {e}"))
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,155 @@
+//! The user's own profile: name, language, timezone and password.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::auth::{self, CurrentUser};
+use crate::error::AppResult;
+use crate::forms::{Check, FieldErrors};
+use crate::i18n::Lang;
+use crate::models::user::User;
+use crate::pages::{Ctx, html_with_status, timezone_names};
+
+#[derive(Deserialize, Default, Clone)]
+pub struct ProfileForm {
+    pub name: String,
+    /// Empty: the organisation's default.
+    pub language: String,
+    /// Empty: the organisation's timezone.
+    pub timezone: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct PasswordForm {
+    pub current_password: String,
+    pub new_password: String,
+    pub new_password_confirm: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct ProfileQuery {
+    pub saved: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/profile.html")]
+struct ProfilePage {
+    ctx: Ctx,
+    email: String,
+    form: ProfileForm,
+    errors: FieldErrors,
+    password_errors: FieldErrors,
+    notice: Option<&'static str>,
+    languages: [Lang; 3],
+    timezones: Vec<&'static str>,
+}
+
+fn page(current: &CurrentUser, form: ProfileForm) -> ProfilePage {
+    ProfilePage {
+        ctx: Ctx::for_user(current, "profile"),
+        email: current.user.email.clone(),
+        form,
+        errors: FieldErrors::default(),
+        password_errors: FieldErrors::default(),
+        notice: None,
+        languages: Lang::ALL,
+        timezones: timezone_names().collect(),
+    }
+}
+
+fn stored_form(current: &CurrentUser) -> ProfileForm {
+    ProfileForm {
+        name: current.user.name.clone(),
+        language: current.user.language.clone().unwrap_or_default(),
+        timezone: current.user.timezone.clone().unwrap_or_default(),
+    }
+}
+
+pub async fn show(current: CurrentUser, query: web::Query<ProfileQuery>) -> AppResult<HttpResponse> {
+    let mut page = page(&current, stored_form(&current));
+    page.notice = match query.saved.as_deref() {
+        Some("password") => Some(page.ctx.t.get("profile.password_saved")),
+        Some(_) => Some(page.ctx.t.get("profile.saved")),
+        None => None,
+    };
+    html_with_status(&page, StatusCode::OK)
+}
+
+pub async fn save(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    form: web::Form<ProfileForm>,
+) -> AppResult<HttpResponse> {
+    let form = form.into_inner();
+    let mut page = page(&current, form.clone());
+    let mut check = Check {
+        t: page.ctx.t,
+        errors: &mut page.errors,
+    };
+    check.required("name", &form.name, 120);
+    if !form.language.is_empty() {
+        check.language("language", &form.language);
+    }
+    if !form.timezone.is_empty() {
+        check.timezone("timezone", &form.timezone);
+    }
+    if !page.errors.is_empty() {
+        return html_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let id = current.user.id;
+    let now = state.clock.now();
+    state
+        .db(move |conn| {
+            let language = Lang::parse(&form.language).map(Lang::code);
+            let timezone = Some(form.timezone.trim()).filter(|t| !t.is_empty());
+            User::update_preferences(conn, id, form.name.trim(), language, timezone, now)?;
+            Ok(())
+        })
+        .await?;
+    Ok(crate::web::redirect("/profile?saved=1"))
+}
+
+pub async fn change_password(
+    current: CurrentUser,
+    session: Session,
+    state: web::Data<AppState>,
+    form: web::Form<PasswordForm>,
+) -> AppResult<HttpResponse> {
+    let form = form.into_inner();
+    let mut page = page(&current, stored_form(&current));
+    let stored = current.user.password_hash.clone().unwrap_or_default();
+    if !auth::verify_password(form.current_password.clone(), stored).await? {
+        page.password_errors
+            .add("current_password", page.ctx.t.get("profile.wrong_password"));
+    }
+    let mut check = Check {
+        t: page.ctx.t,
+        errors: &mut page.password_errors,
+    };
+    check.new_password(
+        "new_password",
+        &form.new_password,
+        "new_password_confirm",
+        &form.new_password_confirm,
+    );
+    if !page.password_errors.is_empty() {
+        return html_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let hash = auth::hash_password(form.new_password, state.config.bcrypt_cost).await?;
+    let id = current.user.id;
+    let now = state.clock.now();
+    let user = state
+        .db(move |conn| {
+            User::set_password(conn, id, &hash, now)?;
+            Ok(User::find(conn, id)?)
+        })
+        .await?
+        .ok_or(crate::error::AppError::NotFound)?;
+    // Every other session of this user ends; this one continues.
+    auth::sign_in(&session, &user, current.lang())?;
+    Ok(crate::web::redirect("/profile?saved=password"))
+}

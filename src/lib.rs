@@ -1,0 +1,18 @@
+//! Confer: a self-hosted helpdesk. The binary (`main.rs`) and the tests build
+//! the same application from here.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod forms;
+pub mod handlers;
+pub mod i18n;
+pub mod models;
+pub mod observe;
+pub mod pages;
+pub mod policy;
+pub mod web;

@@ -1,0 +1,146 @@
+//! Customers, their organizations, conversations and messages: the rows the
+//! demo workspace writes and the home page counts.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::{conversations, customers, messages, organizations};
+use crate::policy::ConversationScope;
+
+#[derive(Insertable)]
+#[diesel(table_name = organizations)]
+pub struct NewOrganization<'a> {
+    pub name: &'a str,
+    pub domains: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = customers)]
+pub struct NewCustomer<'a> {
+    pub name: &'a str,
+    pub email: Option<&'a str>,
+    pub phone: Option<&'a str>,
+    pub organization_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = conversations)]
+pub struct NewConversation<'a> {
+    pub subject: &'a str,
+    pub customer_id: i64,
+    pub status: &'a str,
+    pub snoozed_until: Option<NaiveDateTime>,
+    pub priority: &'a str,
+    pub assignee_id: Option<i64>,
+    pub team_id: Option<i64>,
+    pub channel: &'a str,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub last_activity_at: NaiveDateTime,
+    pub closed_at: Option<NaiveDateTime>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = messages)]
+pub struct NewMessage<'a> {
+    pub conversation_id: i64,
+    pub kind: &'a str,
+    pub author_user_id: Option<i64>,
+    pub author_customer_id: Option<i64>,
+    pub body: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn create_organization(conn: &mut DbConn, new: &NewOrganization) -> QueryResult<i64> {
+    diesel::insert_into(organizations::table)
+        .values(new)
+        .returning(organizations::id)
+        .get_result(conn)
+}
+
+pub fn create_customer(conn: &mut DbConn, new: &NewCustomer) -> QueryResult<i64> {
+    diesel::insert_into(customers::table)
+        .values(new)
+        .returning(customers::id)
+        .get_result(conn)
+}
+
+pub fn create_conversation(conn: &mut DbConn, new: &NewConversation) -> QueryResult<i64> {
+    diesel::insert_into(conversations::table)
+        .values(new)
+        .returning(conversations::id)
+        .get_result(conn)
+}
+
+pub fn create_message(conn: &mut DbConn, new: &NewMessage) -> QueryResult<i64> {
+    diesel::insert_into(messages::table)
+        .values(new)
+        .returning(messages::id)
+        .get_result(conn)
+}
+
+/// Conversation counts for a home page, filtered by the reader's scope in SQL.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConversationCounts {
+    pub open: i64,
+    pub mine_open: i64,
+    pub unassigned_open: i64,
+    pub done: i64,
+}
+
+pub fn conversation_counts(
+    conn: &mut DbConn,
+    scope: &ConversationScope,
+    user_id: i64,
+) -> QueryResult<ConversationCounts> {
+    let visible = || {
+        let query = conversations::table.into_boxed();
+        match scope {
+            ConversationScope::All => query,
+            ConversationScope::Teams(ids) => query.filter(conversations::team_id.eq_any(ids.clone())),
+            ConversationScope::None => query.filter(conversations::id.eq(-1)),
+        }
+    };
+    let not_done = conversations::status.ne("done");
+    Ok(ConversationCounts {
+        open: visible().filter(not_done).count().get_result(conn)?,
+        mine_open: visible()
+            .filter(not_done)
+            .filter(conversations::assignee_id.eq(user_id))
+            .count()
+            .get_result(conn)?,
+        unassigned_open: visible()
+            .filter(not_done)
+            .filter(conversations::assignee_id.is_null())
+            .count()
+            .get_result(conn)?,
+        done: visible()
+            .filter(conversations::status.eq("done"))
+            .count()
+            .get_result(conn)?,
+    })
+}
+
+pub fn customer_count(conn: &mut DbConn) -> QueryResult<i64> {
+    customers::table.count().get_result(conn)
+}
+
+/// Records the latest activity (and closing time) of a conversation.
+pub fn touch_conversation(
+    conn: &mut DbConn,
+    id: i64,
+    at: NaiveDateTime,
+    closed_at: Option<NaiveDateTime>,
+) -> QueryResult<()> {
+    diesel::update(conversations::table.find(id))
+        .set((
+            conversations::last_activity_at.eq(at),
+            conversations::updated_at.eq(at),
+            conversations::closed_at.eq(closed_at),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}

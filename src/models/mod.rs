@@ -1,0 +1,9 @@
+//! One file per table: row structs, insert forms and finders returning
+//! `QueryResult`. No HTTP here.
+
+pub mod directory;
+pub mod login_failure;
+pub mod org;
+pub mod role;
+pub mod team;
+pub mod user;

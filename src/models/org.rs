@@ -1,0 +1,62 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::org_settings;
+
+/// The one organisation this deployment serves (single-tenant).
+#[derive(Queryable, Clone, Debug)]
+pub struct OrgSettings {
+    pub id: i64,
+    pub name: String,
+    pub default_language: String,
+    pub timezone: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The organisation always has id 1.
+pub const ORG_ID: i64 = 1;
+
+#[derive(Insertable)]
+#[diesel(table_name = org_settings)]
+pub struct NewOrgSettings<'a> {
+    pub id: i64,
+    pub name: &'a str,
+    pub default_language: &'a str,
+    pub timezone: &'a str,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = org_settings)]
+pub struct OrgChanges<'a> {
+    pub name: &'a str,
+    pub default_language: &'a str,
+    pub timezone: &'a str,
+    pub updated_at: NaiveDateTime,
+}
+
+impl OrgSettings {
+    pub fn find(conn: &mut DbConn) -> QueryResult<Option<OrgSettings>> {
+        org_settings::table
+            .find(ORG_ID)
+            .first(conn)
+            .optional()
+    }
+
+    pub fn create(conn: &mut DbConn, new: &NewOrgSettings) -> QueryResult<()> {
+        diesel::insert_into(org_settings::table)
+            .values(new)
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    pub fn update(conn: &mut DbConn, changes: &OrgChanges) -> QueryResult<()> {
+        diesel::update(org_settings::table.find(ORG_ID))
+            .set(changes)
+            .execute(conn)
+            .map(|_| ())
+    }
+}

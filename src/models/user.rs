@@ -1,0 +1,207 @@
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::{roles, users};
+use crate::models::role::Role;
+use crate::models::team::Team;
+use crate::policy::{Actor, ConversationAccess, UserType};
+
+#[derive(Queryable, Clone, Debug)]
+pub struct User {
+    pub id: i64,
+    pub name: String,
+    /// Always stored lower-case: addresses are unique case-insensitively.
+    pub email: String,
+    pub password_hash: Option<String>,
+    pub user_type: String,
+    pub role_id: Option<i64>,
+    pub language: Option<String>,
+    pub timezone: Option<String>,
+    pub conversation_access: String,
+    pub active: bool,
+    pub access_starts: Option<NaiveDate>,
+    pub access_ends: Option<NaiveDate>,
+    pub session_version: i32,
+    pub last_active_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    pub name: &'a str,
+    pub email: &'a str,
+    pub password_hash: Option<&'a str>,
+    pub user_type: &'a str,
+    pub role_id: Option<i64>,
+    pub language: Option<&'a str>,
+    pub timezone: Option<&'a str>,
+    pub conversation_access: &'a str,
+    pub active: bool,
+    pub access_starts: Option<NaiveDate>,
+    pub access_ends: Option<NaiveDate>,
+    pub session_version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Whether a user may be signed in today.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccessState {
+    Allowed,
+    Deactivated,
+    NoPassword,
+    WindowNotStarted(NaiveDate),
+    WindowEnded(NaiveDate),
+}
+
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+impl User {
+    pub fn user_type(&self) -> UserType {
+        UserType::parse(&self.user_type).unwrap_or(UserType::Collaborator)
+    }
+
+    pub fn conversation_access(&self) -> ConversationAccess {
+        ConversationAccess::parse(&self.conversation_access).unwrap_or(ConversationAccess::Teams)
+    }
+
+    /// `today` is the date in the organisation's timezone: seasonal windows
+    /// are whole days there.
+    pub fn access_state(&self, today: NaiveDate) -> AccessState {
+        if !self.active {
+            return AccessState::Deactivated;
+        }
+        if self.password_hash.is_none() {
+            return AccessState::NoPassword;
+        }
+        if self.user_type() == UserType::Seasonal {
+            if let Some(start) = self.access_starts.filter(|&s| today < s) {
+                return AccessState::WindowNotStarted(start);
+            }
+            if let Some(end) = self.access_ends.filter(|&e| today > e) {
+                return AccessState::WindowEnded(end);
+            }
+        }
+        AccessState::Allowed
+    }
+
+    pub fn create(conn: &mut DbConn, new: &NewUser) -> QueryResult<i64> {
+        diesel::insert_into(users::table)
+            .values(new)
+            .returning(users::id)
+            .get_result(conn)
+    }
+
+    pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<User>> {
+        users::table.find(id).first(conn).optional()
+    }
+
+    pub fn find_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<User>> {
+        users::table
+            .filter(users::email.eq(normalize_email(email)))
+            .first(conn)
+            .optional()
+    }
+
+    /// The user with their role, in one query.
+    pub fn find_with_role(conn: &mut DbConn, id: i64) -> QueryResult<Option<(User, Option<Role>)>> {
+        users::table
+            .left_join(roles::table)
+            .filter(users::id.eq(id))
+            .select((users::all_columns, roles::all_columns.nullable()))
+            .first(conn)
+            .optional()
+    }
+
+    pub fn owner_exists(conn: &mut DbConn) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(
+            users::table
+                .inner_join(roles::table)
+                .filter(roles::key.eq(crate::policy::BuiltinRole::Owner.key())),
+        ))
+        .get_result(conn)
+    }
+
+    pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
+        users::table.count().get_result(conn)
+    }
+
+    /// At most one write a minute per user, not one per request.
+    pub fn touch_last_active(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<()> {
+        let stale = now - chrono::Duration::seconds(60);
+        diesel::update(
+            users::table
+                .filter(users::id.eq(id))
+                .filter(users::last_active_at.is_null().or(users::last_active_at.lt(stale))),
+        )
+        .set(users::last_active_at.eq(now))
+        .execute(conn)
+        .map(|_| ())
+    }
+
+    pub fn update_preferences(
+        conn: &mut DbConn,
+        id: i64,
+        name: &str,
+        language: Option<&str>,
+        timezone: Option<&str>,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        diesel::update(users::table.find(id))
+            .set((
+                users::name.eq(name),
+                users::language.eq(language),
+                users::timezone.eq(timezone),
+                users::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    /// Changes the password and ends every other session of this user
+    /// (the session version is part of each session cookie).
+    pub fn set_password(
+        conn: &mut DbConn,
+        id: i64,
+        hash: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<i32> {
+        diesel::update(users::table.find(id))
+            .set((
+                users::password_hash.eq(hash),
+                users::session_version.eq(users::session_version + 1),
+                users::updated_at.eq(now),
+            ))
+            .returning(users::session_version)
+            .get_result(conn)
+    }
+
+    /// Builds what the policy needs to decide for this user.
+    pub fn actor(&self, role: Option<&Role>, team_ids: Vec<i64>) -> Actor {
+        let user_type = self.user_type();
+        Actor {
+            user_id: self.id,
+            user_type,
+            role: match user_type {
+                UserType::Collaborator => None,
+                _ => role.map(Role::grant),
+            },
+            conversation_access: self.conversation_access(),
+            team_ids,
+        }
+    }
+
+    pub fn load_actor(conn: &mut DbConn, id: i64) -> QueryResult<Option<(User, Option<Role>, Actor)>> {
+        let Some((user, role)) = Self::find_with_role(conn, id)? else {
+            return Ok(None);
+        };
+        let teams = Team::ids_of_user(conn, id)?;
+        let actor = user.actor(role.as_ref(), teams);
+        Ok(Some((user, role, actor)))
+    }
+}

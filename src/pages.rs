@@ -1,0 +1,182 @@
+//! What every page template shares (`Ctx`), display helpers, and the error
+//! pages. Templates read precomputed facts from here; they never look at
+//! roles or user types themselves.
+
+use actix_session::SessionExt;
+use actix_web::HttpRequest;
+use actix_web::dev::ServiceResponse;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::ErrorHandlerResponse;
+use askama::Template;
+use chrono::NaiveDateTime;
+use chrono_tz::Tz;
+
+use crate::auth::{CurrentUser, csrf_token, visitor_lang};
+use crate::error::ErrorKind;
+use crate::i18n::{Lang, Tr};
+use crate::policy::Permissions;
+
+/// The signed-in user as the header shows them.
+#[derive(Clone, Debug)]
+pub struct Badge {
+    pub name: String,
+    pub initials: String,
+    /// Collaborators' avatars carry a diagonal line everywhere.
+    pub collaborator: bool,
+}
+
+impl Badge {
+    pub fn new(name: &str, collaborator: bool) -> Self {
+        Self {
+            name: name.to_string(),
+            initials: initials(name),
+            collaborator,
+        }
+    }
+}
+
+pub fn initials(name: &str) -> String {
+    let mut words = name.split_whitespace().filter_map(|w| w.chars().next());
+    let first = words.next();
+    let last = words.last();
+    first
+        .into_iter()
+        .chain(last)
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
+/// Shared by every page template.
+pub struct Ctx {
+    pub t: Tr,
+    pub csrf: String,
+    pub org_name: String,
+    pub user: Option<Badge>,
+    pub perms: Permissions,
+    /// Which navigation entry is current.
+    pub nav: &'static str,
+}
+
+impl Ctx {
+    pub fn for_user(current: &CurrentUser, nav: &'static str) -> Self {
+        Self {
+            t: current.tr,
+            csrf: current.csrf.clone(),
+            org_name: current.org.name.clone(),
+            user: Some(Badge::new(&current.user.name, current.actor.is_collaborator())),
+            perms: current.perms.clone(),
+            nav,
+        }
+    }
+
+    /// For visitors who are not signed in (sign-in, setup, errors).
+    pub fn for_visitor(req: &HttpRequest, org_name: String) -> Self {
+        Self::anonymous(visitor_lang(req), csrf_token(&req.get_session()).unwrap_or_default(), org_name)
+    }
+
+    pub fn anonymous(lang: Lang, csrf: String, org_name: String) -> Self {
+        Self {
+            t: Tr::new(lang),
+            csrf,
+            org_name,
+            user: None,
+            perms: Permissions::default(),
+            nav: "",
+        }
+    }
+
+    pub fn lang(&self) -> &'static str {
+        self.t.code()
+    }
+
+    pub fn is_current(&self, nav: &str) -> bool {
+        self.nav == nav
+    }
+}
+
+/// A time in the reader's timezone, e.g. "22 Nov 2026, 18:40".
+pub fn format_datetime(at: NaiveDateTime, tz: Tz) -> String {
+    at.and_utc().with_timezone(&tz).format("%d %b %Y, %H:%M").to_string()
+}
+
+/// Every IANA timezone name, for pickers.
+pub fn timezone_names() -> impl Iterator<Item = &'static str> {
+    chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())
+}
+
+pub fn is_timezone(name: &str) -> bool {
+    name.parse::<Tz>().is_ok()
+}
+
+#[derive(Template)]
+#[template(path = "pages/error.html")]
+struct ErrorPage {
+    ctx: Ctx,
+    title: &'static str,
+    message: &'static str,
+    status: u16,
+}
+
+/// Renders the 403/404/500 (and any other error status) page in the
+/// reader's language. Responses that already carry a body are left alone.
+pub fn render_error_page<B>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let has_body = res
+        .response()
+        .headers()
+        .contains_key(header::CONTENT_TYPE);
+    let status = res.status();
+    if has_body || !(status.is_client_error() || status.is_server_error()) {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let kind = res
+        .response()
+        .extensions()
+        .get::<ErrorKind>()
+        .copied()
+        .unwrap_or(match status.as_u16() {
+            403 => ErrorKind::Forbidden,
+            404 => ErrorKind::NotFound,
+            500.. => ErrorKind::Internal,
+            _ => ErrorKind::NotFound,
+        });
+    let (title, message) = match kind {
+        ErrorKind::NotFound => ("error.not_found.title", "error.not_found.message"),
+        ErrorKind::Forbidden => ("error.forbidden.title", "error.forbidden.message"),
+        ErrorKind::Csrf => ("error.csrf.title", "error.csrf.message"),
+        ErrorKind::Internal => ("error.internal.title", "error.internal.message"),
+    };
+    let (req, res) = res.into_parts();
+    let ctx = Ctx::anonymous(visitor_lang(&req), String::new(), "Confer".into());
+    let title = ctx.t.get(title);
+    let message = ctx.t.get(message);
+    let page = ErrorPage {
+        ctx,
+        title,
+        message,
+        status: status.as_u16(),
+    };
+    let body = page.render().unwrap_or_else(|_| title.to_string());
+    let mut res = res.set_body(body).map_into_boxed_body();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, res).map_into_right_body(),
+    ))
+}
+
+/// Renders a page with a status other than 200 (a form with errors is 422,
+/// a refused sign-in 401, and so on).
+pub fn html_with_status(
+    page: &impl Template,
+    status: actix_web::http::StatusCode,
+) -> Result<actix_web::HttpResponse, crate::error::AppError> {
+    let body = page.render()?;
+    Ok(actix_web::HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body))
+}
