@@ -1,0 +1,294 @@
+//! Browser tests in a real headless Chromium, driven through chromedriver.
+//! Each test saves screenshots under `target/screenshots/` and runs axe-core
+//! (from `tests/browser/node_modules`, installed by `tests/run.sh`) on every
+//! page it visits, expecting zero violations.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use confer::policy::BuiltinRole;
+use fantoccini::{Client as Driver, ClientBuilder, Locator};
+
+use crate::db_test;
+use crate::support::*;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+struct Browser {
+    driver: Option<Driver>,
+    chromedriver: Child,
+    profile: PathBuf,
+    rt: tokio::runtime::Runtime,
+    base: String,
+    label: String,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+fn axe_source() -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/browser/node_modules/axe-core/axe.min.js");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "axe-core is required for browser tests ({}: {e}). Run tests/run.sh, which installs it.",
+            path.display()
+        )
+    })
+}
+
+impl Browser {
+    fn open(app: &TestApp, label: &str) -> Self {
+        for binary in [CHROMIUM, CHROMEDRIVER] {
+            assert!(
+                std::path::Path::new(binary).exists(),
+                "{binary} is required for browser tests: run tests/run.sh (it installs Debian's chromium and chromium-driver)"
+            );
+        }
+        let port = free_port();
+        let chromedriver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let profile = std::env::temp_dir().join(format!("confer-chrome-{}", rand::random::<u64>()));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let capabilities = serde_json::json!({
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-quic", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+                    format!("--user-data-dir={}", profile.display()),
+                ]
+            }
+        });
+        let capabilities = capabilities.as_object().cloned().unwrap_or_default();
+        let driver = rt.block_on(async {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                let attempt = ClientBuilder::rustls()
+                    .expect("rustls")
+                    .capabilities(capabilities.clone())
+                    .connect(&format!("http://127.0.0.1:{port}"))
+                    .await;
+                match attempt {
+                    Ok(driver) => break driver,
+                    Err(e) if Instant::now() > deadline => panic!("chromedriver did not start: {e}"),
+                    Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+                }
+            }
+        });
+        Self {
+            driver: Some(driver),
+            chromedriver,
+            profile,
+            rt,
+            base: app.base_url.clone(),
+            label: format!("{}-{label}", match app.backend {
+                Backend::Sqlite => "sqlite",
+                Backend::Postgres => "postgres",
+            }),
+        }
+    }
+
+    fn d(&self) -> &Driver {
+        self.driver.as_ref().expect("driver")
+    }
+
+    fn goto(&self, path: &str) {
+        let url = format!("{}{path}", self.base);
+        self.rt.block_on(self.d().goto(&url)).expect("goto");
+    }
+
+    fn path(&self) -> String {
+        let url = self.rt.block_on(self.d().current_url()).expect("url");
+        match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        }
+    }
+
+    fn fill(&self, css: &str, text: &str) {
+        self.rt.block_on(async {
+            let field = self.d().find(Locator::Css(css)).await.expect(css);
+            field.clear().await.expect("clear");
+            field.send_keys(text).await.expect("type");
+        });
+    }
+
+    fn click(&self, css: &str) {
+        self.rt
+            .block_on(async { self.d().find(Locator::Css(css)).await?.click().await })
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    fn text(&self, css: &str) -> String {
+        self.rt
+            .block_on(async { self.d().find(Locator::Css(css)).await?.text().await })
+            .unwrap_or_else(|e| panic!("text of {css}: {e}"))
+    }
+
+    fn script(&self, js: &str) -> serde_json::Value {
+        self.rt.block_on(self.d().execute(js, vec![])).expect("script")
+    }
+
+    /// Waits until the page at `path` has loaded (after a click).
+    fn wait_for_path(&self, expected: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.path() != expected {
+            assert!(Instant::now() < deadline, "expected {expected}, still at {}", self.path());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn body_class(&self) -> String {
+        self.script("return document.body.className").as_str().unwrap_or_default().to_string()
+    }
+
+    fn screenshot(&self, name: &str) {
+        let png = self.rt.block_on(self.d().screenshot()).expect("screenshot");
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).expect("screenshot dir");
+        std::fs::write(dir.join(format!("{}-{name}.png", self.label)), png).expect("write screenshot");
+    }
+
+    /// Runs axe-core on the current page and fails on any violation.
+    fn assert_accessible(&self) {
+        self.script(&axe_source());
+        let result = self
+            .rt
+            .block_on(self.d().execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { resultTypes: ['violations'] })
+                   .then(r => done(r.violations.map(v => v.id + ': ' + v.help + ' @ ' +
+                        v.nodes.map(n => n.target.join(' ')).join(', '))))
+                   .catch(e => done(['axe failed: ' + e]));",
+                vec![],
+            ))
+            .expect("axe");
+        let violations: Vec<String> = serde_json::from_value(result).unwrap_or_default();
+        assert!(
+            violations.is_empty(),
+            "axe-core violations on {}:\n{}",
+            self.path(),
+            violations.join("\n")
+        );
+    }
+
+    /// Screenshot plus accessibility check of the current page.
+    fn check_page(&self, name: &str) {
+        self.screenshot(name);
+        self.assert_accessible();
+    }
+
+    fn sign_in(&self, email: &str) {
+        self.goto("/login");
+        self.fill("#email", email);
+        self.fill("#password", PASSWORD);
+        self.click("form[action='/login'] button[type=submit]");
+        self.wait_for_path("/");
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if let Some(driver) = self.driver.take() {
+            let _ = self.rt.block_on(driver.close());
+        }
+        let _ = self.chromedriver.kill();
+        let _ = self.chromedriver.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+db_test!(first_run_setup_in_the_browser, |app| {
+    let browser = Browser::open(&app, "setup");
+    browser.goto("/");
+    browser.wait_for_path("/setup");
+    browser.check_page("setup");
+    browser.fill("#org_name", "Globex Support");
+    browser.fill("#name", "Grace Hopper");
+    browser.fill("#email", "grace@globex.test");
+    browser.fill("#password", "short");
+    browser.fill("#password_confirm", "short");
+    browser.click("form[action='/setup'] button[type=submit]");
+    browser.wait_for_path("/setup");
+    assert!(browser.text("#password-error").contains("Use at least 10 characters."));
+    browser.check_page("setup-errors");
+    browser.fill("#password", "a long enough password");
+    browser.fill("#password_confirm", "a long enough password");
+    browser.click("form[action='/setup'] button[type=submit]");
+    browser.wait_for_path("/");
+    assert!(browser.text("h1").contains("Hello, Grace"));
+    assert_eq!(browser.body_class(), "layout-workspace");
+    browser.check_page("owner-home-after-setup");
+    browser.goto("/settings/organisation");
+    browser.check_page("settings-organisation");
+    browser.goto("/profile");
+    browser.check_page("profile");
+});
+
+db_test!(each_role_signs_in_to_its_layout_and_signs_out, |app| {
+    let app = app.with_org();
+    let support = app.team("Support");
+    app.user("manager@acme.test", "Mia Manager").role(BuiltinRole::Manager).in_team(support).create();
+    app.user("agent@acme.test", "Alan Agent").in_team(support).create();
+    app.user("collab@acme.test", "Cora Collaborator").collaborator().in_team(support).create();
+    let browser = Browser::open(&app, "roles");
+    browser.goto("/login");
+    browser.check_page("login");
+    let cases = [
+        ("owner@acme.test", "owner", "layout-workspace", "Signed in as Owner"),
+        ("manager@acme.test", "manager", "layout-workspace", "Signed in as Manager"),
+        ("agent@acme.test", "agent", "layout-workspace", "Signed in as Agent"),
+        ("collab@acme.test", "collaborator", "layout-collaborator", "You are a collaborator"),
+    ];
+    for (email, name, layout, role_line) in cases {
+        browser.sign_in(email);
+        assert_eq!(browser.body_class(), layout, "{email}");
+        assert!(browser.text("[data-testid=role]").contains(role_line), "{email}");
+        let settings_links = browser.script("return document.querySelectorAll('a[href=\"/settings\"]').length");
+        assert_eq!(settings_links.as_u64() == Some(0), name != "owner", "{email}: Settings entry");
+        let striped = browser.script("return document.querySelectorAll('.avatar--collaborator').length");
+        assert_eq!(striped.as_u64() == Some(1), name == "collaborator", "{email}: avatar line");
+        browser.check_page(&format!("home-{name}"));
+        browser.click("form[action='/logout'] button[type=submit]");
+        browser.wait_for_path("/login?signed_out=1");
+        assert!(browser.text("[role=status]").contains("You have been signed out."));
+        browser.goto("/");
+        browser.wait_for_path("/login?next=/");
+    }
+});
+
+db_test!(a_post_without_the_csrf_token_is_refused_in_the_browser, |app| {
+    let app = app.with_org();
+    let browser = Browser::open(&app, "csrf");
+    browser.sign_in("owner@acme.test");
+    browser.goto("/profile");
+    browser.script("document.querySelector('form[action=\"/profile\"] input[name=csrf_token]').remove()");
+    browser.fill("#name", "Mallory");
+    browser.click("form[action='/profile'] button[type=submit]");
+    browser.wait_for_path("/profile");
+    assert!(browser.text("h1").contains("The form expired"));
+    browser.check_page("csrf-refused");
+    let user = confer::models::user::User::find_by_email(&mut app.conn(), "owner@acme.test")
+        .expect("q")
+        .expect("owner");
+    assert_eq!(user.name, "Olivia Owner", "nothing was changed");
+    browser.goto("/no-such-page");
+    assert!(browser.text("h1").contains("Page not found"));
+    browser.check_page("not-found");
+});

@@ -1,0 +1,59 @@
+use confer::i18n::{Lang, Tr, keys, parse_catalog};
+
+#[test]
+fn every_locale_has_every_key() {
+    let english = keys(Lang::En);
+    assert!(english.len() > 50, "English catalog looks truncated");
+    for lang in Lang::ALL {
+        let theirs = keys(lang);
+        let missing: Vec<_> = english.iter().filter(|k| !theirs.contains(k)).collect();
+        let extra: Vec<_> = theirs.iter().filter(|k| !english.contains(k)).collect();
+        assert!(missing.is_empty(), "{lang:?} lacks {missing:?}");
+        assert!(extra.is_empty(), "{lang:?} has keys English lacks: {extra:?}");
+    }
+}
+
+#[test]
+fn placeholders_survive_translation() {
+    for key in keys(Lang::En) {
+        let english = Tr::new(Lang::En).get(key);
+        for lang in [Lang::Es, Lang::De] {
+            let other = Tr::new(lang).get(key);
+            for placeholder in english.split('{').skip(1).filter_map(|p| p.split('}').next()) {
+                assert!(
+                    other.contains(&format!("{{{placeholder}}}")),
+                    "{lang:?} {key} lost {{{placeholder}}}: {other}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn translations_are_really_translated() {
+    assert_eq!(Tr::new(Lang::En).get("login.submit"), "Sign in");
+    assert_ne!(Tr::new(Lang::Es).get("login.submit"), "Sign in");
+    assert_ne!(Tr::new(Lang::De).get("login.submit"), "Sign in");
+}
+
+#[test]
+fn accept_language_picks_the_best_supported_language() {
+    assert_eq!(Lang::from_accept_language("de-DE,de;q=0.9,en;q=0.8"), Some(Lang::De));
+    assert_eq!(Lang::from_accept_language("fr-FR, es;q=0.5, en;q=0.4"), Some(Lang::Es));
+    assert_eq!(Lang::from_accept_language("fr, ja"), None);
+    assert_eq!(Lang::from_accept_language("en;q=0.2, de;q=0.9"), Some(Lang::De));
+}
+
+#[test]
+fn catalog_format_ignores_comments_and_blank_lines() {
+    let catalog = parse_catalog("# comment\n\na.b = Hello = World\n  c = x  \n");
+    assert_eq!(catalog.get("a.b"), Some(&"Hello = World"));
+    assert_eq!(catalog.get("c"), Some(&"x"));
+    assert_eq!(catalog.len(), 2);
+}
+
+#[test]
+fn formatting_fills_placeholders() {
+    let t = Tr::new(Lang::En);
+    assert_eq!(t.fmt("home.greeting", &[("name", "Ada")]), "Hello, Ada");
+}

@@ -1,0 +1,529 @@
+//! The test harness: `TestApp` runs the real application on a loopback port
+//! against a fresh database (a SQLite file, or a PostgreSQL database cloned
+//! from a migrated template), and `Client` talks to it like a browser would
+//! (cookies, forms, CSRF tokens) without following redirects.
+//!
+//! PostgreSQL and Chromium are never skipped: a test that needs one fails
+//! with a message saying how to provide it (`tests/run.sh` does).
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use actix_web::{HttpServer, web};
+use confer::app::{AppState, Clock, build_app};
+use confer::config::Config;
+use confer::db::{DatabaseUrl, DbConn, PooledConn};
+use confer::models::org::{NewOrgSettings, ORG_ID, OrgSettings};
+use confer::models::role::Role;
+use confer::models::team::{NewTeam, Team};
+use confer::models::user::{NewUser, User};
+use confer::policy::{BuiltinRole, ConversationAccess, UserType};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs the body once on SQLite and once on PostgreSQL, as two tests named
+/// `<name>::sqlite` and `<name>::postgres`.
+#[macro_export]
+macro_rules! db_test {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[test]
+            fn sqlite() {
+                let f: fn($crate::support::TestApp) = $body;
+                f($crate::support::TestApp::start($crate::support::Backend::Sqlite));
+            }
+            #[test]
+            fn postgres() {
+                let f: fn($crate::support::TestApp) = $body;
+                f($crate::support::TestApp::start($crate::support::Backend::Postgres));
+            }
+        }
+    };
+}
+
+pub struct TestApp {
+    pub backend: Backend,
+    pub base_url: String,
+    pub state: web::Data<AppState>,
+    pub clock: Clock,
+    server: Option<actix_web::dev::ServerHandle>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    SqliteFile(PathBuf),
+    PostgresDb(String),
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn unique_name() -> String {
+    format!(
+        "confer_t_{}_{}_{:x}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        rand::random::<u32>()
+    )
+}
+
+/// The PostgreSQL server tests use: `CONFER_TEST_PG_URL`, default the local one.
+pub fn pg_admin_url() -> String {
+    std::env::var("CONFER_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://127.0.0.1:5432/postgres".into())
+}
+
+fn pg_url_for(db: &str) -> String {
+    let admin = pg_admin_url();
+    // Replace the path (database name) of the admin URL, keep the query.
+    let (base, query) = admin.split_once('?').map_or((admin.as_str(), None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
+    let mut url = format!("{}/{db}", &base[..host_end]);
+    if let Some(q) = query {
+        url.push('?');
+        url.push_str(q);
+    }
+    url
+}
+
+fn pg_admin() -> PgConnection {
+    PgConnection::establish(&pg_admin_url()).unwrap_or_else(|e| {
+        panic!(
+            "PostgreSQL is required for the PostgreSQL half of the suite and did not answer at {} ({e}). \
+             Run tests/run.sh, which starts one, or set CONFER_TEST_PG_URL.",
+            pg_admin_url()
+        )
+    })
+}
+
+/// Name of the migrated template database; changes whenever a migration does.
+fn pg_template() -> &'static str {
+    static TEMPLATE: OnceLock<String> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let name = format!("confer_tpl_{:016x}", migrations_fingerprint());
+        let mut admin = pg_admin();
+        admin
+            .batch_execute("SELECT pg_advisory_lock(4242)")
+            .expect("advisory lock");
+        #[derive(QueryableByName)]
+        struct Found {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let found: Found = diesel::sql_query(format!(
+            "SELECT count(*) AS n FROM pg_database WHERE datname = '{name}'"
+        ))
+        .get_result(&mut admin)
+        .expect("look for template");
+        if found.n == 0 {
+            let building = format!("{name}_building");
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"));
+            admin
+                .batch_execute(&format!("CREATE DATABASE {building}"))
+                .expect("create template database");
+            let config = test_config(DatabaseUrl::Postgres(pg_url_for(&building)));
+            let pool = confer::cli::prepare(&config).expect("migrate template");
+            drop(pool);
+            admin
+                .batch_execute(&format!("ALTER DATABASE {building} RENAME TO {name}"))
+                .expect("rename template");
+        }
+        admin
+            .batch_execute("SELECT pg_advisory_unlock(4242)")
+            .expect("advisory unlock");
+        name
+    })
+}
+
+fn migrations_fingerprint() -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&root)
+        .expect("migrations dir")
+        .flatten()
+        .flat_map(|d| std::fs::read_dir(d.path()).into_iter().flatten().flatten())
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    for file in files {
+        file.hash(&mut hasher);
+        std::fs::read(&file).unwrap_or_default().hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
+pub fn test_config(database_url: DatabaseUrl) -> Config {
+    let data_dir = std::env::temp_dir().join("confer-tests").join(unique_name());
+    Config::from_lookup(|name| match name {
+        "CONFER_DATA_DIR" => Some(data_dir.to_string_lossy().into_owned()),
+        "CONFER_SECRET_KEY" => Some("test-secret-key-that-is-long-enough-0123456789".into()),
+        "CONFER_BCRYPT_COST" => Some("4".into()),
+        "CONFER_PUBLIC_URL" => Some("http://127.0.0.1".into()),
+        _ => None,
+    })
+    .map(|mut c| {
+        c.database_url = database_url;
+        c
+    })
+    .expect("test config")
+}
+
+impl TestApp {
+    /// A running app with an empty database (no organisation yet).
+    pub fn start(backend: Backend) -> Self {
+        let (url, cleanup) = match backend {
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir().join("confer-tests");
+                std::fs::create_dir_all(&dir).expect("temp dir");
+                let path = dir.join(format!("{}.db", unique_name()));
+                (DatabaseUrl::Sqlite(path.clone()), Cleanup::SqliteFile(path))
+            }
+            Backend::Postgres => {
+                let template = pg_template();
+                let name = unique_name();
+                pg_admin()
+                    .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
+                    .expect("create test database");
+                (DatabaseUrl::Postgres(pg_url_for(&name)), Cleanup::PostgresDb(name))
+            }
+        };
+        let config = test_config(url);
+        let pool = confer::cli::prepare(&config).expect("prepare database");
+        let clock = Clock::default();
+        let state = web::Data::new(AppState::new(pool, config, clock.clone()));
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let server_state = state.clone();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let server = HttpServer::new(move || build_app(server_state.clone()))
+                    .workers(1)
+                    .disable_signals()
+                    .shutdown_timeout(1)
+                    .listen(listener)
+                    .expect("listen")
+                    .run();
+                tx.send(server.handle()).expect("send handle");
+                let _ = server.await;
+            })
+        });
+        let handle = rx.recv().expect("server handle");
+        Self {
+            backend,
+            base_url: format!("http://127.0.0.1:{port}"),
+            state,
+            clock,
+            server: Some(handle),
+            thread: Some(thread),
+            cleanup,
+        }
+    }
+
+    pub fn conn(&self) -> PooledConn {
+        self.state.pool.get().expect("pooled connection")
+    }
+
+    pub fn client(&self) -> Client {
+        Client::new(&self.base_url)
+    }
+
+    /// An organisation and its owner, as `/setup` would leave them.
+    pub fn with_org(self) -> Self {
+        let now = self.clock.now();
+        OrgSettings::create(
+            &mut self.conn(),
+            &NewOrgSettings {
+                id: ORG_ID,
+                name: "Acme Support",
+                default_language: "en",
+                timezone: "Europe/Berlin",
+                created_at: now,
+                updated_at: now,
+            },
+        )
+        .expect("org");
+        self.user("owner@acme.test", "Olivia Owner")
+            .role(BuiltinRole::Owner)
+            .create();
+        self
+    }
+
+    pub fn user<'a>(&'a self, email: &str, name: &str) -> UserBuilder<'a> {
+        UserBuilder {
+            app: self,
+            email: email.to_string(),
+            name: name.to_string(),
+            user_type: UserType::FullTime,
+            role: Some(BuiltinRole::Agent),
+            access: ConversationAccess::All,
+            teams: Vec::new(),
+            language: None,
+            window: None,
+        }
+    }
+
+    pub fn team(&self, name: &str) -> i64 {
+        Team::create(
+            &mut self.conn(),
+            &NewTeam {
+                name,
+                created_at: self.clock.now(),
+            },
+        )
+        .expect("team")
+    }
+
+    /// Signs in through the real form and returns the signed-in client.
+    pub fn sign_in(&self, email: &str) -> Client {
+        let mut client = self.client();
+        let response = client.post_form("/login", &[("email", email), ("password", PASSWORD)]);
+        assert_eq!(response.status, 303, "sign-in of {email} failed: {}", response.body);
+        client
+    }
+
+    pub fn sql(&self, statement: &str) {
+        self.conn().batch_execute(statement).expect("sql");
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(handle) = self.server.take() {
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                rt.block_on(handle.stop(false));
+            }
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        match &self.cleanup {
+            Cleanup::SqliteFile(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Cleanup::PostgresDb(name) => {
+                if let Ok(mut admin) = PgConnection::establish(&pg_admin_url()) {
+                    let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                }
+            }
+        }
+    }
+}
+
+pub struct UserBuilder<'a> {
+    app: &'a TestApp,
+    email: String,
+    name: String,
+    user_type: UserType,
+    role: Option<BuiltinRole>,
+    access: ConversationAccess,
+    teams: Vec<i64>,
+    language: Option<&'static str>,
+    window: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
+}
+
+impl UserBuilder<'_> {
+    pub fn role(mut self, role: BuiltinRole) -> Self {
+        self.role = Some(role);
+        self
+    }
+
+    pub fn collaborator(mut self) -> Self {
+        self.user_type = UserType::Collaborator;
+        self.role = None;
+        self
+    }
+
+    pub fn seasonal(mut self, starts: chrono::NaiveDate, ends: chrono::NaiveDate) -> Self {
+        self.user_type = UserType::Seasonal;
+        self.window = Some((starts, ends));
+        self
+    }
+
+    pub fn teams_only(mut self) -> Self {
+        self.access = ConversationAccess::Teams;
+        self
+    }
+
+    pub fn in_team(mut self, team: i64) -> Self {
+        self.teams.push(team);
+        self
+    }
+
+    pub fn language(mut self, code: &'static str) -> Self {
+        self.language = Some(code);
+        self
+    }
+
+    pub fn create(self) -> i64 {
+        let mut conn = self.app.conn();
+        let conn: &mut DbConn = &mut conn;
+        let now = self.app.clock.now();
+        let role_id = self.role.map(|r| Role::id_of(conn, r).expect("role"));
+        let hash = bcrypt::hash(PASSWORD, 4).expect("hash");
+        let id = User::create(
+            conn,
+            &NewUser {
+                name: &self.name,
+                email: &self.email,
+                password_hash: Some(&hash),
+                user_type: self.user_type.key(),
+                role_id,
+                language: self.language,
+                timezone: None,
+                conversation_access: self.access.key(),
+                active: true,
+                access_starts: self.window.map(|w| w.0),
+                access_ends: self.window.map(|w| w.1),
+                session_version: 1,
+                created_at: now,
+                updated_at: now,
+            },
+        )
+        .expect("user");
+        for team in self.teams {
+            Team::add_member(conn, team, id).expect("membership");
+        }
+        id
+    }
+}
+
+/// A cookie-keeping HTTP client that does not follow redirects.
+pub struct Client {
+    base: String,
+    agent: ureq::Agent,
+    cookie: Option<String>,
+    pub accept_language: Option<String>,
+}
+
+pub struct Response {
+    pub status: u16,
+    pub location: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The value of the first hidden `csrf_token` input on the page.
+    pub fn csrf_token(&self) -> Option<String> {
+        let marker = "name=\"csrf_token\" value=\"";
+        let start = self.body.find(marker)? + marker.len();
+        let end = self.body[start..].find('"')? + start;
+        Some(self.body[start..end].to_string())
+    }
+}
+
+impl Client {
+    pub fn new(base: &str) -> Self {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Self {
+            base: base.to_string(),
+            agent,
+            cookie: None,
+            accept_language: None,
+        }
+    }
+
+    fn finish(&mut self, result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Response {
+        let mut response = result.expect("HTTP request");
+        let headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or_default().to_string()))
+            .collect();
+        for (name, value) in &headers {
+            if name.eq_ignore_ascii_case("set-cookie") {
+                let pair = value.split(';').next().unwrap_or_default();
+                if let Some(("confer_session", v)) = pair.split_once('=') {
+                    self.cookie = if v.is_empty() { None } else { Some(pair.to_string()) };
+                }
+            }
+        }
+        Response {
+            status: response.status().as_u16(),
+            location: response
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+            body: response.body_mut().read_to_string().unwrap_or_default(),
+            headers,
+        }
+    }
+
+    pub fn get(&mut self, path: &str) -> Response {
+        let mut request = self.agent.get(format!("{}{path}", self.base));
+        if let Some(cookie) = &self.cookie {
+            request = request.header("Cookie", cookie);
+        }
+        if let Some(lang) = &self.accept_language {
+            request = request.header("Accept-Language", lang);
+        }
+        let result = request.call();
+        self.finish(result)
+    }
+
+    /// Posts a form with the CSRF token of the session (fetched from
+    /// `/login`'s or the current page's form when needed).
+    pub fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let token = self.csrf();
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all)
+    }
+
+    /// Posts exactly these fields (no CSRF token added).
+    pub fn post_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let mut request = self.agent.post(format!("{}{path}", self.base));
+        if let Some(cookie) = &self.cookie {
+            request = request.header("Cookie", cookie);
+        }
+        let result = request.send_form(fields.iter().copied());
+        self.finish(result)
+    }
+
+    /// The session's CSRF token, read from a page that shows a form.
+    pub fn csrf(&mut self) -> String {
+        for path in ["/profile", "/login", "/setup"] {
+            let page = self.get(path);
+            if page.status == 200 {
+                if let Some(token) = page.csrf_token() {
+                    return token;
+                }
+            }
+        }
+        panic!("no page with a CSRF token");
+    }
+
+    pub fn is_signed_in(&mut self) -> bool {
+        self.get("/").status == 200
+    }
+}
