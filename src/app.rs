@@ -75,7 +75,9 @@ impl AppState {
         if self.owner_exists.load(Ordering::Relaxed) {
             return Ok(true);
         }
-        let exists = self.db(|conn| Ok(crate::models::user::User::owner_exists(conn)?)).await?;
+        let exists = self
+            .db(|conn| Ok(crate::models::user::User::owner_exists(conn)?))
+            .await?;
         if exists {
             self.owner_exists.store(true, Ordering::Relaxed);
         }
@@ -105,7 +107,10 @@ pub fn build_app(
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .add((header::X_FRAME_OPTIONS, "DENY"))
         .add((header::REFERRER_POLICY, "same-origin"))
-        .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()"));
+        .add((
+            "Permissions-Policy",
+            "camera=(), microphone=(), geolocation=()",
+        ));
     if config.secure_cookies() {
         headers = headers.add((header::STRICT_TRANSPORT_SECURITY, "max-age=31536000"));
     }
@@ -118,14 +123,18 @@ pub fn build_app(
     .cookie_http_only(true)
     .cookie_same_site(SameSite::Lax)
     .cookie_secure(config.secure_cookies())
-    .session_lifecycle(PersistentSession::default().session_ttl(actix_web::cookie::time::Duration::days(14)))
+    .session_lifecycle(
+        PersistentSession::default().session_ttl(actix_web::cookie::time::Duration::days(14)),
+    )
     .build();
 
     App::new()
         .app_data(state)
         .app_data(web::FormConfig::default().limit(256 * 1024))
         .configure(handlers::routes)
-        .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(AppError::NotFound) }))
+        .default_service(web::to(|| async {
+            Err::<actix_web::HttpResponse, _>(AppError::NotFound)
+        }))
         .wrap(from_fn(auth::csrf_guard))
         .wrap(from_fn(auth::setup_gate))
         .wrap(ErrorHandlers::new().default_handler(pages::render_error_page))

@@ -196,9 +196,13 @@ pub async fn csrf_guard(
     mut req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) || csrf_exempt(req.path())
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        || csrf_exempt(req.path())
     {
-        return next.call(req).await.map(ServiceResponse::map_into_left_body);
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
     }
     let expected = req.get_session().get::<String>(SESSION_CSRF).ok().flatten();
     let mut provided = req
@@ -209,7 +213,11 @@ pub async fn csrf_guard(
         .or_else(|| {
             web::Query::<Vec<(String, String)>>::from_query(req.query_string())
                 .ok()
-                .and_then(|q| q.0.into_iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v))
+                .and_then(|q| {
+                    q.0.into_iter()
+                        .find(|(k, _)| k == CSRF_FIELD)
+                        .map(|(_, v)| v)
+                })
         });
     let is_form = req
         .headers()
@@ -226,16 +234,21 @@ pub async fn csrf_guard(
         req.set_payload(Payload::from(body));
     }
     match (expected, provided) {
-        (Some(expected), Some(provided)) if secrets_match(&expected, &provided) => {
-            next.call(req).await.map(ServiceResponse::map_into_left_body)
-        }
+        (Some(expected), Some(provided)) if secrets_match(&expected, &provided) => next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body),
         _ => {
-            tracing::warn!(path = req.path(), "refused a request without a valid CSRF token");
-            Ok(req.into_response(AppError::Csrf.error_response()).map_into_right_body())
+            tracing::warn!(
+                path = req.path(),
+                "refused a request without a valid CSRF token"
+            );
+            Ok(req
+                .into_response(AppError::Csrf.error_response())
+                .map_into_right_body())
         }
     }
 }
-
 
 /// Until an owner exists, every page leads to `/setup`.
 pub async fn setup_gate(
@@ -244,22 +257,22 @@ pub async fn setup_gate(
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     let path = req.path();
     let always_open = path == "/setup" || path == "/healthz" || path.starts_with("/static/");
-    if !always_open {
-        if let Some(state) = req.app_data::<web::Data<AppState>>() {
-            let exists = match state.owner_exists().await {
-                Ok(exists) => exists,
-                Err(e) => {
-                    return Ok(req.into_response(e.error_response()).map_into_right_body());
-                }
-            };
-            if !exists {
-                return Ok(req
-                    .into_response(crate::web::redirect("/setup"))
-                    .map_into_right_body());
+    if !always_open && let Some(state) = req.app_data::<web::Data<AppState>>() {
+        let exists = match state.owner_exists().await {
+            Ok(exists) => exists,
+            Err(e) => {
+                return Ok(req.into_response(e.error_response()).map_into_right_body());
             }
+        };
+        if !exists {
+            return Ok(req
+                .into_response(crate::web::redirect("/setup"))
+                .map_into_right_body());
         }
     }
-    next.call(req).await.map(ServiceResponse::map_into_left_body)
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }
 
 /// Hashes off the async workers: bcrypt is deliberately slow.

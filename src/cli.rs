@@ -78,9 +78,9 @@ pub fn main() -> ExitCode {
 /// Connects, migrates and brings the built-in roles up to date.
 pub fn prepare(config: &Config) -> Result<Pool, String> {
     let pool = db::connect(&config.database_url)?;
-    let mut conn = pool.get().map_err(|e| {
-        format!("cannot connect to {}: {e}", config.database_url.redacted())
-    })?;
+    let mut conn = pool
+        .get()
+        .map_err(|e| format!("cannot connect to {}: {e}", config.database_url.redacted()))?;
     let applied = db::migrate(&mut conn)?;
     if applied > 0 {
         tracing::info!(applied, "applied migrations");
@@ -113,7 +113,12 @@ fn serve(config: Config) -> Result<(), String> {
     })
 }
 
-fn create_owner(config: &Config, email: &str, name: &str, organisation: &str) -> Result<(), String> {
+fn create_owner(
+    config: &Config,
+    email: &str,
+    name: &str,
+    organisation: &str,
+) -> Result<(), String> {
     let password = match std::env::var("CONFER_OWNER_PASSWORD") {
         Ok(p) if !p.is_empty() => p,
         _ => prompt_password()?,

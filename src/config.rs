@@ -59,14 +59,15 @@ impl Config {
             )));
         }
         let smtp_url = get("CONFER_SMTP_URL");
-        if let Some(url) = &smtp_url {
-            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
-                return Err(ConfigError(format!(
-                    "CONFER_SMTP_URL `{url}` must start with smtp:// or smtps://"
-                )));
-            }
+        if let Some(url) = &smtp_url
+            && !(url.starts_with("smtp://") || url.starts_with("smtps://"))
+        {
+            return Err(ConfigError(format!(
+                "CONFER_SMTP_URL `{url}` must start with smtp:// or smtps://"
+            )));
         }
-        let mail_from = get("CONFER_MAIL_FROM").unwrap_or_else(|| "Confer <confer@localhost>".into());
+        let mail_from =
+            get("CONFER_MAIL_FROM").unwrap_or_else(|| "Confer <confer@localhost>".into());
         if !mail_from.contains('@') {
             return Err(ConfigError(format!(
                 "CONFER_MAIL_FROM `{mail_from}` is not an email address"
@@ -132,7 +133,10 @@ fn load_or_create_key(data_dir: &Path) -> Result<Vec<u8>, ConfigError> {
         )));
     }
     std::fs::create_dir_all(data_dir).map_err(|e| {
-        ConfigError(format!("cannot create CONFER_DATA_DIR {}: {e}", data_dir.display()))
+        ConfigError(format!(
+            "cannot create CONFER_DATA_DIR {}: {e}",
+            data_dir.display()
+        ))
     })?;
     let key = hex::encode(rand::random::<[u8; 64]>());
     write_private(&path, &key)

@@ -6,10 +6,8 @@ use chrono::{Duration, NaiveDateTime};
 
 use crate::config::Config;
 use crate::db::{DbConn, write_transaction};
-use crate::models::directory::{
-    self, NewConversation, NewCustomer, NewMessage, NewOrganization,
-};
-use crate::models::org::{NewOrgSettings, OrgSettings, ORG_ID};
+use crate::models::directory::{self, NewConversation, NewCustomer, NewMessage, NewOrganization};
+use crate::models::org::{NewOrgSettings, ORG_ID, OrgSettings};
 use crate::models::role::Role;
 use crate::models::team::{NewTeam, Team};
 use crate::models::user::{NewUser, User};
@@ -31,14 +29,78 @@ struct DemoUser {
 const TEAMS: [&str; 3] = ["Support", "Billing", "Technical"];
 
 const USERS: &[DemoUser] = &[
-    DemoUser { name: "Olivia Owens", email: "owner@northwind.example", user_type: UserType::FullTime, role: Some(BuiltinRole::Owner), access: ConversationAccess::All, teams: &[0], language: None },
-    DemoUser { name: "Adam Adler", email: "admin@northwind.example", user_type: UserType::FullTime, role: Some(BuiltinRole::Admin), access: ConversationAccess::All, teams: &[0, 2], language: None },
-    DemoUser { name: "Maya Martin", email: "manager@northwind.example", user_type: UserType::FullTime, role: Some(BuiltinRole::Manager), access: ConversationAccess::All, teams: &[0, 1], language: None },
-    DemoUser { name: "Alex Kim", email: "agent@northwind.example", user_type: UserType::FullTime, role: Some(BuiltinRole::Agent), access: ConversationAccess::Teams, teams: &[0], language: None },
-    DemoUser { name: "Sofía Ruiz", email: "sofia@northwind.example", user_type: UserType::FullTime, role: Some(BuiltinRole::Agent), access: ConversationAccess::Teams, teams: &[1], language: Some("es") },
-    DemoUser { name: "Jonas Becker", email: "jonas@northwind.example", user_type: UserType::Seasonal, role: Some(BuiltinRole::Agent), access: ConversationAccess::Teams, teams: &[0], language: Some("de") },
-    DemoUser { name: "Carla Engel", email: "collaborator@northwind.example", user_type: UserType::Collaborator, role: None, access: ConversationAccess::Teams, teams: &[2], language: None },
-    DemoUser { name: "Dev Patel", email: "dev@northwind.example", user_type: UserType::Collaborator, role: None, access: ConversationAccess::All, teams: &[2], language: None },
+    DemoUser {
+        name: "Olivia Owens",
+        email: "owner@northwind.example",
+        user_type: UserType::FullTime,
+        role: Some(BuiltinRole::Owner),
+        access: ConversationAccess::All,
+        teams: &[0],
+        language: None,
+    },
+    DemoUser {
+        name: "Adam Adler",
+        email: "admin@northwind.example",
+        user_type: UserType::FullTime,
+        role: Some(BuiltinRole::Admin),
+        access: ConversationAccess::All,
+        teams: &[0, 2],
+        language: None,
+    },
+    DemoUser {
+        name: "Maya Martin",
+        email: "manager@northwind.example",
+        user_type: UserType::FullTime,
+        role: Some(BuiltinRole::Manager),
+        access: ConversationAccess::All,
+        teams: &[0, 1],
+        language: None,
+    },
+    DemoUser {
+        name: "Alex Kim",
+        email: "agent@northwind.example",
+        user_type: UserType::FullTime,
+        role: Some(BuiltinRole::Agent),
+        access: ConversationAccess::Teams,
+        teams: &[0],
+        language: None,
+    },
+    DemoUser {
+        name: "Sofía Ruiz",
+        email: "sofia@northwind.example",
+        user_type: UserType::FullTime,
+        role: Some(BuiltinRole::Agent),
+        access: ConversationAccess::Teams,
+        teams: &[1],
+        language: Some("es"),
+    },
+    DemoUser {
+        name: "Jonas Becker",
+        email: "jonas@northwind.example",
+        user_type: UserType::Seasonal,
+        role: Some(BuiltinRole::Agent),
+        access: ConversationAccess::Teams,
+        teams: &[0],
+        language: Some("de"),
+    },
+    DemoUser {
+        name: "Carla Engel",
+        email: "collaborator@northwind.example",
+        user_type: UserType::Collaborator,
+        role: None,
+        access: ConversationAccess::Teams,
+        teams: &[2],
+        language: None,
+    },
+    DemoUser {
+        name: "Dev Patel",
+        email: "dev@northwind.example",
+        user_type: UserType::Collaborator,
+        role: None,
+        access: ConversationAccess::All,
+        teams: &[2],
+        language: None,
+    },
 ];
 
 const ORGANIZATIONS: [(&str, &str); 3] = [
@@ -74,45 +136,132 @@ type Thread = (
 );
 
 const THREADS: &[Thread] = &[
-    ("Order #4471 arrived damaged", 0, 0, Some(3), "open", "high",
-     "The rocket skates arrived with a cracked wheel. Can you send a replacement?",
-     Some("Sorry about that! A replacement is on its way; you don't need to send the old pair back."),
-     Some((2, "Second damaged shipment from this carrier this week — @Carla Engel can you check the packaging spec?"))),
-    ("Invoice shows the wrong VAT number", 2, 1, Some(4), "pending", "normal",
-     "Our invoice for October lists an old VAT number. Please correct it.",
-     Some("We've updated your billing profile; the corrected invoice follows shortly."),
-     Some((7, "Finance confirmed the new VAT number is valid in VIES."))),
-    ("Can't sign in after password reset", 4, 2, None, "open", "urgent",
-     "I reset my password and now the login page just reloads.",
-     None,
-     Some((6, "Looks like the session cookie is rejected on their proxy; asked for a HAR file."))),
-    ("Refund for duplicate charge", 3, 1, Some(4), "done", "normal",
-     "I was charged twice for the same order.",
-     Some("The duplicate charge has been refunded. It can take 3–5 days to show on your statement."),
-     None),
-    ("Feature request: export to CSV", 5, 0, Some(5), "open", "low",
-     "It would be great to export my order history as a CSV file.",
-     Some("Thanks for the idea — I've passed it on to our product team."),
-     Some((3, "Third request this month for exports."))),
-    ("API rate limits for bulk orders", 1, 2, Some(1), "open", "normal",
-     "We hit 429 errors when placing bulk orders via the API. What are the limits?",
-     None,
-     Some((7, "Limits are 600/min per token; they batch at 1,000 — suggested backoff."))),
-    ("Change of delivery address", 6, 0, None, "open", "normal",
-     "Please deliver my order to my office instead: 12 Harbour Street.",
-     None, None),
-    ("Where is my parcel?", 7, 0, Some(3), "snoozed", "normal",
-     "Tracking hasn't updated in four days.",
-     Some("The carrier confirms it's in transit; we'll check again on Monday."),
-     None),
-    ("Upgrade to annual plan", 2, 1, Some(2), "done", "low",
-     "We'd like to switch to annual billing.",
-     Some("Done — you're now on the annual plan with two months free."),
-     None),
-    ("Webhook signature mismatch", 0, 2, None, "open", "high",
-     "Our webhook receiver rejects your signatures since yesterday.",
-     None,
-     Some((6, "We rotated the signing key on Tuesday; customer may have cached the old one."))),
+    (
+        "Order #4471 arrived damaged",
+        0,
+        0,
+        Some(3),
+        "open",
+        "high",
+        "The rocket skates arrived with a cracked wheel. Can you send a replacement?",
+        Some(
+            "Sorry about that! A replacement is on its way; you don't need to send the old pair back.",
+        ),
+        Some((
+            2,
+            "Second damaged shipment from this carrier this week — @Carla Engel can you check the packaging spec?",
+        )),
+    ),
+    (
+        "Invoice shows the wrong VAT number",
+        2,
+        1,
+        Some(4),
+        "pending",
+        "normal",
+        "Our invoice for October lists an old VAT number. Please correct it.",
+        Some("We've updated your billing profile; the corrected invoice follows shortly."),
+        Some((7, "Finance confirmed the new VAT number is valid in VIES.")),
+    ),
+    (
+        "Can't sign in after password reset",
+        4,
+        2,
+        None,
+        "open",
+        "urgent",
+        "I reset my password and now the login page just reloads.",
+        None,
+        Some((
+            6,
+            "Looks like the session cookie is rejected on their proxy; asked for a HAR file.",
+        )),
+    ),
+    (
+        "Refund for duplicate charge",
+        3,
+        1,
+        Some(4),
+        "done",
+        "normal",
+        "I was charged twice for the same order.",
+        Some(
+            "The duplicate charge has been refunded. It can take 3–5 days to show on your statement.",
+        ),
+        None,
+    ),
+    (
+        "Feature request: export to CSV",
+        5,
+        0,
+        Some(5),
+        "open",
+        "low",
+        "It would be great to export my order history as a CSV file.",
+        Some("Thanks for the idea — I've passed it on to our product team."),
+        Some((3, "Third request this month for exports.")),
+    ),
+    (
+        "API rate limits for bulk orders",
+        1,
+        2,
+        Some(1),
+        "open",
+        "normal",
+        "We hit 429 errors when placing bulk orders via the API. What are the limits?",
+        None,
+        Some((
+            7,
+            "Limits are 600/min per token; they batch at 1,000 — suggested backoff.",
+        )),
+    ),
+    (
+        "Change of delivery address",
+        6,
+        0,
+        None,
+        "open",
+        "normal",
+        "Please deliver my order to my office instead: 12 Harbour Street.",
+        None,
+        None,
+    ),
+    (
+        "Where is my parcel?",
+        7,
+        0,
+        Some(3),
+        "snoozed",
+        "normal",
+        "Tracking hasn't updated in four days.",
+        Some("The carrier confirms it's in transit; we'll check again on Monday."),
+        None,
+    ),
+    (
+        "Upgrade to annual plan",
+        2,
+        1,
+        Some(2),
+        "done",
+        "low",
+        "We'd like to switch to annual billing.",
+        Some("Done — you're now on the annual plan with two months free."),
+        None,
+    ),
+    (
+        "Webhook signature mismatch",
+        0,
+        2,
+        None,
+        "open",
+        "high",
+        "Our webhook receiver rejects your signatures since yesterday.",
+        None,
+        Some((
+            6,
+            "We rotated the signing key on Tuesday; customer may have cached the old one.",
+        )),
+    ),
 ];
 
 /// Fills an empty database. Refuses when anyone is signed up already.
@@ -165,7 +314,15 @@ fn insert_all(conn: &mut DbConn, hash: &str, now: NaiveDateTime) -> diesel::Quer
     }
     let team_ids = TEAMS
         .iter()
-        .map(|name| Team::create(conn, &NewTeam { name, created_at: now }))
+        .map(|name| {
+            Team::create(
+                conn,
+                &NewTeam {
+                    name,
+                    created_at: now,
+                },
+            )
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let today = now.date();
     let mut user_ids = Vec::new();
@@ -202,7 +359,14 @@ fn insert_all(conn: &mut DbConn, hash: &str, now: NaiveDateTime) -> diesel::Quer
     let org_ids = ORGANIZATIONS
         .iter()
         .map(|(name, domains)| {
-            directory::create_organization(conn, &NewOrganization { name, domains, created_at: now })
+            directory::create_organization(
+                conn,
+                &NewOrganization {
+                    name,
+                    domains,
+                    created_at: now,
+                },
+            )
         })
         .collect::<Result<Vec<_>, _>>()?;
     let customer_ids = CUSTOMERS
@@ -281,7 +445,12 @@ fn insert_all(conn: &mut DbConn, hash: &str, now: NaiveDateTime) -> diesel::Quer
                 },
             )?;
         }
-        directory::touch_conversation(conn, conversation_id, last, (status == "done").then_some(last))?;
+        directory::touch_conversation(
+            conn,
+            conversation_id,
+            last,
+            (status == "done").then_some(last),
+        )?;
     }
     Ok(())
 }

@@ -71,10 +71,9 @@ impl ResponseError for AppError {
                     Self::NotFound => ErrorKind::NotFound,
                     _ => ErrorKind::Forbidden,
                 });
-                response.headers_mut().insert(
-                    header::CACHE_CONTROL,
-                    HeaderValue::from_static("no-store"),
-                );
+                response
+                    .headers_mut()
+                    .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
                 response
             }
         }

@@ -43,8 +43,11 @@ impl Check<'_> {
         if value.is_empty() {
             self.errors.add(field, self.t.get("form.error.required"));
         } else if value.chars().count() > max {
-            self.errors
-                .add(field, self.t.fmt("form.error.too_long", &[("max", &max.to_string())]));
+            self.errors.add(
+                field,
+                self.t
+                    .fmt("form.error.too_long", &[("max", &max.to_string())]),
+            );
         }
     }
 
@@ -52,9 +55,12 @@ impl Check<'_> {
         let value = value.trim();
         let valid = value.len() <= 254
             && !value.contains(char::is_whitespace)
-            && value
-                .split_once('@')
-                .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.'));
+            && value.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+            });
         if value.is_empty() {
             self.errors.add(field, self.t.get("form.error.required"));
         } else if !valid {
@@ -74,7 +80,13 @@ impl Check<'_> {
         }
     }
 
-    pub fn new_password(&mut self, field: &'static str, password: &str, confirm_field: &'static str, confirm: &str) {
+    pub fn new_password(
+        &mut self,
+        field: &'static str,
+        password: &str,
+        confirm_field: &'static str,
+        confirm: &str,
+    ) {
         if password.chars().count() < crate::auth::PASSWORD_MIN_LEN {
             self.errors.add(
                 field,
@@ -85,9 +97,11 @@ impl Check<'_> {
             );
         } else if password.len() > 72 {
             // bcrypt reads only the first 72 bytes.
-            self.errors.add(field, self.t.get("form.error.password_long"));
+            self.errors
+                .add(field, self.t.get("form.error.password_long"));
         } else if password != confirm {
-            self.errors.add(confirm_field, self.t.get("form.error.password_mismatch"));
+            self.errors
+                .add(confirm_field, self.t.get("form.error.password_mismatch"));
         }
     }
 }

@@ -38,7 +38,7 @@ impl Badge {
 pub fn initials(name: &str) -> String {
     let mut words = name.split_whitespace().filter_map(|w| w.chars().next());
     let first = words.next();
-    let last = words.last();
+    let last = words.next_back();
     first
         .into_iter()
         .chain(last)
@@ -63,7 +63,10 @@ impl Ctx {
             t: current.tr,
             csrf: current.csrf.clone(),
             org_name: current.org.name.clone(),
-            user: Some(Badge::new(&current.user.name, current.actor.is_collaborator())),
+            user: Some(Badge::new(
+                &current.user.name,
+                current.actor.is_collaborator(),
+            )),
             perms: current.perms.clone(),
             nav,
         }
@@ -71,7 +74,11 @@ impl Ctx {
 
     /// For visitors who are not signed in (sign-in, setup, errors).
     pub fn for_visitor(req: &HttpRequest, org_name: String) -> Self {
-        Self::anonymous(visitor_lang(req), csrf_token(&req.get_session()).unwrap_or_default(), org_name)
+        Self::anonymous(
+            visitor_lang(req),
+            csrf_token(&req.get_session()).unwrap_or_default(),
+            org_name,
+        )
     }
 
     pub fn anonymous(lang: Lang, csrf: String, org_name: String) -> Self {
@@ -96,7 +103,10 @@ impl Ctx {
 
 /// A time in the reader's timezone, e.g. "22 Nov 2026, 18:40".
 pub fn format_datetime(at: NaiveDateTime, tz: Tz) -> String {
-    at.and_utc().with_timezone(&tz).format("%d %b %Y, %H:%M").to_string()
+    at.and_utc()
+        .with_timezone(&tz)
+        .format("%d %b %Y, %H:%M")
+        .to_string()
 }
 
 /// Every IANA timezone name, for pickers.
@@ -119,13 +129,8 @@ struct ErrorPage {
 
 /// Renders the 403/404/500 (and any other error status) page in the
 /// reader's language. Responses that already carry a body are left alone.
-pub fn render_error_page<B>(
-    res: ServiceResponse<B>,
-) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let has_body = res
-        .response()
-        .headers()
-        .contains_key(header::CONTENT_TYPE);
+pub fn render_error_page<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let has_body = res.response().headers().contains_key(header::CONTENT_TYPE);
     let status = res.status();
     if has_body || !(status.is_client_error() || status.is_server_error()) {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));

@@ -193,7 +193,12 @@ impl FlagSet {
 
     /// Unknown keys are ignored (a flag removed in a later version).
     pub fn parse(text: &str) -> Self {
-        Self::of(&text.split_whitespace().filter_map(Flag::parse).collect::<Vec<_>>())
+        Self::of(
+            &text
+                .split_whitespace()
+                .filter_map(Flag::parse)
+                .collect::<Vec<_>>(),
+        )
     }
 
     pub fn to_text(self) -> String {
@@ -351,7 +356,11 @@ impl Action {
     /// Every action, for tables and tests.
     pub fn all() -> Vec<Action> {
         let mut all: Vec<Action> = Flag::ALL.iter().map(|&f| Action::Use(f)).collect();
-        all.extend([Action::Search, Action::EnterSettings, Action::TransferOwnership]);
+        all.extend([
+            Action::Search,
+            Action::EnterSettings,
+            Action::TransferOwnership,
+        ]);
         all
     }
 }

@@ -45,12 +45,12 @@ impl DatabaseUrl {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Ok(Self::Postgres(url.to_string()));
         }
-        if let Some((scheme, _)) = url.split_once("://") {
-            if scheme != "sqlite" {
-                return Err(format!(
-                    "DATABASE_URL scheme `{scheme}` is not supported: use postgres://… or a SQLite path"
-                ));
-            }
+        if let Some((scheme, _)) = url.split_once("://")
+            && scheme != "sqlite"
+        {
+            return Err(format!(
+                "DATABASE_URL scheme `{scheme}` is not supported: use postgres://… or a SQLite path"
+            ));
         }
         let path = url
             .strip_prefix("sqlite://")
@@ -126,11 +126,11 @@ impl r2d2::ManageConnection for DbManager {
 
 /// Builds the pool; for SQLite the file's directory is created if missing.
 pub fn connect(url: &DatabaseUrl) -> Result<Pool, String> {
-    if let DatabaseUrl::Sqlite(path) = url {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create directory {}: {e}", dir.display()))?;
-        }
+    if let DatabaseUrl::Sqlite(path) = url
+        && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create directory {}: {e}", dir.display()))?;
     }
     let size = if url.is_postgres() { 10 } else { 8 };
     r2d2::Pool::builder()

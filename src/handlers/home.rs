@@ -51,7 +51,8 @@ fn scope_key(rule: &ScopeRule) -> &'static str {
 pub async fn show(current: CurrentUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
     let (scope, rule) = policy::conversation_scope(&current.actor);
     let user_id = current.user.id;
-    let can_view_customers = policy::can(&current.actor, policy::Action::Use(Flag::CustomersView)).allowed;
+    let can_view_customers =
+        policy::can(&current.actor, policy::Action::Use(Flag::CustomersView)).allowed;
     let (teams, counts, customers) = state
         .db(move |conn| {
             let teams = Team::of_user_with_sizes(conn, user_id)?

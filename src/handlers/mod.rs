@@ -23,7 +23,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/", web::get().to(home::show))
         .route("/profile", web::get().to(profile::show))
         .route("/profile", web::post().to(profile::save))
-        .route("/profile/password", web::post().to(profile::change_password))
+        .route(
+            "/profile/password",
+            web::post().to(profile::change_password),
+        )
         .route("/settings", web::get().to(settings::index))
         .route("/settings/organisation", web::get().to(settings::show_org))
         .route("/settings/organisation", web::post().to(settings::save_org));

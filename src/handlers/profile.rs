@@ -69,7 +69,10 @@ fn stored_form(current: &CurrentUser) -> ProfileForm {
     }
 }
 
-pub async fn show(current: CurrentUser, query: web::Query<ProfileQuery>) -> AppResult<HttpResponse> {
+pub async fn show(
+    current: CurrentUser,
+    query: web::Query<ProfileQuery>,
+) -> AppResult<HttpResponse> {
     let mut page = page(&current, stored_form(&current));
     page.notice = match query.saved.as_deref() {
         Some("password") => Some(page.ctx.t.get("profile.password_saved")),

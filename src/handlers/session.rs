@@ -80,7 +80,10 @@ pub async fn login(
         .map(|a| a.ip().to_string())
         .unwrap_or_else(|| "unknown".into());
     let scopes = vec![
-        (throttle::account_scope(&form.email), throttle::MAX_PER_ACCOUNT),
+        (
+            throttle::account_scope(&form.email),
+            throttle::MAX_PER_ACCOUNT,
+        ),
         (throttle::ip_scope(&ip), throttle::MAX_PER_IP),
     ];
     let now = state.clock.now();
@@ -89,7 +92,11 @@ pub async fn login(
     let (locked, user, org) = state
         .db(move |conn| {
             let locked = throttle::locked_for(conn, &scopes_for_check, now)?;
-            Ok((locked, User::find_by_email(conn, &email)?, OrgSettings::find(conn)?))
+            Ok((
+                locked,
+                User::find_by_email(conn, &email)?,
+                OrgSettings::find(conn)?,
+            ))
         })
         .await?;
     let page = |ctx: Ctx, error: String| LoginPage {

@@ -21,7 +21,9 @@ pub async fn index(current: CurrentUser) -> AppResult<HttpResponse> {
     if current.perms.org_settings {
         return Ok(crate::web::redirect("/settings/organisation"));
     }
-    Err(AppError::Forbidden("no settings page for this user yet".into()))
+    Err(AppError::Forbidden(
+        "no settings page for this user yet".into(),
+    ))
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -58,7 +60,10 @@ fn page(current: &CurrentUser, form: OrgForm, errors: FieldErrors, saved: bool) 
     }
 }
 
-pub async fn show_org(current: CurrentUser, query: web::Query<SavedQuery>) -> AppResult<HttpResponse> {
+pub async fn show_org(
+    current: CurrentUser,
+    query: web::Query<SavedQuery>,
+) -> AppResult<HttpResponse> {
     policy::ensure(&current.actor, Action::Use(Flag::SettingsOrg))?;
     let org = &current.org;
     let form = OrgForm {
@@ -67,7 +72,12 @@ pub async fn show_org(current: CurrentUser, query: web::Query<SavedQuery>) -> Ap
         timezone: org.timezone.clone(),
     };
     html_with_status(
-        &page(&current, form, FieldErrors::default(), query.saved.is_some()),
+        &page(
+            &current,
+            form,
+            FieldErrors::default(),
+            query.saved.is_some(),
+        ),
         StatusCode::OK,
     )
 }
@@ -88,7 +98,10 @@ pub async fn save_org(
     check.language("default_language", &form.default_language);
     check.timezone("timezone", &form.timezone);
     if !errors.is_empty() {
-        return html_with_status(&page(&current, form, errors, false), StatusCode::UNPROCESSABLE_ENTITY);
+        return html_with_status(
+            &page(&current, form, errors, false),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
     }
     let now = state.clock.now();
     state

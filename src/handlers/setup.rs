@@ -16,8 +16,8 @@ use crate::models::org::{NewOrgSettings, OrgSettings};
 use crate::models::role::Role;
 use crate::models::user::{NewUser, User, normalize_email};
 use crate::pages::{Ctx, html_with_status, timezone_names};
-use actix_web::http::StatusCode;
 use crate::policy::{BuiltinRole, ConversationAccess, UserType};
+use actix_web::http::StatusCode;
 
 #[derive(Deserialize, Default, Clone)]
 pub struct SetupForm {
@@ -62,7 +62,10 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> AppResult<Htt
         timezone: "UTC".into(),
         ..SetupForm::default()
     };
-    html_with_status(&SetupPage::new(ctx, form, FieldErrors::default()), StatusCode::OK)
+    html_with_status(
+        &SetupPage::new(ctx, form, FieldErrors::default()),
+        StatusCode::OK,
+    )
 }
 
 pub async fn submit(
@@ -86,14 +89,22 @@ pub async fn submit(
     check.timezone("timezone", &form.timezone);
     check.required("name", &form.name, 120);
     check.email("email", &form.email);
-    check.new_password("password", &form.password, "password_confirm", &form.password_confirm);
+    check.new_password(
+        "password",
+        &form.password,
+        "password_confirm",
+        &form.password_confirm,
+    );
     if !errors.is_empty() {
         let kept = SetupForm {
             password: String::new(),
             password_confirm: String::new(),
             ..form
         };
-        return html_with_status(&SetupPage::new(ctx, kept, errors), StatusCode::UNPROCESSABLE_ENTITY);
+        return html_with_status(
+            &SetupPage::new(ctx, kept, errors),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
     }
 
     let hash = auth::hash_password(form.password.clone(), state.config.bcrypt_cost).await?;

@@ -100,7 +100,9 @@ pub fn conversation_counts(
         let query = conversations::table.into_boxed();
         match scope {
             ConversationScope::All => query,
-            ConversationScope::Teams(ids) => query.filter(conversations::team_id.eq_any(ids.clone())),
+            ConversationScope::Teams(ids) => {
+                query.filter(conversations::team_id.eq_any(ids.clone()))
+            }
             ConversationScope::None => query.filter(conversations::id.eq(-1)),
         }
     };

@@ -8,7 +8,10 @@ use crate::db::schema::login_failures;
 
 pub fn record(conn: &mut DbConn, scope: &str, at: NaiveDateTime) -> QueryResult<()> {
     diesel::insert_into(login_failures::table)
-        .values((login_failures::scope.eq(scope), login_failures::failed_at.eq(at)))
+        .values((
+            login_failures::scope.eq(scope),
+            login_failures::failed_at.eq(at),
+        ))
         .execute(conn)
         .map(|_| ())
 }

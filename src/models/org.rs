@@ -40,10 +40,7 @@ pub struct OrgChanges<'a> {
 
 impl OrgSettings {
     pub fn find(conn: &mut DbConn) -> QueryResult<Option<OrgSettings>> {
-        org_settings::table
-            .find(ORG_ID)
-            .first(conn)
-            .optional()
+        org_settings::table.find(ORG_ID).first(conn).optional()
     }
 
     pub fn create(conn: &mut DbConn, new: &NewOrgSettings) -> QueryResult<()> {

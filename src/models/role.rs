@@ -40,7 +40,10 @@ impl Role {
     }
 
     pub fn find_by_key(conn: &mut DbConn, key: &str) -> QueryResult<Option<Role>> {
-        roles::table.filter(roles::key.eq(key)).first(conn).optional()
+        roles::table
+            .filter(roles::key.eq(key))
+            .first(conn)
+            .optional()
     }
 
     pub fn id_of(conn: &mut DbConn, role: BuiltinRole) -> QueryResult<i64> {
@@ -51,7 +54,9 @@ impl Role {
     }
 
     pub fn all(conn: &mut DbConn) -> QueryResult<Vec<Role>> {
-        roles::table.order((roles::builtin.desc(), roles::id)).load(conn)
+        roles::table
+            .order((roles::builtin.desc(), roles::id))
+            .load(conn)
     }
 
     /// Makes the built-in rows exist and carry the flags the code defines.

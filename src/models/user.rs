@@ -135,9 +135,11 @@ impl User {
     pub fn touch_last_active(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<()> {
         let stale = now - chrono::Duration::seconds(60);
         diesel::update(
-            users::table
-                .filter(users::id.eq(id))
-                .filter(users::last_active_at.is_null().or(users::last_active_at.lt(stale))),
+            users::table.filter(users::id.eq(id)).filter(
+                users::last_active_at
+                    .is_null()
+                    .or(users::last_active_at.lt(stale)),
+            ),
         )
         .set(users::last_active_at.eq(now))
         .execute(conn)
@@ -196,7 +198,10 @@ impl User {
         }
     }
 
-    pub fn load_actor(conn: &mut DbConn, id: i64) -> QueryResult<Option<(User, Option<Role>, Actor)>> {
+    pub fn load_actor(
+        conn: &mut DbConn,
+        id: i64,
+    ) -> QueryResult<Option<(User, Option<Role>, Actor)>> {
         let Some((user, role)) = Self::find_with_role(conn, id)? else {
             return Ok(None);
         };

@@ -10,11 +10,19 @@ db_test!(sign_in_and_sign_out, |app| {
     let mut client = app.client();
     let login = client.get("/login");
     assert!(login.body.contains("<label for=\"email\">Email</label>"));
-    assert!(login.body.contains("<label for=\"password\">Password</label>"));
+    assert!(
+        login
+            .body
+            .contains("<label for=\"password\">Password</label>")
+    );
     assert!(login.body.contains(">Sign in</button>"));
     let response = client.post_form(
         "/login",
-        &[("email", "OWNER@acme.test"), ("password", PASSWORD), ("next", "/profile")],
+        &[
+            ("email", "OWNER@acme.test"),
+            ("password", PASSWORD),
+            ("next", "/profile"),
+        ],
     );
     assert_eq!(response.status, 303);
     assert_eq!(response.location.as_deref(), Some("/profile"));
@@ -22,32 +30,65 @@ db_test!(sign_in_and_sign_out, |app| {
     let cookie = response.header("set-cookie").expect("session cookie");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
-    assert!(!cookie.contains("Secure"), "plain http test server: {cookie}");
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http test server: {cookie}"
+    );
 
     let logout = client.post_form("/logout", &[]);
     assert_eq!(logout.location.as_deref(), Some("/login?signed_out=1"));
     assert!(!client.is_signed_in());
-    assert!(client.get("/login?signed_out=1").body.contains("You have been signed out."));
+    assert!(
+        client
+            .get("/login?signed_out=1")
+            .body
+            .contains("You have been signed out.")
+    );
 });
 
 db_test!(wrong_passwords_are_refused_and_throttled, |app| {
     let app = app.with_org();
     let mut client = app.client();
-    let wrong = client.post_form("/login", &[("email", "owner@acme.test"), ("password", "nope")]);
+    let wrong = client.post_form(
+        "/login",
+        &[("email", "owner@acme.test"), ("password", "nope")],
+    );
     assert_eq!(wrong.status, 401);
     assert!(wrong.body.contains("Email or password is incorrect."));
-    assert!(wrong.body.contains("value=\"owner@acme.test\""), "the email is kept");
-    let unknown = client.post_form("/login", &[("email", "ghost@acme.test"), ("password", "nope")]);
+    assert!(
+        wrong.body.contains("value=\"owner@acme.test\""),
+        "the email is kept"
+    );
+    let unknown = client.post_form(
+        "/login",
+        &[("email", "ghost@acme.test"), ("password", "nope")],
+    );
     assert_eq!(unknown.status, 401, "an unknown account answers the same");
     for _ in 0..4 {
-        client.post_form("/login", &[("email", "owner@acme.test"), ("password", "nope")]);
+        client.post_form(
+            "/login",
+            &[("email", "owner@acme.test"), ("password", "nope")],
+        );
     }
-    let locked = client.post_form("/login", &[("email", "owner@acme.test"), ("password", PASSWORD)]);
-    assert_eq!(locked.status, 429, "the right password is refused while locked");
-    assert!(locked.body.contains("Too many failed sign-in attempts. Try again in 15 minutes."));
+    let locked = client.post_form(
+        "/login",
+        &[("email", "owner@acme.test"), ("password", PASSWORD)],
+    );
+    assert_eq!(
+        locked.status, 429,
+        "the right password is refused while locked"
+    );
+    assert!(
+        locked
+            .body
+            .contains("Too many failed sign-in attempts. Try again in 15 minutes.")
+    );
     app.clock.advance(Duration::minutes(16));
     let mut later = app.client();
-    let ok = later.post_form("/login", &[("email", "owner@acme.test"), ("password", PASSWORD)]);
+    let ok = later.post_form(
+        "/login",
+        &[("email", "owner@acme.test"), ("password", PASSWORD)],
+    );
     assert_eq!(ok.status, 303, "the lock lifts after the window");
 });
 
@@ -58,27 +99,43 @@ db_test!(too_many_failures_from_one_address_lock_it, |app| {
         let email = format!("nobody{n}@acme.test");
         client.post_form("/login", &[("email", &email), ("password", "nope")]);
     }
-    let locked = client.post_form("/login", &[("email", "owner@acme.test"), ("password", PASSWORD)]);
+    let locked = client.post_form(
+        "/login",
+        &[("email", "owner@acme.test"), ("password", PASSWORD)],
+    );
     assert_eq!(locked.status, 429);
 });
 
-db_test!(deactivation_and_session_version_end_sessions_at_once, |app| {
-    let app = app.with_org();
-    let agent = app.user("agent@acme.test", "Alan Agent").create();
-    let mut client = app.sign_in("agent@acme.test");
-    assert!(client.is_signed_in());
-    app.sql(&format!("UPDATE users SET session_version = session_version + 1 WHERE id = {agent}"));
-    let next = client.get("/");
-    assert_eq!(next.status, 303);
-    assert_eq!(next.location.as_deref(), Some("/login?next=/"));
+db_test!(
+    deactivation_and_session_version_end_sessions_at_once,
+    |app| {
+        let app = app.with_org();
+        let agent = app.user("agent@acme.test", "Alan Agent").create();
+        let mut client = app.sign_in("agent@acme.test");
+        assert!(client.is_signed_in());
+        app.sql(&format!(
+            "UPDATE users SET session_version = session_version + 1 WHERE id = {agent}"
+        ));
+        let next = client.get("/");
+        assert_eq!(next.status, 303);
+        assert_eq!(next.location.as_deref(), Some("/login?next=/"));
 
-    let mut client = app.sign_in("agent@acme.test");
-    app.sql(&format!("UPDATE users SET active = FALSE WHERE id = {agent}"));
-    assert!(!client.is_signed_in(), "a deactivated user is signed out on the next request");
-    let refused = client.post_form("/login", &[("email", "agent@acme.test"), ("password", PASSWORD)]);
-    assert_eq!(refused.status, 403);
-    assert!(refused.body.contains("This account has been deactivated."));
-});
+        let mut client = app.sign_in("agent@acme.test");
+        app.sql(&format!(
+            "UPDATE users SET active = FALSE WHERE id = {agent}"
+        ));
+        assert!(
+            !client.is_signed_in(),
+            "a deactivated user is signed out on the next request"
+        );
+        let refused = client.post_form(
+            "/login",
+            &[("email", "agent@acme.test"), ("password", PASSWORD)],
+        );
+        assert_eq!(refused.status, 403);
+        assert!(refused.body.contains("This account has been deactivated."));
+    }
+);
 
 db_test!(seasonal_users_only_inside_their_window, |app| {
     let app = app.with_org();
@@ -93,11 +150,23 @@ db_test!(seasonal_users_only_inside_their_window, |app| {
         .seasonal(today - Duration::days(1), today + Duration::days(1))
         .create();
     let mut client = app.client();
-    let early = client.post_form("/login", &[("email", "early@acme.test"), ("password", PASSWORD)]);
+    let early = client.post_form(
+        "/login",
+        &[("email", "early@acme.test"), ("password", PASSWORD)],
+    );
     assert_eq!(early.status, 403);
     let start = (today + Duration::days(3)).format("%Y-%m-%d").to_string();
-    assert!(early.body.contains(&format!("Your access starts on {start}")), "{}", early.body);
-    let late = client.post_form("/login", &[("email", "late@acme.test"), ("password", PASSWORD)]);
+    assert!(
+        early
+            .body
+            .contains(&format!("Your access starts on {start}")),
+        "{}",
+        early.body
+    );
+    let late = client.post_form(
+        "/login",
+        &[("email", "late@acme.test"), ("password", PASSWORD)],
+    );
     assert_eq!(late.status, 403);
     let end = (today - Duration::days(3)).format("%Y-%m-%d").to_string();
     assert!(late.body.contains(&format!("Your access ended on {end}")));
@@ -105,24 +174,40 @@ db_test!(seasonal_users_only_inside_their_window, |app| {
     let mut now = app.sign_in("now@acme.test");
     assert!(now.is_signed_in());
     app.clock.advance(Duration::days(3));
-    assert!(!now.is_signed_in(), "the session ends when the window closes");
+    assert!(
+        !now.is_signed_in(),
+        "the session ends when the window closes"
+    );
 });
 
 db_test!(state_changing_requests_need_the_csrf_token, |app| {
     let app = app.with_org();
     let mut client = app.sign_in("owner@acme.test");
-    let refused = client.post_raw("/profile", &[("name", "Mallory"), ("language", ""), ("timezone", "")]);
+    let refused = client.post_raw(
+        "/profile",
+        &[("name", "Mallory"), ("language", ""), ("timezone", "")],
+    );
     assert_eq!(refused.status, 403);
     assert!(refused.body.contains("The form expired"));
     let forged = client.post_raw(
         "/profile",
-        &[("csrf_token", "forged"), ("name", "Mallory"), ("language", ""), ("timezone", "")],
+        &[
+            ("csrf_token", "forged"),
+            ("name", "Mallory"),
+            ("language", ""),
+            ("timezone", ""),
+        ],
     );
     assert_eq!(forged.status, 403);
-    let owner = User::find_by_email(&mut app.conn(), "owner@acme.test").expect("q").expect("owner");
+    let owner = User::find_by_email(&mut app.conn(), "owner@acme.test")
+        .expect("q")
+        .expect("owner");
     assert_eq!(owner.name, "Olivia Owner", "nothing changed");
     let mut anonymous = app.client();
-    let login = anonymous.post_raw("/login", &[("email", "owner@acme.test"), ("password", PASSWORD)]);
+    let login = anonymous.post_raw(
+        "/login",
+        &[("email", "owner@acme.test"), ("password", PASSWORD)],
+    );
     assert_eq!(login.status, 403, "even the sign-in form needs the token");
 });
 
@@ -131,22 +216,47 @@ db_test!(security_headers_on_every_response, |app| {
     let mut client = app.client();
     for path in ["/login", "/static/app.css", "/healthz", "/missing"] {
         let response = client.get(path);
-        let csp = response.header("content-security-policy").unwrap_or_default();
+        let csp = response
+            .header("content-security-policy")
+            .unwrap_or_default();
         assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
-        assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{path}");
-        assert_eq!(response.header("x-content-type-options"), Some("nosniff"), "{path}");
-        assert_eq!(response.header("referrer-policy"), Some("same-origin"), "{path}");
-        assert_eq!(response.header("x-request-id").map(str::len), Some(16), "{path}");
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+            "{path}"
+        );
+        assert_eq!(
+            response.header("x-content-type-options"),
+            Some("nosniff"),
+            "{path}"
+        );
+        assert_eq!(
+            response.header("referrer-policy"),
+            Some("same-origin"),
+            "{path}"
+        );
+        assert_eq!(
+            response.header("x-request-id").map(str::len),
+            Some(16),
+            "{path}"
+        );
     }
 });
 
 db_test!(next_parameter_never_leaves_the_site, |app| {
     let app = app.with_org();
-    for next in ["//evil.example/", "https://evil.example/", "/\\evil.example"] {
+    for next in [
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil.example",
+    ] {
         let mut client = app.client();
         let response = client.post_form(
             "/login",
-            &[("email", "owner@acme.test"), ("password", PASSWORD), ("next", next)],
+            &[
+                ("email", "owner@acme.test"),
+                ("password", PASSWORD),
+                ("next", next),
+            ],
         );
         assert_eq!(response.location.as_deref(), Some("/"), "{next}");
     }
@@ -163,10 +273,15 @@ db_test!(error_pages_are_rendered_in_the_readers_language, |app| {
     assert_eq!(missing.status, 404);
     assert!(missing.body.contains("<html lang=\"de\">"));
 
-    app.user("es@acme.test", "Elena Spanish").language("es").create();
+    app.user("es@acme.test", "Elena Spanish")
+        .language("es")
+        .create();
     let mut elena = app.sign_in("es@acme.test");
     let home = elena.get("/");
-    assert!(home.body.contains("<html lang=\"es\">"), "the user's language wins");
+    assert!(
+        home.body.contains("<html lang=\"es\">"),
+        "the user's language wins"
+    );
     let missing = elena.get("/does-not-exist");
     assert!(missing.body.contains("<html lang=\"es\">"));
 });
@@ -180,28 +295,48 @@ db_test!(healthz_checks_the_database, |app| {
 
 db_test!(changing_the_password_ends_other_sessions, |app| {
     let app = app.with_org();
-    app.user("manager@acme.test", "Mia Manager").role(BuiltinRole::Manager).create();
+    app.user("manager@acme.test", "Mia Manager")
+        .role(BuiltinRole::Manager)
+        .create();
     let mut laptop = app.sign_in("manager@acme.test");
     let mut phone = app.sign_in("manager@acme.test");
     let short = laptop.post_form(
         "/profile/password",
-        &[("current_password", PASSWORD), ("new_password", "short"), ("new_password_confirm", "short")],
+        &[
+            ("current_password", PASSWORD),
+            ("new_password", "short"),
+            ("new_password_confirm", "short"),
+        ],
     );
     assert_eq!(short.status, 422);
     assert!(short.body.contains("Use at least 10 characters."));
     let wrong = laptop.post_form(
         "/profile/password",
-        &[("current_password", "nope"), ("new_password", "a brand new secret"), ("new_password_confirm", "a brand new secret")],
+        &[
+            ("current_password", "nope"),
+            ("new_password", "a brand new secret"),
+            ("new_password_confirm", "a brand new secret"),
+        ],
     );
     assert!(wrong.body.contains("The current password is not correct."));
     let changed = laptop.post_form(
         "/profile/password",
-        &[("current_password", PASSWORD), ("new_password", "a brand new secret"), ("new_password_confirm", "a brand new secret")],
+        &[
+            ("current_password", PASSWORD),
+            ("new_password", "a brand new secret"),
+            ("new_password_confirm", "a brand new secret"),
+        ],
     );
     assert_eq!(changed.location.as_deref(), Some("/profile?saved=password"));
     assert!(laptop.is_signed_in(), "this session continues");
     assert!(!phone.is_signed_in(), "the other session ended");
     let mut again = app.client();
-    let ok = again.post_form("/login", &[("email", "manager@acme.test"), ("password", "a brand new secret")]);
+    let ok = again.post_form(
+        "/login",
+        &[
+            ("email", "manager@acme.test"),
+            ("password", "a brand new secret"),
+        ],
+    );
     assert_eq!(ok.status, 303);
 });

@@ -52,6 +52,9 @@ impl Browser {
                 "{binary} is required for browser tests: run tests/run.sh (it installs Debian's chromium and chromium-driver)"
             );
         }
+        // Two rustls crypto providers are linked (lettre's and fantoccini's);
+        // pick one. Only loopback HTTP to chromedriver is spoken anyway.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let port = free_port();
         let chromedriver = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
@@ -86,7 +89,9 @@ impl Browser {
                     .await;
                 match attempt {
                     Ok(driver) => break driver,
-                    Err(e) if Instant::now() > deadline => panic!("chromedriver did not start: {e}"),
+                    Err(e) if Instant::now() > deadline => {
+                        panic!("chromedriver did not start: {e}")
+                    }
                     Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
                 }
             }
@@ -97,10 +102,13 @@ impl Browser {
             profile,
             rt,
             base: app.base_url.clone(),
-            label: format!("{}-{label}", match app.backend {
-                Backend::Sqlite => "sqlite",
-                Backend::Postgres => "postgres",
-            }),
+            label: format!(
+                "{}-{label}",
+                match app.backend {
+                    Backend::Sqlite => "sqlite",
+                    Backend::Postgres => "postgres",
+                }
+            ),
         }
     }
 
@@ -142,27 +150,37 @@ impl Browser {
     }
 
     fn script(&self, js: &str) -> serde_json::Value {
-        self.rt.block_on(self.d().execute(js, vec![])).expect("script")
+        self.rt
+            .block_on(self.d().execute(js, vec![]))
+            .expect("script")
     }
 
     /// Waits until the page at `path` has loaded (after a click).
     fn wait_for_path(&self, expected: &str) {
         let deadline = Instant::now() + Duration::from_secs(10);
         while self.path() != expected {
-            assert!(Instant::now() < deadline, "expected {expected}, still at {}", self.path());
+            assert!(
+                Instant::now() < deadline,
+                "expected {expected}, still at {}",
+                self.path()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
 
     fn body_class(&self) -> String {
-        self.script("return document.body.className").as_str().unwrap_or_default().to_string()
+        self.script("return document.body.className")
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     fn screenshot(&self, name: &str) {
         let png = self.rt.block_on(self.d().screenshot()).expect("screenshot");
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
         std::fs::create_dir_all(&dir).expect("screenshot dir");
-        std::fs::write(dir.join(format!("{}-{name}.png", self.label)), png).expect("write screenshot");
+        std::fs::write(dir.join(format!("{}-{name}.png", self.label)), png)
+            .expect("write screenshot");
     }
 
     /// Runs axe-core on the current page and fails on any violation.
@@ -179,7 +197,8 @@ impl Browser {
                 vec![],
             ))
             .expect("axe");
-        let violations: Vec<String> = serde_json::from_value(result).unwrap_or_default();
+        let violations: Vec<String> =
+            serde_json::from_value(result).expect("axe-core returns a list of violations");
         assert!(
             violations.is_empty(),
             "axe-core violations on {}:\n{}",
@@ -226,7 +245,11 @@ db_test!(first_run_setup_in_the_browser, |app| {
     browser.fill("#password_confirm", "short");
     browser.click("form[action='/setup'] button[type=submit]");
     browser.wait_for_path("/setup");
-    assert!(browser.text("#password-error").contains("Use at least 10 characters."));
+    assert!(
+        browser
+            .text("#password-error")
+            .contains("Use at least 10 characters.")
+    );
     browser.check_page("setup-errors");
     browser.fill("#password", "a long enough password");
     browser.fill("#password_confirm", "a long enough password");
@@ -244,51 +267,101 @@ db_test!(first_run_setup_in_the_browser, |app| {
 db_test!(each_role_signs_in_to_its_layout_and_signs_out, |app| {
     let app = app.with_org();
     let support = app.team("Support");
-    app.user("manager@acme.test", "Mia Manager").role(BuiltinRole::Manager).in_team(support).create();
-    app.user("agent@acme.test", "Alan Agent").in_team(support).create();
-    app.user("collab@acme.test", "Cora Collaborator").collaborator().in_team(support).create();
+    app.user("manager@acme.test", "Mia Manager")
+        .role(BuiltinRole::Manager)
+        .in_team(support)
+        .create();
+    app.user("agent@acme.test", "Alan Agent")
+        .in_team(support)
+        .create();
+    app.user("collab@acme.test", "Cora Collaborator")
+        .collaborator()
+        .in_team(support)
+        .create();
     let browser = Browser::open(&app, "roles");
     browser.goto("/login");
     browser.check_page("login");
     let cases = [
-        ("owner@acme.test", "owner", "layout-workspace", "Signed in as Owner"),
-        ("manager@acme.test", "manager", "layout-workspace", "Signed in as Manager"),
-        ("agent@acme.test", "agent", "layout-workspace", "Signed in as Agent"),
-        ("collab@acme.test", "collaborator", "layout-collaborator", "You are a collaborator"),
+        (
+            "owner@acme.test",
+            "owner",
+            "layout-workspace",
+            "Signed in as Owner",
+        ),
+        (
+            "manager@acme.test",
+            "manager",
+            "layout-workspace",
+            "Signed in as Manager",
+        ),
+        (
+            "agent@acme.test",
+            "agent",
+            "layout-workspace",
+            "Signed in as Agent",
+        ),
+        (
+            "collab@acme.test",
+            "collaborator",
+            "layout-collaborator",
+            "You are a collaborator",
+        ),
     ];
     for (email, name, layout, role_line) in cases {
         browser.sign_in(email);
         assert_eq!(browser.body_class(), layout, "{email}");
-        assert!(browser.text("[data-testid=role]").contains(role_line), "{email}");
-        let settings_links = browser.script("return document.querySelectorAll('a[href=\"/settings\"]').length");
-        assert_eq!(settings_links.as_u64() == Some(0), name != "owner", "{email}: Settings entry");
-        let striped = browser.script("return document.querySelectorAll('.avatar--collaborator').length");
-        assert_eq!(striped.as_u64() == Some(1), name == "collaborator", "{email}: avatar line");
+        assert!(
+            browser.text("[data-testid=role]").contains(role_line),
+            "{email}"
+        );
+        let settings_links =
+            browser.script("return document.querySelectorAll('a[href=\"/settings\"]').length");
+        assert_eq!(
+            settings_links.as_u64() == Some(0),
+            name != "owner",
+            "{email}: Settings entry"
+        );
+        let striped =
+            browser.script("return document.querySelectorAll('.avatar--collaborator').length");
+        assert_eq!(
+            striped.as_u64() == Some(1),
+            name == "collaborator",
+            "{email}: avatar line"
+        );
         browser.check_page(&format!("home-{name}"));
         browser.click("form[action='/logout'] button[type=submit]");
         browser.wait_for_path("/login?signed_out=1");
-        assert!(browser.text("[role=status]").contains("You have been signed out."));
+        assert!(
+            browser
+                .text("[role=status]")
+                .contains("You have been signed out.")
+        );
         browser.goto("/");
         browser.wait_for_path("/login?next=/");
     }
 });
 
-db_test!(a_post_without_the_csrf_token_is_refused_in_the_browser, |app| {
-    let app = app.with_org();
-    let browser = Browser::open(&app, "csrf");
-    browser.sign_in("owner@acme.test");
-    browser.goto("/profile");
-    browser.script("document.querySelector('form[action=\"/profile\"] input[name=csrf_token]').remove()");
-    browser.fill("#name", "Mallory");
-    browser.click("form[action='/profile'] button[type=submit]");
-    browser.wait_for_path("/profile");
-    assert!(browser.text("h1").contains("The form expired"));
-    browser.check_page("csrf-refused");
-    let user = confer::models::user::User::find_by_email(&mut app.conn(), "owner@acme.test")
-        .expect("q")
-        .expect("owner");
-    assert_eq!(user.name, "Olivia Owner", "nothing was changed");
-    browser.goto("/no-such-page");
-    assert!(browser.text("h1").contains("Page not found"));
-    browser.check_page("not-found");
-});
+db_test!(
+    a_post_without_the_csrf_token_is_refused_in_the_browser,
+    |app| {
+        let app = app.with_org();
+        let browser = Browser::open(&app, "csrf");
+        browser.sign_in("owner@acme.test");
+        browser.goto("/profile");
+        browser.script(
+            "document.querySelector('form[action=\"/profile\"] input[name=csrf_token]').remove()",
+        );
+        browser.fill("#name", "Mallory");
+        browser.click("form[action='/profile'] button[type=submit]");
+        browser.wait_for_path("/profile");
+        assert!(browser.text("h1").contains("The form expired"));
+        browser.check_page("csrf-refused");
+        let user = confer::models::user::User::find_by_email(&mut app.conn(), "owner@acme.test")
+            .expect("q")
+            .expect("owner");
+        assert_eq!(user.name, "Olivia Owner", "nothing was changed");
+        browser.goto("/no-such-page");
+        assert!(browser.text("h1").contains("Page not found"));
+        browser.check_page("not-found");
+    }
+);

@@ -42,7 +42,10 @@ db_test!(demo_fills_an_empty_database_once, |app| {
     let mut collaborator = app.client();
     let response = collaborator.post_form(
         "/login",
-        &[("email", "collaborator@northwind.example"), ("password", confer::demo::DEMO_PASSWORD)],
+        &[
+            ("email", "collaborator@northwind.example"),
+            ("password", confer::demo::DEMO_PASSWORD),
+        ],
     );
     assert_eq!(response.status, 303);
     let home = collaborator.get("/").body;
@@ -65,7 +68,10 @@ db_test!(binary_migrates_and_creates_the_owner, |app| {
             .args(args)
             .env("CONFER_DATA_DIR", &dir)
             .env("DATABASE_URL", &database_url)
-            .env("CONFER_SECRET_KEY", "binary-test-secret-key-0123456789abcdef")
+            .env(
+                "CONFER_SECRET_KEY",
+                "binary-test-secret-key-0123456789abcdef",
+            )
             .env("CONFER_BCRYPT_COST", "4");
         for (k, v) in extra {
             command.env(k, v);
@@ -73,21 +79,49 @@ db_test!(binary_migrates_and_creates_the_owner, |app| {
         command.output().expect("run confer")
     };
     let migrate = run(&["migrate"], &[]);
-    assert!(migrate.status.success(), "{}", String::from_utf8_lossy(&migrate.stderr));
+    assert!(
+        migrate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrate.stderr)
+    );
 
     let owner = run(
-        &["create-owner", "--email", "Boss@Acme.test", "--name", "Bea Boss"],
+        &[
+            "create-owner",
+            "--email",
+            "Boss@Acme.test",
+            "--name",
+            "Bea Boss",
+        ],
         &[("CONFER_OWNER_PASSWORD", "a long enough password")],
     );
-    assert!(owner.status.success(), "{}", String::from_utf8_lossy(&owner.stderr));
-    let stored = User::find_by_email(&mut app.conn(), "boss@acme.test").expect("q").expect("owner");
+    assert!(
+        owner.status.success(),
+        "{}",
+        String::from_utf8_lossy(&owner.stderr)
+    );
+    let stored = User::find_by_email(&mut app.conn(), "boss@acme.test")
+        .expect("q")
+        .expect("owner");
     assert_eq!(stored.name, "Bea Boss");
     let mut client = app.client();
-    let login = client.post_form("/login", &[("email", "boss@acme.test"), ("password", "a long enough password")]);
+    let login = client.post_form(
+        "/login",
+        &[
+            ("email", "boss@acme.test"),
+            ("password", "a long enough password"),
+        ],
+    );
     assert_eq!(login.status, 303, "the owner can sign in");
 
     let second = run(
-        &["create-owner", "--email", "other@acme.test", "--name", "Other"],
+        &[
+            "create-owner",
+            "--email",
+            "other@acme.test",
+            "--name",
+            "Other",
+        ],
         &[("CONFER_OWNER_PASSWORD", "a long enough password")],
     );
     assert!(!second.status.success());

@@ -2,9 +2,16 @@ use confer::config::Config;
 use confer::db::DatabaseUrl;
 
 fn config_with(vars: &[(&str, &str)]) -> Result<Config, confer::config::ConfigError> {
-    let owned: Vec<(String, String)> =
-        vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    Config::from_lookup(move |name| owned.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+    let owned: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Config::from_lookup(move |name| {
+        owned
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    })
 }
 
 #[test]
@@ -14,21 +21,36 @@ fn defaults_are_sane_and_the_sqlite_key_is_kept() {
     let get = |name: &str| (name == "CONFER_DATA_DIR").then(|| dir_text.clone());
     let first = Config::from_lookup(get).expect("defaults");
     assert_eq!(first.bind.to_string(), "127.0.0.1:8080");
-    assert_eq!(first.database_url, DatabaseUrl::Sqlite(dir.join("confer.db")));
+    assert_eq!(
+        first.database_url,
+        DatabaseUrl::Sqlite(dir.join("confer.db"))
+    );
     assert_eq!(first.public_url, "http://127.0.0.1:8080");
     assert!(first.smtp_url.is_none());
     assert!(!first.secure_cookies());
-    assert!(dir.join("secret_key").exists(), "the generated key is written to the data dir");
+    assert!(
+        dir.join("secret_key").exists(),
+        "the generated key is written to the data dir"
+    );
     let second = Config::from_lookup(get).expect("again");
-    assert_eq!(first.secret_key, second.secret_key, "a restart keeps the same key");
+    assert_eq!(
+        first.secret_key, second.secret_key,
+        "a restart keeps the same key"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
 fn postgres_without_a_secret_key_refuses_to_start() {
-    let error = config_with(&[("DATABASE_URL", "postgres://127.0.0.1/confer")])
-        .expect_err("must refuse");
-    assert!(error.0.contains("CONFER_SECRET_KEY is required with PostgreSQL"), "{}", error.0);
+    let error =
+        config_with(&[("DATABASE_URL", "postgres://127.0.0.1/confer")]).expect_err("must refuse");
+    assert!(
+        error
+            .0
+            .contains("CONFER_SECRET_KEY is required with PostgreSQL"),
+        "{}",
+        error.0
+    );
 }
 
 #[test]
@@ -38,7 +60,10 @@ fn bad_values_are_explained() {
         (&[("CONFER_BCRYPT_COST", "99")], "CONFER_BCRYPT_COST"),
         (&[("CONFER_SECRET_KEY", "short")], "at least 32"),
         (&[("CONFER_PUBLIC_URL", "example.com")], "CONFER_PUBLIC_URL"),
-        (&[("CONFER_SMTP_URL", "mail.example.com")], "CONFER_SMTP_URL"),
+        (
+            &[("CONFER_SMTP_URL", "mail.example.com")],
+            "CONFER_SMTP_URL",
+        ),
         (&[("DATABASE_URL", "mysql://db/confer")], "not supported"),
     ];
     for (vars, expected) in cases {
@@ -63,7 +88,10 @@ fn https_public_url_makes_cookies_secure_and_urls_parse() {
     .expect("config");
     assert!(config.secure_cookies());
     assert_eq!(config.public_url, "https://help.example.com");
-    assert_eq!(config.database_url, DatabaseUrl::Sqlite("/var/lib/confer/confer.db".into()));
+    assert_eq!(
+        config.database_url,
+        DatabaseUrl::Sqlite("/var/lib/confer/confer.db".into())
+    );
     assert_eq!(
         DatabaseUrl::parse("postgres://u:secret@db/confer").map(|u| u.redacted()),
         Ok("postgres://***@db/confer".to_string())

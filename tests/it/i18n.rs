@@ -9,7 +9,10 @@ fn every_locale_has_every_key() {
         let missing: Vec<_> = english.iter().filter(|k| !theirs.contains(k)).collect();
         let extra: Vec<_> = theirs.iter().filter(|k| !english.contains(k)).collect();
         assert!(missing.is_empty(), "{lang:?} lacks {missing:?}");
-        assert!(extra.is_empty(), "{lang:?} has keys English lacks: {extra:?}");
+        assert!(
+            extra.is_empty(),
+            "{lang:?} has keys English lacks: {extra:?}"
+        );
     }
 }
 
@@ -19,7 +22,11 @@ fn placeholders_survive_translation() {
         let english = Tr::new(Lang::En).get(key);
         for lang in [Lang::Es, Lang::De] {
             let other = Tr::new(lang).get(key);
-            for placeholder in english.split('{').skip(1).filter_map(|p| p.split('}').next()) {
+            for placeholder in english
+                .split('{')
+                .skip(1)
+                .filter_map(|p| p.split('}').next())
+            {
                 assert!(
                     other.contains(&format!("{{{placeholder}}}")),
                     "{lang:?} {key} lost {{{placeholder}}}: {other}"
@@ -38,10 +45,19 @@ fn translations_are_really_translated() {
 
 #[test]
 fn accept_language_picks_the_best_supported_language() {
-    assert_eq!(Lang::from_accept_language("de-DE,de;q=0.9,en;q=0.8"), Some(Lang::De));
-    assert_eq!(Lang::from_accept_language("fr-FR, es;q=0.5, en;q=0.4"), Some(Lang::Es));
+    assert_eq!(
+        Lang::from_accept_language("de-DE,de;q=0.9,en;q=0.8"),
+        Some(Lang::De)
+    );
+    assert_eq!(
+        Lang::from_accept_language("fr-FR, es;q=0.5, en;q=0.4"),
+        Some(Lang::Es)
+    );
     assert_eq!(Lang::from_accept_language("fr, ja"), None);
-    assert_eq!(Lang::from_accept_language("en;q=0.2, de;q=0.9"), Some(Lang::De));
+    assert_eq!(
+        Lang::from_accept_language("en;q=0.2, de;q=0.9"),
+        Some(Lang::De)
+    );
 }
 
 #[test]

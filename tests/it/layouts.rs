@@ -9,10 +9,23 @@ use crate::support::*;
 fn people(app: &TestApp) {
     let support = app.team("Support");
     let billing = app.team("Billing");
-    app.user("admin@acme.test", "Ada Admin").role(BuiltinRole::Admin).create();
-    app.user("manager@acme.test", "Mia Manager").role(BuiltinRole::Manager).in_team(support).create();
-    app.user("agent@acme.test", "Alan Agent").in_team(support).in_team(billing).teams_only().create();
-    app.user("collab@acme.test", "Cora Collaborator").collaborator().in_team(billing).teams_only().create();
+    app.user("admin@acme.test", "Ada Admin")
+        .role(BuiltinRole::Admin)
+        .create();
+    app.user("manager@acme.test", "Mia Manager")
+        .role(BuiltinRole::Manager)
+        .in_team(support)
+        .create();
+    app.user("agent@acme.test", "Alan Agent")
+        .in_team(support)
+        .in_team(billing)
+        .teams_only()
+        .create();
+    app.user("collab@acme.test", "Cora Collaborator")
+        .collaborator()
+        .in_team(billing)
+        .teams_only()
+        .create();
 }
 
 db_test!(each_role_sees_its_own_layout, |app| {
@@ -22,7 +35,10 @@ db_test!(each_role_sees_its_own_layout, |app| {
     let owner = app.sign_in("owner@acme.test").get("/").body;
     assert!(owner.contains("class=\"layout-workspace\""));
     assert!(owner.contains("Signed in as Owner"));
-    assert!(owner.contains("href=\"/settings\""), "owners reach Settings");
+    assert!(
+        owner.contains("href=\"/settings\""),
+        "owners reach Settings"
+    );
 
     let manager = app.sign_in("manager@acme.test").get("/").body;
     assert!(manager.contains("class=\"layout-workspace\""));
@@ -31,16 +47,25 @@ db_test!(each_role_sees_its_own_layout, |app| {
 
     let agent = app.sign_in("agent@acme.test").get("/").body;
     assert!(agent.contains("Signed in as Agent"));
-    assert!(!agent.contains("href=\"/settings\""), "agents have no Settings entry");
+    assert!(
+        !agent.contains("href=\"/settings\""),
+        "agents have no Settings entry"
+    );
     assert!(agent.contains("You can see the conversations of your teams."));
     assert!(agent.contains("Billing") && agent.contains("Support"));
 
     let collaborator = app.sign_in("collab@acme.test").get("/").body;
     assert!(collaborator.contains("class=\"layout-collaborator\""));
-    assert!(collaborator.contains("avatar avatar--collaborator"), "the avatar carries the line");
+    assert!(
+        collaborator.contains("avatar avatar--collaborator"),
+        "the avatar carries the line"
+    );
     assert!(collaborator.contains("You are a collaborator"));
     assert!(collaborator.contains("Add private notes to conversations"));
-    assert!(!collaborator.contains("Reply to customers"), "never offered a reply");
+    assert!(
+        !collaborator.contains("Reply to customers"),
+        "never offered a reply"
+    );
     assert!(!collaborator.contains("href=\"/settings\""));
     assert!(!collaborator.contains("Signed in as"));
 });
@@ -60,7 +85,10 @@ db_test!(route_by_role_matrix, |app| {
     people(&app);
     let listed: Vec<_> = MATRIX.iter().map(|(m, p, _)| (*m, *p)).collect();
     for route in confer::handlers::PAGE_ROUTES {
-        assert!(listed.contains(route), "{route:?} is missing from the matrix");
+        assert!(
+            listed.contains(route),
+            "{route:?} is missing from the matrix"
+        );
     }
     let emails = [
         "owner@acme.test",
@@ -76,7 +104,9 @@ db_test!(route_by_role_matrix, |app| {
         for ((client, email), status) in clients.iter_mut().zip(emails).zip(expected) {
             let got = client.get(path).status;
             if got != *status {
-                wrong.push(format!("{email} {method} {path}: expected {status}, got {got}"));
+                wrong.push(format!(
+                    "{email} {method} {path}: expected {status}, got {got}"
+                ));
             }
         }
     }
@@ -84,20 +114,40 @@ db_test!(route_by_role_matrix, |app| {
     let mut anonymous = app.client();
     for (_, path, _) in MATRIX {
         let response = anonymous.get(path);
-        if response.status != 303 || !response.location.as_deref().unwrap_or("").starts_with("/login") {
-            wrong.push(format!("anonymous GET {path}: {} {:?}", response.status, response.location));
+        if response.status != 303
+            || !response
+                .location
+                .as_deref()
+                .unwrap_or("")
+                .starts_with("/login")
+        {
+            wrong.push(format!(
+                "anonymous GET {path}: {} {:?}",
+                response.status, response.location
+            ));
         }
     }
     // Posting to the organisation settings is refused for those who may not.
     for (client, email) in clients.iter_mut().zip(emails).skip(2) {
         let got = client
-            .post_form("/settings/organisation", &[("name", "Hijacked"), ("default_language", "en"), ("timezone", "UTC")])
+            .post_form(
+                "/settings/organisation",
+                &[
+                    ("name", "Hijacked"),
+                    ("default_language", "en"),
+                    ("timezone", "UTC"),
+                ],
+            )
             .status;
         if got != 403 {
-            wrong.push(format!("{email} POST /settings/organisation: expected 403, got {got}"));
+            wrong.push(format!(
+                "{email} POST /settings/organisation: expected 403, got {got}"
+            ));
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-    let org = confer::models::org::OrgSettings::find(&mut app.conn()).expect("q").expect("org");
+    let org = confer::models::org::OrgSettings::find(&mut app.conn())
+        .expect("q")
+        .expect("org");
     assert_eq!(org.name, "Acme Support");
 });

@@ -2,6 +2,9 @@
 //! again). One module per area; database tests run on SQLite and PostgreSQL
 //! through `db_test!`, browser tests drive a real headless Chromium.
 
+// Tests may panic on what they do not expect: that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 mod auth;

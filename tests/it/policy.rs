@@ -89,7 +89,11 @@ fn every_role_against_every_action() {
             }
         }
     }
-    assert!(wrong.is_empty(), "policy differs from the table:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "policy differs from the table:\n{}",
+        wrong.join("\n")
+    );
 }
 
 #[test]
@@ -135,7 +139,10 @@ fn custom_roles_get_exactly_their_flags_and_no_role_gets_nothing() {
     assert!(!can(&custom, Action::Use(Flag::ConversationsReply)).allowed);
     assert_eq!(
         conversation_scope(&custom),
-        (ConversationScope::Teams(vec![1, 2]), ScopeRule::RoleViewsTeamsOnly)
+        (
+            ConversationScope::Teams(vec![1, 2]),
+            ScopeRule::RoleViewsTeamsOnly
+        )
     );
     let mut roleless = actor(Some(BuiltinRole::Agent));
     roleless.role = None;
@@ -150,7 +157,10 @@ fn conversation_access_narrows_the_scope() {
     collaborator.conversation_access = ConversationAccess::Teams;
     assert_eq!(
         conversation_scope(&collaborator),
-        (ConversationScope::Teams(vec![1, 2]), ScopeRule::AccessSetToTeams)
+        (
+            ConversationScope::Teams(vec![1, 2]),
+            ScopeRule::AccessSetToTeams
+        )
     );
 }
 
@@ -159,6 +169,14 @@ fn flag_sets_round_trip_through_text() {
     let set = FlagSet::of(&[Flag::KbView, Flag::SettingsAudit]);
     assert_eq!(set.to_text(), "kb.view settings.audit");
     assert_eq!(FlagSet::parse("settings.audit kb.view unknown.flag"), set);
-    assert!(BuiltinRole::Manager.flags().is_subset_of(BuiltinRole::Admin.flags()));
-    assert!(BuiltinRole::Admin.flags().is_subset_of(BuiltinRole::Owner.flags()));
+    assert!(
+        BuiltinRole::Manager
+            .flags()
+            .is_subset_of(BuiltinRole::Admin.flags())
+    );
+    assert!(
+        BuiltinRole::Admin
+            .flags()
+            .is_subset_of(BuiltinRole::Owner.flags())
+    );
 }

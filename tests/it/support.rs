@@ -42,12 +42,16 @@ macro_rules! db_test {
             #[test]
             fn sqlite() {
                 let f: fn($crate::support::TestApp) = $body;
-                f($crate::support::TestApp::start($crate::support::Backend::Sqlite));
+                f($crate::support::TestApp::start(
+                    $crate::support::Backend::Sqlite,
+                ));
             }
             #[test]
             fn postgres() {
                 let f: fn($crate::support::TestApp) = $body;
-                f($crate::support::TestApp::start($crate::support::Backend::Postgres));
+                f($crate::support::TestApp::start(
+                    $crate::support::Backend::Postgres,
+                ));
             }
         }
     };
@@ -88,9 +92,13 @@ pub fn pg_admin_url() -> String {
 fn pg_url_for(db: &str) -> String {
     let admin = pg_admin_url();
     // Replace the path (database name) of the admin URL, keep the query.
-    let (base, query) = admin.split_once('?').map_or((admin.as_str(), None), |(b, q)| (b, Some(q)));
+    let (base, query) = admin
+        .split_once('?')
+        .map_or((admin.as_str(), None), |(b, q)| (b, Some(q)));
     let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let host_end = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
     let mut url = format!("{}/{db}", &base[..host_end]);
     if let Some(q) = query {
         url.push('?');
@@ -130,7 +138,8 @@ fn pg_template() -> &'static str {
         .expect("look for template");
         if found.n == 0 {
             let building = format!("{name}_building");
-            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"));
+            let _ =
+                admin.batch_execute(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"));
             admin
                 .batch_execute(&format!("CREATE DATABASE {building}"))
                 .expect("create template database");
@@ -167,7 +176,9 @@ fn migrations_fingerprint() -> u64 {
 }
 
 pub fn test_config(database_url: DatabaseUrl) -> Config {
-    let data_dir = std::env::temp_dir().join("confer-tests").join(unique_name());
+    let data_dir = std::env::temp_dir()
+        .join("confer-tests")
+        .join(unique_name());
     Config::from_lookup(|name| match name {
         "CONFER_DATA_DIR" => Some(data_dir.to_string_lossy().into_owned()),
         "CONFER_SECRET_KEY" => Some("test-secret-key-that-is-long-enough-0123456789".into()),
@@ -198,7 +209,10 @@ impl TestApp {
                 pg_admin()
                     .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
                     .expect("create test database");
-                (DatabaseUrl::Postgres(pg_url_for(&name)), Cleanup::PostgresDb(name))
+                (
+                    DatabaseUrl::Postgres(pg_url_for(&name)),
+                    Cleanup::PostgresDb(name),
+                )
             }
         };
         let config = test_config(url);
@@ -292,7 +306,11 @@ impl TestApp {
     pub fn sign_in(&self, email: &str) -> Client {
         let mut client = self.client();
         let response = client.post_form("/login", &[("email", email), ("password", PASSWORD)]);
-        assert_eq!(response.status, 303, "sign-in of {email} failed: {}", response.body);
+        assert_eq!(
+            response.status, 303,
+            "sign-in of {email} failed: {}",
+            response.body
+        );
         client
     }
 
@@ -303,10 +321,12 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        if let Some(handle) = self.server.take() {
-            if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                rt.block_on(handle.stop(false));
-            }
+        if let Some(handle) = self.server.take()
+            && let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+        {
+            rt.block_on(handle.stop(false));
         }
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
@@ -319,7 +339,8 @@ impl Drop for TestApp {
             }
             Cleanup::PostgresDb(name) => {
                 if let Ok(mut admin) = PgConnection::establish(&pg_admin_url()) {
-                    let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                    let _ = admin
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
                 }
             }
         }
@@ -452,7 +473,10 @@ impl Client {
         }
     }
 
-    fn finish(&mut self, result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Response {
+    fn finish(
+        &mut self,
+        result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Response {
         let mut response = result.expect("HTTP request");
         let headers: Vec<(String, String)> = response
             .headers()
@@ -463,7 +487,11 @@ impl Client {
             if name.eq_ignore_ascii_case("set-cookie") {
                 let pair = value.split(';').next().unwrap_or_default();
                 if let Some(("confer_session", v)) = pair.split_once('=') {
-                    self.cookie = if v.is_empty() { None } else { Some(pair.to_string()) };
+                    self.cookie = if v.is_empty() {
+                        None
+                    } else {
+                        Some(pair.to_string())
+                    };
                 }
             }
         }
@@ -514,10 +542,10 @@ impl Client {
     pub fn csrf(&mut self) -> String {
         for path in ["/profile", "/login", "/setup"] {
             let page = self.get(path);
-            if page.status == 200 {
-                if let Some(token) = page.csrf_token() {
-                    return token;
-                }
+            if page.status == 200
+                && let Some(token) = page.csrf_token()
+            {
+                return token;
             }
         }
         panic!("no page with a CSRF token");
