@@ -327,3 +327,19 @@ pub mod throttle {
         Ok(None)
     }
 }
+
+impl CurrentUser {
+    /// The signed-in user as the audit log records them.
+    pub fn audit_actor(&self, req: &HttpRequest) -> crate::models::audit::AuditActor {
+        crate::models::audit::AuditActor {
+            id: Some(self.user.id),
+            name: format!("{} <{}>", self.user.name, self.user.email),
+            ip: req.peer_addr().map(|a| a.ip().to_string()),
+        }
+    }
+
+    /// Today in the organisation's timezone.
+    pub fn today(&self, now: NaiveDateTime) -> NaiveDate {
+        org_today(&self.org, now)
+    }
+}

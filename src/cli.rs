@@ -99,8 +99,11 @@ fn serve(config: Config) -> Result<(), String> {
         public_url = %config.public_url,
         "Confer is listening"
     );
+    let mailer = std::sync::Arc::new(crate::mail::Mailer::from_config(&config)?);
+    tracing::info!(mail = %mailer.describe(), "outgoing mail");
     let state = web::Data::new(AppState::new(pool, config, Clock::default()));
     actix_web::rt::System::new().block_on(async move {
+        crate::jobs::spawn(state.clone(), mailer, std::time::Duration::from_secs(5));
         // actix stops accepting on SIGINT/SIGTERM and lets requests in
         // flight finish (graceful shutdown) before exiting.
         HttpServer::new(move || build_app(state.clone()))

@@ -1,6 +1,7 @@
 //! Confer: a self-hosted helpdesk. The binary (`main.rs`) and the tests build
 //! the same application from here.
 
+pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod cli;
@@ -11,6 +12,8 @@ pub mod error;
 pub mod forms;
 pub mod handlers;
 pub mod i18n;
+pub mod jobs;
+pub mod mail;
 pub mod models;
 pub mod observe;
 pub mod pages;

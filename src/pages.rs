@@ -99,6 +99,11 @@ impl Ctx {
     pub fn is_current(&self, nav: &str) -> bool {
         self.nav == nav
     }
+
+    /// Whether the page belongs to Settings (its navigation entry is current).
+    pub fn in_settings(&self) -> bool {
+        matches!(self.nav, "users" | "teams" | "roles" | "org" | "audit")
+    }
 }
 
 /// A time in the reader's timezone, e.g. "22 Nov 2026, 18:40".
@@ -184,4 +189,38 @@ pub fn html_with_status(
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(body))
+}
+
+/// A policy rule in words, for the effective-permissions page.
+pub fn explain_rule(rule: &crate::policy::Rule, t: Tr) -> String {
+    use crate::policy::Rule;
+    match rule {
+        Rule::CollaboratorCapability(_) => t.get("rule.collaborator_may").into(),
+        Rule::CollaboratorNever => t.get("rule.collaborator_never").into(),
+        Rule::RoleHasFlag { role, .. } => t.fmt("rule.role_has", &[("role", &role_name(role, t))]),
+        Rule::RoleLacksFlag { role, .. } => t.fmt("rule.role_lacks", &[("role", &role_name(role, t))]),
+        Rule::NoRole => t.get("rule.no_role").into(),
+        Rule::OwnerOnly => t.get("rule.owner_only").into(),
+        Rule::Via(flag) => t.fmt("rule.via", &[("permission", t.get(flag.key()))]),
+        Rule::NoneOf => t.get("rule.none_of").into(),
+    }
+}
+
+/// Built-in role keys become their translated names; custom names stay.
+fn role_name(role: &str, t: Tr) -> String {
+    match crate::policy::BuiltinRole::parse(role) {
+        Some(builtin) => t.get(&format!("role.{}", builtin.key())).into(),
+        None => role.into(),
+    }
+}
+
+pub fn explain_scope(rule: &crate::policy::ScopeRule, t: Tr) -> String {
+    use crate::policy::ScopeRule;
+    t.get(match rule {
+        ScopeRule::AllConversations => "rule.scope.all",
+        ScopeRule::AccessSetToTeams => "rule.scope.access_teams",
+        ScopeRule::RoleViewsTeamsOnly => "rule.scope.role_teams",
+        ScopeRule::NoViewPermission => "rule.scope.none",
+    })
+    .into()
 }

@@ -547,6 +547,11 @@ pub struct Permissions {
     pub collaborator_layout: bool,
     pub enter_settings: bool,
     pub org_settings: bool,
+    pub view_users: bool,
+    pub manage_users: bool,
+    pub manage_teams: bool,
+    pub manage_roles: bool,
+    pub view_audit: bool,
     pub view_conversations: bool,
 }
 
@@ -557,7 +562,118 @@ impl Permissions {
             collaborator_layout: actor.is_collaborator(),
             enter_settings: allowed(Action::EnterSettings),
             org_settings: allowed(Action::Use(Flag::SettingsOrg)),
+            view_users: allowed(Action::Use(Flag::UsersView)),
+            manage_users: allowed(Action::Use(Flag::UsersManage)),
+            manage_teams: allowed(Action::Use(Flag::TeamsManage)),
+            manage_roles: allowed(Action::Use(Flag::UsersManageRoles)),
+            view_audit: allowed(Action::Use(Flag::SettingsAudit)),
             view_conversations: conversation_scope(actor).0 != ConversationScope::None,
         }
     }
+}
+
+/// A user someone wants to add, edit, deactivate or reactivate.
+#[derive(Clone, Debug)]
+pub struct ManagedUser {
+    pub user_id: i64,
+    pub user_type: UserType,
+    pub role: Option<RoleGrant>,
+}
+
+impl ManagedUser {
+    pub fn is_owner(&self) -> bool {
+        self.role.as_ref().and_then(|r| r.builtin) == Some(BuiltinRole::Owner)
+    }
+}
+
+/// Why a user-management step is allowed or refused. Each has a message
+/// (`policy.manage.<key>`) the UI shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ManageRule {
+    /// The actor may add and deactivate agents and collaborators.
+    ManagesUsers,
+    /// The actor may manage admins and roles above their own.
+    ManagesAdmins,
+    /// The actor may not manage users at all.
+    CannotManageUsers,
+    /// The owner is changed only by ownership transfer.
+    OwnerProtected,
+    /// The role (or the user's current role) carries more than the actor's
+    /// own permissions, or is Admin: only those who manage admins may.
+    RoleAboveYours,
+    /// Nobody deactivates themselves.
+    NotYourself,
+}
+
+impl ManageRule {
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::ManagesUsers => "policy.manage.manages_users",
+            Self::ManagesAdmins => "policy.manage.manages_admins",
+            Self::CannotManageUsers => "policy.manage.cannot_manage_users",
+            Self::OwnerProtected => "policy.manage.owner_protected",
+            Self::RoleAboveYours => "policy.manage.role_above_yours",
+            Self::NotYourself => "policy.manage.not_yourself",
+        }
+    }
+}
+
+fn actor_flags(actor: &Actor) -> FlagSet {
+    FlagSet::of(
+        &Flag::ALL
+            .iter()
+            .copied()
+            .filter(|&f| flag_decision(actor, f).allowed)
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// A role is "elevated" for this actor when it is Admin or Owner or carries a
+/// flag the actor lacks.
+fn elevated_for(actor: &Actor, role: &RoleGrant) -> bool {
+    matches!(role.builtin, Some(BuiltinRole::Admin | BuiltinRole::Owner))
+        || !role.flags.is_subset_of(actor_flags(actor))
+}
+
+fn manage_decision(actor: &Actor, role: Option<&RoleGrant>) -> (bool, ManageRule) {
+    if !can(actor, Action::Use(Flag::UsersManage)).allowed {
+        return (false, ManageRule::CannotManageUsers);
+    }
+    let elevated = role.is_some_and(|r| elevated_for(actor, r));
+    match (elevated, can(actor, Action::Use(Flag::UsersManageAdmins)).allowed) {
+        (false, _) => (true, ManageRule::ManagesUsers),
+        (true, true) => (true, ManageRule::ManagesAdmins),
+        (true, false) => (false, ManageRule::RoleAboveYours),
+    }
+}
+
+/// May `actor` give someone this type and role (adding or editing)?
+/// Nobody grants Owner here: ownership moves only by transfer.
+pub fn can_grant(actor: &Actor, user_type: UserType, role: Option<&RoleGrant>) -> (bool, ManageRule) {
+    let role = if user_type == UserType::Collaborator {
+        None
+    } else {
+        role
+    };
+    if role.and_then(|r| r.builtin) == Some(BuiltinRole::Owner) {
+        return (false, ManageRule::OwnerProtected);
+    }
+    manage_decision(actor, role)
+}
+
+/// May `actor` edit, deactivate or reactivate `target`?
+pub fn can_manage_user(actor: &Actor, target: &ManagedUser) -> (bool, ManageRule) {
+    if target.is_owner() {
+        return (false, ManageRule::OwnerProtected);
+    }
+    manage_decision(actor, target.role.as_ref())
+}
+
+/// Deactivation adds one rule: never yourself. (Never the last admin is
+/// checked where the count of admins is known.)
+pub fn can_deactivate(actor: &Actor, target: &ManagedUser) -> (bool, ManageRule) {
+    if actor.user_id == target.user_id {
+        return (false, ManageRule::NotYourself);
+    }
+    can_manage_user(actor, target)
 }

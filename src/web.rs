@@ -87,3 +87,24 @@ pub fn secrets_match(a: &str, b: &str) -> bool {
 pub fn random_token() -> String {
     hex::encode(rand::random::<[u8; 24]>())
 }
+
+/// A CSV file download; build cells with `csv_cell`.
+pub fn csv_download(filename: &str, body: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body)
+}
+
+/// A CSV cell that a spreadsheet will not run as a formula.
+pub fn csv_cell(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}").into()
+    } else {
+        text.into()
+    }
+}

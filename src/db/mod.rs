@@ -194,3 +194,20 @@ where
         }
     }
 }
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, the same on both backends; for case-insensitive search.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// A lower-case LIKE pattern matching `text` anywhere, with `%`, `_` and `\`
+/// escaped (use with `ESCAPE '\'`).
+pub fn contains_pattern(text: &str) -> String {
+    let escaped = text
+        .trim()
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}

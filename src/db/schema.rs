@@ -10,6 +10,8 @@ diesel::table! {
         timezone -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        collaborator_allowance -> Text,
+        collaborator_allowance_fixed -> Nullable<Integer>,
     }
 }
 
@@ -42,6 +44,8 @@ diesel::table! {
         last_active_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        deactivated_at -> Nullable<Timestamp>,
+        window_closed_for -> Nullable<Date>,
     }
 }
 
@@ -118,7 +122,57 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        kind -> Text,
+        recipient -> Text,
+        subject -> Text,
+        body_text -> Text,
+        reply_to -> Nullable<Text>,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_error -> Nullable<Text>,
+        claimed_until -> Nullable<Timestamp>,
+        claim_token -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        invited_by -> Nullable<BigInt>,
+        outbox_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        accepted_at -> Nullable<Timestamp>,
+        superseded -> Bool,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        actor_id -> Nullable<BigInt>,
+        actor_name -> Text,
+        action -> Text,
+        target_type -> Text,
+        target_id -> Nullable<BigInt>,
+        target_label -> Text,
+        before_state -> Nullable<Text>,
+        after_state -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> roles (role_id));
+diesel::joinable!(invitations -> outbox (outbox_id));
 diesel::joinable!(team_memberships -> teams (team_id));
 diesel::joinable!(team_memberships -> users (user_id));
 diesel::joinable!(customers -> organizations (organization_id));
@@ -137,4 +191,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     customers,
     conversations,
     messages,
+    outbox,
+    invitations,
+    audit_log,
 );

@@ -3,10 +3,13 @@
 
 mod assets;
 mod home;
+mod invitations;
 mod profile;
 mod session;
 mod settings;
 mod setup;
+mod user_form;
+mod users;
 
 use actix_web::web;
 
@@ -29,7 +32,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/settings", web::get().to(settings::index))
         .route("/settings/organisation", web::get().to(settings::show_org))
-        .route("/settings/organisation", web::post().to(settings::save_org));
+        .route("/settings/organisation", web::post().to(settings::save_org))
+        .route("/settings/users", web::get().to(users::list))
+        .route("/settings/users/new", web::get().to(users::new))
+        .route("/settings/users/new", web::post().to(users::create))
+        .route("/settings/users/dormant", web::get().to(users::dormant))
+        .route("/settings/users/dormant.csv", web::get().to(users::dormant_csv))
+        .route("/settings/users/{id}", web::get().to(users::show))
+        .route("/settings/users/{id}", web::post().to(users::update))
+        .route("/settings/users/{id}/deactivate", web::get().to(users::confirm_deactivate))
+        .route("/settings/users/{id}/deactivate", web::post().to(users::deactivate))
+        .route("/settings/users/{id}/reactivate", web::get().to(users::confirm_reactivate))
+        .route("/settings/users/{id}/reactivate", web::post().to(users::reactivate))
+        .route("/settings/users/{id}/resend", web::post().to(users::resend))
+        .route("/settings/users/{id}/revoke", web::post().to(users::revoke))
+        .route("/invitations/{token}", web::get().to(invitations::show))
+        .route("/invitations/{token}", web::post().to(invitations::accept));
 }
 
 /// Every page route with its method, for the route × role matrix test.

@@ -2,12 +2,14 @@
 //! join this module's navigation as they are built.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::db::write_transaction;
+use crate::models::audit;
 use crate::error::{AppError, AppResult};
 use crate::forms::{Check, FieldErrors};
 use crate::i18n::Lang;
@@ -31,6 +33,10 @@ pub struct OrgForm {
     pub name: String,
     pub default_language: String,
     pub timezone: String,
+    #[serde(default)]
+    pub allowance: String,
+    #[serde(default)]
+    pub allowance_fixed: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -51,7 +57,7 @@ struct OrgPage {
 
 fn page(current: &CurrentUser, form: OrgForm, errors: FieldErrors, saved: bool) -> OrgPage {
     OrgPage {
-        ctx: Ctx::for_user(current, "settings"),
+        ctx: Ctx::for_user(current, "org"),
         form,
         errors,
         saved,
@@ -70,6 +76,11 @@ pub async fn show_org(
         name: org.name.clone(),
         default_language: org.default_language.clone(),
         timezone: org.timezone.clone(),
+        allowance: org.collaborator_allowance.clone(),
+        allowance_fixed: org
+            .collaborator_allowance_fixed
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
     };
     html_with_status(
         &page(
@@ -83,6 +94,7 @@ pub async fn show_org(
 }
 
 pub async fn save_org(
+    req: HttpRequest,
     current: CurrentUser,
     state: web::Data<AppState>,
     form: web::Form<OrgForm>,
@@ -97,6 +109,13 @@ pub async fn save_org(
     check.required("name", &form.name, 120);
     check.language("default_language", &form.default_language);
     check.timezone("timezone", &form.timezone);
+    let fixed = form.allowance_fixed.trim().parse::<i32>().ok().filter(|n| *n >= 0);
+    match form.allowance.as_str() {
+        "unlimited" | "full_time_seats" => {}
+        "fixed" if fixed.is_some() => {}
+        "fixed" => errors.add("allowance_fixed", current.tr.get("settings.org.allowance_number")),
+        _ => errors.add("allowance", current.tr.get("form.error.required")),
+    }
     if !errors.is_empty() {
         return html_with_status(
             &page(&current, form, errors, false),
@@ -104,19 +123,46 @@ pub async fn save_org(
         );
     }
     let now = state.clock.now();
+    let actor = current.audit_actor(&req);
+    let before = current.org.clone();
     state
         .db(move |conn| {
-            let lang = Lang::parse(&form.default_language).unwrap_or_default();
-            OrgSettings::update(
-                conn,
-                &OrgChanges {
+            write_transaction(conn, |conn| {
+                let lang = Lang::parse(&form.default_language).unwrap_or_default();
+                let changes = OrgChanges {
                     name: form.name.trim(),
                     default_language: lang.code(),
                     timezone: form.timezone.trim(),
+                    collaborator_allowance: &form.allowance,
+                    collaborator_allowance_fixed: fixed.filter(|_| form.allowance == "fixed"),
                     updated_at: now,
-                },
-            )?;
-            Ok(())
+                };
+                let describe = |name: &str, lang: &str, tz: &str, allowance: &str, fixed: Option<i32>| {
+                    serde_json::json!({
+                        "name": name, "default_language": lang, "timezone": tz,
+                        "collaborator_allowance": allowance, "collaborator_allowance_fixed": fixed,
+                    })
+                };
+                let old = describe(&before.name, &before.default_language, &before.timezone, &before.collaborator_allowance, before.collaborator_allowance_fixed);
+                let new = describe(changes.name, changes.default_language, changes.timezone, changes.collaborator_allowance, changes.collaborator_allowance_fixed);
+                OrgSettings::update(conn, &changes)?;
+                if old != new {
+                    audit::record(
+                        conn,
+                        &actor,
+                        audit::Event {
+                            action: "organisation.updated",
+                            target_type: "organisation",
+                            target_id: None,
+                            target_label: changes.name,
+                            before: Some(old),
+                            after: Some(new),
+                        },
+                        now,
+                    )?;
+                }
+                Ok::<_, AppError>(())
+            })
         })
         .await?;
     Ok(crate::web::redirect("/settings/organisation?saved=1"))

@@ -133,6 +133,8 @@ pub async fn submit(
                             name: new_org.name,
                             default_language: new_org.default_language,
                             timezone: new_org.timezone,
+                            collaborator_allowance: "unlimited",
+                            collaborator_allowance_fixed: None,
                             updated_at: now,
                         },
                     )?;

@@ -1,9 +1,12 @@
 //! One file per table: row structs, insert forms and finders returning
 //! `QueryResult`. No HTTP here.
 
+pub mod audit;
 pub mod directory;
+pub mod invitation;
 pub mod login_failure;
 pub mod org;
+pub mod outbox;
 pub mod role;
 pub mod team;
 pub mod user;

@@ -13,6 +13,9 @@ pub struct OrgSettings {
     pub timezone: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// `unlimited`, `full_time_seats` or `fixed`.
+    pub collaborator_allowance: String,
+    pub collaborator_allowance_fixed: Option<i32>,
 }
 
 /// The organisation always has id 1.
@@ -35,6 +38,8 @@ pub struct OrgChanges<'a> {
     pub name: &'a str,
     pub default_language: &'a str,
     pub timezone: &'a str,
+    pub collaborator_allowance: &'a str,
+    pub collaborator_allowance_fixed: Option<i32>,
     pub updated_at: NaiveDateTime,
 }
 

@@ -26,6 +26,14 @@ impl Team {
             .get_result(conn)
     }
 
+    pub fn all(conn: &mut DbConn) -> QueryResult<Vec<Team>> {
+        teams::table.order(teams::name).load(conn)
+    }
+
+    pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Team>> {
+        teams::table.find(id).first(conn).optional()
+    }
+
     pub fn add_member(conn: &mut DbConn, team_id: i64, user_id: i64) -> QueryResult<()> {
         diesel::insert_into(team_memberships::table)
             .values((

@@ -26,6 +26,9 @@ pub struct User {
     pub last_active_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub deactivated_at: Option<NaiveDateTime>,
+    /// The end date of the last access window whose closing was handled.
+    pub window_closed_for: Option<NaiveDate>,
 }
 
 #[derive(Insertable)]

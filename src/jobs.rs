@@ -1,0 +1,72 @@
+//! Background work every node runs: delivering the outbox and closing
+//! seasonal access windows. Each step is safe with several nodes at once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::web;
+
+use crate::app::AppState;
+use crate::error::AppResult;
+use crate::mail::Mailer;
+use crate::models::outbox;
+
+/// What one round did, for logs and tests.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Round {
+    pub sent: usize,
+    pub failed: usize,
+    pub windows_closed: usize,
+}
+
+/// Delivers every due mail once.
+pub async fn deliver_outbox(state: &AppState, mailer: &Mailer) -> AppResult<(usize, usize)> {
+    let now = state.clock.now();
+    let due = state.db(move |conn| Ok(outbox::claim_due(conn, now, 50)?)).await?;
+    let (mut sent, mut failed) = (0, 0);
+    for mail in due {
+        let result = mailer.send(&state.config.mail_from, &mail).await;
+        let now = state.clock.now();
+        match result {
+            Ok(()) => {
+                sent += 1;
+                state.db(move |conn| Ok(outbox::mark_sent(conn, mail.id, now)?)).await?;
+            }
+            Err(error) => {
+                failed += 1;
+                tracing::warn!(mail_id = mail.id, error = %error.message, permanent = error.permanent, "mail not delivered");
+                state
+                    .db(move |conn| {
+                        Ok(outbox::mark_failed(conn, &mail, &error.message, error.permanent, now)?)
+                    })
+                    .await?;
+            }
+        }
+    }
+    Ok((sent, failed))
+}
+
+pub async fn run_once(state: &AppState, mailer: &Mailer) -> AppResult<Round> {
+    let windows_closed = crate::admin::close_ended_windows(state).await?;
+    let (sent, failed) = deliver_outbox(state, mailer).await?;
+    Ok(Round {
+        sent,
+        failed,
+        windows_closed,
+    })
+}
+
+/// Runs `run_once` every few seconds until the server stops.
+pub fn spawn(state: web::Data<AppState>, mailer: Arc<Mailer>, every: Duration) {
+    actix_web::rt::spawn(async move {
+        let mut interval = actix_web::rt::time::interval(every);
+        loop {
+            interval.tick().await;
+            match run_once(&state, &mailer).await {
+                Ok(round) if round != Round::default() => tracing::info!(?round, "background round"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "background round failed"),
+            }
+        }
+    });
+}
