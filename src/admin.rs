@@ -291,7 +291,8 @@ pub fn invitation_mail(org: &OrgSettings, user: &User, token: &str, public_url: 
     (subject, body)
 }
 
-/// Creates a fresh invitation link for `user` and queues its email.
+/// Creates a fresh invitation link for `user` (earlier links die) and
+/// queues its email.
 fn invite(
     conn: &mut DbConn,
     org: &OrgSettings,
@@ -300,7 +301,8 @@ fn invite(
     public_url: &str,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    let (invitation_id, token) = invitation::create(conn, user.id, invited_by, now)?;
+    invitation::supersede_all(conn, user.id)?;
+    let token = invitation::new_token();
     let (subject, body) = invitation_mail(org, user, &token, public_url);
     let mail_id = outbox::enqueue(
         conn,
@@ -313,7 +315,7 @@ fn invite(
         },
         now,
     )?;
-    invitation::attach_mail(conn, invitation_id, mail_id)
+    invitation::insert(conn, user.id, invited_by, &token, mail_id, now)
 }
 
 fn email_taken(conn: &mut DbConn, email: &str, except: Option<i64>) -> QueryResult<bool> {
@@ -342,13 +344,29 @@ pub fn add_user(
     if input.user_type == UserType::Collaborator {
         check_allowance(conn, org, crate::auth::org_today(org, now), 1)?;
     }
+    let id = insert_invited_user(conn, actor, org, input, &email, public_url, now)?;
+    Ok(id)
+}
+
+/// The writes of adding a user, without the checks (the caller made them in
+/// the same transaction): the user, their teams, the invitation and its
+/// email, and the audit entry.
+pub fn insert_invited_user(
+    conn: &mut DbConn,
+    actor: &AuditActor,
+    org: &OrgSettings,
+    input: &UserInput,
+    email: &str,
+    public_url: &str,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
     let role_id = input.role_id.filter(|_| input.user_type != UserType::Collaborator);
     let seasonal = input.user_type == UserType::Seasonal;
     let id = User::create(
         conn,
         &crate::models::user::NewUser {
             name: input.name.trim(),
-            email: &email,
+            email,
             password_hash: None,
             user_type: input.user_type.key(),
             role_id,
@@ -363,10 +381,11 @@ pub fn add_user(
             updated_at: now,
         },
     )?;
-    set_teams(conn, id, &input.team_ids)?;
+    for &team in &input.team_ids {
+        crate::models::team::Team::add_member(conn, team, id)?;
+    }
     let user = User::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
     invite(conn, org, &user, actor.id, public_url, now)?;
-    let after = snapshot(conn, &user)?;
     audit::record(
         conn,
         actor,
@@ -374,9 +393,19 @@ pub fn add_user(
             action: "user.invited",
             target_type: "user",
             target_id: Some(id),
-            target_label: &user.email,
+            target_label: email,
             before: None,
-            after: Some(after),
+            after: Some(json!({
+                "name": input.name.trim(),
+                "type": input.user_type.key(),
+                "role_id": role_id,
+                "team_ids": input.team_ids,
+                "language": input.language.map(Lang::code),
+                "timezone": input.timezone,
+                "conversation_access": input.access.key(),
+                "access_starts": input.starts.filter(|_| seasonal).map(|d| d.to_string()),
+                "access_ends": input.ends.filter(|_| seasonal).map(|d| d.to_string()),
+            })),
         },
         now,
     )?;
@@ -855,4 +884,19 @@ pub fn open_conversations_of(conn: &mut DbConn, user_id: i64) -> QueryResult<i64
         .filter(conversations::status.ne("done"))
         .count()
         .get_result(conn)
+}
+
+/// Active users not yet in a team, for its "add member" picker.
+pub fn addable_to_team(conn: &mut DbConn, member_ids: &[i64]) -> QueryResult<Vec<(i64, String)>> {
+    users::table
+        .filter(users::active.eq(true))
+        .filter(users::id.ne_all(member_ids))
+        .select((users::id, users::name))
+        .order(users::name)
+        .load(conn)
+}
+
+/// What the policy needs to judge managing an already loaded user.
+pub fn load_managed_from(user: &User, role: Option<&Role>) -> ManagedUser {
+    managed(user, role)
 }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod forms;
 pub mod handlers;
 pub mod i18n;
+pub mod import;
 pub mod jobs;
 pub mod mail;
 pub mod models;

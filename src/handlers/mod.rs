@@ -2,13 +2,17 @@
 //! and renders a typed page; SQL lives in `models`.
 
 mod assets;
+mod audit;
 mod home;
+mod import;
 mod invitations;
 mod profile;
+mod roles;
 mod session;
 mod settings;
 mod setup;
-mod user_form;
+mod teams;
+pub mod user_form;
 mod users;
 
 use actix_web::web;
@@ -36,6 +40,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/settings/users", web::get().to(users::list))
         .route("/settings/users/new", web::get().to(users::new))
         .route("/settings/users/new", web::post().to(users::create))
+        .route("/settings/users/import", web::get().to(import::show))
+        .route("/settings/users/import", web::post().to(import::preview))
+        .route("/settings/users/import/template.csv", web::get().to(import::template))
+        .service(
+            web::resource("/settings/users/import/confirm")
+                .app_data(web::FormConfig::default().limit(import::MAX_BYTES * 2))
+                .route(web::post().to(import::confirm)),
+        )
         .route("/settings/users/dormant", web::get().to(users::dormant))
         .route("/settings/users/dormant.csv", web::get().to(users::dormant_csv))
         .route("/settings/users/{id}", web::get().to(users::show))
@@ -46,6 +58,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/settings/users/{id}/reactivate", web::post().to(users::reactivate))
         .route("/settings/users/{id}/resend", web::post().to(users::resend))
         .route("/settings/users/{id}/revoke", web::post().to(users::revoke))
+        .route("/settings/teams", web::get().to(teams::list))
+        .route("/settings/teams", web::post().to(teams::create))
+        .route("/settings/teams/{id}", web::get().to(teams::show))
+        .route("/settings/teams/{id}", web::post().to(teams::rename))
+        .route("/settings/teams/{id}/members", web::post().to(teams::add_member))
+        .route("/settings/teams/{id}/members/{user_id}/remove", web::post().to(teams::remove_member))
+        .route("/settings/teams/{id}/delete", web::post().to(teams::delete))
+        .route("/settings/roles", web::get().to(roles::list))
+        .route("/settings/roles/new", web::get().to(roles::new))
+        .route("/settings/roles/new", web::post().to(roles::create))
+        .route("/settings/roles/{id}", web::get().to(roles::edit))
+        .route("/settings/roles/{id}", web::post().to(roles::update))
+        .route("/settings/roles/{id}/delete", web::post().to(roles::delete))
+        .route("/settings/audit", web::get().to(audit::list))
+        .route("/settings/audit.csv", web::get().to(audit::export))
         .route("/invitations/{token}", web::get().to(invitations::show))
         .route("/invitations/{token}", web::post().to(invitations::accept));
 }

@@ -55,33 +55,30 @@ pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Supersedes any earlier link and creates a new one; returns the token to
-/// put in the email (never stored in clear).
-pub fn create(
+/// A fresh token for a link; only its hash is stored.
+pub fn new_token() -> String {
+    hex::encode(rand::random::<[u8; 32]>())
+}
+
+/// Stores a new link for `user_id` whose email is outbox row `outbox_id`.
+pub fn insert(
     conn: &mut DbConn,
     user_id: i64,
     invited_by: Option<i64>,
+    token: &str,
+    outbox_id: i64,
     now: NaiveDateTime,
-) -> QueryResult<(i64, String)> {
-    supersede_all(conn, user_id)?;
-    let token = hex::encode(rand::random::<[u8; 32]>());
-    let id = diesel::insert_into(invitations::table)
+) -> QueryResult<()> {
+    diesel::insert_into(invitations::table)
         .values((
             invitations::user_id.eq(user_id),
-            invitations::token_hash.eq(hash_token(&token)),
+            invitations::token_hash.eq(hash_token(token)),
             invitations::invited_by.eq(invited_by),
+            invitations::outbox_id.eq(outbox_id),
             invitations::created_at.eq(now),
             invitations::expires_at.eq(now + Duration::days(VALID_DAYS)),
             invitations::superseded.eq(false),
         ))
-        .returning(invitations::id)
-        .get_result(conn)?;
-    Ok((id, token))
-}
-
-pub fn attach_mail(conn: &mut DbConn, id: i64, outbox_id: i64) -> QueryResult<()> {
-    diesel::update(invitations::table.find(id))
-        .set(invitations::outbox_id.eq(outbox_id))
         .execute(conn)
         .map(|_| ())
 }

@@ -92,3 +92,72 @@ impl Role {
         Ok(())
     }
 }
+
+/// Users holding each role, in one query.
+pub fn usage(conn: &mut DbConn) -> QueryResult<std::collections::HashMap<i64, i64>> {
+    use crate::db::schema::users;
+    let rows: Vec<(Option<i64>, i64)> = users::table
+        .filter(users::role_id.is_not_null())
+        .group_by(users::role_id)
+        .select((users::role_id, diesel::dsl::count(users::id)))
+        .load(conn)?;
+    Ok(rows.into_iter().filter_map(|(id, n)| id.map(|id| (id, n))).collect())
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Role>> {
+    roles::table.find(id).first(conn).optional()
+}
+
+pub fn name_taken(conn: &mut DbConn, name: &str, except: Option<i64>) -> QueryResult<bool> {
+    let mut query = roles::table
+        .filter(crate::db::lower(roles::name).eq(name.trim().to_lowercase()))
+        .into_boxed();
+    if let Some(id) = except {
+        query = query.filter(roles::id.ne(id));
+    }
+    Ok(query.count().get_result::<i64>(conn)? > 0)
+}
+
+pub fn create_custom(
+    conn: &mut DbConn,
+    name: &str,
+    flags: FlagSet,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    diesel::insert_into(roles::table)
+        .values(&NewRole {
+            key: &format!("custom-{}", crate::web::random_token()),
+            name: name.trim(),
+            builtin: false,
+            permissions: flags.to_text(),
+            created_at: now,
+        })
+        .returning(roles::id)
+        .get_result(conn)
+}
+
+pub fn update_custom(conn: &mut DbConn, id: i64, name: &str, flags: FlagSet) -> QueryResult<()> {
+    diesel::update(roles::table.find(id).filter(roles::builtin.eq(false)))
+        .set((roles::name.eq(name.trim()), roles::permissions.eq(flags.to_text())))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Deletes a custom role; its users move to `move_to` first.
+pub fn delete_custom(conn: &mut DbConn, id: i64, move_to: Option<i64>) -> QueryResult<usize> {
+    use crate::db::schema::users;
+    let moved = diesel::update(users::table.filter(users::role_id.eq(id)))
+        .set(users::role_id.eq(move_to))
+        .execute(conn)?;
+    diesel::delete(roles::table.find(id).filter(roles::builtin.eq(false))).execute(conn)?;
+    Ok(moved)
+}
+
+impl Role {
+    /// A custom role, or `NotFound` (built-in roles cannot be edited).
+    pub fn find_custom(conn: &mut DbConn, id: i64) -> Result<Role, crate::error::AppError> {
+        find(conn, id)?
+            .filter(|r| !r.builtin)
+            .ok_or(crate::error::AppError::NotFound)
+    }
+}

@@ -82,3 +82,83 @@ impl Team {
             .collect())
     }
 }
+
+/// Every team with its member count, in one query.
+pub fn all_with_sizes(conn: &mut DbConn) -> QueryResult<Vec<(Team, i64)>> {
+    let rows: Vec<(i64, String, NaiveDateTime, Option<i64>)> = teams::table
+        .left_join(team_memberships::table)
+        .group_by((teams::id, teams::name, teams::created_at))
+        .select((
+            teams::id,
+            teams::name,
+            teams::created_at,
+            diesel::dsl::count(team_memberships::user_id.nullable()).nullable(),
+        ))
+        .order(teams::name)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, created_at, size)| (Team { id, name, created_at }, size.unwrap_or(0)))
+        .collect())
+}
+
+/// (id, name, email, collaborator?) of the team's members, by name.
+pub fn members(conn: &mut DbConn, team_id: i64) -> QueryResult<Vec<(i64, String, String, String)>> {
+    use crate::db::schema::users;
+    users::table
+        .inner_join(team_memberships::table)
+        .filter(team_memberships::team_id.eq(team_id))
+        .select((users::id, users::name, users::email, users::user_type))
+        .order(users::name)
+        .load(conn)
+}
+
+pub fn name_taken(conn: &mut DbConn, name: &str, except: Option<i64>) -> QueryResult<bool> {
+    let mut query = teams::table
+        .filter(crate::db::lower(teams::name).eq(name.trim().to_lowercase()))
+        .into_boxed();
+    if let Some(id) = except {
+        query = query.filter(teams::id.ne(id));
+    }
+    Ok(query.count().get_result::<i64>(conn)? > 0)
+}
+
+pub fn rename(conn: &mut DbConn, id: i64, name: &str) -> QueryResult<()> {
+    diesel::update(teams::table.find(id))
+        .set(teams::name.eq(name.trim()))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn remove_member(conn: &mut DbConn, team_id: i64, user_id: i64) -> QueryResult<usize> {
+    diesel::delete(
+        team_memberships::table
+            .filter(team_memberships::team_id.eq(team_id))
+            .filter(team_memberships::user_id.eq(user_id)),
+    )
+    .execute(conn)
+}
+
+/// Deletes a team; its members (if any) join `move_to` first, and its
+/// conversations move there too (or lose their team).
+pub fn delete(conn: &mut DbConn, id: i64, move_to: Option<i64>) -> QueryResult<()> {
+    use crate::db::schema::conversations;
+    if let Some(target) = move_to {
+        let members: Vec<i64> = team_memberships::table
+            .filter(team_memberships::team_id.eq(id))
+            .select(team_memberships::user_id)
+            .load(conn)?;
+        let already: Vec<i64> = team_memberships::table
+            .filter(team_memberships::team_id.eq(target))
+            .select(team_memberships::user_id)
+            .load(conn)?;
+        for user in members.into_iter().filter(|u| !already.contains(u)) {
+            Team::add_member(conn, target, user)?;
+        }
+    }
+    diesel::update(conversations::table.filter(conversations::team_id.eq(id)))
+        .set(conversations::team_id.eq(move_to))
+        .execute(conn)?;
+    diesel::delete(team_memberships::table.filter(team_memberships::team_id.eq(id))).execute(conn)?;
+    diesel::delete(teams::table.find(id)).execute(conn).map(|_| ())
+}

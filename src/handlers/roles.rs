@@ -1,0 +1,361 @@
+//! Settings > Roles: built-in roles read-only with their flags; custom roles
+//! created and edited by flags grouped by area; deleting a role in use asks
+//! where its users go.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::db::write_transaction;
+use crate::error::{AppError, AppResult};
+use crate::forms::{Check, FieldErrors};
+use crate::handlers::user_form::role_label;
+use crate::i18n::Tr;
+use crate::models::audit::{self, Event};
+use crate::models::role::{self, Role};
+use crate::pages::{Ctx, html_with_status};
+use crate::policy::{self, Action, Area, BuiltinRole, Flag, FlagSet};
+use crate::web::{form_pairs, redirect};
+
+fn ensure(current: &CurrentUser) -> AppResult<()> {
+    Ok(policy::ensure(&current.actor, Action::Use(Flag::UsersManageRoles))?)
+}
+
+/// Flags a custom role may never hold: it cannot exceed Admin.
+fn allowed_in_custom_roles() -> FlagSet {
+    BuiltinRole::Admin.flags()
+}
+
+pub struct FlagBox {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub checked: bool,
+}
+
+pub struct AreaBoxes {
+    pub label: &'static str,
+    pub flags: Vec<FlagBox>,
+}
+
+fn boxes(t: Tr, flags: FlagSet, only_allowed: bool) -> Vec<AreaBoxes> {
+    Area::ALL
+        .iter()
+        .map(|&area| AreaBoxes {
+            label: t.get(area.key()),
+            flags: Flag::ALL
+                .iter()
+                .filter(|f| f.area() == area)
+                .filter(|&&f| !only_allowed || allowed_in_custom_roles().contains(f))
+                .map(|&f| FlagBox {
+                    key: f.key(),
+                    label: t.get(f.key()),
+                    checked: flags.contains(f),
+                })
+                .collect(),
+        })
+        .filter(|a| !a.flags.is_empty())
+        .collect()
+}
+
+pub struct RoleCard {
+    pub id: i64,
+    pub label: String,
+    pub builtin: bool,
+    pub users: i64,
+    pub areas: Vec<AreaBoxes>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/roles.html")]
+struct RolesPage {
+    ctx: Ctx,
+    roles: Vec<RoleCard>,
+    notice: Option<&'static str>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct NoticeQuery {
+    pub notice: Option<String>,
+}
+
+pub async fn list(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    query: web::Query<NoticeQuery>,
+) -> AppResult<HttpResponse> {
+    ensure(&current)?;
+    let (roles, usage) = state.db(|conn| Ok((Role::all(conn)?, role::usage(conn)?))).await?;
+    let t = current.tr;
+    let cards = roles
+        .iter()
+        .map(|r| {
+            let flags = r.grant().flags;
+            RoleCard {
+                id: r.id,
+                label: role_label(r, t),
+                builtin: r.builtin,
+                users: usage.get(&r.id).copied().unwrap_or(0),
+                areas: boxes(t, flags, false)
+                    .into_iter()
+                    .map(|mut a| {
+                        a.flags.retain(|f| f.checked);
+                        a
+                    })
+                    .filter(|a| !a.flags.is_empty())
+                    .collect(),
+            }
+        })
+        .collect();
+    let notice = match query.notice.as_deref() {
+        Some("created") => Some("roles.notice.created"),
+        Some("saved") => Some("roles.notice.saved"),
+        Some("deleted") => Some("roles.notice.deleted"),
+        _ => None,
+    };
+    html_with_status(
+        &RolesPage {
+            ctx: Ctx::for_user(&current, "roles"),
+            roles: cards,
+            notice,
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "pages/role_form.html")]
+struct RoleFormPage {
+    ctx: Ctx,
+    id: Option<i64>,
+    name: String,
+    areas: Vec<AreaBoxes>,
+    errors: FieldErrors,
+    users: i64,
+    other_roles: Vec<(i64, String)>,
+    delete_error: Option<String>,
+}
+
+struct Parsed {
+    name: String,
+    flags: FlagSet,
+}
+
+fn parse(body: &[u8]) -> Parsed {
+    let mut name = String::new();
+    let mut flags = FlagSet::default();
+    for (key, value) in form_pairs(body) {
+        match key.as_str() {
+            "name" => name = value,
+            "flags" => {
+                if let Some(flag) = Flag::parse(&value) {
+                    flags = flags.with(flag);
+                }
+            }
+            _ => {}
+        }
+    }
+    Parsed { name, flags }
+}
+
+async fn validate(current: &CurrentUser, state: &AppState, parsed: &Parsed, except: Option<i64>) -> AppResult<FieldErrors> {
+    let t = current.tr;
+    let mut errors = FieldErrors::default();
+    Check { t, errors: &mut errors }.required("name", &parsed.name, 60);
+    if !parsed.flags.is_subset_of(allowed_in_custom_roles()) {
+        errors.add("flags", t.get("roles.error.above_admin"));
+    }
+    if parsed.flags == FlagSet::default() {
+        errors.add("flags", t.get("roles.error.no_flags"));
+    }
+    if errors.get("name").is_none() {
+        let name = parsed.name.clone();
+        if state.db(move |conn| Ok(role::name_taken(conn, &name, except)?)).await? {
+            errors.add("name", t.get("roles.error.taken"));
+        }
+    }
+    Ok(errors)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn form_page(
+    current: &CurrentUser,
+    state: &AppState,
+    id: Option<i64>,
+    name: String,
+    flags: FlagSet,
+    errors: FieldErrors,
+    delete_error: Option<String>,
+    status: StatusCode,
+) -> AppResult<HttpResponse> {
+    let (roles, usage) = state.db(|conn| Ok((Role::all(conn)?, role::usage(conn)?))).await?;
+    let t = current.tr;
+    html_with_status(
+        &RoleFormPage {
+            ctx: Ctx::for_user(current, "roles"),
+            users: id.and_then(|id| usage.get(&id).copied()).unwrap_or(0),
+            other_roles: roles
+                .iter()
+                .filter(|r| Some(r.id) != id && r.key != BuiltinRole::Owner.key())
+                .map(|r| (r.id, role_label(r, t)))
+                .collect(),
+            id,
+            name,
+            areas: boxes(t, flags, true),
+            errors,
+            delete_error,
+        },
+        status,
+    )
+}
+
+pub async fn new(current: CurrentUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    ensure(&current)?;
+    form_page(&current, &state, None, String::new(), FlagSet::default(), FieldErrors::default(), None, StatusCode::OK).await
+}
+
+fn record(
+    conn: &mut crate::db::DbConn,
+    actor: &audit::AuditActor,
+    action: &str,
+    id: i64,
+    name: &str,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+    now: chrono::NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    audit::record(
+        conn,
+        actor,
+        Event {
+            action,
+            target_type: "role",
+            target_id: Some(id),
+            target_label: name,
+            before,
+            after,
+        },
+        now,
+    )
+}
+
+pub async fn create(
+    req: HttpRequest,
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    ensure(&current)?;
+    let parsed = parse(&body);
+    let errors = validate(&current, &state, &parsed, None).await?;
+    if !errors.is_empty() {
+        return form_page(&current, &state, None, parsed.name, parsed.flags, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    let actor = current.audit_actor(&req);
+    let now = state.clock.now();
+    state
+        .db(move |conn| {
+            write_transaction(conn, |conn| {
+                let id = role::create_custom(conn, &parsed.name, parsed.flags, now)?;
+                let after = json!({ "name": parsed.name.trim(), "flags": parsed.flags.to_text() });
+                record(conn, &actor, "role.created", id, parsed.name.trim(), None, Some(after), now)?;
+                Ok::<_, AppError>(())
+            })
+        })
+        .await?;
+    Ok(redirect("/settings/roles?notice=created"))
+}
+
+async fn custom_role(state: &AppState, id: i64) -> AppResult<Role> {
+    state
+        .db(move |conn| Role::find_custom(conn, id))
+        .await
+}
+
+pub async fn edit(current: CurrentUser, state: web::Data<AppState>, id: web::Path<i64>) -> AppResult<HttpResponse> {
+    ensure(&current)?;
+    let role = custom_role(&state, *id).await?;
+    let flags = role.grant().flags;
+    form_page(&current, &state, Some(role.id), role.name, flags, FieldErrors::default(), None, StatusCode::OK).await
+}
+
+pub async fn update(
+    req: HttpRequest,
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    ensure(&current)?;
+    let role = custom_role(&state, *id).await?;
+    let parsed = parse(&body);
+    let errors = validate(&current, &state, &parsed, Some(role.id)).await?;
+    if !errors.is_empty() {
+        return form_page(&current, &state, Some(role.id), parsed.name, parsed.flags, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    let actor = current.audit_actor(&req);
+    let now = state.clock.now();
+    state
+        .db(move |conn| {
+            write_transaction(conn, |conn| {
+                role::update_custom(conn, role.id, &parsed.name, parsed.flags)?;
+                let before = json!({ "name": role.name, "flags": role.permissions });
+                let after = json!({ "name": parsed.name.trim(), "flags": parsed.flags.to_text() });
+                if before != after {
+                    record(conn, &actor, "role.updated", role.id, parsed.name.trim(), Some(before), Some(after), now)?;
+                }
+                Ok::<_, AppError>(())
+            })
+        })
+        .await?;
+    Ok(redirect("/settings/roles?notice=saved"))
+}
+
+#[derive(Deserialize)]
+pub struct DeleteForm {
+    #[serde(default)]
+    pub move_to: String,
+}
+
+pub async fn delete(
+    req: HttpRequest,
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    form: web::Form<DeleteForm>,
+) -> AppResult<HttpResponse> {
+    ensure(&current)?;
+    let role = custom_role(&state, *id).await?;
+    let role_id = role.id;
+    let users = state
+        .db(move |conn| Ok(role::usage(conn)?.get(&role_id).copied().unwrap_or(0)))
+        .await?;
+    let move_to = form.move_to.trim().parse::<i64>().ok().filter(|&m| m != role.id);
+    let target = match move_to {
+        Some(m) => state.db(move |conn| Ok(role::find(conn, m)?)).await?,
+        None => None,
+    };
+    let target_ok = target.as_ref().is_some_and(|r| r.key != BuiltinRole::Owner.key());
+    if users > 0 && !target_ok {
+        let message = current.tr.fmt("roles.error.in_use", &[("count", &users.to_string())]);
+        let flags = role.grant().flags;
+        return form_page(&current, &state, Some(role.id), role.name, flags, FieldErrors::default(), Some(message), StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    let actor = current.audit_actor(&req);
+    let now = state.clock.now();
+    state
+        .db(move |conn| {
+            write_transaction(conn, |conn| {
+                let moved = role::delete_custom(conn, role.id, move_to.filter(|_| target_ok))?;
+                let before = json!({ "name": role.name, "flags": role.permissions, "users": moved });
+                let after = json!({ "users_moved_to": target.map(|r| r.name) });
+                record(conn, &actor, "role.deleted", role.id, &role.name, Some(before), Some(after), now)?;
+                Ok::<_, AppError>(())
+            })
+        })
+        .await?;
+    Ok(redirect("/settings/roles?notice=deleted"))
+}
