@@ -5,6 +5,7 @@
 // Tests may panic on what they do not expect: that is how they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod smtp;
 mod support;
 
 mod auth;
@@ -16,3 +17,4 @@ mod layouts;
 mod policy;
 mod settings;
 mod setup;
+mod users;

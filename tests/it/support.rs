@@ -314,6 +314,85 @@ impl TestApp {
         client
     }
 
+    /// One round of the background jobs (outbox delivery, seasonal windows),
+    /// sending mail to the SMTP server on `smtp_port` (or to files).
+    pub fn run_jobs(&self, smtp_port: Option<u16>) -> confer::jobs::Round {
+        let mut config = (*self.state.config).clone();
+        config.smtp_url = smtp_port.map(|p| format!("smtp://127.0.0.1:{p}"));
+        let state = self.state.clone();
+        actix_web::rt::System::new().block_on(async move {
+            let mailer = confer::mail::Mailer::from_config(&config).expect("mailer");
+            confer::jobs::run_once(&state, &mailer).await.expect("jobs")
+        })
+    }
+
+    /// A single number from SQL, e.g. `count("users WHERE active")`.
+    pub fn count(&self, from_where: &str) -> i64 {
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {from_where}"))
+            .get_result::<Count>(&mut self.conn())
+            .expect("count")
+            .n
+    }
+
+    pub fn user_id(&self, email: &str) -> i64 {
+        User::find_by_email(&mut self.conn(), email)
+            .expect("query")
+            .unwrap_or_else(|| panic!("no user {email}"))
+            .id
+    }
+
+    pub fn role_id(&self, role: BuiltinRole) -> i64 {
+        Role::id_of(&mut self.conn(), role).expect("role")
+    }
+
+    pub fn customer(&self, name: &str, email: &str) -> i64 {
+        confer::models::directory::create_customer(
+            &mut self.conn(),
+            &confer::models::directory::NewCustomer {
+                name,
+                email: Some(email),
+                phone: None,
+                organization_id: None,
+                created_at: self.clock.now(),
+            },
+        )
+        .expect("customer")
+    }
+
+    pub fn conversation(
+        &self,
+        subject: &str,
+        customer: i64,
+        team: Option<i64>,
+        assignee: Option<i64>,
+        status: &str,
+    ) -> i64 {
+        let now = self.clock.now();
+        confer::models::directory::create_conversation(
+            &mut self.conn(),
+            &confer::models::directory::NewConversation {
+                subject,
+                customer_id: customer,
+                status,
+                snoozed_until: None,
+                priority: "normal",
+                assignee_id: assignee,
+                team_id: team,
+                channel: "email",
+                created_at: now,
+                updated_at: now,
+                last_activity_at: now,
+                closed_at: None,
+            },
+        )
+        .expect("conversation")
+    }
+
     pub fn sql(&self, statement: &str) {
         self.conn().batch_execute(statement).expect("sql");
     }
@@ -526,6 +605,31 @@ impl Client {
         let mut all: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
         all.extend_from_slice(fields);
         self.post_raw(path, &all)
+    }
+
+    /// Posts a multipart form with one file field, the CSRF token in the query.
+    pub fn post_file(&mut self, path: &str, field: &str, filename: &str, content: &[u8]) -> Response {
+        let token = self.csrf();
+        let boundary = "----conferTestBoundary7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\nContent-Type: text/csv\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(content);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let separator = if path.contains('?') { '&' } else { '?' };
+        let mut request = self
+            .agent
+            .post(format!("{}{path}{separator}csrf_token={token}", self.base))
+            .header("Content-Type", format!("multipart/form-data; boundary={boundary}"));
+        if let Some(cookie) = &self.cookie {
+            request = request.header("Cookie", cookie);
+        }
+        let result = request.send(&body[..]);
+        self.finish(result)
     }
 
     /// Posts exactly these fields (no CSRF token added).
