@@ -151,7 +151,8 @@ pub async fn preview(current: CurrentUser, state: web::Data<AppState>, multipart
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct ConfirmForm {
     pub payload: String,
 }

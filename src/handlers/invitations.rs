@@ -29,7 +29,8 @@ struct InvitationPage {
     errors: FieldErrors,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct AcceptForm {
     pub password: String,
     pub password_confirm: String,

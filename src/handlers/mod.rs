@@ -76,12 +76,3 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/invitations/{token}", web::get().to(invitations::show))
         .route("/invitations/{token}", web::post().to(invitations::accept));
 }
-
-/// Every page route with its method, for the route × role matrix test.
-pub const PAGE_ROUTES: &[(&str, &str)] = &[
-    ("GET", "/"),
-    ("GET", "/profile"),
-    ("GET", "/settings"),
-    ("GET", "/settings/organisation"),
-    ("GET", "/logout"),
-];

@@ -15,6 +15,7 @@ use crate::models::user::User;
 use crate::pages::{Ctx, html_with_status, timezone_names};
 
 #[derive(Deserialize, Default, Clone)]
+#[serde(default)]
 pub struct ProfileForm {
     pub name: String,
     /// Empty: the organisation's default.
@@ -24,6 +25,7 @@ pub struct ProfileForm {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct PasswordForm {
     pub current_password: String,
     pub new_password: String,

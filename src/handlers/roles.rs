@@ -314,7 +314,8 @@ pub async fn update(
     Ok(redirect("/settings/roles?notice=saved"))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct DeleteForm {
     #[serde(default)]
     pub move_to: String,

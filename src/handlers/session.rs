@@ -21,7 +21,8 @@ pub struct LoginQuery {
     pub signed_out: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct LoginForm {
     pub email: String,
     pub password: String,

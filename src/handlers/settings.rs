@@ -20,15 +20,24 @@ use crate::policy::{self, Action, Flag};
 /// The first settings page this user may open.
 pub async fn index(current: CurrentUser) -> AppResult<HttpResponse> {
     policy::ensure(&current.actor, Action::EnterSettings)?;
-    if current.perms.org_settings {
-        return Ok(crate::web::redirect("/settings/organisation"));
+    let perms = &current.perms;
+    let first = [
+        (perms.view_users, "/settings/users"),
+        (perms.manage_teams, "/settings/teams"),
+        (perms.manage_roles, "/settings/roles"),
+        (perms.org_settings, "/settings/organisation"),
+        (perms.view_audit, "/settings/audit"),
+    ]
+    .into_iter()
+    .find_map(|(allowed, path)| allowed.then_some(path));
+    match first {
+        Some(path) => Ok(crate::web::redirect(path)),
+        None => Err(AppError::Forbidden("no settings page for this user".into())),
     }
-    Err(AppError::Forbidden(
-        "no settings page for this user yet".into(),
-    ))
 }
 
 #[derive(Deserialize, Default, Clone)]
+#[serde(default)]
 pub struct OrgForm {
     pub name: String,
     pub default_language: String,

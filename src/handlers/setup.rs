@@ -20,6 +20,7 @@ use crate::policy::{BuiltinRole, ConversationAccess, UserType};
 use actix_web::http::StatusCode;
 
 #[derive(Deserialize, Default, Clone)]
+#[serde(default)]
 pub struct SetupForm {
     pub org_name: String,
     pub default_language: String,

@@ -22,6 +22,7 @@ fn ensure(current: &CurrentUser) -> AppResult<()> {
 }
 
 #[derive(Deserialize, Default, Clone)]
+#[serde(default)]
 pub struct NameForm {
     pub name: String,
 }
@@ -253,7 +254,8 @@ pub async fn rename(
     Ok(redirect(&format!("/settings/teams/{team_id}?notice=renamed")))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct MemberForm {
     pub user_id: i64,
 }
@@ -327,7 +329,8 @@ pub async fn remove_member(
     change_member(&req, &current, &state, team_id, user_id, false).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct DeleteForm {
     #[serde(default)]
     pub move_to: String,

@@ -604,7 +604,8 @@ struct StatusPage {
     refused: Option<&'static str>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct DeactivateForm {
     #[serde(default)]
     pub reassign_to: String,

@@ -8,6 +8,7 @@
 mod smtp;
 mod support;
 
+mod admin_areas;
 mod auth;
 mod browser;
 mod cli;

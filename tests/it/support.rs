@@ -659,3 +659,30 @@ impl Client {
         self.get("/").status == 200
     }
 }
+
+/// Every (method, path) registered in `src/handlers/mod.rs`, read from the
+/// source so a new route cannot be left out of the route × role matrices.
+pub fn registered_routes() -> Vec<(String, String)> {
+    let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/handlers/mod.rs"))
+        .expect("routes source");
+    let mut routes = Vec::new();
+    let mut pending_resource: Option<String> = None;
+    for line in source.lines() {
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix(".route(\"").or_else(|| line.strip_prefix("cfg.route(\"")) {
+            let path = rest.split('"').next().unwrap_or_default().to_string();
+            let method = if line.contains("web::post()") { "POST" } else { "GET" };
+            routes.push((method.to_string(), path));
+        } else if let Some(rest) = line.strip_prefix("web::resource(\"") {
+            pending_resource = Some(rest.split('"').next().unwrap_or_default().to_string());
+        } else if let Some(path) = &pending_resource
+            && line.starts_with(".route(web::")
+        {
+            let method = if line.contains("web::post()") { "POST" } else { "GET" };
+            routes.push((method.to_string(), path.clone()));
+            pending_resource = None;
+        }
+    }
+    assert!(routes.len() > 20, "could not read the routes: {routes:?}");
+    routes
+}
