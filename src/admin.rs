@@ -22,6 +22,9 @@ use crate::models::role::Role;
 use crate::models::user::User;
 use crate::policy::{BuiltinRole, ConversationAccess, ManagedUser, UserType};
 
+/// A user row with their role, as list queries return them.
+pub type UserWithRole = (User, Option<Role>);
+
 /// What the add and edit forms (and the CSV import) describe.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UserInput {
@@ -103,8 +106,16 @@ pub fn seats(conn: &mut DbConn, org: &OrgSettings, today: NaiveDate) -> QueryRes
         .get_result(conn)?;
     let seasonal_now = active()
         .filter(users::user_type.eq("seasonal"))
-        .filter(users::access_starts.is_null().or(users::access_starts.le(today)))
-        .filter(users::access_ends.is_null().or(users::access_ends.ge(today)))
+        .filter(
+            users::access_starts
+                .is_null()
+                .or(users::access_starts.le(today)),
+        )
+        .filter(
+            users::access_ends
+                .is_null()
+                .or(users::access_ends.ge(today)),
+        )
         .count()
         .get_result(conn)?;
     let seasonal_scheduled = active()
@@ -145,7 +156,10 @@ impl Refusal {
             Self::EmailTaken => t.get("users.error.email_taken").to_string(),
             Self::CollaboratorAllowance(used, allowed) => t.fmt(
                 "users.error.allowance",
-                &[("used", &used.to_string()), ("allowed", &allowed.to_string())],
+                &[
+                    ("used", &used.to_string()),
+                    ("allowed", &allowed.to_string()),
+                ],
             ),
             Self::LastAdmin => t.get("users.error.last_admin").to_string(),
             Self::UnknownRole => t.get("users.error.unknown_role").to_string(),
@@ -199,7 +213,10 @@ pub fn check_allowance(
 
 fn check_references(conn: &mut DbConn, input: &UserInput) -> Result<(), Outcome> {
     if let Some(role_id) = input.role_id {
-        let found: i64 = roles::table.filter(roles::id.eq(role_id)).count().get_result(conn)?;
+        let found: i64 = roles::table
+            .filter(roles::id.eq(role_id))
+            .count()
+            .get_result(conn)?;
         if found == 0 {
             return refuse(Refusal::UnknownRole);
         }
@@ -217,16 +234,17 @@ fn check_references(conn: &mut DbConn, input: &UserInput) -> Result<(), Outcome>
 pub fn set_teams(conn: &mut DbConn, user_id: i64, team_ids: &[i64]) -> QueryResult<()> {
     diesel::delete(team_memberships::table.filter(team_memberships::user_id.eq(user_id)))
         .execute(conn)?;
-    for &team in team_ids {
-        crate::models::team::Team::add_member(conn, team, user_id)?;
-    }
-    Ok(())
+    crate::models::team::Team::add_memberships(conn, user_id, team_ids)
 }
 
 /// The state of a user as the audit log records it.
 fn snapshot(conn: &mut DbConn, user: &User) -> QueryResult<serde_json::Value> {
     let role = match user.role_id {
-        Some(id) => roles::table.find(id).select(roles::name).first::<String>(conn).optional()?,
+        Some(id) => roles::table
+            .find(id)
+            .select(roles::name)
+            .first::<String>(conn)
+            .optional()?,
         None => None,
     };
     let team_names: Vec<String> = teams::table
@@ -268,7 +286,12 @@ pub fn load_managed(conn: &mut DbConn, id: i64) -> QueryResult<Option<(User, Man
 }
 
 /// The invitation email, in the invitee's language.
-pub fn invitation_mail(org: &OrgSettings, user: &User, token: &str, public_url: &str) -> (String, String) {
+pub fn invitation_mail(
+    org: &OrgSettings,
+    user: &User,
+    token: &str,
+    public_url: &str,
+) -> (String, String) {
     let lang = crate::auth::user_lang(user, org);
     let t = Tr::new(lang);
     let link = format!("{public_url}/invitations/{token}");
@@ -291,8 +314,8 @@ pub fn invitation_mail(org: &OrgSettings, user: &User, token: &str, public_url: 
     (subject, body)
 }
 
-/// Creates a fresh invitation link for `user` (earlier links die) and
-/// queues its email.
+/// Creates a fresh invitation link for `user` and queues its email.
+/// Earlier links must have been superseded by the caller (a new user has none).
 fn invite(
     conn: &mut DbConn,
     org: &OrgSettings,
@@ -301,7 +324,6 @@ fn invite(
     public_url: &str,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    invitation::supersede_all(conn, user.id)?;
     let token = invitation::new_token();
     let (subject, body) = invitation_mail(org, user, &token, public_url);
     let mail_id = outbox::enqueue(
@@ -360,9 +382,11 @@ pub fn insert_invited_user(
     public_url: &str,
     now: NaiveDateTime,
 ) -> QueryResult<i64> {
-    let role_id = input.role_id.filter(|_| input.user_type != UserType::Collaborator);
+    let role_id = input
+        .role_id
+        .filter(|_| input.user_type != UserType::Collaborator);
     let seasonal = input.user_type == UserType::Seasonal;
-    let id = User::create(
+    let user = User::create_returning(
         conn,
         &crate::models::user::NewUser {
             name: input.name.trim(),
@@ -381,10 +405,8 @@ pub fn insert_invited_user(
             updated_at: now,
         },
     )?;
-    for &team in &input.team_ids {
-        crate::models::team::Team::add_member(conn, team, id)?;
-    }
-    let user = User::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
+    let id = user.id;
+    crate::models::team::Team::add_memberships(conn, id, &input.team_ids)?;
     invite(conn, org, &user, actor.id, public_url, now)?;
     audit::record(
         conn,
@@ -428,7 +450,10 @@ pub fn update_user(
         return refuse(Refusal::EmailTaken);
     }
     check_references(conn, input)?;
-    if input.user_type == UserType::Collaborator && user.user_type() != UserType::Collaborator && user.active {
+    if input.user_type == UserType::Collaborator
+        && user.user_type() != UserType::Collaborator
+        && user.active
+    {
         check_allowance(conn, org, crate::auth::org_today(org, now), 1)?;
     }
     let before = snapshot(conn, &user)?;
@@ -605,6 +630,7 @@ pub fn resend_invitation(
     public_url: &str,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
+    invitation::supersede_all(conn, target.id)?;
     invite(conn, org, target, actor.id, public_url, now)?;
     audit::record(
         conn,
@@ -664,9 +690,15 @@ pub async fn close_ended_windows(state: &crate::app::AppState) -> AppResult<usiz
                 .filter(
                     users::window_closed_for
                         .is_null()
-                        .or(users::window_closed_for.nullable().ne(users::access_ends.nullable())),
+                        .or(users::window_closed_for
+                            .nullable()
+                            .ne(users::access_ends.nullable())),
                 )
-                .select((users::id, users::email, users::access_ends.assume_not_null()))
+                .select((
+                    users::id,
+                    users::email,
+                    users::access_ends.assume_not_null(),
+                ))
                 .load(conn)?;
             let mut closed = 0;
             for (id, email, ends) in ended {
@@ -733,13 +765,19 @@ pub fn accept_invitation(
     }
     invitation::supersede_all(conn, user_id)?;
     diesel::update(users::table.find(user_id))
-        .set((users::password_hash.eq(password_hash), users::updated_at.eq(now)))
+        .set((
+            users::password_hash.eq(password_hash),
+            users::updated_at.eq(now),
+        ))
         .execute(conn)?;
     User::find(conn, user_id)
 }
 
 /// Team names per user for a page of users, in one query.
-pub fn team_names_of(conn: &mut DbConn, user_ids: &[i64]) -> QueryResult<HashMap<i64, Vec<String>>> {
+pub fn team_names_of(
+    conn: &mut DbConn,
+    user_ids: &[i64],
+) -> QueryResult<HashMap<i64, Vec<String>>> {
     let rows: Vec<(i64, String)> = team_memberships::table
         .inner_join(teams::table)
         .filter(team_memberships::user_id.eq_any(user_ids))
@@ -798,7 +836,7 @@ pub fn list_users(
     conn: &mut DbConn,
     filter: &UserFilter,
     limit: i64,
-) -> QueryResult<(Vec<(User, Option<Role>)>, bool)> {
+) -> QueryResult<(Vec<UserWithRole>, bool)> {
     let mut query = users::table
         .left_join(roles::table)
         .select((users::all_columns, roles::all_columns.nullable()))
@@ -834,7 +872,11 @@ pub fn list_users(
         query = query.filter(users::id.eq_any(members));
     }
     if let Some(since) = filter.inactive_since {
-        query = query.filter(users::last_active_at.is_null().or(users::last_active_at.lt(since)));
+        query = query.filter(
+            users::last_active_at
+                .is_null()
+                .or(users::last_active_at.lt(since)),
+        );
     }
     if let Some((name, id)) = &filter.after {
         query = query.filter(
@@ -843,7 +885,7 @@ pub fn list_users(
                 .or(users::name.eq(name.clone()).and(users::id.gt(*id))),
         );
     }
-    let mut rows: Vec<(User, Option<Role>)> = query
+    let mut rows: Vec<UserWithRole> = query
         .order((users::name, users::id))
         .limit(limit + 1)
         .load(conn)?;
@@ -854,13 +896,17 @@ pub fn list_users(
 
 /// Active, signed-up users idle since `since`, least recently active first
 /// (never active at all first of all).
-pub fn dormant_users(conn: &mut DbConn, since: NaiveDateTime) -> QueryResult<Vec<(User, Option<Role>)>> {
-    let mut rows: Vec<(User, Option<Role>)> = users::table
+pub fn dormant_users(conn: &mut DbConn, since: NaiveDateTime) -> QueryResult<Vec<UserWithRole>> {
+    let mut rows: Vec<UserWithRole> = users::table
         .left_join(roles::table)
         .select((users::all_columns, roles::all_columns.nullable()))
         .filter(users::active.eq(true))
         .filter(users::password_hash.is_not_null())
-        .filter(users::last_active_at.is_null().or(users::last_active_at.lt(since)))
+        .filter(
+            users::last_active_at
+                .is_null()
+                .or(users::last_active_at.lt(since)),
+        )
         .load(conn)?;
     rows.sort_by_key(|(u, _)| (u.last_active_at, u.id));
     Ok(rows)

@@ -39,6 +39,12 @@ enum Command {
     },
     /// Fill an empty database with a sample organisation.
     Demo,
+    /// Write a consistent copy of the SQLite database to PATH while Confer
+    /// keeps running (on PostgreSQL, use pg_dump).
+    Backup {
+        /// Where to write the copy; must not exist yet.
+        path: std::path::PathBuf,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -59,6 +65,7 @@ pub fn main() -> ExitCode {
             name,
             organisation,
         } => create_owner(&config, &email, &name, &organisation),
+        Command::Backup { path } => backup(&config, &path),
         Command::Demo => prepare(&config).and_then(|pool| {
             let mut conn = pool.get().map_err(|e| e.to_string())?;
             let summary = crate::demo::fill(&mut conn, &config)?;
@@ -184,6 +191,29 @@ fn create_owner(
     })
     .map_err(|e| e.to_string())??;
     println!("owner {email} created");
+    Ok(())
+}
+
+/// `VACUUM INTO` copies the live database in one read transaction: writers
+/// carry on, and the copy is consistent and compact.
+fn backup(config: &Config, path: &std::path::Path) -> Result<(), String> {
+    use diesel::RunQueryDsl;
+    if config.database_url.is_postgres() {
+        return Err("`confer backup` is for SQLite; back up PostgreSQL with pg_dump".into());
+    }
+    if path.exists() {
+        return Err(format!(
+            "{} exists already; choose a new file",
+            path.display()
+        ));
+    }
+    let pool = prepare(config)?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let target = path.to_string_lossy().replace('\'', "''");
+    diesel::sql_query(format!("VACUUM INTO '{target}'"))
+        .execute(&mut *conn)
+        .map_err(|e| format!("backup failed: {e}"))?;
+    println!("backup written to {}", path.display());
     Ok(())
 }
 

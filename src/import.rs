@@ -35,7 +35,8 @@ pub const COLUMNS: [&str; 10] = [
 ];
 
 /// The file offered for download on the import page.
-pub const TEMPLATE: &str = "name,email,type,role,teams,language,timezone,conversation_access,access_starts,access_ends
+pub const TEMPLATE: &str =
+    "name,email,type,role,teams,language,timezone,conversation_access,access_starts,access_ends
 Ada Lovelace,ada@example.com,full_time,agent,Support;Billing,en,Europe/London,teams,,
 Grace Hopper,grace@example.com,collaborator,,Engineering,,America/New_York,all,,
 Linus Berg,linus@example.com,seasonal,agent,Support,de,Europe/Berlin,teams,2026-12-01,2027-01-15
@@ -155,7 +156,10 @@ fn load_directory(conn: &mut DbConn) -> QueryResult<Directory> {
     use diesel::prelude::*;
     let all: Vec<(User, Option<Role>)> = users::table
         .left_join(crate::db::schema::roles::table)
-        .select((users::all_columns, crate::db::schema::roles::all_columns.nullable()))
+        .select((
+            users::all_columns,
+            crate::db::schema::roles::all_columns.nullable(),
+        ))
         .load(conn)?;
     let pairs: Vec<(i64, i64)> = team_memberships::table
         .select((team_memberships::user_id, team_memberships::team_id))
@@ -165,7 +169,10 @@ fn load_directory(conn: &mut DbConn) -> QueryResult<Directory> {
         memberships.entry(user).or_default().push(team);
     }
     Ok(Directory {
-        users: all.into_iter().map(|(u, r)| (u.email.clone(), (u, r))).collect(),
+        users: all
+            .into_iter()
+            .map(|(u, r)| (u.email.clone(), (u, r)))
+            .collect(),
         memberships,
         roles: Role::all(conn)?,
         teams: Team::all(conn)?,
@@ -248,7 +255,8 @@ pub fn plan(
                 r.name.eq_ignore_ascii_case(wanted)
                     || (r.builtin
                         && (r.key.eq_ignore_ascii_case(wanted)
-                            || t.get(&format!("role.{}", r.key)).eq_ignore_ascii_case(wanted)))
+                            || t.get(&format!("role.{}", r.key))
+                                .eq_ignore_ascii_case(wanted)))
             }) {
                 Some(role) => role.id.to_string(),
                 None => {
@@ -260,8 +268,16 @@ pub fn plan(
         };
         let mut team_ids = Vec::new();
         let mut unknown_team = None;
-        for wanted in value("teams").split([';', '|']).map(str::trim).filter(|s| !s.is_empty()) {
-            match directory.teams.iter().find(|team| team.name.eq_ignore_ascii_case(wanted)) {
+        for wanted in value("teams")
+            .split([';', '|'])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            match directory
+                .teams
+                .iter()
+                .find(|team| team.name.eq_ignore_ascii_case(wanted))
+            {
                 Some(team) => team_ids.push(team.id.to_string()),
                 None => unknown_team = Some(wanted.to_string()),
             }
@@ -287,25 +303,29 @@ pub fn plan(
             starts: value("access_starts"),
             ends: value("access_ends"),
         };
-        let mut input = match user_form::validate(&form, actor, &directory.roles, &directory.teams, t) {
-            Ok(input) => input,
-            Err(errors) => {
-                let message = errors
-                    .all()
-                    .map(|(field, message)| format!("{field}: {message}"))
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                fail(&mut plan, message);
-                plans.push(plan);
-                continue;
-            }
-        };
+        let mut input =
+            match user_form::validate(&form, actor, &directory.roles, &directory.teams, t) {
+                Ok(input) => input,
+                Err(errors) => {
+                    let message = errors
+                        .all()
+                        .map(|(field, message)| format!("{field}: {message}"))
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    fail(&mut plan, message);
+                    plans.push(plan);
+                    continue;
+                }
+            };
         input.team_ids.sort_unstable();
         input.email = email.clone();
         match directory.users.get(&email) {
             Some((user, role)) => {
                 plan.existing = Some(user.id);
-                let changes = changed_fields(&current_input(user, directory.memberships.get(&user.id)), &input);
+                let changes = changed_fields(
+                    &current_input(user, directory.memberships.get(&user.id)),
+                    &input,
+                );
                 if changes.is_empty() {
                     plan.outcome = RowOutcome::Unchanged;
                 } else {
@@ -315,11 +335,18 @@ pub fn plan(
                     } else if input.user_type == UserType::Collaborator
                         && user.user_type() != UserType::Collaborator
                         && user.active
-                        && seats.collaborators_allowed.is_some_and(|allowed| collaborators + 1 > allowed)
+                        && seats
+                            .collaborators_allowed
+                            .is_some_and(|allowed| collaborators + 1 > allowed)
                     {
-                        fail(&mut plan, allowance_message(t, collaborators, seats.collaborators_allowed));
+                        fail(
+                            &mut plan,
+                            allowance_message(t, collaborators, seats.collaborators_allowed),
+                        );
                     } else {
-                        if input.user_type == UserType::Collaborator && user.user_type() != UserType::Collaborator {
+                        if input.user_type == UserType::Collaborator
+                            && user.user_type() != UserType::Collaborator
+                        {
                             collaborators += 1;
                         }
                         plan.outcome = RowOutcome::Update(changes);
@@ -328,8 +355,14 @@ pub fn plan(
             }
             None => {
                 if input.user_type == UserType::Collaborator {
-                    if seats.collaborators_allowed.is_some_and(|allowed| collaborators + 1 > allowed) {
-                        fail(&mut plan, allowance_message(t, collaborators, seats.collaborators_allowed));
+                    if seats
+                        .collaborators_allowed
+                        .is_some_and(|allowed| collaborators + 1 > allowed)
+                    {
+                        fail(
+                            &mut plan,
+                            allowance_message(t, collaborators, seats.collaborators_allowed),
+                        );
                         plans.push(plan);
                         continue;
                     }
@@ -365,7 +398,15 @@ pub fn apply(
         let Some(input) = &plan.input else { continue };
         match (&plan.outcome, plan.existing) {
             (RowOutcome::Add, None) => {
-                admin::insert_invited_user(conn, audit_actor, org, input, &plan.email, public_url, now)?;
+                admin::insert_invited_user(
+                    conn,
+                    audit_actor,
+                    org,
+                    input,
+                    &plan.email,
+                    public_url,
+                    now,
+                )?;
                 added += 1;
             }
             (RowOutcome::Update(_), Some(id)) => {

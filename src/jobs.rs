@@ -22,7 +22,9 @@ pub struct Round {
 /// Delivers every due mail once.
 pub async fn deliver_outbox(state: &AppState, mailer: &Mailer) -> AppResult<(usize, usize)> {
     let now = state.clock.now();
-    let due = state.db(move |conn| Ok(outbox::claim_due(conn, now, 50)?)).await?;
+    let due = state
+        .db(move |conn| Ok(outbox::claim_due(conn, now, 50)?))
+        .await?;
     let (mut sent, mut failed) = (0, 0);
     for mail in due {
         let result = mailer.send(&state.config.mail_from, &mail).await;
@@ -30,14 +32,22 @@ pub async fn deliver_outbox(state: &AppState, mailer: &Mailer) -> AppResult<(usi
         match result {
             Ok(()) => {
                 sent += 1;
-                state.db(move |conn| Ok(outbox::mark_sent(conn, mail.id, now)?)).await?;
+                state
+                    .db(move |conn| Ok(outbox::mark_sent(conn, mail.id, now)?))
+                    .await?;
             }
             Err(error) => {
                 failed += 1;
                 tracing::warn!(mail_id = mail.id, error = %error.message, permanent = error.permanent, "mail not delivered");
                 state
                     .db(move |conn| {
-                        Ok(outbox::mark_failed(conn, &mail, &error.message, error.permanent, now)?)
+                        Ok(outbox::mark_failed(
+                            conn,
+                            &mail,
+                            &error.message,
+                            error.permanent,
+                            now,
+                        )?)
                     })
                     .await?;
             }
@@ -63,7 +73,9 @@ pub fn spawn(state: web::Data<AppState>, mailer: Arc<Mailer>, every: Duration) {
         loop {
             interval.tick().await;
             match run_once(&state, &mailer).await {
-                Ok(round) if round != Round::default() => tracing::info!(?round, "background round"),
+                Ok(round) if round != Round::default() => {
+                    tracing::info!(?round, "background round")
+                }
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "background round failed"),
             }

@@ -198,7 +198,9 @@ pub fn explain_rule(rule: &crate::policy::Rule, t: Tr) -> String {
         Rule::CollaboratorCapability(_) => t.get("rule.collaborator_may").into(),
         Rule::CollaboratorNever => t.get("rule.collaborator_never").into(),
         Rule::RoleHasFlag { role, .. } => t.fmt("rule.role_has", &[("role", &role_name(role, t))]),
-        Rule::RoleLacksFlag { role, .. } => t.fmt("rule.role_lacks", &[("role", &role_name(role, t))]),
+        Rule::RoleLacksFlag { role, .. } => {
+            t.fmt("rule.role_lacks", &[("role", &role_name(role, t))])
+        }
         Rule::NoRole => t.get("rule.no_role").into(),
         Rule::OwnerOnly => t.get("rule.owner_only").into(),
         Rule::Via(flag) => t.fmt("rule.via", &[("permission", t.get(flag.key()))]),

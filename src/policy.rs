@@ -640,7 +640,10 @@ fn manage_decision(actor: &Actor, role: Option<&RoleGrant>) -> (bool, ManageRule
         return (false, ManageRule::CannotManageUsers);
     }
     let elevated = role.is_some_and(|r| elevated_for(actor, r));
-    match (elevated, can(actor, Action::Use(Flag::UsersManageAdmins)).allowed) {
+    match (
+        elevated,
+        can(actor, Action::Use(Flag::UsersManageAdmins)).allowed,
+    ) {
         (false, _) => (true, ManageRule::ManagesUsers),
         (true, true) => (true, ManageRule::ManagesAdmins),
         (true, false) => (false, ManageRule::RoleAboveYours),
@@ -649,7 +652,11 @@ fn manage_decision(actor: &Actor, role: Option<&RoleGrant>) -> (bool, ManageRule
 
 /// May `actor` give someone this type and role (adding or editing)?
 /// Nobody grants Owner here: ownership moves only by transfer.
-pub fn can_grant(actor: &Actor, user_type: UserType, role: Option<&RoleGrant>) -> (bool, ManageRule) {
+pub fn can_grant(
+    actor: &Actor,
+    user_type: UserType,
+    role: Option<&RoleGrant>,
+) -> (bool, ManageRule) {
     let role = if user_type == UserType::Collaborator {
         None
     } else {

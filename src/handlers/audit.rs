@@ -37,7 +37,11 @@ impl AuditQuery {
 
     fn link(&self, before: Option<i64>, path: &str) -> String {
         let mut parts = Vec::new();
-        for (key, value) in [("actor", &self.actor), ("target", &self.target), ("action", &self.action)] {
+        for (key, value) in [
+            ("actor", &self.actor),
+            ("target", &self.target),
+            ("action", &self.action),
+        ] {
             if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
                 parts.push(format!("{key}={}", crate::web::url_encode(v)));
             }
@@ -105,10 +109,19 @@ pub async fn list(
     let query = query.into_inner();
     let filter = query.filter();
     let ((entries, more), actions) = state
-        .db(move |conn| Ok((audit::page(conn, &filter, PAGE_SIZE)?, audit::actions(conn)?)))
+        .db(move |conn| {
+            Ok((
+                audit::page(conn, &filter, PAGE_SIZE)?,
+                audit::actions(conn)?,
+            ))
+        })
         .await?;
     let next = more
-        .then(|| entries.last().map(|e| query.link(Some(e.id), "/settings/audit")))
+        .then(|| {
+            entries
+                .last()
+                .map(|e| query.link(Some(e.id), "/settings/audit"))
+        })
         .flatten();
     let rows = entries.into_iter().map(|e| row(e, current.tz)).collect();
     html_with_status(
@@ -139,8 +152,17 @@ pub async fn export(
         .await?;
     let mut out = csv::Writer::from_writer(Vec::new());
     let csv_error = |e: csv::Error| AppError::Internal(format!("csv: {e}"));
-    out.write_record(["time_utc", "actor", "action", "target_type", "target", "before", "after", "ip"])
-        .map_err(csv_error)?;
+    out.write_record([
+        "time_utc",
+        "actor",
+        "action",
+        "target_type",
+        "target",
+        "before",
+        "after",
+        "ip",
+    ])
+    .map_err(csv_error)?;
     for e in entries {
         let when = e.created_at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
         let cells = [
@@ -153,9 +175,18 @@ pub async fn export(
             e.after_state.as_deref().unwrap_or(""),
             e.ip.as_deref().unwrap_or(""),
         ];
-        out.write_record(cells.iter().map(|c| crate::web::csv_cell(c)).collect::<Vec<_>>().iter().map(|c| c.as_ref()))
-            .map_err(csv_error)?;
+        out.write_record(
+            cells
+                .iter()
+                .map(|c| crate::web::csv_cell(c))
+                .collect::<Vec<_>>()
+                .iter()
+                .map(|c| c.as_ref()),
+        )
+        .map_err(csv_error)?;
     }
-    let body = out.into_inner().map_err(|e| AppError::Internal(format!("csv: {e}")))?;
+    let body = out
+        .into_inner()
+        .map_err(|e| AppError::Internal(format!("csv: {e}")))?;
     Ok(crate::web::csv_download("audit-log.csv", body))
 }

@@ -48,11 +48,18 @@ struct PreviewPage {
 }
 
 fn ensure(current: &CurrentUser) -> AppResult<()> {
-    Ok(policy::ensure(&current.actor, Action::Use(Flag::UsersManage))?)
+    Ok(policy::ensure(
+        &current.actor,
+        Action::Use(Flag::UsersManage),
+    )?)
 }
 
 fn upload_page(current: &CurrentUser, error: Option<String>) -> AppResult<HttpResponse> {
-    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     html_with_status(
         &UploadPage {
             ctx: Ctx::for_user(current, "users"),
@@ -70,7 +77,10 @@ pub async fn show(current: CurrentUser) -> AppResult<HttpResponse> {
 
 pub async fn template(current: CurrentUser) -> AppResult<HttpResponse> {
     ensure(&current)?;
-    Ok(crate::web::csv_download("confer-users-template.csv", import::TEMPLATE.as_bytes().to_vec()))
+    Ok(crate::web::csv_download(
+        "confer-users-template.csv",
+        import::TEMPLATE.as_bytes().to_vec(),
+    ))
 }
 
 /// Reads the `file` field of the upload, refusing anything too large.
@@ -93,7 +103,11 @@ async fn read_file(mut multipart: Multipart) -> Result<Option<Vec<u8>>, &'static
     Ok(None)
 }
 
-async fn make_plan(current: &CurrentUser, state: &AppState, bytes: &[u8]) -> AppResult<Result<Vec<RowPlan>, String>> {
+async fn make_plan(
+    current: &CurrentUser,
+    state: &AppState,
+    bytes: &[u8],
+) -> AppResult<Result<Vec<RowPlan>, String>> {
     let rows = match import::parse(bytes, current.tr) {
         Ok(rows) => rows,
         Err(message) => return Ok(Err(message)),
@@ -102,7 +116,9 @@ async fn make_plan(current: &CurrentUser, state: &AppState, bytes: &[u8]) -> App
     let org = current.org.clone();
     let t = current.tr;
     let now = state.clock.now();
-    let plans = state.db(move |conn| Ok(import::plan(conn, &actor, &org, &rows, t, now)?)).await?;
+    let plans = state
+        .db(move |conn| Ok(import::plan(conn, &actor, &org, &rows, t, now)?))
+        .await?;
     Ok(Ok(plans))
 }
 
@@ -113,9 +129,21 @@ fn preview_rows(plans: &[RowPlan], current: &CurrentUser) -> Vec<PreviewRow> {
         .map(|plan| {
             let (label, class, detail) = match &plan.outcome {
                 RowOutcome::Add => (t.get("import.outcome.add"), "pill--open", String::new()),
-                RowOutcome::Update(fields) => (t.get("import.outcome.update"), "pill--pending", fields.join(", ")),
-                RowOutcome::Unchanged => (t.get("import.outcome.unchanged"), "pill--neutral", String::new()),
-                RowOutcome::Error(message) => (t.get("import.outcome.error"), "pill--danger", message.clone()),
+                RowOutcome::Update(fields) => (
+                    t.get("import.outcome.update"),
+                    "pill--pending",
+                    fields.join(", "),
+                ),
+                RowOutcome::Unchanged => (
+                    t.get("import.outcome.unchanged"),
+                    "pill--neutral",
+                    String::new(),
+                ),
+                RowOutcome::Error(message) => (
+                    t.get("import.outcome.error"),
+                    "pill--danger",
+                    message.clone(),
+                ),
             };
             PreviewRow {
                 line: plan.line,
@@ -129,11 +157,20 @@ fn preview_rows(plans: &[RowPlan], current: &CurrentUser) -> Vec<PreviewRow> {
         .collect()
 }
 
-pub async fn preview(current: CurrentUser, state: web::Data<AppState>, multipart: Multipart) -> AppResult<HttpResponse> {
+pub async fn preview(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    multipart: Multipart,
+) -> AppResult<HttpResponse> {
     ensure(&current)?;
     let bytes = match read_file(multipart).await {
         Ok(Some(bytes)) if !bytes.is_empty() => bytes,
-        Ok(_) => return upload_page(&current, Some(current.tr.get("import.error.no_file").into())),
+        Ok(_) => {
+            return upload_page(
+                &current,
+                Some(current.tr.get("import.error.no_file").into()),
+            );
+        }
         Err(key) => return upload_page(&current, Some(current.tr.get(key).into())),
     };
     let plans = match make_plan(&current, &state, &bytes).await? {
@@ -183,7 +220,8 @@ pub async fn confirm(
         .db(move |conn| {
             write_transaction(conn, |conn| {
                 let plans = import::plan(conn, &actor, &org, &rows, t, now)?;
-                import::apply(conn, &audit_actor, &org, &plans, &public_url, now).map_err(AppError::from)
+                import::apply(conn, &audit_actor, &org, &plans, &public_url, now)
+                    .map_err(AppError::from)
             })
         })
         .await?;

@@ -51,7 +51,13 @@ async fn find(state: &AppState, token: String) -> AppResult<Found> {
         .await
 }
 
-fn page(req: &HttpRequest, token: &str, found: &Found, state: LinkStateView, errors: FieldErrors) -> InvitationPage {
+fn page(
+    req: &HttpRequest,
+    token: &str,
+    found: &Found,
+    state: LinkStateView,
+    errors: FieldErrors,
+) -> InvitationPage {
     let (name, email, org_name, lang) = match found {
         Some((_, user, org)) => (
             user.name.clone(),
@@ -114,10 +120,17 @@ impl LinkStateView {
     }
 }
 
-pub async fn show(req: HttpRequest, state: web::Data<AppState>, token: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let found = find(&state, token.clone()).await?;
     let view = LinkStateView::of(&found, state.clock.now());
-    html_with_status(&page(&req, &token, &found, view, FieldErrors::default()), view.status())
+    html_with_status(
+        &page(&req, &token, &found, view, FieldErrors::default()),
+        view.status(),
+    )
 }
 
 pub async fn accept(
@@ -130,22 +143,53 @@ pub async fn accept(
     let found = find(&state, token.clone()).await?;
     let now = state.clock.now();
     let view = LinkStateView::of(&found, now);
-    let Some((invitation, user, org)) = found.clone().filter(|_| matches!(view, LinkStateView::Valid)) else {
-        return html_with_status(&page(&req, &token, &found, view, FieldErrors::default()), view.status());
+    let Some((invitation, user, org)) = found
+        .clone()
+        .filter(|_| matches!(view, LinkStateView::Valid))
+    else {
+        return html_with_status(
+            &page(&req, &token, &found, view, FieldErrors::default()),
+            view.status(),
+        );
     };
     let mut errors = FieldErrors::default();
     let t = crate::i18n::Tr::new(auth::user_lang(&user, &org));
-    Check { t, errors: &mut errors }.new_password("password", &form.password, "password_confirm", &form.password_confirm);
+    Check {
+        t,
+        errors: &mut errors,
+    }
+    .new_password(
+        "password",
+        &form.password,
+        "password_confirm",
+        &form.password_confirm,
+    );
     if !errors.is_empty() {
-        return html_with_status(&page(&req, &token, &found, view, errors), StatusCode::UNPROCESSABLE_ENTITY);
+        return html_with_status(
+            &page(&req, &token, &found, view, errors),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
     }
     let hash = auth::hash_password(form.password.clone(), state.config.bcrypt_cost).await?;
     let accepted = state
-        .db(move |conn| Ok(write_transaction(conn, |conn| admin::accept_invitation(conn, invitation.id, user.id, &hash, now))?))
+        .db(move |conn| {
+            Ok(write_transaction(conn, |conn| {
+                admin::accept_invitation(conn, invitation.id, user.id, &hash, now)
+            })?)
+        })
         .await?;
     let Some(user) = accepted else {
         // Someone used the link a moment earlier.
-        return html_with_status(&page(&req, &token, &found, LinkStateView::Used, FieldErrors::default()), StatusCode::GONE);
+        return html_with_status(
+            &page(
+                &req,
+                &token,
+                &found,
+                LinkStateView::Used,
+                FieldErrors::default(),
+            ),
+            StatusCode::GONE,
+        );
     };
     auth::sign_in(&session, &user, auth::user_lang(&user, &org))?;
     tracing::info!(user_id = user.id, "invitation accepted");

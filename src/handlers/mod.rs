@@ -42,28 +42,52 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/settings/users/new", web::post().to(users::create))
         .route("/settings/users/import", web::get().to(import::show))
         .route("/settings/users/import", web::post().to(import::preview))
-        .route("/settings/users/import/template.csv", web::get().to(import::template))
+        .route(
+            "/settings/users/import/template.csv",
+            web::get().to(import::template),
+        )
         .service(
             web::resource("/settings/users/import/confirm")
                 .app_data(web::FormConfig::default().limit(import::MAX_BYTES * 2))
                 .route(web::post().to(import::confirm)),
         )
         .route("/settings/users/dormant", web::get().to(users::dormant))
-        .route("/settings/users/dormant.csv", web::get().to(users::dormant_csv))
+        .route(
+            "/settings/users/dormant.csv",
+            web::get().to(users::dormant_csv),
+        )
         .route("/settings/users/{id}", web::get().to(users::show))
         .route("/settings/users/{id}", web::post().to(users::update))
-        .route("/settings/users/{id}/deactivate", web::get().to(users::confirm_deactivate))
-        .route("/settings/users/{id}/deactivate", web::post().to(users::deactivate))
-        .route("/settings/users/{id}/reactivate", web::get().to(users::confirm_reactivate))
-        .route("/settings/users/{id}/reactivate", web::post().to(users::reactivate))
+        .route(
+            "/settings/users/{id}/deactivate",
+            web::get().to(users::confirm_deactivate),
+        )
+        .route(
+            "/settings/users/{id}/deactivate",
+            web::post().to(users::deactivate),
+        )
+        .route(
+            "/settings/users/{id}/reactivate",
+            web::get().to(users::confirm_reactivate),
+        )
+        .route(
+            "/settings/users/{id}/reactivate",
+            web::post().to(users::reactivate),
+        )
         .route("/settings/users/{id}/resend", web::post().to(users::resend))
         .route("/settings/users/{id}/revoke", web::post().to(users::revoke))
         .route("/settings/teams", web::get().to(teams::list))
         .route("/settings/teams", web::post().to(teams::create))
         .route("/settings/teams/{id}", web::get().to(teams::show))
         .route("/settings/teams/{id}", web::post().to(teams::rename))
-        .route("/settings/teams/{id}/members", web::post().to(teams::add_member))
-        .route("/settings/teams/{id}/members/{user_id}/remove", web::post().to(teams::remove_member))
+        .route(
+            "/settings/teams/{id}/members",
+            web::post().to(teams::add_member),
+        )
+        .route(
+            "/settings/teams/{id}/members/{user_id}/remove",
+            web::post().to(teams::remove_member),
+        )
         .route("/settings/teams/{id}/delete", web::post().to(teams::delete))
         .route("/settings/roles", web::get().to(roles::list))
         .route("/settings/roles/new", web::get().to(roles::new))

@@ -22,7 +22,10 @@ use crate::policy::{self, Action, Area, BuiltinRole, Flag, FlagSet};
 use crate::web::{form_pairs, redirect};
 
 fn ensure(current: &CurrentUser) -> AppResult<()> {
-    Ok(policy::ensure(&current.actor, Action::Use(Flag::UsersManageRoles))?)
+    Ok(policy::ensure(
+        &current.actor,
+        Action::Use(Flag::UsersManageRoles),
+    )?)
 }
 
 /// Flags a custom role may never hold: it cannot exceed Admin.
@@ -88,7 +91,9 @@ pub async fn list(
     query: web::Query<NoticeQuery>,
 ) -> AppResult<HttpResponse> {
     ensure(&current)?;
-    let (roles, usage) = state.db(|conn| Ok((Role::all(conn)?, role::usage(conn)?))).await?;
+    let (roles, usage) = state
+        .db(|conn| Ok((Role::all(conn)?, role::usage(conn)?)))
+        .await?;
     let t = current.tr;
     let cards = roles
         .iter()
@@ -161,10 +166,19 @@ fn parse(body: &[u8]) -> Parsed {
     Parsed { name, flags }
 }
 
-async fn validate(current: &CurrentUser, state: &AppState, parsed: &Parsed, except: Option<i64>) -> AppResult<FieldErrors> {
+async fn validate(
+    current: &CurrentUser,
+    state: &AppState,
+    parsed: &Parsed,
+    except: Option<i64>,
+) -> AppResult<FieldErrors> {
     let t = current.tr;
     let mut errors = FieldErrors::default();
-    Check { t, errors: &mut errors }.required("name", &parsed.name, 60);
+    Check {
+        t,
+        errors: &mut errors,
+    }
+    .required("name", &parsed.name, 60);
     if !parsed.flags.is_subset_of(allowed_in_custom_roles()) {
         errors.add("flags", t.get("roles.error.above_admin"));
     }
@@ -173,7 +187,10 @@ async fn validate(current: &CurrentUser, state: &AppState, parsed: &Parsed, exce
     }
     if errors.get("name").is_none() {
         let name = parsed.name.clone();
-        if state.db(move |conn| Ok(role::name_taken(conn, &name, except)?)).await? {
+        if state
+            .db(move |conn| Ok(role::name_taken(conn, &name, except)?))
+            .await?
+        {
             errors.add("name", t.get("roles.error.taken"));
         }
     }
@@ -191,7 +208,9 @@ async fn form_page(
     delete_error: Option<String>,
     status: StatusCode,
 ) -> AppResult<HttpResponse> {
-    let (roles, usage) = state.db(|conn| Ok((Role::all(conn)?, role::usage(conn)?))).await?;
+    let (roles, usage) = state
+        .db(|conn| Ok((Role::all(conn)?, role::usage(conn)?)))
+        .await?;
     let t = current.tr;
     html_with_status(
         &RoleFormPage {
@@ -214,17 +233,26 @@ async fn form_page(
 
 pub async fn new(current: CurrentUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
     ensure(&current)?;
-    form_page(&current, &state, None, String::new(), FlagSet::default(), FieldErrors::default(), None, StatusCode::OK).await
+    form_page(
+        &current,
+        &state,
+        None,
+        String::new(),
+        FlagSet::default(),
+        FieldErrors::default(),
+        None,
+        StatusCode::OK,
+    )
+    .await
 }
 
+/// Audit entry for a role change: (id, name) of the role, (before, after).
 fn record(
     conn: &mut crate::db::DbConn,
     actor: &audit::AuditActor,
     action: &str,
-    id: i64,
-    name: &str,
-    before: Option<serde_json::Value>,
-    after: Option<serde_json::Value>,
+    role: (i64, &str),
+    change: (Option<serde_json::Value>, Option<serde_json::Value>),
     now: chrono::NaiveDateTime,
 ) -> diesel::QueryResult<()> {
     audit::record(
@@ -233,10 +261,10 @@ fn record(
         Event {
             action,
             target_type: "role",
-            target_id: Some(id),
-            target_label: name,
-            before,
-            after,
+            target_id: Some(role.0),
+            target_label: role.1,
+            before: change.0,
+            after: change.1,
         },
         now,
     )
@@ -252,7 +280,17 @@ pub async fn create(
     let parsed = parse(&body);
     let errors = validate(&current, &state, &parsed, None).await?;
     if !errors.is_empty() {
-        return form_page(&current, &state, None, parsed.name, parsed.flags, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return form_page(
+            &current,
+            &state,
+            None,
+            parsed.name,
+            parsed.flags,
+            errors,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     let actor = current.audit_actor(&req);
     let now = state.clock.now();
@@ -261,7 +299,14 @@ pub async fn create(
             write_transaction(conn, |conn| {
                 let id = role::create_custom(conn, &parsed.name, parsed.flags, now)?;
                 let after = json!({ "name": parsed.name.trim(), "flags": parsed.flags.to_text() });
-                record(conn, &actor, "role.created", id, parsed.name.trim(), None, Some(after), now)?;
+                record(
+                    conn,
+                    &actor,
+                    "role.created",
+                    (id, parsed.name.trim()),
+                    (None, Some(after)),
+                    now,
+                )?;
                 Ok::<_, AppError>(())
             })
         })
@@ -270,16 +315,28 @@ pub async fn create(
 }
 
 async fn custom_role(state: &AppState, id: i64) -> AppResult<Role> {
-    state
-        .db(move |conn| Role::find_custom(conn, id))
-        .await
+    state.db(move |conn| Role::find_custom(conn, id)).await
 }
 
-pub async fn edit(current: CurrentUser, state: web::Data<AppState>, id: web::Path<i64>) -> AppResult<HttpResponse> {
+pub async fn edit(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
     ensure(&current)?;
     let role = custom_role(&state, *id).await?;
     let flags = role.grant().flags;
-    form_page(&current, &state, Some(role.id), role.name, flags, FieldErrors::default(), None, StatusCode::OK).await
+    form_page(
+        &current,
+        &state,
+        Some(role.id),
+        role.name,
+        flags,
+        FieldErrors::default(),
+        None,
+        StatusCode::OK,
+    )
+    .await
 }
 
 pub async fn update(
@@ -294,7 +351,17 @@ pub async fn update(
     let parsed = parse(&body);
     let errors = validate(&current, &state, &parsed, Some(role.id)).await?;
     if !errors.is_empty() {
-        return form_page(&current, &state, Some(role.id), parsed.name, parsed.flags, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return form_page(
+            &current,
+            &state,
+            Some(role.id),
+            parsed.name,
+            parsed.flags,
+            errors,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     let actor = current.audit_actor(&req);
     let now = state.clock.now();
@@ -305,7 +372,14 @@ pub async fn update(
                 let before = json!({ "name": role.name, "flags": role.permissions });
                 let after = json!({ "name": parsed.name.trim(), "flags": parsed.flags.to_text() });
                 if before != after {
-                    record(conn, &actor, "role.updated", role.id, parsed.name.trim(), Some(before), Some(after), now)?;
+                    record(
+                        conn,
+                        &actor,
+                        "role.updated",
+                        (role.id, parsed.name.trim()),
+                        (Some(before), Some(after)),
+                        now,
+                    )?;
                 }
                 Ok::<_, AppError>(())
             })
@@ -334,16 +408,35 @@ pub async fn delete(
     let users = state
         .db(move |conn| Ok(role::usage(conn)?.get(&role_id).copied().unwrap_or(0)))
         .await?;
-    let move_to = form.move_to.trim().parse::<i64>().ok().filter(|&m| m != role.id);
+    let move_to = form
+        .move_to
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|&m| m != role.id);
     let target = match move_to {
         Some(m) => state.db(move |conn| Ok(role::find(conn, m)?)).await?,
         None => None,
     };
-    let target_ok = target.as_ref().is_some_and(|r| r.key != BuiltinRole::Owner.key());
+    let target_ok = target
+        .as_ref()
+        .is_some_and(|r| r.key != BuiltinRole::Owner.key());
     if users > 0 && !target_ok {
-        let message = current.tr.fmt("roles.error.in_use", &[("count", &users.to_string())]);
+        let message = current
+            .tr
+            .fmt("roles.error.in_use", &[("count", &users.to_string())]);
         let flags = role.grant().flags;
-        return form_page(&current, &state, Some(role.id), role.name, flags, FieldErrors::default(), Some(message), StatusCode::UNPROCESSABLE_ENTITY).await;
+        return form_page(
+            &current,
+            &state,
+            Some(role.id),
+            role.name,
+            flags,
+            FieldErrors::default(),
+            Some(message),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     let actor = current.audit_actor(&req);
     let now = state.clock.now();
@@ -351,9 +444,17 @@ pub async fn delete(
         .db(move |conn| {
             write_transaction(conn, |conn| {
                 let moved = role::delete_custom(conn, role.id, move_to.filter(|_| target_ok))?;
-                let before = json!({ "name": role.name, "flags": role.permissions, "users": moved });
+                let before =
+                    json!({ "name": role.name, "flags": role.permissions, "users": moved });
                 let after = json!({ "users_moved_to": target.map(|r| r.name) });
-                record(conn, &actor, "role.deleted", role.id, &role.name, Some(before), Some(after), now)?;
+                record(
+                    conn,
+                    &actor,
+                    "role.deleted",
+                    (role.id, &role.name),
+                    (Some(before), Some(after)),
+                    now,
+                )?;
                 Ok::<_, AppError>(())
             })
         })

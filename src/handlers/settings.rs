@@ -9,10 +9,10 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::db::write_transaction;
-use crate::models::audit;
 use crate::error::{AppError, AppResult};
 use crate::forms::{Check, FieldErrors};
 use crate::i18n::Lang;
+use crate::models::audit;
 use crate::models::org::{OrgChanges, OrgSettings};
 use crate::pages::{Ctx, html_with_status, timezone_names};
 use crate::policy::{self, Action, Flag};
@@ -118,11 +118,19 @@ pub async fn save_org(
     check.required("name", &form.name, 120);
     check.language("default_language", &form.default_language);
     check.timezone("timezone", &form.timezone);
-    let fixed = form.allowance_fixed.trim().parse::<i32>().ok().filter(|n| *n >= 0);
+    let fixed = form
+        .allowance_fixed
+        .trim()
+        .parse::<i32>()
+        .ok()
+        .filter(|n| *n >= 0);
     match form.allowance.as_str() {
         "unlimited" | "full_time_seats" => {}
         "fixed" if fixed.is_some() => {}
-        "fixed" => errors.add("allowance_fixed", current.tr.get("settings.org.allowance_number")),
+        "fixed" => errors.add(
+            "allowance_fixed",
+            current.tr.get("settings.org.allowance_number"),
+        ),
         _ => errors.add("allowance", current.tr.get("form.error.required")),
     }
     if !errors.is_empty() {
@@ -146,14 +154,30 @@ pub async fn save_org(
                     collaborator_allowance_fixed: fixed.filter(|_| form.allowance == "fixed"),
                     updated_at: now,
                 };
-                let describe = |name: &str, lang: &str, tz: &str, allowance: &str, fixed: Option<i32>| {
+                let describe = |name: &str,
+                                lang: &str,
+                                tz: &str,
+                                allowance: &str,
+                                fixed: Option<i32>| {
                     serde_json::json!({
                         "name": name, "default_language": lang, "timezone": tz,
                         "collaborator_allowance": allowance, "collaborator_allowance_fixed": fixed,
                     })
                 };
-                let old = describe(&before.name, &before.default_language, &before.timezone, &before.collaborator_allowance, before.collaborator_allowance_fixed);
-                let new = describe(changes.name, changes.default_language, changes.timezone, changes.collaborator_allowance, changes.collaborator_allowance_fixed);
+                let old = describe(
+                    &before.name,
+                    &before.default_language,
+                    &before.timezone,
+                    &before.collaborator_allowance,
+                    before.collaborator_allowance_fixed,
+                );
+                let new = describe(
+                    changes.name,
+                    changes.default_language,
+                    changes.timezone,
+                    changes.collaborator_allowance,
+                    changes.collaborator_allowance_fixed,
+                );
                 OrgSettings::update(conn, &changes)?;
                 if old != new {
                     audit::record(

@@ -18,7 +18,10 @@ use crate::policy::{self, Action, Flag};
 use crate::web::redirect;
 
 fn ensure(current: &CurrentUser) -> AppResult<()> {
-    Ok(policy::ensure(&current.actor, Action::Use(Flag::TeamsManage))?)
+    Ok(policy::ensure(
+        &current.actor,
+        Action::Use(Flag::TeamsManage),
+    )?)
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -60,7 +63,11 @@ async fn teams_page(
     notice: Option<&'static str>,
 ) -> AppResult<HttpResponse> {
     let teams = state.db(|conn| Ok(team::all_with_sizes(conn)?)).await?;
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     html_with_status(
         &TeamsPage {
             ctx: Ctx::for_user(current, "teams"),
@@ -79,15 +86,34 @@ pub async fn list(
     query: web::Query<NoticeQuery>,
 ) -> AppResult<HttpResponse> {
     ensure(&current)?;
-    teams_page(&current, &state, NameForm::default(), FieldErrors::default(), notice_key(query.notice.as_deref())).await
+    teams_page(
+        &current,
+        &state,
+        NameForm::default(),
+        FieldErrors::default(),
+        notice_key(query.notice.as_deref()),
+    )
+    .await
 }
 
-async fn check_name(current: &CurrentUser, state: &AppState, name: &str, except: Option<i64>) -> AppResult<FieldErrors> {
+async fn check_name(
+    current: &CurrentUser,
+    state: &AppState,
+    name: &str,
+    except: Option<i64>,
+) -> AppResult<FieldErrors> {
     let mut errors = FieldErrors::default();
-    Check { t: current.tr, errors: &mut errors }.required("name", name, 80);
+    Check {
+        t: current.tr,
+        errors: &mut errors,
+    }
+    .required("name", name, 80);
     if errors.is_empty() {
         let name = name.to_string();
-        if state.db(move |conn| Ok(team::name_taken(conn, &name, except)?)).await? {
+        if state
+            .db(move |conn| Ok(team::name_taken(conn, &name, except)?))
+            .await?
+        {
             errors.add("name", current.tr.get("teams.error.taken"));
         }
     }
@@ -112,7 +138,13 @@ pub async fn create(
         .db(move |conn| {
             write_transaction(conn, |conn| {
                 let name = form.name.trim();
-                let id = Team::create(conn, &NewTeam { name, created_at: now })?;
+                let id = Team::create(
+                    conn,
+                    &NewTeam {
+                        name,
+                        created_at: now,
+                    },
+                )?;
                 audit::record(
                     conn,
                     &actor,
@@ -179,7 +211,9 @@ async fn team_page(
     html_with_status(
         &TeamPage {
             ctx: Ctx::for_user(current, "teams"),
-            form: form.unwrap_or(NameForm { name: team.name.clone() }),
+            form: form.unwrap_or(NameForm {
+                name: team.name.clone(),
+            }),
             members: members
                 .into_iter()
                 .map(|(id, name, email, user_type)| MemberRow {
@@ -206,11 +240,22 @@ pub async fn show(
     query: web::Query<NoticeQuery>,
 ) -> AppResult<HttpResponse> {
     ensure(&current)?;
-    team_page(&current, &state, *id, None, FieldErrors::default(), None, notice_key(query.notice.as_deref())).await
+    team_page(
+        &current,
+        &state,
+        *id,
+        None,
+        FieldErrors::default(),
+        None,
+        notice_key(query.notice.as_deref()),
+    )
+    .await
 }
 
 async fn find_team(state: &AppState, id: i64) -> AppResult<Team> {
-    state.db(move |conn| Team::find(conn, id)?.ok_or(AppError::NotFound)).await
+    state
+        .db(move |conn| Team::find(conn, id)?.ok_or(AppError::NotFound))
+        .await
 }
 
 pub async fn rename(
@@ -251,7 +296,9 @@ pub async fn rename(
             })
         })
         .await?;
-    Ok(redirect(&format!("/settings/teams/{team_id}?notice=renamed")))
+    Ok(redirect(&format!(
+        "/settings/teams/{team_id}?notice=renamed"
+    )))
 }
 
 #[derive(Deserialize, Default)]
@@ -275,7 +322,8 @@ async fn change_member(
     state
         .db(move |conn| {
             write_transaction(conn, |conn| {
-                let user = crate::models::user::User::find(conn, user_id)?.ok_or(AppError::NotFound)?;
+                let user =
+                    crate::models::user::User::find(conn, user_id)?.ok_or(AppError::NotFound)?;
                 let changed = if add {
                     let members = Team::ids_of_user(conn, user_id)?;
                     if members.contains(&team.id) {
@@ -292,7 +340,11 @@ async fn change_member(
                         conn,
                         &actor,
                         Event {
-                            action: if add { "team.member_added" } else { "team.member_removed" },
+                            action: if add {
+                                "team.member_added"
+                            } else {
+                                "team.member_removed"
+                            },
                             target_type: "team",
                             target_id: Some(team.id),
                             target_label: &team.name,
@@ -306,7 +358,9 @@ async fn change_member(
             })
         })
         .await?;
-    Ok(redirect(&format!("/settings/teams/{team_id}?notice=members")))
+    Ok(redirect(&format!(
+        "/settings/teams/{team_id}?notice=members"
+    )))
 }
 
 pub async fn add_member(
@@ -345,12 +399,30 @@ pub async fn delete(
 ) -> AppResult<HttpResponse> {
     ensure(&current)?;
     let team = find_team(&state, *id).await?;
-    let move_to = form.move_to.trim().parse::<i64>().ok().filter(|&t| t != team.id);
+    let move_to = form
+        .move_to
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|&t| t != team.id);
     let team_id = team.id;
-    let members = state.db(move |conn| Ok(team::members(conn, team_id)?.len())).await?;
+    let members = state
+        .db(move |conn| Ok(team::members(conn, team_id)?.len()))
+        .await?;
     if members > 0 && move_to.is_none() {
-        let message = current.tr.fmt("teams.error.not_empty", &[("count", &members.to_string())]);
-        return team_page(&current, &state, team.id, None, FieldErrors::default(), Some(message), None).await;
+        let message = current
+            .tr
+            .fmt("teams.error.not_empty", &[("count", &members.to_string())]);
+        return team_page(
+            &current,
+            &state,
+            team.id,
+            None,
+            FieldErrors::default(),
+            Some(message),
+            None,
+        )
+        .await;
     }
     let actor = current.audit_actor(&req);
     let now = state.clock.now();

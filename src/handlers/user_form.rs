@@ -164,7 +164,11 @@ pub fn validate(
     }
     let mut team_ids = Vec::new();
     for text in &form.teams {
-        match text.parse::<i64>().ok().filter(|id| teams.iter().any(|t| t.id == *id)) {
+        match text
+            .parse::<i64>()
+            .ok()
+            .filter(|id| teams.iter().any(|t| t.id == *id))
+        {
             Some(id) if !team_ids.contains(&id) => team_ids.push(id),
             Some(_) => {}
             None => errors.add("teams", t.get("users.error.unknown_team")),
@@ -199,7 +203,9 @@ pub fn validate(
         email: form.email.trim().to_string(),
         language,
         timezone,
-        role_id: role.map(|r| r.id).filter(|_| user_type != UserType::Collaborator),
+        role_id: role
+            .map(|r| r.id)
+            .filter(|_| user_type != UserType::Collaborator),
         team_ids,
         access: access.unwrap_or(ConversationAccess::All),
         starts,

@@ -58,7 +58,8 @@ fn rows(
         .into_iter()
         .map(|(user, role)| {
             let user_type = user.user_type();
-            let (status, status_class) = status_of(t, &user, deliveries.get(&user.id), today, current.tz);
+            let (status, status_class) =
+                status_of(t, &user, deliveries.get(&user.id), today, current.tz);
             UserRow {
                 id: user.id,
                 badge: Badge::new(&user.name, user_type == UserType::Collaborator),
@@ -68,7 +69,10 @@ fn rows(
                     (UserType::Collaborator, _) | (_, None) => "—".into(),
                     (_, Some(role)) => role_label(role, t),
                 },
-                teams: teams.get(&user.id).map(|v| v.join(", ")).unwrap_or_default(),
+                teams: teams
+                    .get(&user.id)
+                    .map(|v| v.join(", "))
+                    .unwrap_or_default(),
                 last_active: user
                     .last_active_at
                     .map(|at| format_datetime(at, current.tz))
@@ -97,7 +101,10 @@ fn status_of(
     if user.password_hash.is_none() {
         return match delivery {
             Some(d) if d.status == "sent" => (
-                t.fmt("users.status.invited_sent", &[("date", &format_datetime(d.expires_at, tz))]),
+                t.fmt(
+                    "users.status.invited_sent",
+                    &[("date", &format_datetime(d.expires_at, tz))],
+                ),
                 "pill--pending",
             ),
             Some(d) if d.status == "failing" || d.status == "failed" => (
@@ -112,7 +119,10 @@ fn status_of(
     }
     match user.access_state(today) {
         crate::models::user::AccessState::WindowNotStarted(date) => (
-            t.fmt("users.status.window_upcoming", &[("date", &date.to_string())]),
+            t.fmt(
+                "users.status.window_upcoming",
+                &[("date", &date.to_string())],
+            ),
             "pill--pending",
         ),
         crate::models::user::AccessState::WindowEnded(date) => (
@@ -134,6 +144,8 @@ pub struct ListQuery {
     pub after_name: Option<String>,
     pub after_id: Option<i64>,
     pub notice: Option<String>,
+    pub added: Option<usize>,
+    pub updated: Option<usize>,
 }
 
 impl ListQuery {
@@ -168,7 +180,7 @@ struct ListPage {
     next: Option<String>,
     roles: Vec<(i64, String)>,
     teams: Vec<Team>,
-    notice: Option<&'static str>,
+    notice: Option<String>,
 }
 
 impl ListPage {
@@ -215,7 +227,6 @@ fn notice_key(notice: Option<&str>) -> Option<&'static str> {
         "reactivated" => Some("users.notice.reactivated"),
         "resent" => Some("users.notice.resent"),
         "revoked" => Some("users.notice.revoked"),
-        "imported" => Some("users.notice.imported"),
         _ => None,
     }
 }
@@ -242,7 +253,14 @@ pub async fn list(
             let ids: Vec<i64> = page.0.iter().map(|(u, _)| u.id).collect();
             let teams = admin::team_names_of(conn, &ids)?;
             let deliveries = invitation::deliveries(conn, &ids)?;
-            Ok((seats, page, teams, deliveries, Role::all(conn)?, Team::all(conn)?))
+            Ok((
+                seats,
+                page,
+                teams,
+                deliveries,
+                Role::all(conn)?,
+                Team::all(conn)?,
+            ))
         })
         .await?;
     let next = more.then(|| {
@@ -271,7 +289,16 @@ pub async fn list(
     let page = ListPage {
         ctx: Ctx::for_user(&current, "users"),
         tab: Tab::parse(query.tab.as_deref().unwrap_or("")),
-        notice: notice_key(query.notice.as_deref()),
+        notice: match query.notice.as_deref() {
+            Some("imported") => Some(current.tr.fmt(
+                "users.notice.imported",
+                &[
+                    ("added", &query.added.unwrap_or(0).to_string()),
+                    ("updated", &query.updated.unwrap_or(0).to_string()),
+                ],
+            )),
+            other => notice_key(other).map(|key| current.tr.get(key).to_string()),
+        },
         seats,
         rows,
         next: next.flatten(),
@@ -295,13 +322,18 @@ struct NewPage {
 }
 
 async fn form_choices(state: &AppState) -> AppResult<(Vec<Role>, Vec<Team>)> {
-    state.db(|conn| Ok((Role::all(conn)?, Team::all(conn)?))).await
+    state
+        .db(|conn| Ok((Role::all(conn)?, Team::all(conn)?)))
+        .await
 }
 
 pub async fn new(current: CurrentUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
     policy::ensure(&current.actor, Action::Use(Flag::UsersManage))?;
     let (roles, teams) = form_choices(&state).await?;
-    let default_role = roles.iter().find(|r| r.builtin && r.key == "agent").map(|r| r.id);
+    let default_role = roles
+        .iter()
+        .find(|r| r.builtin && r.key == "agent")
+        .map(|r| r.id);
     let page = NewPage {
         ctx: Ctx::for_user(&current, "users"),
         form: UserForm::new_user(default_role),
@@ -472,7 +504,10 @@ fn stored_form(user: &User, team_ids: &[i64]) -> UserForm {
         role_id: user.role_id.map(|r| r.to_string()).unwrap_or_default(),
         teams: team_ids.iter().map(i64::to_string).collect(),
         access: user.conversation_access.clone(),
-        starts: user.access_starts.map(|d| d.to_string()).unwrap_or_default(),
+        starts: user
+            .access_starts
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
         ends: user.access_ends.map(|d| d.to_string()).unwrap_or_default(),
     }
 }
@@ -487,7 +522,13 @@ fn show_page(
 ) -> ShowPage {
     let t = current.tr;
     let (can_manage, rule) = policy::can_manage_user(&current.actor, &loaded.managed);
-    let (status, status_class) = status_of(t, &loaded.user, loaded.delivery.as_ref(), current.today(now), current.tz);
+    let (status, status_class) = status_of(
+        t,
+        &loaded.user,
+        loaded.delivery.as_ref(),
+        current.today(now),
+        current.tz,
+    );
     let (areas, scope) = effective_permissions(&loaded.actor, t);
     let user = &loaded.user;
     ShowPage {
@@ -531,7 +572,14 @@ pub async fn show(
 ) -> AppResult<HttpResponse> {
     policy::ensure(&current.actor, Action::Use(Flag::UsersView))?;
     let loaded = load(&state, *id).await?;
-    let page = show_page(&current, loaded, None, FieldErrors::default(), notice_key(query.notice.as_deref()), state.clock.now());
+    let page = show_page(
+        &current,
+        loaded,
+        None,
+        FieldErrors::default(),
+        notice_key(query.notice.as_deref()),
+        state.clock.now(),
+    );
     html_with_status(&page, StatusCode::OK)
 }
 
@@ -540,7 +588,10 @@ fn ensure_manage(current: &CurrentUser, target: &policy::ManagedUser) -> AppResu
     if allowed {
         Ok(())
     } else {
-        Err(AppError::Forbidden(format!("manage user {}: {rule:?}", target.user_id)))
+        Err(AppError::Forbidden(format!(
+            "manage user {}: {rule:?}",
+            target.user_id
+        )))
     }
 }
 
@@ -625,7 +676,12 @@ async fn status_page(
         return Ok(redirect(&format!("/settings/users/{id}")));
     }
     let (open_conversations, assignees) = state
-        .db(move |conn| Ok((admin::open_conversations_of(conn, id)?, admin::assignable_users(conn, id)?)))
+        .db(move |conn| {
+            Ok((
+                admin::open_conversations_of(conn, id)?,
+                admin::assignable_users(conn, id)?,
+            ))
+        })
         .await?;
     let refused = if deactivate {
         let (allowed, rule) = policy::can_deactivate(&current.actor, &loaded.managed);
@@ -633,7 +689,11 @@ async fn status_page(
     } else {
         None
     };
-    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     html_with_status(
         &StatusPage {
             ctx: Ctx::for_user(current, "users"),
@@ -676,7 +736,10 @@ pub async fn deactivate(
     let loaded = load(&state, *id).await?;
     let (allowed, rule) = policy::can_deactivate(&current.actor, &loaded.managed);
     if !allowed {
-        return Err(AppError::Forbidden(format!("deactivate {}: {rule:?}", loaded.user.id)));
+        return Err(AppError::Forbidden(format!(
+            "deactivate {}: {rule:?}",
+            loaded.user.id
+        )));
     }
     let reassign_to = form.reassign_to.trim().parse::<i64>().ok();
     let actor = current.audit_actor(&req);
@@ -691,9 +754,19 @@ pub async fn deactivate(
         })
         .await?;
     match result {
-        Ok(_) => Ok(redirect(&format!("/settings/users/{}?notice=deactivated", loaded.user.id))),
+        Ok(_) => Ok(redirect(&format!(
+            "/settings/users/{}?notice=deactivated",
+            loaded.user.id
+        ))),
         Err(Outcome::Refused(refusal)) => {
-            status_page(&current, &state, loaded.user.id, true, Some(refusal.message(current.tr))).await
+            status_page(
+                &current,
+                &state,
+                loaded.user.id,
+                true,
+                Some(refusal.message(current.tr)),
+            )
+            .await
         }
         Err(Outcome::Failed(e)) => Err(e.into()),
     }
@@ -713,12 +786,26 @@ pub async fn reactivate(
     let now = state.clock.now();
     let user = loaded.user.clone();
     let result = state
-        .db(move |conn| Ok(write_transaction(conn, |conn| admin::reactivate(conn, &actor, &org, &user, now))))
+        .db(move |conn| {
+            Ok(write_transaction(conn, |conn| {
+                admin::reactivate(conn, &actor, &org, &user, now)
+            }))
+        })
         .await?;
     match result {
-        Ok(()) => Ok(redirect(&format!("/settings/users/{}?notice=reactivated", loaded.user.id))),
+        Ok(()) => Ok(redirect(&format!(
+            "/settings/users/{}?notice=reactivated",
+            loaded.user.id
+        ))),
         Err(Outcome::Refused(refusal)) => {
-            status_page(&current, &state, loaded.user.id, false, Some(refusal.message(current.tr))).await
+            status_page(
+                &current,
+                &state,
+                loaded.user.id,
+                false,
+                Some(refusal.message(current.tr)),
+            )
+            .await
         }
         Err(Outcome::Failed(e)) => Err(e.into()),
     }
@@ -753,7 +840,9 @@ pub async fn resend(
             })?)
         })
         .await?;
-    Ok(redirect(&format!("/settings/users/{user_id}?notice=resent")))
+    Ok(redirect(&format!(
+        "/settings/users/{user_id}?notice=resent"
+    )))
 }
 
 pub async fn revoke(
@@ -766,7 +855,11 @@ pub async fn revoke(
     let actor = current.audit_actor(&req);
     let now = state.clock.now();
     state
-        .db(move |conn| Ok(write_transaction(conn, |conn| admin::revoke_invitation(conn, &actor, &user, now))?))
+        .db(move |conn| {
+            Ok(write_transaction(conn, |conn| {
+                admin::revoke_invitation(conn, &actor, &user, now)
+            })?)
+        })
         .await?;
     Ok(redirect("/settings/users?tab=pending&notice=revoked"))
 }
@@ -794,7 +887,11 @@ struct DormantPage {
     rows: Vec<UserRow>,
 }
 
-async fn dormant_rows(current: &CurrentUser, state: &AppState, days: i64) -> AppResult<Vec<UserRow>> {
+async fn dormant_rows(
+    current: &CurrentUser,
+    state: &AppState,
+    days: i64,
+) -> AppResult<Vec<UserRow>> {
     policy::ensure(&current.actor, Action::Use(Flag::UsersView))?;
     let now = state.clock.now();
     let since = now - Duration::days(days);
@@ -837,9 +934,19 @@ pub async fn dormant_csv(
         out.write_record(record)
             .map_err(|e| AppError::Internal(format!("csv: {e}")))
     };
-    write(&mut out, &["name", "email", "type", "role", "teams", "last_active"])?;
+    write(
+        &mut out,
+        &["name", "email", "type", "role", "teams", "last_active"],
+    )?;
     for row in &rows {
-        let cells = [&row.badge.name, &row.email, row.type_label, &row.role_label, &row.teams, &row.last_active];
+        let cells = [
+            &row.badge.name,
+            &row.email,
+            row.type_label,
+            &row.role_label,
+            &row.teams,
+            &row.last_active,
+        ];
         let cells: Vec<_> = cells.iter().map(|c| crate::web::csv_cell(c)).collect();
         out.write_record(cells.iter().map(|c| c.as_ref()))
             .map_err(|e| AppError::Internal(format!("csv: {e}")))?;
@@ -847,5 +954,8 @@ pub async fn dormant_csv(
     let body = out
         .into_inner()
         .map_err(|e| AppError::Internal(format!("csv: {e}")))?;
-    Ok(crate::web::csv_download(&format!("dormant-users-{days}-days.csv"), body))
+    Ok(crate::web::csv_download(
+        &format!("dormant-users-{days}-days.csv"),
+        body,
+    ))
 }

@@ -52,10 +52,16 @@ impl Mailer {
             permanent: true,
         })?;
         match self {
-            Self::Smtp(transport) => transport.send(message).await.map(|_| ()).map_err(|e| SendError {
-                permanent: e.is_permanent(),
-                message: e.to_string(),
-            }),
+            Self::Smtp(transport) => {
+                transport
+                    .send(message)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| SendError {
+                        permanent: e.is_permanent(),
+                        message: e.to_string(),
+                    })
+            }
             Self::Files(dir) => {
                 std::fs::create_dir_all(dir).map_err(|e| SendError {
                     message: format!("cannot create {}: {e}", dir.display()),

@@ -5,8 +5,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::Value;
 
-use crate::db::{DbConn, contains_pattern, lower};
 use crate::db::schema::audit_log;
+use crate::db::{DbConn, contains_pattern, lower};
 
 #[derive(Queryable, Clone, Debug)]
 pub struct AuditEntry {
@@ -83,13 +83,25 @@ pub struct AuditFilter {
 }
 
 /// A page of entries, newest first, plus whether more follow.
-pub fn page(conn: &mut DbConn, filter: &AuditFilter, limit: i64) -> QueryResult<(Vec<AuditEntry>, bool)> {
+pub fn page(
+    conn: &mut DbConn,
+    filter: &AuditFilter,
+    limit: i64,
+) -> QueryResult<(Vec<AuditEntry>, bool)> {
     let mut query = audit_log::table.into_boxed();
     if let Some(actor) = filter.actor.as_deref().filter(|s| !s.is_empty()) {
-        query = query.filter(lower(audit_log::actor_name).like(contains_pattern(actor)).escape('\\'));
+        query = query.filter(
+            lower(audit_log::actor_name)
+                .like(contains_pattern(actor))
+                .escape('\\'),
+        );
     }
     if let Some(target) = filter.target.as_deref().filter(|s| !s.is_empty()) {
-        query = query.filter(lower(audit_log::target_label).like(contains_pattern(target)).escape('\\'));
+        query = query.filter(
+            lower(audit_log::target_label)
+                .like(contains_pattern(target))
+                .escape('\\'),
+        );
     }
     if let Some(action) = filter.action.as_deref().filter(|s| !s.is_empty()) {
         query = query.filter(audit_log::action.eq(action.to_string()));
@@ -97,7 +109,10 @@ pub fn page(conn: &mut DbConn, filter: &AuditFilter, limit: i64) -> QueryResult<
     if let Some(before) = filter.before_id {
         query = query.filter(audit_log::id.lt(before));
     }
-    let mut rows: Vec<AuditEntry> = query.order(audit_log::id.desc()).limit(limit + 1).load(conn)?;
+    let mut rows: Vec<AuditEntry> = query
+        .order(audit_log::id.desc())
+        .limit(limit + 1)
+        .load(conn)?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     Ok((rows, more))

@@ -75,13 +75,21 @@ pub fn enqueue(conn: &mut DbConn, mail: &Mail, now: NaiveDateTime) -> QueryResul
 /// update re-checks the lease on each row, so when two nodes pick the same
 /// candidates only one wins each row (on PostgreSQL the loser re-evaluates
 /// the condition on the locked row and skips it).
-pub fn claim_due(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<OutboxMail>> {
+pub fn claim_due(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<OutboxMail>> {
     let token = crate::web::random_token();
     let due: Vec<i64> = outbox::table
         .select(outbox::id)
         .filter(outbox::status.eq_any(["queued", "failing"]))
         .filter(outbox::next_attempt_at.le(now))
-        .filter(outbox::claimed_until.is_null().or(outbox::claimed_until.lt(now)))
+        .filter(
+            outbox::claimed_until
+                .is_null()
+                .or(outbox::claimed_until.lt(now)),
+        )
         .order(outbox::id)
         .limit(limit)
         .load(conn)?;
@@ -92,7 +100,11 @@ pub fn claim_due(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResu
         outbox::table
             .filter(outbox::id.eq_any(due))
             .filter(outbox::status.eq_any(["queued", "failing"]))
-            .filter(outbox::claimed_until.is_null().or(outbox::claimed_until.lt(now))),
+            .filter(
+                outbox::claimed_until
+                    .is_null()
+                    .or(outbox::claimed_until.lt(now)),
+            ),
     )
     .set((
         outbox::claimed_until.eq(now + Duration::seconds(LEASE_SECONDS)),

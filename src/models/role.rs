@@ -101,7 +101,10 @@ pub fn usage(conn: &mut DbConn) -> QueryResult<std::collections::HashMap<i64, i6
         .group_by(users::role_id)
         .select((users::role_id, diesel::dsl::count(users::id)))
         .load(conn)?;
-    Ok(rows.into_iter().filter_map(|(id, n)| id.map(|id| (id, n))).collect())
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, n)| id.map(|id| (id, n)))
+        .collect())
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Role>> {
@@ -138,7 +141,10 @@ pub fn create_custom(
 
 pub fn update_custom(conn: &mut DbConn, id: i64, name: &str, flags: FlagSet) -> QueryResult<()> {
     diesel::update(roles::table.find(id).filter(roles::builtin.eq(false)))
-        .set((roles::name.eq(name.trim()), roles::permissions.eq(flags.to_text())))
+        .set((
+            roles::name.eq(name.trim()),
+            roles::permissions.eq(flags.to_text()),
+        ))
         .execute(conn)
         .map(|_| ())
 }

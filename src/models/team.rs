@@ -44,6 +44,29 @@ impl Team {
             .map(|_| ())
     }
 
+    /// Puts `user_id` in each of `team_ids` with one statement.
+    pub fn add_memberships(conn: &mut DbConn, user_id: i64, team_ids: &[i64]) -> QueryResult<()> {
+        if team_ids.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<_> = team_ids
+            .iter()
+            .map(|&team| {
+                (
+                    team_memberships::team_id.eq(team),
+                    team_memberships::user_id.eq(user_id),
+                )
+            })
+            .collect();
+        let insert = diesel::insert_into(team_memberships::table).values(rows);
+        // Multi-row inserts do not go through the MultiConnection enum.
+        match conn {
+            DbConn::Sqlite(c) => insert.execute(c),
+            DbConn::Postgresql(c) => insert.execute(c),
+        }
+        .map(|_| ())
+    }
+
     pub fn ids_of_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<i64>> {
         team_memberships::table
             .filter(team_memberships::user_id.eq(user_id))
@@ -98,7 +121,16 @@ pub fn all_with_sizes(conn: &mut DbConn) -> QueryResult<Vec<(Team, i64)>> {
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, name, created_at, size)| (Team { id, name, created_at }, size.unwrap_or(0)))
+        .map(|(id, name, created_at, size)| {
+            (
+                Team {
+                    id,
+                    name,
+                    created_at,
+                },
+                size.unwrap_or(0),
+            )
+        })
         .collect())
 }
 
@@ -159,6 +191,9 @@ pub fn delete(conn: &mut DbConn, id: i64, move_to: Option<i64>) -> QueryResult<(
     diesel::update(conversations::table.filter(conversations::team_id.eq(id)))
         .set(conversations::team_id.eq(move_to))
         .execute(conn)?;
-    diesel::delete(team_memberships::table.filter(team_memberships::team_id.eq(id))).execute(conn)?;
-    diesel::delete(teams::table.find(id)).execute(conn).map(|_| ())
+    diesel::delete(team_memberships::table.filter(team_memberships::team_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(teams::table.find(id))
+        .execute(conn)
+        .map(|_| ())
 }

@@ -100,6 +100,14 @@ impl User {
             .get_result(conn)
     }
 
+    /// Inserts and returns the stored row (one round trip).
+    pub fn create_returning(conn: &mut DbConn, new: &NewUser) -> QueryResult<User> {
+        diesel::insert_into(users::table)
+            .values(new)
+            .returning(users::all_columns)
+            .get_result(conn)
+    }
+
     pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<User>> {
         users::table.find(id).first(conn).optional()
     }

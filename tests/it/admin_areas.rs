@@ -9,10 +9,20 @@ use crate::support::*;
 
 fn people(app: &TestApp) -> i64 {
     let support = app.team("Support");
-    app.user("admin@acme.test", "Ada Admin").role(BuiltinRole::Admin).create();
-    app.user("manager@acme.test", "Mia Manager").role(BuiltinRole::Manager).in_team(support).create();
-    app.user("agent@acme.test", "Alan Agent").in_team(support).create();
-    app.user("collab@acme.test", "Cora Collaborator").collaborator().in_team(support).create();
+    app.user("admin@acme.test", "Ada Admin")
+        .role(BuiltinRole::Admin)
+        .create();
+    app.user("manager@acme.test", "Mia Manager")
+        .role(BuiltinRole::Manager)
+        .in_team(support)
+        .create();
+    app.user("agent@acme.test", "Alan Agent")
+        .in_team(support)
+        .create();
+    app.user("collab@acme.test", "Cora Collaborator")
+        .collaborator()
+        .in_team(support)
+        .create();
     support
 }
 
@@ -22,29 +32,85 @@ db_test!(teams_are_created_renamed_staffed_and_deleted, |app| {
     let mut manager = app.sign_in("manager@acme.test");
     let duplicate = manager.post_form("/settings/teams", &[("name", "support")]);
     assert_eq!(duplicate.status, 422);
-    assert!(duplicate.body.contains("A team with this name already exists."));
+    assert!(
+        duplicate
+            .body
+            .contains("A team with this name already exists.")
+    );
     let created = manager.post_form("/settings/teams", &[("name", "Billing")]);
-    let billing: i64 = created.location.as_deref().and_then(|l| l.split('/').nth(3)).and_then(|s| s.split('?').next()).and_then(|s| s.parse().ok()).expect("team id");
+    let billing: i64 = created
+        .location
+        .as_deref()
+        .and_then(|l| l.split('/').nth(3))
+        .and_then(|s| s.split('?').next())
+        .and_then(|s| s.parse().ok())
+        .expect("team id");
     let alan = app.user_id("agent@acme.test").to_string();
-    manager.post_form(&format!("/settings/teams/{billing}/members"), &[("user_id", &alan)]);
-    assert_eq!(app.count(&format!("team_memberships WHERE team_id = {billing}")), 1);
-    manager.post_form(&format!("/settings/teams/{billing}"), &[("name", "Billing & Refunds")]);
-    assert!(manager.get("/settings/teams").body.contains("Billing &amp; Refunds") || manager.get("/settings/teams").body.contains("Billing &#38; Refunds"));
+    manager.post_form(
+        &format!("/settings/teams/{billing}/members"),
+        &[("user_id", &alan)],
+    );
+    assert_eq!(
+        app.count(&format!("team_memberships WHERE team_id = {billing}")),
+        1
+    );
+    manager.post_form(
+        &format!("/settings/teams/{billing}"),
+        &[("name", "Billing & Refunds")],
+    );
+    assert!(
+        manager
+            .get("/settings/teams")
+            .body
+            .contains("Billing &amp; Refunds")
+            || manager
+                .get("/settings/teams")
+                .body
+                .contains("Billing &#38; Refunds")
+    );
 
-    let refused = manager.post_form(&format!("/settings/teams/{support}/delete"), &[("move_to", "")]);
+    let refused = manager.post_form(
+        &format!("/settings/teams/{support}/delete"),
+        &[("move_to", "")],
+    );
     assert_eq!(refused.status, 422);
-    assert!(refused.body.contains("This team has 3 members. Choose a team to move them to first."));
+    assert!(
+        refused
+            .body
+            .contains("This team has 3 members. Choose a team to move them to first.")
+    );
     let customer = app.customer("Carl", "carl@customer.test");
     let conversation = app.conversation("Help", customer, Some(support), None, "open");
     let billing_text = billing.to_string();
-    let deleted = manager.post_form(&format!("/settings/teams/{support}/delete"), &[("move_to", &billing_text)]);
-    assert_eq!(deleted.location.as_deref(), Some("/settings/teams?notice=deleted"));
-    assert_eq!(app.count(&format!("team_memberships WHERE team_id = {billing}")), 3, "members moved (Alan only once)");
-    assert_eq!(app.count(&format!("conversations WHERE id = {conversation} AND team_id = {billing}")), 1);
+    let deleted = manager.post_form(
+        &format!("/settings/teams/{support}/delete"),
+        &[("move_to", &billing_text)],
+    );
+    assert_eq!(
+        deleted.location.as_deref(),
+        Some("/settings/teams?notice=deleted")
+    );
+    assert_eq!(
+        app.count(&format!("team_memberships WHERE team_id = {billing}")),
+        3,
+        "members moved (Alan only once)"
+    );
+    assert_eq!(
+        app.count(&format!(
+            "conversations WHERE id = {conversation} AND team_id = {billing}"
+        )),
+        1
+    );
     assert_eq!(app.count("teams"), 1);
-    let removed = manager.post_form(&format!("/settings/teams/{billing}/members/{alan}/remove"), &[]);
+    let removed = manager.post_form(
+        &format!("/settings/teams/{billing}/members/{alan}/remove"),
+        &[],
+    );
     assert_eq!(removed.status, 303);
-    assert_eq!(app.count(&format!("team_memberships WHERE team_id = {billing}")), 2);
+    assert_eq!(
+        app.count(&format!("team_memberships WHERE team_id = {billing}")),
+        2
+    );
     assert_eq!(app.count("audit_log WHERE target_type = 'team'"), 5);
 });
 
@@ -54,35 +120,77 @@ db_test!(custom_roles_by_flags_and_deleting_one_in_use, |app| {
     let mut admin = app.sign_in("admin@acme.test");
     let list = admin.get("/settings/roles");
     assert!(list.body.contains("Built-in") && list.body.contains("Reply to customers"));
-    let above = admin.post_form("/settings/roles/new", &[("name", "Billing lead"), ("flags", "reports.view"), ("flags", "settings.plan")]);
+    let above = admin.post_form(
+        "/settings/roles/new",
+        &[
+            ("name", "Billing lead"),
+            ("flags", "reports.view"),
+            ("flags", "settings.plan"),
+        ],
+    );
     assert_eq!(above.status, 422);
     assert!(above.body.contains("cannot exceed Admin"));
-    let created = admin.post_form("/settings/roles/new", &[("name", "Billing lead"), ("flags", "conversations.view_team"), ("flags", "reports.view")]);
-    assert_eq!(created.location.as_deref(), Some("/settings/roles?notice=created"));
+    let created = admin.post_form(
+        "/settings/roles/new",
+        &[
+            ("name", "Billing lead"),
+            ("flags", "conversations.view_team"),
+            ("flags", "reports.view"),
+        ],
+    );
+    assert_eq!(
+        created.location.as_deref(),
+        Some("/settings/roles?notice=created")
+    );
     let role = app.count("roles WHERE builtin = FALSE");
     assert_eq!(role, 1);
     let agent = app.user_id("agent@acme.test");
     app.sql(&format!("UPDATE users SET role_id = (SELECT id FROM roles WHERE name = 'Billing lead') WHERE id = {agent}"));
     let mut alan = app.sign_in("agent@acme.test");
     assert!(alan.get("/").body.contains("Signed in as Billing lead"));
-    let role_id = app.count("roles WHERE name = 'Billing lead'") ; // exists
+    let role_id = app.count("roles WHERE name = 'Billing lead'"); // exists
     assert_eq!(role_id, 1);
     let id: i64 = {
-        use diesel::prelude::*;
         use confer::db::schema::roles;
-        roles::table.filter(roles::name.eq("Billing lead")).select(roles::id).first(&mut app.conn()).expect("id")
+        use diesel::prelude::*;
+        roles::table
+            .filter(roles::name.eq("Billing lead"))
+            .select(roles::id)
+            .first(&mut app.conn())
+            .expect("id")
     };
-    let edited = admin.post_form(&format!("/settings/roles/{id}"), &[("name", "Billing lead"), ("flags", "conversations.view_team")]);
+    let edited = admin.post_form(
+        &format!("/settings/roles/{id}"),
+        &[
+            ("name", "Billing lead"),
+            ("flags", "conversations.view_team"),
+        ],
+    );
     assert_eq!(edited.status, 303);
     let in_use = admin.post_form(&format!("/settings/roles/{id}/delete"), &[("move_to", "")]);
     assert_eq!(in_use.status, 422);
     assert!(in_use.body.contains("1 users hold this role."));
     let agent_role = app.role_id(BuiltinRole::Agent).to_string();
-    let deleted = admin.post_form(&format!("/settings/roles/{id}/delete"), &[("move_to", &agent_role)]);
-    assert_eq!(deleted.location.as_deref(), Some("/settings/roles?notice=deleted"));
-    assert_eq!(app.count(&format!("users WHERE id = {agent} AND role_id = {agent_role}")), 1);
+    let deleted = admin.post_form(
+        &format!("/settings/roles/{id}/delete"),
+        &[("move_to", &agent_role)],
+    );
+    assert_eq!(
+        deleted.location.as_deref(),
+        Some("/settings/roles?notice=deleted")
+    );
+    assert_eq!(
+        app.count(&format!(
+            "users WHERE id = {agent} AND role_id = {agent_role}"
+        )),
+        1
+    );
     let builtin = app.role_id(BuiltinRole::Admin);
-    assert_eq!(admin.get(&format!("/settings/roles/{builtin}")).status, 404, "built-in roles are read-only");
+    assert_eq!(
+        admin.get(&format!("/settings/roles/{builtin}")).status,
+        404,
+        "built-in roles are read-only"
+    );
     assert_eq!(app.count("audit_log WHERE target_type = 'role'"), 3);
 });
 
@@ -94,19 +202,34 @@ db_test!(the_audit_log_filters_and_exports, |app| {
     admin.post_form("/settings/teams", &[("name", "Escalations")]);
     let log = admin.get("/settings/audit");
     assert!(log.body.contains("team.created") && log.body.contains("Escalations"));
-    assert!(log.body.contains("Ada Admin &lt;admin@acme.test&gt;") || log.body.contains("Ada Admin &#60;admin@acme.test&#62;"));
+    assert!(
+        log.body.contains("Ada Admin &lt;admin@acme.test&gt;")
+            || log.body.contains("Ada Admin &#60;admin@acme.test&#62;")
+    );
     let filtered = admin.get("/settings/audit?target=escal");
     assert!(filtered.body.contains("Escalations") && !filtered.body.contains("calc"));
     let by_action = admin.get("/settings/audit?action=user.invited");
     assert!(by_action.body.contains("No entries match."));
     let csv = admin.get("/settings/audit.csv");
-    assert!(csv.body.starts_with("time_utc,actor,action,target_type,target,before,after,ip"));
-    assert!(csv.body.contains("'=cmd"), "formula cells are defused: {}", csv.body);
+    assert!(
+        csv.body
+            .starts_with("time_utc,actor,action,target_type,target,before,after,ip")
+    );
+    assert!(
+        csv.body.contains("'=cmd"),
+        "formula cells are defused: {}",
+        csv.body
+    );
     assert!(csv.body.contains("127.0.0.1"), "the IP is recorded");
-    assert_eq!(admin.post_form("/settings/audit", &[]).status, 404, "no way to change entries");
+    assert_eq!(
+        admin.post_form("/settings/audit", &[]).status,
+        404,
+        "no way to change entries"
+    );
 });
 
-const CSV: &str = "name,email,type,role,teams,language,timezone,conversation_access,access_starts,access_ends
+const CSV: &str =
+    "name,email,type,role,teams,language,timezone,conversation_access,access_starts,access_ends
 Ada Lovelace,ada@new.test,full_time,agent,Support,en,Europe/London,teams,,
 Grace Hopper,grace@new.test,collaborator,,Support,,America/New_York,all,,
 Linus Berg,linus@new.test,seasonal,Agent,support,de,Europe/Berlin,teams,2027-12-01,2028-01-15
@@ -123,47 +246,129 @@ db_test!(csv_import_previews_then_imports_once, |app| {
     let sink = SmtpSink::start();
     let mut admin = app.sign_in("admin@acme.test");
     let template = admin.get("/settings/users/import/template.csv");
-    assert!(template.body.starts_with("name,email,type,role,teams,language,timezone,conversation_access,access_starts,access_ends"));
-    let preview = admin.post_file("/settings/users/import", "file", "users.csv", CSV.as_bytes());
+    assert!(template.body.starts_with(
+        "name,email,type,role,teams,language,timezone,conversation_access,access_starts,access_ends"
+    ));
+    let preview = admin.post_file(
+        "/settings/users/import",
+        "file",
+        "users.csv",
+        CSV.as_bytes(),
+    );
     assert_eq!(preview.status, 200, "{}", preview.body);
-    assert!(preview.body.contains("3 to add, 0 to update, 1 unchanged, 4 with errors."), "{}", preview.body);
-    assert!(preview.body.contains("This email address appears earlier in the file."));
-    assert!(preview.body.contains("Unknown role &#34;wizard&#34;") || preview.body.contains("Unknown role &quot;wizard&quot;"));
+    assert!(
+        preview
+            .body
+            .contains("3 to add, 0 to update, 1 unchanged, 4 with errors."),
+        "{}",
+        preview.body
+    );
+    assert!(
+        preview
+            .body
+            .contains("This email address appears earlier in the file.")
+    );
+    assert!(
+        preview.body.contains("Unknown role &#34;wizard&#34;")
+            || preview.body.contains("Unknown role &quot;wizard&quot;")
+    );
     assert!(preview.body.contains("Narnia"));
-    assert!(preview.body.contains("Enter an email address like name@example.com."));
+    assert!(
+        preview
+            .body
+            .contains("Enter an email address like name@example.com.")
+    );
     assert_eq!(app.count("users"), 5, "the preview writes nothing");
 
-    let payload = preview.body.split("name=\"payload\" value=\"").nth(1).and_then(|s| s.split('"').next()).expect("payload").to_string();
+    let payload = preview
+        .body
+        .split("name=\"payload\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("payload")
+        .to_string();
     let token = admin.csrf();
-    let done = admin.post_raw(&format!("/settings/users/import/confirm?csrf_token={token}"), &[("payload", &payload)]);
-    assert_eq!(done.location.as_deref(), Some("/settings/users?notice=imported&added=3&updated=0"));
-    assert_eq!(app.count("users WHERE email IN ('ada@new.test', 'grace@new.test', 'linus@new.test')"), 3);
+    let done = admin.post_raw(
+        &format!("/settings/users/import/confirm?csrf_token={token}"),
+        &[("payload", &payload)],
+    );
+    assert_eq!(
+        done.location.as_deref(),
+        Some("/settings/users?notice=imported&added=3&updated=0")
+    );
+    assert_eq!(
+        app.count("users WHERE email IN ('ada@new.test', 'grace@new.test', 'linus@new.test')"),
+        3
+    );
     assert_eq!(app.count("users WHERE email = 'linus@new.test' AND user_type = 'seasonal' AND access_starts IS NOT NULL"), 1);
-    assert_eq!(app.count("outbox WHERE kind = 'invitation'"), 3, "invitations queued");
+    assert_eq!(
+        app.count("outbox WHERE kind = 'invitation'"),
+        3,
+        "invitations queued"
+    );
     assert_eq!(app.run_jobs(Some(sink.port)).sent, 3);
 
-    let again = admin.post_file("/settings/users/import", "file", "users.csv", CSV.as_bytes());
-    assert!(again.body.contains("0 to add, 0 to update, 4 unchanged, 4 with errors."), "{}", again.body);
+    let again = admin.post_file(
+        "/settings/users/import",
+        "file",
+        "users.csv",
+        CSV.as_bytes(),
+    );
+    assert!(
+        again
+            .body
+            .contains("0 to add, 0 to update, 4 unchanged, 4 with errors."),
+        "{}",
+        again.body
+    );
     assert!(again.body.contains("Nothing to import"));
     let users_before = app.count("users");
     let audit_before = app.count("audit_log");
     let token = admin.csrf();
-    admin.post_raw(&format!("/settings/users/import/confirm?csrf_token={token}"), &[("payload", &payload)]);
-    assert_eq!(app.count("users"), users_before, "the second import changes nothing");
+    admin.post_raw(
+        &format!("/settings/users/import/confirm?csrf_token={token}"),
+        &[("payload", &payload)],
+    );
+    assert_eq!(
+        app.count("users"),
+        users_before,
+        "the second import changes nothing"
+    );
     assert_eq!(app.count("audit_log"), audit_before);
 
-    let update = "name,email,type,role,teams\nAlan Renamed,agent@acme.test,full_time,manager,Support\n";
+    let update =
+        "name,email,type,role,teams\nAlan Renamed,agent@acme.test,full_time,manager,Support\n";
     let preview = admin.post_file("/settings/users/import", "file", "u.csv", update.as_bytes());
-    assert!(preview.body.contains("0 to add, 1 to update"), "{}", preview.body);
+    assert!(
+        preview.body.contains("0 to add, 1 to update"),
+        "{}",
+        preview.body
+    );
     assert!(preview.body.contains("name, role"));
-    let bad = admin.post_file("/settings/users/import", "file", "u.csv", b"name,mail\nx,y\n");
+    let bad = admin.post_file(
+        "/settings/users/import",
+        "file",
+        "u.csv",
+        b"name,mail\nx,y\n",
+    );
     assert_eq!(bad.status, 422);
-    assert!(bad.body.contains("Unknown column &#34;mail&#34;") || bad.body.contains("Unknown column &quot;mail&quot;"));
+    assert!(
+        bad.body.contains("Unknown column &#34;mail&#34;")
+            || bad.body.contains("Unknown column &quot;mail&quot;")
+    );
 
     let mut manager = app.sign_in("manager@acme.test");
     let escalate = "name,email,type,role\nEve,eve@new.test,full_time,admin\n";
-    let preview = manager.post_file("/settings/users/import", "file", "u.csv", escalate.as_bytes());
-    assert!(preview.body.contains("You cannot give this role"), "managers cannot import admins");
+    let preview = manager.post_file(
+        "/settings/users/import",
+        "file",
+        "u.csv",
+        escalate.as_bytes(),
+    );
+    assert!(
+        preview.body.contains("You cannot give this role"),
+        "managers cannot import admins"
+    );
 });
 
 /// (path, [owner, admin, manager, agent, collaborator])
@@ -173,13 +378,25 @@ const SETTINGS_MATRIX: &[(&str, [u16; 5])] = &[
     ("/settings/users", [200, 200, 200, 403, 403]),
     ("/settings/users/new", [200, 200, 200, 403, 403]),
     ("/settings/users/import", [200, 200, 200, 403, 403]),
-    ("/settings/users/import/template.csv", [200, 200, 200, 403, 403]),
+    (
+        "/settings/users/import/template.csv",
+        [200, 200, 200, 403, 403],
+    ),
     ("/settings/users/dormant", [200, 200, 200, 403, 403]),
     ("/settings/users/dormant.csv", [200, 200, 200, 403, 403]),
     ("/settings/users/{agent}", [200, 200, 200, 403, 403]),
-    ("/settings/users/{agent}/deactivate", [200, 200, 200, 403, 403]),
-    ("/settings/users/{admin}/deactivate", [200, 200, 403, 403, 403]),
-    ("/settings/users/{agent}/reactivate", [303, 303, 303, 403, 403]),
+    (
+        "/settings/users/{agent}/deactivate",
+        [200, 200, 200, 403, 403],
+    ),
+    (
+        "/settings/users/{admin}/deactivate",
+        [200, 200, 403, 403, 403],
+    ),
+    (
+        "/settings/users/{agent}/reactivate",
+        [303, 303, 303, 403, 403],
+    ),
     ("/settings/teams", [200, 200, 200, 403, 403]),
     ("/settings/teams/{team}", [200, 200, 200, 403, 403]),
     ("/settings/roles", [200, 200, 403, 403, 403]),
@@ -195,22 +412,55 @@ const SETTINGS_POSTS: &[(&str, [bool; 5])] = &[
     ("/settings/users/new", [true, true, true, false, false]),
     ("/settings/users/{agent}", [true, true, true, false, false]),
     ("/settings/users/{admin}", [true, true, false, false, false]),
-    ("/settings/users/{owner}", [false, false, false, false, false]),
-    ("/settings/users/{owner}/deactivate", [false, false, false, false, false]),
-    ("/settings/users/{admin}/deactivate", [true, false, false, false, false]),
+    (
+        "/settings/users/{owner}",
+        [false, false, false, false, false],
+    ),
+    (
+        "/settings/users/{owner}/deactivate",
+        [false, false, false, false, false],
+    ),
+    (
+        "/settings/users/{admin}/deactivate",
+        [true, false, false, false, false],
+    ),
     ("/settings/teams", [true, true, true, false, false]),
     ("/settings/teams/{team}", [true, true, true, false, false]),
     ("/settings/roles/new", [true, true, false, false, false]),
     ("/settings/roles/{role}", [true, true, false, false, false]),
-    ("/settings/roles/{role}/delete", [true, true, false, false, false]),
+    (
+        "/settings/roles/{role}/delete",
+        [true, true, false, false, false],
+    ),
     ("/settings/users/import", [true, true, true, false, false]),
-    ("/settings/users/import/confirm", [true, true, true, false, false]),
-    ("/settings/users/{pending}/resend", [true, true, true, false, false]),
-    ("/settings/users/{pending}/revoke", [true, true, true, false, false]),
-    ("/settings/users/{agent}/reactivate", [true, true, true, false, false]),
-    ("/settings/teams/{team}/members", [true, true, true, false, false]),
-    ("/settings/teams/{team}/members/{agent}/remove", [true, true, true, false, false]),
-    ("/settings/teams/{team}/delete", [true, true, true, false, false]),
+    (
+        "/settings/users/import/confirm",
+        [true, true, true, false, false],
+    ),
+    (
+        "/settings/users/{pending}/resend",
+        [true, true, true, false, false],
+    ),
+    (
+        "/settings/users/{pending}/revoke",
+        [true, true, true, false, false],
+    ),
+    (
+        "/settings/users/{agent}/reactivate",
+        [true, true, true, false, false],
+    ),
+    (
+        "/settings/teams/{team}/members",
+        [true, true, true, false, false],
+    ),
+    (
+        "/settings/teams/{team}/members/{agent}/remove",
+        [true, true, true, false, false],
+    ),
+    (
+        "/settings/teams/{team}/delete",
+        [true, true, true, false, false],
+    ),
 ];
 
 #[test]
@@ -233,7 +483,10 @@ fn every_settings_route_is_in_the_matrix() {
             missing.push(format!("{method} {path}"));
         }
     }
-    assert!(missing.is_empty(), "not in the settings matrix: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "not in the settings matrix: {missing:?}"
+    );
 }
 
 db_test!(settings_route_by_role_matrix, |app| {
@@ -243,7 +496,11 @@ db_test!(settings_route_by_role_matrix, |app| {
     let role = {
         use confer::db::schema::roles;
         use diesel::prelude::*;
-        roles::table.filter(roles::key.eq("custom-x")).select(roles::id).first::<i64>(&mut app.conn()).expect("role")
+        roles::table
+            .filter(roles::key.eq("custom-x"))
+            .select(roles::id)
+            .first::<i64>(&mut app.conn())
+            .expect("role")
     };
     app.sql("INSERT INTO users (name, email, user_type, role_id, conversation_access, active, session_version, created_at, updated_at) VALUES ('Pending Pat', 'pat@acme.test', 'full_time', NULL, 'all', TRUE, 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')");
     let ids = [
@@ -254,8 +511,17 @@ db_test!(settings_route_by_role_matrix, |app| {
         ("{owner}", app.user_id("owner@acme.test")),
         ("{team}", team),
     ];
-    let fill = |path: &str| ids.iter().fold(path.to_string(), |p, (k, v)| p.replace(k, &v.to_string()));
-    let emails = ["owner@acme.test", "admin@acme.test", "manager@acme.test", "agent@acme.test", "collab@acme.test"];
+    let fill = |path: &str| {
+        ids.iter()
+            .fold(path.to_string(), |p, (k, v)| p.replace(k, &v.to_string()))
+    };
+    let emails = [
+        "owner@acme.test",
+        "admin@acme.test",
+        "manager@acme.test",
+        "agent@acme.test",
+        "collab@acme.test",
+    ];
     let mut wrong = Vec::new();
     let mut anonymous = app.client();
     for (path, expected) in SETTINGS_MATRIX {
@@ -276,7 +542,11 @@ db_test!(settings_route_by_role_matrix, |app| {
             // An empty form: allowed users get a validation answer (422) or a
             // redirect, refused users a 403. Nothing else.
             let got = app.sign_in(email).post_form(&path, &[]).status;
-            let ok = if *allowed { got != 403 && got < 500 } else { got == 403 };
+            let ok = if *allowed {
+                got != 403 && got < 500
+            } else {
+                got == 403
+            };
             if !ok {
                 wrong.push(format!("{email} POST {path}: allowed={allowed}, got {got}"));
             }

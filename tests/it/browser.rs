@@ -369,79 +369,111 @@ db_test!(
     }
 );
 
-db_test!(a_manager_invites_a_collaborator_who_signs_up_in_the_browser, |app| {
-    let app = app.with_org();
-    let support = app.team("Support");
-    app.user("manager@acme.test", "Mia Manager").role(BuiltinRole::Manager).in_team(support).create();
-    app.user("agent@acme.test", "Alan Agent").in_team(support).create();
-    let sink = crate::smtp::SmtpSink::start();
-    let browser = Browser::open(&app, "invite");
-    browser.sign_in("manager@acme.test");
-    browser.goto("/settings/users");
-    browser.check_page("users-list");
-    browser.click("a[href='/settings/users/new']");
-    browser.wait_for_path("/settings/users/new");
-    browser.check_page("add-user");
-    browser.click("input[name=user_type][value=collaborator]");
-    let role_hidden = browser.script("return document.querySelector('[data-role-field]').hidden");
-    assert_eq!(role_hidden.as_bool(), Some(true), "no role field for collaborators");
-    browser.fill("#name", "Nora Notes");
-    // A valid address the server refuses (the browser checks the format).
-    browser.fill("#email", "AGENT@acme.test");
-    browser.click("form[action='/settings/users/new'] button[type=submit]");
-    browser.wait_for_path("/settings/users/new");
-    assert!(browser.text("#email-error").contains("already has this email address"));
-    assert_eq!(browser.script("return document.querySelector('#name').value").as_str(), Some("Nora Notes"));
-    browser.check_page("add-user-errors");
-    browser.fill("#email", "nora@partner.test");
-    browser.click(&format!("input[name=teams][value='{support}']"));
-    browser.click("form[action='/settings/users/new'] button[type=submit]");
-    browser.wait_for(|path| path.ends_with("?notice=invited"));
-    let nora = app.user_id("nora@partner.test");
-    assert_eq!(browser.path(), format!("/settings/users/{nora}?notice=invited"));
-    browser.check_page("user-invited");
+db_test!(
+    a_manager_invites_a_collaborator_who_signs_up_in_the_browser,
+    |app| {
+        let app = app.with_org();
+        let support = app.team("Support");
+        app.user("manager@acme.test", "Mia Manager")
+            .role(BuiltinRole::Manager)
+            .in_team(support)
+            .create();
+        app.user("agent@acme.test", "Alan Agent")
+            .in_team(support)
+            .create();
+        let sink = crate::smtp::SmtpSink::start();
+        let browser = Browser::open(&app, "invite");
+        browser.sign_in("manager@acme.test");
+        browser.goto("/settings/users");
+        browser.check_page("users-list");
+        browser.click("a[href='/settings/users/new']");
+        browser.wait_for_path("/settings/users/new");
+        browser.check_page("add-user");
+        browser.click("input[name=user_type][value=collaborator]");
+        let role_hidden =
+            browser.script("return document.querySelector('[data-role-field]').hidden");
+        assert_eq!(
+            role_hidden.as_bool(),
+            Some(true),
+            "no role field for collaborators"
+        );
+        browser.fill("#name", "Nora Notes");
+        // A valid address the server refuses (the browser checks the format).
+        browser.fill("#email", "AGENT@acme.test");
+        browser.click("form[action='/settings/users/new'] button[type=submit]");
+        browser.wait_for_path("/settings/users/new");
+        assert!(
+            browser
+                .text("#email-error")
+                .contains("already has this email address")
+        );
+        assert_eq!(
+            browser
+                .script("return document.querySelector('#name').value")
+                .as_str(),
+            Some("Nora Notes")
+        );
+        browser.check_page("add-user-errors");
+        browser.fill("#email", "nora@partner.test");
+        browser.click(&format!("input[name=teams][value='{support}']"));
+        browser.click("form[action='/settings/users/new'] button[type=submit]");
+        browser.wait_for(|path| path.ends_with("?notice=invited"));
+        let nora = app.user_id("nora@partner.test");
+        assert_eq!(
+            browser.path(),
+            format!("/settings/users/{nora}?notice=invited")
+        );
+        browser.check_page("user-invited");
 
-    assert_eq!(app.run_jobs(Some(sink.port)).sent, 1);
-    let mail = sink.wait_for(1)[0].clone();
-    let link = mail.link("http://127.0.0.1/invitations/").expect("link");
-    browser.click("form[action='/logout'] button[type=submit]");
-    browser.wait_for_path("/login?signed_out=1");
-    browser.goto(link.trim_start_matches("http://127.0.0.1"));
-    browser.check_page("invitation");
-    browser.fill("#password", "nora's long password");
-    browser.fill("#password_confirm", "nora's long password");
-    browser.click("form button[type=submit]");
-    browser.wait_for_path("/");
-    assert_eq!(browser.body_class(), "layout-collaborator");
-    browser.check_page("collaborator-after-invitation");
-});
+        assert_eq!(app.run_jobs(Some(sink.port)).sent, 1);
+        let mail = sink.wait_for(1)[0].clone();
+        let link = mail.link("http://127.0.0.1/invitations/").expect("link");
+        browser.click("form[action='/logout'] button[type=submit]");
+        browser.wait_for_path("/login?signed_out=1");
+        browser.goto(link.trim_start_matches("http://127.0.0.1"));
+        browser.check_page("invitation");
+        browser.fill("#password", "nora's long password");
+        browser.fill("#password_confirm", "nora's long password");
+        browser.click("form button[type=submit]");
+        browser.wait_for_path("/");
+        assert_eq!(browser.body_class(), "layout-collaborator");
+        browser.check_page("collaborator-after-invitation");
+    }
+);
 
-db_test!(a_deactivated_user_is_signed_out_on_their_next_click, |app| {
-    let app = app.with_org();
-    app.user("admin@acme.test", "Ada Admin").role(BuiltinRole::Admin).create();
-    app.user("agent@acme.test", "Alan Agent").create();
-    let agent = Browser::open(&app, "deactivate-agent");
-    agent.sign_in("agent@acme.test");
-    let admin = Browser::open(&app, "deactivate-admin");
-    admin.sign_in("admin@acme.test");
-    let alan = app.user_id("agent@acme.test");
-    admin.goto(&format!("/settings/users/{alan}"));
-    admin.check_page("user-page");
-    admin.click(&format!("a[href='/settings/users/{alan}/deactivate']"));
-    admin.wait_for_path(&format!("/settings/users/{alan}/deactivate"));
-    admin.check_page("deactivate-confirm");
-    admin.click("form[action$='/deactivate'] button[type=submit]");
-    admin.wait_for_path(&format!("/settings/users/{alan}?notice=deactivated"));
-    assert!(admin.text("[role=status]").contains("deactivated"));
-    agent.click("nav.mainnav a[href='/']");
-    agent.wait_for_path("/login?next=/");
-    agent.check_page("login-after-deactivation");
-});
+db_test!(
+    a_deactivated_user_is_signed_out_on_their_next_click,
+    |app| {
+        let app = app.with_org();
+        app.user("admin@acme.test", "Ada Admin")
+            .role(BuiltinRole::Admin)
+            .create();
+        app.user("agent@acme.test", "Alan Agent").create();
+        let agent = Browser::open(&app, "deactivate-agent");
+        agent.sign_in("agent@acme.test");
+        let admin = Browser::open(&app, "deactivate-admin");
+        admin.sign_in("admin@acme.test");
+        let alan = app.user_id("agent@acme.test");
+        admin.goto(&format!("/settings/users/{alan}"));
+        admin.check_page("user-page");
+        admin.click(&format!("a[href='/settings/users/{alan}/deactivate']"));
+        admin.wait_for_path(&format!("/settings/users/{alan}/deactivate"));
+        admin.check_page("deactivate-confirm");
+        admin.click("form[action$='/deactivate'] button[type=submit]");
+        admin.wait_for_path(&format!("/settings/users/{alan}?notice=deactivated"));
+        assert!(admin.text("[role=status]").contains("deactivated"));
+        agent.click("nav.mainnav a[href='/']");
+        agent.wait_for_path("/login?next=/");
+        agent.check_page("login-after-deactivation");
+    }
+);
 
 db_test!(the_import_preview_in_the_browser, |app| {
     let app = app.with_org();
     app.team("Support");
-    app.user("admin@acme.test", "Ada Admin").role(BuiltinRole::Admin).create();
+    app.user("admin@acme.test", "Ada Admin")
+        .role(BuiltinRole::Admin)
+        .create();
     let file = std::env::temp_dir().join(format!("confer-import-{}.csv", rand::random::<u32>()));
     std::fs::write(
         &file,
@@ -455,7 +487,11 @@ db_test!(the_import_preview_in_the_browser, |app| {
     browser.fill("#file", &file.to_string_lossy());
     browser.click("form[enctype='multipart/form-data'] button[type=submit]");
     browser.wait_for(|path| path.starts_with("/settings/users/import?"));
-    assert!(browser.text("[data-testid=import-summary]").contains("1 to add, 0 to update, 0 unchanged, 1 with errors."));
+    assert!(
+        browser
+            .text("[data-testid=import-summary]")
+            .contains("1 to add, 0 to update, 0 unchanged, 1 with errors.")
+    );
     browser.check_page("import-preview");
     browser.click("form[action^='/settings/users/import/confirm'] button[type=submit]");
     browser.wait_for_path("/settings/users?notice=imported&added=1&updated=0");

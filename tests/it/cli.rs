@@ -127,6 +127,27 @@ db_test!(binary_migrates_and_creates_the_owner, |app| {
     assert!(!second.status.success());
     assert!(String::from_utf8_lossy(&second.stderr).contains("an owner already exists"));
 
+    let copy = dir.join("backup.db");
+    let backup = run(&["backup", &copy.to_string_lossy()], &[]);
+    match app.backend {
+        Backend::Sqlite => {
+            assert!(
+                backup.status.success(),
+                "{}",
+                String::from_utf8_lossy(&backup.stderr)
+            );
+            let url = confer::db::DatabaseUrl::Sqlite(copy.clone());
+            let pool = confer::db::connect(&url).expect("open the copy");
+            let owner =
+                User::find_by_email(&mut pool.get().expect("conn"), "boss@acme.test").expect("q");
+            assert!(owner.is_some(), "the copy holds the data");
+        }
+        Backend::Postgres => {
+            assert!(!backup.status.success());
+            assert!(String::from_utf8_lossy(&backup.stderr).contains("pg_dump"));
+        }
+    }
+
     let bad = run(&["migrate"], &[("CONFER_BIND", "nowhere")]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("CONFER_BIND"));

@@ -42,7 +42,10 @@ db_test!(each_role_sees_its_own_layout, |app| {
 
     let manager = app.sign_in("manager@acme.test").get("/").body;
     assert!(manager.contains("class=\"layout-workspace\""));
-    assert!(manager.contains("href=\"/settings\""), "managers reach Settings > Users");
+    assert!(
+        manager.contains("href=\"/settings\""),
+        "managers reach Settings > Users"
+    );
     assert!(manager.contains("Signed in as Manager"));
     assert!(manager.contains("Support"), "their team is listed");
 
@@ -86,10 +89,19 @@ db_test!(route_by_role_matrix, |app| {
     people(&app);
     // Every signed-in GET page outside Settings (which has its own matrix)
     // and outside the public pages is listed here.
-    let public = ["/healthz", "/static/{file}", "/setup", "/login", "/invitations/{token}"];
+    let public = [
+        "/healthz",
+        "/static/{file}",
+        "/setup",
+        "/login",
+        "/invitations/{token}",
+    ];
     for (method, path) in registered_routes() {
         if method == "GET" && !path.starts_with("/settings/") && !public.contains(&path.as_str()) {
-            assert!(MATRIX.iter().any(|(_, p, _)| *p == path), "GET {path} is missing from the matrix");
+            assert!(
+                MATRIX.iter().any(|(_, p, _)| *p == path),
+                "GET {path} is missing from the matrix"
+            );
         }
     }
     let emails = [

@@ -27,7 +27,11 @@ impl Received {
 
     /// The body with quoted-printable soft breaks and escapes undone.
     pub fn body(&self) -> String {
-        let body = self.data.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+        let body = self
+            .data
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b)
+            .unwrap_or("");
         decode_quoted_printable(body)
     }
 
@@ -170,7 +174,11 @@ fn session(stream: TcpStream, messages: &Mutex<Vec<Received>>, down: bool) -> st
                 if line == ".\r\n" || line == ".\n" {
                     break;
                 }
-                data.push_str(line.strip_prefix('.').filter(|_| line.starts_with("..")).unwrap_or(&line));
+                data.push_str(
+                    line.strip_prefix('.')
+                        .filter(|_| line.starts_with(".."))
+                        .unwrap_or(&line),
+                );
             }
             messages.lock().expect("lock").push(Received {
                 from: from.clone(),

@@ -608,7 +608,13 @@ impl Client {
     }
 
     /// Posts a multipart form with one file field, the CSRF token in the query.
-    pub fn post_file(&mut self, path: &str, field: &str, filename: &str, content: &[u8]) -> Response {
+    pub fn post_file(
+        &mut self,
+        path: &str,
+        field: &str,
+        filename: &str,
+        content: &[u8],
+    ) -> Response {
         let token = self.csrf();
         let boundary = "----conferTestBoundary7MA4YWxkTrZu0gW";
         let mut body = Vec::new();
@@ -624,7 +630,10 @@ impl Client {
         let mut request = self
             .agent
             .post(format!("{}{path}{separator}csrf_token={token}", self.base))
-            .header("Content-Type", format!("multipart/form-data; boundary={boundary}"));
+            .header(
+                "Content-Type",
+                format!("multipart/form-data; boundary={boundary}"),
+            );
         if let Some(cookie) = &self.cookie {
             request = request.header("Cookie", cookie);
         }
@@ -663,22 +672,34 @@ impl Client {
 /// Every (method, path) registered in `src/handlers/mod.rs`, read from the
 /// source so a new route cannot be left out of the route × role matrices.
 pub fn registered_routes() -> Vec<(String, String)> {
-    let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/handlers/mod.rs"))
-        .expect("routes source");
+    let source =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/handlers/mod.rs"))
+            .expect("routes source");
     let mut routes = Vec::new();
     let mut pending_resource: Option<String> = None;
     for line in source.lines() {
         let line = line.trim();
-        if let Some(rest) = line.strip_prefix(".route(\"").or_else(|| line.strip_prefix("cfg.route(\"")) {
+        if let Some(rest) = line
+            .strip_prefix(".route(\"")
+            .or_else(|| line.strip_prefix("cfg.route(\""))
+        {
             let path = rest.split('"').next().unwrap_or_default().to_string();
-            let method = if line.contains("web::post()") { "POST" } else { "GET" };
+            let method = if line.contains("web::post()") {
+                "POST"
+            } else {
+                "GET"
+            };
             routes.push((method.to_string(), path));
         } else if let Some(rest) = line.strip_prefix("web::resource(\"") {
             pending_resource = Some(rest.split('"').next().unwrap_or_default().to_string());
         } else if let Some(path) = &pending_resource
             && line.starts_with(".route(web::")
         {
-            let method = if line.contains("web::post()") { "POST" } else { "GET" };
+            let method = if line.contains("web::post()") {
+                "POST"
+            } else {
+                "GET"
+            };
             routes.push((method.to_string(), path.clone()));
             pending_resource = None;
         }
