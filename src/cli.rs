@@ -207,6 +207,12 @@ fn backup(config: &Config, path: &std::path::Path) -> Result<(), String> {
             path.display()
         ));
     }
+    if let Some(dir) = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty() && !d.is_dir())
+    {
+        return Err(format!("the directory {} does not exist", dir.display()));
+    }
     let pool = prepare(config)?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     let target = path.to_string_lossy().replace('\'', "''");

@@ -145,6 +145,27 @@ impl Browser {
             .unwrap_or_else(|e| panic!("click {css}: {e}"));
     }
 
+    /// Waits until an element matching `css` contains `needle` (after a
+    /// form post that comes back to the same address, the old page is still
+    /// there for a moment), and fails with what was there otherwise.
+    fn wait_for_text(&self, css: &str, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let found = self
+                .rt
+                .block_on(async { self.d().find(Locator::Css(css)).await?.text().await })
+                .unwrap_or_default();
+            if found.contains(needle) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{css} never contained {needle:?}; last: {found:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     fn text(&self, css: &str) -> String {
         self.rt
             .block_on(async { self.d().find(Locator::Css(css)).await?.text().await })
@@ -246,12 +267,7 @@ db_test!(first_run_setup_in_the_browser, |app| {
     browser.fill("#password", "short");
     browser.fill("#password_confirm", "short");
     browser.click("form[action='/setup'] button[type=submit]");
-    browser.wait_for_path("/setup");
-    assert!(
-        browser
-            .text("#password-error")
-            .contains("Use at least 10 characters.")
-    );
+    browser.wait_for_text("#password-error", "Use at least 10 characters.");
     browser.check_page("setup-errors");
     browser.fill("#password", "a long enough password");
     browser.fill("#password_confirm", "a long enough password");
@@ -356,8 +372,7 @@ db_test!(
         );
         browser.fill("#name", "Mallory");
         browser.click("form[action='/profile'] button[type=submit]");
-        browser.wait_for_path("/profile");
-        assert!(browser.text("h1").contains("The form expired"));
+        browser.wait_for_text("h1", "The form expired");
         browser.check_page("csrf-refused");
         let user = confer::models::user::User::find_by_email(&mut app.conn(), "owner@acme.test")
             .expect("q")
@@ -401,12 +416,7 @@ db_test!(
         // A valid address the server refuses (the browser checks the format).
         browser.fill("#email", "AGENT@acme.test");
         browser.click("form[action='/settings/users/new'] button[type=submit]");
-        browser.wait_for_path("/settings/users/new");
-        assert!(
-            browser
-                .text("#email-error")
-                .contains("already has this email address")
-        );
+        browser.wait_for_text("#email-error", "already has this email address");
         assert_eq!(
             browser
                 .script("return document.querySelector('#name').value")

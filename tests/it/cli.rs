@@ -127,6 +127,7 @@ db_test!(binary_migrates_and_creates_the_owner, |app| {
     assert!(!second.status.success());
     assert!(String::from_utf8_lossy(&second.stderr).contains("an owner already exists"));
 
+    std::fs::create_dir_all(&dir).expect("dir");
     let copy = dir.join("backup.db");
     let backup = run(&["backup", &copy.to_string_lossy()], &[]);
     match app.backend {

@@ -8,7 +8,7 @@ db_test!(owner_changes_the_organisation, |app| {
     let mut owner = app.sign_in("owner@acme.test");
     assert_eq!(
         owner.get("/settings").location.as_deref(),
-        Some("/settings/organisation")
+        Some("/settings/users")
     );
     let page = owner.get("/settings/organisation");
     assert!(page.body.contains("value=\"Acme Support\""));
@@ -18,6 +18,7 @@ db_test!(owner_changes_the_organisation, |app| {
             ("name", "  "),
             ("default_language", "xx"),
             ("timezone", "Europe/Berlin"),
+            ("allowance", "sometimes"),
         ],
     );
     assert_eq!(bad.status, 422);
@@ -29,6 +30,7 @@ db_test!(owner_changes_the_organisation, |app| {
             ("name", "Acme Help"),
             ("default_language", "de"),
             ("timezone", "Asia/Tokyo"),
+            ("allowance", "unlimited"),
         ],
     );
     assert_eq!(
