@@ -7,28 +7,9 @@ use crate::db_test;
 use crate::smtp::SmtpSink;
 use crate::support::*;
 
-fn people(app: &TestApp) -> i64 {
-    let support = app.team("Support");
-    app.user("admin@acme.test", "Ada Admin")
-        .role(BuiltinRole::Admin)
-        .create();
-    app.user("manager@acme.test", "Mia Manager")
-        .role(BuiltinRole::Manager)
-        .in_team(support)
-        .create();
-    app.user("agent@acme.test", "Alan Agent")
-        .in_team(support)
-        .create();
-    app.user("collab@acme.test", "Cora Collaborator")
-        .collaborator()
-        .in_team(support)
-        .create();
-    support
-}
-
 db_test!(teams_are_created_renamed_staffed_and_deleted, |app| {
     let app = app.with_org();
-    let support = people(&app);
+    let support = app.staff();
     let mut manager = app.sign_in("manager@acme.test");
     let duplicate = manager.post_form("/settings/teams", &[("name", "support")]);
     assert_eq!(duplicate.status, 422);
@@ -116,7 +97,7 @@ db_test!(teams_are_created_renamed_staffed_and_deleted, |app| {
 
 db_test!(custom_roles_by_flags_and_deleting_one_in_use, |app| {
     let app = app.with_org();
-    people(&app);
+    app.staff();
     let mut admin = app.sign_in("admin@acme.test");
     let list = admin.get("/settings/roles");
     assert!(list.body.contains("Built-in") && list.body.contains("Reply to customers"));
@@ -196,7 +177,7 @@ db_test!(custom_roles_by_flags_and_deleting_one_in_use, |app| {
 
 db_test!(the_audit_log_filters_and_exports, |app| {
     let app = app.with_org();
-    people(&app);
+    app.staff();
     let mut admin = app.sign_in("admin@acme.test");
     admin.post_form("/settings/teams", &[("name", "=cmd|' /C calc'!A0")]);
     admin.post_form("/settings/teams", &[("name", "Escalations")]);
@@ -242,7 +223,7 @@ Team Less,teamless@new.test,full_time,agent,Narnia,,,,,
 
 db_test!(csv_import_previews_then_imports_once, |app| {
     let app = app.with_org();
-    people(&app);
+    app.staff();
     let sink = SmtpSink::start();
     let mut admin = app.sign_in("admin@acme.test");
     let template = admin.get("/settings/users/import/template.csv");
@@ -491,7 +472,7 @@ fn every_settings_route_is_in_the_matrix() {
 
 db_test!(settings_route_by_role_matrix, |app| {
     let app = app.with_org();
-    let team = people(&app);
+    let team = app.staff();
     app.sql("INSERT INTO roles (key, name, builtin, permissions, created_at) VALUES ('custom-x', 'Readers', FALSE, 'kb.view', '2026-01-01 00:00:00')");
     let role = {
         use confer::db::schema::roles;

@@ -277,6 +277,27 @@ impl TestApp {
         self
     }
 
+    /// The usual cast: a Support team with a manager, an agent and a
+    /// collaborator in it, and an admin. Returns the team's id.
+    pub fn staff(&self) -> i64 {
+        let support = self.team("Support");
+        self.user("admin@acme.test", "Ada Admin")
+            .role(BuiltinRole::Admin)
+            .create();
+        self.user("manager@acme.test", "Mia Manager")
+            .role(BuiltinRole::Manager)
+            .in_team(support)
+            .create();
+        self.user("agent@acme.test", "Alan Agent")
+            .in_team(support)
+            .create();
+        self.user("collab@acme.test", "Cora Collaborator")
+            .collaborator()
+            .in_team(support)
+            .create();
+        support
+    }
+
     pub fn user<'a>(&'a self, email: &str, name: &str) -> UserBuilder<'a> {
         UserBuilder {
             app: self,

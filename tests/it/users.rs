@@ -7,7 +7,6 @@ use confer::policy::BuiltinRole;
 
 use crate::db_test;
 use crate::smtp::SmtpSink;
-use crate::support::*;
 
 fn add_form<'a>(
     name: &'a str,
@@ -26,25 +25,6 @@ fn add_form<'a>(
         ("starts", ""),
         ("ends", ""),
     ]
-}
-
-fn staff(app: &TestApp) -> i64 {
-    let support = app.team("Support");
-    app.user("admin@acme.test", "Ada Admin")
-        .role(BuiltinRole::Admin)
-        .create();
-    app.user("manager@acme.test", "Mia Manager")
-        .role(BuiltinRole::Manager)
-        .in_team(support)
-        .create();
-    app.user("agent@acme.test", "Alan Agent")
-        .in_team(support)
-        .create();
-    app.user("collab@acme.test", "Cora Collaborator")
-        .collaborator()
-        .in_team(support)
-        .create();
-    support
 }
 
 db_test!(the_add_form_uses_the_contract_labels, |app| {
@@ -77,7 +57,7 @@ db_test!(
     a_manager_invites_a_collaborator_who_signs_up_through_the_email,
     |app| {
         let app = app.with_org();
-        let support = staff(&app);
+        let support = app.staff();
         let sink = SmtpSink::start();
         let mut manager = app.sign_in("manager@acme.test");
         let support_text = support.to_string();
@@ -221,7 +201,7 @@ db_test!(
 
 db_test!(the_add_form_explains_errors_and_keeps_input, |app| {
     let app = app.with_org();
-    staff(&app);
+    app.staff();
     let mut owner = app.sign_in("owner@acme.test");
     let agent_role = app.role_id(BuiltinRole::Agent).to_string();
     let taken = owner.post_form(
@@ -283,7 +263,7 @@ db_test!(
     managers_cannot_escalate_and_nobody_touches_the_owner,
     |app| {
         let app = app.with_org();
-        staff(&app);
+        app.staff();
         let admin_role = app.role_id(BuiltinRole::Admin).to_string();
         let mut manager = app.sign_in("manager@acme.test");
         let form = manager.get("/settings/users/new");
@@ -395,7 +375,7 @@ db_test!(the_last_admin_stays, |app| {
 
 db_test!(deactivation_signs_out_and_hands_conversations_back, |app| {
     let app = app.with_org();
-    let support = staff(&app);
+    let support = app.staff();
     let agent = app.user_id("agent@acme.test");
     let manager = app.user_id("manager@acme.test");
     let customer = app.customer("Carl Customer", "carl@customer.test");
@@ -460,7 +440,7 @@ db_test!(deactivation_signs_out_and_hands_conversations_back, |app| {
 
 db_test!(the_collaborator_allowance_is_enforced_with_numbers, |app| {
     let app = app.with_org();
-    staff(&app);
+    app.staff();
     let mut owner = app.sign_in("owner@acme.test");
     let saved = owner.post_form(
         "/settings/organisation",
@@ -532,7 +512,7 @@ db_test!(
     seats_count_pending_invitations_and_seasonal_windows,
     |app| {
         let app = app.with_org();
-        staff(&app);
+        app.staff();
         let today = app.clock.now().date();
         app.user("now@acme.test", "Now Season")
             .seasonal(today - Duration::days(1), today + Duration::days(5))
@@ -563,7 +543,7 @@ db_test!(
 
 db_test!(the_users_list_filters_and_pages, |app| {
     let app = app.with_org();
-    let support = staff(&app);
+    let support = app.staff();
     for n in 0..60 {
         app.user(&format!("bulk{n:02}@acme.test"), &format!("Bulk {n:02}"))
             .create();
@@ -609,7 +589,7 @@ db_test!(the_users_list_filters_and_pages, |app| {
 
 db_test!(edits_apply_on_the_next_request, |app| {
     let app = app.with_org();
-    staff(&app);
+    app.staff();
     let mut agent = app.sign_in("agent@acme.test");
     assert!(agent.get("/").body.contains("Signed in as Agent"));
     let alan = app.user_id("agent@acme.test");
@@ -743,7 +723,7 @@ db_test!(last_active_is_written_at_most_once_a_minute, |app| {
 
 db_test!(dormant_seats_report_and_export, |app| {
     let app = app.with_org();
-    staff(&app);
+    app.staff();
     app.sign_in("agent@acme.test");
     app.clock.advance(Duration::days(45));
     let mut admin = app.sign_in("admin@acme.test");
@@ -767,7 +747,7 @@ db_test!(dormant_seats_report_and_export, |app| {
 
 db_test!(effective_permissions_explain_each_decision, |app| {
     let app = app.with_org();
-    staff(&app);
+    app.staff();
     let mut admin = app.sign_in("admin@acme.test");
     let cora = app.user_id("collab@acme.test");
     let page = admin.get(&format!("/settings/users/{cora}"));
