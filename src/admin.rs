@@ -456,6 +456,13 @@ pub fn update_user(
     {
         check_allowance(conn, org, crate::auth::org_today(org, now), 1)?;
     }
+    let admin_role = Role::id_of(conn, BuiltinRole::Admin)?;
+    let stays_admin =
+        input.user_type != UserType::Collaborator && input.role_id == Some(admin_role);
+    if user.active && user.role_id == Some(admin_role) && !stays_admin && active_admins(conn)? <= 1
+    {
+        return refuse(Refusal::LastAdmin);
+    }
     let before = snapshot(conn, &user)?;
     let collaborator = input.user_type == UserType::Collaborator;
     let seasonal = input.user_type == UserType::Seasonal;

@@ -90,7 +90,11 @@ async fn load_current_user(req: &HttpRequest) -> AppResult<CurrentUser> {
             let Some(org) = OrgSettings::find(conn)? else {
                 return Ok(None);
             };
-            User::touch_last_active(conn, user.id, now)?;
+            // Read first, write only when stale: most requests write nothing
+            // (on SQLite even an UPDATE that matches no row takes the write lock).
+            if User::last_active_is_stale(&user, now) {
+                User::touch_last_active(conn, user.id, now)?;
+            }
             Ok(Some((user, role, actor, org)))
         })
         .await?;

@@ -142,7 +142,13 @@ impl User {
         users::table.count().get_result(conn)
     }
 
-    /// At most one write a minute per user, not one per request.
+    pub fn last_active_is_stale(user: &User, now: NaiveDateTime) -> bool {
+        user.last_active_at
+            .is_none_or(|at| at < now - chrono::Duration::seconds(60))
+    }
+
+    /// At most one write a minute per user, not one per request (the
+    /// condition is repeated in SQL so concurrent requests write once).
     pub fn touch_last_active(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<()> {
         let stale = now - chrono::Duration::seconds(60);
         diesel::update(

@@ -367,6 +367,16 @@ db_test!(the_last_admin_stays, |app| {
     );
     assert_eq!(last.status, 422);
     assert!(last.body.contains("This is the last active admin."));
+    let agent_role = app.role_id(BuiltinRole::Agent).to_string();
+    let demote = owner.post_form(
+        &format!("/settings/users/{abe}"),
+        &add_form("Abe Admin", "admin2@acme.test", "full_time", &agent_role),
+    );
+    assert_eq!(
+        demote.status, 422,
+        "the last admin cannot be demoted either"
+    );
+    assert!(demote.body.contains("This is the last active admin."));
     assert_eq!(
         app.count("users WHERE active = TRUE AND email = 'admin2@acme.test'"),
         1
