@@ -508,3 +508,43 @@ db_test!(the_import_preview_in_the_browser, |app| {
     assert_eq!(app.count("users WHERE email = 'ada@new.test'"), 1);
     let _ = std::fs::remove_file(file);
 });
+
+db_test!(every_settings_page_passes_axe, |app| {
+    let app = app.with_org();
+    let team = app.staff();
+    let agent = app.user_id("agent@acme.test");
+    app.sql(
+        "INSERT INTO roles (key, name, builtin, permissions, created_at) \
+         VALUES ('custom-x', 'Readers', FALSE, 'kb.view reports.view', '2026-01-01 00:00:00')",
+    );
+    let role = app.count("roles WHERE builtin = FALSE");
+    assert_eq!(role, 1);
+    let browser = Browser::open(&app, "sweep");
+    browser.sign_in("owner@acme.test");
+    // Something in the audit log, and a deactivated user to reactivate.
+    browser.goto("/settings/teams");
+    browser.fill("#name", "Escalations");
+    browser.click("form[action='/settings/teams'] button[type=submit]");
+    browser.wait_for(|path| path.ends_with("?notice=created"));
+    let pages = [
+        ("teams", "/settings/teams".to_string()),
+        ("team", format!("/settings/teams/{team}")),
+        ("roles", "/settings/roles".to_string()),
+        ("role-new", "/settings/roles/new".to_string()),
+        ("audit", "/settings/audit".to_string()),
+        ("dormant", "/settings/users/dormant".to_string()),
+        ("pending", "/settings/users?tab=pending".to_string()),
+        ("user-agent", format!("/settings/users/{agent}")),
+        ("deactivate", format!("/settings/users/{agent}/deactivate")),
+        ("organisation", "/settings/organisation".to_string()),
+    ];
+    for (name, path) in pages {
+        browser.goto(&path);
+        assert_eq!(browser.path(), path, "{name} did not open");
+        browser.check_page(name);
+    }
+    browser.goto("/settings/roles");
+    browser.click("a[href^='/settings/roles/']:not([href='/settings/roles/new'])");
+    browser.wait_for(|path| path.starts_with("/settings/roles/") && path != "/settings/roles/new");
+    browser.check_page("role-edit");
+});
