@@ -171,6 +171,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    password_resets (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(users -> roles (role_id));
 diesel::joinable!(invitations -> outbox (outbox_id));
 diesel::joinable!(team_memberships -> teams (team_id));
@@ -194,4 +205,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     invitations,
     audit_log,
+    password_resets,
 );

@@ -6,6 +6,7 @@ mod audit;
 mod home;
 mod import;
 mod invitations;
+mod password;
 mod profile;
 mod roles;
 mod session;
@@ -25,6 +26,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/setup", web::post().to(setup::submit))
         .route("/login", web::get().to(session::show_login))
         .route("/login", web::post().to(session::login))
+        .route("/password/forgot", web::get().to(password::show_forgot))
+        .route("/password/forgot", web::post().to(password::forgot))
+        .route(
+            "/password/reset/{token}",
+            web::get().to(password::show_reset),
+        )
+        .route("/password/reset/{token}", web::post().to(password::reset))
         .route("/logout", web::get().to(session::show_logout))
         .route("/logout", web::post().to(session::logout))
         .route("/", web::get().to(home::show))

@@ -7,6 +7,7 @@ pub mod invitation;
 pub mod login_failure;
 pub mod org;
 pub mod outbox;
+pub mod password_reset;
 pub mod role;
 pub mod team;
 pub mod user;

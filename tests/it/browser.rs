@@ -299,6 +299,10 @@ db_test!(each_role_signs_in_to_its_layout_and_signs_out, |app| {
     let browser = Browser::open(&app, "roles");
     browser.goto("/login");
     browser.check_page("login");
+    browser.click("a[href='/password/forgot']");
+    browser.wait_for_path("/password/forgot");
+    browser.check_page("password-forgot");
+    browser.goto("/login");
     let cases = [
         (
             "owner@acme.test",

@@ -95,6 +95,8 @@ db_test!(route_by_role_matrix, |app| {
         "/setup",
         "/login",
         "/invitations/{token}",
+        "/password/forgot",
+        "/password/reset/{token}",
     ];
     for (method, path) in registered_routes() {
         if method == "GET" && !path.starts_with("/settings/") && !public.contains(&path.as_str()) {

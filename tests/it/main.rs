@@ -15,6 +15,7 @@ mod cli;
 mod config;
 mod i18n;
 mod layouts;
+mod password;
 mod policy;
 mod settings;
 mod setup;
