@@ -540,6 +540,12 @@ pub fn conversation_scope(actor: &Actor) -> (ConversationScope, ScopeRule) {
     }
 }
 
+/// Whether this reader sees customers' emails and phone numbers in full.
+/// The organisation may mask them for collaborators.
+pub fn sees_contact_details(actor: &Actor, masking_for_collaborators: bool) -> bool {
+    !(masking_for_collaborators && actor.is_collaborator())
+}
+
 /// Facts templates need, computed once per request from the policy, so that
 /// templates never look at roles or types themselves.
 #[derive(Clone, Debug, Default)]
@@ -553,6 +559,9 @@ pub struct Permissions {
     pub manage_roles: bool,
     pub view_audit: bool,
     pub view_conversations: bool,
+    pub view_customers: bool,
+    pub edit_customers: bool,
+    pub note_customers: bool,
 }
 
 impl Permissions {
@@ -568,6 +577,9 @@ impl Permissions {
             manage_roles: allowed(Action::Use(Flag::UsersManageRoles)),
             view_audit: allowed(Action::Use(Flag::SettingsAudit)),
             view_conversations: conversation_scope(actor).0 != ConversationScope::None,
+            view_customers: allowed(Action::Use(Flag::CustomersView)),
+            edit_customers: allowed(Action::Use(Flag::CustomersEdit)),
+            note_customers: allowed(Action::Use(Flag::CustomersNote)),
         }
     }
 }

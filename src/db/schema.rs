@@ -12,6 +12,7 @@ diesel::table! {
         updated_at -> Timestamp,
         collaborator_allowance -> Text,
         collaborator_allowance_fixed -> Nullable<Integer>,
+        mask_contacts_for_collaborators -> Bool,
     }
 }
 
@@ -78,6 +79,7 @@ diesel::table! {
         name -> Text,
         domains -> Text,
         created_at -> Timestamp,
+        updated_at -> Nullable<Timestamp>,
     }
 }
 
@@ -89,6 +91,7 @@ diesel::table! {
         phone -> Nullable<Text>,
         organization_id -> Nullable<BigInt>,
         created_at -> Timestamp,
+        updated_at -> Nullable<Timestamp>,
     }
 }
 
@@ -182,6 +185,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    profile_notes (id) {
+        id -> BigInt,
+        customer_id -> Nullable<BigInt>,
+        organization_id -> Nullable<BigInt>,
+        author_id -> BigInt,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(profile_notes -> users (author_id));
 diesel::joinable!(users -> roles (role_id));
 diesel::joinable!(invitations -> outbox (outbox_id));
 diesel::joinable!(team_memberships -> teams (team_id));
@@ -206,4 +221,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     invitations,
     audit_log,
     password_resets,
+    profile_notes,
 );

@@ -3,6 +3,7 @@
 
 mod assets;
 mod audit;
+mod customers;
 mod home;
 mod import;
 mod invitations;
@@ -36,6 +37,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/logout", web::get().to(session::show_logout))
         .route("/logout", web::post().to(session::logout))
         .route("/", web::get().to(home::show))
+        .route("/customers", web::get().to(customers::list))
+        .route("/customers/new", web::get().to(customers::new))
+        .route("/customers/new", web::post().to(customers::create))
+        .route("/customers/{id}", web::get().to(customers::show))
+        .route("/customers/{id}/edit", web::get().to(customers::edit))
+        .route("/customers/{id}/edit", web::post().to(customers::update))
+        .route("/customers/{id}/notes", web::post().to(customers::add_note))
+        .route("/organizations", web::get().to(customers::organizations))
+        .route("/organizations/new", web::get().to(customers::new_organization))
+        .route("/organizations/new", web::post().to(customers::create_organization))
+        .route("/organizations/{id}", web::get().to(customers::show_organization))
+        .route("/organizations/{id}/edit", web::get().to(customers::edit_organization))
+        .route("/organizations/{id}/edit", web::post().to(customers::update_organization))
+        .route("/organizations/{id}/notes", web::post().to(customers::add_organization_note))
         .route("/profile", web::get().to(profile::show))
         .route("/profile", web::post().to(profile::save))
         .route(

@@ -46,6 +46,9 @@ pub struct OrgForm {
     pub allowance: String,
     #[serde(default)]
     pub allowance_fixed: String,
+    /// A checkbox: present ("on") when ticked.
+    #[serde(default)]
+    pub mask_contacts: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -90,6 +93,7 @@ pub async fn show_org(
             .collaborator_allowance_fixed
             .map(|n| n.to_string())
             .unwrap_or_default(),
+        mask_contacts: org.mask_contacts_for_collaborators.then(|| "on".to_string()),
     };
     html_with_status(
         &page(
@@ -152,32 +156,11 @@ pub async fn save_org(
                     timezone: form.timezone.trim(),
                     collaborator_allowance: &form.allowance,
                     collaborator_allowance_fixed: fixed.filter(|_| form.allowance == "fixed"),
+                    mask_contacts_for_collaborators: form.mask_contacts.is_some(),
                     updated_at: now,
                 };
-                let describe = |name: &str,
-                                lang: &str,
-                                tz: &str,
-                                allowance: &str,
-                                fixed: Option<i32>| {
-                    serde_json::json!({
-                        "name": name, "default_language": lang, "timezone": tz,
-                        "collaborator_allowance": allowance, "collaborator_allowance_fixed": fixed,
-                    })
-                };
-                let old = describe(
-                    &before.name,
-                    &before.default_language,
-                    &before.timezone,
-                    &before.collaborator_allowance,
-                    before.collaborator_allowance_fixed,
-                );
-                let new = describe(
-                    changes.name,
-                    changes.default_language,
-                    changes.timezone,
-                    changes.collaborator_allowance,
-                    changes.collaborator_allowance_fixed,
-                );
+                let old = serde_json::to_value(before.as_changes()).unwrap_or_default();
+                let new = serde_json::to_value(&changes).unwrap_or_default();
                 OrgSettings::update(conn, &changes)?;
                 if old != new {
                     audit::record(

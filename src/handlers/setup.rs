@@ -136,6 +136,7 @@ pub async fn submit(
                             timezone: new_org.timezone,
                             collaborator_allowance: "unlimited",
                             collaborator_allowance_fixed: None,
+                            mask_contacts_for_collaborators: false,
                             updated_at: now,
                         },
                     )?;

@@ -2,6 +2,7 @@
 //! `QueryResult`. No HTTP here.
 
 pub mod audit;
+pub mod customer;
 pub mod directory;
 pub mod invitation;
 pub mod login_failure;

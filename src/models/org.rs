@@ -16,6 +16,8 @@ pub struct OrgSettings {
     /// `unlimited`, `full_time_seats` or `fixed`.
     pub collaborator_allowance: String,
     pub collaborator_allowance_fixed: Option<i32>,
+    /// Collaborators see customers' emails and phones masked.
+    pub mask_contacts_for_collaborators: bool,
 }
 
 /// The organisation always has id 1.
@@ -32,7 +34,9 @@ pub struct NewOrgSettings<'a> {
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(AsChangeset)]
+/// What Settings > Organisation changes; serialized as the audit log's
+/// before and after.
+#[derive(AsChangeset, serde::Serialize)]
 #[diesel(table_name = org_settings)]
 pub struct OrgChanges<'a> {
     pub name: &'a str,
@@ -40,10 +44,25 @@ pub struct OrgChanges<'a> {
     pub timezone: &'a str,
     pub collaborator_allowance: &'a str,
     pub collaborator_allowance_fixed: Option<i32>,
+    pub mask_contacts_for_collaborators: bool,
+    #[serde(skip)]
     pub updated_at: NaiveDateTime,
 }
 
 impl OrgSettings {
+    /// The current settings in the shape of a change (for the audit log).
+    pub fn as_changes(&self) -> OrgChanges<'_> {
+        OrgChanges {
+            name: &self.name,
+            default_language: &self.default_language,
+            timezone: &self.timezone,
+            collaborator_allowance: &self.collaborator_allowance,
+            collaborator_allowance_fixed: self.collaborator_allowance_fixed,
+            mask_contacts_for_collaborators: self.mask_contacts_for_collaborators,
+            updated_at: self.updated_at,
+        }
+    }
+
     pub fn find(conn: &mut DbConn) -> QueryResult<Option<OrgSettings>> {
         org_settings::table.find(ORG_ID).first(conn).optional()
     }
