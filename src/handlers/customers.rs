@@ -57,7 +57,11 @@ struct CustomersPage {
     next: Option<String>,
 }
 
-pub async fn list(current: CurrentUser, state: web::Data<AppState>, query: web::Query<ListQuery>) -> AppResult<HttpResponse> {
+pub async fn list(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> AppResult<HttpResponse> {
     ensure(&current, Flag::CustomersView)?;
     let query = query.into_inner();
     let full = unmasked(&current);
@@ -67,9 +71,16 @@ pub async fn list(current: CurrentUser, state: web::Data<AppState>, query: web::
         .db(move |conn| Ok(customer::list(conn, Some(&search), full, after, PAGE_SIZE)?))
         .await?;
     let next = more
-        .then(|| rows.last().map(|(c, _)| {
-            format!("/customers?q={}&after_name={}&after_id={}", url_encode(&query.q), url_encode(&c.name), c.id)
-        }))
+        .then(|| {
+            rows.last().map(|(c, _)| {
+                format!(
+                    "/customers?q={}&after_name={}&after_id={}",
+                    url_encode(&query.q),
+                    url_encode(&c.name),
+                    c.id
+                )
+            })
+        })
         .flatten();
     let rows = rows
         .into_iter()
@@ -82,7 +93,12 @@ pub async fn list(current: CurrentUser, state: web::Data<AppState>, query: web::
         })
         .collect();
     html_with_status(
-        &CustomersPage { ctx: Ctx::for_user(&current, "customers"), q: query.q, rows, next },
+        &CustomersPage {
+            ctx: Ctx::for_user(&current, "customers"),
+            q: query.q,
+            rows,
+            next,
+        },
         StatusCode::OK,
     )
 }
@@ -119,23 +135,53 @@ async fn customer_form(
     form: CustomerForm,
     errors: FieldErrors,
 ) -> AppResult<HttpResponse> {
-    let organizations = state.db(|conn| Ok(customer::all_organizations(conn)?)).await?;
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let organizations = state
+        .db(|conn| Ok(customer::all_organizations(conn)?))
+        .await?;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     html_with_status(
-        &CustomerFormPage { ctx: Ctx::for_user(current, "customers"), id, form, errors, organizations },
+        &CustomerFormPage {
+            ctx: Ctx::for_user(current, "customers"),
+            id,
+            form,
+            errors,
+            organizations,
+        },
         status,
     )
 }
 
 pub async fn new(current: CurrentUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
     ensure(&current, Flag::CustomersEdit)?;
-    customer_form(&current, &state, None, CustomerForm::default(), FieldErrors::default()).await
+    customer_form(
+        &current,
+        &state,
+        None,
+        CustomerForm::default(),
+        FieldErrors::default(),
+    )
+    .await
+}
+
+/// A customer form that passed validation, normalized.
+struct ValidCustomer {
+    name: String,
+    email: Option<String>,
+    phone: Option<String>,
+    organization: Option<i64>,
 }
 
 /// Checks the form; `Ok` holds the normalized values.
-fn validate(current: &CurrentUser, form: &CustomerForm) -> Result<(String, Option<String>, Option<String>, Option<i64>), FieldErrors> {
+fn validate(current: &CurrentUser, form: &CustomerForm) -> Result<ValidCustomer, FieldErrors> {
     let mut errors = FieldErrors::default();
-    let mut check = Check { t: current.tr, errors: &mut errors };
+    let mut check = Check {
+        t: current.tr,
+        errors: &mut errors,
+    };
     check.required("name", &form.name, 160);
     let email = Some(normalize_email(&form.email)).filter(|e| !e.is_empty());
     if let Some(email) = &email {
@@ -143,20 +189,31 @@ fn validate(current: &CurrentUser, form: &CustomerForm) -> Result<(String, Optio
     }
     let phone = Some(form.phone.trim().to_string()).filter(|p| !p.is_empty());
     if phone.as_ref().is_some_and(|p| p.chars().count() > 40) {
-        errors.add("phone", current.tr.fmt("form.error.too_long", &[("max", "40")]));
+        errors.add(
+            "phone",
+            current.tr.fmt("form.error.too_long", &[("max", "40")]),
+        );
     }
     let organization = match form.organization_id.trim() {
         "" => None,
         text => match text.parse::<i64>() {
             Ok(id) => Some(id),
             Err(_) => {
-                errors.add("organization_id", current.tr.get("customers.error.organization"));
+                errors.add(
+                    "organization_id",
+                    current.tr.get("customers.error.organization"),
+                );
                 None
             }
         },
     };
     if errors.is_empty() {
-        Ok((form.name.trim().to_string(), email, phone, organization))
+        Ok(ValidCustomer {
+            name: form.name.trim().to_string(),
+            email,
+            phone,
+            organization,
+        })
     } else {
         Err(errors)
     }
@@ -169,7 +226,12 @@ async fn save_customer(
     form: CustomerForm,
 ) -> AppResult<HttpResponse> {
     ensure(&current, Flag::CustomersEdit)?;
-    let (name, email, phone, organization) = match validate(&current, &form) {
+    let ValidCustomer {
+        name,
+        email,
+        phone,
+        organization,
+    } = match validate(&current, &form) {
         Ok(values) => values,
         Err(errors) => return customer_form(&current, &state, id, form, errors).await,
     };
@@ -215,26 +277,43 @@ async fn save_customer(
             let mut errors = FieldErrors::default();
             errors.add(
                 field,
-                current.tr.get(if field == "email" { "customers.error.email_taken" } else { "customers.error.organization" }),
+                current.tr.get(if field == "email" {
+                    "customers.error.email_taken"
+                } else {
+                    "customers.error.organization"
+                }),
             );
             customer_form(&current, &state, id, form, errors).await
         }
     }
 }
 
-pub async fn create(current: CurrentUser, state: web::Data<AppState>, form: web::Form<CustomerForm>) -> AppResult<HttpResponse> {
+pub async fn create(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    form: web::Form<CustomerForm>,
+) -> AppResult<HttpResponse> {
     save_customer(current, state, None, form.into_inner()).await
 }
 
-pub async fn edit(current: CurrentUser, state: web::Data<AppState>, id: web::Path<i64>) -> AppResult<HttpResponse> {
+pub async fn edit(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
     ensure(&current, Flag::CustomersEdit)?;
     let id = *id;
-    let found = state.db(move |conn| customer::find(conn, id)?.ok_or(AppError::NotFound)).await?;
+    let found = state
+        .db(move |conn| customer::find(conn, id)?.ok_or(AppError::NotFound))
+        .await?;
     let form = CustomerForm {
         name: found.name,
         email: found.email.unwrap_or_default(),
         phone: found.phone.unwrap_or_default(),
-        organization_id: found.organization_id.map(|o| o.to_string()).unwrap_or_default(),
+        organization_id: found
+            .organization_id
+            .map(|o| o.to_string())
+            .unwrap_or_default(),
     };
     customer_form(&current, &state, Some(id), form, FieldErrors::default()).await
 }
@@ -246,7 +325,9 @@ pub async fn update(
     form: web::Form<CustomerForm>,
 ) -> AppResult<HttpResponse> {
     let id = *id;
-    state.db(move |conn| customer::find(conn, id)?.ok_or(AppError::NotFound)).await?;
+    state
+        .db(move |conn| customer::find(conn, id)?.ok_or(AppError::NotFound))
+        .await?;
     save_customer(current, state, Some(id), form.into_inner()).await
 }
 
@@ -273,7 +354,10 @@ fn note_views(current: &CurrentUser, notes: Vec<customer::NoteLine>) -> Vec<Note
         .collect()
 }
 
-fn conversation_views(current: &CurrentUser, lines: Vec<ConversationLine>) -> Vec<ConversationView> {
+fn conversation_views(
+    current: &CurrentUser,
+    lines: Vec<ConversationLine>,
+) -> Vec<ConversationView> {
     lines
         .into_iter()
         .map(|c| ConversationView {
@@ -335,7 +419,11 @@ async fn customer_page(
         })
         .await?;
     let full = unmasked(current);
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     html_with_status(
         &CustomerPage {
             ctx: Ctx::for_user(current, "customers"),
@@ -360,7 +448,15 @@ pub async fn show(
     id: web::Path<i64>,
     query: web::Query<NoticeQuery>,
 ) -> AppResult<HttpResponse> {
-    customer_page(&current, &state, *id, String::new(), FieldErrors::default(), query.notice.is_some()).await
+    customer_page(
+        &current,
+        &state,
+        *id,
+        String::new(),
+        FieldErrors::default(),
+        query.notice.is_some(),
+    )
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -371,7 +467,11 @@ pub struct NoteForm {
 
 fn check_note(current: &CurrentUser, body: &str) -> FieldErrors {
     let mut errors = FieldErrors::default();
-    Check { t: current.tr, errors: &mut errors }.required("body", body, 20_000);
+    Check {
+        t: current.tr,
+        errors: &mut errors,
+    }
+    .required("body", body, 20_000);
     errors
 }
 
@@ -417,16 +517,34 @@ struct OrganizationsPage {
     rows: Vec<OrganizationRow>,
 }
 
-pub async fn organizations(current: CurrentUser, state: web::Data<AppState>, query: web::Query<ListQuery>) -> AppResult<HttpResponse> {
+pub async fn organizations(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> AppResult<HttpResponse> {
     ensure(&current, Flag::CustomersView)?;
     let q = query.into_inner().q;
     let search = q.clone();
-    let orgs = state.db(move |conn| Ok(customer::list_organizations(conn, Some(&search))?)).await?;
+    let orgs = state
+        .db(move |conn| Ok(customer::list_organizations(conn, Some(&search))?))
+        .await?;
     let rows = orgs
         .into_iter()
-        .map(|(o, customers)| OrganizationRow { domains: o.domain_list().join(", "), id: o.id, name: o.name, customers })
+        .map(|(o, customers)| OrganizationRow {
+            domains: o.domain_list().join(", "),
+            id: o.id,
+            name: o.name,
+            customers,
+        })
         .collect();
-    html_with_status(&OrganizationsPage { ctx: Ctx::for_user(&current, "organizations"), q, rows }, StatusCode::OK)
+    html_with_status(
+        &OrganizationsPage {
+            ctx: Ctx::for_user(&current, "organizations"),
+            q,
+            rows,
+        },
+        StatusCode::OK,
+    )
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -445,14 +563,36 @@ struct OrganizationFormPage {
     errors: FieldErrors,
 }
 
-fn organization_form(current: &CurrentUser, id: Option<i64>, form: OrganizationForm, errors: FieldErrors) -> AppResult<HttpResponse> {
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    html_with_status(&OrganizationFormPage { ctx: Ctx::for_user(current, "organizations"), id, form, errors }, status)
+fn organization_form(
+    current: &CurrentUser,
+    id: Option<i64>,
+    form: OrganizationForm,
+    errors: FieldErrors,
+) -> AppResult<HttpResponse> {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    html_with_status(
+        &OrganizationFormPage {
+            ctx: Ctx::for_user(current, "organizations"),
+            id,
+            form,
+            errors,
+        },
+        status,
+    )
 }
 
 pub async fn new_organization(current: CurrentUser) -> AppResult<HttpResponse> {
     ensure(&current, Flag::CustomersEdit)?;
-    organization_form(&current, None, OrganizationForm::default(), FieldErrors::default())
+    organization_form(
+        &current,
+        None,
+        OrganizationForm::default(),
+        FieldErrors::default(),
+    )
 }
 
 async fn save_organization(
@@ -463,10 +603,19 @@ async fn save_organization(
 ) -> AppResult<HttpResponse> {
     ensure(&current, Flag::CustomersEdit)?;
     let mut errors = FieldErrors::default();
-    Check { t: current.tr, errors: &mut errors }.required("name", &form.name, 160);
+    Check {
+        t: current.tr,
+        errors: &mut errors,
+    }
+    .required("name", &form.name, 160);
     let domains = customer::parse_domains(&form.domains);
     if let Some(bad) = domains.iter().find(|d| !customer::valid_domain(d)) {
-        errors.add("domains", current.tr.fmt("organizations.error.domain", &[("domain", bad)]));
+        errors.add(
+            "domains",
+            current
+                .tr
+                .fmt("organizations.error.domain", &[("domain", bad)]),
+        );
     }
     if !errors.is_empty() {
         return organization_form(&current, id, form, errors);
@@ -501,15 +650,28 @@ async fn save_organization(
     }
 }
 
-pub async fn create_organization(current: CurrentUser, state: web::Data<AppState>, form: web::Form<OrganizationForm>) -> AppResult<HttpResponse> {
+pub async fn create_organization(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    form: web::Form<OrganizationForm>,
+) -> AppResult<HttpResponse> {
     save_organization(current, state, None, form.into_inner()).await
 }
 
-pub async fn edit_organization(current: CurrentUser, state: web::Data<AppState>, id: web::Path<i64>) -> AppResult<HttpResponse> {
+pub async fn edit_organization(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
     ensure(&current, Flag::CustomersEdit)?;
     let id = *id;
-    let org = state.db(move |conn| customer::find_organization(conn, id)?.ok_or(AppError::NotFound)).await?;
-    let form = OrganizationForm { domains: org.domain_list().join(", "), name: org.name };
+    let org = state
+        .db(move |conn| customer::find_organization(conn, id)?.ok_or(AppError::NotFound))
+        .await?;
+    let form = OrganizationForm {
+        domains: org.domain_list().join(", "),
+        name: org.name,
+    };
     organization_form(&current, Some(id), form, FieldErrors::default())
 }
 
@@ -520,7 +682,9 @@ pub async fn update_organization(
     form: web::Form<OrganizationForm>,
 ) -> AppResult<HttpResponse> {
     let id = *id;
-    state.db(move |conn| customer::find_organization(conn, id)?.ok_or(AppError::NotFound)).await?;
+    state
+        .db(move |conn| customer::find_organization(conn, id)?.ok_or(AppError::NotFound))
+        .await?;
     save_organization(current, state, Some(id), form.into_inner()).await
 }
 
@@ -566,7 +730,11 @@ async fn organization_page(
         })
         .await?;
     let full = unmasked(current);
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     html_with_status(
         &OrganizationPage {
             ctx: Ctx::for_user(current, "organizations"),
@@ -599,7 +767,15 @@ pub async fn show_organization(
     id: web::Path<i64>,
     query: web::Query<NoticeQuery>,
 ) -> AppResult<HttpResponse> {
-    organization_page(&current, &state, *id, String::new(), FieldErrors::default(), query.notice.is_some()).await
+    organization_page(
+        &current,
+        &state,
+        *id,
+        String::new(),
+        FieldErrors::default(),
+        query.notice.is_some(),
+    )
+    .await
 }
 
 pub async fn add_organization_note(
@@ -620,7 +796,13 @@ pub async fn add_organization_note(
     state
         .db(move |conn| {
             customer::find_organization(conn, id)?.ok_or(AppError::NotFound)?;
-            customer::add_note(conn, &NoteTarget::Organization(id), author, body.trim(), now)?;
+            customer::add_note(
+                conn,
+                &NoteTarget::Organization(id),
+                author,
+                body.trim(),
+                now,
+            )?;
             Ok(())
         })
         .await?;

@@ -45,12 +45,30 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/customers/{id}/edit", web::post().to(customers::update))
         .route("/customers/{id}/notes", web::post().to(customers::add_note))
         .route("/organizations", web::get().to(customers::organizations))
-        .route("/organizations/new", web::get().to(customers::new_organization))
-        .route("/organizations/new", web::post().to(customers::create_organization))
-        .route("/organizations/{id}", web::get().to(customers::show_organization))
-        .route("/organizations/{id}/edit", web::get().to(customers::edit_organization))
-        .route("/organizations/{id}/edit", web::post().to(customers::update_organization))
-        .route("/organizations/{id}/notes", web::post().to(customers::add_organization_note))
+        .route(
+            "/organizations/new",
+            web::get().to(customers::new_organization),
+        )
+        .route(
+            "/organizations/new",
+            web::post().to(customers::create_organization),
+        )
+        .route(
+            "/organizations/{id}",
+            web::get().to(customers::show_organization),
+        )
+        .route(
+            "/organizations/{id}/edit",
+            web::get().to(customers::edit_organization),
+        )
+        .route(
+            "/organizations/{id}/edit",
+            web::post().to(customers::update_organization),
+        )
+        .route(
+            "/organizations/{id}/notes",
+            web::post().to(customers::add_organization_note),
+        )
         .route("/profile", web::get().to(profile::show))
         .route("/profile", web::post().to(profile::save))
         .route(

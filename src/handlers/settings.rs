@@ -93,7 +93,9 @@ pub async fn show_org(
             .collaborator_allowance_fixed
             .map(|n| n.to_string())
             .unwrap_or_default(),
-        mask_contacts: org.mask_contacts_for_collaborators.then(|| "on".to_string()),
+        mask_contacts: org
+            .mask_contacts_for_collaborators
+            .then(|| "on".to_string()),
     };
     html_with_status(
         &page(

@@ -34,6 +34,9 @@ impl Organization {
     }
 }
 
+/// A customer with their organization's name.
+pub type CustomerWithOrg = (Customer, Option<String>);
+
 /// Which of customers' fields a form sets.
 pub struct CustomerFields<'a> {
     pub name: &'a str,
@@ -84,7 +87,9 @@ pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Customer>> {
 }
 
 pub fn email_taken(conn: &mut DbConn, email: &str, except: Option<i64>) -> QueryResult<bool> {
-    let mut query = customers::table.filter(customers::email.eq(email)).into_boxed();
+    let mut query = customers::table
+        .filter(customers::email.eq(email))
+        .into_boxed();
     if let Some(id) = except {
         query = query.filter(customers::id.ne(id));
     }
@@ -105,7 +110,12 @@ pub fn create(conn: &mut DbConn, fields: &CustomerFields, now: NaiveDateTime) ->
         .get_result(conn)
 }
 
-pub fn update(conn: &mut DbConn, id: i64, fields: &CustomerFields, now: NaiveDateTime) -> QueryResult<()> {
+pub fn update(
+    conn: &mut DbConn,
+    id: i64,
+    fields: &CustomerFields,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     diesel::update(customers::table.find(id))
         .set((
             customers::name.eq(fields.name),
@@ -127,7 +137,7 @@ pub fn list(
     search_emails: bool,
     after: Option<(String, i64)>,
     limit: i64,
-) -> QueryResult<(Vec<(Customer, Option<String>)>, bool)> {
+) -> QueryResult<(Vec<CustomerWithOrg>, bool)> {
     let mut query = customers::table
         .left_join(organizations::table)
         .select((customers::all_columns, organizations::name.nullable()))
@@ -152,7 +162,7 @@ pub fn list(
                 .or(customers::name.eq(name).and(customers::id.gt(id))),
         );
     }
-    let mut rows: Vec<(Customer, Option<String>)> = query
+    let mut rows: Vec<CustomerWithOrg> = query
         .order((customers::name, customers::id))
         .limit(limit + 1)
         .load(conn)?;
@@ -187,15 +197,22 @@ pub fn list_organizations(
                 .or(organizations::domains.like(pattern).escape('\\')),
         );
     }
-    let orgs: Vec<Organization> = query.order((organizations::name, organizations::id)).load(conn)?;
+    let orgs: Vec<Organization> = query
+        .order((organizations::name, organizations::id))
+        .load(conn)?;
     let ids: Vec<i64> = orgs.iter().map(|o| o.id).collect();
     let counts: Vec<(Option<i64>, i64)> = customers::table
         .filter(customers::organization_id.eq_any(&ids))
         .group_by(customers::organization_id)
-        .select((customers::organization_id, diesel::dsl::count(customers::id)))
+        .select((
+            customers::organization_id,
+            diesel::dsl::count(customers::id),
+        ))
         .load(conn)?;
-    let counts: std::collections::HashMap<i64, i64> =
-        counts.into_iter().filter_map(|(id, n)| id.map(|id| (id, n))).collect();
+    let counts: std::collections::HashMap<i64, i64> = counts
+        .into_iter()
+        .filter_map(|(id, n)| id.map(|id| (id, n)))
+        .collect();
     Ok(orgs
         .into_iter()
         .map(|o| {
@@ -205,7 +222,11 @@ pub fn list_organizations(
         .collect())
 }
 
-pub fn organization_name_taken(conn: &mut DbConn, name: &str, except: Option<i64>) -> QueryResult<bool> {
+pub fn organization_name_taken(
+    conn: &mut DbConn,
+    name: &str,
+    except: Option<i64>,
+) -> QueryResult<bool> {
     let mut query = organizations::table
         .filter(lower(organizations::name).eq(name.trim().to_lowercase()))
         .into_boxed();
@@ -215,7 +236,12 @@ pub fn organization_name_taken(conn: &mut DbConn, name: &str, except: Option<i64
     Ok(query.count().get_result::<i64>(conn)? > 0)
 }
 
-pub fn create_organization(conn: &mut DbConn, name: &str, domains: &[String], now: NaiveDateTime) -> QueryResult<i64> {
+pub fn create_organization(
+    conn: &mut DbConn,
+    name: &str,
+    domains: &[String],
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
     diesel::insert_into(organizations::table)
         .values((
             organizations::name.eq(name.trim()),
@@ -227,7 +253,13 @@ pub fn create_organization(conn: &mut DbConn, name: &str, domains: &[String], no
         .get_result(conn)
 }
 
-pub fn update_organization(conn: &mut DbConn, id: i64, name: &str, domains: &[String], now: NaiveDateTime) -> QueryResult<()> {
+pub fn update_organization(
+    conn: &mut DbConn,
+    id: i64,
+    name: &str,
+    domains: &[String],
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     diesel::update(organizations::table.find(id))
         .set((
             organizations::name.eq(name.trim()),
@@ -240,13 +272,20 @@ pub fn update_organization(conn: &mut DbConn, id: i64, name: &str, domains: &[St
 
 /// Customers without an organization whose email matches one of `domains`
 /// join it (when an organization gains a domain).
-pub fn adopt_by_domain(conn: &mut DbConn, organization_id: i64, domains: &[String]) -> QueryResult<usize> {
+pub fn adopt_by_domain(
+    conn: &mut DbConn,
+    organization_id: i64,
+    domains: &[String],
+) -> QueryResult<usize> {
     let mut adopted = 0;
     for domain in domains {
         adopted += diesel::update(
             customers::table
                 .filter(customers::organization_id.is_null())
-                .filter(lower(customers::email.assume_not_null()).like(format!("%@{}", domain.replace(['%', '_'], "")))),
+                .filter(
+                    lower(customers::email.assume_not_null())
+                        .like(format!("%@{}", domain.replace(['%', '_'], ""))),
+                ),
         )
         .set(customers::organization_id.eq(organization_id))
         .execute(conn)?;
@@ -290,11 +329,16 @@ pub fn visible_conversations(
         .into_boxed();
     query = match scope {
         ConversationScope::All => query,
-        ConversationScope::Teams(teams) => query.filter(conversations::team_id.eq_any(teams.clone())),
+        ConversationScope::Teams(teams) => {
+            query.filter(conversations::team_id.eq_any(teams.clone()))
+        }
         ConversationScope::None => return Ok(Vec::new()),
     };
     query
-        .order((conversations::last_activity_at.desc(), conversations::id.desc()))
+        .order((
+            conversations::last_activity_at.desc(),
+            conversations::id.desc(),
+        ))
         .limit(limit)
         .load(conn)
 }
@@ -329,11 +373,19 @@ pub fn notes(conn: &mut DbConn, target: &NoteTarget) -> QueryResult<Vec<NoteLine
         .into_boxed();
     match target {
         NoteTarget::Customer(id) => query.filter(profile_notes::customer_id.eq(*id)).load(conn),
-        NoteTarget::Organization(id) => query.filter(profile_notes::organization_id.eq(*id)).load(conn),
+        NoteTarget::Organization(id) => query
+            .filter(profile_notes::organization_id.eq(*id))
+            .load(conn),
     }
 }
 
-pub fn add_note(conn: &mut DbConn, target: &NoteTarget, author_id: i64, body: &str, now: NaiveDateTime) -> QueryResult<i64> {
+pub fn add_note(
+    conn: &mut DbConn,
+    target: &NoteTarget,
+    author_id: i64,
+    body: &str,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
     let (customer, organization) = match target {
         NoteTarget::Customer(id) => (Some(*id), None),
         NoteTarget::Organization(id) => (None, Some(*id)),

@@ -552,3 +552,36 @@ db_test!(every_settings_page_passes_axe, |app| {
     browser.wait_for(|path| path.starts_with("/settings/roles/") && path != "/settings/roles/new");
     browser.check_page("role-edit");
 });
+
+db_test!(customer_pages_pass_axe_in_both_layouts, |app| {
+    let app = app.with_org();
+    app.staff();
+    let carl = app.customer_with_phone();
+    let browser = Browser::open(&app, "customers");
+    browser.sign_in("agent@acme.test");
+    browser.goto("/customers");
+    browser.check_page("customers-agent");
+    browser.click("a[href='/customers/new']");
+    browser.wait_for_path("/customers/new");
+    browser.check_page("customer-new");
+    browser.goto("/organizations/new");
+    browser.fill("#name", "Globex");
+    browser.fill("#domains", "customer.test");
+    browser.click("form[action='/organizations/new'] button[type=submit]");
+    browser.wait_for(|path| path.ends_with("?notice=saved"));
+    browser.check_page("organization-agent");
+    browser.goto("/organizations");
+    browser.check_page("organizations-agent");
+    browser.click("form[action='/logout'] button[type=submit]");
+    browser.wait_for_path("/login?signed_out=1");
+    browser.sign_in("collab@acme.test");
+    browser.goto(&format!("/customers/{carl}"));
+    browser.fill(
+        "#body",
+        "Prefers **email**; see [docs](https://example.com/docs).",
+    );
+    browser.click("#notes form button[type=submit]");
+    browser.wait_for_text("#notes .note-body", "Prefers email");
+    assert_eq!(browser.body_class(), "layout-collaborator");
+    browser.check_page("customer-collaborator");
+});

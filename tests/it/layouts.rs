@@ -82,6 +82,27 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     ("GET", "/logout", [200, 200, 200, 200, 200]),
     ("GET", "/settings", [303, 303, 303, 403, 403]),
     ("GET", "/settings/organisation", [200, 200, 403, 403, 403]),
+    ("GET", "/customers", [200, 200, 200, 200, 200]),
+    ("GET", "/customers/new", [200, 200, 200, 200, 403]),
+    ("GET", "/customers/{id}", [200, 200, 200, 200, 200]),
+    ("GET", "/customers/{id}/edit", [200, 200, 200, 200, 403]),
+    ("GET", "/organizations", [200, 200, 200, 200, 200]),
+    ("GET", "/organizations/new", [200, 200, 200, 200, 403]),
+    ("GET", "/organizations/{id}", [200, 200, 200, 200, 200]),
+    ("GET", "/organizations/{id}/edit", [200, 200, 200, 200, 403]),
+];
+
+/// State-changing routes outside Settings: whether each role gets through
+/// (an empty form then answers 422 or a redirect) or is refused with 403.
+const POSTS: &[(&str, [bool; 5])] = &[
+    ("/customers/new", [true, true, true, true, false]),
+    ("/customers/{id}/edit", [true, true, true, true, false]),
+    ("/customers/{id}/notes", [true, true, true, true, true]),
+    ("/organizations/new", [true, true, true, true, false]),
+    ("/organizations/{id}/edit", [true, true, true, true, false]),
+    ("/organizations/{id}/notes", [true, true, true, true, true]),
+    ("/profile", [true, true, true, true, true]),
+    ("/profile/password", [true, true, true, true, true]),
 ];
 
 db_test!(route_by_role_matrix, |app| {
@@ -98,14 +119,43 @@ db_test!(route_by_role_matrix, |app| {
         "/password/forgot",
         "/password/reset/{token}",
     ];
+    let public_posts = ["/setup", "/login", "/logout", "/password/forgot"];
     for (method, path) in registered_routes() {
-        if method == "GET" && !path.starts_with("/settings/") && !public.contains(&path.as_str()) {
-            assert!(
-                MATRIX.iter().any(|(_, p, _)| *p == path),
-                "GET {path} is missing from the matrix"
-            );
+        let normalized = normalize(&path);
+        let open = public.contains(&path.as_str())
+            || public_posts.contains(&path.as_str())
+            || path.starts_with("/settings/")
+            || path.starts_with("/invitations/")
+            || path.starts_with("/password/reset/");
+        if open {
+            continue;
         }
+        let listed = if method == "GET" {
+            MATRIX.iter().any(|(_, p, _)| normalize(p) == normalized)
+        } else {
+            POSTS.iter().any(|(p, _)| normalize(p) == normalized)
+        };
+        assert!(listed, "{method} {path} is missing from the matrix");
     }
+    let customer = app.customer("Carl Customer", "carl@customer.test");
+    let organization = {
+        let now = app.clock.now();
+        confer::models::customer::create_organization(
+            &mut app.conn(),
+            "Globex",
+            &["globex.test".into()],
+            now,
+        )
+        .expect("organization")
+    };
+    let fill = |path: &str| {
+        let id = if path.starts_with("/organizations") {
+            organization
+        } else {
+            customer
+        };
+        path.replace("{id}", &id.to_string())
+    };
     let emails = [
         "owner@acme.test",
         "admin@acme.test",
@@ -117,8 +167,9 @@ db_test!(route_by_role_matrix, |app| {
     let mut wrong = Vec::new();
     for (method, path, expected) in MATRIX {
         assert_eq!(*method, "GET");
+        let path = fill(path);
         for ((client, email), status) in clients.iter_mut().zip(emails).zip(expected) {
-            let got = client.get(path).status;
+            let got = client.get(&path).status;
             if got != *status {
                 wrong.push(format!(
                     "{email} {method} {path}: expected {status}, got {got}"
@@ -126,10 +177,24 @@ db_test!(route_by_role_matrix, |app| {
             }
         }
     }
+    for (path, allowed) in POSTS {
+        let path = fill(path);
+        for ((client, email), allowed) in clients.iter_mut().zip(emails).zip(allowed) {
+            let got = client.post_form(&path, &[]).status;
+            let ok = if *allowed {
+                got != 403 && got < 500
+            } else {
+                got == 403
+            };
+            if !ok {
+                wrong.push(format!("{email} POST {path}: allowed={allowed}, got {got}"));
+            }
+        }
+    }
     // Anonymous visitors are sent to sign in everywhere but the public pages.
     let mut anonymous = app.client();
     for (_, path, _) in MATRIX {
-        let response = anonymous.get(path);
+        let response = anonymous.get(&fill(path));
         if response.status != 303
             || !response
                 .location
@@ -167,3 +232,11 @@ db_test!(route_by_role_matrix, |app| {
         .expect("org");
     assert_eq!(org.name, "Acme Support");
 });
+
+/// `/a/{id}/b` and `/a/{x}/b` are the same route.
+fn normalize(path: &str) -> String {
+    path.split('/')
+        .map(|seg| if seg.starts_with('{') { "{}" } else { seg })
+        .collect::<Vec<_>>()
+        .join("/")
+}

@@ -385,6 +385,15 @@ impl TestApp {
         .expect("customer")
     }
 
+    /// Carl, with an email and a phone number.
+    pub fn customer_with_phone(&self) -> i64 {
+        let id = self.customer("Carl Customer", "carl@customer.test");
+        self.sql(&format!(
+            "UPDATE customers SET phone = '+49 555 1234567' WHERE id = {id}"
+        ));
+        id
+    }
+
     pub fn conversation(
         &self,
         subject: &str,
