@@ -3,7 +3,6 @@
 //! contact details for collaborators.
 
 use crate::db_test;
-use crate::support::*;
 
 fn id_from(location: Option<&str>) -> i64 {
     location
