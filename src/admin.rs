@@ -333,7 +333,7 @@ fn invite(
             recipient: &user.email,
             subject: &subject,
             body_text: &body,
-            reply_to: None,
+            ..Mail::default()
         },
         now,
     )?;

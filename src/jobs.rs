@@ -1,5 +1,5 @@
-//! Background work every node runs: delivering the outbox and closing
-//! seasonal access windows. Each step is safe with several nodes at once.
+//! Background work every node runs: delivering the outbox, closing
+//! seasonal access windows and reopening snoozed conversations. Each step is safe with several nodes at once.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +17,8 @@ pub struct Round {
     pub sent: usize,
     pub failed: usize,
     pub windows_closed: usize,
+    /// Snoozed conversations whose time came.
+    pub reopened: usize,
 }
 
 /// Delivers every due mail once.
@@ -58,11 +60,16 @@ pub async fn deliver_outbox(state: &AppState, mailer: &Mailer) -> AppResult<(usi
 
 pub async fn run_once(state: &AppState, mailer: &Mailer) -> AppResult<Round> {
     let windows_closed = crate::admin::close_ended_windows(state).await?;
+    let now = state.clock.now();
+    let reopened = state
+        .db(move |conn| Ok(crate::models::conversation::reopen_snoozed(conn, now)?))
+        .await?;
     let (sent, failed) = deliver_outbox(state, mailer).await?;
     Ok(Round {
         sent,
         failed,
         windows_closed,
+        reopened,
     })
 }
 

@@ -122,6 +122,7 @@ diesel::table! {
         author_customer_id -> Nullable<BigInt>,
         body -> Text,
         created_at -> Timestamp,
+        email_message_id -> Nullable<Text>,
     }
 }
 
@@ -141,8 +142,28 @@ diesel::table! {
         claim_token -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        message_id -> Nullable<Text>,
+        in_reply_to -> Nullable<Text>,
+        references_header -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    tags (id) {
+        id -> BigInt,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    conversation_tags (conversation_id, tag_id) {
+        conversation_id -> BigInt,
+        tag_id -> BigInt,
+    }
+}
+
+diesel::joinable!(conversation_tags -> tags (tag_id));
+diesel::joinable!(conversation_tags -> conversations (conversation_id));
 
 diesel::table! {
     invitations (id) {
@@ -222,4 +243,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     password_resets,
     profile_notes,
+    tags,
+    conversation_tags,
 );

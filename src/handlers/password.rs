@@ -124,7 +124,7 @@ pub async fn forgot(
                         recipient: &user.email,
                         subject: &subject,
                         body_text: &body,
-                        reply_to: None,
+                        ..Mail::default()
                     },
                     now,
                 )?;

@@ -91,7 +91,16 @@ fn build_message(from: &str, mail: &OutboxMail) -> Result<Message, String> {
         .to(to)
         .subject(&mail.subject)
         .header(ContentType::TEXT_PLAIN);
-    if let Some(reply_to) = &mail.reply_to {
+    if let Some(id) = &mail.message_id {
+        builder = builder.message_id(Some(id.clone()));
+    }
+    if let Some(parent) = &mail.in_reply_to {
+        builder = builder.in_reply_to(parent.clone());
+    }
+    if let Some(chain) = &mail.references_header {
+        builder = builder.references(chain.clone());
+    }
+        if let Some(reply_to) = &mail.reply_to {
         builder = builder.reply_to(reply_to.parse().map_err(|e| format!("reply-to: {e}"))?);
     }
     builder

@@ -2,6 +2,7 @@
 //! `QueryResult`. No HTTP here.
 
 pub mod audit;
+pub mod conversation;
 pub mod customer;
 pub mod directory;
 pub mod invitation;

@@ -29,6 +29,10 @@ pub struct OutboxMail {
     pub claim_token: Option<String>,
     pub created_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
+    /// Threading headers of replies to customers.
+    pub message_id: Option<String>,
+    pub in_reply_to: Option<String>,
+    pub references_header: Option<String>,
 }
 
 #[derive(Insertable)]
@@ -43,15 +47,23 @@ struct NewMail<'a> {
     attempts: i32,
     next_attempt_at: NaiveDateTime,
     created_at: NaiveDateTime,
+    message_id: Option<&'a str>,
+    in_reply_to: Option<&'a str>,
+    references_header: Option<&'a str>,
 }
 
 /// A mail to queue.
+#[derive(Default)]
 pub struct Mail<'a> {
     pub kind: &'a str,
     pub recipient: &'a str,
     pub subject: &'a str,
     pub body_text: &'a str,
     pub reply_to: Option<&'a str>,
+    /// Threading: our Message-ID, the message answered, and the chain.
+    pub message_id: Option<&'a str>,
+    pub in_reply_to: Option<&'a str>,
+    pub references: Option<&'a str>,
 }
 
 pub fn enqueue(conn: &mut DbConn, mail: &Mail, now: NaiveDateTime) -> QueryResult<i64> {
@@ -66,6 +78,9 @@ pub fn enqueue(conn: &mut DbConn, mail: &Mail, now: NaiveDateTime) -> QueryResul
             attempts: 0,
             next_attempt_at: now,
             created_at: now,
+            message_id: mail.message_id,
+            in_reply_to: mail.in_reply_to,
+            references_header: mail.references,
         })
         .returning(outbox::id)
         .get_result(conn)

@@ -1,0 +1,595 @@
+//! The conversations workspace: views with counts, the conversation page
+//! (one timeline of customer messages, replies and private notes), and the
+//! reply, note and property forms. Collaborators get the minimal page: the
+//! thread, the customer summary and a note composer — nothing else is even
+//! in their HTML, and the server refuses the rest with 403.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use chrono::{NaiveDateTime, TimeZone};
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::db::write_transaction;
+use crate::error::{AppError, AppResult};
+use crate::forms::{Check, FieldErrors};
+use crate::models::conversation::{self, Conversation, Filter, Properties, Reader, View};
+use crate::models::customer;
+use crate::models::outbox::{self, Mail};
+use crate::models::team::Team;
+use crate::pages::{Badge, Ctx, format_datetime, html_with_status};
+use crate::policy::{self, Action, ConversationScope, Flag};
+use crate::privacy::{mask_email, mask_phone, shown};
+use crate::web::{redirect, url_encode};
+
+const PAGE_SIZE: i64 = 50;
+
+fn reader(current: &CurrentUser) -> (ConversationScope, i64, Vec<i64>) {
+    let (scope, _) = policy::conversation_scope(&current.actor);
+    (scope, current.user.id, current.actor.team_ids.clone())
+}
+
+fn allowed(current: &CurrentUser, flag: Flag) -> bool {
+    policy::can(&current.actor, Action::Use(flag)).allowed
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct ListQuery {
+    pub view: String,
+    pub status: String,
+    pub assignee: String,
+    pub team: String,
+    pub tag: String,
+    pub after_at: String,
+    pub after_id: Option<i64>,
+}
+
+pub struct ViewTab {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub count: i64,
+    pub current: bool,
+}
+
+pub struct ListRow {
+    pub id: i64,
+    pub subject: String,
+    pub status_key: String,
+    pub status: &'static str,
+    pub priority: &'static str,
+    pub customer: String,
+    pub assignee: String,
+    pub team: String,
+    pub when: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/conversations.html")]
+struct ListPage {
+    ctx: Ctx,
+    tabs: Vec<ViewTab>,
+    view: &'static str,
+    query: ListQuery,
+    rows: Vec<ListRow>,
+    next: Option<String>,
+    teams: Vec<Team>,
+    assignees: Vec<(i64, String)>,
+    statuses: Vec<(&'static str, &'static str)>,
+}
+
+impl ListPage {
+    fn is(&self, value: &str, option: &str) -> bool {
+        value == option
+    }
+
+    fn is_id(&self, value: &str, id: &i64) -> bool {
+        value == id.to_string()
+    }
+}
+
+fn status_options(current: &CurrentUser) -> Vec<(&'static str, &'static str)> {
+    conversation::STATUSES
+        .iter()
+        .map(|s| (*s, current.tr.get(&format!("status.{s}"))))
+        .collect()
+}
+
+/// The views this reader has: "All" only for those who see everything.
+fn views_for(scope: &ConversationScope) -> Vec<View> {
+    View::ALL
+        .into_iter()
+        .filter(|v| *v != View::All || *scope == ConversationScope::All)
+        .collect()
+}
+
+pub async fn list(current: CurrentUser, state: web::Data<AppState>, query: web::Query<ListQuery>) -> AppResult<HttpResponse> {
+    let (scope, user_id, team_ids) = reader(&current);
+    if scope == ConversationScope::None {
+        return Err(AppError::Forbidden("no conversation access".into()));
+    }
+    let query = query.into_inner();
+    let views = views_for(&scope);
+    let view = View::parse(&query.view).filter(|v| views.contains(v)).unwrap_or(View::Mine);
+    let filter = Filter {
+        status: Some(query.status.clone()).filter(|s| conversation::STATUSES.contains(&s.as_str())),
+        assignee_id: query.assignee.parse().ok(),
+        team_id: query.team.parse().ok(),
+        tag: Some(query.tag.trim().to_string()).filter(|t| !t.is_empty()),
+        after: NaiveDateTime::parse_from_str(&query.after_at, "%Y-%m-%dT%H:%M:%S%.f").ok().zip(query.after_id),
+    };
+    let (counts, (rows, more), teams, assignees) = state
+        .db(move |conn| {
+            let reader = Reader { scope: &scope, user_id, team_ids: &team_ids };
+            Ok((
+                conversation::counts(conn, &reader)?,
+                conversation::list(conn, &reader, view, &filter, PAGE_SIZE)?,
+                Team::all(conn)?,
+                crate::admin::assignable_users(conn, 0)?,
+            ))
+        })
+        .await?;
+    let t = current.tr;
+    let next = more.then(|| rows.last().map(|r| {
+        let mut link = format!(
+            "/conversations?view={}&after_at={}&after_id={}",
+            view.key(),
+            r.last_activity_at.format("%Y-%m-%dT%H:%M:%S%.f"),
+            r.id
+        );
+        for (key, value) in [("status", &query.status), ("assignee", &query.assignee), ("team", &query.team), ("tag", &query.tag)] {
+            if !value.is_empty() {
+                link.push_str(&format!("&{key}={}", url_encode(value)));
+            }
+        }
+        link
+    })).flatten();
+    let tabs = views
+        .iter()
+        .map(|v| ViewTab {
+            key: v.key(),
+            label: t.get(&format!("conversations.view.{}", v.key())),
+            count: counts.get(v.key()).copied().unwrap_or(0),
+            current: *v == view,
+        })
+        .collect();
+    let rows = rows
+        .into_iter()
+        .map(|r| ListRow {
+            id: r.id,
+            status: t.get(&format!("status.{}", r.status)),
+            priority: t.get(&format!("priority.{}", r.priority)),
+            status_key: r.status,
+            subject: r.subject,
+            customer: r.customer_name,
+            assignee: r.assignee_name.unwrap_or_default(),
+            team: r.team_name.unwrap_or_default(),
+            when: format_datetime(r.last_activity_at, current.tz),
+        })
+        .collect();
+    html_with_status(
+        &ListPage {
+            ctx: Ctx::for_user(&current, "conversations"),
+            tabs,
+            view: view.key(),
+            statuses: status_options(&current),
+            query,
+            rows,
+            next,
+            teams,
+            assignees,
+        },
+        StatusCode::OK,
+    )
+}
+
+pub struct TimelineEntry {
+    pub kind: String,
+    pub author: Badge,
+    pub when: String,
+    pub html: String,
+    pub label: &'static str,
+}
+
+pub struct CustomerSummary {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+}
+
+/// What the property form offers and shows.
+pub struct PropertyForm {
+    pub status: String,
+    pub snoozed_until: String,
+    pub priority: String,
+    pub assignee: String,
+    pub team: String,
+    pub tags: String,
+}
+
+struct Loaded {
+    conversation: Conversation,
+    timeline: Vec<conversation::MessageLine>,
+    customer: customer::Customer,
+    tags: Vec<String>,
+    teams: Vec<Team>,
+    assignees: Vec<(i64, String)>,
+}
+
+async fn load(current: &CurrentUser, state: &AppState, id: i64) -> AppResult<Loaded> {
+    let (scope, user_id, team_ids) = reader(current);
+    state
+        .db(move |conn| {
+            let reader = Reader { scope: &scope, user_id, team_ids: &team_ids };
+            // Not visible and not existing look the same: 404.
+            let conversation = conversation::find_visible(conn, &reader, id)?.ok_or(AppError::NotFound)?;
+            let customer = customer::find(conn, conversation.customer_id)?.ok_or(AppError::NotFound)?;
+            Ok(Loaded {
+                timeline: conversation::messages(conn, id)?,
+                tags: conversation::tags_of(conn, id)?,
+                teams: Team::all(conn)?,
+                assignees: crate::admin::assignable_users(conn, 0)?,
+                conversation,
+                customer,
+            })
+        })
+        .await
+}
+
+#[derive(Template)]
+#[template(path = "pages/conversation.html")]
+struct ConversationPage {
+    ctx: Ctx,
+    id: i64,
+    subject: String,
+    status: &'static str,
+    timeline: Vec<TimelineEntry>,
+    customer: CustomerSummary,
+    tags: Vec<String>,
+    can_reply: bool,
+    can_update: bool,
+    can_assign: bool,
+    props: PropertyForm,
+    teams: Vec<Team>,
+    assignees: Vec<(i64, String)>,
+    statuses: Vec<(&'static str, &'static str)>,
+    priorities: Vec<(&'static str, &'static str)>,
+    reply: String,
+    note: String,
+    errors: FieldErrors,
+    notice: Option<&'static str>,
+}
+
+impl ConversationPage {
+    fn is(&self, value: &str, option: &str) -> bool {
+        value == option
+    }
+
+    fn is_id(&self, value: &str, id: &i64) -> bool {
+        value == id.to_string()
+    }
+}
+
+/// The collaborator's minimal page: no reply, no properties.
+#[derive(Template)]
+#[template(path = "pages/conversation_collaborator.html")]
+struct CollaboratorConversationPage {
+    ctx: Ctx,
+    id: i64,
+    subject: String,
+    status: &'static str,
+    timeline: Vec<TimelineEntry>,
+    customer: CustomerSummary,
+    tags: Vec<String>,
+    note: String,
+    errors: FieldErrors,
+    notice: Option<&'static str>,
+}
+
+/// Text typed into a composer, kept when the page comes back with an error.
+#[derive(Default)]
+struct Drafts {
+    reply: String,
+    note: String,
+    props: Option<PropertyForm>,
+}
+
+fn render(
+    current: &CurrentUser,
+    loaded: Loaded,
+    drafts: Drafts,
+    errors: FieldErrors,
+    notice: Option<&'static str>,
+) -> AppResult<HttpResponse> {
+    let t = current.tr;
+    let c = &loaded.conversation;
+    let full = policy::sees_contact_details(&current.actor, current.org.mask_contacts_for_collaborators);
+    let customer = CustomerSummary {
+        id: loaded.customer.id,
+        email: shown(loaded.customer.email.as_deref(), !full, mask_email),
+        phone: shown(loaded.customer.phone.as_deref(), !full, mask_phone),
+        name: loaded.customer.name.clone(),
+    };
+    let timeline = loaded
+        .timeline
+        .iter()
+        .map(|m| TimelineEntry {
+            kind: m.kind.clone(),
+            author: match (&m.user_name, &m.customer_name) {
+                (Some(name), _) => Badge::new(name, m.user_type.as_deref() == Some("collaborator")),
+                (None, Some(name)) => Badge::new(name, false),
+                (None, None) => Badge::new("?", false),
+            },
+            when: format_datetime(m.created_at, current.tz),
+            html: crate::markdown::render(&m.body),
+            label: t.get(&format!("conversation.kind.{}", m.kind)),
+        })
+        .collect();
+    let status = t.get(&format!("status.{}", c.status));
+    let status_code = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    if current.actor.is_collaborator() {
+        return html_with_status(
+            &CollaboratorConversationPage {
+                ctx: Ctx::for_user(current, "conversations"),
+                id: c.id,
+                subject: c.subject.clone(),
+                status,
+                timeline,
+                customer,
+                tags: loaded.tags,
+                note: drafts.note,
+                errors,
+                notice,
+            },
+            status_code,
+        );
+    }
+    let props = drafts.props.unwrap_or_else(|| PropertyForm {
+        status: c.status.clone(),
+        snoozed_until: c
+            .snoozed_until
+            .map(|at| at.and_utc().with_timezone(&current.tz).format("%Y-%m-%dT%H:%M").to_string())
+            .unwrap_or_default(),
+        priority: c.priority.clone(),
+        assignee: c.assignee_id.map(|a| a.to_string()).unwrap_or_default(),
+        team: c.team_id.map(|a| a.to_string()).unwrap_or_default(),
+        tags: loaded.tags.join(", "),
+    });
+    html_with_status(
+        &ConversationPage {
+            ctx: Ctx::for_user(current, "conversations"),
+            id: c.id,
+            subject: c.subject.clone(),
+            status,
+            timeline,
+            customer,
+            tags: loaded.tags,
+            can_reply: allowed(current, Flag::ConversationsReply),
+            can_update: allowed(current, Flag::ConversationsUpdate),
+            can_assign: allowed(current, Flag::ConversationsAssign),
+            props,
+            teams: loaded.teams,
+            assignees: loaded.assignees,
+            statuses: status_options(current),
+            priorities: conversation::PRIORITIES
+                .iter()
+                .map(|p| (*p, t.get(&format!("priority.{p}"))))
+                .collect(),
+            reply: drafts.reply,
+            note: drafts.note,
+            errors,
+            notice,
+        },
+        status_code,
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NoticeQuery {
+    pub notice: String,
+}
+
+fn notice_key(notice: &str) -> Option<&'static str> {
+    match notice {
+        "replied" => Some("conversation.notice.replied"),
+        "noted" => Some("conversation.notice.noted"),
+        "updated" => Some("conversation.notice.updated"),
+        _ => None,
+    }
+}
+
+pub async fn show(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    query: web::Query<NoticeQuery>,
+) -> AppResult<HttpResponse> {
+    let loaded = load(&current, &state, *id).await?;
+    render(&current, loaded, Drafts::default(), FieldErrors::default(), notice_key(&query.notice))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct BodyForm {
+    pub body: String,
+}
+
+fn check_body(current: &CurrentUser, field: &'static str, body: &str) -> FieldErrors {
+    let mut errors = FieldErrors::default();
+    Check { t: current.tr, errors: &mut errors }.required(field, body, 50_000);
+    errors
+}
+
+pub async fn add_note(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    form: web::Form<BodyForm>,
+) -> AppResult<HttpResponse> {
+    policy::ensure(&current.actor, Action::Use(Flag::ConversationsNote))?;
+    let loaded = load(&current, &state, *id).await?;
+    let body = form.into_inner().body;
+    let errors = check_body(&current, "note", &body);
+    if !errors.is_empty() {
+        return render(&current, loaded, Drafts { note: body, ..Drafts::default() }, errors, None);
+    }
+    let (conversation_id, author, now) = (loaded.conversation.id, current.user.id, state.clock.now());
+    state
+        .db(move |conn| {
+            write_transaction(conn, |conn| {
+                conversation::add_message(conn, conversation_id, "note", author, body.trim(), None, now)?;
+                conversation::touch(conn, conversation_id, now)?;
+                Ok::<_, AppError>(())
+            })
+        })
+        .await?;
+    Ok(redirect(&format!("/conversations/{conversation_id}?notice=noted")))
+}
+
+/// The host part of the public URL, for Message-IDs.
+fn mail_domain(public_url: &str) -> String {
+    public_url
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.split(['/', ':']).next())
+        .filter(|h| !h.is_empty())
+        .unwrap_or("localhost")
+        .to_string()
+}
+
+pub async fn reply(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    form: web::Form<BodyForm>,
+) -> AppResult<HttpResponse> {
+    policy::ensure(&current.actor, Action::Use(Flag::ConversationsReply))?;
+    let loaded = load(&current, &state, *id).await?;
+    let body = form.into_inner().body;
+    let mut errors = check_body(&current, "reply", &body);
+    let recipient = loaded.customer.email.clone();
+    if recipient.is_none() && errors.is_empty() {
+        errors.add("reply", current.tr.get("conversation.error.no_email"));
+    }
+    let Some(recipient) = recipient.filter(|_| errors.is_empty()) else {
+        return render(&current, loaded, Drafts { reply: body, ..Drafts::default() }, errors, None);
+    };
+    let conversation = loaded.conversation.clone();
+    let chain: Vec<String> = loaded.timeline.iter().filter_map(|m| m.email_message_id.clone()).collect();
+    let author = current.user.id;
+    let now = state.clock.now();
+    let domain = mail_domain(&state.config.public_url);
+    let subject = format!("Re: {} [#{}]", conversation.subject, conversation.id);
+    state
+        .db(move |conn| {
+            write_transaction(conn, |conn| {
+                let message_id = format!("<reply-{}-{}@{domain}>", conversation.id, crate::web::random_token());
+                conversation::add_message(conn, conversation.id, "reply", author, body.trim(), Some(&message_id), now)?;
+                conversation::touch(conn, conversation.id, now)?;
+                let references = chain.iter().rev().take(10).rev().cloned().collect::<Vec<_>>().join(" ");
+                outbox::enqueue(
+                    conn,
+                    &Mail {
+                        kind: "reply",
+                        recipient: &recipient,
+                        subject: &subject,
+                        body_text: body.trim(),
+                        message_id: Some(&message_id),
+                        in_reply_to: chain.last().map(String::as_str),
+                        references: Some(references.as_str()).filter(|r| !r.is_empty()),
+                        ..Mail::default()
+                    },
+                    now,
+                )?;
+                Ok::<_, AppError>(())
+            })
+        })
+        .await?;
+    Ok(redirect(&format!("/conversations/{}?notice=replied", loaded.conversation.id)))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PropertiesForm {
+    pub status: String,
+    pub snoozed_until: String,
+    pub priority: String,
+    pub assignee: String,
+    pub team: String,
+    pub tags: String,
+}
+
+pub async fn update_properties(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    form: web::Form<PropertiesForm>,
+) -> AppResult<HttpResponse> {
+    policy::ensure(&current.actor, Action::Use(Flag::ConversationsUpdate))?;
+    let loaded = load(&current, &state, *id).await?;
+    let form = form.into_inner();
+    let t = current.tr;
+    let mut errors = FieldErrors::default();
+    if !conversation::STATUSES.contains(&form.status.as_str()) {
+        errors.add("status", t.get("conversation.error.status"));
+    }
+    if !conversation::PRIORITIES.contains(&form.priority.as_str()) {
+        errors.add("priority", t.get("conversation.error.priority"));
+    }
+    let now = state.clock.now();
+    let snoozed_until = if form.status == "snoozed" {
+        let local = chrono::NaiveDateTime::parse_from_str(&form.snoozed_until, "%Y-%m-%dT%H:%M").ok();
+        let utc = local
+            .and_then(|l| current.tz.from_local_datetime(&l).earliest())
+            .map(|at| at.naive_utc());
+        match utc {
+            Some(at) if at > now => Some(at),
+            _ => {
+                errors.add("snoozed_until", t.get("conversation.error.snooze"));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let assignee = form.assignee.parse::<i64>().ok();
+    if assignee.is_some_and(|a| !loaded.assignees.iter().any(|(id, _)| *id == a)) {
+        errors.add("assignee", t.get("users.error.unknown_assignee"));
+    }
+    let team = form.team.parse::<i64>().ok();
+    if team.is_some_and(|tid| !loaded.teams.iter().any(|team| team.id == tid)) {
+        errors.add("team", t.get("users.error.unknown_team"));
+    }
+    let assignment_changed = assignee != loaded.conversation.assignee_id;
+    if assignment_changed {
+        policy::ensure(&current.actor, Action::Use(Flag::ConversationsAssign))?;
+    }
+    if !errors.is_empty() {
+        let props = PropertyForm {
+            status: form.status,
+            snoozed_until: form.snoozed_until,
+            priority: form.priority,
+            assignee: form.assignee,
+            team: form.team,
+            tags: form.tags,
+        };
+        return render(&current, loaded, Drafts { props: Some(props), ..Drafts::default() }, errors, None);
+    }
+    let tags = conversation::parse_tags(&form.tags);
+    let id = loaded.conversation.id;
+    let props = Properties { status: form.status, snoozed_until, priority: form.priority, assignee_id: assignee, team_id: team };
+    state
+        .db(move |conn| {
+            write_transaction(conn, |conn| {
+                conversation::update_properties(conn, id, &props, now)?;
+                conversation::set_tags(conn, id, &tags)?;
+                Ok::<_, AppError>(())
+            })
+        })
+        .await?;
+    Ok(redirect(&format!("/conversations/{id}?notice=updated")))
+}

@@ -1,0 +1,346 @@
+//! Conversations as the workspace reads and changes them. Every read takes
+//! the reader's `ConversationScope` and applies it in SQL, so a conversation
+//! outside it never appears in a list, a count or by its id.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::{conversation_tags, conversations, customers, messages, tags, teams, users};
+use crate::policy::ConversationScope;
+
+pub const STATUSES: [&str; 4] = ["open", "pending", "snoozed", "done"];
+pub const PRIORITIES: [&str; 4] = ["low", "normal", "high", "urgent"];
+
+#[derive(Queryable, Clone, Debug)]
+pub struct Conversation {
+    pub id: i64,
+    pub subject: String,
+    pub customer_id: i64,
+    pub status: String,
+    pub snoozed_until: Option<NaiveDateTime>,
+    pub priority: String,
+    pub assignee_id: Option<i64>,
+    pub team_id: Option<i64>,
+    pub channel: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub last_activity_at: NaiveDateTime,
+    pub closed_at: Option<NaiveDateTime>,
+}
+
+/// The workspace views.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    Mine,
+    Unassigned,
+    Teams,
+    All,
+    Done,
+}
+
+impl View {
+    pub const ALL: [View; 5] = [Self::Mine, Self::Unassigned, Self::Teams, Self::All, Self::Done];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Mine => "mine",
+            Self::Unassigned => "unassigned",
+            Self::Teams => "teams",
+            Self::All => "all",
+            Self::Done => "done",
+        }
+    }
+
+    pub fn parse(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.key() == key)
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    pub status: Option<String>,
+    pub assignee_id: Option<i64>,
+    pub team_id: Option<i64>,
+    pub tag: Option<String>,
+    /// Keyset cursor: (last activity, id) of the last row shown.
+    pub after: Option<(NaiveDateTime, i64)>,
+}
+
+/// Who is looking: their scope, id and teams.
+pub struct Reader<'a> {
+    pub scope: &'a ConversationScope,
+    pub user_id: i64,
+    pub team_ids: &'a [i64],
+}
+
+macro_rules! scoped {
+    ($query:expr, $reader:expr) => {{
+        let query = $query;
+        match $reader.scope {
+            ConversationScope::All => query,
+            ConversationScope::Teams(ids) => query.filter(conversations::team_id.eq_any(ids.clone())),
+            ConversationScope::None => query.filter(conversations::id.eq(-1)),
+        }
+    }};
+}
+
+macro_rules! in_view {
+    ($query:expr, $view:expr, $reader:expr) => {{
+        let query = $query;
+        match $view {
+            View::Mine => query
+                .filter(conversations::assignee_id.eq($reader.user_id))
+                .filter(conversations::status.ne("done")),
+            View::Unassigned => query
+                .filter(conversations::assignee_id.is_null())
+                .filter(conversations::status.ne("done")),
+            View::Teams => query
+                .filter(conversations::team_id.eq_any($reader.team_ids.to_vec()))
+                .filter(conversations::status.ne("done")),
+            View::All => query.filter(conversations::status.ne("done")),
+            View::Done => query.filter(conversations::status.eq("done")),
+        }
+    }};
+}
+
+/// How many conversations each view holds for this reader.
+pub fn counts(conn: &mut DbConn, reader: &Reader) -> QueryResult<HashMap<&'static str, i64>> {
+    let mut counts = HashMap::new();
+    for view in View::ALL {
+        let n: i64 = in_view!(scoped!(conversations::table.into_boxed(), reader), view, reader)
+            .count()
+            .get_result(conn)?;
+        counts.insert(view.key(), n);
+    }
+    Ok(counts)
+}
+
+/// A row of the conversation list.
+#[derive(Queryable, Clone, Debug)]
+pub struct Row {
+    pub id: i64,
+    pub subject: String,
+    pub status: String,
+    pub priority: String,
+    pub last_activity_at: NaiveDateTime,
+    pub customer_name: String,
+    pub assignee_name: Option<String>,
+    pub team_name: Option<String>,
+}
+
+/// A page of a view, newest activity first, plus whether more follow.
+pub fn list(
+    conn: &mut DbConn,
+    reader: &Reader,
+    view: View,
+    filter: &Filter,
+    limit: i64,
+) -> QueryResult<(Vec<Row>, bool)> {
+    let mut query = conversations::table
+        .inner_join(customers::table)
+        .left_join(users::table.on(conversations::assignee_id.eq(users::id.nullable())))
+        .left_join(teams::table)
+        .select((
+            conversations::id,
+            conversations::subject,
+            conversations::status,
+            conversations::priority,
+            conversations::last_activity_at,
+            customers::name,
+            users::name.nullable(),
+            teams::name.nullable(),
+        ))
+        .into_boxed();
+    query = scoped!(query, reader);
+    query = in_view!(query, view, reader);
+    if let Some(status) = &filter.status {
+        query = query.filter(conversations::status.eq(status.clone()));
+    }
+    if let Some(assignee) = filter.assignee_id {
+        query = query.filter(conversations::assignee_id.eq(assignee));
+    }
+    if let Some(team) = filter.team_id {
+        query = query.filter(conversations::team_id.eq(team));
+    }
+    if let Some(tag) = &filter.tag {
+        let tagged = conversation_tags::table
+            .inner_join(tags::table)
+            .filter(tags::name.eq(tag.to_lowercase()))
+            .select(conversation_tags::conversation_id);
+        query = query.filter(conversations::id.eq_any(tagged));
+    }
+    if let Some((at, id)) = filter.after {
+        query = query.filter(
+            conversations::last_activity_at
+                .lt(at)
+                .or(conversations::last_activity_at.eq(at).and(conversations::id.lt(id))),
+        );
+    }
+    let mut rows: Vec<Row> = query
+        .order((conversations::last_activity_at.desc(), conversations::id.desc()))
+        .limit(limit + 1)
+        .load(conn)?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    Ok((rows, more))
+}
+
+/// The conversation if this reader may see it.
+pub fn find_visible(conn: &mut DbConn, reader: &Reader, id: i64) -> QueryResult<Option<Conversation>> {
+    scoped!(conversations::table.filter(conversations::id.eq(id)).into_boxed(), reader)
+        .first(conn)
+        .optional()
+}
+
+/// One entry of the timeline.
+#[derive(Queryable, Clone, Debug)]
+pub struct MessageLine {
+    pub id: i64,
+    pub kind: String,
+    pub body: String,
+    pub created_at: NaiveDateTime,
+    pub user_name: Option<String>,
+    pub user_type: Option<String>,
+    pub customer_name: Option<String>,
+    pub email_message_id: Option<String>,
+}
+
+pub fn messages(conn: &mut DbConn, conversation_id: i64) -> QueryResult<Vec<MessageLine>> {
+    messages::table
+        .left_join(users::table.on(messages::author_user_id.eq(users::id.nullable())))
+        .left_join(customers::table.on(messages::author_customer_id.eq(customers::id.nullable())))
+        .filter(messages::conversation_id.eq(conversation_id))
+        .select((
+            messages::id,
+            messages::kind,
+            messages::body,
+            messages::created_at,
+            users::name.nullable(),
+            users::user_type.nullable(),
+            customers::name.nullable(),
+            messages::email_message_id,
+        ))
+        .order((messages::created_at, messages::id))
+        .load(conn)
+}
+
+pub fn tags_of(conn: &mut DbConn, conversation_id: i64) -> QueryResult<Vec<String>> {
+    conversation_tags::table
+        .inner_join(tags::table)
+        .filter(conversation_tags::conversation_id.eq(conversation_id))
+        .select(tags::name)
+        .order(tags::name)
+        .load(conn)
+}
+
+/// Replaces the conversation's tags (names are lower-cased; new ones created).
+pub fn set_tags(conn: &mut DbConn, conversation_id: i64, names: &[String]) -> QueryResult<()> {
+    diesel::delete(conversation_tags::table.filter(conversation_tags::conversation_id.eq(conversation_id)))
+        .execute(conn)?;
+    for name in names {
+        let existing: Option<i64> = tags::table
+            .filter(tags::name.eq(name))
+            .select(tags::id)
+            .first(conn)
+            .optional()?;
+        let tag_id = match existing {
+            Some(id) => id,
+            None => diesel::insert_into(tags::table)
+                .values(tags::name.eq(name))
+                .returning(tags::id)
+                .get_result(conn)?,
+        };
+        diesel::insert_into(conversation_tags::table)
+            .values((
+                conversation_tags::conversation_id.eq(conversation_id),
+                conversation_tags::tag_id.eq(tag_id),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Normalizes typed tags ("Billing, vip") into a sorted, unique list.
+pub fn parse_tags(text: &str) -> Vec<String> {
+    let mut names: Vec<String> = text
+        .split(',')
+        .map(|t| t.trim().to_lowercase())
+        .filter(|t| !t.is_empty())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+pub struct Properties {
+    pub status: String,
+    pub snoozed_until: Option<NaiveDateTime>,
+    pub priority: String,
+    pub assignee_id: Option<i64>,
+    pub team_id: Option<i64>,
+}
+
+pub fn update_properties(conn: &mut DbConn, id: i64, p: &Properties, now: NaiveDateTime) -> QueryResult<()> {
+    let closing = p.status == "done";
+    diesel::update(conversations::table.find(id))
+        .set((
+            conversations::status.eq(&p.status),
+            conversations::snoozed_until.eq(p.snoozed_until.filter(|_| p.status == "snoozed")),
+            conversations::priority.eq(&p.priority),
+            conversations::assignee_id.eq(p.assignee_id),
+            conversations::team_id.eq(p.team_id),
+            conversations::updated_at.eq(now),
+            conversations::closed_at.eq(closing.then_some(now)),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Records new activity (a reply or note) on the conversation.
+pub fn touch(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(conversations::table.find(id))
+        .set((conversations::last_activity_at.eq(now), conversations::updated_at.eq(now)))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Snoozed conversations whose time has come open again.
+pub fn reopen_snoozed(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        conversations::table
+            .filter(conversations::status.eq("snoozed"))
+            .filter(conversations::snoozed_until.le(now)),
+    )
+    .set((
+        conversations::status.eq("open"),
+        conversations::snoozed_until.eq(None::<NaiveDateTime>),
+        conversations::last_activity_at.eq(now),
+        conversations::updated_at.eq(now),
+    ))
+    .execute(conn)
+}
+
+pub fn add_message(
+    conn: &mut DbConn,
+    conversation_id: i64,
+    kind: &str,
+    author_user_id: i64,
+    body: &str,
+    email_message_id: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    diesel::insert_into(messages::table)
+        .values((
+            messages::conversation_id.eq(conversation_id),
+            messages::kind.eq(kind),
+            messages::author_user_id.eq(author_user_id),
+            messages::body.eq(body),
+            messages::created_at.eq(now),
+            messages::email_message_id.eq(email_message_id),
+        ))
+        .returning(messages::id)
+        .get_result(conn)
+}
