@@ -105,24 +105,36 @@ fn views_for(scope: &ConversationScope) -> Vec<View> {
         .collect()
 }
 
-pub async fn list(current: CurrentUser, state: web::Data<AppState>, query: web::Query<ListQuery>) -> AppResult<HttpResponse> {
+pub async fn list(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> AppResult<HttpResponse> {
     let (scope, user_id, team_ids) = reader(&current);
     if scope == ConversationScope::None {
         return Err(AppError::Forbidden("no conversation access".into()));
     }
     let query = query.into_inner();
     let views = views_for(&scope);
-    let view = View::parse(&query.view).filter(|v| views.contains(v)).unwrap_or(View::Mine);
+    let view = View::parse(&query.view)
+        .filter(|v| views.contains(v))
+        .unwrap_or(View::Mine);
     let filter = Filter {
         status: Some(query.status.clone()).filter(|s| conversation::STATUSES.contains(&s.as_str())),
         assignee_id: query.assignee.parse().ok(),
         team_id: query.team.parse().ok(),
         tag: Some(query.tag.trim().to_string()).filter(|t| !t.is_empty()),
-        after: NaiveDateTime::parse_from_str(&query.after_at, "%Y-%m-%dT%H:%M:%S%.f").ok().zip(query.after_id),
+        after: NaiveDateTime::parse_from_str(&query.after_at, "%Y-%m-%dT%H:%M:%S%.f")
+            .ok()
+            .zip(query.after_id),
     };
     let (counts, (rows, more), teams, assignees) = state
         .db(move |conn| {
-            let reader = Reader { scope: &scope, user_id, team_ids: &team_ids };
+            let reader = Reader {
+                scope: &scope,
+                user_id,
+                team_ids: &team_ids,
+            };
             Ok((
                 conversation::counts(conn, &reader)?,
                 conversation::list(conn, &reader, view, &filter, PAGE_SIZE)?,
@@ -132,20 +144,29 @@ pub async fn list(current: CurrentUser, state: web::Data<AppState>, query: web::
         })
         .await?;
     let t = current.tr;
-    let next = more.then(|| rows.last().map(|r| {
-        let mut link = format!(
-            "/conversations?view={}&after_at={}&after_id={}",
-            view.key(),
-            r.last_activity_at.format("%Y-%m-%dT%H:%M:%S%.f"),
-            r.id
-        );
-        for (key, value) in [("status", &query.status), ("assignee", &query.assignee), ("team", &query.team), ("tag", &query.tag)] {
-            if !value.is_empty() {
-                link.push_str(&format!("&{key}={}", url_encode(value)));
-            }
-        }
-        link
-    })).flatten();
+    let next = more
+        .then(|| {
+            rows.last().map(|r| {
+                let mut link = format!(
+                    "/conversations?view={}&after_at={}&after_id={}",
+                    view.key(),
+                    r.last_activity_at.format("%Y-%m-%dT%H:%M:%S%.f"),
+                    r.id
+                );
+                for (key, value) in [
+                    ("status", &query.status),
+                    ("assignee", &query.assignee),
+                    ("team", &query.team),
+                    ("tag", &query.tag),
+                ] {
+                    if !value.is_empty() {
+                        link.push_str(&format!("&{key}={}", url_encode(value)));
+                    }
+                }
+                link
+            })
+        })
+        .flatten();
     let tabs = views
         .iter()
         .map(|v| ViewTab {
@@ -223,10 +244,16 @@ async fn load(current: &CurrentUser, state: &AppState, id: i64) -> AppResult<Loa
     let (scope, user_id, team_ids) = reader(current);
     state
         .db(move |conn| {
-            let reader = Reader { scope: &scope, user_id, team_ids: &team_ids };
+            let reader = Reader {
+                scope: &scope,
+                user_id,
+                team_ids: &team_ids,
+            };
             // Not visible and not existing look the same: 404.
-            let conversation = conversation::find_visible(conn, &reader, id)?.ok_or(AppError::NotFound)?;
-            let customer = customer::find(conn, conversation.customer_id)?.ok_or(AppError::NotFound)?;
+            let conversation =
+                conversation::find_visible(conn, &reader, id)?.ok_or(AppError::NotFound)?;
+            let customer =
+                customer::find(conn, conversation.customer_id)?.ok_or(AppError::NotFound)?;
             Ok(Loaded {
                 timeline: conversation::messages(conn, id)?,
                 tags: conversation::tags_of(conn, id)?,
@@ -306,7 +333,8 @@ fn render(
 ) -> AppResult<HttpResponse> {
     let t = current.tr;
     let c = &loaded.conversation;
-    let full = policy::sees_contact_details(&current.actor, current.org.mask_contacts_for_collaborators);
+    let full =
+        policy::sees_contact_details(&current.actor, current.org.mask_contacts_for_collaborators);
     let customer = CustomerSummary {
         id: loaded.customer.id,
         email: shown(loaded.customer.email.as_deref(), !full, mask_email),
@@ -329,7 +357,11 @@ fn render(
         })
         .collect();
     let status = t.get(&format!("status.{}", c.status));
-    let status_code = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status_code = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     if current.actor.is_collaborator() {
         return html_with_status(
             &CollaboratorConversationPage {
@@ -351,7 +383,12 @@ fn render(
         status: c.status.clone(),
         snoozed_until: c
             .snoozed_until
-            .map(|at| at.and_utc().with_timezone(&current.tz).format("%Y-%m-%dT%H:%M").to_string())
+            .map(|at| {
+                at.and_utc()
+                    .with_timezone(&current.tz)
+                    .format("%Y-%m-%dT%H:%M")
+                    .to_string()
+            })
             .unwrap_or_default(),
         priority: c.priority.clone(),
         assignee: c.assignee_id.map(|a| a.to_string()).unwrap_or_default(),
@@ -409,7 +446,13 @@ pub async fn show(
     query: web::Query<NoticeQuery>,
 ) -> AppResult<HttpResponse> {
     let loaded = load(&current, &state, *id).await?;
-    render(&current, loaded, Drafts::default(), FieldErrors::default(), notice_key(&query.notice))
+    render(
+        &current,
+        loaded,
+        Drafts::default(),
+        FieldErrors::default(),
+        notice_key(&query.notice),
+    )
 }
 
 #[derive(Deserialize, Default)]
@@ -420,7 +463,11 @@ pub struct BodyForm {
 
 fn check_body(current: &CurrentUser, field: &'static str, body: &str) -> FieldErrors {
     let mut errors = FieldErrors::default();
-    Check { t: current.tr, errors: &mut errors }.required(field, body, 50_000);
+    Check {
+        t: current.tr,
+        errors: &mut errors,
+    }
+    .required(field, body, 50_000);
     errors
 }
 
@@ -435,19 +482,39 @@ pub async fn add_note(
     let body = form.into_inner().body;
     let errors = check_body(&current, "note", &body);
     if !errors.is_empty() {
-        return render(&current, loaded, Drafts { note: body, ..Drafts::default() }, errors, None);
+        return render(
+            &current,
+            loaded,
+            Drafts {
+                note: body,
+                ..Drafts::default()
+            },
+            errors,
+            None,
+        );
     }
-    let (conversation_id, author, now) = (loaded.conversation.id, current.user.id, state.clock.now());
+    let (conversation_id, author, now) =
+        (loaded.conversation.id, current.user.id, state.clock.now());
     state
         .db(move |conn| {
             write_transaction(conn, |conn| {
-                conversation::add_message(conn, conversation_id, "note", author, body.trim(), None, now)?;
+                conversation::add_message(
+                    conn,
+                    conversation_id,
+                    "note",
+                    author,
+                    body.trim(),
+                    None,
+                    now,
+                )?;
                 conversation::touch(conn, conversation_id, now)?;
                 Ok::<_, AppError>(())
             })
         })
         .await?;
-    Ok(redirect(&format!("/conversations/{conversation_id}?notice=noted")))
+    Ok(redirect(&format!(
+        "/conversations/{conversation_id}?notice=noted"
+    )))
 }
 
 /// The host part of the public URL, for Message-IDs.
@@ -476,10 +543,23 @@ pub async fn reply(
         errors.add("reply", current.tr.get("conversation.error.no_email"));
     }
     let Some(recipient) = recipient.filter(|_| errors.is_empty()) else {
-        return render(&current, loaded, Drafts { reply: body, ..Drafts::default() }, errors, None);
+        return render(
+            &current,
+            loaded,
+            Drafts {
+                reply: body,
+                ..Drafts::default()
+            },
+            errors,
+            None,
+        );
     };
     let conversation = loaded.conversation.clone();
-    let chain: Vec<String> = loaded.timeline.iter().filter_map(|m| m.email_message_id.clone()).collect();
+    let chain: Vec<String> = loaded
+        .timeline
+        .iter()
+        .filter_map(|m| m.email_message_id.clone())
+        .collect();
     let author = current.user.id;
     let now = state.clock.now();
     let domain = mail_domain(&state.config.public_url);
@@ -487,10 +567,29 @@ pub async fn reply(
     state
         .db(move |conn| {
             write_transaction(conn, |conn| {
-                let message_id = format!("<reply-{}-{}@{domain}>", conversation.id, crate::web::random_token());
-                conversation::add_message(conn, conversation.id, "reply", author, body.trim(), Some(&message_id), now)?;
+                let message_id = format!(
+                    "<reply-{}-{}@{domain}>",
+                    conversation.id,
+                    crate::web::random_token()
+                );
+                conversation::add_message(
+                    conn,
+                    conversation.id,
+                    "reply",
+                    author,
+                    body.trim(),
+                    Some(&message_id),
+                    now,
+                )?;
                 conversation::touch(conn, conversation.id, now)?;
-                let references = chain.iter().rev().take(10).rev().cloned().collect::<Vec<_>>().join(" ");
+                let references = chain
+                    .iter()
+                    .rev()
+                    .take(10)
+                    .rev()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 outbox::enqueue(
                     conn,
                     &Mail {
@@ -509,7 +608,10 @@ pub async fn reply(
             })
         })
         .await?;
-    Ok(redirect(&format!("/conversations/{}?notice=replied", loaded.conversation.id)))
+    Ok(redirect(&format!(
+        "/conversations/{}?notice=replied",
+        loaded.conversation.id
+    )))
 }
 
 #[derive(Deserialize, Default)]
@@ -542,7 +644,8 @@ pub async fn update_properties(
     }
     let now = state.clock.now();
     let snoozed_until = if form.status == "snoozed" {
-        let local = chrono::NaiveDateTime::parse_from_str(&form.snoozed_until, "%Y-%m-%dT%H:%M").ok();
+        let local =
+            chrono::NaiveDateTime::parse_from_str(&form.snoozed_until, "%Y-%m-%dT%H:%M").ok();
         let utc = local
             .and_then(|l| current.tz.from_local_datetime(&l).earliest())
             .map(|at| at.naive_utc());
@@ -577,11 +680,26 @@ pub async fn update_properties(
             team: form.team,
             tags: form.tags,
         };
-        return render(&current, loaded, Drafts { props: Some(props), ..Drafts::default() }, errors, None);
+        return render(
+            &current,
+            loaded,
+            Drafts {
+                props: Some(props),
+                ..Drafts::default()
+            },
+            errors,
+            None,
+        );
     }
     let tags = conversation::parse_tags(&form.tags);
     let id = loaded.conversation.id;
-    let props = Properties { status: form.status, snoozed_until, priority: form.priority, assignee_id: assignee, team_id: team };
+    let props = Properties {
+        status: form.status,
+        snoozed_until,
+        priority: form.priority,
+        assignee_id: assignee,
+        team_id: team,
+    };
     state
         .db(move |conn| {
             write_transaction(conn, |conn| {

@@ -40,9 +40,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/", web::get().to(home::show))
         .route("/conversations", web::get().to(conversations::list))
         .route("/conversations/{id}", web::get().to(conversations::show))
-        .route("/conversations/{id}/reply", web::post().to(conversations::reply))
-        .route("/conversations/{id}/notes", web::post().to(conversations::add_note))
-        .route("/conversations/{id}/properties", web::post().to(conversations::update_properties))
+        .route(
+            "/conversations/{id}/reply",
+            web::post().to(conversations::reply),
+        )
+        .route(
+            "/conversations/{id}/notes",
+            web::post().to(conversations::add_note),
+        )
+        .route(
+            "/conversations/{id}/properties",
+            web::post().to(conversations::update_properties),
+        )
         .route("/customers", web::get().to(customers::list))
         .route("/customers/new", web::get().to(customers::new))
         .route("/customers/new", web::post().to(customers::create))

@@ -100,7 +100,7 @@ fn build_message(from: &str, mail: &OutboxMail) -> Result<Message, String> {
     if let Some(chain) = &mail.references_header {
         builder = builder.references(chain.clone());
     }
-        if let Some(reply_to) = &mail.reply_to {
+    if let Some(reply_to) = &mail.reply_to {
         builder = builder.reply_to(reply_to.parse().map_err(|e| format!("reply-to: {e}"))?);
     }
     builder

@@ -8,7 +8,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{conversation_tags, conversations, customers, messages, tags, teams, users};
+use crate::db::schema::{
+    conversation_tags, conversations, customers, messages, tags, teams, users,
+};
 use crate::policy::ConversationScope;
 
 pub const STATUSES: [&str; 4] = ["open", "pending", "snoozed", "done"];
@@ -42,7 +44,13 @@ pub enum View {
 }
 
 impl View {
-    pub const ALL: [View; 5] = [Self::Mine, Self::Unassigned, Self::Teams, Self::All, Self::Done];
+    pub const ALL: [View; 5] = [
+        Self::Mine,
+        Self::Unassigned,
+        Self::Teams,
+        Self::All,
+        Self::Done,
+    ];
 
     pub fn key(self) -> &'static str {
         match self {
@@ -81,7 +89,9 @@ macro_rules! scoped {
         let query = $query;
         match $reader.scope {
             ConversationScope::All => query,
-            ConversationScope::Teams(ids) => query.filter(conversations::team_id.eq_any(ids.clone())),
+            ConversationScope::Teams(ids) => {
+                query.filter(conversations::team_id.eq_any(ids.clone()))
+            }
             ConversationScope::None => query.filter(conversations::id.eq(-1)),
         }
     }};
@@ -110,9 +120,13 @@ macro_rules! in_view {
 pub fn counts(conn: &mut DbConn, reader: &Reader) -> QueryResult<HashMap<&'static str, i64>> {
     let mut counts = HashMap::new();
     for view in View::ALL {
-        let n: i64 = in_view!(scoped!(conversations::table.into_boxed(), reader), view, reader)
-            .count()
-            .get_result(conn)?;
+        let n: i64 = in_view!(
+            scoped!(conversations::table.into_boxed(), reader),
+            view,
+            reader
+        )
+        .count()
+        .get_result(conn)?;
         counts.insert(view.key(), n);
     }
     Ok(counts)
@@ -176,11 +190,16 @@ pub fn list(
         query = query.filter(
             conversations::last_activity_at
                 .lt(at)
-                .or(conversations::last_activity_at.eq(at).and(conversations::id.lt(id))),
+                .or(conversations::last_activity_at
+                    .eq(at)
+                    .and(conversations::id.lt(id))),
         );
     }
     let mut rows: Vec<Row> = query
-        .order((conversations::last_activity_at.desc(), conversations::id.desc()))
+        .order((
+            conversations::last_activity_at.desc(),
+            conversations::id.desc(),
+        ))
         .limit(limit + 1)
         .load(conn)?;
     let more = rows.len() as i64 > limit;
@@ -189,10 +208,19 @@ pub fn list(
 }
 
 /// The conversation if this reader may see it.
-pub fn find_visible(conn: &mut DbConn, reader: &Reader, id: i64) -> QueryResult<Option<Conversation>> {
-    scoped!(conversations::table.filter(conversations::id.eq(id)).into_boxed(), reader)
-        .first(conn)
-        .optional()
+pub fn find_visible(
+    conn: &mut DbConn,
+    reader: &Reader,
+    id: i64,
+) -> QueryResult<Option<Conversation>> {
+    scoped!(
+        conversations::table
+            .filter(conversations::id.eq(id))
+            .into_boxed(),
+        reader
+    )
+    .first(conn)
+    .optional()
 }
 
 /// One entry of the timeline.
@@ -238,8 +266,10 @@ pub fn tags_of(conn: &mut DbConn, conversation_id: i64) -> QueryResult<Vec<Strin
 
 /// Replaces the conversation's tags (names are lower-cased; new ones created).
 pub fn set_tags(conn: &mut DbConn, conversation_id: i64, names: &[String]) -> QueryResult<()> {
-    diesel::delete(conversation_tags::table.filter(conversation_tags::conversation_id.eq(conversation_id)))
-        .execute(conn)?;
+    diesel::delete(
+        conversation_tags::table.filter(conversation_tags::conversation_id.eq(conversation_id)),
+    )
+    .execute(conn)?;
     for name in names {
         let existing: Option<i64> = tags::table
             .filter(tags::name.eq(name))
@@ -283,7 +313,12 @@ pub struct Properties {
     pub team_id: Option<i64>,
 }
 
-pub fn update_properties(conn: &mut DbConn, id: i64, p: &Properties, now: NaiveDateTime) -> QueryResult<()> {
+pub fn update_properties(
+    conn: &mut DbConn,
+    id: i64,
+    p: &Properties,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     let closing = p.status == "done";
     diesel::update(conversations::table.find(id))
         .set((
@@ -302,7 +337,10 @@ pub fn update_properties(conn: &mut DbConn, id: i64, p: &Properties, now: NaiveD
 /// Records new activity (a reply or note) on the conversation.
 pub fn touch(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<()> {
     diesel::update(conversations::table.find(id))
-        .set((conversations::last_activity_at.eq(now), conversations::updated_at.eq(now)))
+        .set((
+            conversations::last_activity_at.eq(now),
+            conversations::updated_at.eq(now),
+        ))
         .execute(conn)
         .map(|_| ())
 }

@@ -585,3 +585,50 @@ db_test!(customer_pages_pass_axe_in_both_layouts, |app| {
     assert_eq!(browser.body_class(), "layout-collaborator");
     browser.check_page("customer-collaborator");
 });
+
+db_test!(an_agent_replies_and_a_collaborator_adds_a_note, |app| {
+    let app = app.with_org();
+    let support = app.staff();
+    let carl = app.customer_with_phone();
+    let alan = app.user_id("agent@acme.test");
+    let id = app.conversation("Printer on fire", carl, Some(support), Some(alan), "open");
+    let agent = Browser::open(&app, "conversation-agent");
+    agent.sign_in("agent@acme.test");
+    agent.click("nav.mainnav a[href='/conversations']");
+    agent.wait_for_path("/conversations");
+    agent.check_page("inbox");
+    agent.click(&format!("a[href='/conversations/{id}']"));
+    agent.wait_for_path(&format!("/conversations/{id}"));
+    agent.fill("#reply", "Please **unplug** it.");
+    agent.click("#reply-form button[type=submit]");
+    agent.wait_for_path(&format!("/conversations/{id}?notice=replied"));
+    agent.fill("#note", "Cora, is this the batch with the bad toner?");
+    agent.click("#note-form button[type=submit]");
+    agent.wait_for_path(&format!("/conversations/{id}?notice=noted"));
+    agent.check_page("conversation-workspace");
+
+    let collaborator = Browser::open(&app, "conversation-collaborator");
+    collaborator.sign_in("collab@acme.test");
+    collaborator.goto(&format!("/conversations/{id}"));
+    assert_eq!(collaborator.body_class(), "layout-collaborator");
+    let reply_controls = collaborator.script(
+        "return document.querySelectorAll('#reply, #reply-form, form[action$=\"/reply\"], form[action$=\"/properties\"]').length",
+    );
+    assert_eq!(
+        reply_controls.as_u64(),
+        Some(0),
+        "no reply or property controls"
+    );
+    collaborator.check_page("conversation-collaborator");
+    collaborator.fill("#note", "Yes — batch 42. Replace the cartridge.");
+    collaborator.click("#note-form button[type=submit]");
+    collaborator.wait_for_path(&format!("/conversations/{id}?notice=noted"));
+
+    agent.goto(&format!("/conversations/{id}"));
+    agent.wait_for_text(".thread", "Replace the cartridge.");
+    assert_eq!(
+        app.count("outbox WHERE kind = 'reply'"),
+        1,
+        "only the reply goes to the customer"
+    );
+});

@@ -6,7 +6,8 @@ use confer::policy::BuiltinRole;
 use crate::db_test;
 use crate::support::*;
 
-fn people(app: &TestApp) {
+/// Returns the Billing team, which the agent and the collaborator share.
+fn people(app: &TestApp) -> i64 {
     let support = app.team("Support");
     let billing = app.team("Billing");
     app.user("admin@acme.test", "Ada Admin")
@@ -26,6 +27,7 @@ fn people(app: &TestApp) {
         .in_team(billing)
         .teams_only()
         .create();
+    billing
 }
 
 db_test!(each_role_sees_its_own_layout, |app| {
@@ -82,6 +84,8 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     ("GET", "/logout", [200, 200, 200, 200, 200]),
     ("GET", "/settings", [303, 303, 303, 403, 403]),
     ("GET", "/settings/organisation", [200, 200, 403, 403, 403]),
+    ("GET", "/conversations", [200, 200, 200, 200, 200]),
+    ("GET", "/conversations/{id}", [200, 200, 200, 200, 200]),
     ("GET", "/customers", [200, 200, 200, 200, 200]),
     ("GET", "/customers/new", [200, 200, 200, 200, 403]),
     ("GET", "/customers/{id}", [200, 200, 200, 200, 200]),
@@ -95,6 +99,12 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
 /// State-changing routes outside Settings: whether each role gets through
 /// (an empty form then answers 422 or a redirect) or is refused with 403.
 const POSTS: &[(&str, [bool; 5])] = &[
+    ("/conversations/{id}/notes", [true, true, true, true, true]),
+    ("/conversations/{id}/reply", [true, true, true, true, false]),
+    (
+        "/conversations/{id}/properties",
+        [true, true, true, true, false],
+    ),
     ("/customers/new", [true, true, true, true, false]),
     ("/customers/{id}/edit", [true, true, true, true, false]),
     ("/customers/{id}/notes", [true, true, true, true, true]),
@@ -107,7 +117,7 @@ const POSTS: &[(&str, [bool; 5])] = &[
 
 db_test!(route_by_role_matrix, |app| {
     let app = app.with_org();
-    people(&app);
+    let billing = people(&app);
     // Every signed-in GET page outside Settings (which has its own matrix)
     // and outside the public pages is listed here.
     let public = [
@@ -148,9 +158,13 @@ db_test!(route_by_role_matrix, |app| {
         )
         .expect("organization")
     };
+    // In the team that the team-only agent and collaborator share.
+    let conversation = app.conversation("Matrix", customer, Some(billing), None, "open");
     let fill = |path: &str| {
         let id = if path.starts_with("/organizations") {
             organization
+        } else if path.starts_with("/conversations") {
+            conversation
         } else {
             customer
         };

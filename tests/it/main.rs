@@ -13,6 +13,7 @@ mod auth;
 mod browser;
 mod cli;
 mod config;
+mod conversations;
 mod customers;
 mod i18n;
 mod layouts;

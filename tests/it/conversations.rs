@@ -1,0 +1,353 @@
+//! The conversations workspace: visibility in every list, count and URL;
+//! what collaborators may and may not do; replies through the outbox with
+//! threading headers to a real SMTP server; notes that never leave.
+
+use chrono::Duration;
+
+use crate::db_test;
+use crate::smtp::SmtpSink;
+use crate::support::*;
+
+/// Support and Billing teams; a team-only agent and collaborator in Support.
+fn workspace(app: &TestApp) -> (i64, i64, i64) {
+    let support = app.team("Support");
+    let billing = app.team("Billing");
+    app.user("agent@acme.test", "Alan Agent")
+        .in_team(support)
+        .teams_only()
+        .create();
+    app.user("collab@acme.test", "Cora Collaborator")
+        .collaborator()
+        .in_team(support)
+        .teams_only()
+        .create();
+    let carl = app.customer_with_phone();
+    (support, billing, carl)
+}
+
+db_test!(
+    team_only_readers_never_see_other_teams_conversations,
+    |app| {
+        let app = app.with_org();
+        let (support, billing, carl) = workspace(&app);
+        let alan = app.user_id("agent@acme.test");
+        let ours = app.conversation("Printer on fire", carl, Some(support), Some(alan), "open");
+        let theirs = app.conversation("Invoice dispute", carl, Some(billing), None, "open");
+        let theirs_done = app.conversation("Old refund", carl, Some(billing), None, "done");
+        for email in ["agent@acme.test", "collab@acme.test"] {
+            let mut client = app.sign_in(email);
+            for view in ["mine", "unassigned", "teams", "all", "done"] {
+                let page = client.get(&format!("/conversations?view={view}"));
+                assert_eq!(page.status, 200);
+                assert!(
+                    !page.body.contains("Invoice dispute") && !page.body.contains("Old refund"),
+                    "{email} {view}"
+                );
+            }
+            assert!(
+                client
+                    .get("/conversations?view=teams")
+                    .body
+                    .contains("Printer on fire")
+            );
+            assert!(
+                !client
+                    .get("/conversations")
+                    .body
+                    .contains("data-view=\"all\""),
+                "no All view for team-only readers"
+            );
+            for id in [theirs, theirs_done] {
+                assert_eq!(
+                    client.get(&format!("/conversations/{id}")).status,
+                    404,
+                    "{email} guessed {id}"
+                );
+                assert_eq!(
+                    client
+                        .post_form(&format!("/conversations/{id}/notes"), &[("body", "sneaky")])
+                        .status,
+                    404
+                );
+            }
+            assert_eq!(client.get(&format!("/conversations/{ours}")).status, 200);
+            let home = client.get("/");
+            assert!(
+                home.body.contains("<dt>Open</dt><dd>1</dd>"),
+                "{email}: counts are scoped too"
+            );
+        }
+        let mut owner = app.sign_in("owner@acme.test");
+        let all = owner.get("/conversations?view=all");
+        assert!(all.body.contains("Invoice dispute") && all.body.contains("Printer on fire"));
+        assert!(
+            all.body
+                .contains("<span class=\"count\" data-view=\"all\">2</span>")
+        );
+        assert!(
+            owner
+                .get("/conversations?view=done")
+                .body
+                .contains("Old refund")
+        );
+        assert_eq!(app.count("messages WHERE body = 'sneaky'"), 0);
+    }
+);
+
+db_test!(collaborators_only_add_notes, |app| {
+    let app = app.with_org();
+    let (support, _, carl) = workspace(&app);
+    let id = app.conversation("Printer on fire", carl, Some(support), None, "open");
+    let mut cora = app.sign_in("collab@acme.test");
+    let page = cora.get(&format!("/conversations/{id}"));
+    assert!(page.body.contains("layout-collaborator"));
+    assert!(page.body.contains(">Note</label>"));
+    for absent in [
+        "/reply\"",
+        "/properties\"",
+        "name=\"status\"",
+        "name=\"assignee\"",
+        "name=\"tags\"",
+        ">Reply<",
+    ] {
+        assert!(
+            !page.body.contains(absent),
+            "the collaborator page must not contain {absent}"
+        );
+    }
+    let refused = [
+        cora.post_form(
+            &format!("/conversations/{id}/reply"),
+            &[("body", "Hello customer")],
+        )
+        .status,
+        cora.post_form(
+            &format!("/conversations/{id}/properties"),
+            &[
+                ("status", "done"),
+                ("priority", "urgent"),
+                ("assignee", ""),
+                ("team", ""),
+                ("tags", "hacked"),
+            ],
+        )
+        .status,
+    ];
+    assert_eq!(refused, [403, 403]);
+    assert_eq!(app.count("messages WHERE kind = 'reply'"), 0);
+    assert_eq!(
+        app.count(&format!(
+            "conversations WHERE id = {id} AND status = 'open' AND priority = 'normal'"
+        )),
+        1
+    );
+    assert_eq!(
+        app.count("outbox"),
+        0,
+        "a collaborator never reaches the customer"
+    );
+    let noted = cora.post_form(
+        &format!("/conversations/{id}/notes"),
+        &[(
+            "body",
+            "The **toner** is from batch 42 <script>x()</script>",
+        )],
+    );
+    assert_eq!(
+        noted.location,
+        Some(format!("/conversations/{id}?notice=noted"))
+    );
+    let mut alan = app.sign_in("agent@acme.test");
+    let seen = alan.get(&format!("/conversations/{id}"));
+    assert!(seen.body.contains("<strong>toner</strong>") && !seen.body.contains("<script>x()"));
+    assert!(
+        seen.body.contains("message--note"),
+        "notes are styled as private"
+    );
+    assert_eq!(app.count("outbox"), 0, "notes never leave the building");
+});
+
+db_test!(replies_are_emailed_with_threading_headers, |app| {
+    let app = app.with_org();
+    let (support, _, carl) = workspace(&app);
+    let id = app.conversation("Printer on fire", carl, Some(support), None, "open");
+    app.sql(&format!(
+        "INSERT INTO messages (conversation_id, kind, author_customer_id, body, created_at, email_message_id) \
+         VALUES ({id}, 'customer', {carl}, 'It is on fire!', '2026-11-01 10:00:00', '<first@customer.test>')"
+    ));
+    let sink = SmtpSink::start();
+    let mut alan = app.sign_in("agent@acme.test");
+    let empty = alan.post_form(&format!("/conversations/{id}/reply"), &[("body", "  ")]);
+    assert_eq!(empty.status, 422);
+    let sent = alan.post_form(
+        &format!("/conversations/{id}/reply"),
+        &[("body", "Please unplug it **now**.")],
+    );
+    assert_eq!(
+        sent.location,
+        Some(format!("/conversations/{id}?notice=replied"))
+    );
+    assert_eq!(
+        app.count("outbox WHERE kind = 'reply' AND status = 'queued'"),
+        1,
+        "queued with the reply"
+    );
+    assert_eq!(app.run_jobs(Some(sink.port)).sent, 1);
+    let mail = sink.wait_for(1)[0].clone();
+    assert_eq!(mail.to, vec!["carl@customer.test".to_string()]);
+    assert_eq!(
+        mail.header("Subject"),
+        Some(format!("Re: Printer on fire [#{id}]"))
+    );
+    assert_eq!(
+        mail.header("In-Reply-To").as_deref(),
+        Some("<first@customer.test>")
+    );
+    assert_eq!(
+        mail.header("References").as_deref(),
+        Some("<first@customer.test>")
+    );
+    let message_id = mail.header("Message-ID").expect("Message-ID");
+    assert!(
+        message_id.starts_with(&format!("<reply-{id}-")),
+        "{message_id}"
+    );
+    assert_eq!(
+        app.count(&format!(
+            "messages WHERE kind = 'reply' AND email_message_id = '{message_id}'"
+        )),
+        1
+    );
+    assert!(mail.body().contains("Please unplug it **now**."));
+});
+
+db_test!(properties_change_and_snoozed_conversations_reopen, |app| {
+    let app = app.with_org();
+    let (support, billing, carl) = workspace(&app);
+    let alan = app.user_id("agent@acme.test");
+    let id = app.conversation("Printer on fire", carl, Some(support), None, "open");
+    let mut owner = app.sign_in("owner@acme.test");
+    let past = owner.post_form(
+        &format!("/conversations/{id}/properties"),
+        &[
+            ("status", "snoozed"),
+            ("snoozed_until", "2001-01-01T09:00"),
+            ("priority", "high"),
+            ("assignee", ""),
+            ("team", &support.to_string()),
+            ("tags", ""),
+        ],
+    );
+    assert_eq!(past.status, 422);
+    assert!(
+        past.body
+            .contains("Choose a time in the future to snooze until.")
+    );
+    assert!(
+        past.body.contains("value=\"2001-01-01T09:00\""),
+        "input kept"
+    );
+    let later = (app.clock.now() + Duration::days(1))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let saved = owner.post_form(
+        &format!("/conversations/{id}/properties"),
+        &[
+            ("status", "snoozed"),
+            ("snoozed_until", &later),
+            ("priority", "urgent"),
+            ("assignee", &alan.to_string()),
+            ("team", &billing.to_string()),
+            ("tags", "VIP, hardware, vip"),
+        ],
+    );
+    assert_eq!(
+        saved.location,
+        Some(format!("/conversations/{id}?notice=updated"))
+    );
+    assert_eq!(app.count(&format!("conversations WHERE id = {id} AND status = 'snoozed' AND priority = 'urgent' AND assignee_id = {alan} AND team_id = {billing}")), 1);
+    assert_eq!(
+        app.count(&format!("conversation_tags WHERE conversation_id = {id}")),
+        2
+    );
+    assert!(
+        owner
+            .get("/conversations?view=all&tag=vip")
+            .body
+            .contains("Printer on fire")
+    );
+    assert!(
+        !owner
+            .get("/conversations?view=all&tag=billing")
+            .body
+            .contains("Printer on fire")
+    );
+    assert_eq!(app.run_jobs(None).reopened, 0);
+    app.clock.advance(Duration::days(2));
+    assert_eq!(app.run_jobs(None).reopened, 1);
+    assert_eq!(
+        app.count(&format!(
+            "conversations WHERE id = {id} AND status = 'open' AND snoozed_until IS NULL"
+        )),
+        1
+    );
+});
+
+db_test!(views_page_through_thousands_with_keyset_cursors, |app| {
+    let app = app.with_org();
+    let (support, _, carl) = workspace(&app);
+    for n in 0..60 {
+        let id = app.conversation(
+            &format!("Question {n:02}"),
+            carl,
+            Some(support),
+            None,
+            "open",
+        );
+        app.sql(&format!(
+            "UPDATE conversations SET last_activity_at = '2026-11-01 10:{n:02}:00' WHERE id = {id}"
+        ));
+    }
+    let mut owner = app.sign_in("owner@acme.test");
+    let first = owner.get("/conversations?view=unassigned");
+    assert!(first.body.contains("Question 59") && first.body.contains("Question 10"));
+    assert!(!first.body.contains("Question 09"));
+    let next = first
+        .body
+        .split("rel=\"next\"")
+        .next()
+        .and_then(|b| b.rsplit("href=\"").next())
+        .map(|h| {
+            h.split('"')
+                .next()
+                .unwrap_or("")
+                .replace("&amp;", "&")
+                .replace("&#38;", "&")
+        })
+        .expect("next");
+    let second = owner.get(&next);
+    assert!(second.body.contains("Question 09") && second.body.contains("Question 00"));
+    assert!(!second.body.contains("Question 10"));
+    assert!(
+        first
+            .body
+            .contains("<span class=\"count\" data-view=\"unassigned\">60</span>")
+    );
+});
+
+db_test!(masking_applies_on_the_conversation_page, |app| {
+    let app = app.with_org();
+    let (support, _, carl) = workspace(&app);
+    let id = app.conversation("Printer on fire", carl, Some(support), None, "open");
+    app.sql("UPDATE org_settings SET mask_contacts_for_collaborators = TRUE");
+    let cora = app
+        .sign_in("collab@acme.test")
+        .get(&format!("/conversations/{id}"))
+        .body;
+    assert!(cora.contains("c•••@customer.test") && !cora.contains("carl@customer.test"));
+    let alan = app
+        .sign_in("agent@acme.test")
+        .get(&format!("/conversations/{id}"))
+        .body;
+    assert!(alan.contains("carl@customer.test"));
+});
