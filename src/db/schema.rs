@@ -47,6 +47,8 @@ diesel::table! {
         updated_at -> Timestamp,
         deactivated_at -> Nullable<Timestamp>,
         window_closed_for -> Nullable<Date>,
+        email_on_mention -> Bool,
+        email_on_assignment -> Bool,
     }
 }
 
@@ -218,6 +220,27 @@ diesel::table! {
 }
 
 diesel::joinable!(profile_notes -> users (author_id));
+diesel::table! {
+    rate_events (id) {
+        id -> BigInt,
+        scope -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        kind -> Text,
+        conversation_id -> BigInt,
+        actor_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(notifications -> conversations (conversation_id));
 diesel::joinable!(users -> roles (role_id));
 diesel::joinable!(invitations -> outbox (outbox_id));
 diesel::joinable!(team_memberships -> teams (team_id));
@@ -245,4 +268,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     profile_notes,
     tags,
     conversation_tags,
+    rate_events,
+    notifications,
 );

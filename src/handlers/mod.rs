@@ -3,6 +3,7 @@
 
 mod assets;
 mod audit;
+mod contact;
 mod conversations;
 mod customers;
 mod home;
@@ -38,6 +39,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/logout", web::get().to(session::show_logout))
         .route("/logout", web::post().to(session::logout))
         .route("/", web::get().to(home::show))
+        .route("/contact", web::get().to(contact::show))
+        .route("/contact", web::post().to(contact::submit))
         .route("/conversations", web::get().to(conversations::list))
         .route("/conversations/{id}", web::get().to(conversations::show))
         .route(

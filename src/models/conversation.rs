@@ -382,3 +382,37 @@ pub fn add_message(
         .returning(messages::id)
         .get_result(conn)
 }
+
+/// Opens a conversation with the customer's first message.
+pub fn open_from_customer(
+    conn: &mut DbConn,
+    customer_id: i64,
+    subject: &str,
+    body: &str,
+    channel: &str,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    let id = diesel::insert_into(conversations::table)
+        .values((
+            conversations::subject.eq(subject),
+            conversations::customer_id.eq(customer_id),
+            conversations::status.eq("open"),
+            conversations::priority.eq("normal"),
+            conversations::channel.eq(channel),
+            conversations::created_at.eq(now),
+            conversations::updated_at.eq(now),
+            conversations::last_activity_at.eq(now),
+        ))
+        .returning(conversations::id)
+        .get_result(conn)?;
+    diesel::insert_into(messages::table)
+        .values((
+            messages::conversation_id.eq(id),
+            messages::kind.eq("customer"),
+            messages::author_customer_id.eq(customer_id),
+            messages::body.eq(body),
+            messages::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}

@@ -401,3 +401,32 @@ pub fn add_note(
         .returning(profile_notes::id)
         .get_result(conn)
 }
+
+/// The customer with this email, or a new one (joining an organization by
+/// domain). Returns the id.
+pub fn find_or_create_by_email(
+    conn: &mut DbConn,
+    name: &str,
+    email: &str,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    let existing: Option<i64> = customers::table
+        .filter(customers::email.eq(email))
+        .select(customers::id)
+        .first(conn)
+        .optional()?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
+    let organization_id = organization_for_email(conn, email)?;
+    create(
+        conn,
+        &CustomerFields {
+            name,
+            email: Some(email),
+            phone: None,
+            organization_id,
+        },
+        now,
+    )
+}

@@ -10,6 +10,7 @@ pub mod login_failure;
 pub mod org;
 pub mod outbox;
 pub mod password_reset;
+pub mod rate;
 pub mod role;
 pub mod team;
 pub mod user;

@@ -29,6 +29,8 @@ pub struct User {
     pub deactivated_at: Option<NaiveDateTime>,
     /// The end date of the last access window whose closing was handled.
     pub window_closed_for: Option<NaiveDate>,
+    pub email_on_mention: bool,
+    pub email_on_assignment: bool,
 }
 
 #[derive(Insertable)]

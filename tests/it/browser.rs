@@ -302,6 +302,8 @@ db_test!(each_role_signs_in_to_its_layout_and_signs_out, |app| {
     browser.click("a[href='/password/forgot']");
     browser.wait_for_path("/password/forgot");
     browser.check_page("password-forgot");
+    browser.goto("/contact");
+    browser.check_page("contact");
     browser.goto("/login");
     let cases = [
         (

@@ -351,3 +351,91 @@ db_test!(masking_applies_on_the_conversation_page, |app| {
         .body;
     assert!(alan.contains("carl@customer.test"));
 });
+
+db_test!(customers_write_in_through_the_public_contact_form, |app| {
+    let app = app.with_org();
+    let mut visitor = app.client();
+    let page = visitor.get("/contact");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("<label for=\"message\">Message</label>"));
+    let bad = visitor.post_form(
+        "/contact",
+        &[
+            ("name", "Wile"),
+            ("email", "nope"),
+            ("subject", "Help"),
+            ("message", "Anvils!"),
+            ("website", ""),
+        ],
+    );
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.body.contains("value=\"Wile\"") && bad.body.contains("Anvils!"),
+        "input kept"
+    );
+    let bot = visitor.post_form(
+        "/contact",
+        &[
+            ("name", "Bot"),
+            ("email", "bot@spam.test"),
+            ("subject", "Buy"),
+            ("message", "Cheap"),
+            ("website", "http://spam.test"),
+        ],
+    );
+    assert_eq!(bot.status, 200);
+    assert_eq!(app.count("conversations"), 0, "the honeypot stores nothing");
+    let sent = visitor.post_form(
+        "/contact",
+        &[
+            ("name", "Wile Coyote"),
+            ("email", "Wile@Acme.test"),
+            ("subject", "Rocket skates"),
+            ("message", "They **exploded**."),
+            ("website", ""),
+        ],
+    );
+    assert_eq!(sent.status, 200);
+    assert!(sent.body.contains("We received your message (reference #"));
+    assert_eq!(app.count("conversations WHERE channel = 'web_form' AND status = 'open' AND subject = 'Rocket skates'"), 1);
+    assert_eq!(
+        app.count("customers WHERE email = 'wile@acme.test' AND name = 'Wile Coyote'"),
+        1
+    );
+    assert_eq!(
+        app.count("messages WHERE kind = 'customer' AND body = 'They **exploded**.'"),
+        1
+    );
+    for n in 0..4 {
+        visitor.post_form(
+            "/contact",
+            &[
+                ("name", "Wile"),
+                ("email", "wile@acme.test"),
+                ("subject", &format!("Again {n}")),
+                ("message", "More"),
+                ("website", ""),
+            ],
+        );
+    }
+    let limited = visitor.post_form(
+        "/contact",
+        &[
+            ("name", "Wile"),
+            ("email", "wile@acme.test"),
+            ("subject", "Sixth"),
+            ("message", "More"),
+            ("website", ""),
+        ],
+    );
+    assert_eq!(limited.status, 429);
+    assert!(limited.body.contains("Please wait a little"));
+    assert_eq!(app.count("conversations"), 5);
+    assert_eq!(app.count("customers"), 1, "the same customer each time");
+    assert!(
+        app.sign_in("owner@acme.test")
+            .get("/conversations?view=unassigned")
+            .body
+            .contains("Rocket skates")
+    );
+});

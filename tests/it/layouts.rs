@@ -128,8 +128,15 @@ db_test!(route_by_role_matrix, |app| {
         "/invitations/{token}",
         "/password/forgot",
         "/password/reset/{token}",
+        "/contact",
     ];
-    let public_posts = ["/setup", "/login", "/logout", "/password/forgot"];
+    let public_posts = [
+        "/setup",
+        "/login",
+        "/logout",
+        "/password/forgot",
+        "/contact",
+    ];
     for (method, path) in registered_routes() {
         let normalized = normalize(&path);
         let open = public.contains(&path.as_str())

@@ -1,0 +1,4 @@
+ALTER TABLE users DROP COLUMN email_on_assignment;
+ALTER TABLE users DROP COLUMN email_on_mention;
+DROP TABLE notifications;
+DROP TABLE rate_events;
