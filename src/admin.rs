@@ -953,3 +953,24 @@ pub fn addable_to_team(conn: &mut DbConn, member_ids: &[i64]) -> QueryResult<Vec
 pub fn load_managed_from(user: &User, role: Option<&Role>) -> ManagedUser {
     managed(user, role)
 }
+
+/// Active, signed-up users who could be @mentioned: (id, name, email).
+pub fn mentionable_users(conn: &mut DbConn) -> QueryResult<Vec<crate::mentions::Candidate>> {
+    users::table
+        .filter(users::active.eq(true))
+        .filter(users::password_hash.is_not_null())
+        .select((users::id, users::name, users::email))
+        .load(conn)
+}
+
+/// Display names of these users, by name.
+pub fn names_of(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<String>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    users::table
+        .filter(users::id.eq_any(ids))
+        .select(users::name)
+        .order(users::name)
+        .load(conn)
+}

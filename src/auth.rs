@@ -44,6 +44,8 @@ pub struct CurrentUser {
     pub tr: Tr,
     pub tz: Tz,
     pub csrf: String,
+    /// Unread notifications, for the bell in the header.
+    pub unread: i64,
 }
 
 impl CurrentUser {
@@ -90,15 +92,17 @@ async fn load_current_user(req: &HttpRequest) -> AppResult<CurrentUser> {
             let Some(org) = OrgSettings::find(conn)? else {
                 return Ok(None);
             };
+            let scope = crate::policy::conversation_scope(&actor).0;
+            let unread = crate::models::notification::unread_count(conn, user.id, &scope)?;
             // Read first, write only when stale: most requests write nothing
             // (on SQLite even an UPDATE that matches no row takes the write lock).
             if User::last_active_is_stale(&user, now) {
                 User::touch_last_active(conn, user.id, now)?;
             }
-            Ok(Some((user, role, actor, org)))
+            Ok(Some((user, role, actor, org, unread)))
         })
         .await?;
-    let Some((user, role, actor, org)) = loaded else {
+    let Some((user, role, actor, org, unread)) = loaded else {
         session.purge();
         return Err(login_required());
     };
@@ -119,6 +123,7 @@ async fn load_current_user(req: &HttpRequest) -> AppResult<CurrentUser> {
         csrf: csrf_token(&session)?,
         tr: Tr::new(lang),
         tz,
+        unread,
         user,
         role,
         actor,

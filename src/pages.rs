@@ -55,6 +55,7 @@ pub struct Ctx {
     pub perms: Permissions,
     /// Which navigation entry is current.
     pub nav: &'static str,
+    pub unread: i64,
 }
 
 impl Ctx {
@@ -69,6 +70,7 @@ impl Ctx {
             )),
             perms: current.perms.clone(),
             nav,
+            unread: current.unread,
         }
     }
 
@@ -89,6 +91,7 @@ impl Ctx {
             user: None,
             perms: Permissions::default(),
             nav: "",
+            unread: 0,
         }
     }
 

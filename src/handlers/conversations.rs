@@ -18,6 +18,7 @@ use crate::forms::{Check, FieldErrors};
 use crate::models::conversation::{self, Conversation, Filter, Properties, Reader, View};
 use crate::models::customer;
 use crate::models::outbox::{self, Mail};
+use crate::{mentions, notify};
 use crate::models::team::Team;
 use crate::pages::{Badge, Ctx, format_datetime, html_with_status};
 use crate::policy::{self, Action, ConversationScope, Flag};
@@ -286,6 +287,7 @@ struct ConversationPage {
     priorities: Vec<(&'static str, &'static str)>,
     reply: String,
     note: String,
+    warning: Option<String>,
     errors: FieldErrors,
     notice: Option<&'static str>,
 }
@@ -312,6 +314,7 @@ struct CollaboratorConversationPage {
     customer: CustomerSummary,
     tags: Vec<String>,
     note: String,
+    warning: Option<String>,
     errors: FieldErrors,
     notice: Option<&'static str>,
 }
@@ -322,6 +325,8 @@ struct Drafts {
     reply: String,
     note: String,
     props: Option<PropertyForm>,
+    /// Said above the thread (mentions that notified nobody).
+    warning: Option<String>,
 }
 
 fn render(
@@ -373,6 +378,7 @@ fn render(
                 customer,
                 tags: loaded.tags,
                 note: drafts.note,
+                warning: drafts.warning.clone(),
                 errors,
                 notice,
             },
@@ -417,6 +423,7 @@ fn render(
                 .collect(),
             reply: drafts.reply,
             note: drafts.note,
+                warning: drafts.warning.clone(),
             errors,
             notice,
         },
@@ -428,6 +435,8 @@ fn render(
 #[serde(default)]
 pub struct NoticeQuery {
     pub notice: String,
+    /// Users mentioned in the last note who cannot see the conversation.
+    pub unseen: String,
 }
 
 fn notice_key(notice: &str) -> Option<&'static str> {
@@ -446,13 +455,20 @@ pub async fn show(
     query: web::Query<NoticeQuery>,
 ) -> AppResult<HttpResponse> {
     let loaded = load(&current, &state, *id).await?;
-    render(
-        &current,
-        loaded,
-        Drafts::default(),
-        FieldErrors::default(),
-        notice_key(&query.notice),
-    )
+    let (user_id, conversation_id, now) = (current.user.id, loaded.conversation.id, state.clock.now());
+    let unseen_ids: Vec<i64> = query.unseen.split(',').filter_map(|s| s.parse().ok()).collect();
+    let unseen = state
+        .db(move |conn| {
+            // Opening the conversation reads its notifications.
+            crate::models::notification::mark_read(conn, user_id, None, Some(conversation_id), now)?;
+            Ok(crate::admin::names_of(conn, &unseen_ids)?)
+        })
+        .await?;
+    let mut drafts = Drafts::default();
+    if !unseen.is_empty() {
+        drafts.warning = Some(current.tr.fmt("conversation.notice.unseen", &[("names", &unseen.join(", "))]));
+    }
+    render(&current, loaded, drafts, FieldErrors::default(), notice_key(&query.notice))
 }
 
 #[derive(Deserialize, Default)]
@@ -493,28 +509,36 @@ pub async fn add_note(
             None,
         );
     }
-    let (conversation_id, author, now) =
-        (loaded.conversation.id, current.user.id, state.clock.now());
-    state
+    let conversation = loaded.conversation.clone();
+    let (author, author_name) = (current.user.id, current.user.name.clone());
+    let org = current.org.clone();
+    let public_url = state.config.public_url.clone();
+    let now = state.clock.now();
+    let unseen = state
         .db(move |conn| {
             write_transaction(conn, |conn| {
-                conversation::add_message(
-                    conn,
-                    conversation_id,
-                    "note",
-                    author,
-                    body.trim(),
-                    None,
-                    now,
-                )?;
-                conversation::touch(conn, conversation_id, now)?;
-                Ok::<_, AppError>(())
+                conversation::add_message(conn, conversation.id, "note", author, body.trim(), None, now)?;
+                conversation::touch(conn, conversation.id, now)?;
+                let candidates = crate::admin::mentionable_users(conn)?;
+                let about = notify::About { id: conversation.id, subject: &conversation.subject, team_id: conversation.team_id };
+                let mut unseen = Vec::new();
+                for user_id in mentions::mentioned(&body, &candidates).into_iter().filter(|&id| id != author) {
+                    match notify::can_see(conn, &org, user_id, conversation.team_id, now)? {
+                        Some(user) => notify::send(conn, &org, &public_url, &user, notify::Kind::Mention, (author, &author_name), &about, now)?,
+                        None => unseen.push(user_id),
+                    }
+                }
+                Ok::<_, AppError>(unseen)
             })
         })
         .await?;
-    Ok(redirect(&format!(
-        "/conversations/{conversation_id}?notice=noted"
-    )))
+    let unseen = unseen.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let id = loaded.conversation.id;
+    if unseen.is_empty() {
+        Ok(redirect(&format!("/conversations/{id}?notice=noted")))
+    } else {
+        Ok(redirect(&format!("/conversations/{id}?notice=noted&unseen={unseen}")))
+    }
 }
 
 /// The host part of the public URL, for Message-IDs.
@@ -693,18 +717,23 @@ pub async fn update_properties(
     }
     let tags = conversation::parse_tags(&form.tags);
     let id = loaded.conversation.id;
-    let props = Properties {
-        status: form.status,
-        snoozed_until,
-        priority: form.priority,
-        assignee_id: assignee,
-        team_id: team,
-    };
+    let subject = loaded.conversation.subject.clone();
+    let props = Properties { status: form.status, snoozed_until, priority: form.priority, assignee_id: assignee, team_id: team };
+    let (actor, actor_name) = (current.user.id, current.user.name.clone());
+    let org = current.org.clone();
+    let public_url = state.config.public_url.clone();
     state
         .db(move |conn| {
             write_transaction(conn, |conn| {
                 conversation::update_properties(conn, id, &props, now)?;
                 conversation::set_tags(conn, id, &tags)?;
+                // The new assignee hears about it (unless they assigned themselves).
+                if let Some(to) = props.assignee_id.filter(|&to| assignment_changed && to != actor)
+                    && let Some(user) = notify::can_see(conn, &org, to, props.team_id, now)?
+                {
+                    let about = notify::About { id, subject: &subject, team_id: props.team_id };
+                    notify::send(conn, &org, &public_url, &user, notify::Kind::Assignment, (actor, &actor_name), &about, now)?;
+                }
                 Ok::<_, AppError>(())
             })
         })

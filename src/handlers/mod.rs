@@ -9,6 +9,7 @@ mod customers;
 mod home;
 mod import;
 mod invitations;
+mod notifications;
 mod password;
 mod profile;
 mod roles;
@@ -87,6 +88,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/organizations/{id}/notes",
             web::post().to(customers::add_organization_note),
         )
+        .route("/notifications", web::get().to(notifications::list))
+        .route("/notifications/read-all", web::post().to(notifications::mark_all_read))
+        .route("/notifications/{id}/read", web::post().to(notifications::mark_read))
         .route("/profile", web::get().to(profile::show))
         .route("/profile", web::post().to(profile::save))
         .route(

@@ -11,7 +11,7 @@ use crate::auth::{self, CurrentUser};
 use crate::error::AppResult;
 use crate::forms::{Check, FieldErrors};
 use crate::i18n::Lang;
-use crate::models::user::User;
+use crate::models::user::{Preferences, User};
 use crate::pages::{Ctx, html_with_status, timezone_names};
 
 #[derive(Deserialize, Default, Clone)]
@@ -22,6 +22,9 @@ pub struct ProfileForm {
     pub language: String,
     /// Empty: the organisation's timezone.
     pub timezone: String,
+    /// Checkboxes: present when ticked.
+    pub email_on_mention: Option<String>,
+    pub email_on_assignment: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -68,6 +71,8 @@ fn stored_form(current: &CurrentUser) -> ProfileForm {
         name: current.user.name.clone(),
         language: current.user.language.clone().unwrap_or_default(),
         timezone: current.user.timezone.clone().unwrap_or_default(),
+        email_on_mention: current.user.email_on_mention.then(|| "on".into()),
+        email_on_assignment: current.user.email_on_assignment.then(|| "on".into()),
     }
 }
 
@@ -111,7 +116,14 @@ pub async fn save(
         .db(move |conn| {
             let language = Lang::parse(&form.language).map(Lang::code);
             let timezone = Some(form.timezone.trim()).filter(|t| !t.is_empty());
-            User::update_preferences(conn, id, form.name.trim(), language, timezone, now)?;
+            let preferences = Preferences {
+                name: form.name.trim(),
+                language,
+                timezone,
+                email_on_mention: form.email_on_mention.is_some(),
+                email_on_assignment: form.email_on_assignment.is_some(),
+            };
+            User::update_preferences(conn, id, &preferences, now)?;
             Ok(())
         })
         .await?;

@@ -40,15 +40,17 @@ pub enum View {
     Unassigned,
     Teams,
     All,
+    Mentions,
     Done,
 }
 
 impl View {
-    pub const ALL: [View; 5] = [
+    pub const ALL: [View; 6] = [
         Self::Mine,
         Self::Unassigned,
         Self::Teams,
         Self::All,
+        Self::Mentions,
         Self::Done,
     ];
 
@@ -58,6 +60,7 @@ impl View {
             Self::Unassigned => "unassigned",
             Self::Teams => "teams",
             Self::All => "all",
+            Self::Mentions => "mentions",
             Self::Done => "done",
         }
     }
@@ -111,6 +114,14 @@ macro_rules! in_view {
                 .filter(conversations::team_id.eq_any($reader.team_ids.to_vec()))
                 .filter(conversations::status.ne("done")),
             View::All => query.filter(conversations::status.ne("done")),
+            View::Mentions => query.filter(
+                conversations::id.eq_any(
+                    crate::db::schema::notifications::table
+                        .filter(crate::db::schema::notifications::user_id.eq($reader.user_id))
+                        .filter(crate::db::schema::notifications::kind.eq("mention"))
+                        .select(crate::db::schema::notifications::conversation_id),
+                ),
+            ),
             View::Done => query.filter(conversations::status.eq("done")),
         }
     }};

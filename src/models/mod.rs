@@ -7,6 +7,7 @@ pub mod customer;
 pub mod directory;
 pub mod invitation;
 pub mod login_failure;
+pub mod notification;
 pub mod org;
 pub mod outbox;
 pub mod password_reset;

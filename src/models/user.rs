@@ -52,6 +52,15 @@ pub struct NewUser<'a> {
     pub updated_at: NaiveDateTime,
 }
 
+/// What users set on their own profile.
+pub struct Preferences<'a> {
+    pub name: &'a str,
+    pub language: Option<&'a str>,
+    pub timezone: Option<&'a str>,
+    pub email_on_mention: bool,
+    pub email_on_assignment: bool,
+}
+
 /// Whether a user may be signed in today.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AccessState {
@@ -165,19 +174,14 @@ impl User {
         .map(|_| ())
     }
 
-    pub fn update_preferences(
-        conn: &mut DbConn,
-        id: i64,
-        name: &str,
-        language: Option<&str>,
-        timezone: Option<&str>,
-        now: NaiveDateTime,
-    ) -> QueryResult<()> {
+    pub fn update_preferences(conn: &mut DbConn, id: i64, p: &Preferences, now: NaiveDateTime) -> QueryResult<()> {
         diesel::update(users::table.find(id))
             .set((
-                users::name.eq(name),
-                users::language.eq(language),
-                users::timezone.eq(timezone),
+                users::name.eq(p.name),
+                users::language.eq(p.language),
+                users::timezone.eq(p.timezone),
+                users::email_on_mention.eq(p.email_on_mention),
+                users::email_on_assignment.eq(p.email_on_assignment),
                 users::updated_at.eq(now),
             ))
             .execute(conn)
