@@ -36,7 +36,13 @@ pub struct About<'a> {
 }
 
 /// Whether `user_id` may see a conversation of this team right now.
-pub fn can_see(conn: &mut DbConn, org: &OrgSettings, user_id: i64, team_id: Option<i64>, now: NaiveDateTime) -> QueryResult<Option<User>> {
+pub fn can_see(
+    conn: &mut DbConn,
+    org: &OrgSettings,
+    user_id: i64,
+    team_id: Option<i64>,
+    now: NaiveDateTime,
+) -> QueryResult<Option<User>> {
     let Some((user, _, actor)) = User::load_actor(conn, user_id)? else {
         return Ok(None);
     };

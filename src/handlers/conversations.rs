@@ -18,12 +18,12 @@ use crate::forms::{Check, FieldErrors};
 use crate::models::conversation::{self, Conversation, Filter, Properties, Reader, View};
 use crate::models::customer;
 use crate::models::outbox::{self, Mail};
-use crate::{mentions, notify};
 use crate::models::team::Team;
 use crate::pages::{Badge, Ctx, format_datetime, html_with_status};
 use crate::policy::{self, Action, ConversationScope, Flag};
 use crate::privacy::{mask_email, mask_phone, shown};
 use crate::web::{redirect, url_encode};
+use crate::{mentions, notify};
 
 const PAGE_SIZE: i64 = 50;
 
@@ -423,7 +423,7 @@ fn render(
                 .collect(),
             reply: drafts.reply,
             note: drafts.note,
-                warning: drafts.warning.clone(),
+            warning: drafts.warning.clone(),
             errors,
             notice,
         },
@@ -455,20 +455,40 @@ pub async fn show(
     query: web::Query<NoticeQuery>,
 ) -> AppResult<HttpResponse> {
     let loaded = load(&current, &state, *id).await?;
-    let (user_id, conversation_id, now) = (current.user.id, loaded.conversation.id, state.clock.now());
-    let unseen_ids: Vec<i64> = query.unseen.split(',').filter_map(|s| s.parse().ok()).collect();
+    let (user_id, conversation_id, now) =
+        (current.user.id, loaded.conversation.id, state.clock.now());
+    let unseen_ids: Vec<i64> = query
+        .unseen
+        .split(',')
+        .filter_map(|s| s.parse().ok())
+        .collect();
     let unseen = state
         .db(move |conn| {
             // Opening the conversation reads its notifications.
-            crate::models::notification::mark_read(conn, user_id, None, Some(conversation_id), now)?;
+            crate::models::notification::mark_read(
+                conn,
+                user_id,
+                None,
+                Some(conversation_id),
+                now,
+            )?;
             Ok(crate::admin::names_of(conn, &unseen_ids)?)
         })
         .await?;
     let mut drafts = Drafts::default();
     if !unseen.is_empty() {
-        drafts.warning = Some(current.tr.fmt("conversation.notice.unseen", &[("names", &unseen.join(", "))]));
+        drafts.warning = Some(current.tr.fmt(
+            "conversation.notice.unseen",
+            &[("names", &unseen.join(", "))],
+        ));
     }
-    render(&current, loaded, drafts, FieldErrors::default(), notice_key(&query.notice))
+    render(
+        &current,
+        loaded,
+        drafts,
+        FieldErrors::default(),
+        notice_key(&query.notice),
+    )
 }
 
 #[derive(Deserialize, Default)]
@@ -517,14 +537,38 @@ pub async fn add_note(
     let unseen = state
         .db(move |conn| {
             write_transaction(conn, |conn| {
-                conversation::add_message(conn, conversation.id, "note", author, body.trim(), None, now)?;
+                conversation::add_message(
+                    conn,
+                    conversation.id,
+                    "note",
+                    author,
+                    body.trim(),
+                    None,
+                    now,
+                )?;
                 conversation::touch(conn, conversation.id, now)?;
                 let candidates = crate::admin::mentionable_users(conn)?;
-                let about = notify::About { id: conversation.id, subject: &conversation.subject, team_id: conversation.team_id };
+                let about = notify::About {
+                    id: conversation.id,
+                    subject: &conversation.subject,
+                    team_id: conversation.team_id,
+                };
                 let mut unseen = Vec::new();
-                for user_id in mentions::mentioned(&body, &candidates).into_iter().filter(|&id| id != author) {
+                for user_id in mentions::mentioned(&body, &candidates)
+                    .into_iter()
+                    .filter(|&id| id != author)
+                {
                     match notify::can_see(conn, &org, user_id, conversation.team_id, now)? {
-                        Some(user) => notify::send(conn, &org, &public_url, &user, notify::Kind::Mention, (author, &author_name), &about, now)?,
+                        Some(user) => notify::send(
+                            conn,
+                            &org,
+                            &public_url,
+                            &user,
+                            notify::Kind::Mention,
+                            (author, &author_name),
+                            &about,
+                            now,
+                        )?,
                         None => unseen.push(user_id),
                     }
                 }
@@ -532,12 +576,18 @@ pub async fn add_note(
             })
         })
         .await?;
-    let unseen = unseen.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let unseen = unseen
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
     let id = loaded.conversation.id;
     if unseen.is_empty() {
         Ok(redirect(&format!("/conversations/{id}?notice=noted")))
     } else {
-        Ok(redirect(&format!("/conversations/{id}?notice=noted&unseen={unseen}")))
+        Ok(redirect(&format!(
+            "/conversations/{id}?notice=noted&unseen={unseen}"
+        )))
     }
 }
 
@@ -718,7 +768,13 @@ pub async fn update_properties(
     let tags = conversation::parse_tags(&form.tags);
     let id = loaded.conversation.id;
     let subject = loaded.conversation.subject.clone();
-    let props = Properties { status: form.status, snoozed_until, priority: form.priority, assignee_id: assignee, team_id: team };
+    let props = Properties {
+        status: form.status,
+        snoozed_until,
+        priority: form.priority,
+        assignee_id: assignee,
+        team_id: team,
+    };
     let (actor, actor_name) = (current.user.id, current.user.name.clone());
     let org = current.org.clone();
     let public_url = state.config.public_url.clone();
@@ -728,11 +784,26 @@ pub async fn update_properties(
                 conversation::update_properties(conn, id, &props, now)?;
                 conversation::set_tags(conn, id, &tags)?;
                 // The new assignee hears about it (unless they assigned themselves).
-                if let Some(to) = props.assignee_id.filter(|&to| assignment_changed && to != actor)
+                if let Some(to) = props
+                    .assignee_id
+                    .filter(|&to| assignment_changed && to != actor)
                     && let Some(user) = notify::can_see(conn, &org, to, props.team_id, now)?
                 {
-                    let about = notify::About { id, subject: &subject, team_id: props.team_id };
-                    notify::send(conn, &org, &public_url, &user, notify::Kind::Assignment, (actor, &actor_name), &about, now)?;
+                    let about = notify::About {
+                        id,
+                        subject: &subject,
+                        team_id: props.team_id,
+                    };
+                    notify::send(
+                        conn,
+                        &org,
+                        &public_url,
+                        &user,
+                        notify::Kind::Assignment,
+                        (actor, &actor_name),
+                        &about,
+                        now,
+                    )?;
                 }
                 Ok::<_, AppError>(())
             })

@@ -89,8 +89,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(customers::add_organization_note),
         )
         .route("/notifications", web::get().to(notifications::list))
-        .route("/notifications/read-all", web::post().to(notifications::mark_all_read))
-        .route("/notifications/{id}/read", web::post().to(notifications::mark_read))
+        .route(
+            "/notifications/read-all",
+            web::post().to(notifications::mark_all_read),
+        )
+        .route(
+            "/notifications/{id}/read",
+            web::post().to(notifications::mark_read),
+        )
         .route("/profile", web::get().to(profile::show))
         .route("/profile", web::post().to(profile::save))
         .route(

@@ -51,12 +51,19 @@ pub async fn list(current: CurrentUser, state: web::Data<AppState>) -> AppResult
         })
         .collect();
     html_with_status(
-        &NotificationsPage { ctx: Ctx::for_user(&current, "notifications"), rows },
+        &NotificationsPage {
+            ctx: Ctx::for_user(&current, "notifications"),
+            rows,
+        },
         StatusCode::OK,
     )
 }
 
-pub async fn mark_read(current: CurrentUser, state: web::Data<AppState>, id: web::Path<i64>) -> AppResult<HttpResponse> {
+pub async fn mark_read(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
     let (user_id, id, now) = (current.user.id, *id, state.clock.now());
     state
         .db(move |conn| Ok(notification::mark_read(conn, user_id, Some(id), None, now)?))
@@ -64,7 +71,10 @@ pub async fn mark_read(current: CurrentUser, state: web::Data<AppState>, id: web
     Ok(crate::web::redirect("/notifications"))
 }
 
-pub async fn mark_all_read(current: CurrentUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
+pub async fn mark_all_read(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+) -> AppResult<HttpResponse> {
     let (user_id, now) = (current.user.id, state.clock.now());
     state
         .db(move |conn| Ok(notification::mark_read(conn, user_id, None, None, now)?))

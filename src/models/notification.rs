@@ -40,7 +40,12 @@ pub struct Line {
     pub read_at: Option<NaiveDateTime>,
 }
 
-pub fn recent(conn: &mut DbConn, user_id: i64, scope: &ConversationScope, limit: i64) -> QueryResult<Vec<Line>> {
+pub fn recent(
+    conn: &mut DbConn,
+    user_id: i64,
+    scope: &ConversationScope,
+    limit: i64,
+) -> QueryResult<Vec<Line>> {
     let mut query = notifications::table
         .inner_join(conversations::table)
         .left_join(users::table.on(notifications::actor_id.eq(users::id.nullable())))
@@ -60,10 +65,17 @@ pub fn recent(conn: &mut DbConn, user_id: i64, scope: &ConversationScope, limit:
         ConversationScope::Teams(ids) => query.filter(conversations::team_id.eq_any(ids.clone())),
         ConversationScope::None => return Ok(Vec::new()),
     };
-    query.order(notifications::id.desc()).limit(limit).load(conn)
+    query
+        .order(notifications::id.desc())
+        .limit(limit)
+        .load(conn)
 }
 
-pub fn unread_count(conn: &mut DbConn, user_id: i64, scope: &ConversationScope) -> QueryResult<i64> {
+pub fn unread_count(
+    conn: &mut DbConn,
+    user_id: i64,
+    scope: &ConversationScope,
+) -> QueryResult<i64> {
     let mut query = notifications::table
         .inner_join(conversations::table)
         .filter(notifications::user_id.eq(user_id))

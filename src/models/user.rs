@@ -174,7 +174,12 @@ impl User {
         .map(|_| ())
     }
 
-    pub fn update_preferences(conn: &mut DbConn, id: i64, p: &Preferences, now: NaiveDateTime) -> QueryResult<()> {
+    pub fn update_preferences(
+        conn: &mut DbConn,
+        id: i64,
+        p: &Preferences,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
         diesel::update(users::table.find(id))
             .set((
                 users::name.eq(p.name),

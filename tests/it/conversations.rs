@@ -439,3 +439,176 @@ db_test!(customers_write_in_through_the_public_contact_form, |app| {
             .contains("Rocket skates")
     );
 });
+
+db_test!(mentions_notify_only_people_who_can_see, |app| {
+    let app = app.with_org();
+    let (support, billing, carl) = workspace(&app);
+    app.user("bill@acme.test", "Bill Billing")
+        .in_team(billing)
+        .teams_only()
+        .create();
+    let id = app.conversation("Printer on fire", carl, Some(support), None, "open");
+    let sink = SmtpSink::start();
+    let mut alan = app.sign_in("agent@acme.test");
+    let noted = alan.post_form(
+        &format!("/conversations/{id}/notes"),
+        &[(
+            "body",
+            "@cora collaborator can you check the toner? Also @bill@acme.test, thoughts?",
+        )],
+    );
+    let bill = app.user_id("bill@acme.test");
+    assert_eq!(
+        noted.location,
+        Some(format!("/conversations/{id}?notice=noted&unseen={bill}"))
+    );
+    let page = alan.get(noted.location.as_deref().unwrap_or("/"));
+    assert!(
+        page.body
+            .contains("Not notified: Bill Billing cannot see this conversation.")
+    );
+    let cora = app.user_id("collab@acme.test");
+    assert_eq!(
+        app.count(&format!(
+            "notifications WHERE user_id = {cora} AND kind = 'mention' AND conversation_id = {id}"
+        )),
+        1
+    );
+    assert_eq!(
+        app.count(&format!("notifications WHERE user_id = {bill}")),
+        0,
+        "no notification for who cannot see"
+    );
+    app.run_jobs(Some(sink.port));
+    let mail = sink.wait_for(1)[0].clone();
+    assert_eq!(mail.to, vec!["collab@acme.test".to_string()]);
+    let subject = mail.header("Subject").unwrap_or_default();
+    assert!(subject.contains("Alan Agent mentioned you in"), "{subject}");
+    assert!(
+        mail.body()
+            .contains(&format!("http://127.0.0.1/conversations/{id}"))
+    );
+    assert_eq!(sink.messages().len(), 1, "only Cora got an email");
+
+    let mut cora_client = app.sign_in("collab@acme.test");
+    let home = cora_client.get("/");
+    assert!(
+        home.body.contains("data-testid=\"unread\">1<"),
+        "the bell shows one unread"
+    );
+    let list = cora_client.get("/notifications");
+    assert!(
+        list.body
+            .contains("Alan Agent mentioned you in “Printer on fire”")
+    );
+    assert!(
+        cora_client
+            .get("/conversations?view=mentions")
+            .body
+            .contains("Printer on fire")
+    );
+    cora_client.get(&format!("/conversations/{id}"));
+    assert_eq!(
+        app.count(&format!(
+            "notifications WHERE user_id = {cora} AND read_at IS NULL"
+        )),
+        0,
+        "opening reads it"
+    );
+    assert!(!cora_client.get("/").body.contains("data-testid=\"unread\""));
+});
+
+db_test!(assignments_notify_and_email_settings_are_respected, |app| {
+    let app = app.with_org();
+    let (support, _, carl) = workspace(&app);
+    let alan = app.user_id("agent@acme.test");
+    app.sql(&format!(
+        "UPDATE users SET email_on_assignment = FALSE WHERE id = {alan}"
+    ));
+    let id = app.conversation("Printer on fire", carl, Some(support), None, "open");
+    let mut owner = app.sign_in("owner@acme.test");
+    owner.post_form(
+        &format!("/conversations/{id}/properties"),
+        &[
+            ("status", "open"),
+            ("priority", "normal"),
+            ("assignee", &alan.to_string()),
+            ("team", &support.to_string()),
+            ("tags", ""),
+        ],
+    );
+    assert_eq!(
+        app.count(&format!(
+            "notifications WHERE user_id = {alan} AND kind = 'assignment'"
+        )),
+        1
+    );
+    assert_eq!(
+        app.count("outbox WHERE kind = 'notification'"),
+        0,
+        "Alan turned assignment emails off"
+    );
+    let mut alan_client = app.sign_in("agent@acme.test");
+    assert!(
+        alan_client
+            .get("/notifications")
+            .body
+            .contains("Olivia Owner assigned “Printer on fire” to you")
+    );
+    let read_all = alan_client.post_form("/notifications/read-all", &[]);
+    assert_eq!(read_all.location.as_deref(), Some("/notifications"));
+    assert_eq!(
+        app.count(&format!(
+            "notifications WHERE user_id = {alan} AND read_at IS NULL"
+        )),
+        0
+    );
+    // Saving the profile sets the email choices.
+    alan_client.post_form(
+        "/profile",
+        &[
+            ("name", "Alan Agent"),
+            ("language", ""),
+            ("timezone", ""),
+            ("email_on_mention", "on"),
+        ],
+    );
+    assert_eq!(
+        app.count(&format!(
+            "users WHERE id = {alan} AND email_on_mention = TRUE AND email_on_assignment = FALSE"
+        )),
+        1
+    );
+    // When the conversation moves to a team Alan is not in, its notification disappears from his list.
+    let other = app.team("Elsewhere");
+    app.sql(&format!(
+        "UPDATE conversations SET team_id = {other} WHERE id = {id}"
+    ));
+    assert!(
+        !alan_client
+            .get("/notifications")
+            .body
+            .contains("Printer on fire")
+    );
+});
+
+#[test]
+fn mentions_match_names_and_emails_at_word_boundaries() {
+    let people = vec![
+        (1, "Ann Lee".to_string(), "ann@acme.test".to_string()),
+        (2, "Anna Berg".to_string(), "anna@acme.test".to_string()),
+    ];
+    assert_eq!(
+        confer::mentions::mentioned("hi @ann lee, see this", &people),
+        vec![1]
+    );
+    assert_eq!(
+        confer::mentions::mentioned("ping @ANNA@acme.test.", &people),
+        vec![2]
+    );
+    assert!(confer::mentions::mentioned("mail ann@acme.test without at-sign", &people).is_empty());
+    assert_eq!(
+        confer::mentions::mentioned("@Anna Berg and @Ann Lee", &people),
+        vec![1, 2]
+    );
+}

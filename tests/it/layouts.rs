@@ -86,6 +86,7 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     ("GET", "/settings/organisation", [200, 200, 403, 403, 403]),
     ("GET", "/conversations", [200, 200, 200, 200, 200]),
     ("GET", "/conversations/{id}", [200, 200, 200, 200, 200]),
+    ("GET", "/notifications", [200, 200, 200, 200, 200]),
     ("GET", "/customers", [200, 200, 200, 200, 200]),
     ("GET", "/customers/new", [200, 200, 200, 200, 403]),
     ("GET", "/customers/{id}", [200, 200, 200, 200, 200]),
@@ -111,6 +112,8 @@ const POSTS: &[(&str, [bool; 5])] = &[
     ("/organizations/new", [true, true, true, true, false]),
     ("/organizations/{id}/edit", [true, true, true, true, false]),
     ("/organizations/{id}/notes", [true, true, true, true, true]),
+    ("/notifications/read-all", [true, true, true, true, true]),
+    ("/notifications/{id}/read", [true, true, true, true, true]),
     ("/profile", [true, true, true, true, true]),
     ("/profile/password", [true, true, true, true, true]),
 ];
