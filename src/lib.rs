@@ -23,4 +23,5 @@ pub mod observe;
 pub mod pages;
 pub mod policy;
 pub mod privacy;
+pub mod search;
 pub mod web;

@@ -241,6 +241,17 @@ diesel::table! {
 }
 
 diesel::joinable!(notifications -> conversations (conversation_id));
+diesel::table! {
+    saved_searches (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        team_id -> Nullable<BigInt>,
+        name -> Text,
+        query -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> roles (role_id));
 diesel::joinable!(invitations -> outbox (outbox_id));
 diesel::joinable!(team_memberships -> teams (team_id));
@@ -270,4 +281,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     conversation_tags,
     rate_events,
     notifications,
+    saved_searches,
 );

@@ -128,6 +128,7 @@ pub async fn list(
         after: NaiveDateTime::parse_from_str(&query.after_at, "%Y-%m-%dT%H:%M:%S%.f")
             .ok()
             .zip(query.after_id),
+        ..Filter::default()
     };
     let (counts, (rows, more), teams, assignees) = state
         .db(move |conn| {

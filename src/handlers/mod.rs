@@ -13,6 +13,7 @@ mod notifications;
 mod password;
 mod profile;
 mod roles;
+mod search;
 mod session;
 mod settings;
 mod setup;
@@ -97,6 +98,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/notifications/{id}/read",
             web::post().to(notifications::mark_read),
         )
+        .route("/search", web::get().to(search::page))
+        .route("/search.csv", web::get().to(search::export))
+        .route("/search/saved", web::post().to(search::save))
+        .route("/search/saved/{id}/delete", web::post().to(search::delete))
         .route("/profile", web::get().to(profile::show))
         .route("/profile", web::post().to(profile::save))
         .route(

@@ -42,6 +42,8 @@ pub enum View {
     All,
     Mentions,
     Done,
+    /// Search results: every status (not a tab).
+    Search,
 }
 
 impl View {
@@ -62,6 +64,7 @@ impl View {
             Self::All => "all",
             Self::Mentions => "mentions",
             Self::Done => "done",
+            Self::Search => "search",
         }
     }
 
@@ -72,6 +75,10 @@ impl View {
 
 #[derive(Clone, Debug, Default)]
 pub struct Filter {
+    /// Only these conversations (search results).
+    pub ids: Option<Vec<i64>>,
+    pub created_from: Option<NaiveDateTime>,
+    pub created_to: Option<NaiveDateTime>,
     pub status: Option<String>,
     pub assignee_id: Option<i64>,
     pub team_id: Option<i64>,
@@ -123,6 +130,7 @@ macro_rules! in_view {
                 ),
             ),
             View::Done => query.filter(conversations::status.eq("done")),
+            View::Search => query,
         }
     }};
 }
@@ -181,6 +189,15 @@ pub fn list(
         .into_boxed();
     query = scoped!(query, reader);
     query = in_view!(query, view, reader);
+    if let Some(ids) = &filter.ids {
+        query = query.filter(conversations::id.eq_any(ids.clone()));
+    }
+    if let Some(from) = filter.created_from {
+        query = query.filter(conversations::created_at.ge(from));
+    }
+    if let Some(to) = filter.created_to {
+        query = query.filter(conversations::created_at.lt(to));
+    }
     if let Some(status) = &filter.status {
         query = query.filter(conversations::status.eq(status.clone()));
     }

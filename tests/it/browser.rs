@@ -628,6 +628,9 @@ db_test!(an_agent_replies_and_a_collaborator_adds_a_note, |app| {
 
     agent.goto(&format!("/conversations/{id}"));
     agent.wait_for_text(".thread", "Replace the cartridge.");
+    agent.goto("/search?q=cartridge");
+    agent.wait_for_text("main", "Printer on fire");
+    agent.check_page("search");
     assert_eq!(
         app.count("outbox WHERE kind = 'reply'"),
         1,

@@ -612,3 +612,128 @@ fn mentions_match_names_and_emails_at_word_boundaries() {
         vec![1, 2]
     );
 }
+
+db_test!(
+    search_finds_words_in_notes_within_the_readers_scope,
+    |app| {
+        let app = app.with_org();
+        let (support, billing, carl) = workspace(&app);
+        app.user("manager@acme.test", "Mia Manager")
+            .role(confer::policy::BuiltinRole::Manager)
+            .in_team(support)
+            .create();
+        let ours = app.conversation("Printer trouble", carl, Some(support), None, "open");
+        let theirs = app.conversation("Invoice question", carl, Some(billing), None, "done");
+        let mut alan = app.sign_in("agent@acme.test");
+        alan.post_form(
+            &format!("/conversations/{ours}/notes"),
+            &[("body", "The fuser unit looks scorched.")],
+        );
+        let mut owner = app.sign_in("owner@acme.test");
+        owner.post_form(
+            &format!("/conversations/{theirs}/notes"),
+            &[("body", "Customer says the fuser invoice is wrong.")],
+        );
+
+        let found = alan.get("/search?q=fuser");
+        assert_eq!(found.status, 200);
+        assert!(
+            found.body.contains("Printer trouble"),
+            "a word in a note is found"
+        );
+        assert!(
+            !found.body.contains("Invoice question"),
+            "never another team's conversation"
+        );
+        assert!(found.body.contains("1 conversations"));
+        assert!(
+            owner
+                .get("/search?q=fuser")
+                .body
+                .contains("Invoice question"),
+            "owners see all"
+        );
+        assert!(
+            owner
+                .get("/search?q=printer")
+                .body
+                .contains("Printer trouble"),
+            "subjects are searched"
+        );
+        assert!(
+            !owner
+                .get("/search?q=fuser&status=open")
+                .body
+                .contains("Invoice question"),
+            "filters apply"
+        );
+        assert!(
+            owner.get("/search?q=%22fuser%22+OR+(").status == 200,
+            "odd input is no error"
+        );
+        let cora = app.sign_in("collab@acme.test").get("/search?q=scorched");
+        assert!(
+            cora.body.contains("Printer trouble"),
+            "collaborators search notes they can see"
+        );
+        assert!(
+            !cora.body.contains("/search.csv"),
+            "no export for collaborators"
+        );
+
+        let mut cora_client = app.sign_in("collab@acme.test");
+        assert_eq!(cora_client.get("/search.csv?q=fuser").status, 403);
+        assert_eq!(
+            alan.get("/search.csv?q=fuser").status,
+            403,
+            "agents may not export"
+        );
+        let mut mia = app.sign_in("manager@acme.test");
+        let csv = mia.get("/search.csv?q=fuser");
+        assert_eq!(csv.status, 200);
+        assert!(
+            csv.body
+                .starts_with("id,subject,customer,status,priority,assignee,team,last_activity_utc")
+        );
+        assert!(csv.body.contains("Printer trouble") && csv.body.contains("Invoice question"));
+
+        // Saved searches: personal, or shared with a team.
+        let saved = alan.post_form(
+            "/search/saved",
+            &[
+                ("name", "Fuser issues"),
+                ("query", "q=fuser"),
+                ("team", &support.to_string()),
+            ],
+        );
+        assert_eq!(saved.location.as_deref(), Some("/search?q=fuser"));
+        alan.post_form(
+            "/search/saved",
+            &[("name", "Mine only"), ("query", "q=toner"), ("team", "")],
+        );
+        let cora_page = cora_client.get("/search");
+        assert!(cora_page.body.contains("Fuser issues") && !cora_page.body.contains("Mine only"));
+        let id: i64 = {
+            use confer::db::schema::saved_searches as s;
+            use diesel::prelude::*;
+            s::table
+                .filter(s::name.eq("Fuser issues"))
+                .select(s::id)
+                .first(&mut app.conn())
+                .expect("saved")
+        };
+        assert_eq!(
+            cora_client
+                .post_form(&format!("/search/saved/{id}/delete"), &[])
+                .status,
+            404,
+            "only its author deletes it"
+        );
+        assert_eq!(
+            alan.post_form(&format!("/search/saved/{id}/delete"), &[])
+                .status,
+            303
+        );
+        assert_eq!(app.count("saved_searches"), 1);
+    }
+);

@@ -1,0 +1,309 @@
+//! `/search`: full text over subjects, messages and notes of the
+//! conversations the reader may see, and over customers; filters; saved
+//! searches; CSV export for those allowed (never collaborators).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::{NaiveDate, TimeZone};
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::error::{AppError, AppResult};
+use crate::models::conversation::{self, Filter, Reader, Row, View};
+use crate::models::customer;
+use crate::models::team::Team;
+use crate::pages::{Ctx, format_datetime, html_with_status};
+use crate::policy::{self, Action, ConversationScope, Flag};
+use crate::privacy::{mask_email, shown};
+use crate::search::{self, SavedSearch};
+use crate::web::redirect;
+
+const LIMIT: i64 = 100;
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct SearchQuery {
+    pub q: String,
+    pub status: String,
+    pub assignee: String,
+    pub team: String,
+    pub tag: String,
+    pub from: String,
+    pub to: String,
+}
+
+pub struct ResultRow {
+    pub id: i64,
+    pub subject: String,
+    pub status_key: String,
+    pub status: &'static str,
+    pub customer: String,
+    pub assignee: String,
+    pub team: String,
+    pub when: String,
+}
+
+pub struct CustomerHit {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/search.html")]
+struct SearchPage {
+    ctx: Ctx,
+    query: SearchQuery,
+    query_string: String,
+    searched: bool,
+    rows: Vec<ResultRow>,
+    customers: Vec<CustomerHit>,
+    saved: Vec<SavedSearch>,
+    teams: Vec<Team>,
+    my_teams: Vec<Team>,
+    assignees: Vec<(i64, String)>,
+    statuses: Vec<(&'static str, &'static str)>,
+    can_export: bool,
+    user_id: i64,
+}
+
+impl SearchPage {
+    fn is(&self, value: &str, option: &str) -> bool {
+        value == option
+    }
+
+    fn is_id(&self, value: &str, id: &i64) -> bool {
+        value == id.to_string()
+    }
+}
+
+/// Runs the search for this reader; `None` when nothing was asked.
+async fn run(
+    current: &CurrentUser,
+    state: &AppState,
+    query: &SearchQuery,
+) -> AppResult<Option<Vec<Row>>> {
+    let (scope, _) = policy::conversation_scope(&current.actor);
+    if scope == ConversationScope::None {
+        return Err(AppError::Forbidden("no conversation access".into()));
+    }
+    let has_filters = [
+        &query.status,
+        &query.assignee,
+        &query.team,
+        &query.tag,
+        &query.from,
+        &query.to,
+    ]
+    .iter()
+    .any(|v| !v.trim().is_empty());
+    if query.q.trim().is_empty() && !has_filters {
+        return Ok(None);
+    }
+    let day = |text: &str| {
+        NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .and_then(|local| current.tz.from_local_datetime(&local).earliest())
+            .map(|at| at.naive_utc())
+    };
+    let mut filter = Filter {
+        status: Some(query.status.clone()).filter(|s| conversation::STATUSES.contains(&s.as_str())),
+        assignee_id: query.assignee.parse().ok(),
+        team_id: query.team.parse().ok(),
+        tag: Some(query.tag.trim().to_string()).filter(|t| !t.is_empty()),
+        created_from: day(&query.from),
+        created_to: day(&query.to).map(|d| d + chrono::Duration::days(1)),
+        ..Filter::default()
+    };
+    let text = query.q.trim().to_string();
+    let (user_id, team_ids) = (current.user.id, current.actor.team_ids.clone());
+    let rows = state
+        .db(move |conn| {
+            if !text.is_empty() {
+                filter.ids = Some(search::conversation_ids(conn, &text, &scope, 1000)?);
+            }
+            let reader = Reader {
+                scope: &scope,
+                user_id,
+                team_ids: &team_ids,
+            };
+            Ok(conversation::list(conn, &reader, View::Search, &filter, LIMIT)?.0)
+        })
+        .await?;
+    Ok(Some(rows))
+}
+
+fn query_string(req: &HttpRequest) -> String {
+    req.query_string().to_string()
+}
+
+pub async fn page(
+    req: HttpRequest,
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    query: web::Query<SearchQuery>,
+) -> AppResult<HttpResponse> {
+    let query = query.into_inner();
+    let found = run(&current, &state, &query).await?;
+    let full =
+        policy::sees_contact_details(&current.actor, current.org.mask_contacts_for_collaborators);
+    let can_view_customers = policy::can(&current.actor, Action::Use(Flag::CustomersView)).allowed;
+    let text = query.q.trim().to_string();
+    let (user_id, team_ids) = (current.user.id, current.actor.team_ids.clone());
+    let (customers, saved, teams, assignees) = state
+        .db(move |conn| {
+            let customers = if can_view_customers && !text.is_empty() {
+                customer::list(conn, Some(&text), full, None, 20)?.0
+            } else {
+                Vec::new()
+            };
+            Ok((
+                customers,
+                search::saved_for(conn, user_id, &team_ids)?,
+                Team::all(conn)?,
+                crate::admin::assignable_users(conn, 0)?,
+            ))
+        })
+        .await?;
+    let t = current.tr;
+    let my_teams = teams
+        .iter()
+        .filter(|team| current.actor.team_ids.contains(&team.id))
+        .cloned()
+        .collect();
+    html_with_status(
+        &SearchPage {
+            ctx: Ctx::for_user(&current, "search"),
+            query_string: query_string(&req),
+            searched: found.is_some(),
+            rows: found
+                .unwrap_or_default()
+                .into_iter()
+                .map(|r| ResultRow {
+                    id: r.id,
+                    status: t.get(&format!("status.{}", r.status)),
+                    status_key: r.status,
+                    subject: r.subject,
+                    customer: r.customer_name,
+                    assignee: r.assignee_name.unwrap_or_default(),
+                    team: r.team_name.unwrap_or_default(),
+                    when: format_datetime(r.last_activity_at, current.tz),
+                })
+                .collect(),
+            customers: customers
+                .into_iter()
+                .map(|(c, _)| CustomerHit {
+                    id: c.id,
+                    email: shown(c.email.as_deref(), !full, mask_email),
+                    name: c.name,
+                })
+                .collect(),
+            saved,
+            teams,
+            my_teams,
+            assignees,
+            statuses: conversation::STATUSES
+                .iter()
+                .map(|s| (*s, t.get(&format!("status.{s}"))))
+                .collect(),
+            can_export: policy::can(&current.actor, Action::Use(Flag::ConversationsExport)).allowed,
+            user_id: current.user.id,
+            query,
+        },
+        StatusCode::OK,
+    )
+}
+
+pub async fn export(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    query: web::Query<SearchQuery>,
+) -> AppResult<HttpResponse> {
+    policy::ensure(&current.actor, Action::Use(Flag::ConversationsExport))?;
+    let rows = run(&current, &state, &query).await?.unwrap_or_default();
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let csv_error = |e: csv::Error| AppError::Internal(format!("csv: {e}"));
+    out.write_record([
+        "id",
+        "subject",
+        "customer",
+        "status",
+        "priority",
+        "assignee",
+        "team",
+        "last_activity_utc",
+    ])
+    .map_err(csv_error)?;
+    for r in rows {
+        let id = r.id.to_string();
+        let when = r.last_activity_at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let cells = [
+            id.as_str(),
+            &r.subject,
+            &r.customer_name,
+            &r.status,
+            &r.priority,
+            r.assignee_name.as_deref().unwrap_or(""),
+            r.team_name.as_deref().unwrap_or(""),
+            when.as_str(),
+        ];
+        let cells: Vec<_> = cells.iter().map(|c| crate::web::csv_cell(c)).collect();
+        out.write_record(cells.iter().map(|c| c.as_ref()))
+            .map_err(csv_error)?;
+    }
+    let body = out
+        .into_inner()
+        .map_err(|e| AppError::Internal(format!("csv: {e}")))?;
+    Ok(crate::web::csv_download("conversations.csv", body))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SaveForm {
+    pub name: String,
+    pub query: String,
+    pub team: String,
+}
+
+pub async fn save(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    form: web::Form<SaveForm>,
+) -> AppResult<HttpResponse> {
+    let form = form.into_inner();
+    let name = form.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 80 {
+        return Ok(redirect(&format!("/search?{}", form.query)));
+    }
+    // Shared only with a team the user belongs to.
+    let team = form
+        .team
+        .parse::<i64>()
+        .ok()
+        .filter(|t| current.actor.team_ids.contains(t));
+    let query = form.query.trim_start_matches('?').to_string();
+    let (user_id, now) = (current.user.id, state.clock.now());
+    let stored = query.clone();
+    state
+        .db(move |conn| Ok(search::save(conn, user_id, team, &name, &stored, now)?))
+        .await?;
+    Ok(redirect(&format!("/search?{query}")))
+}
+
+pub async fn delete(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let (id, user_id) = (*id, current.user.id);
+    let deleted = state
+        .db(move |conn| Ok(search::delete(conn, id, user_id)?))
+        .await?;
+    if deleted == 0 {
+        return Err(AppError::NotFound);
+    }
+    Ok(redirect("/search"))
+}
