@@ -79,6 +79,9 @@ struct ListPage {
     teams: Vec<Team>,
     assignees: Vec<(i64, String)>,
     statuses: Vec<(&'static str, &'static str)>,
+    /// Bulk actions are offered only to those who may update conversations.
+    can_bulk: bool,
+    can_assign: bool,
 }
 
 impl ListPage {
@@ -203,6 +206,8 @@ pub async fn list(
             next,
             teams,
             assignees,
+            can_bulk: allowed(&current, Flag::ConversationsUpdate),
+            can_assign: allowed(&current, Flag::ConversationsAssign),
         },
         StatusCode::OK,
     )
@@ -811,4 +816,71 @@ pub async fn update_properties(
         })
         .await?;
     Ok(redirect(&format!("/conversations/{id}?notice=updated")))
+}
+
+/// Bulk actions from the list: assign, close, tag. Assigning needs the
+/// assign permission; the others the update permission. Only conversations
+/// the reader can see are touched.
+pub async fn bulk(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    policy::ensure(&current.actor, Action::Use(Flag::ConversationsUpdate))?;
+    let pairs = crate::web::form_pairs(&body);
+    let value = |key: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let ids: Vec<i64> = pairs
+        .iter()
+        .filter(|(k, _)| k == "ids")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
+    let back = match value("view").as_str() {
+        "" => "/conversations".to_string(),
+        view => format!("/conversations?view={}", url_encode(view)),
+    };
+    let action = match value("action").as_str() {
+        "assign" => {
+            policy::ensure(&current.actor, Action::Use(Flag::ConversationsAssign))?;
+            conversation::Bulk::Assign(value("assignee").parse().ok())
+        }
+        "close" => conversation::Bulk::Close,
+        "tag" => match conversation::parse_tags(&value("tag")).into_iter().next() {
+            Some(tag) => conversation::Bulk::Tag(tag),
+            None => return Ok(redirect(&back)),
+        },
+        _ => return Ok(redirect(&back)),
+    };
+    if ids.is_empty() {
+        return Ok(redirect(&back));
+    }
+    let (scope, user_id, team_ids) = reader(&current);
+    if let conversation::Bulk::Assign(Some(to)) = &action {
+        let to = *to;
+        let assignable = state
+            .db(move |conn| Ok(crate::admin::assignable_users(conn, 0)?))
+            .await?;
+        if !assignable.iter().any(|(id, _)| *id == to) {
+            return Err(AppError::NotFound);
+        }
+    }
+    let now = state.clock.now();
+    state
+        .db(move |conn| {
+            write_transaction(conn, |conn| {
+                let reader = Reader {
+                    scope: &scope,
+                    user_id,
+                    team_ids: &team_ids,
+                };
+                Ok::<_, AppError>(conversation::bulk(conn, &reader, &ids, &action, now)?)
+            })
+        })
+        .await?;
+    Ok(redirect(&back))
 }

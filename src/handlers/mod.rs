@@ -44,6 +44,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/contact", web::get().to(contact::show))
         .route("/contact", web::post().to(contact::submit))
         .route("/conversations", web::get().to(conversations::list))
+        .route("/conversations/bulk", web::post().to(conversations::bulk))
         .route("/conversations/{id}", web::get().to(conversations::show))
         .route(
             "/conversations/{id}/reply",

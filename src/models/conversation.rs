@@ -444,3 +444,62 @@ pub fn open_from_customer(
         .execute(conn)?;
     Ok(id)
 }
+
+/// What a bulk action does to each selected conversation.
+pub enum Bulk {
+    Assign(Option<i64>),
+    Close,
+    Tag(String),
+}
+
+/// Applies `action` to those of `ids` the reader may see; returns how many.
+pub fn bulk(
+    conn: &mut DbConn,
+    reader: &Reader,
+    ids: &[i64],
+    action: &Bulk,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let visible: Vec<i64> = scoped!(
+        conversations::table
+            .filter(conversations::id.eq_any(ids.to_vec()))
+            .into_boxed(),
+        reader
+    )
+    .select(conversations::id)
+    .load(conn)?;
+    if visible.is_empty() {
+        return Ok(0);
+    }
+    let target = conversations::table.filter(conversations::id.eq_any(visible.clone()));
+    match action {
+        Bulk::Assign(user) => {
+            diesel::update(target)
+                .set((
+                    conversations::assignee_id.eq(*user),
+                    conversations::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+        Bulk::Close => {
+            diesel::update(target)
+                .set((
+                    conversations::status.eq("done"),
+                    conversations::snoozed_until.eq(None::<NaiveDateTime>),
+                    conversations::closed_at.eq(now),
+                    conversations::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+        Bulk::Tag(name) => {
+            for &id in &visible {
+                let mut names = tags_of(conn, id)?;
+                if !names.contains(name) {
+                    names.push(name.clone());
+                    set_tags(conn, id, &names)?;
+                }
+            }
+        }
+    }
+    Ok(visible.len())
+}

@@ -737,3 +737,86 @@ db_test!(
         assert_eq!(app.count("saved_searches"), 1);
     }
 );
+
+db_test!(bulk_actions_touch_only_visible_conversations, |app| {
+    let app = app.with_org();
+    let (support, billing, carl) = workspace(&app);
+    let alan = app.user_id("agent@acme.test");
+    let a = app.conversation("First", carl, Some(support), None, "open");
+    let b = app.conversation("Second", carl, Some(support), None, "pending");
+    let hidden = app.conversation("Elsewhere", carl, Some(billing), None, "open");
+    let mut agent = app.sign_in("agent@acme.test");
+    assert!(
+        agent
+            .get("/conversations?view=teams")
+            .body
+            .contains("id=\"bulk-form\"")
+    );
+    let ids = [a.to_string(), b.to_string(), hidden.to_string()];
+    let assign = agent.post_form(
+        "/conversations/bulk",
+        &[
+            ("action", "assign"),
+            ("assignee", &alan.to_string()),
+            ("ids", &ids[0]),
+            ("ids", &ids[1]),
+            ("ids", &ids[2]),
+            ("view", "teams"),
+        ],
+    );
+    assert_eq!(
+        assign.location.as_deref(),
+        Some("/conversations?view=teams")
+    );
+    assert_eq!(
+        app.count(&format!("conversations WHERE assignee_id = {alan}")),
+        2
+    );
+    assert_eq!(
+        app.count(&format!(
+            "conversations WHERE id = {hidden} AND assignee_id IS NULL"
+        )),
+        1,
+        "the hidden one is untouched"
+    );
+    agent.post_form(
+        "/conversations/bulk",
+        &[
+            ("action", "tag"),
+            ("tag", "Printers"),
+            ("ids", &ids[0]),
+            ("ids", &ids[2]),
+        ],
+    );
+    assert_eq!(app.count("conversation_tags"), 1);
+    agent.post_form(
+        "/conversations/bulk",
+        &[
+            ("action", "close"),
+            ("ids", &ids[0]),
+            ("ids", &ids[1]),
+            ("ids", &ids[2]),
+        ],
+    );
+    assert_eq!(app.count("conversations WHERE status = 'done'"), 2);
+    assert_eq!(
+        app.count(&format!(
+            "conversations WHERE id = {hidden} AND status = 'open'"
+        )),
+        1
+    );
+
+    let mut cora = app.sign_in("collab@acme.test");
+    assert!(
+        !cora
+            .get("/conversations?view=done")
+            .body
+            .contains("bulk-form"),
+        "no bulk actions for collaborators"
+    );
+    let refused = cora.post_form(
+        "/conversations/bulk",
+        &[("action", "close"), ("ids", &ids[0])],
+    );
+    assert_eq!(refused.status, 403);
+});

@@ -102,6 +102,7 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
 /// State-changing routes outside Settings: whether each role gets through
 /// (an empty form then answers 422 or a redirect) or is refused with 403.
 const POSTS: &[(&str, [bool; 5])] = &[
+    ("/conversations/bulk", [true, true, true, true, false]),
     ("/conversations/{id}/notes", [true, true, true, true, true]),
     ("/conversations/{id}/reply", [true, true, true, true, false]),
     (
