@@ -884,3 +884,106 @@ pub async fn bulk(
         .await?;
     Ok(redirect(&back))
 }
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct NewForm {
+    pub email: String,
+    pub name: String,
+    pub subject: String,
+    pub message: String,
+    pub team: String,
+    pub assignee: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/conversation_new.html")]
+struct NewPage {
+    ctx: Ctx,
+    form: NewForm,
+    errors: FieldErrors,
+    teams: Vec<Team>,
+    assignees: Vec<(i64, String)>,
+}
+
+impl NewPage {
+    fn is_id(&self, value: &str, id: &i64) -> bool {
+        value == id.to_string()
+    }
+}
+
+async fn new_page(current: &CurrentUser, state: &AppState, form: NewForm, errors: FieldErrors) -> AppResult<HttpResponse> {
+    let (teams, assignees) = state
+        .db(|conn| Ok((Team::all(conn)?, crate::admin::assignable_users(conn, 0)?)))
+        .await?;
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    html_with_status(&NewPage { ctx: Ctx::for_user(current, "conversations"), form, errors, teams, assignees }, status)
+}
+
+/// Agents open a conversation on behalf of a customer (a call, a chat, a
+/// forwarded mail): the customer's words start the thread.
+pub async fn new(current: CurrentUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    policy::ensure(&current.actor, Action::Use(Flag::ConversationsReply))?;
+    let form = NewForm {
+        team: current.actor.team_ids.first().map(|t| t.to_string()).unwrap_or_default(),
+        ..NewForm::default()
+    };
+    new_page(&current, &state, form, FieldErrors::default()).await
+}
+
+pub async fn create(current: CurrentUser, state: web::Data<AppState>, form: web::Form<NewForm>) -> AppResult<HttpResponse> {
+    policy::ensure(&current.actor, Action::Use(Flag::ConversationsReply))?;
+    let form = form.into_inner();
+    let mut errors = FieldErrors::default();
+    let mut check = Check { t: current.tr, errors: &mut errors };
+    check.email("email", &form.email);
+    check.required("subject", &form.subject, 200);
+    check.required("message", &form.message, 50_000);
+    let team = form.team.parse::<i64>().ok();
+    let assignee = form.assignee.parse::<i64>().ok();
+    // Team-only users open conversations only where they can see them.
+    let (scope, _) = policy::conversation_scope(&current.actor);
+    if let ConversationScope::Teams(ids) = &scope
+        && !team.is_some_and(|t| ids.contains(&t))
+    {
+        errors.add("team", current.tr.get("conversation.error.own_team"));
+    }
+    if assignee.is_some() && !allowed(&current, Flag::ConversationsAssign) {
+        errors.add("assignee", current.tr.get("users.error.unknown_assignee"));
+    }
+    if !errors.is_empty() {
+        return new_page(&current, &state, form, errors).await;
+    }
+    let now = state.clock.now();
+    let f = form.clone();
+    let created = state
+        .db(move |conn| {
+            write_transaction(conn, |conn| {
+                if let Some(t) = team
+                    && Team::find(conn, t)?.is_none()
+                {
+                    return Ok(Err("team"));
+                }
+                if let Some(a) = assignee
+                    && !crate::admin::assignable_users(conn, 0)?.iter().any(|(id, _)| *id == a)
+                {
+                    return Ok(Err("assignee"));
+                }
+                let email = crate::models::user::normalize_email(&f.email);
+                let name = Some(f.name.trim()).filter(|n| !n.is_empty()).unwrap_or(&email).to_string();
+                let customer = customer::find_or_create_by_email(conn, &name, &email, now)?;
+                let id = conversation::open_from_customer(conn, customer, f.subject.trim(), f.message.trim(), "email", now)?;
+                conversation::route(conn, id, team, assignee)?;
+                Ok::<_, AppError>(Ok(id))
+            })
+        })
+        .await?;
+    match created {
+        Ok(id) => Ok(redirect(&format!("/conversations/{id}"))),
+        Err(field) => {
+            let mut errors = FieldErrors::default();
+            errors.add(field, current.tr.get(if field == "team" { "users.error.unknown_team" } else { "users.error.unknown_assignee" }));
+            new_page(&current, &state, form, errors).await
+        }
+    }
+}

@@ -45,6 +45,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/contact", web::post().to(contact::submit))
         .route("/conversations", web::get().to(conversations::list))
         .route("/conversations/bulk", web::post().to(conversations::bulk))
+        .route("/conversations/new", web::get().to(conversations::new))
+        .route("/conversations/new", web::post().to(conversations::create))
         .route("/conversations/{id}", web::get().to(conversations::show))
         .route(
             "/conversations/{id}/reply",

@@ -503,3 +503,11 @@ pub fn bulk(
     }
     Ok(visible.len())
 }
+
+/// Puts a new conversation in a team's queue and/or with an assignee.
+pub fn route(conn: &mut DbConn, id: i64, team_id: Option<i64>, assignee_id: Option<i64>) -> QueryResult<()> {
+    diesel::update(conversations::table.find(id))
+        .set((conversations::team_id.eq(team_id), conversations::assignee_id.eq(assignee_id)))
+        .execute(conn)
+        .map(|_| ())
+}

@@ -85,6 +85,7 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     ("GET", "/settings", [303, 303, 303, 403, 403]),
     ("GET", "/settings/organisation", [200, 200, 403, 403, 403]),
     ("GET", "/conversations", [200, 200, 200, 200, 200]),
+    ("GET", "/conversations/new", [200, 200, 200, 200, 403]),
     ("GET", "/conversations/{id}", [200, 200, 200, 200, 200]),
     ("GET", "/notifications", [200, 200, 200, 200, 200]),
     ("GET", "/search", [200, 200, 200, 200, 200]),
@@ -103,6 +104,7 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
 /// (an empty form then answers 422 or a redirect) or is refused with 403.
 const POSTS: &[(&str, [bool; 5])] = &[
     ("/conversations/bulk", [true, true, true, true, false]),
+    ("/conversations/new", [true, true, true, true, false]),
     ("/conversations/{id}/notes", [true, true, true, true, true]),
     ("/conversations/{id}/reply", [true, true, true, true, false]),
     (
