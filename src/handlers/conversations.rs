@@ -51,7 +51,8 @@ pub struct ListQuery {
 pub struct ViewTab {
     pub key: &'static str,
     pub label: &'static str,
-    pub count: i64,
+    /// "1000+" past the cap.
+    pub count: String,
     pub current: bool,
 }
 
@@ -177,7 +178,10 @@ pub async fn list(
         .map(|v| ViewTab {
             key: v.key(),
             label: t.get(&format!("conversations.view.{}", v.key())),
-            count: counts.get(v.key()).copied().unwrap_or(0),
+            count: match counts.get(v.key()).copied().unwrap_or(0) {
+                n if n > conversation::COUNT_CAP => format!("{}+", conversation::COUNT_CAP),
+                n => n.to_string(),
+            },
             current: *v == view,
         })
         .collect();
@@ -912,12 +916,30 @@ impl NewPage {
     }
 }
 
-async fn new_page(current: &CurrentUser, state: &AppState, form: NewForm, errors: FieldErrors) -> AppResult<HttpResponse> {
+async fn new_page(
+    current: &CurrentUser,
+    state: &AppState,
+    form: NewForm,
+    errors: FieldErrors,
+) -> AppResult<HttpResponse> {
     let (teams, assignees) = state
         .db(|conn| Ok((Team::all(conn)?, crate::admin::assignable_users(conn, 0)?)))
         .await?;
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    html_with_status(&NewPage { ctx: Ctx::for_user(current, "conversations"), form, errors, teams, assignees }, status)
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    html_with_status(
+        &NewPage {
+            ctx: Ctx::for_user(current, "conversations"),
+            form,
+            errors,
+            teams,
+            assignees,
+        },
+        status,
+    )
 }
 
 /// Agents open a conversation on behalf of a customer (a call, a chat, a
@@ -925,17 +947,29 @@ async fn new_page(current: &CurrentUser, state: &AppState, form: NewForm, errors
 pub async fn new(current: CurrentUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
     policy::ensure(&current.actor, Action::Use(Flag::ConversationsReply))?;
     let form = NewForm {
-        team: current.actor.team_ids.first().map(|t| t.to_string()).unwrap_or_default(),
+        team: current
+            .actor
+            .team_ids
+            .first()
+            .map(|t| t.to_string())
+            .unwrap_or_default(),
         ..NewForm::default()
     };
     new_page(&current, &state, form, FieldErrors::default()).await
 }
 
-pub async fn create(current: CurrentUser, state: web::Data<AppState>, form: web::Form<NewForm>) -> AppResult<HttpResponse> {
+pub async fn create(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    form: web::Form<NewForm>,
+) -> AppResult<HttpResponse> {
     policy::ensure(&current.actor, Action::Use(Flag::ConversationsReply))?;
     let form = form.into_inner();
     let mut errors = FieldErrors::default();
-    let mut check = Check { t: current.tr, errors: &mut errors };
+    let mut check = Check {
+        t: current.tr,
+        errors: &mut errors,
+    };
     check.email("email", &form.email);
     check.required("subject", &form.subject, 200);
     check.required("message", &form.message, 50_000);
@@ -965,14 +999,26 @@ pub async fn create(current: CurrentUser, state: web::Data<AppState>, form: web:
                     return Ok(Err("team"));
                 }
                 if let Some(a) = assignee
-                    && !crate::admin::assignable_users(conn, 0)?.iter().any(|(id, _)| *id == a)
+                    && !crate::admin::assignable_users(conn, 0)?
+                        .iter()
+                        .any(|(id, _)| *id == a)
                 {
                     return Ok(Err("assignee"));
                 }
                 let email = crate::models::user::normalize_email(&f.email);
-                let name = Some(f.name.trim()).filter(|n| !n.is_empty()).unwrap_or(&email).to_string();
+                let name = Some(f.name.trim())
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or(&email)
+                    .to_string();
                 let customer = customer::find_or_create_by_email(conn, &name, &email, now)?;
-                let id = conversation::open_from_customer(conn, customer, f.subject.trim(), f.message.trim(), "email", now)?;
+                let id = conversation::open_from_customer(
+                    conn,
+                    customer,
+                    f.subject.trim(),
+                    f.message.trim(),
+                    "email",
+                    now,
+                )?;
                 conversation::route(conn, id, team, assignee)?;
                 Ok::<_, AppError>(Ok(id))
             })
@@ -982,7 +1028,14 @@ pub async fn create(current: CurrentUser, state: web::Data<AppState>, form: web:
         Ok(id) => Ok(redirect(&format!("/conversations/{id}"))),
         Err(field) => {
             let mut errors = FieldErrors::default();
-            errors.add(field, current.tr.get(if field == "team" { "users.error.unknown_team" } else { "users.error.unknown_assignee" }));
+            errors.add(
+                field,
+                current.tr.get(if field == "team" {
+                    "users.error.unknown_team"
+                } else {
+                    "users.error.unknown_assignee"
+                }),
+            );
             new_page(&current, &state, form, errors).await
         }
     }

@@ -826,24 +826,56 @@ db_test!(agents_open_conversations_on_behalf_of_customers, |app| {
     let (support, billing, _) = workspace(&app);
     let mut alan = app.sign_in("agent@acme.test");
     let form = alan.get("/conversations/new");
-    assert!(form.body.contains(&format!("<option value=\"{support}\" selected>")), "their team is preselected");
+    assert!(
+        form.body
+            .contains(&format!("<option value=\"{support}\" selected>")),
+        "their team is preselected"
+    );
     let elsewhere = alan.post_form(
         "/conversations/new",
-        &[("email", "ruth@new.test"), ("name", "Ruth"), ("subject", "Call about billing"), ("message", "She called."), ("team", &billing.to_string()), ("assignee", "")],
+        &[
+            ("email", "ruth@new.test"),
+            ("name", "Ruth"),
+            ("subject", "Call about billing"),
+            ("message", "She called."),
+            ("team", &billing.to_string()),
+            ("assignee", ""),
+        ],
     );
     assert_eq!(elsewhere.status, 422);
     assert!(elsewhere.body.contains("Choose one of your teams"));
     assert!(elsewhere.body.contains("She called."), "input kept");
     let created = alan.post_form(
         "/conversations/new",
-        &[("email", "Ruth@New.test"), ("name", "Ruth Rogers"), ("subject", "Call about printers"), ("message", "She called about the printer."), ("team", &support.to_string()), ("assignee", "")],
+        &[
+            ("email", "Ruth@New.test"),
+            ("name", "Ruth Rogers"),
+            ("subject", "Call about printers"),
+            ("message", "She called about the printer."),
+            ("team", &support.to_string()),
+            ("assignee", ""),
+        ],
     );
     let location = created.location.expect("redirect");
     assert!(location.starts_with("/conversations/"));
-    assert!(alan.get(&location).body.contains("She called about the printer."));
+    assert!(
+        alan.get(&location)
+            .body
+            .contains("She called about the printer.")
+    );
     assert_eq!(app.count(&format!("conversations WHERE subject = 'Call about printers' AND team_id = {support} AND status = 'open'")), 1);
-    assert_eq!(app.count("customers WHERE email = 'ruth@new.test' AND name = 'Ruth Rogers'"), 1);
+    assert_eq!(
+        app.count("customers WHERE email = 'ruth@new.test' AND name = 'Ruth Rogers'"),
+        1
+    );
     let mut cora = app.sign_in("collab@acme.test");
     assert_eq!(cora.get("/conversations/new").status, 403);
-    assert_eq!(cora.post_form("/conversations/new", &[("email", "x@y.test"), ("subject", "x"), ("message", "x")]).status, 403);
+    assert_eq!(
+        cora.post_form(
+            "/conversations/new",
+            &[("email", "x@y.test"), ("subject", "x"), ("message", "x")]
+        )
+        .status,
+        403
+    );
 });

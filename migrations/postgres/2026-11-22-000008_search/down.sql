@@ -1,3 +1,4 @@
+DROP INDEX conversations_activity;
 DROP TABLE saved_searches;
 DROP INDEX messages_body_tsv;
 ALTER TABLE messages DROP COLUMN body_tsv;

@@ -1,3 +1,4 @@
+DROP INDEX conversations_activity;
 DROP TABLE saved_searches;
 DROP TRIGGER messages_fts_delete;
 DROP TRIGGER messages_fts_insert;

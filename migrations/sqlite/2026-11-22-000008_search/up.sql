@@ -40,3 +40,6 @@ CREATE TABLE saved_searches (
 );
 CREATE INDEX saved_searches_user ON saved_searches (user_id);
 CREATE INDEX saved_searches_team ON saved_searches (team_id);
+
+-- The inbox walks conversations newest activity first.
+CREATE INDEX conversations_activity ON conversations (last_activity_at, id);

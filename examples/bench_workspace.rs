@@ -1,0 +1,295 @@
+//! Load benchmark of the workspace on a large data set: 100,000
+//! conversations with 500,000 messages (notes included), then the inbox
+//! page, a conversation page with 30 messages and a full-text search, each
+//! requested 200 times over loopback HTTP; prints median and p90.
+//!
+//! `cargo run --release --example bench_workspace` (SQLite), and with
+//! `CONFER_BENCH_PG_URL=postgres://127.0.0.1/confer_bench` (an empty
+//! database) for PostgreSQL too. `CONFER_BENCH_CONVERSATIONS` changes N.
+
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use actix_web::{HttpServer, web};
+use chrono::Utc;
+use confer::app::{AppState, Clock, build_app};
+use confer::config::Config;
+use confer::db::{DatabaseUrl, DbConn};
+use confer::models::org::{NewOrgSettings, ORG_ID, OrgSettings};
+use confer::models::role::Role;
+use confer::models::user::{NewUser, User};
+use confer::policy::BuiltinRole;
+use diesel::prelude::*;
+
+const PASSWORD: &str = "bench-password-123";
+const WORDS: [&str; 12] = [
+    "printer", "invoice", "refund", "login", "delivery", "parcel", "upgrade", "password", "crash",
+    "export", "billing", "shipping",
+];
+
+fn insert_batches(conn: &mut DbConn, sql_head: &str, rows: &[String]) -> QueryResult<()> {
+    for chunk in rows.chunks(500) {
+        let sql = format!("{sql_head} VALUES {}", chunk.join(","));
+        match conn {
+            DbConn::Sqlite(c) => diesel::sql_query(sql).execute(c)?,
+            DbConn::Postgresql(c) => diesel::sql_query(sql).execute(c)?,
+        };
+    }
+    Ok(())
+}
+
+fn seed(conn: &mut DbConn, n: usize) -> QueryResult<i64> {
+    let now = Utc::now().naive_utc();
+    OrgSettings::create(
+        conn,
+        &NewOrgSettings {
+            id: ORG_ID,
+            name: "Bench",
+            default_language: "en",
+            timezone: "UTC",
+            created_at: now,
+            updated_at: now,
+        },
+    )?;
+    let hash = bcrypt::hash(PASSWORD, 4)
+        .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))?;
+    let owner_role = Role::id_of(conn, BuiltinRole::Owner)?;
+    User::create(
+        conn,
+        &NewUser {
+            name: "Owner",
+            email: "owner@bench.test",
+            password_hash: Some(&hash),
+            user_type: "full_time",
+            role_id: Some(owner_role),
+            language: None,
+            timezone: None,
+            conversation_access: "all",
+            active: true,
+            access_starts: None,
+            access_ends: None,
+            session_version: 1,
+            created_at: now,
+            updated_at: now,
+        },
+    )?;
+    let ts = |minutes: usize| {
+        (now - chrono::Duration::minutes(minutes as i64))
+            .format("'%Y-%m-%d %H:%M:%S'")
+            .to_string()
+    };
+    insert_batches(
+        conn,
+        "INSERT INTO teams (name, created_at)",
+        &(0..5)
+            .map(|t| format!("('Team {t}', {})", ts(0)))
+            .collect::<Vec<_>>(),
+    )?;
+    let customers = (n / 10).max(1);
+    let rows: Vec<String> = (0..customers)
+        .map(|c| format!("('Customer {c}', 'c{c}@bench.test', {})", ts(0)))
+        .collect();
+    insert_batches(
+        conn,
+        "INSERT INTO customers (name, email, created_at)",
+        &rows,
+    )?;
+    let statuses = ["open", "pending", "done", "done"];
+    let rows: Vec<String> = (0..n)
+        .map(|i| {
+            let word = WORDS[i % WORDS.len()];
+            format!(
+                "('{word} question {i}', {}, '{}', 'normal', NULL, {}, 'email', {t}, {t}, {t})",
+                i % customers + 1,
+                statuses[i % 4],
+                i % 5 + 1,
+                t = ts(n - i)
+            )
+        })
+        .collect();
+    insert_batches(
+        conn,
+        "INSERT INTO conversations (subject, customer_id, status, priority, assignee_id, team_id, channel, created_at, updated_at, last_activity_at)",
+        &rows,
+    )?;
+    // Five messages each; conversation 1 gets thirty. About one message in
+    // a hundred mentions "ultramarine", the word the benchmark searches.
+    let mut rows = Vec::with_capacity(n * 5 + 30);
+    for conversation in 1..=n {
+        let count = if conversation == 1 { 30 } else { 5 };
+        for m in 0..count {
+            let kind = ["customer", "reply", "note"][m % 3];
+            let word = if (conversation * 7 + m) % 100 == 0 {
+                "ultramarine"
+            } else {
+                WORDS[(conversation + m) % WORDS.len()]
+            };
+            rows.push(format!(
+                "({conversation}, '{kind}', 'Message {m} about the {word} issue, with a few more words to index.', {})",
+                ts(n - conversation)
+            ));
+        }
+    }
+    insert_batches(
+        conn,
+        "INSERT INTO messages (conversation_id, kind, body, created_at)",
+        &rows,
+    )?;
+    Ok(1)
+}
+
+fn median_p90(mut samples: Vec<Duration>) -> (f64, f64) {
+    samples.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    (
+        ms(samples[samples.len() / 2]),
+        ms(samples[samples.len() * 9 / 10]),
+    )
+}
+
+fn run(url: DatabaseUrl, n: usize) -> Result<(), String> {
+    let label = if url.is_postgres() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    let data_dir = std::env::temp_dir().join(format!("confer-bench-ws-{}", std::process::id()));
+    let config = Config::from_lookup(|name| match name {
+        "CONFER_DATA_DIR" => Some(data_dir.to_string_lossy().into_owned()),
+        "CONFER_SECRET_KEY" => Some("bench-secret-key-0123456789abcdef0123".into()),
+        "CONFER_BCRYPT_COST" => Some("4".into()),
+        _ => None,
+    })
+    .map_err(|e| e.0)?;
+    let config = Config {
+        database_url: url,
+        ..config
+    };
+    let pool = confer::cli::prepare(&config)?;
+    let started = Instant::now();
+    {
+        let mut conn = pool.get().map_err(|e| e.to_string())?;
+        confer::db::write_transaction(&mut conn, |conn| seed(conn, n))
+            .map_err(|e| e.to_string())?;
+        if let DbConn::Postgresql(c) = &mut *conn {
+            diesel::sql_query("ANALYZE")
+                .execute(c)
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    println!(
+        "{label}: seeded {n} conversations, {} messages in {:.0} s",
+        n * 5 + 25,
+        started.elapsed().as_secs_f64()
+    );
+
+    let state = web::Data::new(AppState::new(pool, config, Clock::default()));
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    let server_state = state.clone();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            if let Ok(server) = HttpServer::new(move || build_app(server_state.clone()))
+                .workers(2)
+                .listen(listener)
+            {
+                let _ = server.run().await;
+            }
+        })
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let base = format!("http://127.0.0.1:{port}");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut login = agent
+        .get(format!("{base}/login"))
+        .call()
+        .map_err(|e| e.to_string())?;
+    let cookie_of = |r: &ureq::http::Response<ureq::Body>| {
+        r.headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("confer_session="))
+            .map(|v| v.split(';').next().unwrap_or_default().to_string())
+    };
+    let mut cookie = cookie_of(&login).ok_or("no session cookie")?;
+    let page = login
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| e.to_string())?;
+    let token = page
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .ok_or("no csrf token")?
+        .to_string();
+    let signed_in = agent
+        .post(format!("{base}/login"))
+        .header("Cookie", &cookie)
+        .send_form([
+            ("csrf_token", token.as_str()),
+            ("email", "owner@bench.test"),
+            ("password", PASSWORD),
+        ])
+        .map_err(|e| e.to_string())?;
+    cookie = cookie_of(&signed_in).ok_or("not signed in")?;
+    for (name, path) in [
+        (
+            "inbox (All, first page of 50)",
+            "/conversations?view=all".to_string(),
+        ),
+        (
+            "conversation with 30 messages",
+            "/conversations/1".to_string(),
+        ),
+        ("search for one word", "/search?q=ultramarine".to_string()),
+    ] {
+        let mut samples = Vec::new();
+        for round in 0..220 {
+            let t = Instant::now();
+            let mut response = agent
+                .get(format!("{base}{path}"))
+                .header("Cookie", &cookie)
+                .call()
+                .map_err(|e| e.to_string())?;
+            let _ = response.body_mut().read_to_string();
+            if response.status() != 200 {
+                return Err(format!("{path} answered {}", response.status()));
+            }
+            if round >= 20 {
+                samples.push(t.elapsed());
+            }
+        }
+        let (median, p90) = median_p90(samples);
+        println!("{label}: {name}: median {median:.1} ms, p90 {p90:.1} ms");
+    }
+    let _ = std::fs::remove_dir_all(data_dir);
+    Ok(())
+}
+
+fn main() {
+    let n: usize = std::env::var("CONFER_BENCH_CONVERSATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let dir = std::env::temp_dir().join(format!("confer-bench-ws-db-{}", std::process::id()));
+    if let Err(e) = run(DatabaseUrl::Sqlite(dir.join("bench.db")), n) {
+        eprintln!("SQLite: {e}");
+        std::process::exit(1);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    match std::env::var("CONFER_BENCH_PG_URL") {
+        Ok(url) => {
+            if let Err(e) = run(DatabaseUrl::Postgres(url), n) {
+                eprintln!("PostgreSQL: {e}");
+                std::process::exit(1);
+            }
+        }
+        Err(_) => println!("PostgreSQL: skipped (set CONFER_BENCH_PG_URL to an empty database)"),
+    }
+}
