@@ -974,3 +974,43 @@ pub fn names_of(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<String>> {
         .order(users::name)
         .load(conn)
 }
+
+/// Active users who may see a conversation of `team_id`, by name: the
+/// policy decides for each (three queries, whatever the number of users).
+pub fn who_can_see(
+    conn: &mut DbConn,
+    org: &OrgSettings,
+    team_id: Option<i64>,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<(String, String)>> {
+    let people: Vec<UserWithRole> = users::table
+        .left_join(roles::table)
+        .select((users::all_columns, roles::all_columns.nullable()))
+        .filter(users::active.eq(true))
+        .filter(users::password_hash.is_not_null())
+        .order(users::name)
+        .load(conn)?;
+    let memberships: Vec<(i64, i64)> = team_memberships::table
+        .select((team_memberships::user_id, team_memberships::team_id))
+        .load(conn)?;
+    let today = crate::auth::org_today(org, now);
+    Ok(people
+        .into_iter()
+        .filter(|(user, _)| user.access_state(today) == crate::models::user::AccessState::Allowed)
+        .filter(|(user, role)| {
+            let teams = memberships
+                .iter()
+                .filter(|(u, _)| *u == user.id)
+                .map(|(_, t)| *t)
+                .collect();
+            match crate::policy::conversation_scope(&user.actor(role.as_ref(), teams)).0 {
+                crate::policy::ConversationScope::All => true,
+                crate::policy::ConversationScope::Teams(ids) => {
+                    team_id.is_some_and(|t| ids.contains(&t))
+                }
+                crate::policy::ConversationScope::None => false,
+            }
+        })
+        .map(|(user, _)| (user.name, user.email))
+        .collect())
+}

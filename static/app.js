@@ -29,3 +29,79 @@ function userTypeFields() {
 }
 
 document.addEventListener("DOMContentLoaded", userTypeFields);
+
+// @mention suggestions in the note composer. Without this script, typing
+// "@Full Name" or "@email" works just the same.
+function mentionSuggestions() {
+  const area = document.querySelector("textarea[data-mentions]");
+  if (!area) return;
+  let people = null;
+  const list = document.createElement("ul");
+  list.className = "mention-list";
+  list.id = "mention-list";
+  list.setAttribute("role", "listbox");
+  list.hidden = true;
+  area.after(list);
+  area.setAttribute("aria-controls", "mention-list");
+  let active = 0;
+  const query = () => {
+    const before = area.value.slice(0, area.selectionStart);
+    const match = /(^|\s)@([^\s@]{0,30}(?: [^\s@]{0,30})?)$/.exec(before);
+    return match ? match[2].toLowerCase() : null;
+  };
+  const close = () => { list.hidden = true; area.removeAttribute("aria-activedescendant"); };
+  const choose = (person) => {
+    const start = area.selectionStart;
+    const before = area.value.slice(0, start).replace(/@[^@]*$/, "@" + person.name + " ");
+    area.value = before + area.value.slice(start);
+    area.selectionStart = area.selectionEnd = before.length;
+    close();
+    area.focus();
+  };
+  const render = (matches) => {
+    list.replaceChildren();
+    matches.forEach((person, i) => {
+      const item = document.createElement("li");
+      item.id = "mention-" + i;
+      item.setAttribute("role", "option");
+      item.setAttribute("aria-selected", i === active ? "true" : "false");
+      item.textContent = person.email ? person.name + " <" + person.email + ">" : person.name;
+      item.addEventListener("mousedown", (e) => { e.preventDefault(); choose(person); });
+      list.append(item);
+    });
+    list.hidden = matches.length === 0;
+    if (matches.length) area.setAttribute("aria-activedescendant", "mention-" + active);
+  };
+  const matches = () => {
+    const q = query();
+    if (q === null || !people) return [];
+    return people.filter((p) => p.name.toLowerCase().includes(q) || p.email.toLowerCase().startsWith(q)).slice(0, 8);
+  };
+  area.addEventListener("input", async () => {
+    if (query() === null) return close();
+    if (!people) {
+      try {
+        const response = await fetch(area.dataset.mentions, { credentials: "same-origin" });
+        people = response.ok ? await response.json() : [];
+      } catch (_) { people = []; }
+    }
+    active = 0;
+    render(matches());
+  });
+  area.addEventListener("keydown", (e) => {
+    if (list.hidden) return;
+    const found = matches();
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      active = (active + (e.key === "ArrowDown" ? 1 : found.length - 1)) % found.length;
+      render(found);
+    } else if (e.key === "Enter" || e.key === "Tab") {
+      if (found[active]) { e.preventDefault(); choose(found[active]); }
+    } else if (e.key === "Escape") {
+      close();
+    }
+  });
+  area.addEventListener("blur", () => setTimeout(close, 100));
+}
+
+document.addEventListener("DOMContentLoaded", mentionSuggestions);

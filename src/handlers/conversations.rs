@@ -1040,3 +1040,32 @@ pub async fn create(
         }
     }
 }
+
+/// People the note composer may suggest after "@": those who can see this
+/// conversation (JSON, for the progressive-enhancement script).
+pub async fn mentionable(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    policy::ensure(&current.actor, Action::Use(Flag::ConversationsNote))?;
+    let loaded = load(&current, &state, *id).await?;
+    let (org, team, now) = (
+        current.org.clone(),
+        loaded.conversation.team_id,
+        state.clock.now(),
+    );
+    let people = state
+        .db(move |conn| Ok(crate::admin::who_can_see(conn, &org, team, now)?))
+        .await?;
+    let full =
+        policy::sees_contact_details(&current.actor, current.org.mask_contacts_for_collaborators);
+    let body: Vec<serde_json::Value> = people
+        .into_iter()
+        .map(|(name, email)| serde_json::json!({ "name": name, "email": if full { email } else { String::new() } }))
+        .collect();
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .body(serde_json::Value::Array(body).to_string()))
+}

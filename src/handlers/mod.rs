@@ -49,6 +49,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/conversations/new", web::post().to(conversations::create))
         .route("/conversations/{id}", web::get().to(conversations::show))
         .route(
+            "/conversations/{id}/mentionable",
+            web::get().to(conversations::mentionable),
+        )
+        .route(
             "/conversations/{id}/reply",
             web::post().to(conversations::reply),
         )

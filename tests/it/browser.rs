@@ -139,6 +139,19 @@ impl Browser {
         });
     }
 
+    /// Types at the end of a field without clearing it.
+    fn type_more(&self, css: &str, text: &str) {
+        self.rt
+            .block_on(async {
+                self.d()
+                    .find(Locator::Css(css))
+                    .await?
+                    .send_keys(text)
+                    .await
+            })
+            .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+    }
+
     fn click(&self, css: &str) {
         self.rt
             .block_on(async { self.d().find(Locator::Css(css)).await?.click().await })
@@ -604,13 +617,29 @@ db_test!(an_agent_replies_and_a_collaborator_adds_a_note, |app| {
     agent.fill("#reply", "Please **unplug** it.");
     agent.click("#reply-form button[type=submit]");
     agent.wait_for_path(&format!("/conversations/{id}?notice=replied"));
-    agent.fill("#note", "Cora, is this the batch with the bad toner?");
+    // The suggestion list offers Cora after "@Cor"; choosing inserts her name.
+    agent.fill("#note", "@Cor");
+    agent.wait_for_text("#mention-list", "Cora Collaborator");
+    agent.click("#mention-list li");
+    agent.type_more("#note", "is this the batch with the bad toner?");
+    let typed = agent.script("return document.querySelector('#note').value");
+    assert_eq!(
+        typed.as_str(),
+        Some("@Cora Collaborator is this the batch with the bad toner?")
+    );
     agent.click("#note-form button[type=submit]");
     agent.wait_for_path(&format!("/conversations/{id}?notice=noted"));
     agent.check_page("conversation-workspace");
 
     let collaborator = Browser::open(&app, "conversation-collaborator");
     collaborator.sign_in("collab@acme.test");
+    assert!(
+        collaborator.text("[data-testid=unread]").contains('1'),
+        "the bell shows the mention"
+    );
+    collaborator.click("a.bell");
+    collaborator.wait_for_path("/notifications");
+    collaborator.check_page("notifications");
     collaborator.goto(&format!("/conversations/{id}"));
     assert_eq!(collaborator.body_class(), "layout-collaborator");
     let reply_controls = collaborator.script(

@@ -879,3 +879,40 @@ db_test!(agents_open_conversations_on_behalf_of_customers, |app| {
         403
     );
 });
+
+db_test!(mention_suggestions_list_only_people_who_can_see, |app| {
+    let app = app.with_org();
+    let (support, billing, carl) = workspace(&app);
+    app.user("bill@acme.test", "Bill Billing")
+        .in_team(billing)
+        .teams_only()
+        .create();
+    let id = app.conversation("Printer on fire", carl, Some(support), None, "open");
+    let people = app
+        .sign_in("agent@acme.test")
+        .get(&format!("/conversations/{id}/mentionable"));
+    assert_eq!(people.header("content-type"), Some("application/json"));
+    let list: serde_json::Value = serde_json::from_str(&people.body).expect("json");
+    let names: Vec<&str> = list
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["Alan Agent", "Cora Collaborator", "Olivia Owner"]
+    );
+    app.sql("UPDATE org_settings SET mask_contacts_for_collaborators = TRUE");
+    let for_cora = app
+        .sign_in("collab@acme.test")
+        .get(&format!("/conversations/{id}/mentionable"));
+    assert!(for_cora.body.contains("Alan Agent"));
+    let other = app.conversation("Invoice", carl, Some(billing), None, "open");
+    assert_eq!(
+        app.sign_in("collab@acme.test")
+            .get(&format!("/conversations/{other}/mentionable"))
+            .status,
+        404
+    );
+});

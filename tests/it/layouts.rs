@@ -87,6 +87,11 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     ("GET", "/conversations", [200, 200, 200, 200, 200]),
     ("GET", "/conversations/new", [200, 200, 200, 200, 403]),
     ("GET", "/conversations/{id}", [200, 200, 200, 200, 200]),
+    (
+        "GET",
+        "/conversations/{id}/mentionable",
+        [200, 200, 200, 200, 200],
+    ),
     ("GET", "/notifications", [200, 200, 200, 200, 200]),
     ("GET", "/search", [200, 200, 200, 200, 200]),
     ("GET", "/search.csv", [200, 200, 200, 403, 403]),

@@ -705,34 +705,36 @@ pub fn registered_routes() -> Vec<(String, String)> {
     let source =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/handlers/mod.rs"))
             .expect("routes source");
+    // Join the routing code into one line, then read every `.route("path",
+    // web::get()|post()` and `web::resource("path") … .route(web::…)`.
+    let flat: String = source.split_whitespace().collect::<Vec<_>>().join("");
     let mut routes = Vec::new();
-    let mut pending_resource: Option<String> = None;
-    for line in source.lines() {
-        let line = line.trim();
-        if let Some(rest) = line
-            .strip_prefix(".route(\"")
-            .or_else(|| line.strip_prefix("cfg.route(\""))
-        {
-            let path = rest.split('"').next().unwrap_or_default().to_string();
-            let method = if line.contains("web::post()") {
-                "POST"
-            } else {
-                "GET"
-            };
-            routes.push((method.to_string(), path));
-        } else if let Some(rest) = line.strip_prefix("web::resource(\"") {
-            pending_resource = Some(rest.split('"').next().unwrap_or_default().to_string());
-        } else if let Some(path) = &pending_resource
-            && line.starts_with(".route(web::")
-        {
-            let method = if line.contains("web::post()") {
-                "POST"
-            } else {
-                "GET"
-            };
-            routes.push((method.to_string(), path.clone()));
-            pending_resource = None;
-        }
+    let mut rest = flat.as_str();
+    while let Some(at) = rest
+        .find(".route(\"")
+        .map(|i| (i, 8))
+        .or_else(|| rest.find("web::resource(\"").map(|i| (i, 15)))
+    {
+        let (index, skip) = at;
+        let after = &rest[index + skip..];
+        let path = after.split('"').next().unwrap_or_default().to_string();
+        let tail = &after[path.len()..];
+        let method_at = tail.find("web::get()").map(|i| (i, "GET"));
+        let post_at = tail.find("web::post()").map(|i| (i, "POST"));
+        let method = match (method_at, post_at) {
+            (Some(g), Some(p)) => {
+                if g.0 < p.0 {
+                    g.1
+                } else {
+                    p.1
+                }
+            }
+            (Some(g), None) => g.1,
+            (None, Some(p)) => p.1,
+            (None, None) => "GET",
+        };
+        routes.push((method.to_string(), path));
+        rest = &after[1..];
     }
     assert!(routes.len() > 20, "could not read the routes: {routes:?}");
     routes
