@@ -17,6 +17,8 @@ use crate::policy::{self, ConversationScope};
 pub enum Kind {
     Mention,
     Assignment,
+    /// A new reply in a conversation assigned to the recipient.
+    Reply,
 }
 
 impl Kind {
@@ -24,6 +26,7 @@ impl Kind {
         match self {
             Self::Mention => "mention",
             Self::Assignment => "assignment",
+            Self::Reply => "reply",
         }
     }
 }
@@ -72,6 +75,7 @@ pub fn send(
     let wants_email = match kind {
         Kind::Mention => to.email_on_mention,
         Kind::Assignment => to.email_on_assignment,
+        Kind::Reply => to.email_on_reply,
     };
     if !wants_email {
         return Ok(());

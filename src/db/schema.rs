@@ -49,6 +49,7 @@ diesel::table! {
         window_closed_for -> Nullable<Date>,
         email_on_mention -> Bool,
         email_on_assignment -> Bool,
+        email_on_reply -> Bool,
     }
 }
 

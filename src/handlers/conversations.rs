@@ -83,6 +83,7 @@ struct ListPage {
     /// Bulk actions are offered only to those who may update conversations.
     can_bulk: bool,
     can_assign: bool,
+    saved: Vec<crate::search::SavedSearch>,
 }
 
 impl ListPage {
@@ -134,7 +135,7 @@ pub async fn list(
             .zip(query.after_id),
         ..Filter::default()
     };
-    let (counts, (rows, more), teams, assignees) = state
+    let (counts, (rows, more), teams, assignees, saved) = state
         .db(move |conn| {
             let reader = Reader {
                 scope: &scope,
@@ -146,6 +147,7 @@ pub async fn list(
                 conversation::list(conn, &reader, view, &filter, PAGE_SIZE)?,
                 Team::all(conn)?,
                 crate::admin::assignable_users(conn, 0)?,
+                crate::search::saved_for(conn, user_id, &team_ids)?,
             ))
         })
         .await?;
@@ -212,6 +214,7 @@ pub async fn list(
             assignees,
             can_bulk: allowed(&current, Flag::ConversationsUpdate),
             can_assign: allowed(&current, Flag::ConversationsAssign),
+            saved,
         },
         StatusCode::OK,
     )
@@ -644,7 +647,9 @@ pub async fn reply(
         .iter()
         .filter_map(|m| m.email_message_id.clone())
         .collect();
-    let author = current.user.id;
+    let (author, author_name) = (current.user.id, current.user.name.clone());
+    let org = current.org.clone();
+    let public_url = state.config.public_url.clone();
     let now = state.clock.now();
     let domain = mail_domain(&state.config.public_url);
     let subject = format!("Re: {} [#{}]", conversation.subject, conversation.id);
@@ -688,6 +693,26 @@ pub async fn reply(
                     },
                     now,
                 )?;
+                // The assignee hears of replies others send in their conversation.
+                if let Some(to) = conversation.assignee_id.filter(|&to| to != author)
+                    && let Some(user) = notify::can_see(conn, &org, to, conversation.team_id, now)?
+                {
+                    let about = notify::About {
+                        id: conversation.id,
+                        subject: &conversation.subject,
+                        team_id: conversation.team_id,
+                    };
+                    notify::send(
+                        conn,
+                        &org,
+                        &public_url,
+                        &user,
+                        notify::Kind::Reply,
+                        (author, &author_name),
+                        &about,
+                        now,
+                    )?;
+                }
                 Ok::<_, AppError>(())
             })
         })

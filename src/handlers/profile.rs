@@ -25,6 +25,7 @@ pub struct ProfileForm {
     /// Checkboxes: present when ticked.
     pub email_on_mention: Option<String>,
     pub email_on_assignment: Option<String>,
+    pub email_on_reply: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -73,6 +74,7 @@ fn stored_form(current: &CurrentUser) -> ProfileForm {
         timezone: current.user.timezone.clone().unwrap_or_default(),
         email_on_mention: current.user.email_on_mention.then(|| "on".into()),
         email_on_assignment: current.user.email_on_assignment.then(|| "on".into()),
+        email_on_reply: current.user.email_on_reply.then(|| "on".into()),
     }
 }
 
@@ -122,6 +124,7 @@ pub async fn save(
                 timezone,
                 email_on_mention: form.email_on_mention.is_some(),
                 email_on_assignment: form.email_on_assignment.is_some(),
+                email_on_reply: form.email_on_reply.is_some(),
             };
             User::update_preferences(conn, id, &preferences, now)?;
             Ok(())

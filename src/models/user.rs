@@ -31,6 +31,7 @@ pub struct User {
     pub window_closed_for: Option<NaiveDate>,
     pub email_on_mention: bool,
     pub email_on_assignment: bool,
+    pub email_on_reply: bool,
 }
 
 #[derive(Insertable)]
@@ -59,6 +60,7 @@ pub struct Preferences<'a> {
     pub timezone: Option<&'a str>,
     pub email_on_mention: bool,
     pub email_on_assignment: bool,
+    pub email_on_reply: bool,
 }
 
 /// Whether a user may be signed in today.
@@ -187,6 +189,7 @@ impl User {
                 users::timezone.eq(p.timezone),
                 users::email_on_mention.eq(p.email_on_mention),
                 users::email_on_assignment.eq(p.email_on_assignment),
+                users::email_on_reply.eq(p.email_on_reply),
                 users::updated_at.eq(now),
             ))
             .execute(conn)

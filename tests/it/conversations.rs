@@ -575,9 +575,39 @@ db_test!(assignments_notify_and_email_settings_are_respected, |app| {
     );
     assert_eq!(
         app.count(&format!(
-            "users WHERE id = {alan} AND email_on_mention = TRUE AND email_on_assignment = FALSE"
+            "users WHERE id = {alan} AND email_on_mention = TRUE AND email_on_assignment = FALSE AND email_on_reply = FALSE"
         )),
         1
+    );
+    // A reply someone else sends in Alan's conversation notifies him; he
+    // turned reply emails off with the profile form above.
+    owner.post_form(
+        &format!("/conversations/{id}/reply"),
+        &[("body", "We are on it.")],
+    );
+    assert_eq!(
+        app.count(&format!(
+            "notifications WHERE user_id = {alan} AND kind = 'reply'"
+        )),
+        1
+    );
+    assert_eq!(
+        app.count("outbox WHERE kind = 'notification' AND recipient = 'agent@acme.test'"),
+        0
+    );
+    assert!(
+        alan_client
+            .get("/notifications")
+            .body
+            .contains("Olivia Owner replied in “Printer on fire”")
+    );
+    alan_client.post_form(&format!("/conversations/{id}/reply"), &[("body", "Done.")]);
+    assert_eq!(
+        app.count(&format!(
+            "notifications WHERE user_id = {alan} AND kind = 'reply'"
+        )),
+        1,
+        "not for his own replies"
     );
     // When the conversation moves to a team Alan is not in, its notification disappears from his list.
     let other = app.team("Elsewhere");
@@ -713,6 +743,12 @@ db_test!(
         );
         let cora_page = cora_client.get("/search");
         assert!(cora_page.body.contains("Fuser issues") && !cora_page.body.contains("Mine only"));
+        let sidebar = cora_client.get("/conversations");
+        assert!(
+            sidebar.body.contains("href=\"/search?q=fuser\"")
+                && sidebar.body.contains("Fuser issues"),
+            "shared searches appear beside the views"
+        );
         let id: i64 = {
             use confer::db::schema::saved_searches as s;
             use diesel::prelude::*;

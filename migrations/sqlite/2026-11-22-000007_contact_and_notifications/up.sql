@@ -10,7 +10,7 @@ CREATE INDEX rate_events_scope ON rate_events (scope, at);
 CREATE TABLE notifications (
     id INTEGER PRIMARY KEY,
     user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-    kind TEXT NOT NULL CHECK (kind IN ('mention', 'assignment')),
+    kind TEXT NOT NULL CHECK (kind IN ('mention', 'assignment', 'reply')),
     conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
     actor_id INTEGER REFERENCES users (id) ON DELETE SET NULL,
     created_at TIMESTAMP NOT NULL,
@@ -21,3 +21,4 @@ CREATE INDEX notifications_mentions ON notifications (user_id, kind, conversatio
 
 ALTER TABLE users ADD COLUMN email_on_mention BOOLEAN NOT NULL DEFAULT TRUE;
 ALTER TABLE users ADD COLUMN email_on_assignment BOOLEAN NOT NULL DEFAULT TRUE;
+ALTER TABLE users ADD COLUMN email_on_reply BOOLEAN NOT NULL DEFAULT TRUE;
