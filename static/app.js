@@ -36,6 +36,7 @@ function mentionSuggestions() {
   const area = document.querySelector("textarea[data-mentions]");
   if (!area) return;
   let people = null;
+  let loading = null;
   const list = document.createElement("ul");
   list.className = "mention-list";
   list.id = "mention-list";
@@ -80,10 +81,11 @@ function mentionSuggestions() {
   area.addEventListener("input", async () => {
     if (query() === null) return close();
     if (!people) {
-      try {
-        const response = await fetch(area.dataset.mentions, { credentials: "same-origin" });
-        people = response.ok ? await response.json() : [];
-      } catch (_) { people = []; }
+      // One request, however fast the typing.
+      loading = loading || fetch(area.dataset.mentions, { credentials: "same-origin" })
+        .then((response) => (response.ok ? response.json() : []))
+        .catch(() => []);
+      people = await loading;
     }
     active = 0;
     render(matches());

@@ -152,10 +152,23 @@ impl Browser {
             .unwrap_or_else(|e| panic!("type into {css}: {e}"));
     }
 
+    /// Clicks the element; if a script re-rendered it between finding and
+    /// clicking (a stale element), finds it again.
     fn click(&self, css: &str) {
-        self.rt
-            .block_on(async { self.d().find(Locator::Css(css)).await?.click().await })
-            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+        let mut attempts = 0;
+        loop {
+            let result = self
+                .rt
+                .block_on(async { self.d().find(Locator::Css(css)).await?.click().await });
+            match result {
+                Ok(()) => return,
+                Err(e) if attempts < 10 && e.to_string().contains("stale element") => {
+                    attempts += 1;
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(e) => panic!("click {css}: {e}"),
+            }
+        }
     }
 
     /// Waits until an element matching `css` contains `needle` (after a
