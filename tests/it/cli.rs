@@ -50,7 +50,7 @@ db_test!(demo_fills_an_empty_database_once, |app| {
     assert_eq!(response.status, 303);
     let home = collaborator.get("/").body;
     assert!(home.contains("layout-collaborator"));
-    assert!(home.contains("<dt>Open</dt><dd>3</dd>"), "{home}");
+    assert!(home.contains(">Open</a></dt><dd>3</dd>"), "{home}");
 });
 
 // The real binary: `confer migrate` and `confer create-owner` against the

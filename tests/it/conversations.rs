@@ -73,7 +73,7 @@ db_test!(
             assert_eq!(client.get(&format!("/conversations/{ours}")).status, 200);
             let home = client.get("/");
             assert!(
-                home.body.contains("<dt>Open</dt><dd>1</dd>"),
+                home.body.contains(">Open</a></dt><dd>1</dd>"),
                 "{email}: counts are scoped too"
             );
         }
