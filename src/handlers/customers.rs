@@ -475,29 +475,60 @@ fn check_note(current: &CurrentUser, body: &str) -> FieldErrors {
     errors
 }
 
+/// Adds a private note to a customer or an organization; an empty note
+/// comes back to the profile with the message.
+async fn add_profile_note(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    target: NoteTarget,
+    body: String,
+) -> AppResult<HttpResponse> {
+    ensure(&current, Flag::CustomersNote)?;
+    let errors = check_note(&current, &body);
+    if !errors.is_empty() {
+        return match target {
+            NoteTarget::Customer(id) => {
+                customer_page(&current, &state, id, body, errors, false).await
+            }
+            NoteTarget::Organization(id) => {
+                organization_page(&current, &state, id, body, errors, false).await
+            }
+        };
+    }
+    let back = match target {
+        NoteTarget::Customer(id) => format!("/customers/{id}#notes"),
+        NoteTarget::Organization(id) => format!("/organizations/{id}#notes"),
+    };
+    let (author, now) = (current.user.id, state.clock.now());
+    state
+        .db(move |conn| {
+            let exists = match target {
+                NoteTarget::Customer(id) => customer::find(conn, id)?.is_some(),
+                NoteTarget::Organization(id) => customer::find_organization(conn, id)?.is_some(),
+            };
+            if !exists {
+                return Err(AppError::NotFound);
+            }
+            customer::add_note(conn, &target, author, body.trim(), now)?;
+            Ok(())
+        })
+        .await?;
+    Ok(redirect(&back))
+}
+
 pub async fn add_note(
     current: CurrentUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
     form: web::Form<NoteForm>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current, Flag::CustomersNote)?;
-    let id = *id;
-    let body = form.into_inner().body;
-    let errors = check_note(&current, &body);
-    if !errors.is_empty() {
-        return customer_page(&current, &state, id, body, errors, false).await;
-    }
-    let author = current.user.id;
-    let now = state.clock.now();
-    state
-        .db(move |conn| {
-            customer::find(conn, id)?.ok_or(AppError::NotFound)?;
-            customer::add_note(conn, &NoteTarget::Customer(id), author, body.trim(), now)?;
-            Ok(())
-        })
-        .await?;
-    Ok(redirect(&format!("/customers/{id}#notes")))
+    add_profile_note(
+        current,
+        state,
+        NoteTarget::Customer(*id),
+        form.into_inner().body,
+    )
+    .await
 }
 
 // --- Organizations -----------------------------------------------------------
@@ -784,27 +815,11 @@ pub async fn add_organization_note(
     id: web::Path<i64>,
     form: web::Form<NoteForm>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current, Flag::CustomersNote)?;
-    let id = *id;
-    let body = form.into_inner().body;
-    let errors = check_note(&current, &body);
-    if !errors.is_empty() {
-        return organization_page(&current, &state, id, body, errors, false).await;
-    }
-    let author = current.user.id;
-    let now = state.clock.now();
-    state
-        .db(move |conn| {
-            customer::find_organization(conn, id)?.ok_or(AppError::NotFound)?;
-            customer::add_note(
-                conn,
-                &NoteTarget::Organization(id),
-                author,
-                body.trim(),
-                now,
-            )?;
-            Ok(())
-        })
-        .await?;
-    Ok(redirect(&format!("/organizations/{id}#notes")))
+    add_profile_note(
+        current,
+        state,
+        NoteTarget::Organization(*id),
+        form.into_inner().body,
+    )
+    .await
 }
