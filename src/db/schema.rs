@@ -13,6 +13,7 @@ diesel::table! {
         collaborator_allowance -> Text,
         collaborator_allowance_fixed -> Nullable<Integer>,
         mask_contacts_for_collaborators -> Bool,
+        intake_team_id -> Nullable<BigInt>,
     }
 }
 

@@ -136,6 +136,9 @@ pub async fn submit(
                     "web_form",
                     now,
                 )?;
+                // Into the intake team's queue, if the organisation chose one.
+                let intake = OrgSettings::find(conn)?.and_then(|o| o.intake_team_id);
+                conversation::route(conn, id, intake, None)?;
                 Ok::<_, AppError>(Some(id))
             })
         })

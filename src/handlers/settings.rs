@@ -14,6 +14,7 @@ use crate::forms::{Check, FieldErrors};
 use crate::i18n::Lang;
 use crate::models::audit;
 use crate::models::org::{OrgChanges, OrgSettings};
+use crate::models::team::Team;
 use crate::pages::{Ctx, html_with_status, timezone_names};
 use crate::policy::{self, Action, Flag};
 
@@ -49,6 +50,9 @@ pub struct OrgForm {
     /// A checkbox: present ("on") when ticked.
     #[serde(default)]
     pub mask_contacts: Option<String>,
+    /// Team id, or empty for none.
+    #[serde(default)]
+    pub intake_team: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -65,21 +69,36 @@ struct OrgPage {
     saved: bool,
     languages: [Lang; 3],
     timezones: Vec<&'static str>,
+    teams: Vec<Team>,
 }
 
-fn page(current: &CurrentUser, form: OrgForm, errors: FieldErrors, saved: bool) -> OrgPage {
-    OrgPage {
+impl OrgPage {
+    fn is_intake(&self, id: &i64) -> bool {
+        self.form.intake_team == id.to_string()
+    }
+}
+
+async fn page(
+    current: &CurrentUser,
+    state: &AppState,
+    form: OrgForm,
+    errors: FieldErrors,
+    saved: bool,
+) -> AppResult<OrgPage> {
+    Ok(OrgPage {
         ctx: Ctx::for_user(current, "org"),
         form,
         errors,
         saved,
         languages: Lang::ALL,
         timezones: timezone_names().collect(),
-    }
+        teams: state.db(|conn| Ok(Team::all(conn)?)).await?,
+    })
 }
 
 pub async fn show_org(
     current: CurrentUser,
+    state: web::Data<AppState>,
     query: web::Query<SavedQuery>,
 ) -> AppResult<HttpResponse> {
     policy::ensure(&current.actor, Action::Use(Flag::SettingsOrg))?;
@@ -96,14 +115,14 @@ pub async fn show_org(
         mask_contacts: org
             .mask_contacts_for_collaborators
             .then(|| "on".to_string()),
+        intake_team: org
+            .intake_team_id
+            .map(|t| t.to_string())
+            .unwrap_or_default(),
     };
+    let saved = query.saved.is_some();
     html_with_status(
-        &page(
-            &current,
-            form,
-            FieldErrors::default(),
-            query.saved.is_some(),
-        ),
+        &page(&current, &state, form, FieldErrors::default(), saved).await?,
         StatusCode::OK,
     )
 }
@@ -139,9 +158,18 @@ pub async fn save_org(
         ),
         _ => errors.add("allowance", current.tr.get("form.error.required")),
     }
+    let intake_team = form.intake_team.trim().parse::<i64>().ok();
+    if let Some(team) = intake_team
+        && state
+            .db(move |conn| Ok(Team::find(conn, team)?))
+            .await?
+            .is_none()
+    {
+        errors.add("intake_team", current.tr.get("users.error.unknown_team"));
+    }
     if !errors.is_empty() {
         return html_with_status(
-            &page(&current, form, errors, false),
+            &page(&current, &state, form, errors, false).await?,
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
@@ -159,6 +187,7 @@ pub async fn save_org(
                     collaborator_allowance: &form.allowance,
                     collaborator_allowance_fixed: fixed.filter(|_| form.allowance == "fixed"),
                     mask_contacts_for_collaborators: form.mask_contacts.is_some(),
+                    intake_team_id: intake_team,
                     updated_at: now,
                 };
                 let old = serde_json::to_value(before.as_changes()).unwrap_or_default();

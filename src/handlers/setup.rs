@@ -137,6 +137,7 @@ pub async fn submit(
                             collaborator_allowance: "unlimited",
                             collaborator_allowance_fixed: None,
                             mask_contacts_for_collaborators: false,
+                            intake_team_id: None,
                             updated_at: now,
                         },
                     )?;

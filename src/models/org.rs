@@ -18,6 +18,8 @@ pub struct OrgSettings {
     pub collaborator_allowance_fixed: Option<i32>,
     /// Collaborators see customers' emails and phones masked.
     pub mask_contacts_for_collaborators: bool,
+    /// New conversations from the contact form land in this team's queue.
+    pub intake_team_id: Option<i64>,
 }
 
 /// The organisation always has id 1.
@@ -45,6 +47,7 @@ pub struct OrgChanges<'a> {
     pub collaborator_allowance: &'a str,
     pub collaborator_allowance_fixed: Option<i32>,
     pub mask_contacts_for_collaborators: bool,
+    pub intake_team_id: Option<i64>,
     #[serde(skip)]
     pub updated_at: NaiveDateTime,
 }
@@ -59,6 +62,7 @@ impl OrgSettings {
             collaborator_allowance: &self.collaborator_allowance,
             collaborator_allowance_fixed: self.collaborator_allowance_fixed,
             mask_contacts_for_collaborators: self.mask_contacts_for_collaborators,
+            intake_team_id: self.intake_team_id,
             updated_at: self.updated_at,
         }
     }

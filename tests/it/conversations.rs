@@ -354,6 +354,23 @@ db_test!(masking_applies_on_the_conversation_page, |app| {
 
 db_test!(customers_write_in_through_the_public_contact_form, |app| {
     let app = app.with_org();
+    let support = app.team("Support");
+    app.user("agent@acme.test", "Alan Agent")
+        .in_team(support)
+        .teams_only()
+        .create();
+    let mut owner = app.sign_in("owner@acme.test");
+    let saved = owner.post_form(
+        "/settings/organisation",
+        &[
+            ("name", "Acme Support"),
+            ("default_language", "en"),
+            ("timezone", "Europe/Berlin"),
+            ("allowance", "unlimited"),
+            ("intake_team", &support.to_string()),
+        ],
+    );
+    assert_eq!(saved.status, 303);
     let mut visitor = app.client();
     let page = visitor.get("/contact");
     assert_eq!(page.status, 200);
@@ -433,10 +450,15 @@ db_test!(customers_write_in_through_the_public_contact_form, |app| {
     assert_eq!(app.count("conversations"), 5);
     assert_eq!(app.count("customers"), 1, "the same customer each time");
     assert!(
-        app.sign_in("owner@acme.test")
+        app.sign_in("agent@acme.test")
             .get("/conversations?view=unassigned")
             .body
-            .contains("Rocket skates")
+            .contains("Rocket skates"),
+        "it landed in the intake team's queue, where team-only agents see it"
+    );
+    assert_eq!(
+        app.count(&format!("conversations WHERE team_id = {support}")),
+        5
     );
 });
 

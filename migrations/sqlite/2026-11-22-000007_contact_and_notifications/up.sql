@@ -22,3 +22,6 @@ CREATE INDEX notifications_mentions ON notifications (user_id, kind, conversatio
 ALTER TABLE users ADD COLUMN email_on_mention BOOLEAN NOT NULL DEFAULT TRUE;
 ALTER TABLE users ADD COLUMN email_on_assignment BOOLEAN NOT NULL DEFAULT TRUE;
 ALTER TABLE users ADD COLUMN email_on_reply BOOLEAN NOT NULL DEFAULT TRUE;
+
+-- The team whose queue receives conversations from the contact form.
+ALTER TABLE org_settings ADD COLUMN intake_team_id INTEGER REFERENCES teams (id) ON DELETE SET NULL;
