@@ -211,3 +211,15 @@ pub fn contains_pattern(text: &str) -> String {
         .replace('_', "\\_");
     format!("%{escaped}%")
 }
+
+/// Reverts every migration (newest first). For the round-trip test and for
+/// operators who need to step back; `migrate` brings them back.
+pub fn revert_all(conn: &mut DbConn) -> Result<usize, String> {
+    let reverted = match conn {
+        DbConn::Sqlite(c) => c.revert_all_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        DbConn::Postgresql(c) => c
+            .revert_all_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.len()),
+    };
+    reverted.map_err(|e| e.to_string())
+}

@@ -154,3 +154,13 @@ db_test!(binary_migrates_and_creates_the_owner, |app| {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("CONFER_BIND"));
     let _ = std::fs::remove_dir_all(dir);
 });
+
+// Every migration goes down and up again cleanly on both backends.
+db_test!(migrations_run_down_and_up_again, |app| {
+    let mut conn = app.conn();
+    let reverted = confer::db::revert_all(&mut conn).expect("down");
+    assert!(reverted >= 8, "{reverted} migrations reverted");
+    assert_eq!(confer::db::migrate(&mut conn).expect("up"), reverted);
+    drop(conn);
+    assert_eq!(app.count("roles"), 0, "a fresh schema");
+});
