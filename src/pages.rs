@@ -105,7 +105,10 @@ impl Ctx {
 
     /// Whether the page belongs to Settings (its navigation entry is current).
     pub fn in_settings(&self) -> bool {
-        matches!(self.nav, "users" | "teams" | "roles" | "org" | "audit")
+        matches!(
+            self.nav,
+            "users" | "teams" | "roles" | "org" | "audit" | "outbox"
+        )
     }
 }
 

@@ -221,6 +221,8 @@ pub async fn list(
 }
 
 pub struct TimelineEntry {
+    /// A reply's email that failed or keeps failing, in words.
+    pub delivery_problem: Option<String>,
     pub kind: String,
     pub author: Badge,
     pub when: String,
@@ -372,6 +374,17 @@ fn render(
             when: format_datetime(m.created_at, current.tz),
             html: crate::markdown::render(&m.body),
             label: t.get(&format!("conversation.kind.{}", m.kind)),
+            delivery_problem: match (m.delivery.as_deref(), m.delivery_error.as_deref()) {
+                (Some("failed"), error) => Some(t.fmt(
+                    "conversation.undelivered",
+                    &[("error", error.unwrap_or("?"))],
+                )),
+                (Some("failing"), error) => Some(t.fmt(
+                    "conversation.delivery_pending",
+                    &[("error", error.unwrap_or("?"))],
+                )),
+                _ => None,
+            },
         })
         .collect();
     let status = t.get(&format!("status.{}", c.status));

@@ -10,6 +10,7 @@ mod home;
 mod import;
 mod invitations;
 mod notifications;
+mod outbox;
 mod password;
 mod profile;
 mod roles;
@@ -176,6 +177,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/settings/roles/{id}", web::get().to(roles::edit))
         .route("/settings/roles/{id}", web::post().to(roles::update))
         .route("/settings/roles/{id}/delete", web::post().to(roles::delete))
+        .route("/settings/outbox", web::get().to(outbox::list))
+        .route("/settings/outbox/{id}/retry", web::post().to(outbox::retry))
         .route("/settings/audit", web::get().to(audit::list))
         .route("/settings/audit.csv", web::get().to(audit::export))
         .route("/invitations/{token}", web::get().to(invitations::show))

@@ -270,12 +270,19 @@ pub struct MessageLine {
     pub user_type: Option<String>,
     pub customer_name: Option<String>,
     pub email_message_id: Option<String>,
+    /// For replies: the delivery state of their email, and its last error.
+    pub delivery: Option<String>,
+    pub delivery_error: Option<String>,
 }
 
 pub fn messages(conn: &mut DbConn, conversation_id: i64) -> QueryResult<Vec<MessageLine>> {
     messages::table
         .left_join(users::table.on(messages::author_user_id.eq(users::id.nullable())))
         .left_join(customers::table.on(messages::author_customer_id.eq(customers::id.nullable())))
+        .left_join(
+            crate::db::schema::outbox::table
+                .on(crate::db::schema::outbox::message_id.eq(messages::email_message_id)),
+        )
         .filter(messages::conversation_id.eq(conversation_id))
         .select((
             messages::id,
@@ -286,6 +293,8 @@ pub fn messages(conn: &mut DbConn, conversation_id: i64) -> QueryResult<Vec<Mess
             users::user_type.nullable(),
             customers::name.nullable(),
             messages::email_message_id,
+            crate::db::schema::outbox::status.nullable(),
+            crate::db::schema::outbox::last_error.nullable(),
         ))
         .order((messages::created_at, messages::id))
         .load(conn)

@@ -187,3 +187,34 @@ pub fn retry_now(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<
         .execute(conn)
         .map(|_| ())
 }
+
+/// The newest mails, optionally of one status or to one recipient, for the
+/// admin outbox page.
+pub fn recent(
+    conn: &mut DbConn,
+    status: Option<&str>,
+    recipient: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<OutboxMail>> {
+    let mut query = outbox::table.into_boxed();
+    if let Some(status) = status {
+        query = query.filter(outbox::status.eq(status.to_string()));
+    }
+    if let Some(text) = recipient.filter(|r| !r.trim().is_empty()) {
+        query = query.filter(
+            outbox::recipient
+                .like(crate::db::contains_pattern(text))
+                .escape('\\'),
+        );
+    }
+    query.order(outbox::id.desc()).limit(limit).load(conn)
+}
+
+/// How many mails are in each status.
+pub fn status_counts(conn: &mut DbConn) -> QueryResult<Vec<(String, i64)>> {
+    outbox::table
+        .group_by(outbox::status)
+        .select((outbox::status, diesel::dsl::count(outbox::id)))
+        .order(outbox::status)
+        .load(conn)
+}

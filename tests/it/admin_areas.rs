@@ -383,6 +383,7 @@ const SETTINGS_MATRIX: &[(&str, [u16; 5])] = &[
     ("/settings/roles", [200, 200, 403, 403, 403]),
     ("/settings/roles/new", [200, 200, 403, 403, 403]),
     ("/settings/roles/{role}", [200, 200, 403, 403, 403]),
+    ("/settings/outbox", [200, 200, 403, 403, 403]),
     ("/settings/audit", [200, 200, 403, 403, 403]),
     ("/settings/audit.csv", [200, 200, 403, 403, 403]),
 ];
@@ -407,6 +408,10 @@ const SETTINGS_POSTS: &[(&str, [bool; 5])] = &[
     ),
     ("/settings/teams", [true, true, true, false, false]),
     ("/settings/teams/{team}", [true, true, true, false, false]),
+    (
+        "/settings/outbox/{mail}/retry",
+        [true, true, false, false, false],
+    ),
     ("/settings/roles/new", [true, true, false, false, false]),
     ("/settings/roles/{role}", [true, true, false, false, false]),
     (
@@ -484,7 +489,17 @@ db_test!(settings_route_by_role_matrix, |app| {
             .expect("role")
     };
     app.sql("INSERT INTO users (name, email, user_type, role_id, conversation_access, active, session_version, created_at, updated_at) VALUES ('Pending Pat', 'pat@acme.test', 'full_time', NULL, 'all', TRUE, 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')");
+    app.sql("INSERT INTO outbox (kind, recipient, subject, body_text, status, attempts, next_attempt_at, created_at) VALUES ('invitation', 'x@acme.test', 'Hi', 'Body', 'failed', 3, '2026-01-01 00:00:00', '2026-01-01 00:00:00')");
+    let mail = {
+        use confer::db::schema::outbox;
+        use diesel::prelude::*;
+        outbox::table
+            .select(outbox::id)
+            .first::<i64>(&mut app.conn())
+            .expect("mail")
+    };
     let ids = [
+        ("{mail}", mail),
         ("{pending}", app.user_id("pat@acme.test")),
         ("{role}", role),
         ("{agent}", app.user_id("agent@acme.test")),

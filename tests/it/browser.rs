@@ -569,6 +569,7 @@ db_test!(every_settings_page_passes_axe, |app| {
         ("user-agent", format!("/settings/users/{agent}")),
         ("deactivate", format!("/settings/users/{agent}/deactivate")),
         ("organisation", "/settings/organisation".to_string()),
+        ("outbox", "/settings/outbox".to_string()),
     ];
     for (name, path) in pages {
         browser.goto(&path);

@@ -974,3 +974,62 @@ db_test!(mention_suggestions_list_only_people_who_can_see, |app| {
         404
     );
 });
+
+db_test!(
+    undelivered_replies_show_on_the_conversation_and_can_be_retried,
+    |app| {
+        let app = app.with_org();
+        let (support, _, carl) = workspace(&app);
+        let id = app.conversation("Printer on fire", carl, Some(support), None, "open");
+        let sink = SmtpSink::start();
+        sink.set_down(true);
+        let mut owner = app.sign_in("owner@acme.test");
+        owner.post_form(
+            &format!("/conversations/{id}/reply"),
+            &[("body", "On our way.")],
+        );
+        app.run_jobs(Some(sink.port));
+        let page = owner.get(&format!("/conversations/{id}"));
+        assert!(
+            page.body.contains("Not delivered yet, retrying:"),
+            "the failure shows on the reply"
+        );
+        app.sql("UPDATE outbox SET status = 'failed', last_error = '550 mailbox unavailable'");
+        let page = owner.get(&format!("/conversations/{id}"));
+        assert!(
+            page.body
+                .contains("Could not be delivered: 550 mailbox unavailable")
+        );
+        let outbox_page = owner.get("/settings/outbox?status=failed");
+        assert!(
+            outbox_page.body.contains("carl@customer.test")
+                && outbox_page.body.contains("550 mailbox unavailable")
+        );
+        assert!(
+            outbox_page.body.contains("No SMTP server is configured"),
+            "the page says where mail goes"
+        );
+        let mail = {
+            use confer::db::schema::outbox;
+            use diesel::prelude::*;
+            outbox::table
+                .select(outbox::id)
+                .first::<i64>(&mut app.conn())
+                .expect("mail")
+        };
+        let retried = owner.post_form(&format!("/settings/outbox/{mail}/retry"), &[]);
+        assert_eq!(
+            retried.location.as_deref(),
+            Some("/settings/outbox?notice=retried")
+        );
+        assert_eq!(app.count("audit_log WHERE action = 'outbox.retried'"), 1);
+        sink.set_down(false);
+        assert_eq!(app.run_jobs(Some(sink.port)).sent, 1);
+        assert!(
+            !owner
+                .get(&format!("/conversations/{id}"))
+                .body
+                .contains("Could not be delivered")
+        );
+    }
+);

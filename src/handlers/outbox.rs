@@ -1,0 +1,164 @@
+//! Settings > Outbox: every outgoing mail with its delivery state; failed
+//! ones can be retried. Shows where mail goes (SMTP or files).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::db::write_transaction;
+use crate::error::{AppError, AppResult};
+use crate::models::audit::{self, Event};
+use crate::models::outbox;
+use crate::pages::{Ctx, format_datetime, html_with_status};
+use crate::policy::{self, Action, Flag};
+
+const STATUSES: [&str; 4] = ["queued", "failing", "failed", "sent"];
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct OutboxQuery {
+    pub status: String,
+    pub recipient: String,
+    pub notice: String,
+}
+
+pub struct Row {
+    pub id: i64,
+    pub when: String,
+    pub kind: String,
+    pub recipient: String,
+    pub subject: String,
+    pub status: String,
+    pub status_label: &'static str,
+    pub attempts: i32,
+    pub error: String,
+    pub retry: bool,
+}
+
+#[derive(Template)]
+#[template(path = "pages/outbox.html")]
+struct OutboxPage {
+    ctx: Ctx,
+    query: OutboxQuery,
+    destination: String,
+    counts: Vec<(String, i64)>,
+    rows: Vec<Row>,
+    statuses: Vec<(&'static str, &'static str)>,
+    retried: bool,
+}
+
+impl OutboxPage {
+    fn is(&self, value: &str, option: &str) -> bool {
+        value == option
+    }
+}
+
+fn ensure(current: &CurrentUser) -> AppResult<()> {
+    Ok(policy::ensure(
+        &current.actor,
+        Action::Use(Flag::SettingsOrg),
+    )?)
+}
+
+pub async fn list(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    query: web::Query<OutboxQuery>,
+) -> AppResult<HttpResponse> {
+    ensure(&current)?;
+    let query = query.into_inner();
+    let status = Some(query.status.clone()).filter(|s| STATUSES.contains(&s.as_str()));
+    let recipient = query.recipient.clone();
+    let (mails, counts) = state
+        .db(move |conn| {
+            Ok((
+                outbox::recent(conn, status.as_deref(), Some(&recipient), 200)?,
+                outbox::status_counts(conn)?,
+            ))
+        })
+        .await?;
+    let t = current.tr;
+    let destination = match &state.config.smtp_url {
+        Some(url) => t.fmt(
+            "outbox.smtp",
+            &[("server", url.rsplit('@').next().unwrap_or(url))],
+        ),
+        None => t.fmt(
+            "outbox.files",
+            &[(
+                "dir",
+                &state.config.data_dir.join("mail").display().to_string(),
+            )],
+        ),
+    };
+    let rows = mails
+        .into_iter()
+        .map(|m| Row {
+            id: m.id,
+            when: format_datetime(m.created_at, current.tz),
+            retry: m.status == "failed" || m.status == "failing",
+            status_label: t.get(&format!("outbox.status.{}", m.status)),
+            kind: m.kind,
+            recipient: m.recipient,
+            subject: m.subject,
+            status: m.status,
+            attempts: m.attempts,
+            error: m.last_error.unwrap_or_default(),
+        })
+        .collect();
+    html_with_status(
+        &OutboxPage {
+            ctx: Ctx::for_user(&current, "outbox"),
+            retried: query.notice == "retried",
+            query,
+            destination,
+            counts,
+            rows,
+            statuses: STATUSES
+                .iter()
+                .map(|s| (*s, t.get(&format!("outbox.status.{s}"))))
+                .collect(),
+        },
+        StatusCode::OK,
+    )
+}
+
+pub async fn retry(
+    req: HttpRequest,
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    ensure(&current)?;
+    let (id, now) = (*id, state.clock.now());
+    let actor = current.audit_actor(&req);
+    state
+        .db(move |conn| {
+            write_transaction(conn, |conn| {
+                let mail = outbox::find(conn, id)?.ok_or(AppError::NotFound)?;
+                outbox::retry_now(conn, id, now)?;
+                audit::record(
+                    conn,
+                    &actor,
+                    Event {
+                        action: "outbox.retried",
+                        target_type: "mail",
+                        target_id: Some(id),
+                        target_label: &mail.recipient,
+                        before: Some(
+                            json!({ "status": mail.status, "last_error": mail.last_error }),
+                        ),
+                        after: Some(json!({ "status": "queued" })),
+                    },
+                    now,
+                )?;
+                Ok::<_, AppError>(())
+            })
+        })
+        .await?;
+    Ok(crate::web::redirect("/settings/outbox?notice=retried"))
+}
