@@ -101,13 +101,6 @@ pub fn find_by_token(conn: &mut DbConn, token: &str) -> QueryResult<Option<Invit
         .optional()
 }
 
-pub fn mark_accepted(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(invitations::table.find(id))
-        .set(invitations::accepted_at.eq(now))
-        .execute(conn)
-        .map(|_| ())
-}
-
 /// The newest invitation of each of these users with its mail's delivery
 /// state, in one query.
 pub fn deliveries(

@@ -39,13 +39,6 @@ impl Role {
         }
     }
 
-    pub fn find_by_key(conn: &mut DbConn, key: &str) -> QueryResult<Option<Role>> {
-        roles::table
-            .filter(roles::key.eq(key))
-            .first(conn)
-            .optional()
-    }
-
     pub fn id_of(conn: &mut DbConn, role: BuiltinRole) -> QueryResult<i64> {
         roles::table
             .filter(roles::key.eq(role.key()))
