@@ -99,6 +99,11 @@ impl Ctx {
         self.t.code()
     }
 
+    /// Fingerprint for static file links (see `handlers::assets::version`).
+    pub fn asset_version(&self) -> &'static str {
+        crate::handlers::assets::version()
+    }
+
     pub fn is_current(&self, nav: &str) -> bool {
         self.nav == nav
     }

@@ -1,7 +1,7 @@
 //! Thin HTTP handlers grouped by area. Each one loads, asks the policy,
 //! and renders a typed page; SQL lives in `models`.
 
-mod assets;
+pub mod assets;
 mod audit;
 mod contact;
 mod conversations;

@@ -340,3 +340,30 @@ db_test!(changing_the_password_ends_other_sessions, |app| {
     );
     assert_eq!(ok.status, 303);
 });
+
+db_test!(static_files_are_versioned_and_cached, |app| {
+    let app = app.with_org();
+    let mut client = app.client();
+    let login = client.get("/login").body;
+    let link = login
+        .split("href=\"/static/app.css?v=")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("versioned stylesheet link")
+        .to_string();
+    assert_eq!(link.len(), 16);
+    let versioned = client.get(&format!("/static/app.css?v={link}"));
+    assert_eq!(versioned.status, 200);
+    assert_eq!(
+        versioned.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    assert_eq!(
+        versioned.header("content-type"),
+        Some("text/css; charset=utf-8")
+    );
+    let plain = client.get("/static/app.css");
+    assert_eq!(plain.header("cache-control"), Some("public, max-age=300"));
+    assert_eq!(client.get("/static/../Cargo.toml").status, 404);
+    assert_eq!(client.get("/static/nope.js").status, 404);
+});
