@@ -38,8 +38,32 @@ pub struct About<'a> {
     pub team_id: Option<i64>,
 }
 
+/// Who tells, from where, and when.
+pub struct Sender<'a> {
+    pub org: &'a OrgSettings,
+    pub public_url: &'a str,
+    pub actor_id: i64,
+    pub actor_name: &'a str,
+    pub now: NaiveDateTime,
+}
+
+/// Tells `to` about the conversation if they may see it; returns whether
+/// they were told (a mention of someone who cannot see it tells nobody).
+pub fn tell(
+    conn: &mut DbConn,
+    from: &Sender,
+    to: i64,
+    kind: Kind,
+    about: &About,
+) -> QueryResult<bool> {
+    match can_see(conn, from.org, to, about.team_id, from.now)? {
+        Some(user) => send(conn, from, &user, kind, about).map(|()| true),
+        None => Ok(false),
+    }
+}
+
 /// Whether `user_id` may see a conversation of this team right now.
-pub fn can_see(
+fn can_see(
     conn: &mut DbConn,
     org: &OrgSettings,
     user_id: i64,
@@ -60,18 +84,9 @@ pub fn can_see(
     Ok(visible.then_some(user))
 }
 
-#[allow(clippy::too_many_arguments)]
-pub fn send(
-    conn: &mut DbConn,
-    org: &OrgSettings,
-    public_url: &str,
-    to: &User,
-    kind: Kind,
-    actor: (i64, &str),
-    about: &About,
-    now: NaiveDateTime,
-) -> QueryResult<()> {
-    notification::create(conn, to.id, kind.key(), about.id, actor.0, now)?;
+fn send(conn: &mut DbConn, from: &Sender, to: &User, kind: Kind, about: &About) -> QueryResult<()> {
+    let (org, now) = (from.org, from.now);
+    notification::create(conn, to.id, kind.key(), about.id, from.actor_id, now)?;
     let wants_email = match kind {
         Kind::Mention => to.email_on_mention,
         Kind::Assignment => to.email_on_assignment,
@@ -81,9 +96,9 @@ pub fn send(
         return Ok(());
     }
     let t = Tr::new(crate::auth::user_lang(to, org));
-    let args = [("actor", actor.1), ("subject", about.subject)];
+    let args = [("actor", from.actor_name), ("subject", about.subject)];
     let subject = t.fmt(&format!("email.{}.subject", kind.key()), &args);
-    let link = format!("{public_url}/conversations/{}", about.id);
+    let link = format!("{}/conversations/{}", from.public_url, about.id);
     let body = [
         t.fmt("email.invitation.greeting", &[("name", &to.name)]),
         String::new(),

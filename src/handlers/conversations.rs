@@ -579,23 +579,20 @@ pub async fn add_note(
                     subject: &conversation.subject,
                     team_id: conversation.team_id,
                 };
+                let from = notify::Sender {
+                    org: &org,
+                    public_url: &public_url,
+                    actor_id: author,
+                    actor_name: &author_name,
+                    now,
+                };
                 let mut unseen = Vec::new();
                 for user_id in mentions::mentioned(&body, &candidates)
                     .into_iter()
                     .filter(|&id| id != author)
                 {
-                    match notify::can_see(conn, &org, user_id, conversation.team_id, now)? {
-                        Some(user) => notify::send(
-                            conn,
-                            &org,
-                            &public_url,
-                            &user,
-                            notify::Kind::Mention,
-                            (author, &author_name),
-                            &about,
-                            now,
-                        )?,
-                        None => unseen.push(user_id),
+                    if !notify::tell(conn, &from, user_id, notify::Kind::Mention, &about)? {
+                        unseen.push(user_id);
                     }
                 }
                 Ok::<_, AppError>(unseen)
@@ -707,24 +704,20 @@ pub async fn reply(
                     now,
                 )?;
                 // The assignee hears of replies others send in their conversation.
-                if let Some(to) = conversation.assignee_id.filter(|&to| to != author)
-                    && let Some(user) = notify::can_see(conn, &org, to, conversation.team_id, now)?
-                {
+                if let Some(to) = conversation.assignee_id.filter(|&to| to != author) {
+                    let from = notify::Sender {
+                        org: &org,
+                        public_url: &public_url,
+                        actor_id: author,
+                        actor_name: &author_name,
+                        now,
+                    };
                     let about = notify::About {
                         id: conversation.id,
                         subject: &conversation.subject,
                         team_id: conversation.team_id,
                     };
-                    notify::send(
-                        conn,
-                        &org,
-                        &public_url,
-                        &user,
-                        notify::Kind::Reply,
-                        (author, &author_name),
-                        &about,
-                        now,
-                    )?;
+                    notify::tell(conn, &from, to, notify::Kind::Reply, &about)?;
                 }
                 Ok::<_, AppError>(())
             })
@@ -835,23 +828,20 @@ pub async fn update_properties(
                 if let Some(to) = props
                     .assignee_id
                     .filter(|&to| assignment_changed && to != actor)
-                    && let Some(user) = notify::can_see(conn, &org, to, props.team_id, now)?
                 {
+                    let from = notify::Sender {
+                        org: &org,
+                        public_url: &public_url,
+                        actor_id: actor,
+                        actor_name: &actor_name,
+                        now,
+                    };
                     let about = notify::About {
                         id,
                         subject: &subject,
                         team_id: props.team_id,
                     };
-                    notify::send(
-                        conn,
-                        &org,
-                        &public_url,
-                        &user,
-                        notify::Kind::Assignment,
-                        (actor, &actor_name),
-                        &about,
-                        now,
-                    )?;
+                    notify::tell(conn, &from, to, notify::Kind::Assignment, &about)?;
                 }
                 Ok::<_, AppError>(())
             })
