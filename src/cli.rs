@@ -1,4 +1,5 @@
-//! The `confer` command line: serve (default), migrate, create-owner, demo.
+//! The `confer` command line: serve (default), migrate, create-owner, demo,
+//! backup, mailgate, worker.
 
 use std::process::ExitCode;
 
@@ -45,11 +46,61 @@ enum Command {
         /// Where to write the copy; must not exist yet.
         path: std::path::PathBuf,
     },
+    /// Read one email on stdin and hand it to Confer (for an MTA's pipe).
+    /// Exit codes: 0 taken in, 75 temporary failure, 65 refused, 64 usage.
+    Mailgate {
+        /// The inbound endpoint of the Confer server.
+        #[arg(
+            long,
+            env = "CONFER_INBOUND_URL",
+            default_value = "http://127.0.0.1:8080/inbound/email"
+        )]
+        url: String,
+        /// The token from Settings > Email.
+        #[arg(long, env = "CONFER_INBOUND_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// A file holding the token (keeps it out of the process list).
+        #[arg(long)]
+        token_file: Option<std::path::PathBuf>,
+        /// The envelope recipient, e.g. Postfix's ${original_recipient}.
+        #[arg(long)]
+        recipient: Option<String>,
+        /// Seconds to wait for the server.
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
+    },
+    /// Run the background work (outbox delivery, access windows, snoozes)
+    /// without serving HTTP; `serve` runs it too.
+    Worker {
+        /// Stop once a round finds nothing to do (for scripts and tests).
+        #[arg(long)]
+        until_idle: bool,
+        /// Seconds between rounds.
+        #[arg(long, default_value_t = 5)]
+        every: u64,
+    },
 }
 
 pub fn main() -> ExitCode {
     crate::observe::init_logging();
     let cli = Cli::parse();
+    // The mailgate talks HTTP only: it needs no database or server config.
+    if let Some(Command::Mailgate {
+        url,
+        token,
+        token_file,
+        recipient,
+        timeout,
+    }) = cli.command
+    {
+        return crate::mail::mailgate::run(crate::mail::mailgate::Options {
+            url,
+            token,
+            token_file,
+            recipient,
+            timeout: std::time::Duration::from_secs(timeout),
+        });
+    }
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(e) => {
@@ -66,6 +117,8 @@ pub fn main() -> ExitCode {
             organisation,
         } => create_owner(&config, &email, &name, &organisation),
         Command::Backup { path } => backup(&config, &path),
+        Command::Worker { until_idle, every } => worker(config, until_idle, every),
+        Command::Mailgate { .. } => Ok(()),
         Command::Demo => prepare(&config).and_then(|pool| {
             let mut conn = pool.get().map_err(|e| e.to_string())?;
             let summary = crate::demo::fill(&mut conn, &config)?;
@@ -120,6 +173,29 @@ fn serve(config: Config) -> Result<(), String> {
             .run()
             .await
             .map_err(|e| e.to_string())
+    })
+}
+
+/// The background rounds alone. Several workers (and servers) may run at
+/// once: the outbox lease gives each mail to one of them.
+fn worker(config: Config, until_idle: bool, every: u64) -> Result<(), String> {
+    let pool = prepare(&config)?;
+    let mailer = crate::mail::Mailer::from_config(&config)?;
+    let state = AppState::new(pool, config, Clock::default());
+    actix_web::rt::System::new().block_on(async move {
+        loop {
+            let round = crate::jobs::run_once(&state, &mailer)
+                .await
+                .map_err(|e| e.to_string())?;
+            if round != crate::jobs::Round::default() {
+                tracing::info!(?round, "background round");
+            } else if until_idle {
+                return Ok(());
+            }
+            if round == crate::jobs::Round::default() {
+                actix_web::rt::time::sleep(std::time::Duration::from_secs(every)).await;
+            }
+        }
     })
 }
 

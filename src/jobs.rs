@@ -9,7 +9,7 @@ use actix_web::web;
 use crate::app::AppState;
 use crate::error::AppResult;
 use crate::mail::Mailer;
-use crate::models::outbox;
+use crate::models::{attachment, outbox};
 
 /// What one round did, for logs and tests.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -29,7 +29,11 @@ pub async fn deliver_outbox(state: &AppState, mailer: &Mailer) -> AppResult<(usi
         .await?;
     let (mut sent, mut failed) = (0, 0);
     for mail in due {
-        let result = mailer.send(&state.config.mail_from, &mail).await;
+        let mail_id = mail.id;
+        let files = state
+            .db(move |conn| Ok(attachment::of_mail(conn, mail_id)?))
+            .await?;
+        let result = mailer.send(&state.config.mail_from, &mail, &files).await;
         let now = state.clock.now();
         match result {
             Ok(()) => {

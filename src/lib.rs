@@ -1,6 +1,7 @@
 //! Confer: a self-hosted helpdesk. The binary (`main.rs`) and the tests build
 //! the same application from here.
 
+pub mod activity;
 pub mod admin;
 pub mod app;
 pub mod auth;
@@ -13,6 +14,7 @@ pub mod forms;
 pub mod handlers;
 pub mod i18n;
 pub mod import;
+pub mod inbound;
 pub mod jobs;
 pub mod mail;
 pub mod markdown;
@@ -24,4 +26,5 @@ pub mod pages;
 pub mod policy;
 pub mod privacy;
 pub mod search;
+pub mod uploads;
 pub mod web;

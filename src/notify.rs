@@ -5,6 +5,7 @@
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
 
+use crate::config::Config;
 use crate::db::DbConn;
 use crate::i18n::Tr;
 use crate::models::notification;
@@ -41,8 +42,9 @@ pub struct About<'a> {
 /// Who tells, from where, and when.
 pub struct Sender<'a> {
     pub org: &'a OrgSettings,
-    pub public_url: &'a str,
-    pub actor_id: i64,
+    pub config: &'a Config,
+    /// The user who acted; `None` when a customer wrote.
+    pub actor_id: Option<i64>,
     pub actor_name: &'a str,
     pub now: NaiveDateTime,
 }
@@ -98,7 +100,7 @@ fn send(conn: &mut DbConn, from: &Sender, to: &User, kind: Kind, about: &About) 
     let t = Tr::new(crate::auth::user_lang(to, org));
     let args = [("actor", from.actor_name), ("subject", about.subject)];
     let subject = t.fmt(&format!("email.{}.subject", kind.key()), &args);
-    let link = format!("{}/conversations/{}", from.public_url, about.id);
+    let link = format!("{}/conversations/{}", from.config.public_url, about.id);
     let body = [
         t.fmt("email.invitation.greeting", &[("name", &to.name)]),
         String::new(),
@@ -106,11 +108,17 @@ fn send(conn: &mut DbConn, from: &Sender, to: &User, kind: Kind, about: &About) 
         String::new(),
         link,
         String::new(),
+        t.get("email.notification.reply_by_email").to_string(),
         t.get("email.notification.settings").to_string(),
         String::new(),
         t.get("email.signature").to_string(),
     ]
     .join("\n");
+    // Answering this email adds a private note as `to` (see mail::reply_address).
+    let reply_to =
+        from.config
+            .reply_signer()
+            .address(to.id, about.id, crate::auth::org_today(org, now));
     outbox::enqueue(
         conn,
         &Mail {
@@ -118,6 +126,7 @@ fn send(conn: &mut DbConn, from: &Sender, to: &User, kind: Kind, about: &About) 
             recipient: &to.email,
             subject: &subject,
             body_text: &body,
+            reply_to: Some(&reply_to),
             ..Mail::default()
         },
         now,

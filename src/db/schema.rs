@@ -14,6 +14,8 @@ diesel::table! {
         collaborator_allowance_fixed -> Nullable<Integer>,
         mask_contacts_for_collaborators -> Bool,
         intake_team_id -> Nullable<BigInt>,
+        inbound_token_hash -> Nullable<Text>,
+        inbound_token_created_at -> Nullable<Timestamp>,
     }
 }
 
@@ -127,6 +129,10 @@ diesel::table! {
         body -> Text,
         created_at -> Timestamp,
         email_message_id -> Nullable<Text>,
+        /// `web` or `email`: email bodies are plain text, shown as written.
+        source -> Text,
+        /// The quoted history trimmed off an email, kept for "show quoted text".
+        quoted -> Nullable<Text>,
     }
 }
 
@@ -166,6 +172,41 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    attachments (id) {
+        id -> BigInt,
+        conversation_id -> BigInt,
+        message_id -> Nullable<BigInt>,
+        filename -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        content_id -> Nullable<Text>,
+        inline -> Bool,
+        sha256 -> Text,
+        data -> Binary,
+        created_at -> Timestamp,
+    }
+}
+diesel::table! {
+    outbox_attachments (outbox_id, attachment_id) {
+        outbox_id -> BigInt,
+        attachment_id -> BigInt,
+    }
+}
+diesel::table! {
+    inbound_mail (id) {
+        id -> BigInt,
+        received_at -> Timestamp,
+        sender -> Nullable<Text>,
+        subject -> Text,
+        message_id -> Nullable<Text>,
+        outcome -> Text,
+        detail -> Text,
+        conversation_id -> Nullable<BigInt>,
+    }
+}
+diesel::joinable!(outbox_attachments -> attachments (attachment_id));
+diesel::joinable!(attachments -> messages (message_id));
 diesel::joinable!(conversation_tags -> tags (tag_id));
 diesel::joinable!(conversation_tags -> conversations (conversation_id));
 
@@ -284,4 +325,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     rate_events,
     notifications,
     saved_searches,
+    attachments,
+    outbox_attachments,
+    inbound_mail,
 );

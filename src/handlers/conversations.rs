@@ -5,7 +5,7 @@
 //! in their HTML, and the server refuses the rest with 403.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::{NaiveDateTime, TimeZone};
 use serde::Deserialize;
@@ -15,15 +15,16 @@ use crate::auth::CurrentUser;
 use crate::db::write_transaction;
 use crate::error::{AppError, AppResult};
 use crate::forms::{Check, FieldErrors};
+use crate::models::attachment;
 use crate::models::conversation::{self, Conversation, Filter, Properties, Reader, View};
 use crate::models::customer;
-use crate::models::outbox::{self, Mail};
 use crate::models::team::Team;
 use crate::pages::{Badge, Ctx, format_datetime, html_with_status};
 use crate::policy::{self, Action, ConversationScope, Flag};
 use crate::privacy::{mask_email, mask_phone, shown};
+use crate::uploads::{self, Submission};
 use crate::web::{redirect, url_encode};
-use crate::{mentions, notify};
+use crate::{activity, notify};
 
 const PAGE_SIZE: i64 = 50;
 
@@ -226,8 +227,31 @@ pub struct TimelineEntry {
     pub kind: String,
     pub author: Badge,
     pub when: String,
+    /// Markdown written in Confer, rendered and sanitized.
     pub html: String,
+    /// Email text, shown as written (escaped, line breaks kept).
+    pub text: Option<String>,
+    /// The quoted history trimmed off an email.
+    pub quoted: Option<String>,
+    pub files: Vec<FileLink>,
     pub label: &'static str,
+}
+
+/// A file on a message: a download link, and the picture for images.
+pub struct FileLink {
+    pub id: i64,
+    pub name: String,
+    pub size: String,
+    pub image: bool,
+}
+
+/// "12 KB", "3.4 MB".
+fn human_size(bytes: i64) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b} B"),
+        b if b < 1024 * 1024 => format!("{} KB", b / 1024),
+        b => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
+    }
 }
 
 pub struct CustomerSummary {
@@ -254,6 +278,7 @@ struct Loaded {
     tags: Vec<String>,
     teams: Vec<Team>,
     assignees: Vec<(i64, String)>,
+    files: Vec<attachment::AttachmentInfo>,
 }
 
 async fn load(current: &CurrentUser, state: &AppState, id: i64) -> AppResult<Loaded> {
@@ -272,6 +297,7 @@ async fn load(current: &CurrentUser, state: &AppState, id: i64) -> AppResult<Loa
                 customer::find(conn, conversation.customer_id)?.ok_or(AppError::NotFound)?;
             Ok(Loaded {
                 timeline: conversation::messages(conn, id)?,
+                files: attachment::of_conversation(conn, id)?,
                 tags: conversation::tags_of(conn, id)?,
                 teams: Team::all(conn)?,
                 assignees: crate::admin::assignable_users(conn, 0)?,
@@ -372,7 +398,24 @@ fn render(
                 (None, None) => Badge::new("?", false),
             },
             when: format_datetime(m.created_at, current.tz),
-            html: crate::markdown::render(&m.body),
+            html: if m.source == "email" {
+                String::new()
+            } else {
+                crate::markdown::render(&m.body)
+            },
+            text: (m.source == "email").then(|| m.body.clone()),
+            quoted: m.quoted.clone(),
+            files: loaded
+                .files
+                .iter()
+                .filter(|f| f.message_id == Some(m.id))
+                .map(|f| FileLink {
+                    id: f.id,
+                    name: f.filename.clone(),
+                    size: human_size(f.size_bytes),
+                    image: f.is_image(),
+                })
+                .collect(),
             label: t.get(&format!("conversation.kind.{}", m.kind)),
             delivery_problem: match (m.delivery.as_deref(), m.delivery_error.as_deref()) {
                 (Some("failed"), error) => Some(t.fmt(
@@ -517,12 +560,6 @@ pub async fn show(
     )
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct BodyForm {
-    pub body: String,
-}
-
 fn check_body(current: &CurrentUser, field: &'static str, body: &str) -> FieldErrors {
     let mut errors = FieldErrors::default();
     Check {
@@ -533,22 +570,56 @@ fn check_body(current: &CurrentUser, field: &'static str, body: &str) -> FieldEr
     errors
 }
 
+/// The composer's text and files; errors for the text, refused files and
+/// broken uploads, so the page can come back with everything typed.
+fn read_composer(
+    current: &CurrentUser,
+    field: &'static str,
+    submission: &Submission,
+) -> FieldErrors {
+    let body = submission.field("body");
+    let mut errors = check_body(current, field, &body);
+    let t = current.tr;
+    let files_field = if field == "reply" {
+        "reply_files"
+    } else {
+        "note_files"
+    };
+    if submission.broken {
+        errors.add(files_field, t.get("conversation.error.upload"));
+    }
+    for name in &submission.too_large {
+        errors.add(
+            files_field,
+            t.fmt(
+                "conversation.error.file_too_large",
+                &[
+                    ("name", name),
+                    ("mb", &(attachment::MAX_BYTES / (1024 * 1024)).to_string()),
+                ],
+            ),
+        );
+    }
+    errors
+}
+
 pub async fn add_note(
     current: CurrentUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    form: web::Form<BodyForm>,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> AppResult<HttpResponse> {
     policy::ensure(&current.actor, Action::Use(Flag::ConversationsNote))?;
     let loaded = load(&current, &state, *id).await?;
-    let body = form.into_inner().body;
-    let errors = check_body(&current, "note", &body);
+    let submission = uploads::read(&req, payload).await;
+    let errors = read_composer(&current, "note", &submission);
     if !errors.is_empty() {
         return render(
             &current,
             loaded,
             Drafts {
-                note: body,
+                note: submission.field("body"),
                 ..Drafts::default()
             },
             errors,
@@ -558,44 +629,28 @@ pub async fn add_note(
     let conversation = loaded.conversation.clone();
     let (author, author_name) = (current.user.id, current.user.name.clone());
     let org = current.org.clone();
-    let public_url = state.config.public_url.clone();
+    let config = state.config.clone();
     let now = state.clock.now();
     let unseen = state
         .db(move |conn| {
             write_transaction(conn, |conn| {
-                conversation::add_message(
+                let body = submission.field("body");
+                let files = submission.new_files();
+                activity::add_note(
                     conn,
-                    conversation.id,
-                    "note",
-                    author,
-                    body.trim(),
-                    None,
-                    now,
-                )?;
-                conversation::touch(conn, conversation.id, now)?;
-                let candidates = crate::admin::mentionable_users(conn)?;
-                let about = notify::About {
-                    id: conversation.id,
-                    subject: &conversation.subject,
-                    team_id: conversation.team_id,
-                };
-                let from = notify::Sender {
-                    org: &org,
-                    public_url: &public_url,
-                    actor_id: author,
-                    actor_name: &author_name,
-                    now,
-                };
-                let mut unseen = Vec::new();
-                for user_id in mentions::mentioned(&body, &candidates)
-                    .into_iter()
-                    .filter(|&id| id != author)
-                {
-                    if !notify::tell(conn, &from, user_id, notify::Kind::Mention, &about)? {
-                        unseen.push(user_id);
-                    }
-                }
-                Ok::<_, AppError>(unseen)
+                    &activity::Context {
+                        org: &org,
+                        config: &config,
+                        now,
+                    },
+                    &conversation,
+                    &activity::Author {
+                        id: author,
+                        name: &author_name,
+                    },
+                    &activity::Written::web(body.trim(), &files),
+                )
+                .map_err(AppError::from)
             })
         })
         .await?;
@@ -614,27 +669,17 @@ pub async fn add_note(
     }
 }
 
-/// The host part of the public URL, for Message-IDs.
-fn mail_domain(public_url: &str) -> String {
-    public_url
-        .split("://")
-        .nth(1)
-        .and_then(|rest| rest.split(['/', ':']).next())
-        .filter(|h| !h.is_empty())
-        .unwrap_or("localhost")
-        .to_string()
-}
-
 pub async fn reply(
     current: CurrentUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    form: web::Form<BodyForm>,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> AppResult<HttpResponse> {
     policy::ensure(&current.actor, Action::Use(Flag::ConversationsReply))?;
     let loaded = load(&current, &state, *id).await?;
-    let body = form.into_inner().body;
-    let mut errors = check_body(&current, "reply", &body);
+    let submission = uploads::read(&req, payload).await;
+    let mut errors = read_composer(&current, "reply", &submission);
     let recipient = loaded.customer.email.clone();
     if recipient.is_none() && errors.is_empty() {
         errors.add("reply", current.tr.get("conversation.error.no_email"));
@@ -644,7 +689,7 @@ pub async fn reply(
             &current,
             loaded,
             Drafts {
-                reply: body,
+                reply: submission.field("body"),
                 ..Drafts::default()
             },
             errors,
@@ -652,74 +697,31 @@ pub async fn reply(
         );
     };
     let conversation = loaded.conversation.clone();
-    let chain: Vec<String> = loaded
-        .timeline
-        .iter()
-        .filter_map(|m| m.email_message_id.clone())
-        .collect();
     let (author, author_name) = (current.user.id, current.user.name.clone());
     let org = current.org.clone();
-    let public_url = state.config.public_url.clone();
+    let config = state.config.clone();
     let now = state.clock.now();
-    let domain = mail_domain(&state.config.public_url);
-    let subject = format!("Re: {} [#{}]", conversation.subject, conversation.id);
     state
         .db(move |conn| {
             write_transaction(conn, |conn| {
-                let message_id = format!(
-                    "<reply-{}-{}@{domain}>",
-                    conversation.id,
-                    crate::web::random_token()
-                );
-                conversation::add_message(
+                let body = submission.field("body");
+                let files = submission.new_files();
+                activity::add_reply(
                     conn,
-                    conversation.id,
-                    "reply",
-                    author,
-                    body.trim(),
-                    Some(&message_id),
-                    now,
-                )?;
-                conversation::touch(conn, conversation.id, now)?;
-                let references = chain
-                    .iter()
-                    .rev()
-                    .take(10)
-                    .rev()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                outbox::enqueue(
-                    conn,
-                    &Mail {
-                        kind: "reply",
-                        recipient: &recipient,
-                        subject: &subject,
-                        body_text: body.trim(),
-                        message_id: Some(&message_id),
-                        in_reply_to: chain.last().map(String::as_str),
-                        references: Some(references.as_str()).filter(|r| !r.is_empty()),
-                        ..Mail::default()
-                    },
-                    now,
-                )?;
-                // The assignee hears of replies others send in their conversation.
-                if let Some(to) = conversation.assignee_id.filter(|&to| to != author) {
-                    let from = notify::Sender {
+                    &activity::Context {
                         org: &org,
-                        public_url: &public_url,
-                        actor_id: author,
-                        actor_name: &author_name,
+                        config: &config,
                         now,
-                    };
-                    let about = notify::About {
-                        id: conversation.id,
-                        subject: &conversation.subject,
-                        team_id: conversation.team_id,
-                    };
-                    notify::tell(conn, &from, to, notify::Kind::Reply, &about)?;
-                }
-                Ok::<_, AppError>(())
+                    },
+                    &conversation,
+                    &activity::Author {
+                        id: author,
+                        name: &author_name,
+                    },
+                    &activity::Written::web(body.trim(), &files),
+                    &recipient,
+                )
+                .map_err(AppError::from)
             })
         })
         .await?;
@@ -818,7 +820,7 @@ pub async fn update_properties(
     };
     let (actor, actor_name) = (current.user.id, current.user.name.clone());
     let org = current.org.clone();
-    let public_url = state.config.public_url.clone();
+    let config = state.config.clone();
     state
         .db(move |conn| {
             write_transaction(conn, |conn| {
@@ -831,8 +833,8 @@ pub async fn update_properties(
                 {
                     let from = notify::Sender {
                         org: &org,
-                        public_url: &public_url,
-                        actor_id: actor,
+                        config: &config,
+                        actor_id: Some(actor),
                         actor_name: &actor_name,
                         now,
                     };

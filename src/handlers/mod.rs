@@ -2,12 +2,15 @@
 //! and renders a typed page; SQL lives in `models`.
 
 pub mod assets;
+mod attachments;
 mod audit;
 mod contact;
 mod conversations;
 mod customers;
+mod email_settings;
 mod home;
 mod import;
+mod inbound;
 mod invitations;
 mod notifications;
 mod outbox;
@@ -177,6 +180,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/settings/roles/{id}", web::get().to(roles::edit))
         .route("/settings/roles/{id}", web::post().to(roles::update))
         .route("/settings/roles/{id}/delete", web::post().to(roles::delete))
+        .route("/settings/email", web::get().to(email_settings::show))
+        .route(
+            "/settings/email/token",
+            web::post().to(email_settings::rotate_token),
+        )
+        .route(
+            "/settings/email/token/delete",
+            web::post().to(email_settings::remove_token),
+        )
+        .service(
+            web::resource("/inbound/email")
+                .app_data(web::PayloadConfig::new(inbound::MAX_MESSAGE_BYTES))
+                .route(web::post().to(inbound::receive)),
+        )
+        .route("/attachments/{id}", web::get().to(attachments::download))
         .route("/settings/outbox", web::get().to(outbox::list))
         .route("/settings/outbox/{id}/retry", web::post().to(outbox::retry))
         .route("/settings/audit", web::get().to(audit::list))

@@ -82,19 +82,7 @@ pub async fn list(
         })
         .await?;
     let t = current.tr;
-    let destination = match &state.config.smtp_url {
-        Some(url) => t.fmt(
-            "outbox.smtp",
-            &[("server", url.rsplit('@').next().unwrap_or(url))],
-        ),
-        None => t.fmt(
-            "outbox.files",
-            &[(
-                "dir",
-                &state.config.data_dir.join("mail").display().to_string(),
-            )],
-        ),
-    };
+    let destination = super::email_settings::destination(&current, &state);
     let rows = mails
         .into_iter()
         .map(|m| Row {

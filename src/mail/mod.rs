@@ -2,12 +2,17 @@
 //! files in `$CONFER_DATA_DIR/mail`. Nothing sends directly: handlers queue
 //! rows in the outbox (`models::outbox`) and `jobs` delivers them.
 
+pub mod mailgate;
+pub mod parse;
+pub mod reply_address;
+
 use std::path::PathBuf;
 
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart, header::ContentType};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::Config;
+use crate::models::attachment::AttachmentFile;
 use crate::models::outbox::OutboxMail;
 
 pub enum Mailer {
@@ -46,8 +51,13 @@ impl Mailer {
         }
     }
 
-    pub async fn send(&self, from: &str, mail: &OutboxMail) -> Result<(), SendError> {
-        let message = build_message(from, mail).map_err(|message| SendError {
+    pub async fn send(
+        &self,
+        from: &str,
+        mail: &OutboxMail,
+        files: &[AttachmentFile],
+    ) -> Result<(), SendError> {
+        let message = build_message(from, mail, files).map_err(|message| SendError {
             message,
             permanent: true,
         })?;
@@ -80,17 +90,17 @@ impl Mailer {
     }
 }
 
-fn build_message(from: &str, mail: &OutboxMail) -> Result<Message, String> {
+fn build_message(
+    from: &str,
+    mail: &OutboxMail,
+    files: &[AttachmentFile],
+) -> Result<Message, String> {
     let from: Mailbox = from.parse().map_err(|e| format!("sender {from}: {e}"))?;
     let to: Mailbox = mail
         .recipient
         .parse()
         .map_err(|e| format!("recipient {}: {e}", mail.recipient))?;
-    let mut builder = Message::builder()
-        .from(from)
-        .to(to)
-        .subject(&mail.subject)
-        .header(ContentType::TEXT_PLAIN);
+    let mut builder = Message::builder().from(from).to(to).subject(&mail.subject);
     if let Some(id) = &mail.message_id {
         builder = builder.message_id(Some(id.clone()));
     }
@@ -103,7 +113,19 @@ fn build_message(from: &str, mail: &OutboxMail) -> Result<Message, String> {
     if let Some(reply_to) = &mail.reply_to {
         builder = builder.reply_to(reply_to.parse().map_err(|e| format!("reply-to: {e}"))?);
     }
-    builder
-        .body(mail.body_text.clone())
-        .map_err(|e| e.to_string())
+    if files.is_empty() {
+        return builder
+            .header(ContentType::TEXT_PLAIN)
+            .body(mail.body_text.clone())
+            .map_err(|e| e.to_string());
+    }
+    let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(mail.body_text.clone()));
+    for file in files {
+        let content_type = ContentType::parse(&file.content_type)
+            .unwrap_or(ContentType::parse("application/octet-stream").map_err(|e| e.to_string())?);
+        parts = parts.singlepart(
+            Attachment::new(file.filename.clone()).body(file.data.clone(), content_type),
+        );
+    }
+    builder.multipart(parts).map_err(|e| e.to_string())
 }

@@ -244,6 +244,11 @@ pub fn list(
 }
 
 /// The conversation if this reader may see it.
+/// A conversation by id, whoever asks (mail intake; never for a page).
+pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Conversation>> {
+    conversations::table.find(id).first(conn).optional()
+}
+
 pub fn find_visible(
     conn: &mut DbConn,
     reader: &Reader,
@@ -273,6 +278,9 @@ pub struct MessageLine {
     /// For replies: the delivery state of their email, and its last error.
     pub delivery: Option<String>,
     pub delivery_error: Option<String>,
+    /// `web` or `email`.
+    pub source: String,
+    pub quoted: Option<String>,
 }
 
 pub fn messages(conn: &mut DbConn, conversation_id: i64) -> QueryResult<Vec<MessageLine>> {
@@ -295,6 +303,8 @@ pub fn messages(conn: &mut DbConn, conversation_id: i64) -> QueryResult<Vec<Mess
             messages::email_message_id,
             crate::db::schema::outbox::status.nullable(),
             crate::db::schema::outbox::last_error.nullable(),
+            messages::source,
+            messages::quoted,
         ))
         .order((messages::created_at, messages::id))
         .load(conn)
@@ -406,29 +416,80 @@ pub fn reopen_snoozed(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usiz
     .execute(conn)
 }
 
-pub fn add_message(
-    conn: &mut DbConn,
-    conversation_id: i64,
-    kind: &str,
-    author_user_id: i64,
-    body: &str,
-    email_message_id: Option<&str>,
-    now: NaiveDateTime,
-) -> QueryResult<i64> {
+/// A message to add to a conversation's timeline.
+pub struct NewMessage<'a> {
+    pub conversation_id: i64,
+    /// `customer`, `reply` or `note`.
+    pub kind: &'a str,
+    pub author_user_id: Option<i64>,
+    pub author_customer_id: Option<i64>,
+    pub body: &'a str,
+    pub email_message_id: Option<&'a str>,
+    /// `web` or `email`.
+    pub source: &'a str,
+    pub quoted: Option<&'a str>,
+}
+
+pub fn insert_message(conn: &mut DbConn, m: &NewMessage, now: NaiveDateTime) -> QueryResult<i64> {
     diesel::insert_into(messages::table)
         .values((
-            messages::conversation_id.eq(conversation_id),
-            messages::kind.eq(kind),
-            messages::author_user_id.eq(author_user_id),
-            messages::body.eq(body),
+            messages::conversation_id.eq(m.conversation_id),
+            messages::kind.eq(m.kind),
+            messages::author_user_id.eq(m.author_user_id),
+            messages::author_customer_id.eq(m.author_customer_id),
+            messages::body.eq(m.body),
             messages::created_at.eq(now),
-            messages::email_message_id.eq(email_message_id),
+            messages::email_message_id.eq(m.email_message_id),
+            messages::source.eq(m.source),
+            messages::quoted.eq(m.quoted),
         ))
         .returning(messages::id)
         .get_result(conn)
 }
 
-/// Opens a conversation with the customer's first message.
+/// The email Message-IDs of a conversation, oldest first (for References).
+pub fn email_chain(conn: &mut DbConn, conversation_id: i64) -> QueryResult<Vec<String>> {
+    messages::table
+        .filter(messages::conversation_id.eq(conversation_id))
+        .filter(messages::email_message_id.is_not_null())
+        .filter(messages::kind.ne("note"))
+        .select(messages::email_message_id.assume_not_null())
+        .order((messages::created_at, messages::id))
+        .load(conn)
+}
+
+/// Which conversation (if any) holds one of these email Message-IDs — ours
+/// on replies we sent, or the customer's on mail we took in.
+pub fn find_by_email_ids(conn: &mut DbConn, ids: &[String]) -> QueryResult<Option<i64>> {
+    if ids.is_empty() {
+        return Ok(None);
+    }
+    messages::table
+        .filter(messages::email_message_id.eq_any(ids.to_vec()))
+        .select(messages::conversation_id)
+        .order(messages::id.desc())
+        .first(conn)
+        .optional()
+}
+
+/// Puts a conversation back in the open queue (a customer wrote again).
+pub fn reopen(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(
+        conversations::table
+            .find(id)
+            .filter(conversations::status.ne("open")),
+    )
+    .set((
+        conversations::status.eq("open"),
+        conversations::snoozed_until.eq(None::<NaiveDateTime>),
+        conversations::closed_at.eq(None::<NaiveDateTime>),
+        conversations::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .map(|_| ())
+}
+
+/// Opens a conversation with the customer's first message (web form).
 pub fn open_from_customer(
     conn: &mut DbConn,
     customer_id: i64,
@@ -437,7 +498,33 @@ pub fn open_from_customer(
     channel: &str,
     now: NaiveDateTime,
 ) -> QueryResult<i64> {
-    let id = diesel::insert_into(conversations::table)
+    let id = open_conversation(conn, customer_id, subject, channel, now)?;
+    insert_message(
+        conn,
+        &NewMessage {
+            conversation_id: id,
+            kind: "customer",
+            author_user_id: None,
+            author_customer_id: Some(customer_id),
+            body,
+            email_message_id: None,
+            source: "web",
+            quoted: None,
+        },
+        now,
+    )?;
+    Ok(id)
+}
+
+/// Opens an empty conversation; the caller adds its first message.
+pub fn open_conversation(
+    conn: &mut DbConn,
+    customer_id: i64,
+    subject: &str,
+    channel: &str,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    diesel::insert_into(conversations::table)
         .values((
             conversations::subject.eq(subject),
             conversations::customer_id.eq(customer_id),
@@ -449,17 +536,7 @@ pub fn open_from_customer(
             conversations::last_activity_at.eq(now),
         ))
         .returning(conversations::id)
-        .get_result(conn)?;
-    diesel::insert_into(messages::table)
-        .values((
-            messages::conversation_id.eq(id),
-            messages::kind.eq("customer"),
-            messages::author_customer_id.eq(customer_id),
-            messages::body.eq(body),
-            messages::created_at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(id)
+        .get_result(conn)
 }
 
 /// What a bulk action does to each selected conversation.

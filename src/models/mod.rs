@@ -1,10 +1,12 @@
 //! One file per table: row structs, insert forms and finders returning
 //! `QueryResult`. No HTTP here.
 
+pub mod attachment;
 pub mod audit;
 pub mod conversation;
 pub mod customer;
 pub mod directory;
+pub mod inbound_log;
 pub mod invitation;
 pub mod login_failure;
 pub mod notification;

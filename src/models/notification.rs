@@ -14,7 +14,7 @@ pub fn create(
     user_id: i64,
     kind: &str,
     conversation_id: i64,
-    actor_id: i64,
+    actor_id: Option<i64>,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::insert_into(notifications::table)

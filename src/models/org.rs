@@ -20,6 +20,9 @@ pub struct OrgSettings {
     pub mask_contacts_for_collaborators: bool,
     /// New conversations from the contact form land in this team's queue.
     pub intake_team_id: Option<i64>,
+    /// SHA-256 of the bearer token of `POST /inbound/email`; none = closed.
+    pub inbound_token_hash: Option<String>,
+    pub inbound_token_created_at: Option<NaiveDateTime>,
 }
 
 /// The organisation always has id 1.
@@ -74,6 +77,21 @@ impl OrgSettings {
     pub fn create(conn: &mut DbConn, new: &NewOrgSettings) -> QueryResult<()> {
         diesel::insert_into(org_settings::table)
             .values(new)
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    /// Sets (or with `None` removes) the inbound mail token's hash.
+    pub fn set_inbound_token(
+        conn: &mut DbConn,
+        hash: Option<&str>,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        diesel::update(org_settings::table.find(ORG_ID))
+            .set((
+                org_settings::inbound_token_hash.eq(hash),
+                org_settings::inbound_token_created_at.eq(hash.map(|_| now)),
+            ))
             .execute(conn)
             .map(|_| ())
     }
