@@ -159,10 +159,11 @@ fn serve(config: Config) -> Result<(), String> {
         public_url = %config.public_url,
         "Confer is listening"
     );
-    let mailer = std::sync::Arc::new(crate::mail::Mailer::from_config(&config)?);
-    tracing::info!(mail = %mailer.describe(), "outgoing mail");
     let state = web::Data::new(AppState::new(pool, config, Clock::default()));
     actix_web::rt::System::new().block_on(async move {
+        // The SMTP pool spawns its tasks: it is built inside the runtime.
+        let mailer = std::sync::Arc::new(crate::mail::Mailer::from_config(&state.config)?);
+        tracing::info!(mail = %mailer.describe(), "outgoing mail");
         crate::jobs::spawn(state.clone(), mailer, std::time::Duration::from_secs(5));
         // actix stops accepting on SIGINT/SIGTERM and lets requests in
         // flight finish (graceful shutdown) before exiting.
@@ -180,9 +181,9 @@ fn serve(config: Config) -> Result<(), String> {
 /// once: the outbox lease gives each mail to one of them.
 fn worker(config: Config, until_idle: bool, every: u64) -> Result<(), String> {
     let pool = prepare(&config)?;
-    let mailer = crate::mail::Mailer::from_config(&config)?;
     let state = AppState::new(pool, config, Clock::default());
     actix_web::rt::System::new().block_on(async move {
+        let mailer = crate::mail::Mailer::from_config(&state.config)?;
         loop {
             let round = crate::jobs::run_once(&state, &mailer)
                 .await

@@ -27,6 +27,8 @@ mod users;
 
 use actix_web::web;
 
+pub use inbound::token_hash as inbound_token_hash;
+
 /// Every route, in one place.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(assets::healthz))

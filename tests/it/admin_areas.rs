@@ -384,6 +384,7 @@ const SETTINGS_MATRIX: &[(&str, [u16; 5])] = &[
     ("/settings/roles/new", [200, 200, 403, 403, 403]),
     ("/settings/roles/{role}", [200, 200, 403, 403, 403]),
     ("/settings/outbox", [200, 200, 403, 403, 403]),
+    ("/settings/email", [200, 200, 403, 403, 403]),
     ("/settings/audit", [200, 200, 403, 403, 403]),
     ("/settings/audit.csv", [200, 200, 403, 403, 403]),
 ];
@@ -410,6 +411,11 @@ const SETTINGS_POSTS: &[(&str, [bool; 5])] = &[
     ("/settings/teams/{team}", [true, true, true, false, false]),
     (
         "/settings/outbox/{mail}/retry",
+        [true, true, false, false, false],
+    ),
+    ("/settings/email/token", [true, true, false, false, false]),
+    (
+        "/settings/email/token/delete",
         [true, true, false, false, false],
     ),
     ("/settings/roles/new", [true, true, false, false, false]),

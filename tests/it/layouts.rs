@@ -92,6 +92,7 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
         "/conversations/{id}/mentionable",
         [200, 200, 200, 200, 200],
     ),
+    ("GET", "/attachments/{id}", [200, 200, 200, 200, 200]),
     ("GET", "/notifications", [200, 200, 200, 200, 200]),
     ("GET", "/search", [200, 200, 200, 200, 200]),
     ("GET", "/search.csv", [200, 200, 200, 403, 403]),
@@ -151,6 +152,8 @@ db_test!(route_by_role_matrix, |app| {
         "/logout",
         "/password/forgot",
         "/contact",
+        // A machine interface with its own bearer token (tests in email.rs).
+        "/inbound/email",
     ];
     for (method, path) in registered_routes() {
         let normalized = normalize(&path);
@@ -182,8 +185,42 @@ db_test!(route_by_role_matrix, |app| {
     };
     // In the team that the team-only agent and collaborator share.
     let conversation = app.conversation("Matrix", customer, Some(billing), None, "open");
+    let attachment = {
+        let mut conn = app.conn();
+        let message = confer::models::conversation::insert_message(
+            &mut conn,
+            &confer::models::conversation::NewMessage {
+                conversation_id: conversation,
+                kind: "customer",
+                author_user_id: None,
+                author_customer_id: Some(customer),
+                body: "See attached",
+                email_message_id: None,
+                source: "email",
+                quoted: None,
+            },
+            app.clock.now(),
+        )
+        .expect("message");
+        confer::models::attachment::store(
+            &mut conn,
+            conversation,
+            message,
+            &confer::models::attachment::NewFile {
+                filename: "notes.txt",
+                declared_type: "text/plain",
+                content_id: None,
+                inline: false,
+                data: b"hello",
+            },
+            app.clock.now(),
+        )
+        .expect("attachment")
+    };
     let fill = |path: &str| {
-        let id = if path.starts_with("/organizations") {
+        let id = if path.starts_with("/attachments") {
+            attachment
+        } else if path.starts_with("/organizations") {
             organization
         } else if path.starts_with("/conversations") {
             conversation

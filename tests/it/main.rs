@@ -15,6 +15,7 @@ mod cli;
 mod config;
 mod conversations;
 mod customers;
+mod email;
 mod i18n;
 mod layouts;
 mod password;

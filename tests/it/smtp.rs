@@ -71,6 +71,7 @@ pub struct SmtpSink {
     messages: Arc<Mutex<Vec<Received>>>,
     down: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
+    refused: Arc<Mutex<Vec<String>>>,
 }
 
 impl SmtpSink {
@@ -85,14 +86,20 @@ impl SmtpSink {
         let messages = Arc::new(Mutex::new(Vec::new()));
         let down = Arc::new(AtomicBool::new(false));
         let stop = Arc::new(AtomicBool::new(false));
-        let (m, d, s) = (messages.clone(), down.clone(), stop.clone());
+        let refused = Arc::new(Mutex::new(Vec::new()));
+        let (m, d, s, r) = (
+            messages.clone(),
+            down.clone(),
+            stop.clone(),
+            refused.clone(),
+        );
         std::thread::spawn(move || {
             while !s.load(Ordering::Relaxed) {
                 match listener.accept() {
                     Ok((stream, _)) => {
-                        let (m, d) = (m.clone(), d.clone());
+                        let (m, d, r) = (m.clone(), d.clone(), r.clone());
                         std::thread::spawn(move || {
-                            let _ = session(stream, &m, d.load(Ordering::Relaxed));
+                            let _ = session(stream, &m, &r, d.load(Ordering::Relaxed));
                         });
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(10)),
@@ -104,7 +111,13 @@ impl SmtpSink {
             messages,
             down,
             stop,
+            refused,
         }
+    }
+
+    /// Mail to `address` is refused for good ("550 mailbox unavailable").
+    pub fn refuse(&self, address: &str) {
+        self.refused.lock().expect("lock").push(address.to_string());
     }
 
     /// Until `set_down(false)`, every new connection gets "421".
@@ -135,7 +148,12 @@ impl Drop for SmtpSink {
     }
 }
 
-fn session(stream: TcpStream, messages: &Mutex<Vec<Received>>, down: bool) -> std::io::Result<()> {
+fn session(
+    stream: TcpStream,
+    messages: &Mutex<Vec<Received>>,
+    refused: &Mutex<Vec<String>>,
+    down: bool,
+) -> std::io::Result<()> {
     stream.set_nonblocking(false)?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     let mut writer = stream.try_clone()?;
@@ -161,8 +179,13 @@ fn session(stream: TcpStream, messages: &Mutex<Vec<Received>>, down: bool) -> st
             to.clear();
             writer.write_all(b"250 OK\r\n")?;
         } else if upper.starts_with("RCPT TO:") {
-            to.push(command[8..].trim().trim_matches(['<', '>']).to_string());
-            writer.write_all(b"250 OK\r\n")?;
+            let address = command[8..].trim().trim_matches(['<', '>']).to_string();
+            if refused.lock().expect("lock").contains(&address) {
+                writer.write_all(b"550 5.1.1 mailbox unavailable\r\n")?;
+            } else {
+                to.push(address);
+                writer.write_all(b"250 OK\r\n")?;
+            }
         } else if upper == "DATA" {
             writer.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")?;
             let mut data = String::new();

@@ -423,6 +423,18 @@ impl TestApp {
         .expect("conversation")
     }
 
+    /// Turns inbound mail on with a known token and returns it.
+    pub fn inbound_token(&self) -> String {
+        let token = "test-inbound-token-0123456789";
+        confer::models::org::OrgSettings::set_inbound_token(
+            &mut self.conn(),
+            Some(&confer::handlers::inbound_token_hash(token)),
+            self.clock.now(),
+        )
+        .expect("set inbound token");
+        token.to_string()
+    }
+
     pub fn sql(&self, statement: &str) {
         self.conn().batch_execute(statement).expect("sql");
     }
@@ -611,7 +623,9 @@ impl Client {
                 .get("location")
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string),
-            body: response.body_mut().read_to_string().unwrap_or_default(),
+            // Lossy: a download may be binary.
+            body: String::from_utf8_lossy(&response.body_mut().read_to_vec().unwrap_or_default())
+                .into_owned(),
             headers,
         }
     }
@@ -668,6 +682,62 @@ impl Client {
             request = request.header("Cookie", cookie);
         }
         let result = request.send(&body[..]);
+        self.finish(result)
+    }
+
+    /// Posts a multipart form: text fields and (name, file name, bytes)
+    /// files, the CSRF token in the query as the composer forms do.
+    pub fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &[u8])],
+    ) -> Response {
+        let token = self.csrf();
+        let boundary = "----conferTestBoundary7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        for (name, filename, content) in files {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(content);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let separator = if path.contains('?') { '&' } else { '?' };
+        let mut request = self
+            .agent
+            .post(format!("{}{path}{separator}csrf_token={token}", self.base))
+            .header(
+                "Content-Type",
+                format!("multipart/form-data; boundary={boundary}"),
+            );
+        if let Some(cookie) = &self.cookie {
+            request = request.header("Cookie", cookie);
+        }
+        let result = request.send(&body[..]);
+        self.finish(result)
+    }
+
+    /// Posts a raw email to `/inbound/email` with a bearer token.
+    pub fn post_mail(&mut self, token: &str, raw: &[u8]) -> Response {
+        let request = self
+            .agent
+            .post(format!("{}/inbound/email", self.base))
+            .header("Authorization", format!("Bearer {token}"))
+            .header("Content-Type", "message/rfc822");
+        let result = request.send(raw);
         self.finish(result)
     }
 
