@@ -21,11 +21,29 @@ pub struct Round {
     pub reopened: usize,
 }
 
-/// Delivers every due mail once.
+/// Mails claimed at once; a round takes batches until none is due or
+/// `MAX_PER_ROUND` were handled, so the other jobs are not held up.
+const BATCH: i64 = 50;
+const MAX_PER_ROUND: usize = 1000;
+
+/// Delivers due mail, batch after batch.
 pub async fn deliver_outbox(state: &AppState, mailer: &Mailer) -> AppResult<(usize, usize)> {
+    let (mut sent, mut failed) = (0, 0);
+    while sent + failed < MAX_PER_ROUND {
+        let (batch_sent, batch_failed) = deliver_batch(state, mailer).await?;
+        if batch_sent + batch_failed == 0 {
+            break;
+        }
+        sent += batch_sent;
+        failed += batch_failed;
+    }
+    Ok((sent, failed))
+}
+
+async fn deliver_batch(state: &AppState, mailer: &Mailer) -> AppResult<(usize, usize)> {
     let now = state.clock.now();
     let due = state
-        .db(move |conn| Ok(outbox::claim_due(conn, now, 50)?))
+        .db(move |conn| Ok(outbox::claim_due(conn, now, BATCH)?))
         .await?;
     let (mut sent, mut failed) = (0, 0);
     for mail in due {

@@ -86,46 +86,66 @@ pub fn enqueue(conn: &mut DbConn, mail: &Mail, now: NaiveDateTime) -> QueryResul
         .get_result(conn)
 }
 
-/// Claims up to `limit` due mails for this worker and returns them. The
-/// update re-checks the lease on each row, so when two nodes pick the same
-/// candidates only one wins each row (on PostgreSQL the loser re-evaluates
-/// the condition on the locked row and skips it).
+/// Claims up to `limit` due mails for this worker and returns them; every
+/// node runs this, and each mail goes to exactly one of them. On PostgreSQL
+/// the candidates are locked with `FOR UPDATE SKIP LOCKED`, so concurrent
+/// workers take different rows instead of queueing behind each other. On
+/// SQLite (one writer at a time) the update re-checks the lease on each row.
 pub fn claim_due(
     conn: &mut DbConn,
     now: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<OutboxMail>> {
+    use diesel::sql_types::{BigInt, Text, Timestamp};
     let token = crate::web::random_token();
-    let due: Vec<i64> = outbox::table
-        .select(outbox::id)
-        .filter(outbox::status.eq_any(["queued", "failing"]))
-        .filter(outbox::next_attempt_at.le(now))
-        .filter(
-            outbox::claimed_until
-                .is_null()
-                .or(outbox::claimed_until.lt(now)),
-        )
-        .order(outbox::id)
-        .limit(limit)
-        .load(conn)?;
-    if due.is_empty() {
-        return Ok(Vec::new());
+    let until = now + Duration::seconds(LEASE_SECONDS);
+    match conn {
+        DbConn::Postgresql(pg) => {
+            diesel::sql_query(
+                "UPDATE outbox SET claimed_until = $1, claim_token = $2 WHERE id IN ( \
+                 SELECT id FROM outbox WHERE status IN ('queued', 'failing') \
+                 AND next_attempt_at <= $3 AND (claimed_until IS NULL OR claimed_until < $3) \
+                 ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)",
+            )
+            .bind::<Timestamp, _>(until)
+            .bind::<Text, _>(&token)
+            .bind::<Timestamp, _>(now)
+            .bind::<BigInt, _>(limit)
+            .execute(pg)?;
+        }
+        DbConn::Sqlite(_) => {
+            let due: Vec<i64> = outbox::table
+                .select(outbox::id)
+                .filter(outbox::status.eq_any(["queued", "failing"]))
+                .filter(outbox::next_attempt_at.le(now))
+                .filter(
+                    outbox::claimed_until
+                        .is_null()
+                        .or(outbox::claimed_until.lt(now)),
+                )
+                .order(outbox::id)
+                .limit(limit)
+                .load(conn)?;
+            if due.is_empty() {
+                return Ok(Vec::new());
+            }
+            diesel::update(
+                outbox::table
+                    .filter(outbox::id.eq_any(due))
+                    .filter(outbox::status.eq_any(["queued", "failing"]))
+                    .filter(
+                        outbox::claimed_until
+                            .is_null()
+                            .or(outbox::claimed_until.lt(now)),
+                    ),
+            )
+            .set((
+                outbox::claimed_until.eq(until),
+                outbox::claim_token.eq(&token),
+            ))
+            .execute(conn)?;
+        }
     }
-    diesel::update(
-        outbox::table
-            .filter(outbox::id.eq_any(due))
-            .filter(outbox::status.eq_any(["queued", "failing"]))
-            .filter(
-                outbox::claimed_until
-                    .is_null()
-                    .or(outbox::claimed_until.lt(now)),
-            ),
-    )
-    .set((
-        outbox::claimed_until.eq(now + Duration::seconds(LEASE_SECONDS)),
-        outbox::claim_token.eq(&token),
-    ))
-    .execute(conn)?;
     outbox::table
         .filter(outbox::claim_token.eq(&token))
         .order(outbox::id)

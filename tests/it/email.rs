@@ -334,9 +334,7 @@ db_test!(customer_mail_opens_and_threads_conversations, |app| {
 
     // References alone (a client that dropped In-Reply-To) thread as well,
     // also for the customer's own earlier Message-ID.
-    let later = format!(
-        "From: carla@customer.test\r\nSubject: more\r\nMessage-ID: <c3@customer.test>\r\nReferences: <unknown@x.test> <c2@customer.test>\r\n\r\nAnd smoke.\r\n"
-    );
+    let later = "From: carla@customer.test\r\nSubject: more\r\nMessage-ID: <c3@customer.test>\r\nReferences: <unknown@x.test> <c2@customer.test>\r\n\r\nAnd smoke.\r\n";
     assert_eq!(
         outcome(&mta.post_mail(&token, later.as_bytes())),
         ("appended".into(), Some(first))
