@@ -570,6 +570,7 @@ db_test!(every_settings_page_passes_axe, |app| {
         ("deactivate", format!("/settings/users/{agent}/deactivate")),
         ("organisation", "/settings/organisation".to_string()),
         ("outbox", "/settings/outbox".to_string()),
+        ("email", "/settings/email".to_string()),
     ];
     for (name, path) in pages {
         browser.goto(&path);
@@ -679,4 +680,68 @@ db_test!(an_agent_replies_and_a_collaborator_adds_a_note, |app| {
         1,
         "only the reply goes to the customer"
     );
+});
+
+db_test!(an_emailed_conversation_with_files_in_the_browser, |app| {
+    let app = app.with_org();
+    let support = app.staff();
+    app.sql(&format!(
+        "UPDATE org_settings SET intake_team_id = {support}"
+    ));
+    let token = app.inbound_token();
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/mail");
+    let mut mta = app.client();
+    let logo = mta.post_mail(
+        &token,
+        &std::fs::read(format!("{fixtures}/inline_image.eml")).expect("fixture"),
+    );
+    assert_eq!(logo.status, 200, "{}", logo.body);
+    let id: serde_json::Value = serde_json::from_str(&logo.body).expect("json");
+    let id = id["conversation_id"].as_i64().expect("conversation");
+    let outlook = std::fs::read_to_string(format!("{fixtures}/outlook_original_message.eml"))
+        .expect("fixture")
+        .replace(
+            "Subject: RE: Invoice question",
+            &format!("Subject: RE: Logo [#{id}]"),
+        );
+    assert_eq!(mta.post_mail(&token, outlook.as_bytes()).status, 200);
+
+    let browser = Browser::open(&app, "email");
+    browser.sign_in("agent@acme.test");
+    browser.goto(&format!("/conversations/{id}"));
+    browser.wait_for_text(".thread", "Any news?");
+    // The inline image really loads (served by Confer, nothing remote).
+    let width =
+        browser.script("return document.querySelector('img.attachment-image').naturalWidth");
+    assert_eq!(width.as_u64(), Some(1), "the 1x1 logo is shown");
+    // Quoted history is folded away until asked for.
+    let hidden =
+        browser.script("const d = document.querySelector('details.quoted'); return d.open");
+    assert_eq!(hidden.as_bool(), Some(false));
+    browser.click("details.quoted summary");
+    browser.wait_for_text("details.quoted", "Please send us the invoice number.");
+    browser.check_page("email-conversation");
+
+    // A reply with a file chosen in the file input.
+    let file = std::env::temp_dir().join(format!("confer-upload-{}.txt", rand::random::<u32>()));
+    std::fs::write(&file, "step 1: unplug\n").expect("file");
+    browser.fill("#reply", "The steps are attached.");
+    browser.fill("#reply-files", &file.to_string_lossy());
+    browser.click("#reply-form button[type=submit]");
+    browser.wait_for_path(&format!("/conversations/{id}?notice=replied"));
+    let name = file
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    browser.wait_for_text(".thread", &name);
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(app.count("outbox_attachments"), 1);
+
+    browser.click("form[action='/logout'] button[type=submit]");
+    browser.wait_for_path("/login?signed_out=1");
+    browser.sign_in("owner@acme.test");
+    browser.goto("/settings/email");
+    browser.wait_for_text("main", "Added to conversation");
+    browser.check_page("email-settings");
 });
