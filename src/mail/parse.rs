@@ -181,8 +181,21 @@ fn default_name(content_type: &str, n: usize) -> String {
     format!("attachment-{n}.{extension}")
 }
 
+/// Unix newlines, no trailing spaces, at most one blank line in a row
+/// (HTML converted to text leaves many).
 fn normalize_newlines(text: &str) -> String {
-    text.replace("\r\n", "\n").replace('\r', "\n")
+    let unix = text.replace("\r\n", "\n").replace('\r', "\n");
+    let mut out = String::with_capacity(unix.len());
+    let mut blank_run = 0;
+    for line in unix.lines() {
+        let line = line.trim_end();
+        blank_run = if line.is_empty() { blank_run + 1 } else { 0 };
+        if blank_run < 2 {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// Why a mail looks sent by a machine: we never answer those, and never
