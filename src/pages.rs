@@ -112,7 +112,7 @@ impl Ctx {
     pub fn in_settings(&self) -> bool {
         matches!(
             self.nav,
-            "users" | "teams" | "roles" | "org" | "audit" | "outbox"
+            "users" | "teams" | "roles" | "org" | "audit" | "outbox" | "email"
         )
     }
 }

@@ -365,6 +365,26 @@ impl Action {
     }
 }
 
+/// A change to a knowledge-base article: which flag guards it depends on
+/// whether the article is published (public) or still a draft.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArticleChange {
+    Edit,
+    Delete,
+}
+
+/// The flag that guards `change` on an article in that state: drafts are
+/// edited with `kb.edit_drafts` (collaborators too) and deleted with
+/// `kb.create`; a published article — what the public reads — needs
+/// `kb.publish` for both.
+pub fn article_flag(change: ArticleChange, published: bool) -> Flag {
+    match (change, published) {
+        (_, true) => Flag::KbPublish,
+        (ArticleChange::Edit, false) => Flag::KbEditDrafts,
+        (ArticleChange::Delete, false) => Flag::KbCreate,
+    }
+}
+
 /// What a collaborator may do: fixed, never configurable (SPEC section 1).
 pub const COLLABORATOR_FLAGS: &[Flag] = &[
     Flag::ConversationsViewAll,
@@ -562,6 +582,9 @@ pub struct Permissions {
     pub view_customers: bool,
     pub edit_customers: bool,
     pub note_customers: bool,
+    pub view_kb: bool,
+    pub view_tasks: bool,
+    pub view_reports: bool,
 }
 
 impl Permissions {
@@ -580,6 +603,9 @@ impl Permissions {
             view_customers: allowed(Action::Use(Flag::CustomersView)),
             edit_customers: allowed(Action::Use(Flag::CustomersEdit)),
             note_customers: allowed(Action::Use(Flag::CustomersNote)),
+            view_kb: allowed(Action::Use(Flag::KbView)),
+            view_tasks: allowed(Action::Use(Flag::TasksView)),
+            view_reports: allowed(Action::Use(Flag::ReportsView)),
         }
     }
 }

@@ -107,3 +107,46 @@ function mentionSuggestions() {
 }
 
 document.addEventListener("DOMContentLoaded", mentionSuggestions);
+
+// Knowledge-base links in the reply composer: the search form (which opens
+// the knowledge base in a new tab without JavaScript) lists published
+// articles here; "Insert" puts a Markdown link at the cursor in the reply.
+function knowledgeBaseLinks() {
+  const form = document.querySelector("form[data-kb-links]");
+  const list = document.getElementById("kb-results");
+  const target = form && document.getElementById(form.dataset.kbTarget);
+  if (!form || !list || !target) return;
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const q = new FormData(form).get("q") || "";
+    const response = await fetch(form.dataset.kbLinks + "?q=" + encodeURIComponent(q), { credentials: "same-origin" });
+    const articles = response.ok ? await response.json() : [];
+    list.replaceChildren();
+    if (!articles.length) {
+      const none = document.createElement("li");
+      none.textContent = list.dataset.noneLabel;
+      list.append(none);
+    }
+    articles.forEach((article) => {
+      const item = document.createElement("li");
+      const title = document.createElement("span");
+      title.textContent = article.title + " ";
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "button button--quiet";
+      button.textContent = list.dataset.insertLabel;
+      button.setAttribute("aria-label", list.dataset.insertLabel + ": " + article.title);
+      button.addEventListener("click", () => {
+        const link = "[" + article.title.replace(/[\[\]]/g, "") + "](" + article.url + ")";
+        const at = target.selectionStart ?? target.value.length;
+        target.value = target.value.slice(0, at) + link + target.value.slice(target.selectionEnd ?? at);
+        target.focus();
+        target.selectionStart = target.selectionEnd = at + link.length;
+      });
+      item.append(title, button);
+      list.append(item);
+    });
+  });
+}
+
+document.addEventListener("DOMContentLoaded", knowledgeBaseLinks);

@@ -207,6 +207,59 @@ diesel::table! {
 }
 diesel::joinable!(outbox_attachments -> attachments (attachment_id));
 diesel::joinable!(attachments -> messages (message_id));
+diesel::table! {
+    kb_categories (id) {
+        id -> BigInt,
+        name -> Text,
+        slug -> Text,
+        description -> Text,
+        position -> Integer,
+        created_at -> Timestamp,
+    }
+}
+diesel::table! {
+    kb_sections (id) {
+        id -> BigInt,
+        category_id -> BigInt,
+        name -> Text,
+        slug -> Text,
+        position -> Integer,
+        created_at -> Timestamp,
+    }
+}
+diesel::table! {
+    kb_articles (id) {
+        id -> BigInt,
+        section_id -> BigInt,
+        translation_of -> Nullable<BigInt>,
+        language -> Text,
+        title -> Text,
+        slug -> Text,
+        body -> Text,
+        state -> Text,
+        position -> Integer,
+        author_id -> Nullable<BigInt>,
+        editor_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        published_at -> Nullable<Timestamp>,
+    }
+}
+diesel::table! {
+    kb_revisions (id) {
+        id -> BigInt,
+        article_id -> BigInt,
+        title -> Text,
+        body -> Text,
+        state -> Text,
+        editor_id -> Nullable<BigInt>,
+        editor_name -> Text,
+        created_at -> Timestamp,
+    }
+}
+diesel::joinable!(kb_sections -> kb_categories (category_id));
+diesel::joinable!(kb_articles -> kb_sections (section_id));
+diesel::joinable!(kb_revisions -> kb_articles (article_id));
 diesel::joinable!(conversation_tags -> tags (tag_id));
 diesel::joinable!(conversation_tags -> conversations (conversation_id));
 
@@ -328,4 +381,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     attachments,
     outbox_attachments,
     inbound_mail,
+    kb_categories,
+    kb_sections,
+    kb_articles,
+    kb_revisions,
 );

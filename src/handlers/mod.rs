@@ -8,10 +8,12 @@ mod contact;
 mod conversations;
 mod customers;
 mod email_settings;
+mod help;
 mod home;
 mod import;
 mod inbound;
 mod invitations;
+mod kb;
 mod notifications;
 mod outbox;
 mod password;
@@ -197,6 +199,42 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(inbound::receive)),
         )
         .route("/attachments/{id}", web::get().to(attachments::download))
+        .route("/help", web::get().to(help::home))
+        .route("/help/search", web::get().to(help::search))
+        .route("/help/sitemap.xml", web::get().to(help::sitemap))
+        .route("/help/categories/{slug}", web::get().to(help::category))
+        .route("/help/sections/{slug}", web::get().to(help::section))
+        .route("/help/articles/{slug}", web::get().to(help::article))
+        .route("/kb", web::get().to(kb::index))
+        .route("/kb/links", web::get().to(kb::links))
+        .route("/kb/articles/new", web::get().to(kb::new))
+        .route("/kb/articles/new", web::post().to(kb::create))
+        .route("/kb/articles/{id}", web::get().to(kb::show))
+        .route("/kb/articles/{id}/edit", web::get().to(kb::edit))
+        .route("/kb/articles/{id}/edit", web::post().to(kb::update))
+        .route("/kb/articles/{id}/publish", web::post().to(kb::publish))
+        .route("/kb/articles/{id}/unpublish", web::post().to(kb::unpublish))
+        .route("/kb/articles/{id}/delete", web::post().to(kb::delete))
+        .route("/kb/articles/{id}/move", web::post().to(kb::move_article))
+        .route("/kb/articles/{id}/revisions", web::get().to(kb::revisions))
+        .route("/kb/categories", web::get().to(kb::categories))
+        .route("/kb/categories", web::post().to(kb::create_category))
+        .route("/kb/categories/{id}", web::post().to(kb::update_category))
+        .route(
+            "/kb/categories/{id}/move",
+            web::post().to(kb::move_category),
+        )
+        .route(
+            "/kb/categories/{id}/delete",
+            web::post().to(kb::delete_category),
+        )
+        .route("/kb/sections", web::post().to(kb::create_section))
+        .route("/kb/sections/{id}", web::post().to(kb::update_section))
+        .route("/kb/sections/{id}/move", web::post().to(kb::move_section))
+        .route(
+            "/kb/sections/{id}/delete",
+            web::post().to(kb::delete_section),
+        )
         .route("/settings/outbox", web::get().to(outbox::list))
         .route("/settings/outbox/{id}/retry", web::post().to(outbox::retry))
         .route("/settings/audit", web::get().to(audit::list))

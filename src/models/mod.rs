@@ -8,6 +8,7 @@ pub mod customer;
 pub mod directory;
 pub mod inbound_log;
 pub mod invitation;
+pub mod kb;
 pub mod login_failure;
 pub mod notification;
 pub mod org;

@@ -1,0 +1,956 @@
+//! The in-app knowledge base: the tree with drafts, article pages, the
+//! editor, revisions with a diff, and managing categories and sections.
+//! What each person may do is the policy's (`policy::article_flag`):
+//! collaborators edit existing drafts and nothing else.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::db::write_transaction;
+use crate::error::{AppError, AppResult};
+use crate::forms::{Check, FieldErrors};
+use crate::i18n::Lang;
+use crate::models::kb::{self, Article, Category, Movable, Revision, Section};
+use crate::pages::{Ctx, format_datetime, html_with_status};
+use crate::policy::{self, Action, ArticleChange, Flag, article_flag};
+use crate::web::redirect;
+
+fn allowed(current: &CurrentUser, flag: Flag) -> bool {
+    policy::can(&current.actor, Action::Use(flag)).allowed
+}
+
+fn ensure(current: &CurrentUser, flag: Flag) -> AppResult<()> {
+    Ok(policy::ensure(&current.actor, Action::Use(flag))?)
+}
+
+/// One article in the tree.
+pub struct ArticleLink {
+    pub id: i64,
+    pub title: String,
+    pub language: String,
+    pub published: bool,
+    pub translation: bool,
+}
+
+pub struct SectionNode {
+    pub section: Section,
+    pub articles: Vec<ArticleLink>,
+}
+
+pub struct CategoryNode {
+    pub category: Category,
+    pub sections: Vec<SectionNode>,
+}
+
+fn link(a: &Article) -> ArticleLink {
+    ArticleLink {
+        id: a.id,
+        title: a.title.clone(),
+        language: a.language.clone(),
+        published: a.is_published(),
+        translation: a.translation_of.is_some(),
+    }
+}
+
+/// The whole tree, articles under their sections.
+pub fn tree(
+    categories: Vec<Category>,
+    sections: &[Section],
+    articles: &[Article],
+) -> Vec<CategoryNode> {
+    categories
+        .into_iter()
+        .map(|category| CategoryNode {
+            sections: sections
+                .iter()
+                .filter(|s| s.category_id == category.id)
+                .map(|s| SectionNode {
+                    section: s.clone(),
+                    articles: articles
+                        .iter()
+                        .filter(|a| a.section_id == s.id)
+                        .map(link)
+                        .collect(),
+                })
+                .collect(),
+            category,
+        })
+        .collect()
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct KbQuery {
+    pub q: String,
+    pub notice: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/kb.html")]
+struct KbPage {
+    ctx: Ctx,
+    tree: Vec<CategoryNode>,
+    q: String,
+    results: Option<Vec<ArticleLink>>,
+    can_create: bool,
+    can_manage: bool,
+    notice: Option<&'static str>,
+}
+
+pub async fn index(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    query: web::Query<KbQuery>,
+) -> AppResult<HttpResponse> {
+    ensure(&current, Flag::KbView)?;
+    let q = query.q.trim().to_string();
+    let text = q.clone();
+    let (categories, sections, articles, results) = state
+        .db(move |conn| {
+            let results = if text.is_empty() {
+                None
+            } else {
+                Some(kb::search(conn, &text, false, 50)?)
+            };
+            Ok((
+                kb::categories(conn)?,
+                kb::sections(conn)?,
+                kb::all(conn)?,
+                results,
+            ))
+        })
+        .await?;
+    html_with_status(
+        &KbPage {
+            ctx: Ctx::for_user(&current, "kb"),
+            tree: tree(categories, &sections, &articles),
+            q,
+            results: results.map(|r| r.iter().map(link).collect()),
+            can_create: allowed(&current, Flag::KbCreate),
+            can_manage: allowed(&current, Flag::KbManageCategories),
+            notice: match query.notice.as_str() {
+                "deleted" => Some("kb.notice.deleted"),
+                _ => None,
+            },
+        },
+        StatusCode::OK,
+    )
+}
+
+/// Published articles matching `q`, as `[{title, url}]` for the reply
+/// composer's "insert a link".
+pub async fn links(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    query: web::Query<KbQuery>,
+) -> AppResult<HttpResponse> {
+    ensure(&current, Flag::KbView)?;
+    let text = query.q.clone();
+    let found = state
+        .db(move |conn| Ok(kb::search(conn, &text, true, 10)?))
+        .await?;
+    let base = &state.config.public_url;
+    let items: Vec<serde_json::Value> = found
+        .iter()
+        .map(|a| {
+            serde_json::json!({
+                "title": a.title,
+                "url": format!("{base}{}", a.public_path()),
+                "language": a.language,
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(items))
+}
+
+#[derive(Template)]
+#[template(path = "pages/kb_article.html")]
+struct ArticlePage {
+    ctx: Ctx,
+    article: Article,
+    html: String,
+    section: String,
+    category: String,
+    author: String,
+    editor: String,
+    updated: String,
+    public_url: Option<String>,
+    translations: Vec<ArticleLink>,
+    missing_languages: Vec<(&'static str, &'static str)>,
+    can_edit: bool,
+    can_publish: bool,
+    can_delete: bool,
+    can_translate: bool,
+    notice: Option<&'static str>,
+}
+
+async fn load_article(state: &AppState, id: i64) -> AppResult<Article> {
+    state
+        .db(move |conn| kb::find(conn, id)?.ok_or(AppError::NotFound))
+        .await
+}
+
+pub async fn show(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    query: web::Query<KbQuery>,
+) -> AppResult<HttpResponse> {
+    ensure(&current, Flag::KbView)?;
+    let article = load_article(&state, *id).await?;
+    let (section_id, group, author_id, editor_id) = (
+        article.section_id,
+        article.group_id(),
+        article.author_id,
+        article.editor_id,
+    );
+    let (section, category, translations, author, editor) = state
+        .db(move |conn| {
+            let section = kb::find_section(conn, section_id)?.ok_or(AppError::NotFound)?;
+            let category =
+                kb::find_category(conn, section.category_id)?.ok_or(AppError::NotFound)?;
+            Ok((
+                section,
+                category,
+                kb::translations(conn, group)?,
+                kb::user_name(conn, author_id)?,
+                kb::user_name(conn, editor_id)?,
+            ))
+        })
+        .await?;
+    let published = article.is_published();
+    let missing_languages = Lang::ALL
+        .iter()
+        .filter(|l| !translations.iter().any(|a| a.language == l.code()))
+        .map(|l| (l.code(), l.native_name()))
+        .collect();
+    html_with_status(
+        &ArticlePage {
+            ctx: Ctx::for_user(&current, "kb"),
+            html: crate::markdown::render(&article.body),
+            section: section.name,
+            category: category.name,
+            author: author.unwrap_or_default(),
+            editor: editor.unwrap_or_default(),
+            updated: format_datetime(article.updated_at, current.tz),
+            public_url: published
+                .then(|| format!("{}{}", state.config.public_url, article.public_path())),
+            translations: translations
+                .iter()
+                .filter(|a| a.id != article.id)
+                .map(link)
+                .collect(),
+            missing_languages,
+            can_edit: allowed(&current, article_flag(ArticleChange::Edit, published)),
+            can_publish: allowed(&current, Flag::KbPublish),
+            can_delete: allowed(&current, article_flag(ArticleChange::Delete, published)),
+            can_translate: allowed(&current, Flag::KbCreate),
+            notice: match query.notice.as_str() {
+                "saved" => Some("kb.notice.saved"),
+                "published" => Some("kb.notice.published"),
+                "unpublished" => Some("kb.notice.unpublished"),
+                "created" => Some("kb.notice.created"),
+                _ => None,
+            },
+            article,
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct ArticleForm {
+    pub section: String,
+    pub language: String,
+    pub title: String,
+    pub body: String,
+    pub translation_of: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/kb_article_form.html")]
+struct ArticleFormPage {
+    ctx: Ctx,
+    /// `None` for a new article.
+    id: Option<i64>,
+    form: ArticleForm,
+    sections: Vec<(i64, String)>,
+    languages: Vec<(&'static str, &'static str)>,
+    errors: FieldErrors,
+}
+
+impl ArticleFormPage {
+    fn is(&self, value: &str, option: &str) -> bool {
+        value == option
+    }
+
+    fn is_id(&self, value: &str, id: &i64) -> bool {
+        value == id.to_string()
+    }
+}
+
+async fn form_page(
+    current: &CurrentUser,
+    state: &AppState,
+    id: Option<i64>,
+    form: ArticleForm,
+    errors: FieldErrors,
+) -> AppResult<HttpResponse> {
+    let (categories, sections) = state
+        .db(|conn| Ok((kb::categories(conn)?, kb::sections(conn)?)))
+        .await?;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    html_with_status(
+        &ArticleFormPage {
+            ctx: Ctx::for_user(current, "kb"),
+            id,
+            form,
+            sections: sections
+                .iter()
+                .map(|s| {
+                    let category = categories
+                        .iter()
+                        .find(|c| c.id == s.category_id)
+                        .map(|c| c.name.as_str())
+                        .unwrap_or_default();
+                    (s.id, format!("{category} › {}", s.name))
+                })
+                .collect(),
+            languages: Lang::ALL
+                .iter()
+                .map(|l| (l.code(), l.native_name()))
+                .collect(),
+            errors,
+        },
+        status,
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NewQuery {
+    pub translation_of: String,
+    pub language: String,
+}
+
+pub async fn new(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    query: web::Query<NewQuery>,
+) -> AppResult<HttpResponse> {
+    ensure(&current, Flag::KbCreate)?;
+    let mut form = ArticleForm {
+        language: current.tr.code().to_string(),
+        ..ArticleForm::default()
+    };
+    // A translation starts as a copy of its original.
+    if let Ok(original) = query.translation_of.parse::<i64>() {
+        let original = load_article(&state, original).await?;
+        let root = original.group_id();
+        form = ArticleForm {
+            section: original.section_id.to_string(),
+            language: query.language.clone(),
+            title: original.title,
+            body: original.body,
+            translation_of: root.to_string(),
+        };
+    }
+    form_page(&current, &state, None, form, FieldErrors::default()).await
+}
+
+fn check_form(current: &CurrentUser, form: &ArticleForm, new: bool) -> FieldErrors {
+    let mut errors = FieldErrors::default();
+    let mut check = Check {
+        t: current.tr,
+        errors: &mut errors,
+    };
+    check.required("title", &form.title, 200);
+    check.required("body", &form.body, 200_000);
+    if new {
+        check.language("language", &form.language);
+    }
+    if form.section.parse::<i64>().is_err() {
+        errors.add("section", current.tr.get("kb.error.section"));
+    }
+    errors
+}
+
+pub async fn create(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    form: web::Form<ArticleForm>,
+) -> AppResult<HttpResponse> {
+    ensure(&current, Flag::KbCreate)?;
+    let form = form.into_inner();
+    let mut errors = check_form(&current, &form, true);
+    let section_id = form.section.parse::<i64>().unwrap_or_default();
+    let translation_of = form.translation_of.parse::<i64>().ok();
+    let language = form.language.clone();
+    let (section_exists, language_taken) = state
+        .db(move |conn| {
+            let taken = match translation_of {
+                Some(group) => kb::translations(conn, group)?
+                    .iter()
+                    .any(|a| a.language == language),
+                None => false,
+            };
+            Ok((kb::find_section(conn, section_id)?.is_some(), taken))
+        })
+        .await?;
+    if !section_exists && errors.get("section").is_none() {
+        errors.add("section", current.tr.get("kb.error.section"));
+    }
+    if language_taken {
+        errors.add("language", current.tr.get("kb.error.language_taken"));
+    }
+    if !errors.is_empty() {
+        return form_page(&current, &state, None, form, errors).await;
+    }
+    let (author, author_name, now) = (
+        current.user.id,
+        current.user.name.clone(),
+        state.clock.now(),
+    );
+    let id = state
+        .db(move |conn| {
+            write_transaction(conn, |conn| {
+                kb::create(
+                    conn,
+                    &kb::NewArticle {
+                        section_id,
+                        translation_of,
+                        language: &form.language,
+                        title: form.title.trim(),
+                        body: &form.body,
+                        author_id: author,
+                        author_name: &author_name,
+                    },
+                    now,
+                )
+            })
+            .map_err(AppError::from)
+        })
+        .await?;
+    Ok(redirect(&format!("/kb/articles/{id}?notice=created")))
+}
+
+pub async fn edit(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let article = load_article(&state, *id).await?;
+    ensure(
+        &current,
+        article_flag(ArticleChange::Edit, article.is_published()),
+    )?;
+    let form = ArticleForm {
+        section: article.section_id.to_string(),
+        language: article.language.clone(),
+        title: article.title.clone(),
+        body: article.body.clone(),
+        translation_of: String::new(),
+    };
+    form_page(
+        &current,
+        &state,
+        Some(article.id),
+        form,
+        FieldErrors::default(),
+    )
+    .await
+}
+
+pub async fn update(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    form: web::Form<ArticleForm>,
+) -> AppResult<HttpResponse> {
+    let article = load_article(&state, *id).await?;
+    // A collaborator may save a draft, never a published article.
+    ensure(
+        &current,
+        article_flag(ArticleChange::Edit, article.is_published()),
+    )?;
+    let mut form = form.into_inner();
+    form.language = article.language.clone();
+    // Translations stay in their original's section.
+    if article.translation_of.is_some() {
+        form.section = article.section_id.to_string();
+    }
+    let errors = check_form(&current, &form, false);
+    let section_id = form.section.parse::<i64>().unwrap_or_default();
+    if !errors.is_empty() {
+        return form_page(&current, &state, Some(article.id), form, errors).await;
+    }
+    let editor = (current.user.id, current.user.name.clone());
+    let now = state.clock.now();
+    let id = article.id;
+    let saved = state
+        .db(move |conn| {
+            write_transaction(conn, |conn| {
+                if kb::find_section(conn, section_id)?.is_none() {
+                    return Ok(false);
+                }
+                kb::update(
+                    conn,
+                    id,
+                    section_id,
+                    form.title.trim(),
+                    &form.body,
+                    (editor.0, &editor.1),
+                    now,
+                )?;
+                Ok::<_, diesel::result::Error>(true)
+            })
+            .map_err(AppError::from)
+        })
+        .await?;
+    if !saved {
+        return Err(AppError::NotFound);
+    }
+    Ok(redirect(&format!("/kb/articles/{id}?notice=saved")))
+}
+
+async fn change_state(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: i64,
+    publish: bool,
+) -> AppResult<HttpResponse> {
+    ensure(&current, Flag::KbPublish)?;
+    let article = load_article(&state, id).await?;
+    let editor = (current.user.id, current.user.name.clone());
+    let now = state.clock.now();
+    state
+        .db(move |conn| {
+            write_transaction(conn, |conn| {
+                kb::set_state(conn, article.id, publish, (editor.0, &editor.1), now)
+            })
+            .map_err(AppError::from)
+        })
+        .await?;
+    let notice = if publish { "published" } else { "unpublished" };
+    Ok(redirect(&format!("/kb/articles/{id}?notice={notice}")))
+}
+
+pub async fn publish(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    change_state(current, state, *id, true).await
+}
+
+pub async fn unpublish(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    change_state(current, state, *id, false).await
+}
+
+pub async fn delete(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    // Checked before anything is read, so refusals look the same for all.
+    ensure(&current, Flag::KbCreate)?;
+    let article = load_article(&state, *id).await?;
+    ensure(
+        &current,
+        article_flag(ArticleChange::Delete, article.is_published()),
+    )?;
+    state
+        .db(move |conn| Ok(kb::delete(conn, article.id)?))
+        .await?;
+    Ok(redirect("/kb?notice=deleted"))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct MoveForm {
+    pub direction: String,
+}
+
+async fn move_item(
+    current: &CurrentUser,
+    state: &AppState,
+    what: Movable,
+    id: i64,
+    direction: &str,
+) -> AppResult<()> {
+    ensure(current, Flag::KbManageCategories)?;
+    let up = direction == "up";
+    state
+        .db(move |conn| {
+            write_transaction(conn, |conn| kb::move_item(conn, what, id, up))
+                .map_err(AppError::from)
+        })
+        .await?;
+    Ok(())
+}
+
+pub async fn move_article(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    form: web::Form<MoveForm>,
+) -> AppResult<HttpResponse> {
+    move_item(&current, &state, Movable::Article, *id, &form.direction).await?;
+    Ok(redirect("/kb/categories"))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DiffQuery {
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+}
+
+pub struct DiffLine {
+    /// `add`, `del` or `same`.
+    pub kind: &'static str,
+    pub text: String,
+}
+
+pub struct RevisionRow {
+    pub id: i64,
+    pub number: usize,
+    pub when: String,
+    pub editor: String,
+    pub state_label: &'static str,
+    pub title: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/kb_revisions.html")]
+struct RevisionsPage {
+    ctx: Ctx,
+    article: Article,
+    rows: Vec<RevisionRow>,
+    from: i64,
+    to: i64,
+    diff: Vec<DiffLine>,
+    compared: Option<(usize, usize)>,
+}
+
+/// A line diff of two revisions (title first, then the body).
+pub fn diff(old: &Revision, new: &Revision) -> Vec<DiffLine> {
+    let before = format!("# {}\n\n{}", old.title, old.body);
+    let after = format!("# {}\n\n{}", new.title, new.body);
+    similar::TextDiff::from_lines(&before, &after)
+        .iter_all_changes()
+        .map(|change| DiffLine {
+            kind: match change.tag() {
+                similar::ChangeTag::Insert => "add",
+                similar::ChangeTag::Delete => "del",
+                similar::ChangeTag::Equal => "same",
+            },
+            text: change.value().trim_end_matches('\n').to_string(),
+        })
+        .collect()
+}
+
+pub async fn revisions(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    query: web::Query<DiffQuery>,
+) -> AppResult<HttpResponse> {
+    ensure(&current, Flag::KbView)?;
+    let article = load_article(&state, *id).await?;
+    let article_id = article.id;
+    let list = state
+        .db(move |conn| Ok(kb::revisions(conn, article_id)?))
+        .await?;
+    let t = current.tr;
+    let count = list.len();
+    // Numbered oldest = 1; the list shows the newest first.
+    let number_of = |id: i64| list.iter().position(|r| r.id == id).map(|i| count - i);
+    let to = query.to.or(list.first().map(|r| r.id)).unwrap_or_default();
+    let from = query.from.or(list.get(1).map(|r| r.id)).unwrap_or(to);
+    let (old, new) = (
+        list.iter().find(|r| r.id == from),
+        list.iter().find(|r| r.id == to),
+    );
+    let (diff_lines, compared) = match (old, new) {
+        (Some(old), Some(new)) if old.id != new.id => {
+            (diff(old, new), number_of(old.id).zip(number_of(new.id)))
+        }
+        _ => (Vec::new(), None),
+    };
+    let rows = list
+        .iter()
+        .enumerate()
+        .map(|(i, r)| RevisionRow {
+            id: r.id,
+            number: count - i,
+            when: format_datetime(r.created_at, current.tz),
+            editor: r.editor_name.clone(),
+            state_label: t.get(&format!("kb.state.{}", r.state)),
+            title: r.title.clone(),
+        })
+        .collect();
+    html_with_status(
+        &RevisionsPage {
+            ctx: Ctx::for_user(&current, "kb"),
+            article,
+            rows,
+            from,
+            to,
+            diff: diff_lines,
+            compared,
+        },
+        StatusCode::OK,
+    )
+}
+
+// --- Categories and sections --------------------------------------------
+
+#[derive(Template)]
+#[template(path = "pages/kb_categories.html")]
+struct CategoriesPage {
+    ctx: Ctx,
+    tree: Vec<CategoryNode>,
+    error: Option<&'static str>,
+    notice: Option<&'static str>,
+}
+
+impl CategoriesPage {
+    fn is_id(&self, value: &i64, id: &i64) -> bool {
+        value == id
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CategoriesQuery {
+    pub notice: String,
+}
+
+async fn categories_page(
+    current: &CurrentUser,
+    state: &AppState,
+    error: Option<&'static str>,
+    notice: Option<&'static str>,
+) -> AppResult<HttpResponse> {
+    let (categories, sections, articles) = state
+        .db(|conn| Ok((kb::categories(conn)?, kb::sections(conn)?, kb::all(conn)?)))
+        .await?;
+    let roots: Vec<Article> = articles
+        .into_iter()
+        .filter(|a| a.translation_of.is_none())
+        .collect();
+    html_with_status(
+        &CategoriesPage {
+            ctx: Ctx::for_user(current, "kb"),
+            tree: tree(categories, &sections, &roots),
+            error,
+            notice,
+        },
+        if error.is_some() {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::OK
+        },
+    )
+}
+
+pub async fn categories(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    query: web::Query<CategoriesQuery>,
+) -> AppResult<HttpResponse> {
+    ensure(&current, Flag::KbManageCategories)?;
+    let notice = match query.notice.as_str() {
+        "saved" => Some("kb.notice.structure_saved"),
+        _ => None,
+    };
+    categories_page(&current, &state, None, notice).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NameForm {
+    pub name: String,
+    pub description: String,
+    pub category: String,
+}
+
+fn valid_name(name: &str) -> bool {
+    let name = name.trim();
+    !name.is_empty() && name.chars().count() <= 120
+}
+
+fn saved() -> HttpResponse {
+    redirect("/kb/categories?notice=saved")
+}
+
+pub async fn create_category(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    form: web::Form<NameForm>,
+) -> AppResult<HttpResponse> {
+    ensure(&current, Flag::KbManageCategories)?;
+    if !valid_name(&form.name) {
+        return categories_page(&current, &state, Some("kb.error.name"), None).await;
+    }
+    let now = state.clock.now();
+    let form = form.into_inner();
+    state
+        .db(move |conn| {
+            Ok(kb::create_category(
+                conn,
+                form.name.trim(),
+                form.description.trim(),
+                now,
+            )?)
+        })
+        .await?;
+    Ok(saved())
+}
+
+pub async fn update_category(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    form: web::Form<NameForm>,
+) -> AppResult<HttpResponse> {
+    ensure(&current, Flag::KbManageCategories)?;
+    if !valid_name(&form.name) {
+        return categories_page(&current, &state, Some("kb.error.name"), None).await;
+    }
+    let (id, form) = (*id, form.into_inner());
+    let changed = state
+        .db(move |conn| {
+            Ok(kb::update_category(
+                conn,
+                id,
+                form.name.trim(),
+                form.description.trim(),
+            )?)
+        })
+        .await?;
+    if changed == 0 {
+        return Err(AppError::NotFound);
+    }
+    Ok(saved())
+}
+
+pub async fn move_category(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    form: web::Form<MoveForm>,
+) -> AppResult<HttpResponse> {
+    move_item(&current, &state, Movable::Category, *id, &form.direction).await?;
+    Ok(saved())
+}
+
+pub async fn delete_category(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    ensure(&current, Flag::KbManageCategories)?;
+    let id = *id;
+    let deleted = state
+        .db(move |conn| Ok(kb::delete_category(conn, id)?))
+        .await?;
+    if !deleted {
+        return categories_page(&current, &state, Some("kb.error.category_not_empty"), None).await;
+    }
+    Ok(saved())
+}
+
+pub async fn create_section(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    form: web::Form<NameForm>,
+) -> AppResult<HttpResponse> {
+    ensure(&current, Flag::KbManageCategories)?;
+    let Ok(category) = form.category.parse::<i64>() else {
+        return categories_page(&current, &state, Some("kb.error.section"), None).await;
+    };
+    if !valid_name(&form.name) {
+        return categories_page(&current, &state, Some("kb.error.name"), None).await;
+    }
+    let now = state.clock.now();
+    let name = form.name.trim().to_string();
+    let created = state
+        .db(move |conn| {
+            if kb::find_category(conn, category)?.is_none() {
+                return Ok(false);
+            }
+            kb::create_section(conn, category, &name, now)?;
+            Ok(true)
+        })
+        .await?;
+    if !created {
+        return categories_page(&current, &state, Some("kb.error.section"), None).await;
+    }
+    Ok(saved())
+}
+
+pub async fn update_section(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    form: web::Form<NameForm>,
+) -> AppResult<HttpResponse> {
+    ensure(&current, Flag::KbManageCategories)?;
+    let (Ok(category), true) = (form.category.parse::<i64>(), valid_name(&form.name)) else {
+        return categories_page(&current, &state, Some("kb.error.name"), None).await;
+    };
+    let (id, name) = (*id, form.name.trim().to_string());
+    let changed = state
+        .db(move |conn| {
+            if kb::find_category(conn, category)?.is_none() {
+                return Ok(0);
+            }
+            Ok(kb::update_section(conn, id, category, &name)?)
+        })
+        .await?;
+    if changed == 0 {
+        return Err(AppError::NotFound);
+    }
+    Ok(saved())
+}
+
+pub async fn move_section(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    form: web::Form<MoveForm>,
+) -> AppResult<HttpResponse> {
+    move_item(&current, &state, Movable::Section, *id, &form.direction).await?;
+    Ok(saved())
+}
+
+pub async fn delete_section(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    ensure(&current, Flag::KbManageCategories)?;
+    let id = *id;
+    let deleted = state
+        .db(move |conn| Ok(kb::delete_section(conn, id)?))
+        .await?;
+    if !deleted {
+        return categories_page(&current, &state, Some("kb.error.section_not_empty"), None).await;
+    }
+    Ok(saved())
+}
