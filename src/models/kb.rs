@@ -75,12 +75,29 @@ pub struct Revision {
     pub created_at: NaiveDateTime,
 }
 
-/// A URL-friendly form of a title: `Reset your password!` → `reset-your-password`.
+/// A URL-friendly, ASCII form of a title: `¿Cómo reinicio?` → `como-reinicio`.
+/// Accented Latin letters lose their accents; other scripts fall back to
+/// `article` (the id in the URL is what finds the article).
 pub fn slugify(title: &str) -> String {
     let mut slug = String::new();
     for c in title.chars().flat_map(char::to_lowercase) {
-        if c.is_alphanumeric() {
-            slug.push(c);
+        let plain = match c {
+            'á' | 'à' | 'â' | 'ä' | 'ã' | 'å' => "a",
+            'é' | 'è' | 'ê' | 'ë' => "e",
+            'í' | 'ì' | 'î' | 'ï' => "i",
+            'ó' | 'ò' | 'ô' | 'ö' | 'õ' | 'ø' => "o",
+            'ú' | 'ù' | 'û' | 'ü' => "u",
+            'ñ' => "n",
+            'ç' => "c",
+            'ß' => "ss",
+            c if c.is_ascii_alphanumeric() => {
+                slug.push(c);
+                continue;
+            }
+            _ => "",
+        };
+        if !plain.is_empty() {
+            slug.push_str(plain);
         } else if !slug.ends_with('-') && !slug.is_empty() {
             slug.push('-');
         }

@@ -94,6 +94,17 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     ),
     ("GET", "/attachments/{id}", [200, 200, 200, 200, 200]),
     ("GET", "/notifications", [200, 200, 200, 200, 200]),
+    ("GET", "/kb", [200, 200, 200, 200, 200]),
+    ("GET", "/kb/links", [200, 200, 200, 200, 200]),
+    ("GET", "/kb/articles/new", [200, 200, 200, 200, 403]),
+    ("GET", "/kb/articles/{id}", [200, 200, 200, 200, 200]),
+    ("GET", "/kb/articles/{id}/edit", [200, 200, 200, 200, 200]),
+    (
+        "GET",
+        "/kb/articles/{id}/revisions",
+        [200, 200, 200, 200, 200],
+    ),
+    ("GET", "/kb/categories", [200, 200, 200, 403, 403]),
     ("GET", "/search", [200, 200, 200, 200, 200]),
     ("GET", "/search.csv", [200, 200, 200, 403, 403]),
     ("GET", "/customers", [200, 200, 200, 200, 200]),
@@ -127,6 +138,31 @@ const POSTS: &[(&str, [bool; 5])] = &[
     ("/search/saved", [true, true, true, true, true]),
     ("/search/saved/{id}/delete", [true, true, true, true, true]),
     ("/notifications/{id}/read", [true, true, true, true, true]),
+    ("/kb/articles/new", [true, true, true, true, false]),
+    // The article is a draft: collaborators may save it.
+    ("/kb/articles/{id}/edit", [true, true, true, true, true]),
+    ("/kb/articles/{id}/move", [true, true, true, false, false]),
+    (
+        "/kb/articles/{id}/publish",
+        [true, true, true, false, false],
+    ),
+    (
+        "/kb/articles/{id}/unpublish",
+        [true, true, true, false, false],
+    ),
+    ("/kb/categories", [true, true, true, false, false]),
+    ("/kb/categories/{id}", [true, true, true, false, false]),
+    ("/kb/categories/{id}/move", [true, true, true, false, false]),
+    ("/kb/sections", [true, true, true, false, false]),
+    ("/kb/sections/{id}", [true, true, true, false, false]),
+    ("/kb/sections/{id}/move", [true, true, true, false, false]),
+    ("/kb/sections/{id}/delete", [true, true, true, false, false]),
+    (
+        "/kb/categories/{id}/delete",
+        [true, true, true, false, false],
+    ),
+    // Last: it deletes the article the rows above use.
+    ("/kb/articles/{id}/delete", [true, true, true, true, false]),
     ("/profile", [true, true, true, true, true]),
     ("/profile/password", [true, true, true, true, true]),
 ];
@@ -152,6 +188,13 @@ db_test!(route_by_role_matrix, |app| {
         "/logout",
         "/password/forgot",
         "/contact",
+        // The public help center (tests in kb.rs).
+        "/help",
+        "/help/search",
+        "/help/sitemap.xml",
+        "/help/categories/{slug}",
+        "/help/sections/{slug}",
+        "/help/articles/{slug}",
         // A machine interface with its own bearer token (tests in email.rs).
         "/inbound/email",
     ];
@@ -217,8 +260,38 @@ db_test!(route_by_role_matrix, |app| {
         )
         .expect("attachment")
     };
+    let (kb_category, kb_section, kb_article) = {
+        let mut conn = app.conn();
+        let now = app.clock.now();
+        let category =
+            confer::models::kb::create_category(&mut conn, "Guides", "", now).expect("category");
+        let section = confer::models::kb::create_section(&mut conn, category, "Basics", now)
+            .expect("section");
+        let owner = app.user_id("owner@acme.test");
+        let article = confer::models::kb::create(
+            &mut conn,
+            &confer::models::kb::NewArticle {
+                section_id: section,
+                translation_of: None,
+                language: "en",
+                title: "A draft",
+                body: "Text",
+                author_id: owner,
+                author_name: "Owner",
+            },
+            now,
+        )
+        .expect("article");
+        (category, section, article)
+    };
     let fill = |path: &str| {
-        let id = if path.starts_with("/attachments") {
+        let id = if path.starts_with("/kb/categories") {
+            kb_category
+        } else if path.starts_with("/kb/sections") {
+            kb_section
+        } else if path.starts_with("/kb/articles") {
+            kb_article
+        } else if path.starts_with("/attachments") {
             attachment
         } else if path.starts_with("/organizations") {
             organization

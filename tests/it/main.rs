@@ -17,6 +17,7 @@ mod conversations;
 mod customers;
 mod email;
 mod i18n;
+mod kb;
 mod layouts;
 mod password;
 mod policy;
