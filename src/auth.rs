@@ -93,7 +93,8 @@ async fn load_current_user(req: &HttpRequest) -> AppResult<CurrentUser> {
                 return Ok(None);
             };
             let scope = crate::policy::conversation_scope(&actor).0;
-            let unread = crate::models::notification::unread_count(conn, user.id, &scope)?;
+            let reader = crate::models::task::TaskReader::for_actor(user.id, &actor);
+            let unread = crate::models::notification::unread_count(conn, user.id, &scope, &reader)?;
             // Read first, write only when stale: most requests write nothing
             // (on SQLite even an UPDATE that matches no row takes the write lock).
             if User::last_active_is_stale(&user, now) {
@@ -113,11 +114,7 @@ async fn load_current_user(req: &HttpRequest) -> AppResult<CurrentUser> {
     }
     let lang = user_lang(&user, &org);
     let _ = session.insert(SESSION_LANG, lang.code());
-    let tz = user
-        .timezone
-        .as_deref()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or_else(|| org_tz(&org));
+    let tz = user_tz(&user, &org);
     Ok(CurrentUser {
         perms: Permissions::for_actor(&actor),
         csrf: csrf_token(&session)?,
@@ -137,6 +134,14 @@ pub fn user_lang(user: &User, org: &OrgSettings) -> Lang {
         .and_then(Lang::parse)
         .or_else(|| Lang::parse(&org.default_language))
         .unwrap_or_default()
+}
+
+/// The user's own timezone, else the organisation's.
+pub fn user_tz(user: &User, org: &OrgSettings) -> Tz {
+    user.timezone
+        .as_deref()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| org_tz(org))
 }
 
 pub fn org_tz(org: &OrgSettings) -> Tz {

@@ -7,9 +7,13 @@ use std::time::Duration;
 use actix_web::web;
 
 use crate::app::AppState;
+use crate::db::write_transaction;
 use crate::error::AppResult;
 use crate::mail::Mailer;
-use crate::models::{attachment, outbox};
+use crate::models::org::OrgSettings;
+use crate::models::user::User;
+use crate::models::{attachment, outbox, task};
+use crate::notify;
 
 /// What one round did, for logs and tests.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -19,6 +23,8 @@ pub struct Round {
     pub windows_closed: usize,
     /// Snoozed conversations whose time came.
     pub reopened: usize,
+    /// Assignees told that a task's due date came.
+    pub tasks_due: usize,
 }
 
 /// Mails claimed at once; a round takes batches until none is due or
@@ -80,18 +86,65 @@ async fn deliver_batch(state: &AppState, mailer: &Mailer) -> AppResult<(usize, u
     Ok((sent, failed))
 }
 
+/// Tells each assignee once when a task's due date has come in their own
+/// timezone (in-app, and by email per their settings).
+async fn tell_due_tasks(state: &AppState) -> AppResult<usize> {
+    let now = state.clock.now();
+    let config = state.config.clone();
+    state
+        .db(move |conn| {
+            let Some(org) = OrgSettings::find(conn)? else {
+                return Ok(0);
+            };
+            // Timezones run up to 14 hours ahead of UTC.
+            let latest = (now + chrono::Duration::hours(14)).date();
+            let mut told = 0;
+            for task in task::due_untold(conn, latest)? {
+                let Some(assignee) = User::find(conn, task.assignee_id)? else {
+                    continue;
+                };
+                let today = now
+                    .and_utc()
+                    .with_timezone(&crate::auth::user_tz(&assignee, &org))
+                    .date_naive();
+                if task.due_on.is_none_or(|due| due > today) {
+                    continue;
+                }
+                write_transaction(conn, |conn| {
+                    // Another node may have told them already.
+                    if task::mark_due_told(conn, task.id, now)? {
+                        let from = notify::Sender {
+                            org: &org,
+                            config: &config,
+                            actor_id: None,
+                            actor_name: "Confer",
+                            now,
+                        };
+                        notify::tell_task(conn, &from, assignee.id, notify::TaskKind::Due, &task)?;
+                        told += 1;
+                    }
+                    Ok::<_, diesel::result::Error>(())
+                })?;
+            }
+            Ok(told)
+        })
+        .await
+}
+
 pub async fn run_once(state: &AppState, mailer: &Mailer) -> AppResult<Round> {
     let windows_closed = crate::admin::close_ended_windows(state).await?;
     let now = state.clock.now();
     let reopened = state
         .db(move |conn| Ok(crate::models::conversation::reopen_snoozed(conn, now)?))
         .await?;
+    let tasks_due = tell_due_tasks(state).await?;
     let (sent, failed) = deliver_outbox(state, mailer).await?;
     Ok(Round {
         sent,
         failed,
         windows_closed,
         reopened,
+        tasks_due,
     })
 }
 

@@ -133,3 +133,86 @@ fn send(conn: &mut DbConn, from: &Sender, to: &User, kind: Kind, about: &About) 
     )
     .map(|_| ())
 }
+
+/// What happened to a task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskKind {
+    Assigned,
+    Comment,
+    Due,
+}
+
+impl TaskKind {
+    fn key(self) -> &'static str {
+        match self {
+            Self::Assigned => "task_assigned",
+            Self::Comment => "task_comment",
+            Self::Due => "task_due",
+        }
+    }
+}
+
+/// Tells `to` about a task if they may see it: an in-app notification and,
+/// per their settings (assignment emails for assignments and due dates,
+/// reply emails for comments), an email.
+pub fn tell_task(
+    conn: &mut DbConn,
+    from: &Sender,
+    to: i64,
+    kind: TaskKind,
+    task: &crate::models::task::Task,
+) -> QueryResult<bool> {
+    let Some((user, _, actor)) = User::load_actor(conn, to)? else {
+        return Ok(false);
+    };
+    let (org, now) = (from.org, from.now);
+    if user.access_state(crate::auth::org_today(org, now)) != AccessState::Allowed {
+        return Ok(false);
+    }
+    let reader = crate::models::task::TaskReader::for_actor(user.id, &actor);
+    if crate::models::task::find_visible(conn, &reader, task.id)?.is_none() {
+        return Ok(false);
+    }
+    notification::create_for_task(conn, user.id, kind.key(), task.id, from.actor_id, now)?;
+    let wants_email = match kind {
+        TaskKind::Assigned | TaskKind::Due => user.email_on_assignment,
+        TaskKind::Comment => user.email_on_reply,
+    };
+    if !wants_email {
+        return Ok(true);
+    }
+    let t = Tr::new(crate::auth::user_lang(&user, org));
+    let due = task
+        .due_on
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default();
+    let args = [
+        ("actor", from.actor_name),
+        ("title", task.title.as_str()),
+        ("due", due.as_str()),
+    ];
+    let body = [
+        t.fmt("email.invitation.greeting", &[("name", &user.name)]),
+        String::new(),
+        t.fmt(&format!("email.{}.body", kind.key()), &args),
+        String::new(),
+        format!("{}/tasks/{}", from.config.public_url, task.id),
+        String::new(),
+        t.get("email.notification.settings").to_string(),
+        String::new(),
+        t.get("email.signature").to_string(),
+    ]
+    .join("\n");
+    outbox::enqueue(
+        conn,
+        &Mail {
+            kind: "notification",
+            recipient: &user.email,
+            subject: &t.fmt(&format!("email.{}.subject", kind.key()), &args),
+            body_text: &body,
+            ..Mail::default()
+        },
+        now,
+    )?;
+    Ok(true)
+}

@@ -260,6 +260,33 @@ diesel::table! {
 diesel::joinable!(kb_sections -> kb_categories (category_id));
 diesel::joinable!(kb_articles -> kb_sections (section_id));
 diesel::joinable!(kb_revisions -> kb_articles (article_id));
+diesel::table! {
+    tasks (id) {
+        id -> BigInt,
+        title -> Text,
+        description -> Text,
+        due_on -> Nullable<Date>,
+        assignee_id -> BigInt,
+        creator_id -> Nullable<BigInt>,
+        status -> Text,
+        conversation_id -> Nullable<BigInt>,
+        customer_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        completed_at -> Nullable<Timestamp>,
+        due_notified_at -> Nullable<Timestamp>,
+    }
+}
+diesel::table! {
+    task_comments (id) {
+        id -> BigInt,
+        task_id -> BigInt,
+        author_id -> Nullable<BigInt>,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+diesel::joinable!(task_comments -> tasks (task_id));
 diesel::joinable!(conversation_tags -> tags (tag_id));
 diesel::joinable!(conversation_tags -> conversations (conversation_id));
 
@@ -329,10 +356,11 @@ diesel::table! {
         id -> BigInt,
         user_id -> BigInt,
         kind -> Text,
-        conversation_id -> BigInt,
+        conversation_id -> Nullable<BigInt>,
         actor_id -> Nullable<BigInt>,
         created_at -> Timestamp,
         read_at -> Nullable<Timestamp>,
+        task_id -> Nullable<BigInt>,
     }
 }
 
@@ -385,4 +413,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     kb_sections,
     kb_articles,
     kb_revisions,
+    tasks,
+    task_comments,
 );

@@ -279,11 +279,12 @@ struct Loaded {
     teams: Vec<Team>,
     assignees: Vec<(i64, String)>,
     files: Vec<attachment::AttachmentInfo>,
+    tasks: (Vec<super::tasks::TaskRow>, Option<String>),
 }
 
 async fn load(current: &CurrentUser, state: &AppState, id: i64) -> AppResult<Loaded> {
     let (scope, user_id, team_ids) = reader(current);
-    state
+    let mut loaded = state
         .db(move |conn| {
             let reader = Reader {
                 scope: &scope,
@@ -301,11 +302,19 @@ async fn load(current: &CurrentUser, state: &AppState, id: i64) -> AppResult<Loa
                 tags: conversation::tags_of(conn, id)?,
                 teams: Team::all(conn)?,
                 assignees: crate::admin::assignable_users(conn, 0)?,
+                tasks: (Vec::new(), None),
                 conversation,
                 customer,
             })
         })
-        .await
+        .await?;
+    loaded.tasks = super::tasks::panel(
+        current,
+        state,
+        crate::models::task::TaskList::Conversation(loaded.conversation.id),
+    )
+    .await?;
+    Ok(loaded)
 }
 
 #[derive(Template)]
@@ -331,6 +340,8 @@ struct ConversationPage {
     warning: Option<String>,
     errors: FieldErrors,
     notice: Option<&'static str>,
+    task_rows: Vec<super::tasks::TaskRow>,
+    new_task_link: Option<String>,
 }
 
 impl ConversationPage {
@@ -358,6 +369,8 @@ struct CollaboratorConversationPage {
     warning: Option<String>,
     errors: FieldErrors,
     notice: Option<&'static str>,
+    task_rows: Vec<super::tasks::TaskRow>,
+    new_task_link: Option<String>,
 }
 
 /// Text typed into a composer, kept when the page comes back with an error.
@@ -450,6 +463,8 @@ fn render(
                 warning: drafts.warning.clone(),
                 errors,
                 notice,
+                task_rows: loaded.tasks.0,
+                new_task_link: loaded.tasks.1,
             },
             status_code,
         );
@@ -495,6 +510,8 @@ fn render(
             warning: drafts.warning.clone(),
             errors,
             notice,
+            task_rows: loaded.tasks.0,
+            new_task_link: loaded.tasks.1,
         },
         status_code,
     )
@@ -538,7 +555,9 @@ pub async fn show(
                 conn,
                 user_id,
                 None,
-                Some(conversation_id),
+                Some(crate::models::notification::About::Conversation(
+                    conversation_id,
+                )),
                 now,
             )?;
             Ok(crate::admin::names_of(conn, &unseen_ids)?)

@@ -382,6 +382,8 @@ struct CustomerPage {
     note: String,
     errors: FieldErrors,
     saved: bool,
+    task_rows: Vec<super::tasks::TaskRow>,
+    new_task_link: Option<String>,
 }
 
 impl CustomerPage {
@@ -424,8 +426,12 @@ async fn customer_page(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
+    let (task_rows, new_task_link) =
+        super::tasks::panel(current, state, crate::models::task::TaskList::Customer(id)).await?;
     html_with_status(
         &CustomerPage {
+            task_rows,
+            new_task_link,
             ctx: Ctx::for_user(current, "customers"),
             id,
             email: shown(found.email.as_deref(), !full, mask_email),

@@ -23,6 +23,7 @@ mod search;
 mod session;
 mod settings;
 mod setup;
+mod tasks;
 mod teams;
 pub mod user_form;
 mod users;
@@ -205,6 +206,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/help/categories/{slug}", web::get().to(help::category))
         .route("/help/sections/{slug}", web::get().to(help::section))
         .route("/help/articles/{slug}", web::get().to(help::article))
+        .route("/tasks", web::get().to(tasks::list))
+        .route("/tasks/new", web::get().to(tasks::new))
+        .route("/tasks/new", web::post().to(tasks::create))
+        .route("/tasks/{id}", web::get().to(tasks::show))
+        .route("/tasks/{id}", web::post().to(tasks::update))
+        .route("/tasks/{id}/done", web::post().to(tasks::done))
+        .route("/tasks/{id}/reopen", web::post().to(tasks::reopen))
+        .route("/tasks/{id}/comments", web::post().to(tasks::comment))
         .route("/kb", web::get().to(kb::index))
         .route("/kb/links", web::get().to(kb::links))
         .route("/kb/articles/new", web::get().to(kb::new))

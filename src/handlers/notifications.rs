@@ -15,7 +15,7 @@ use crate::policy;
 pub struct Row {
     pub id: i64,
     pub text: String,
-    pub conversation_id: i64,
+    pub link: String,
     pub when: String,
     pub unread: bool,
 }
@@ -30,8 +30,9 @@ struct NotificationsPage {
 pub async fn list(current: CurrentUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
     let (scope, _) = policy::conversation_scope(&current.actor);
     let user_id = current.user.id;
+    let reader = crate::models::task::TaskReader::for_actor(user_id, &current.actor);
     let lines = state
-        .db(move |conn| Ok(notification::recent(conn, user_id, &scope, 200)?))
+        .db(move |conn| Ok(notification::recent(conn, user_id, &scope, &reader, 200)?))
         .await?;
     let t = current.tr;
     let rows = lines
@@ -45,7 +46,7 @@ pub async fn list(current: CurrentUser, state: web::Data<AppState>) -> AppResult
                     ("subject", &n.subject),
                 ],
             ),
-            conversation_id: n.conversation_id,
+            link: n.link,
             when: format_datetime(n.created_at, current.tz),
             unread: n.read_at.is_none(),
         })

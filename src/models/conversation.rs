@@ -126,7 +126,10 @@ macro_rules! in_view {
                     crate::db::schema::notifications::table
                         .filter(crate::db::schema::notifications::user_id.eq($reader.user_id))
                         .filter(crate::db::schema::notifications::kind.eq("mention"))
-                        .select(crate::db::schema::notifications::conversation_id),
+                        .filter(crate::db::schema::notifications::conversation_id.is_not_null())
+                        .select(
+                            crate::db::schema::notifications::conversation_id.assume_not_null(),
+                        ),
                 ),
             ),
             View::Done => query.filter(conversations::status.eq("done")),

@@ -16,5 +16,6 @@ pub mod outbox;
 pub mod password_reset;
 pub mod rate;
 pub mod role;
+pub mod task;
 pub mod team;
 pub mod user;

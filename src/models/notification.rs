@@ -1,12 +1,14 @@
-//! In-app notifications (mentions and assignments). Lists are filtered by
-//! the reader's conversation scope in SQL: a notification about a
-//! conversation the reader can no longer see does not show.
+//! In-app notifications about conversations (mentions, assignments,
+//! replies) and tasks (assigned, commented, due). Lists are filtered in SQL:
+//! a notification about a conversation the reader can no longer see does
+//! not show, nor one about a task they can no longer see.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{conversations, notifications, users};
+use crate::db::schema::{conversations, notifications, tasks, users};
+use crate::models::task::{self, TaskReader};
 use crate::policy::ConversationScope;
 
 pub fn create(
@@ -29,52 +31,126 @@ pub fn create(
         .map(|_| ())
 }
 
-#[derive(Queryable, Clone, Debug)]
+pub fn create_for_task(
+    conn: &mut DbConn,
+    user_id: i64,
+    kind: &str,
+    task_id: i64,
+    actor_id: Option<i64>,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(notifications::table)
+        .values((
+            notifications::user_id.eq(user_id),
+            notifications::kind.eq(kind),
+            notifications::task_id.eq(task_id),
+            notifications::actor_id.eq(actor_id),
+            notifications::created_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// One notification as the list shows it: what it is about and where it leads.
+#[derive(Clone, Debug)]
 pub struct Line {
     pub id: i64,
     pub kind: String,
-    pub conversation_id: i64,
+    /// `/conversations/12` or `/tasks/3`.
+    pub link: String,
     pub subject: String,
     pub actor_name: Option<String>,
     pub created_at: NaiveDateTime,
     pub read_at: Option<NaiveDateTime>,
 }
 
+type Row = (
+    i64,
+    String,
+    i64,
+    String,
+    Option<String>,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+);
+
 pub fn recent(
     conn: &mut DbConn,
     user_id: i64,
     scope: &ConversationScope,
+    reader: &TaskReader,
     limit: i64,
 ) -> QueryResult<Vec<Line>> {
-    let mut query = notifications::table
+    let mut about_conversations = notifications::table
         .inner_join(conversations::table)
         .left_join(users::table.on(notifications::actor_id.eq(users::id.nullable())))
         .filter(notifications::user_id.eq(user_id))
         .select((
             notifications::id,
             notifications::kind,
-            notifications::conversation_id,
+            conversations::id,
             conversations::subject,
             users::name.nullable(),
             notifications::created_at,
             notifications::read_at,
         ))
         .into_boxed();
-    query = match scope {
-        ConversationScope::All => query,
-        ConversationScope::Teams(ids) => query.filter(conversations::team_id.eq_any(ids.clone())),
-        ConversationScope::None => return Ok(Vec::new()),
+    about_conversations = match scope {
+        ConversationScope::All => about_conversations,
+        ConversationScope::Teams(ids) => {
+            about_conversations.filter(conversations::team_id.eq_any(ids.clone()))
+        }
+        ConversationScope::None => about_conversations.filter(conversations::id.eq(-1)),
     };
-    query
+    let conversation_rows: Vec<Row> = about_conversations
         .order(notifications::id.desc())
         .limit(limit)
-        .load(conn)
+        .load(conn)?;
+    let task_rows: Vec<Row> = notifications::table
+        .inner_join(tasks::table.on(notifications::task_id.eq(tasks::id.nullable())))
+        .left_join(users::table.on(notifications::actor_id.eq(users::id.nullable())))
+        .filter(notifications::user_id.eq(user_id))
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            &task::visible_condition(reader),
+        ))
+        .select((
+            notifications::id,
+            notifications::kind,
+            tasks::id,
+            tasks::title,
+            users::name.nullable(),
+            notifications::created_at,
+            notifications::read_at,
+        ))
+        .order(notifications::id.desc())
+        .limit(limit)
+        .load(conn)?;
+    let mut lines: Vec<Line> = conversation_rows
+        .into_iter()
+        .map(|r| (r, "conversations"))
+        .chain(task_rows.into_iter().map(|r| (r, "tasks")))
+        .map(
+            |((id, kind, target, subject, actor_name, created_at, read_at), area)| Line {
+                id,
+                kind,
+                link: format!("/{area}/{target}"),
+                subject,
+                actor_name,
+                created_at,
+                read_at,
+            },
+        )
+        .collect();
+    lines.sort_by(|a, b| b.id.cmp(&a.id));
+    lines.truncate(limit as usize);
+    Ok(lines)
 }
 
 pub fn unread_count(
     conn: &mut DbConn,
     user_id: i64,
     scope: &ConversationScope,
+    reader: &TaskReader,
 ) -> QueryResult<i64> {
     let mut query = notifications::table
         .inner_join(conversations::table)
@@ -84,9 +160,26 @@ pub fn unread_count(
     query = match scope {
         ConversationScope::All => query,
         ConversationScope::Teams(ids) => query.filter(conversations::team_id.eq_any(ids.clone())),
-        ConversationScope::None => return Ok(0),
+        ConversationScope::None => query.filter(conversations::id.eq(-1)),
     };
-    query.count().get_result(conn)
+    let about_conversations: i64 = query.count().get_result(conn)?;
+    let about_tasks: i64 = notifications::table
+        .filter(notifications::user_id.eq(user_id))
+        .filter(notifications::read_at.is_null())
+        .filter(notifications::task_id.is_not_null())
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            &task::visible_ids_in("notifications.task_id", reader),
+        ))
+        .count()
+        .get_result(conn)?;
+    Ok(about_conversations + about_tasks)
+}
+
+/// What a notification is about.
+#[derive(Clone, Copy, Debug)]
+pub enum About {
+    Conversation(i64),
+    Task(i64),
 }
 
 /// Marks read: one notification, or all of the user's, or all of the
@@ -95,7 +188,7 @@ pub fn mark_read(
     conn: &mut DbConn,
     user_id: i64,
     id: Option<i64>,
-    conversation_id: Option<i64>,
+    about: Option<About>,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     let mut query = notifications::table
@@ -105,8 +198,10 @@ pub fn mark_read(
     if let Some(id) = id {
         query = query.filter(notifications::id.eq(id));
     }
-    if let Some(c) = conversation_id {
-        query = query.filter(notifications::conversation_id.eq(c));
+    match about {
+        Some(About::Conversation(c)) => query = query.filter(notifications::conversation_id.eq(c)),
+        Some(About::Task(t)) => query = query.filter(notifications::task_id.eq(t)),
+        None => {}
     }
     let ids: Vec<i64> = query.select(notifications::id).load(conn)?;
     if ids.is_empty() {

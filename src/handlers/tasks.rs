@@ -1,0 +1,681 @@
+//! Tasks: "My tasks", a task's page with comments, and the forms. Creating
+//! and reassigning take `tasks.create` (never collaborators); commenting
+//! takes `tasks.comment`; the assignee may mark their task done. Only tasks
+//! the reader can see exist for them (404 otherwise).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::db::write_transaction;
+use crate::error::{AppError, AppResult};
+use crate::forms::{Check, FieldErrors};
+use crate::models::conversation::{self, Reader};
+use crate::models::customer;
+use crate::models::task::{self, Task, TaskFields, TaskLine, TaskList, TaskReader};
+use crate::notify;
+use crate::pages::{Badge, Ctx, format_datetime, html_with_status};
+use crate::policy::{self, Action, Flag};
+use crate::web::redirect;
+
+fn allowed(current: &CurrentUser, flag: Flag) -> bool {
+    policy::can(&current.actor, Action::Use(flag)).allowed
+}
+
+fn ensure(current: &CurrentUser, flag: Flag) -> AppResult<()> {
+    Ok(policy::ensure(&current.actor, Action::Use(flag))?)
+}
+
+fn reader(current: &CurrentUser) -> TaskReader {
+    TaskReader::for_actor(current.user.id, &current.actor)
+}
+
+/// A task in a list, ready to show.
+pub struct TaskRow {
+    pub id: i64,
+    pub title: String,
+    pub due: String,
+    pub overdue: bool,
+    pub done: bool,
+    pub assignee: String,
+    /// (link, label) of the conversation or customer.
+    pub about: Option<(String, String)>,
+}
+
+/// Rows for lists and panels; overdue is judged in the reader's timezone.
+pub fn rows(lines: Vec<TaskLine>, today: NaiveDate) -> Vec<TaskRow> {
+    lines
+        .into_iter()
+        .map(|l| TaskRow {
+            overdue: l.status == "open" && l.due_on.is_some_and(|d| d < today),
+            due: l
+                .due_on
+                .map(|d| d.format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
+            done: l.status == "done",
+            about: match (
+                l.conversation_id,
+                l.conversation_subject,
+                l.customer_id,
+                l.customer_name,
+            ) {
+                (Some(id), Some(subject), _, _) => Some((format!("/conversations/{id}"), subject)),
+                (_, _, Some(id), Some(name)) => Some((format!("/customers/{id}"), name)),
+                _ => None,
+            },
+            id: l.id,
+            title: l.title,
+            assignee: l.assignee_name,
+        })
+        .collect()
+}
+
+/// Today where the reader is.
+pub fn today(current: &CurrentUser, state: &AppState) -> NaiveDate {
+    state
+        .clock
+        .now()
+        .and_utc()
+        .with_timezone(&current.tz)
+        .date_naive()
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ListQuery {
+    pub view: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/tasks.html")]
+struct TasksPage {
+    ctx: Ctx,
+    view: &'static str,
+    rows: Vec<TaskRow>,
+    can_create: bool,
+}
+
+pub async fn list(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> AppResult<HttpResponse> {
+    ensure(&current, Flag::TasksView)?;
+    let (view, which) = match query.view.as_str() {
+        "created" => ("created", TaskList::Created),
+        "done" => ("done", TaskList::Done),
+        _ => ("mine", TaskList::Mine),
+    };
+    let reader = reader(&current);
+    let lines = state
+        .db(move |conn| Ok(task::list(conn, &reader, which, 200)?))
+        .await?;
+    let today = today(&current, &state);
+    html_with_status(
+        &TasksPage {
+            ctx: Ctx::for_user(&current, "tasks"),
+            view,
+            rows: rows(lines, today),
+            can_create: allowed(&current, Flag::TasksCreate),
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct TaskForm {
+    pub title: String,
+    pub description: String,
+    pub due_on: String,
+    pub assignee: String,
+    pub conversation: String,
+    pub customer: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/task_form.html")]
+struct TaskFormPage {
+    ctx: Ctx,
+    form: TaskForm,
+    about: Option<String>,
+    people: Vec<(i64, String, bool)>,
+    errors: FieldErrors,
+}
+
+impl TaskFormPage {
+    fn is_id(&self, value: &str, id: &i64) -> bool {
+        value == id.to_string()
+    }
+}
+
+/// What a new task will be linked to, checked against what the reader may
+/// see: (conversation, customer, label).
+async fn link_target(
+    current: &CurrentUser,
+    state: &AppState,
+    form: &TaskForm,
+) -> AppResult<(Option<i64>, Option<i64>, Option<String>)> {
+    let conversation_id = form.conversation.parse::<i64>().ok();
+    let customer_id = form.customer.parse::<i64>().ok();
+    let (scope, _) = policy::conversation_scope(&current.actor);
+    let (user_id, team_ids) = (current.user.id, current.actor.team_ids.clone());
+    let may_view_customers = allowed(current, Flag::CustomersView);
+    state
+        .db(move |conn| {
+            if let Some(id) = conversation_id {
+                let reader = Reader {
+                    scope: &scope,
+                    user_id,
+                    team_ids: &team_ids,
+                };
+                let found =
+                    conversation::find_visible(conn, &reader, id)?.ok_or(AppError::NotFound)?;
+                return Ok((Some(found.id), None, Some(found.subject)));
+            }
+            if let Some(id) = customer_id {
+                if !may_view_customers {
+                    return Err(AppError::NotFound);
+                }
+                let found = customer::find(conn, id)?.ok_or(AppError::NotFound)?;
+                return Ok((None, Some(found.id), Some(found.name)));
+            }
+            Ok((None, None, None))
+        })
+        .await
+}
+
+async fn form_page(
+    current: &CurrentUser,
+    state: &AppState,
+    form: TaskForm,
+    about: Option<String>,
+    errors: FieldErrors,
+) -> AppResult<HttpResponse> {
+    let people = state
+        .db(|conn| Ok(task::assignable(conn)?))
+        .await?
+        .into_iter()
+        .map(|(id, name, kind)| (id, name, kind == "collaborator"))
+        .collect();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    html_with_status(
+        &TaskFormPage {
+            ctx: Ctx::for_user(current, "tasks"),
+            form,
+            about,
+            people,
+            errors,
+        },
+        status,
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NewQuery {
+    pub conversation: String,
+    pub customer: String,
+}
+
+pub async fn new(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    query: web::Query<NewQuery>,
+) -> AppResult<HttpResponse> {
+    ensure(&current, Flag::TasksCreate)?;
+    let form = TaskForm {
+        conversation: query.conversation.clone(),
+        customer: query.customer.clone(),
+        assignee: current.user.id.to_string(),
+        ..TaskForm::default()
+    };
+    let (_, _, about) = link_target(&current, &state, &form).await?;
+    form_page(&current, &state, form, about, FieldErrors::default()).await
+}
+
+/// Checks the form; returns the fields when valid.
+async fn check(
+    current: &CurrentUser,
+    state: &AppState,
+    form: &TaskForm,
+) -> AppResult<Result<(Option<NaiveDate>, i64), FieldErrors>> {
+    let t = current.tr;
+    let mut errors = FieldErrors::default();
+    Check {
+        t,
+        errors: &mut errors,
+    }
+    .required("title", &form.title, 200);
+    if form.description.chars().count() > 20_000 {
+        errors.add(
+            "description",
+            t.fmt("form.error.too_long", &[("max", "20000")]),
+        );
+    }
+    let due = match form.due_on.trim() {
+        "" => None,
+        text => match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+            Ok(day) => Some(day),
+            Err(_) => {
+                errors.add("due_on", t.get("tasks.error.due"));
+                None
+            }
+        },
+    };
+    let assignee = form.assignee.parse::<i64>().ok();
+    let people = state.db(|conn| Ok(task::assignable(conn)?)).await?;
+    let assignee = assignee.filter(|id| people.iter().any(|(p, _, _)| p == id));
+    if assignee.is_none() {
+        errors.add("assignee", t.get("tasks.error.assignee"));
+    }
+    Ok(match assignee {
+        Some(assignee) if errors.is_empty() => Ok((due, assignee)),
+        _ => Err(errors),
+    })
+}
+
+fn sender<'a>(current: &'a CurrentUser, state: &'a AppState) -> notify::Sender<'a> {
+    notify::Sender {
+        org: &current.org,
+        config: &state.config,
+        actor_id: Some(current.user.id),
+        actor_name: &current.user.name,
+        now: state.clock.now(),
+    }
+}
+
+pub async fn create(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    form: web::Form<TaskForm>,
+) -> AppResult<HttpResponse> {
+    ensure(&current, Flag::TasksCreate)?;
+    let form = form.into_inner();
+    let (conversation_id, customer_id, about) = link_target(&current, &state, &form).await?;
+    let (due, assignee) = match check(&current, &state, &form).await? {
+        Ok(valid) => valid,
+        Err(errors) => return form_page(&current, &state, form, about, errors).await,
+    };
+    let creator = current.user.id;
+    let current = std::sync::Arc::new(current);
+    let shared = current.clone();
+    let inner = state.clone();
+    let id = state
+        .db(move |conn| {
+            write_transaction(conn, |conn| {
+                let fields = TaskFields {
+                    title: form.title.trim(),
+                    description: form.description.trim(),
+                    due_on: due,
+                    assignee_id: assignee,
+                };
+                let now = inner.clock.now();
+                let id = task::create(conn, &fields, creator, conversation_id, customer_id, now)?;
+                if assignee != creator {
+                    let created = task::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
+                    notify::tell_task(
+                        conn,
+                        &sender(&shared, &inner),
+                        assignee,
+                        notify::TaskKind::Assigned,
+                        &created,
+                    )?;
+                }
+                Ok::<_, diesel::result::Error>(id)
+            })
+            .map_err(AppError::from)
+        })
+        .await?;
+    Ok(redirect(&format!("/tasks/{id}?notice=created")))
+}
+
+pub struct CommentRow {
+    pub author: Badge,
+    pub when: String,
+    pub html: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/task.html")]
+struct TaskPage {
+    ctx: Ctx,
+    task: Task,
+    html: String,
+    assignee: String,
+    creator: String,
+    about: Option<(String, String)>,
+    overdue: bool,
+    comments: Vec<CommentRow>,
+    comment: String,
+    errors: FieldErrors,
+    can_edit: bool,
+    can_close: bool,
+    can_comment: bool,
+    form: TaskForm,
+    people: Vec<(i64, String, bool)>,
+    notice: Option<&'static str>,
+}
+
+impl TaskPage {
+    fn is_id(&self, value: &str, id: &i64) -> bool {
+        value == id.to_string()
+    }
+}
+
+async fn load(current: &CurrentUser, state: &AppState, id: i64) -> AppResult<Task> {
+    let reader = reader(current);
+    state
+        .db(move |conn| task::find_visible(conn, &reader, id)?.ok_or(AppError::NotFound))
+        .await
+}
+
+async fn render(
+    current: &CurrentUser,
+    state: &AppState,
+    task: Task,
+    comment: String,
+    errors: FieldErrors,
+    notice: Option<&'static str>,
+) -> AppResult<HttpResponse> {
+    let (task_id, assignee_id, creator_id, conversation_id, customer_id) = (
+        task.id,
+        task.assignee_id,
+        task.creator_id,
+        task.conversation_id,
+        task.customer_id,
+    );
+    let (comments, assignee, creator, about, people) = state
+        .db(move |conn| {
+            let about = match (conversation_id, customer_id) {
+                (Some(id), _) => conversation::find(conn, id)?
+                    .map(|c| (format!("/conversations/{id}"), c.subject)),
+                (_, Some(id)) => {
+                    customer::find(conn, id)?.map(|c| (format!("/customers/{id}"), c.name))
+                }
+                _ => None,
+            };
+            Ok((
+                task::comments(conn, task_id)?,
+                crate::models::kb::user_name(conn, Some(assignee_id))?,
+                crate::models::kb::user_name(conn, creator_id)?,
+                about,
+                task::assignable(conn)?,
+            ))
+        })
+        .await?;
+    let today = today(current, state);
+    let can_edit = allowed(current, Flag::TasksCreate);
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    html_with_status(
+        &TaskPage {
+            ctx: Ctx::for_user(current, "tasks"),
+            html: crate::markdown::render(&task.description),
+            assignee: assignee.unwrap_or_default(),
+            creator: creator.unwrap_or_default(),
+            about,
+            overdue: task.is_overdue(today),
+            comments: comments
+                .into_iter()
+                .map(|c| CommentRow {
+                    author: Badge::new(
+                        c.author_name.as_deref().unwrap_or("?"),
+                        c.author_type.as_deref() == Some("collaborator"),
+                    ),
+                    when: format_datetime(c.created_at, current.tz),
+                    html: crate::markdown::render(&c.body),
+                })
+                .collect(),
+            comment,
+            errors,
+            can_edit,
+            can_close: can_edit || task.assignee_id == current.user.id,
+            can_comment: allowed(current, Flag::TasksComment),
+            form: TaskForm {
+                title: task.title.clone(),
+                description: task.description.clone(),
+                due_on: task.due_on.map(|d| d.to_string()).unwrap_or_default(),
+                assignee: task.assignee_id.to_string(),
+                ..TaskForm::default()
+            },
+            people: people
+                .into_iter()
+                .map(|(id, name, kind)| (id, name, kind == "collaborator"))
+                .collect(),
+            notice,
+            task,
+        },
+        status,
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NoticeQuery {
+    pub notice: String,
+}
+
+pub async fn show(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    query: web::Query<NoticeQuery>,
+) -> AppResult<HttpResponse> {
+    ensure(&current, Flag::TasksView)?;
+    let task = load(&current, &state, *id).await?;
+    let (user_id, task_id, now) = (current.user.id, task.id, state.clock.now());
+    state
+        .db(move |conn| {
+            // Opening the task reads its notifications.
+            crate::models::notification::mark_read(
+                conn,
+                user_id,
+                None,
+                Some(crate::models::notification::About::Task(task_id)),
+                now,
+            )?;
+            Ok(())
+        })
+        .await?;
+    let notice = match query.notice.as_str() {
+        "created" => Some("tasks.notice.created"),
+        "saved" => Some("tasks.notice.saved"),
+        "commented" => Some("tasks.notice.commented"),
+        "done" => Some("tasks.notice.done"),
+        "reopened" => Some("tasks.notice.reopened"),
+        _ => None,
+    };
+    render(
+        &current,
+        &state,
+        task,
+        String::new(),
+        FieldErrors::default(),
+        notice,
+    )
+    .await
+}
+
+/// Edits a task (title, description, due date, assignee): `tasks.create`.
+pub async fn update(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    form: web::Form<TaskForm>,
+) -> AppResult<HttpResponse> {
+    ensure(&current, Flag::TasksCreate)?;
+    let task = load(&current, &state, *id).await?;
+    let form = form.into_inner();
+    let (due, assignee) = match check(&current, &state, &form).await? {
+        Ok(valid) => valid,
+        Err(errors) => {
+            let mut page = render(&current, &state, task, String::new(), errors, None).await?;
+            *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            return Ok(page);
+        }
+    };
+    let reassigned = assignee != task.assignee_id;
+    let current = std::sync::Arc::new(current);
+    let shared = current.clone();
+    let inner = state.clone();
+    let id = task.id;
+    state
+        .db(move |conn| {
+            write_transaction(conn, |conn| {
+                let fields = TaskFields {
+                    title: form.title.trim(),
+                    description: form.description.trim(),
+                    due_on: due,
+                    assignee_id: assignee,
+                };
+                task::update(conn, id, &fields, inner.clock.now())?;
+                if reassigned && assignee != shared.user.id {
+                    let changed = task::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
+                    notify::tell_task(
+                        conn,
+                        &sender(&shared, &inner),
+                        assignee,
+                        notify::TaskKind::Assigned,
+                        &changed,
+                    )?;
+                }
+                Ok::<_, diesel::result::Error>(())
+            })
+            .map_err(AppError::from)
+        })
+        .await?;
+    Ok(redirect(&format!("/tasks/{id}?notice=saved")))
+}
+
+async fn set_done(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: i64,
+    done: bool,
+) -> AppResult<HttpResponse> {
+    ensure(&current, Flag::TasksView)?;
+    let task = load(&current, &state, id).await?;
+    // The assignee closes their own task; changing others' takes tasks.create.
+    if task.assignee_id != current.user.id {
+        ensure(&current, Flag::TasksCreate)?;
+    }
+    let now = state.clock.now();
+    state
+        .db(move |conn| Ok(task::set_done(conn, task.id, done, now)?))
+        .await?;
+    let notice = if done { "done" } else { "reopened" };
+    Ok(redirect(&format!("/tasks/{id}?notice={notice}")))
+}
+
+pub async fn done(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    set_done(current, state, *id, true).await
+}
+
+pub async fn reopen(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    set_done(current, state, *id, false).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CommentForm {
+    pub body: String,
+}
+
+/// A comment; the assignee, the creator, earlier commenters and anyone
+/// @mentioned who can see the task are told.
+pub async fn comment(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    form: web::Form<CommentForm>,
+) -> AppResult<HttpResponse> {
+    ensure(&current, Flag::TasksComment)?;
+    let task = load(&current, &state, *id).await?;
+    let body = form.into_inner().body;
+    let mut errors = FieldErrors::default();
+    Check {
+        t: current.tr,
+        errors: &mut errors,
+    }
+    .required("comment", &body, 20_000);
+    if !errors.is_empty() {
+        return render(&current, &state, task, body, errors, None).await;
+    }
+    let current = std::sync::Arc::new(current);
+    let shared = current.clone();
+    let inner = state.clone();
+    let id = task.id;
+    state
+        .db(move |conn| {
+            write_transaction(conn, |conn| {
+                let author = shared.user.id;
+                task::add_comment(conn, task.id, author, body.trim(), inner.clock.now())?;
+                let mut told: Vec<i64> = vec![author];
+                let mut audience = vec![task.assignee_id];
+                audience.extend(task.creator_id);
+                audience.extend(task::commenters(conn, task.id)?);
+                let candidates = crate::admin::mentionable_users(conn)?;
+                audience.extend(crate::mentions::mentioned(&body, &candidates));
+                for to in audience {
+                    if told.contains(&to) {
+                        continue;
+                    }
+                    told.push(to);
+                    notify::tell_task(
+                        conn,
+                        &sender(&shared, &inner),
+                        to,
+                        notify::TaskKind::Comment,
+                        &task,
+                    )?;
+                }
+                Ok::<_, diesel::result::Error>(())
+            })
+            .map_err(AppError::from)
+        })
+        .await?;
+    Ok(redirect(&format!("/tasks/{id}?notice=commented")))
+}
+
+/// The tasks panel of a conversation or customer page: open tasks the
+/// reader can see, and where "New task" leads (when they may create one).
+pub async fn panel(
+    current: &CurrentUser,
+    state: &AppState,
+    which: TaskList,
+) -> AppResult<(Vec<TaskRow>, Option<String>)> {
+    if !allowed(current, Flag::TasksView) {
+        return Ok((Vec::new(), None));
+    }
+    let reader = reader(current);
+    let lines = state
+        .db(move |conn| Ok(task::list(conn, &reader, which, 50)?))
+        .await?;
+    let link = match which {
+        TaskList::Conversation(id) => Some(format!("/tasks/new?conversation={id}")),
+        TaskList::Customer(id) => Some(format!("/tasks/new?customer={id}")),
+        _ => None,
+    }
+    .filter(|_| allowed(current, Flag::TasksCreate));
+    Ok((rows(lines, today(current, state)), link))
+}
