@@ -19,7 +19,7 @@ use crate::models::customer;
 use crate::models::task::{self, Task, TaskFields, TaskLine, TaskList, TaskReader};
 use crate::notify;
 use crate::pages::{Badge, Ctx, format_datetime, html_with_status};
-use crate::policy::{self, Action, Flag};
+use crate::policy::{self, Action, ConversationScope, Flag};
 use crate::web::redirect;
 
 fn allowed(current: &CurrentUser, flag: Flag) -> bool {
@@ -46,8 +46,14 @@ pub struct TaskRow {
     pub about: Option<(String, String)>,
 }
 
-/// Rows for lists and panels; overdue is judged in the reader's timezone.
-pub fn rows(lines: Vec<TaskLine>, today: NaiveDate) -> Vec<TaskRow> {
+/// Rows for lists and panels; overdue is judged in the reader's timezone,
+/// and a conversation outside the reader's scope is not named.
+pub fn rows(lines: Vec<TaskLine>, today: NaiveDate, scope: &ConversationScope) -> Vec<TaskRow> {
+    let sees = |team: Option<i64>| match scope {
+        ConversationScope::All => true,
+        ConversationScope::Teams(ids) => team.is_some_and(|t| ids.contains(&t)),
+        ConversationScope::None => false,
+    };
     lines
         .into_iter()
         .map(|l| TaskRow {
@@ -57,14 +63,14 @@ pub fn rows(lines: Vec<TaskLine>, today: NaiveDate) -> Vec<TaskRow> {
                 .map(|d| d.format("%Y-%m-%d").to_string())
                 .unwrap_or_default(),
             done: l.status == "done",
-            about: match (
-                l.conversation_id,
-                l.conversation_subject,
-                l.customer_id,
-                l.customer_name,
-            ) {
-                (Some(id), Some(subject), _, _) => Some((format!("/conversations/{id}"), subject)),
-                (_, _, Some(id), Some(name)) => Some((format!("/customers/{id}"), name)),
+            about: match (l.conversation_id, l.customer_id) {
+                (Some(_), _) if !sees(l.conversation_team_id) => None,
+                (Some(id), _) => l
+                    .conversation_subject
+                    .map(|subject| (format!("/conversations/{id}"), subject)),
+                (_, Some(id)) => l
+                    .customer_name
+                    .map(|name| (format!("/customers/{id}"), name)),
                 _ => None,
             },
             id: l.id,
@@ -119,7 +125,7 @@ pub async fn list(
         &TasksPage {
             ctx: Ctx::for_user(&current, "tasks"),
             view,
-            rows: rows(lines, today),
+            rows: rows(lines, today, &policy::conversation_scope(&current.actor).0),
             can_create: allowed(&current, Flag::TasksCreate),
         },
         StatusCode::OK,
@@ -393,10 +399,17 @@ async fn render(
         task.conversation_id,
         task.customer_id,
     );
+    let (scope, _) = policy::conversation_scope(&current.actor);
+    let (user_id, team_ids) = (current.user.id, current.actor.team_ids.clone());
     let (comments, assignee, creator, about, people) = state
         .db(move |conn| {
+            let reader = Reader {
+                scope: &scope,
+                user_id,
+                team_ids: &team_ids,
+            };
             let about = match (conversation_id, customer_id) {
-                (Some(id), _) => conversation::find(conn, id)?
+                (Some(id), _) => conversation::find_visible(conn, &reader, id)?
                     .map(|c| (format!("/conversations/{id}"), c.subject)),
                 (_, Some(id)) => {
                     customer::find(conn, id)?.map(|c| (format!("/customers/{id}"), c.name))
@@ -677,5 +690,12 @@ pub async fn panel(
         _ => None,
     }
     .filter(|_| allowed(current, Flag::TasksCreate));
-    Ok((rows(lines, today(current, state)), link))
+    Ok((
+        rows(
+            lines,
+            today(current, state),
+            &policy::conversation_scope(&current.actor).0,
+        ),
+        link,
+    ))
 }

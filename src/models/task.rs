@@ -103,6 +103,8 @@ pub struct TaskLine {
     pub assignee_name: String,
     pub conversation_id: Option<i64>,
     pub conversation_subject: Option<String>,
+    /// To hide the conversation from readers outside its team.
+    pub conversation_team_id: Option<i64>,
     pub customer_id: Option<i64>,
     pub customer_name: Option<String>,
 }
@@ -142,6 +144,7 @@ pub fn list(
             users::name,
             tasks::conversation_id,
             conversations::subject.nullable(),
+            conversations::team_id.nullable(),
             tasks::customer_id,
             customers::name.nullable(),
         ))

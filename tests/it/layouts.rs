@@ -94,6 +94,9 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     ),
     ("GET", "/attachments/{id}", [200, 200, 200, 200, 200]),
     ("GET", "/notifications", [200, 200, 200, 200, 200]),
+    ("GET", "/tasks", [200, 200, 200, 200, 200]),
+    ("GET", "/tasks/new", [200, 200, 200, 200, 403]),
+    ("GET", "/tasks/{id}", [200, 200, 200, 200, 200]),
     ("GET", "/kb", [200, 200, 200, 200, 200]),
     ("GET", "/kb/links", [200, 200, 200, 200, 200]),
     ("GET", "/kb/articles/new", [200, 200, 200, 200, 403]),
@@ -138,6 +141,12 @@ const POSTS: &[(&str, [bool; 5])] = &[
     ("/search/saved", [true, true, true, true, true]),
     ("/search/saved/{id}/delete", [true, true, true, true, true]),
     ("/notifications/{id}/read", [true, true, true, true, true]),
+    ("/tasks/new", [true, true, true, true, false]),
+    ("/tasks/{id}", [true, true, true, true, false]),
+    // The collaborator is the task's assignee: they may close it.
+    ("/tasks/{id}/done", [true, true, true, true, true]),
+    ("/tasks/{id}/reopen", [true, true, true, true, true]),
+    ("/tasks/{id}/comments", [true, true, true, true, true]),
     ("/kb/articles/new", [true, true, true, true, false]),
     // The article is a draft: collaborators may save it.
     ("/kb/articles/{id}/edit", [true, true, true, true, true]),
@@ -284,8 +293,27 @@ db_test!(route_by_role_matrix, |app| {
         .expect("article");
         (category, section, article)
     };
+    let task = {
+        let owner = app.user_id("owner@acme.test");
+        confer::models::task::create(
+            &mut app.conn(),
+            &confer::models::task::TaskFields {
+                title: "Matrix task",
+                description: "",
+                due_on: None,
+                assignee_id: app.user_id("collab@acme.test"),
+            },
+            owner,
+            Some(conversation),
+            None,
+            app.clock.now(),
+        )
+        .expect("task")
+    };
     let fill = |path: &str| {
-        let id = if path.starts_with("/kb/categories") {
+        let id = if path.starts_with("/tasks") {
+            task
+        } else if path.starts_with("/kb/categories") {
             kb_category
         } else if path.starts_with("/kb/sections") {
             kb_section

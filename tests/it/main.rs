@@ -23,4 +23,5 @@ mod password;
 mod policy;
 mod settings;
 mod setup;
+mod tasks;
 mod users;
