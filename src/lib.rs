@@ -25,6 +25,7 @@ pub mod observe;
 pub mod pages;
 pub mod policy;
 pub mod privacy;
+pub mod reports;
 pub mod search;
 pub mod uploads;
 pub mod web;

@@ -18,6 +18,7 @@ mod notifications;
 mod outbox;
 mod password;
 mod profile;
+mod reports;
 mod roles;
 mod search;
 mod session;
@@ -206,6 +207,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/help/categories/{slug}", web::get().to(help::category))
         .route("/help/sections/{slug}", web::get().to(help::section))
         .route("/help/articles/{slug}", web::get().to(help::article))
+        .route("/reports", web::get().to(reports::show))
+        .route("/reports/{table}.csv", web::get().to(reports::export))
         .route("/tasks", web::get().to(tasks::list))
         .route("/tasks/new", web::get().to(tasks::new))
         .route("/tasks/new", web::post().to(tasks::create))

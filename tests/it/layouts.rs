@@ -94,6 +94,8 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     ),
     ("GET", "/attachments/{id}", [200, 200, 200, 200, 200]),
     ("GET", "/notifications", [200, 200, 200, 200, 200]),
+    ("GET", "/reports", [200, 200, 200, 403, 403]),
+    ("GET", "/reports/{id}.csv", [200, 200, 200, 403, 403]),
     ("GET", "/tasks", [200, 200, 200, 200, 200]),
     ("GET", "/tasks/new", [200, 200, 200, 200, 403]),
     ("GET", "/tasks/{id}", [200, 200, 200, 200, 200]),
@@ -311,6 +313,9 @@ db_test!(route_by_role_matrix, |app| {
         .expect("task")
     };
     let fill = |path: &str| {
+        if path.starts_with("/reports/") {
+            return path.replace("{id}", "daily");
+        }
         let id = if path.starts_with("/tasks") {
             task
         } else if path.starts_with("/kb/categories") {

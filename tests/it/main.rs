@@ -21,6 +21,7 @@ mod kb;
 mod layouts;
 mod password;
 mod policy;
+mod reports;
 mod settings;
 mod setup;
 mod tasks;
