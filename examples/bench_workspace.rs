@@ -1,6 +1,7 @@
 //! Load benchmark of the workspace on a large data set: 100,000
 //! conversations with 500,000 messages (notes included), then the inbox
-//! page, a conversation page with 30 messages and a full-text search, each
+//! page, a conversation page with 30 messages, a full-text search and the
+//! reports page (30 days and a year), each
 //! requested 200 times over loopback HTTP; prints median and p90.
 //!
 //! `cargo run --release --example bench_workspace` (SQLite), and with
@@ -98,10 +99,18 @@ fn seed(conn: &mut DbConn, n: usize) -> QueryResult<i64> {
     let rows: Vec<String> = (0..n)
         .map(|i| {
             let word = WORDS[i % WORDS.len()];
+            // Done conversations were closed 3 to 3,000 minutes later; a
+            // third are assigned to the owner (for the per-agent report).
+            let closed = if statuses[i % 4] == "done" {
+                ts((n - i).saturating_sub(3 + (i * 37) % 3000))
+            } else {
+                "NULL".into()
+            };
             format!(
-                "('{word} question {i}', {}, '{}', 'normal', NULL, {}, 'email', {t}, {t}, {t})",
+                "('{word} question {i}', {}, '{}', 'normal', {}, {}, 'email', {t}, {t}, {t}, {closed})",
                 i % customers + 1,
                 statuses[i % 4],
+                if i % 3 == 0 { "1" } else { "NULL" },
                 i % 5 + 1,
                 t = ts(n - i)
             )
@@ -109,7 +118,7 @@ fn seed(conn: &mut DbConn, n: usize) -> QueryResult<i64> {
         .collect();
     insert_batches(
         conn,
-        "INSERT INTO conversations (subject, customer_id, status, priority, assignee_id, team_id, channel, created_at, updated_at, last_activity_at)",
+        "INSERT INTO conversations (subject, customer_id, status, priority, assignee_id, team_id, channel, created_at, updated_at, last_activity_at, closed_at)",
         &rows,
     )?;
     // Five messages each; conversation 1 gets thirty. About one message in
@@ -124,15 +133,17 @@ fn seed(conn: &mut DbConn, n: usize) -> QueryResult<i64> {
             } else {
                 WORDS[(conversation + m) % WORDS.len()]
             };
+            // Each message a few minutes after the one before (replies by the owner).
             rows.push(format!(
-                "({conversation}, '{kind}', 'Message {m} about the {word} issue, with a few more words to index.', {})",
-                ts(n - conversation)
+                "({conversation}, '{kind}', {}, 'Message {m} about the {word} issue, with a few more words to index.', {})",
+                if kind == "customer" { "NULL" } else { "1" },
+                ts((n - conversation).saturating_sub(m * 7))
             ));
         }
     }
     insert_batches(
         conn,
-        "INSERT INTO messages (conversation_id, kind, body, created_at)",
+        "INSERT INTO messages (conversation_id, kind, author_user_id, body, created_at)",
         &rows,
     )?;
     Ok(1)
@@ -248,9 +259,24 @@ fn run(url: DatabaseUrl, n: usize) -> Result<(), String> {
             "/conversations/1".to_string(),
         ),
         ("search for one word", "/search?q=ultramarine".to_string()),
+        ("reports, last 30 days", "/reports".to_string()),
+        (
+            "reports, a whole year",
+            format!(
+                "/reports?from={}&to={}",
+                (Utc::now() - chrono::Duration::days(365)).format("%Y-%m-%d"),
+                Utc::now().format("%Y-%m-%d")
+            ),
+        ),
     ] {
         let mut samples = Vec::new();
-        for round in 0..220 {
+        // Reports are heavier: fewer rounds.
+        let (warmup, rounds) = if path.starts_with("/reports") {
+            (5, 45)
+        } else {
+            (20, 220)
+        };
+        for round in 0..rounds {
             let t = Instant::now();
             let mut response = agent
                 .get(format!("{base}{path}"))
@@ -261,7 +287,7 @@ fn run(url: DatabaseUrl, n: usize) -> Result<(), String> {
             if response.status() != 200 {
                 return Err(format!("{path} answered {}", response.status()));
             }
-            if round >= 20 {
+            if round >= warmup {
                 samples.push(t.elapsed());
             }
         }

@@ -7,7 +7,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Double, Nullable, Text, Timestamp};
+use diesel::sql_types::{BigInt, Double, Nullable, Text};
 
 use crate::db::DbConn;
 
@@ -31,6 +31,18 @@ impl Range {
             .unwrap_or(self.to)
             .and_hms_opt(0, 0, 0)
             .unwrap_or_default()
+    }
+
+    /// `column >= 'start' AND column < 'end'`: the bounds are timestamps
+    /// formatted here (no user text), so they are written inline and every
+    /// query needs no binds on either database.
+    fn within(&self, column: &str) -> String {
+        let f = |t: NaiveDateTime| t.format("'%Y-%m-%d %H:%M:%S'").to_string();
+        format!(
+            "{column} >= {} AND {column} < {}",
+            f(self.start()),
+            f(self.end())
+        )
     }
 
     /// `AND c.team_id = N` (an integer, safe inline), or nothing.
@@ -73,27 +85,6 @@ fn dialect(conn: &DbConn) -> Dialect {
     }
 }
 
-/// Writes `?` placeholders the way the connection's database wants them
-/// (PostgreSQL numbers them). The SQL here has no other `?`.
-fn placeholders(conn: &DbConn, sql: &str) -> String {
-    match conn {
-        DbConn::Sqlite(_) => sql.to_string(),
-        DbConn::Postgresql(_) => {
-            let mut out = String::with_capacity(sql.len() + 8);
-            let mut n = 0;
-            for c in sql.chars() {
-                if c == '?' {
-                    n += 1;
-                    out.push_str(&format!("${n}"));
-                } else {
-                    out.push(c);
-                }
-            }
-            out
-        }
-    }
-}
-
 #[derive(QueryableByName)]
 struct DayCount {
     #[diesel(sql_type = Text)]
@@ -106,19 +97,17 @@ struct DayCount {
 pub fn per_day(conn: &mut DbConn, range: &Range) -> QueryResult<Vec<(NaiveDate, i64, i64)>> {
     let d = dialect(conn);
     let team = range.team_sql();
-    let count = |conn: &mut DbConn, column: &str, extra: &str| -> QueryResult<Vec<DayCount>> {
-        let sql = format!(
+    let mut count = |column: &str, extra: &str| -> QueryResult<Vec<DayCount>> {
+        diesel::sql_query(format!(
             "SELECT {day} AS day, COUNT(*) AS n FROM conversations c \
-             WHERE c.{column} >= ? AND c.{column} < ?{extra}{team} GROUP BY {day}",
+             WHERE {within}{extra}{team} GROUP BY {day}",
             day = (d.day)(&format!("c.{column}")),
-        );
-        diesel::sql_query(placeholders(conn, &sql))
-            .bind::<Timestamp, _>(range.start())
-            .bind::<Timestamp, _>(range.end())
-            .load(conn)
+            within = range.within(&format!("c.{column}")),
+        ))
+        .load(conn)
     };
-    let opened = count(conn, "created_at", "")?;
-    let closed = count(conn, "closed_at", " AND c.status = 'done'")?;
+    let opened = count("created_at", "")?;
+    let closed = count("closed_at", " AND c.status = 'done'")?;
     let find = |rows: &[DayCount], day: NaiveDate| {
         let key = day.format("%Y-%m-%d").to_string();
         rows.iter().find(|r| r.day == key).map_or(0, |r| r.n)
@@ -139,15 +128,13 @@ pub struct Durations {
 }
 
 #[derive(QueryableByName)]
-struct Count {
+struct Percentiles {
     #[diesel(sql_type = BigInt)]
     n: i64,
-}
-
-#[derive(QueryableByName)]
-struct Value {
     #[diesel(sql_type = Nullable<Double>)]
-    v: Option<f64>,
+    median: Option<f64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    p90: Option<f64>,
 }
 
 /// The nearest-rank percentile: the smallest value with at least `p`% of
@@ -156,59 +143,55 @@ pub fn rank(p: i64, n: i64) -> i64 {
     ((p * n + 99) / 100).max(1)
 }
 
-/// Percentiles of `values_sql` (a query selecting one column `v`),
-/// ordered and picked by the database.
-fn durations(conn: &mut DbConn, values_sql: &str, range: &Range) -> QueryResult<Durations> {
-    let values_sql = placeholders(conn, values_sql);
-    let count: Count = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM ({values_sql}) vals"))
-        .bind::<Timestamp, _>(range.start())
-        .bind::<Timestamp, _>(range.end())
-        .get_result(conn)?;
-    if count.n == 0 {
-        return Ok(Durations::default());
-    }
-    let mut pick = |p: i64| -> QueryResult<Option<f64>> {
-        let offset = rank(p, count.n) - 1;
-        let row: Value = diesel::sql_query(format!(
-            "SELECT vals.v AS v FROM ({values_sql}) vals ORDER BY vals.v LIMIT 1 OFFSET {offset}"
-        ))
-        .bind::<Timestamp, _>(range.start())
-        .bind::<Timestamp, _>(range.end())
-        .get_result(conn)?;
-        Ok(row.v)
-    };
-    Ok(Durations {
-        count: count.n,
-        median: pick(50)?,
-        p90: pick(90)?,
-    })
+/// Count, median and p90 of `values_sql` (a query selecting one column `v`,
+/// NULLs ignored), ranked by the database in one pass (window functions).
+fn durations(conn: &mut DbConn, values_sql: &str) -> QueryResult<Durations> {
+    let rows: Vec<Percentiles> = diesel::sql_query(format!(
+        "SELECT n, \
+         MAX(CASE WHEN rn = (n * 50 + 99) / 100 THEN v END) AS median, \
+         MAX(CASE WHEN rn = (n * 90 + 99) / 100 THEN v END) AS p90 \
+         FROM (SELECT v, ROW_NUMBER() OVER (ORDER BY v) AS rn, COUNT(*) OVER () AS n \
+               FROM ({values_sql}) vals WHERE v IS NOT NULL) ranked \
+         GROUP BY n"
+    ))
+    .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .next()
+        .map(|r| Durations {
+            count: r.n,
+            median: r.median,
+            p90: r.p90,
+        })
+        .unwrap_or_default())
 }
 
 /// Time from a conversation's creation to its first reply, for the
 /// conversations opened in the range that got one.
 pub fn first_response(conn: &mut DbConn, range: &Range) -> QueryResult<Durations> {
     let d = dialect(conn);
+    // One index lookup per conversation (messages by conversation and time).
     let first_reply = "(SELECT MIN(m.created_at) FROM messages m \
                        WHERE m.conversation_id = c.id AND m.kind = 'reply')";
     let values = format!(
-        "SELECT {secs} AS v FROM conversations c \
-         WHERE c.created_at >= ? AND c.created_at < ?{team} AND {first_reply} IS NOT NULL",
+        "SELECT {secs} AS v FROM conversations c WHERE {within}{team}",
         secs = (d.seconds)("c.created_at", first_reply),
+        within = range.within("c.created_at"),
         team = range.team_sql(),
     );
-    durations(conn, &values, range)
+    durations(conn, &values)
 }
 
 /// Time from creation to done, for the conversations closed in the range.
 pub fn resolution(conn: &mut DbConn, range: &Range) -> QueryResult<Durations> {
     let d = dialect(conn);
     let values = format!(
-        "SELECT {secs} AS v FROM conversations c \
-         WHERE c.status = 'done' AND c.closed_at >= ? AND c.closed_at < ?{team}",
+        "SELECT {secs} AS v FROM conversations c WHERE c.status = 'done' AND {within}{team}",
         secs = (d.seconds)("c.created_at", "c.closed_at"),
+        within = range.within("c.closed_at"),
         team = range.team_sql(),
     );
-    durations(conn, &values, range)
+    durations(conn, &values)
 }
 
 #[derive(QueryableByName)]
@@ -246,21 +229,50 @@ struct IdCount {
     n: i64,
 }
 
-fn counts_by(conn: &mut DbConn, sql: String, range: Option<&Range>) -> QueryResult<Vec<IdCount>> {
-    match range {
-        Some(range) => diesel::sql_query(placeholders(conn, &sql))
-            .bind::<Timestamp, _>(range.start())
-            .bind::<Timestamp, _>(range.end())
-            .load(conn),
-        None => diesel::sql_query(sql).load(conn),
-    }
+fn counts_by(conn: &mut DbConn, sql: String) -> QueryResult<Vec<IdCount>> {
+    diesel::sql_query(sql).load(conn)
 }
 
 fn find(rows: &[IdCount], id: i64) -> i64 {
     rows.iter().find(|r| r.id == id).map_or(0, |r| r.n)
 }
 
-/// One row per person or team.
+#[derive(QueryableByName)]
+struct Written {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = BigInt)]
+    replies: i64,
+    #[diesel(sql_type = BigInt)]
+    notes: i64,
+    #[diesel(sql_type = BigInt)]
+    noted_conversations: i64,
+}
+
+/// Replies and notes each person wrote in the range (in one pass over the
+/// range's messages), and in how many conversations they wrote notes.
+fn written(conn: &mut DbConn, range: &Range) -> QueryResult<Vec<Written>> {
+    let (join, team) = match range.team {
+        Some(_) => (
+            " JOIN conversations c ON c.id = m.conversation_id",
+            range.team_sql(),
+        ),
+        None => ("", String::new()),
+    };
+    diesel::sql_query(format!(
+        "SELECT m.author_user_id AS id, \
+         SUM(CASE WHEN m.kind = 'reply' THEN 1 ELSE 0 END) AS replies, \
+         SUM(CASE WHEN m.kind = 'note' THEN 1 ELSE 0 END) AS notes, \
+         COUNT(DISTINCT CASE WHEN m.kind = 'note' THEN m.conversation_id END) AS noted_conversations \
+         FROM messages m{join} \
+         WHERE {within} AND m.kind IN ('reply', 'note') AND m.author_user_id IS NOT NULL{team} \
+         GROUP BY m.author_user_id",
+        within = range.within("m.created_at"),
+    ))
+    .load(conn)
+}
+
+/// A full-time or seasonal user's row.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PersonRow {
     pub id: i64,
@@ -271,37 +283,47 @@ pub struct PersonRow {
     pub open_assigned: i64,
 }
 
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CollaboratorRow {
+    pub id: i64,
+    pub name: String,
+    pub notes: i64,
+    pub mentions: i64,
+    pub conversations: i64,
+}
+
+/// The people tables.
+pub struct People {
+    /// Replies and notes written in the range (in the team's conversations
+    /// when one is chosen), conversations of theirs closed in the range,
+    /// open conversations assigned to them now; only people with something.
+    pub agents: Vec<PersonRow>,
+    /// What collaborators added: notes, the people they @mentioned
+    /// (notifications they caused), and in how many conversations.
+    pub collaborators: Vec<CollaboratorRow>,
+}
+
 #[derive(QueryableByName)]
-struct Named {
+struct Person {
     #[diesel(sql_type = BigInt)]
     id: i64,
     #[diesel(sql_type = Text)]
     name: String,
+    #[diesel(sql_type = Text)]
+    user_type: String,
 }
 
-/// Full-time and seasonal users: replies and notes written in the range
-/// (in conversations of the team, if one is chosen), conversations of
-/// theirs closed in the range, and open conversations assigned to them now.
-pub fn per_agent(conn: &mut DbConn, range: &Range) -> QueryResult<Vec<PersonRow>> {
+pub fn people(conn: &mut DbConn, range: &Range) -> QueryResult<People> {
     let team = range.team_sql();
-    let written = |kind: &str| {
-        format!(
-            "SELECT m.author_user_id AS id, COUNT(*) AS n FROM messages m \
-             JOIN conversations c ON c.id = m.conversation_id \
-             WHERE m.kind = '{kind}' AND m.created_at >= ? AND m.created_at < ?{team} \
-             AND m.author_user_id IS NOT NULL GROUP BY m.author_user_id"
-        )
-    };
-    let replies = counts_by(conn, written("reply"), Some(range))?;
-    let notes = counts_by(conn, written("note"), Some(range))?;
+    let written = written(conn, range)?;
     let closed = counts_by(
         conn,
         format!(
             "SELECT c.assignee_id AS id, COUNT(*) AS n FROM conversations c \
-             WHERE c.status = 'done' AND c.closed_at >= ? AND c.closed_at < ?{team} \
-             AND c.assignee_id IS NOT NULL GROUP BY c.assignee_id"
+             WHERE c.status = 'done' AND {within}{team} \
+             AND c.assignee_id IS NOT NULL GROUP BY c.assignee_id",
+            within = range.within("c.closed_at"),
         ),
-        Some(range),
     )?;
     let open = counts_by(
         conn,
@@ -309,25 +331,58 @@ pub fn per_agent(conn: &mut DbConn, range: &Range) -> QueryResult<Vec<PersonRow>
             "SELECT c.assignee_id AS id, COUNT(*) AS n FROM conversations c \
              WHERE c.status <> 'done' AND c.assignee_id IS NOT NULL{team} GROUP BY c.assignee_id"
         ),
-        None,
     )?;
-    let people: Vec<Named> = diesel::sql_query(
-        "SELECT id, name FROM users WHERE user_type <> 'collaborator' ORDER BY name, id",
-    )
-    .load(conn)?;
-    Ok(people
-        .into_iter()
-        .map(|p| PersonRow {
-            replies: find(&replies, p.id),
-            notes: find(&notes, p.id),
-            closed: find(&closed, p.id),
-            open_assigned: find(&open, p.id),
-            id: p.id,
-            name: p.name,
-        })
-        // People with nothing in the range or the queue are left out.
-        .filter(|r| r.replies + r.notes + r.closed + r.open_assigned > 0)
-        .collect())
+    let mentions = counts_by(
+        conn,
+        format!(
+            "SELECT n.actor_id AS id, COUNT(*) AS n FROM notifications n \
+             JOIN conversations c ON c.id = n.conversation_id \
+             WHERE n.kind = 'mention' AND {within}{team} \
+             AND n.actor_id IS NOT NULL GROUP BY n.actor_id",
+            within = range.within("n.created_at"),
+        ),
+    )?;
+    let everyone: Vec<Person> =
+        diesel::sql_query("SELECT id, name, user_type FROM users ORDER BY name, id").load(conn)?;
+    let wrote = |id: i64| written.iter().find(|w| w.id == id);
+    let mut agents = Vec::new();
+    let mut collaborators = Vec::new();
+    for p in everyone {
+        let w = wrote(p.id);
+        if p.user_type == "collaborator" {
+            collaborators.push(CollaboratorRow {
+                notes: w.map_or(0, |w| w.notes),
+                mentions: find(&mentions, p.id),
+                conversations: w.map_or(0, |w| w.noted_conversations),
+                id: p.id,
+                name: p.name,
+            });
+        } else {
+            let row = PersonRow {
+                replies: w.map_or(0, |w| w.replies),
+                notes: w.map_or(0, |w| w.notes),
+                closed: find(&closed, p.id),
+                open_assigned: find(&open, p.id),
+                id: p.id,
+                name: p.name,
+            };
+            if row.replies + row.notes + row.closed + row.open_assigned > 0 {
+                agents.push(row);
+            }
+        }
+    }
+    Ok(People {
+        agents,
+        collaborators,
+    })
+}
+
+#[derive(QueryableByName)]
+struct Named {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    name: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -346,19 +401,18 @@ pub fn per_team(conn: &mut DbConn, range: &Range) -> QueryResult<Vec<TeamRow>> {
         conn,
         format!(
             "SELECT c.team_id AS id, COUNT(*) AS n FROM conversations c \
-             WHERE c.created_at >= ? AND c.created_at < ? AND c.team_id IS NOT NULL{team} \
-             GROUP BY c.team_id"
+             WHERE {within} AND c.team_id IS NOT NULL{team} GROUP BY c.team_id",
+            within = range.within("c.created_at"),
         ),
-        Some(range),
     )?;
     let closed = counts_by(
         conn,
         format!(
             "SELECT c.team_id AS id, COUNT(*) AS n FROM conversations c \
-             WHERE c.status = 'done' AND c.closed_at >= ? AND c.closed_at < ? \
-             AND c.team_id IS NOT NULL{team} GROUP BY c.team_id"
+             WHERE c.status = 'done' AND {within} AND c.team_id IS NOT NULL{team} \
+             GROUP BY c.team_id",
+            within = range.within("c.closed_at"),
         ),
-        Some(range),
     )?;
     let open = counts_by(
         conn,
@@ -366,7 +420,6 @@ pub fn per_team(conn: &mut DbConn, range: &Range) -> QueryResult<Vec<TeamRow>> {
             "SELECT c.team_id AS id, COUNT(*) AS n FROM conversations c \
              WHERE c.status <> 'done' AND c.team_id IS NOT NULL{team} GROUP BY c.team_id"
         ),
-        None,
     )?;
     let teams: Vec<Named> =
         diesel::sql_query("SELECT id, name FROM teams ORDER BY name, id").load(conn)?;
@@ -379,65 +432,6 @@ pub fn per_team(conn: &mut DbConn, range: &Range) -> QueryResult<Vec<TeamRow>> {
             open_now: find(&open, t.id),
             id: t.id,
             name: t.name,
-        })
-        .collect())
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CollaboratorRow {
-    pub id: i64,
-    pub name: String,
-    pub notes: i64,
-    pub mentions: i64,
-    pub conversations: i64,
-}
-
-/// What collaborators added in the range: their notes, the people they
-/// @mentioned (notifications they caused), and in how many conversations.
-pub fn collaborators(conn: &mut DbConn, range: &Range) -> QueryResult<Vec<CollaboratorRow>> {
-    let team = range.team_sql();
-    let notes = counts_by(
-        conn,
-        format!(
-            "SELECT m.author_user_id AS id, COUNT(*) AS n FROM messages m \
-             JOIN conversations c ON c.id = m.conversation_id \
-             WHERE m.kind = 'note' AND m.created_at >= ? AND m.created_at < ?{team} \
-             AND m.author_user_id IS NOT NULL GROUP BY m.author_user_id"
-        ),
-        Some(range),
-    )?;
-    let conversations = counts_by(
-        conn,
-        format!(
-            "SELECT m.author_user_id AS id, COUNT(DISTINCT m.conversation_id) AS n FROM messages m \
-             JOIN conversations c ON c.id = m.conversation_id \
-             WHERE m.kind = 'note' AND m.created_at >= ? AND m.created_at < ?{team} \
-             AND m.author_user_id IS NOT NULL GROUP BY m.author_user_id"
-        ),
-        Some(range),
-    )?;
-    let mentions = counts_by(
-        conn,
-        format!(
-            "SELECT n.actor_id AS id, COUNT(*) AS n FROM notifications n \
-             JOIN conversations c ON c.id = n.conversation_id \
-             WHERE n.kind = 'mention' AND n.created_at >= ? AND n.created_at < ?{team} \
-             AND n.actor_id IS NOT NULL GROUP BY n.actor_id"
-        ),
-        Some(range),
-    )?;
-    let people: Vec<Named> = diesel::sql_query(
-        "SELECT id, name FROM users WHERE user_type = 'collaborator' ORDER BY name, id",
-    )
-    .load(conn)?;
-    Ok(people
-        .into_iter()
-        .map(|p| CollaboratorRow {
-            notes: find(&notes, p.id),
-            mentions: find(&mentions, p.id),
-            conversations: find(&conversations, p.id),
-            id: p.id,
-            name: p.name,
         })
         .collect())
 }

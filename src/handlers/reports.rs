@@ -16,7 +16,7 @@ use crate::forms::FieldErrors;
 use crate::models::team::Team;
 use crate::pages::{Ctx, html_with_status};
 use crate::policy::{self, Action, Flag};
-use crate::reports::{self, CollaboratorRow, Durations, PersonRow, Range, TeamRow};
+use crate::reports::{self, CollaboratorRow, Durations, People, PersonRow, Range, TeamRow};
 
 /// The longest range one report covers.
 const MAX_DAYS: i64 = 366;
@@ -72,9 +72,8 @@ struct Figures {
     first_response: Durations,
     resolution: Durations,
     backlog: Vec<(String, i64)>,
-    agents: Vec<PersonRow>,
+    people: People,
     teams: Vec<TeamRow>,
-    collaborators: Vec<CollaboratorRow>,
 }
 
 async fn figures(state: &AppState, range: Range) -> AppResult<Figures> {
@@ -85,9 +84,8 @@ async fn figures(state: &AppState, range: Range) -> AppResult<Figures> {
                 first_response: reports::first_response(conn, &range)?,
                 resolution: reports::resolution(conn, &range)?,
                 backlog: reports::backlog(conn, &range)?,
-                agents: reports::per_agent(conn, &range)?,
+                people: reports::people(conn, &range)?,
                 teams: reports::per_team(conn, &range)?,
-                collaborators: reports::collaborators(conn, &range)?,
             })
         })
         .await
@@ -346,9 +344,9 @@ pub async fn show(
             ],
             backlog_chart,
             backlog,
-            agents: f.agents,
+            agents: f.people.agents,
             team_rows: f.teams,
-            collaborators: f.collaborators,
+            collaborators: f.people.collaborators,
             export_query,
         },
         status,
@@ -428,7 +426,7 @@ pub async fn export(
                 "closed".into(),
                 "open_assigned".into(),
             ])?;
-            for r in &f.agents {
+            for r in &f.people.agents {
                 write(vec![
                     r.name.clone(),
                     r.replies.to_string(),
@@ -461,7 +459,7 @@ pub async fn export(
                 "mentions".into(),
                 "conversations".into(),
             ])?;
-            for r in &f.collaborators {
+            for r in &f.people.collaborators {
                 write(vec![
                     r.name.clone(),
                     r.notes.to_string(),

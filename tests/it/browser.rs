@@ -745,3 +745,98 @@ db_test!(an_emailed_conversation_with_files_in_the_browser, |app| {
     browser.wait_for_text("main", "Added to conversation");
     browser.check_page("email-settings");
 });
+
+db_test!(the_help_center_and_a_collaborator_editing_a_draft, |app| {
+    let app = app.with_org();
+    app.staff();
+    let mut manager = app.sign_in("manager@acme.test");
+    manager.post_form("/kb/categories", &[("name", "Getting started")]);
+    manager.post_form("/kb/sections", &[("name", "Accounts"), ("category", "1")]);
+    for (title, body) in [
+        (
+            "Reset your password",
+            "Open **Settings** and choose *Reset*.\n\n- Check your inbox\n- Follow the link",
+        ),
+        ("Two-factor sign-in", "Draft: use an authenticator app."),
+    ] {
+        let created = manager.post_form(
+            "/kb/articles/new",
+            &[
+                ("section", "1"),
+                ("language", "en"),
+                ("title", title),
+                ("body", body),
+            ],
+        );
+        assert_eq!(created.status, 303);
+    }
+    manager.post_form("/kb/articles/1/publish", &[]);
+
+    let visitor = Browser::open(&app, "help");
+    visitor.goto("/help");
+    visitor.wait_for_text("main", "Reset your password");
+    assert!(
+        !visitor.text("main").contains("Two-factor"),
+        "no drafts in public"
+    );
+    visitor.check_page("help-home");
+    visitor.click("a[href='/help/articles/1-reset-your-password']");
+    visitor.wait_for_path("/help/articles/1-reset-your-password");
+    visitor.wait_for_text("article h1", "Reset your password");
+    visitor.check_page("help-article");
+    visitor.fill("#help-q", "password");
+    visitor.click("form.help-search button[type=submit]");
+    visitor.wait_for_text("main", "Reset your password");
+    visitor.check_page("help-search");
+
+    let collaborator = Browser::open(&app, "kb-collaborator");
+    collaborator.sign_in("collab@acme.test");
+    collaborator.goto("/kb");
+    collaborator.check_page("kb-collaborator");
+    collaborator.goto("/kb/articles/2");
+    collaborator.click("a[href='/kb/articles/2/edit']");
+    collaborator.wait_for_path("/kb/articles/2/edit");
+    collaborator.check_page("kb-edit-draft");
+    collaborator.fill(
+        "#body",
+        "Use an authenticator app, and keep your backup codes.",
+    );
+    collaborator.click("form[action='/kb/articles/2/edit'] button[type=submit]");
+    collaborator.wait_for_path("/kb/articles/2?notice=saved");
+    collaborator.wait_for_text("article", "keep your backup codes");
+    collaborator.check_page("kb-draft-saved");
+    collaborator.goto("/kb/articles/2/revisions");
+    collaborator.wait_for_text("[data-testid=diff]", "keep your backup codes");
+    collaborator.check_page("kb-revisions");
+    assert_eq!(app.count("kb_revisions WHERE article_id = 2"), 2);
+});
+
+db_test!(reports_and_tasks_in_the_browser, |app| {
+    let app = app.with_org();
+    let support = app.staff();
+    let carl = app.customer_with_phone();
+    let id = app.conversation("Printer on fire", carl, Some(support), None, "open");
+    let mut owner = app.sign_in("owner@acme.test");
+    owner.post_form(&format!("/conversations/{id}/reply"), &[("body", "On it.")]);
+    owner.post_form(
+        &format!("/conversations/{id}/notes"),
+        &[("body", "@Cora Collaborator have a look")],
+    );
+
+    let manager = Browser::open(&app, "reports");
+    manager.sign_in("manager@acme.test");
+    manager.click("nav.mainnav a[href='/reports']");
+    manager.wait_for_path("/reports");
+    manager.wait_for_text("[data-testid=times]", "First response");
+    manager.check_page("reports");
+    manager.goto(&format!("/tasks/new?conversation={id}"));
+    manager.fill("#title", "Order toner");
+    manager.click("form[action='/tasks/new'] button[type=submit]");
+    manager.wait_for(|path| path.starts_with("/tasks/") && path.ends_with("?notice=created"));
+    manager.check_page("task");
+    manager.goto("/tasks?view=created");
+    manager.check_page("tasks");
+    manager.goto(&format!("/conversations/{id}"));
+    manager.wait_for_text("#tasks-title", "Tasks");
+    manager.check_page("conversation-with-tasks");
+});

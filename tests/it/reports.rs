@@ -134,7 +134,8 @@ db_test!(report_figures_match_a_hand_computed_data_set, |app| {
         ]
     );
 
-    let agents = confer::reports::per_agent(&mut conn, &all).unwrap();
+    let people = confer::reports::people(&mut conn, &all).unwrap();
+    let agents = people.agents;
     let row = |name: &str| {
         agents
             .iter()
@@ -178,7 +179,7 @@ db_test!(report_figures_match_a_hand_computed_data_set, |app| {
         (2, 1, 1)
     );
 
-    let collaborators = confer::reports::collaborators(&mut conn, &all).unwrap();
+    let collaborators = people.collaborators;
     assert_eq!(collaborators.len(), 1);
     assert_eq!(
         (

@@ -1,0 +1,3 @@
+DROP INDEX messages_created;
+DROP INDEX conversations_closed;
+DROP INDEX conversations_created;
