@@ -141,7 +141,7 @@ pub fn recent(
             },
         )
         .collect();
-    lines.sort_by(|a, b| b.id.cmp(&a.id));
+    lines.sort_by_key(|line| std::cmp::Reverse(line.id));
     lines.truncate(limit as usize);
     Ok(lines)
 }

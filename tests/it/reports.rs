@@ -6,6 +6,9 @@
 use crate::db_test;
 use crate::support::*;
 
+/// A conversation: created, status, closed, team, assignee.
+type Row<'a> = (&'a str, &'a str, Option<&'a str>, Option<i64>, Option<i64>);
+
 /// Seven conversations around 1–7 January 2026 (see the comments for the
 /// numbers each one contributes). Returns the Support team's id.
 fn data(app: &TestApp) -> i64 {
@@ -15,8 +18,7 @@ fn data(app: &TestApp) -> i64 {
     let alan = app.user_id("agent@acme.test");
     let owner = app.user_id("owner@acme.test");
     let cora = app.user_id("collab@acme.test");
-    // (created, status, closed, team, assignee)
-    let rows: [(&str, &str, Option<&str>, Option<i64>, Option<i64>); 7] = [
+    let rows: [Row; 7] = [
         (
             "2026-01-01 09:00:00",
             "done",
