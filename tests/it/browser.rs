@@ -784,6 +784,7 @@ db_test!(the_help_center_and_a_collaborator_editing_a_draft, |app| {
     visitor.wait_for_path("/help/articles/1-reset-your-password");
     visitor.wait_for_text("article h1", "Reset your password");
     visitor.check_page("help-article");
+    visitor.goto("/help");
     visitor.fill("#help-q", "password");
     visitor.click("form.help-search button[type=submit]");
     visitor.wait_for_text("main", "Reset your password");
