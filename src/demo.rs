@@ -11,6 +11,7 @@ use crate::models::org::{NewOrgSettings, ORG_ID, OrgSettings};
 use crate::models::role::Role;
 use crate::models::team::{NewTeam, Team};
 use crate::models::user::{NewUser, User};
+use crate::models::{kb, task};
 use crate::policy::{BuiltinRole, ConversationAccess, UserType};
 
 /// Everyone in the demo signs in with this password.
@@ -384,6 +385,7 @@ fn insert_all(conn: &mut DbConn, hash: &str, now: NaiveDateTime) -> diesel::Quer
             )
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let mut conversation_ids = Vec::new();
     for (n, &(subject, customer, team, assignee, status, priority, first, reply, note)) in
         THREADS.iter().enumerate()
     {
@@ -451,6 +453,104 @@ fn insert_all(conn: &mut DbConn, hash: &str, now: NaiveDateTime) -> diesel::Quer
             last,
             (status == "done").then_some(last),
         )?;
+        conversation_ids.push((conversation_id, team));
     }
+    knowledge_base_and_tasks(conn, &user_ids, &conversation_ids, now)
+}
+
+/// Articles (published, a draft collaborators may improve, a Spanish
+/// translation) and tasks (one for a collaborator, one overdue).
+fn knowledge_base_and_tasks(
+    conn: &mut DbConn,
+    user_ids: &[i64],
+    conversations: &[(i64, usize)],
+    now: NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    let owner = (user_ids[0], USERS[0].name);
+    let category = kb::create_category(conn, "Getting started", "Your account and billing", now)?;
+    let account = kb::create_section(conn, category, "Your account", now)?;
+    let billing = kb::create_section(conn, category, "Billing", now)?;
+    let mut article = |section, translation_of, language, title, body, published| {
+        let id = kb::create(
+            conn,
+            &kb::NewArticle {
+                section_id: section,
+                translation_of,
+                language,
+                title,
+                body,
+                author_id: owner.0,
+                author_name: owner.1,
+            },
+            now,
+        )?;
+        if published {
+            kb::set_state(conn, id, true, owner, now)?;
+        }
+        Ok::<_, diesel::result::Error>(id)
+    };
+    let reset = article(
+        account,
+        None,
+        "en",
+        "Reset your password",
+        "On the sign-in page choose **Forgot your password?** and enter your email.\n\nThe link we send is valid for one hour.",
+        true,
+    )?;
+    article(
+        account,
+        Some(reset),
+        "es",
+        "Restablecer la contraseña",
+        "En la página de acceso elige **¿Olvidaste tu contraseña?** e indica tu correo.\n\nEl enlace es válido durante una hora.",
+        true,
+    )?;
+    article(
+        billing,
+        None,
+        "en",
+        "Download your invoices",
+        "Invoices are under **Account > Billing**, one PDF per month.",
+        true,
+    )?;
+    article(
+        account,
+        None,
+        "en",
+        "Two-factor sign-in",
+        "Draft: which authenticator apps work, and what to do with the backup codes.",
+        false,
+    )?;
+    // The collaborator of the Technical team, and an agent.
+    let technical = conversations
+        .iter()
+        .find(|(_, team)| *team == 2)
+        .map(|(id, _)| *id);
+    task::create(
+        conn,
+        &task::TaskFields {
+            title: "Confirm which toner batch is affected",
+            description: "Check with the supplier and note the batch numbers here.",
+            due_on: Some((now + Duration::days(2)).date()),
+            assignee_id: user_ids[6],
+        },
+        user_ids[1],
+        technical,
+        None,
+        now,
+    )?;
+    task::create(
+        conn,
+        &task::TaskFields {
+            title: "Call back about the refund",
+            description: "",
+            due_on: Some((now - Duration::days(1)).date()),
+            assignee_id: user_ids[3],
+        },
+        user_ids[0],
+        conversations.first().map(|(id, _)| *id),
+        None,
+        now,
+    )?;
     Ok(())
 }

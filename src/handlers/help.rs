@@ -321,6 +321,15 @@ pub async fn article(
             Ok((article, section, category, versions))
         })
         .await?;
+    // The language switcher leads to the version in that language, if any.
+    if let Some(other) = versions
+        .iter()
+        .find(|a| a.language == query.lang && a.language != article.language)
+    {
+        return Ok(HttpResponse::Found()
+            .insert_header((header::LOCATION, other.public_path()))
+            .finish());
+    }
     let canonical = article.public_path();
     if path.as_str() != canonical.trim_start_matches("/help/articles/") {
         return Ok(moved(&canonical, &HelpQuery::default()));

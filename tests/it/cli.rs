@@ -29,6 +29,9 @@ db_test!(demo_fills_an_empty_database_once, |app| {
     assert_eq!(count(&app, "organizations"), 3);
     assert_eq!(count(&app, "customers"), 8);
     assert_eq!(count(&app, "conversations"), 10);
+    assert_eq!(count(&app, "kb_articles WHERE state = 'published'"), 3);
+    assert_eq!(count(&app, "kb_articles WHERE state = 'draft'"), 1);
+    assert_eq!(count(&app, "tasks"), 2);
     assert!(count(&app, "messages WHERE kind = 'reply'") >= 5);
     assert!(count(&app, "messages WHERE kind = 'note'") >= 5);
     assert!(User::owner_exists(&mut app.conn()).expect("q"));

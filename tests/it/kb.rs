@@ -379,6 +379,17 @@ db_test!(
         assert_eq!(page.status, 200, "{:?}", page.location);
         assert!(page.body.contains("<html lang=\"es\">"));
         assert!(page.body.contains(&format!("hreflang=\"en\" href=\"http://127.0.0.1/help/articles/{published}-reset-your-password\"")));
+        // The language switcher on the English page leads to the Spanish one.
+        let switched = visitor.get(&format!(
+            "/help/articles/{published}-reset-your-password?lang=es"
+        ));
+        assert_eq!(switched.status, 302);
+        assert_eq!(
+            switched.location,
+            Some(format!(
+                "/help/articles/{spanish}-restablecer-la-contrasena"
+            ))
+        );
     }
 );
 
