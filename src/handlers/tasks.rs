@@ -6,16 +6,20 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use chrono::NaiveDate;
+use std::sync::Arc;
+
+use chrono::{NaiveDate, NaiveDateTime};
 use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::config::Config;
 use crate::db::write_transaction;
 use crate::error::{AppError, AppResult};
 use crate::forms::{Check, FieldErrors};
 use crate::models::conversation::{self, Reader};
 use crate::models::customer;
+use crate::models::org::OrgSettings;
 use crate::models::task::{self, Task, TaskFields, TaskLine, TaskList, TaskReader};
 use crate::notify;
 use crate::pages::{Badge, Ctx, format_datetime, html_with_status};
@@ -289,13 +293,34 @@ async fn check(
     })
 }
 
-fn sender<'a>(current: &'a CurrentUser, state: &'a AppState) -> notify::Sender<'a> {
-    notify::Sender {
-        org: &current.org,
-        config: &state.config,
-        actor_id: Some(current.user.id),
-        actor_name: &current.user.name,
-        now: state.clock.now(),
+/// What telling people needs, owned, so it moves into a database closure.
+struct Teller {
+    org: OrgSettings,
+    config: Arc<Config>,
+    actor_id: i64,
+    actor_name: String,
+    now: NaiveDateTime,
+}
+
+impl Teller {
+    fn new(current: &CurrentUser, state: &AppState) -> Self {
+        Self {
+            org: current.org.clone(),
+            config: state.config.clone(),
+            actor_id: current.user.id,
+            actor_name: current.user.name.clone(),
+            now: state.clock.now(),
+        }
+    }
+
+    fn sender(&self) -> notify::Sender<'_> {
+        notify::Sender {
+            org: &self.org,
+            config: &self.config,
+            actor_id: Some(self.actor_id),
+            actor_name: &self.actor_name,
+            now: self.now,
+        }
     }
 }
 
@@ -312,9 +337,7 @@ pub async fn create(
         Err(errors) => return form_page(&current, &state, form, about, errors).await,
     };
     let creator = current.user.id;
-    let current = std::sync::Arc::new(current);
-    let shared = current.clone();
-    let inner = state.clone();
+    let teller = Teller::new(&current, &state);
     let id = state
         .db(move |conn| {
             write_transaction(conn, |conn| {
@@ -324,13 +347,13 @@ pub async fn create(
                     due_on: due,
                     assignee_id: assignee,
                 };
-                let now = inner.clock.now();
+                let now = teller.now;
                 let id = task::create(conn, &fields, creator, conversation_id, customer_id, now)?;
                 if assignee != creator {
                     let created = task::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
                     notify::tell_task(
                         conn,
-                        &sender(&shared, &inner),
+                        &teller.sender(),
                         assignee,
                         notify::TaskKind::Assigned,
                         &created,
@@ -540,9 +563,7 @@ pub async fn update(
         }
     };
     let reassigned = assignee != task.assignee_id;
-    let current = std::sync::Arc::new(current);
-    let shared = current.clone();
-    let inner = state.clone();
+    let teller = Teller::new(&current, &state);
     let id = task.id;
     state
         .db(move |conn| {
@@ -553,12 +574,12 @@ pub async fn update(
                     due_on: due,
                     assignee_id: assignee,
                 };
-                task::update(conn, id, &fields, inner.clock.now())?;
-                if reassigned && assignee != shared.user.id {
+                task::update(conn, id, &fields, teller.now)?;
+                if reassigned && assignee != teller.actor_id {
                     let changed = task::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
                     notify::tell_task(
                         conn,
-                        &sender(&shared, &inner),
+                        &teller.sender(),
                         assignee,
                         notify::TaskKind::Assigned,
                         &changed,
@@ -634,15 +655,13 @@ pub async fn comment(
     if !errors.is_empty() {
         return render(&current, &state, task, body, errors, None).await;
     }
-    let current = std::sync::Arc::new(current);
-    let shared = current.clone();
-    let inner = state.clone();
+    let teller = Teller::new(&current, &state);
     let id = task.id;
     state
         .db(move |conn| {
             write_transaction(conn, |conn| {
-                let author = shared.user.id;
-                task::add_comment(conn, task.id, author, body.trim(), inner.clock.now())?;
+                let author = teller.actor_id;
+                task::add_comment(conn, task.id, author, body.trim(), teller.now)?;
                 let mut told: Vec<i64> = vec![author];
                 let mut audience = vec![task.assignee_id];
                 audience.extend(task.creator_id);
@@ -656,7 +675,7 @@ pub async fn comment(
                     told.push(to);
                     notify::tell_task(
                         conn,
-                        &sender(&shared, &inner),
+                        &teller.sender(),
                         to,
                         notify::TaskKind::Comment,
                         &task,
