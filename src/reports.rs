@@ -94,74 +94,37 @@ fn dialect(conn: &DbConn) -> Dialect {
 }
 
 #[derive(QueryableByName)]
-struct Grouped {
-    /// A day (`YYYY-MM-DD`) or a status.
+struct DayCount {
     #[diesel(sql_type = Text)]
-    key: String,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    team_id: Option<i64>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    assignee_id: Option<i64>,
+    day: String,
     #[diesel(sql_type = BigInt)]
     n: i64,
 }
 
-/// The conversation counts of a report, each kind in one grouped query:
-/// opened in the range by day, closed in the range by day, and all by
-/// status now — each split by team and assignee, summed up as needed.
-struct Counts {
-    opened: Vec<Grouped>,
-    closed: Vec<Grouped>,
-    now: Vec<Grouped>,
-}
-
-impl Counts {
-    fn load(conn: &mut DbConn, range: &Range) -> QueryResult<Self> {
-        let d = dialect(conn);
-        let team = range.team_sql();
-        let by_day = |column: &str, extra: &str| {
-            format!(
-                "SELECT {day} AS key, c.team_id AS team_id, c.assignee_id AS assignee_id, COUNT(*) AS n \
-                 FROM conversations c WHERE {extra}{within}{team} GROUP BY {day}, c.team_id, c.assignee_id",
-                day = (d.day)(&format!("c.{column}")),
-                within = range.within(&format!("c.{column}")),
-            )
-        };
-        let where_team = range
-            .team
-            .map(|t| format!(" WHERE c.team_id = {t}"))
-            .unwrap_or_default();
-        Ok(Self {
-            opened: diesel::sql_query(by_day("created_at", "")).load(conn)?,
-            closed: diesel::sql_query(by_day("closed_at", "c.status = 'done' AND ")).load(conn)?,
-            now: diesel::sql_query(format!(
-                "SELECT c.status AS key, c.team_id AS team_id, c.assignee_id AS assignee_id, COUNT(*) AS n \
-                 FROM conversations c{where_team} GROUP BY c.status, c.team_id, c.assignee_id"
-            ))
-            .load(conn)?,
-        })
-    }
-}
-
-/// The sum of `n` over the rows that `keep` chooses.
-fn sum(rows: &[Grouped], keep: impl Fn(&Grouped) -> bool) -> i64 {
-    rows.iter().filter(|r| keep(r)).map(|r| r.n).sum()
-}
-
 /// (day, opened, closed) for every day of the range, zeros included.
-fn per_day(counts: &Counts, range: &Range) -> Vec<(NaiveDate, i64, i64)> {
-    range
+pub fn per_day(conn: &mut DbConn, range: &Range) -> QueryResult<Vec<(NaiveDate, i64, i64)>> {
+    let d = dialect(conn);
+    let team = range.team_sql();
+    let mut count = |column: &str, extra: &str| -> QueryResult<Vec<DayCount>> {
+        diesel::sql_query(format!(
+            "SELECT {day} AS day, COUNT(*) AS n FROM conversations c \
+             WHERE {within}{extra}{team} GROUP BY {day}",
+            day = (d.day)(&format!("c.{column}")),
+            within = range.within(&format!("c.{column}")),
+        ))
+        .load(conn)
+    };
+    let opened = count("created_at", "")?;
+    let closed = count("closed_at", " AND c.status = 'done'")?;
+    let find = |rows: &[DayCount], day: NaiveDate| {
+        let key = day.format("%Y-%m-%d").to_string();
+        rows.iter().find(|r| r.day == key).map_or(0, |r| r.n)
+    };
+    Ok(range
         .days()
         .into_iter()
-        .map(|day| {
-            let key = day.format("%Y-%m-%d").to_string();
-            (
-                day,
-                sum(&counts.opened, |r| r.key == key),
-                sum(&counts.closed, |r| r.key == key),
-            )
-        })
-        .collect()
+        .map(|day| (day, find(&opened, day), find(&closed, day)))
+        .collect())
 }
 
 /// Median and 90th percentile of a duration, in seconds, over `count` values.
@@ -213,7 +176,7 @@ fn durations(conn: &mut DbConn, values_sql: &str) -> QueryResult<Durations> {
 
 /// Time from a conversation's creation to its first reply, for the
 /// conversations opened in the range that got one.
-fn first_response(conn: &mut DbConn, range: &Range) -> QueryResult<Durations> {
+pub fn first_response(conn: &mut DbConn, range: &Range) -> QueryResult<Durations> {
     let d = dialect(conn);
     let within = range.within("c.created_at");
     let team = range.team_sql();
@@ -242,7 +205,7 @@ fn first_response(conn: &mut DbConn, range: &Range) -> QueryResult<Durations> {
 }
 
 /// Time from creation to done, for the conversations closed in the range.
-fn resolution(conn: &mut DbConn, range: &Range) -> QueryResult<Durations> {
+pub fn resolution(conn: &mut DbConn, range: &Range) -> QueryResult<Durations> {
     let d = dialect(conn);
     let values = format!(
         "SELECT {secs} AS v FROM conversations c WHERE c.status = 'done' AND {within}{team}",
@@ -253,12 +216,31 @@ fn resolution(conn: &mut DbConn, range: &Range) -> QueryResult<Durations> {
     durations(conn, &values)
 }
 
+#[derive(QueryableByName)]
+struct KeyCount {
+    #[diesel(sql_type = Text)]
+    key: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
 /// Conversations by status now (the team filter applies, the dates do not).
-fn backlog(counts: &Counts) -> Vec<(String, i64)> {
-    crate::models::conversation::STATUSES
+pub fn backlog(conn: &mut DbConn, range: &Range) -> QueryResult<Vec<(String, i64)>> {
+    let where_team = range
+        .team
+        .map(|t| format!(" WHERE c.team_id = {t}"))
+        .unwrap_or_default();
+    let rows: Vec<KeyCount> = diesel::sql_query(format!(
+        "SELECT c.status AS key, COUNT(*) AS n FROM conversations c{where_team} GROUP BY c.status"
+    ))
+    .load(conn)?;
+    Ok(crate::models::conversation::STATUSES
         .iter()
-        .map(|s| (s.to_string(), sum(&counts.now, |r| r.key == *s)))
-        .collect()
+        .map(|s| {
+            let n = rows.iter().find(|r| r.key == *s).map_or(0, |r| r.n);
+            (s.to_string(), n)
+        })
+        .collect())
 }
 
 #[derive(QueryableByName)]
@@ -370,10 +352,26 @@ struct Person {
     user_type: String,
 }
 
-fn people(conn: &mut DbConn, range: &Range, counts: &Counts) -> QueryResult<People> {
+pub fn people(conn: &mut DbConn, range: &Range) -> QueryResult<People> {
     let team = range.team_sql();
     let written = written(conn, range)?;
     let noted = noted_by_collaborators(conn, range)?;
+    let closed = counts_by(
+        conn,
+        format!(
+            "SELECT c.assignee_id AS id, COUNT(*) AS n FROM conversations c \
+             WHERE c.status = 'done' AND {within}{team} \
+             AND c.assignee_id IS NOT NULL GROUP BY c.assignee_id",
+            within = range.within("c.closed_at"),
+        ),
+    )?;
+    let open = counts_by(
+        conn,
+        format!(
+            "SELECT c.assignee_id AS id, COUNT(*) AS n FROM conversations c \
+             WHERE c.status <> 'done' AND c.assignee_id IS NOT NULL{team} GROUP BY c.assignee_id"
+        ),
+    )?;
     let mentions = counts_by(
         conn,
         format!(
@@ -403,10 +401,8 @@ fn people(conn: &mut DbConn, range: &Range, counts: &Counts) -> QueryResult<Peop
             let row = PersonRow {
                 replies: w.map_or(0, |w| w.replies),
                 notes: w.map_or(0, |w| w.notes),
-                closed: sum(&counts.closed, |r| r.assignee_id == Some(p.id)),
-                open_assigned: sum(&counts.now, |r| {
-                    r.key != "done" && r.assignee_id == Some(p.id)
-                }),
+                closed: find(&closed, p.id),
+                open_assigned: find(&open, p.id),
                 id: p.id,
                 name: p.name,
             };
@@ -439,45 +435,43 @@ pub struct TeamRow {
 }
 
 /// Per team: opened and closed in the range, open now.
-fn per_team(conn: &mut DbConn, range: &Range, counts: &Counts) -> QueryResult<Vec<TeamRow>> {
+pub fn per_team(conn: &mut DbConn, range: &Range) -> QueryResult<Vec<TeamRow>> {
+    let team = range.team_sql();
+    let opened = counts_by(
+        conn,
+        format!(
+            "SELECT c.team_id AS id, COUNT(*) AS n FROM conversations c \
+             WHERE {within} AND c.team_id IS NOT NULL{team} GROUP BY c.team_id",
+            within = range.within("c.created_at"),
+        ),
+    )?;
+    let closed = counts_by(
+        conn,
+        format!(
+            "SELECT c.team_id AS id, COUNT(*) AS n FROM conversations c \
+             WHERE c.status = 'done' AND {within} AND c.team_id IS NOT NULL{team} \
+             GROUP BY c.team_id",
+            within = range.within("c.closed_at"),
+        ),
+    )?;
+    let open = counts_by(
+        conn,
+        format!(
+            "SELECT c.team_id AS id, COUNT(*) AS n FROM conversations c \
+             WHERE c.status <> 'done' AND c.team_id IS NOT NULL{team} GROUP BY c.team_id"
+        ),
+    )?;
     let teams: Vec<Named> =
         diesel::sql_query("SELECT id, name FROM teams ORDER BY name, id").load(conn)?;
     Ok(teams
         .into_iter()
         .filter(|t| range.team.is_none_or(|only| only == t.id))
-        .map(|t| {
-            let ours = |r: &Grouped| r.team_id == Some(t.id);
-            TeamRow {
-                opened: sum(&counts.opened, ours),
-                closed: sum(&counts.closed, ours),
-                open_now: sum(&counts.now, |r| ours(r) && r.key != "done"),
-                id: t.id,
-                name: t.name,
-            }
+        .map(|t| TeamRow {
+            opened: find(&opened, t.id),
+            closed: find(&closed, t.id),
+            open_now: find(&open, t.id),
+            id: t.id,
+            name: t.name,
         })
         .collect())
-}
-
-/// Every figure of a report.
-pub struct Report {
-    /// (day, opened, closed) for every day of the range.
-    pub per_day: Vec<(NaiveDate, i64, i64)>,
-    pub first_response: Durations,
-    pub resolution: Durations,
-    /// (status, conversations) now.
-    pub backlog: Vec<(String, i64)>,
-    pub people: People,
-    pub teams: Vec<TeamRow>,
-}
-
-pub fn report(conn: &mut DbConn, range: &Range) -> QueryResult<Report> {
-    let counts = Counts::load(conn, range)?;
-    Ok(Report {
-        per_day: per_day(&counts, range),
-        first_response: first_response(conn, range)?,
-        resolution: resolution(conn, range)?,
-        backlog: backlog(&counts),
-        people: people(conn, range, &counts)?,
-        teams: per_team(conn, range, &counts)?,
-    })
 }

@@ -16,7 +16,7 @@ use crate::forms::FieldErrors;
 use crate::models::team::Team;
 use crate::pages::{Ctx, html_with_status};
 use crate::policy::{self, Action, Flag};
-use crate::reports::{self, CollaboratorRow, Durations, PersonRow, Range, Report, TeamRow};
+use crate::reports::{self, CollaboratorRow, Durations, People, PersonRow, Range, TeamRow};
 
 /// The longest range one report covers.
 const MAX_DAYS: i64 = 366;
@@ -66,9 +66,28 @@ fn range(
     })
 }
 
-async fn figures(state: &AppState, range: Range) -> AppResult<Report> {
+/// Everything the page shows.
+struct Figures {
+    per_day: Vec<(NaiveDate, i64, i64)>,
+    first_response: Durations,
+    resolution: Durations,
+    backlog: Vec<(String, i64)>,
+    people: People,
+    teams: Vec<TeamRow>,
+}
+
+async fn figures(state: &AppState, range: Range) -> AppResult<Figures> {
     state
-        .db(move |conn| Ok(reports::report(conn, &range)?))
+        .db(move |conn| {
+            Ok(Figures {
+                per_day: reports::per_day(conn, &range)?,
+                first_response: reports::first_response(conn, &range)?,
+                resolution: reports::resolution(conn, &range)?,
+                backlog: reports::backlog(conn, &range)?,
+                people: reports::people(conn, &range)?,
+                teams: reports::per_team(conn, &range)?,
+            })
+        })
         .await
 }
 
