@@ -200,6 +200,9 @@ db_test!(tasks_notify_on_assignment_comment_and_due_date, |app| {
     let app = app.with_org();
     let (ours, _) = setup(&app);
     let alan = app.user_id("agent@acme.test");
+    // Due dates come in the assignee's timezone: UTC here, so that
+    // "tomorrow" below is tomorrow for Alan whatever the hour of the run.
+    app.sql("UPDATE users SET timezone = 'UTC' WHERE email = 'agent@acme.test'");
     let mut manager = app.sign_in("manager@acme.test");
     let tomorrow = (app.clock.now() + chrono::Duration::days(1))
         .date()
