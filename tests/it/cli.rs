@@ -100,7 +100,9 @@ db_test!(binary_migrates_and_creates_the_owner, |app| {
     );
     assert!(
         owner.status.success(),
-        "{}",
+        "{:?}\nstdout: {}\nstderr: {}",
+        owner.status,
+        String::from_utf8_lossy(&owner.stdout),
         String::from_utf8_lossy(&owner.stderr)
     );
     let stored = User::find_by_email(&mut app.conn(), "boss@acme.test")
