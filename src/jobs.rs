@@ -48,16 +48,20 @@ pub async fn deliver_outbox(state: &AppState, mailer: &Mailer) -> AppResult<(usi
 
 async fn deliver_batch(state: &AppState, mailer: &Mailer) -> AppResult<(usize, usize)> {
     let now = state.clock.now();
-    let due = state
-        .db(move |conn| Ok(outbox::claim_due(conn, now, BATCH)?))
+    // The batch and the files it carries, in two queries.
+    let (due, mut files) = state
+        .db(move |conn| {
+            let due = outbox::claim_due(conn, now, BATCH)?;
+            let ids: Vec<i64> = due.iter().map(|m| m.id).collect();
+            Ok((due, attachment::of_mails(conn, &ids)?))
+        })
         .await?;
     let (mut sent, mut failed) = (0, 0);
     for mail in due {
-        let mail_id = mail.id;
-        let files = state
-            .db(move |conn| Ok(attachment::of_mail(conn, mail_id)?))
-            .await?;
-        let result = mailer.send(&state.config.mail_from, &mail, &files).await;
+        let (own, rest): (Vec<_>, Vec<_>) = files.into_iter().partition(|(id, _)| *id == mail.id);
+        files = rest;
+        let own: Vec<_> = own.into_iter().map(|(_, file)| file).collect();
+        let result = mailer.send(&state.config.mail_from, &mail, &own).await;
         let now = state.clock.now();
         match result {
             Ok(()) => {

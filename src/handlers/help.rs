@@ -143,21 +143,21 @@ async fn load_tree(state: &AppState, lang: Lang) -> AppResult<Vec<CategoryList>>
         .db(move |conn| {
             let categories = kb::categories(conn)?;
             let sections = kb::sections(conn)?;
-            let mut tree = Vec::new();
-            for category in categories {
-                let mut lists = Vec::new();
-                for section in sections.iter().filter(|s| s.category_id == category.id) {
-                    lists.push(SectionList {
-                        articles: kb::published_in_section(conn, section.id, lang.code())?,
-                        section: section.clone(),
-                    });
-                }
-                tree.push(CategoryList {
+            let mut articles = kb::published_by_section(conn, lang.code())?;
+            Ok(categories
+                .into_iter()
+                .map(|category| CategoryList {
+                    sections: sections
+                        .iter()
+                        .filter(|s| s.category_id == category.id)
+                        .map(|s| SectionList {
+                            articles: articles.remove(&s.id).unwrap_or_default(),
+                            section: s.clone(),
+                        })
+                        .collect(),
                     category,
-                    sections: lists,
-                });
-            }
-            Ok(tree)
+                })
+                .collect())
         })
         .await
 }

@@ -124,17 +124,20 @@ pub fn attach_to_mail(conn: &mut DbConn, outbox_id: i64, ids: &[i64]) -> QueryRe
     Ok(())
 }
 
-/// The files an outgoing mail carries.
-pub fn of_mail(conn: &mut DbConn, outbox_id: i64) -> QueryResult<Vec<AttachmentFile>> {
+/// The files of a batch of outgoing mails, as (outbox id, file).
+pub fn of_mails(conn: &mut DbConn, outbox_ids: &[i64]) -> QueryResult<Vec<(i64, AttachmentFile)>> {
     outbox_attachments::table
         .inner_join(attachments::table)
-        .filter(outbox_attachments::outbox_id.eq(outbox_id))
+        .filter(outbox_attachments::outbox_id.eq_any(outbox_ids))
         .select((
-            attachments::id,
-            attachments::conversation_id,
-            attachments::filename,
-            attachments::content_type,
-            attachments::data,
+            outbox_attachments::outbox_id,
+            (
+                attachments::id,
+                attachments::conversation_id,
+                attachments::filename,
+                attachments::content_type,
+                attachments::data,
+            ),
         ))
         .order(attachments::id)
         .load(conn)

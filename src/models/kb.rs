@@ -500,6 +500,33 @@ pub fn published_in_section(
     Ok(pick_languages(all, language))
 }
 
+/// Every published article in the visitor's language, by section (one
+/// query for the whole help center).
+pub fn published_by_section(
+    conn: &mut DbConn,
+    language: &str,
+) -> QueryResult<std::collections::HashMap<i64, Vec<Article>>> {
+    let all: Vec<Article> = kb_articles::table
+        .filter(kb_articles::state.eq("published"))
+        .order((
+            kb_articles::section_id,
+            kb_articles::position,
+            kb_articles::id,
+        ))
+        .load(conn)?;
+    let mut by_section: std::collections::HashMap<i64, Vec<Article>> = Default::default();
+    for article in all {
+        by_section
+            .entry(article.section_id)
+            .or_default()
+            .push(article);
+    }
+    Ok(by_section
+        .into_iter()
+        .map(|(section, articles)| (section, pick_languages(articles, language)))
+        .collect())
+}
+
 /// Of each group of translations, the one in `language`, else the original.
 fn pick_languages(articles: Vec<Article>, language: &str) -> Vec<Article> {
     let mut picked: Vec<Article> = Vec::new();
