@@ -236,3 +236,30 @@ pub fn mail_domain(public_url: &str) -> String {
         .unwrap_or("localhost")
         .to_string()
 }
+
+/// A comment on a task; the assignee, the creator, earlier commenters and
+/// anyone @mentioned are told (never the author).
+pub fn add_task_comment(
+    conn: &mut DbConn,
+    from: &notify::Sender,
+    task: &crate::models::task::Task,
+    body: &str,
+) -> QueryResult<i64> {
+    use crate::models::task;
+    let author = from.actor_id.unwrap_or_default();
+    let id = task::add_comment(conn, task.id, author, body, from.now)?;
+    let mut told: Vec<i64> = vec![author];
+    let mut audience = vec![task.assignee_id];
+    audience.extend(task.creator_id);
+    audience.extend(task::commenters(conn, task.id)?);
+    let candidates = crate::admin::mentionable_users(conn)?;
+    audience.extend(mentions::mentioned(body, &candidates));
+    for to in audience {
+        if told.contains(&to) {
+            continue;
+        }
+        told.push(to);
+        notify::tell_task(conn, from, to, notify::TaskKind::Comment, task)?;
+    }
+    Ok(id)
+}

@@ -572,7 +572,14 @@ pub fn deactivate(
         ))
         .execute(conn)?;
     invitation::supersede_all(conn, target.id)?;
+    crate::models::api_token::revoke_all_of(conn, target.id, now)?;
     let moved = hand_back_conversations(conn, target.id, reassign_to, now)?;
+    crate::models::webhook::enqueue(
+        conn,
+        "user.deactivated",
+        json!({ "user_id": target.id, "email": target.email, "conversations_handed_back": moved }),
+        now,
+    )?;
     audit::record(
         conn,
         actor,

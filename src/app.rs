@@ -43,6 +43,8 @@ pub struct AppState {
     pub pool: Pool,
     pub config: Arc<Config>,
     pub clock: Clock,
+    /// Requests per API token per minute (in this node's memory).
+    pub api_limiter: crate::api::RateLimiter,
     /// Once an owner exists it always will; until then every request asks.
     owner_exists: AtomicBool,
 }
@@ -51,6 +53,7 @@ impl AppState {
     pub fn new(pool: Pool, config: Config, clock: Clock) -> Self {
         Self {
             pool,
+            api_limiter: crate::api::RateLimiter::new(config.api_rate_per_minute),
             config: Arc::new(config),
             clock,
             owner_exists: AtomicBool::new(false),
@@ -131,6 +134,7 @@ pub fn build_app(
     App::new()
         .app_data(state)
         .app_data(web::FormConfig::default().limit(256 * 1024))
+        .configure(crate::api::routes)
         .configure(handlers::routes)
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(AppError::NotFound)

@@ -20,6 +20,8 @@ pub struct Config {
     pub smtp_url: Option<String>,
     pub mail_from: String,
     pub bcrypt_cost: u32,
+    /// Requests a minute per API token (`CONFER_API_RATE_LIMIT`, default 600).
+    pub api_rate_per_minute: u32,
 }
 
 #[derive(Debug)]
@@ -84,6 +86,17 @@ impl Config {
                 }
             },
         };
+        let api_rate_per_minute = match get("CONFER_API_RATE_LIMIT") {
+            None => 600,
+            Some(text) => match text.parse::<u32>() {
+                Ok(n) if n >= 1 => n,
+                _ => {
+                    return Err(ConfigError(format!(
+                        "CONFER_API_RATE_LIMIT `{text}` must be a whole number of requests a minute (1 or more)"
+                    )));
+                }
+            },
+        };
         let secret_key = match get("CONFER_SECRET_KEY") {
             Some(key) if key.len() >= MIN_SECRET_LEN => key.into_bytes(),
             Some(_) => {
@@ -109,6 +122,7 @@ impl Config {
             smtp_url,
             mail_from,
             bcrypt_cost,
+            api_rate_per_minute,
         })
     }
 

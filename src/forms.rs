@@ -53,17 +53,9 @@ impl Check<'_> {
 
     pub fn email(&mut self, field: &'static str, value: &str) {
         let value = value.trim();
-        let valid = value.len() <= 254
-            && !value.contains(char::is_whitespace)
-            && value.split_once('@').is_some_and(|(local, domain)| {
-                !local.is_empty()
-                    && domain.contains('.')
-                    && !domain.starts_with('.')
-                    && !domain.ends_with('.')
-            });
         if value.is_empty() {
             self.errors.add(field, self.t.get("form.error.required"));
-        } else if !valid {
+        } else if !is_email(value) {
             self.errors.add(field, self.t.get("form.error.email"));
         }
     }
@@ -104,4 +96,17 @@ impl Check<'_> {
                 .add(confirm_field, self.t.get("form.error.password_mismatch"));
         }
     }
+}
+
+/// A plausible email address: something@domain.tld, no spaces, ≤ 254 bytes.
+pub fn is_email(value: &str) -> bool {
+    value.len() <= 254
+        && !value.contains(char::is_whitespace)
+        && value.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
+        })
 }

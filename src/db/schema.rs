@@ -16,6 +16,8 @@ diesel::table! {
         intake_team_id -> Nullable<BigInt>,
         inbound_token_hash -> Nullable<Text>,
         inbound_token_created_at -> Nullable<Timestamp>,
+        scim_token_hash -> Nullable<Text>,
+        scim_token_created_at -> Nullable<Timestamp>,
     }
 }
 
@@ -53,6 +55,7 @@ diesel::table! {
         email_on_mention -> Bool,
         email_on_assignment -> Bool,
         email_on_reply -> Bool,
+        scim_external_id -> Nullable<Text>,
     }
 }
 
@@ -387,6 +390,10 @@ diesel::joinable!(messages -> conversations (conversation_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     org_settings,
+    api_tokens,
+    idempotency_keys,
+    webhooks,
+    webhook_deliveries,
     roles,
     users,
     teams,
@@ -416,3 +423,60 @@ diesel::allow_tables_to_appear_in_same_query!(
     tasks,
     task_comments,
 );
+
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        name -> Text,
+        token_hash -> Text,
+        prefix -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (id) {
+        id -> BigInt,
+        token_id -> BigInt,
+        idem_key -> Text,
+        request_hash -> Text,
+        status -> Integer,
+        location -> Nullable<Text>,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> BigInt,
+        url -> Text,
+        secret -> Text,
+        events -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        webhook_id -> BigInt,
+        event -> Text,
+        payload -> Text,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        response_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));

@@ -660,28 +660,7 @@ pub async fn comment(
     state
         .db(move |conn| {
             write_transaction(conn, |conn| {
-                let author = teller.actor_id;
-                task::add_comment(conn, task.id, author, body.trim(), teller.now)?;
-                let mut told: Vec<i64> = vec![author];
-                let mut audience = vec![task.assignee_id];
-                audience.extend(task.creator_id);
-                audience.extend(task::commenters(conn, task.id)?);
-                let candidates = crate::admin::mentionable_users(conn)?;
-                audience.extend(crate::mentions::mentioned(&body, &candidates));
-                for to in audience {
-                    if told.contains(&to) {
-                        continue;
-                    }
-                    told.push(to);
-                    notify::tell_task(
-                        conn,
-                        &teller.sender(),
-                        to,
-                        notify::TaskKind::Comment,
-                        &task,
-                    )?;
-                }
-                Ok::<_, diesel::result::Error>(())
+                crate::activity::add_task_comment(conn, &teller.sender(), &task, body.trim())
             })
             .map_err(AppError::from)
         })

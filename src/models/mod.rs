@@ -1,6 +1,7 @@
 //! One file per table: row structs, insert forms and finders returning
 //! `QueryResult`. No HTTP here.
 
+pub mod api_token;
 pub mod attachment;
 pub mod audit;
 pub mod conversation;
@@ -19,3 +20,4 @@ pub mod role;
 pub mod task;
 pub mod team;
 pub mod user;
+pub mod webhook;

@@ -23,6 +23,9 @@ pub struct OrgSettings {
     /// SHA-256 of the bearer token of `POST /inbound/email`; none = closed.
     pub inbound_token_hash: Option<String>,
     pub inbound_token_created_at: Option<NaiveDateTime>,
+    /// SHA-256 of the SCIM bearer token (Settings > SCIM); none = closed.
+    pub scim_token_hash: Option<String>,
+    pub scim_token_created_at: Option<NaiveDateTime>,
 }
 
 /// The organisation always has id 1.

@@ -32,6 +32,8 @@ pub struct User {
     pub email_on_mention: bool,
     pub email_on_assignment: bool,
     pub email_on_reply: bool,
+    /// The identity provider's id for this user (SCIM `externalId`).
+    pub scim_external_id: Option<String>,
 }
 
 #[derive(Insertable)]

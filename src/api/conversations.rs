@@ -1,0 +1,697 @@
+//! Conversations, their messages, replies, notes and search.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+
+use super::idempotency::{self, Created};
+use super::{ApiError, ApiResult, ApiUser, Page, cursor, page_limit, time};
+use crate::activity;
+use crate::app::AppState;
+use crate::db::DbConn;
+use crate::models::conversation::{self, Conversation, Filter, Properties, Reader, View};
+use crate::models::{attachment, customer};
+use crate::notify;
+use crate::policy::{self, Action, ConversationScope, Flag};
+
+#[derive(Serialize, ToSchema)]
+pub struct ConversationSummary {
+    pub id: i64,
+    pub subject: String,
+    /// `open`, `pending`, `snoozed` or `done`.
+    pub status: String,
+    /// `low`, `normal`, `high` or `urgent`.
+    pub priority: String,
+    pub last_activity_at: DateTime<Utc>,
+    pub customer_name: String,
+    pub assignee_name: Option<String>,
+    pub team_name: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConversationOut {
+    pub id: i64,
+    pub subject: String,
+    pub status: String,
+    pub priority: String,
+    /// `email`, `web_form` or `api`.
+    pub channel: String,
+    pub customer_id: i64,
+    pub assignee_id: Option<i64>,
+    pub team_id: Option<i64>,
+    pub tags: Vec<String>,
+    pub snoozed_until: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub last_activity_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AttachmentOut {
+    pub id: i64,
+    pub filename: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MessageOut {
+    pub id: i64,
+    /// `customer` (from the customer), `reply` (to the customer) or `note` (private).
+    pub kind: String,
+    pub body: String,
+    pub author_name: Option<String>,
+    /// `web` or `email`.
+    pub source: String,
+    /// For replies: `queued`, `sending`, `sent`, `failing` or `failed`.
+    pub delivery: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub attachments: Vec<AttachmentOut>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MessageList {
+    pub data: Vec<MessageOut>,
+}
+
+fn reader_parts(api: &ApiUser) -> (ConversationScope, i64, Vec<i64>) {
+    (
+        policy::conversation_scope(&api.actor).0,
+        api.user.id,
+        api.actor.team_ids.clone(),
+    )
+}
+
+/// The conversation if the token's user may see it; otherwise 404 either way.
+pub fn visible(
+    conn: &mut DbConn,
+    parts: &(ConversationScope, i64, Vec<i64>),
+    id: i64,
+) -> ApiResult<Conversation> {
+    let reader = Reader {
+        scope: &parts.0,
+        user_id: parts.1,
+        team_ids: &parts.2,
+    };
+    conversation::find_visible(conn, &reader, id)?.ok_or_else(ApiError::not_found)
+}
+
+pub fn output(conn: &mut DbConn, c: &Conversation) -> ApiResult<ConversationOut> {
+    Ok(ConversationOut {
+        tags: conversation::tags_of(conn, c.id)?,
+        id: c.id,
+        subject: c.subject.clone(),
+        status: c.status.clone(),
+        priority: c.priority.clone(),
+        channel: c.channel.clone(),
+        customer_id: c.customer_id,
+        assignee_id: c.assignee_id,
+        team_id: c.team_id,
+        snoozed_until: c.snoozed_until.map(time),
+        created_at: time(c.created_at),
+        updated_at: time(c.updated_at),
+        last_activity_at: time(c.last_activity_at),
+        closed_at: c.closed_at.map(time),
+    })
+}
+
+fn value<T: Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or_default()
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// A workspace view: `mine`, `unassigned`, `teams`, `all` (not done),
+    /// `mentions` or `done`. Without it, every status.
+    pub view: Option<String>,
+    pub status: Option<String>,
+    pub assignee_id: Option<i64>,
+    pub team_id: Option<i64>,
+    pub tag: Option<String>,
+    /// Created at or after (RFC 3339).
+    pub created_from: Option<DateTime<Utc>>,
+    /// Created before (RFC 3339).
+    pub created_to: Option<DateTime<Utc>>,
+    /// From `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// 1–100, default 50.
+    pub limit: Option<i64>,
+}
+
+/// Conversations the token's user can see, most recent activity first, with
+/// the workspace's filters and keyset cursors (stable while new ones arrive).
+#[utoipa::path(get, path = "/api/v1/conversations", tag = "conversations", params(ListQuery),
+    responses((status = 200, body = Page<ConversationSummary>)))]
+pub async fn list(
+    api: ApiUser,
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = query.into_inner();
+    let view = match q.view.as_deref() {
+        None => View::Search,
+        Some(key) => View::parse(key).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_view",
+                "`view` must be mine, unassigned, teams, all, mentions or done.",
+            )
+        })?,
+    };
+    if let Some(status) = &q.status
+        && !conversation::STATUSES.contains(&status.as_str())
+    {
+        return Err(ApiError::bad_request(
+            "invalid_status",
+            "`status` must be open, pending, snoozed or done.",
+        ));
+    }
+    let limit = page_limit(q.limit)?;
+    let after: Option<(DateTime<Utc>, i64)> = cursor::decode(q.cursor.as_deref())?;
+    let filter = Filter {
+        ids: None,
+        created_from: q.created_from.map(|t| t.naive_utc()),
+        created_to: q.created_to.map(|t| t.naive_utc()),
+        status: q.status,
+        assignee_id: q.assignee_id,
+        team_id: q.team_id,
+        tag: q.tag,
+        after: after.map(|(at, id)| (at.naive_utc(), id)),
+    };
+    let parts = reader_parts(&api);
+    let page = state
+        .db(move |conn| {
+            let reader = Reader {
+                scope: &parts.0,
+                user_id: parts.1,
+                team_ids: &parts.2,
+            };
+            Ok(conversation::list(conn, &reader, view, &filter, limit)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(summaries(page)))
+}
+
+fn summaries((rows, more): (Vec<conversation::Row>, bool)) -> Page<ConversationSummary> {
+    let next_cursor = if more {
+        rows.last()
+            .map(|r| cursor::encode(&(time(r.last_activity_at), r.id)))
+    } else {
+        None
+    };
+    Page {
+        data: rows
+            .into_iter()
+            .map(|r| ConversationSummary {
+                id: r.id,
+                subject: r.subject,
+                status: r.status,
+                priority: r.priority,
+                last_activity_at: time(r.last_activity_at),
+                customer_name: r.customer_name,
+                assignee_name: r.assignee_name,
+                team_name: r.team_name,
+            })
+            .collect(),
+        next_cursor,
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/conversations/{id}", tag = "conversations",
+    params(("id" = i64, Path)), responses((status = 200, body = ConversationOut)))]
+pub async fn show(
+    api: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let parts = reader_parts(&api);
+    let id = *id;
+    let out = web::block(move || -> ApiResult<_> {
+        let mut conn = state.pool.get()?;
+        let c = visible(&mut conn, &parts, id)?;
+        output(&mut conn, &c)
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// The timeline: customer messages, replies and private notes, oldest first.
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/messages", tag = "conversations",
+    params(("id" = i64, Path)), responses((status = 200, body = MessageList)))]
+pub async fn messages(
+    api: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let parts = reader_parts(&api);
+    let id = *id;
+    let list = web::block(move || -> ApiResult<_> {
+        let mut conn = state.pool.get()?;
+        visible(&mut conn, &parts, id)?;
+        let mut files = attachment::of_conversation(&mut conn, id)?;
+        let data = conversation::messages(&mut conn, id)?
+            .into_iter()
+            .map(|m| {
+                let (own, rest): (Vec<_>, Vec<_>) =
+                    files.drain(..).partition(|f| f.message_id == Some(m.id));
+                files = rest;
+                MessageOut {
+                    id: m.id,
+                    author_name: m.user_name.or(m.customer_name),
+                    delivery: if m.kind == "reply" { m.delivery } else { None },
+                    kind: m.kind,
+                    body: m.body,
+                    source: m.source,
+                    created_at: time(m.created_at),
+                    attachments: own
+                        .into_iter()
+                        .map(|f| AttachmentOut {
+                            id: f.id,
+                            filename: f.filename,
+                            content_type: f.content_type,
+                            size_bytes: f.size_bytes,
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        Ok(MessageList { data })
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewConversation {
+    /// The customer's address; a new customer is created when unknown.
+    pub customer_email: String,
+    pub customer_name: Option<String>,
+    pub subject: String,
+    /// The customer's first message.
+    pub message: String,
+    pub team_id: Option<i64>,
+    pub assignee_id: Option<i64>,
+}
+
+fn text_errors<'a>(fields: &[(&'a str, &str, usize)]) -> Vec<(&'a str, String)> {
+    let mut errors = Vec::new();
+    for &(name, value, max) in fields {
+        if value.trim().is_empty() {
+            errors.push((name, "is required".to_string()));
+        } else if value.chars().count() > max {
+            errors.push((name, format!("is longer than {max} characters")));
+        }
+    }
+    errors
+}
+
+/// Opens a conversation for a customer (channel `api`), as "New conversation" does.
+#[utoipa::path(post, path = "/api/v1/conversations", tag = "conversations",
+    request_body = NewConversation,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    responses((status = 201, body = ConversationOut, headers(("Location" = String)))))]
+pub async fn create(
+    api: ApiUser,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<NewConversation>,
+) -> ApiResult<HttpResponse> {
+    api.ensure(Action::Use(Flag::ConversationsReply))?;
+    let input = body.into_inner();
+    let mut errors = text_errors(&[
+        ("subject", &input.subject, 200),
+        ("message", &input.message, 50_000),
+    ]);
+    let email = crate::models::user::normalize_email(&input.customer_email);
+    if !crate::forms::is_email(&email) {
+        errors.push(("customer_email", "is not an email address".into()));
+    }
+    let (scope, _) = policy::conversation_scope(&api.actor);
+    if let ConversationScope::Teams(ids) = &scope
+        && !input.team_id.is_some_and(|t| ids.contains(&t))
+    {
+        errors.push(("team_id", "must be one of your teams".into()));
+    }
+    if input.assignee_id.is_some() && !api.allowed(Action::Use(Flag::ConversationsAssign)) {
+        api.ensure(Action::Use(Flag::ConversationsAssign))?;
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    let now = state.clock.now();
+    let request = serde_json::to_value(&input).unwrap_or_default();
+    idempotency::run(&state, &api, &req, &request, move |conn| {
+        if let Some(t) = input.team_id
+            && crate::models::team::Team::find(conn, t)?.is_none()
+        {
+            return Err(ApiError::invalid(vec![("team_id", "no such team".into())]));
+        }
+        if let Some(a) = input.assignee_id
+            && !crate::admin::assignable_users(conn, 0)?
+                .iter()
+                .any(|(id, _)| *id == a)
+        {
+            return Err(ApiError::invalid(vec![(
+                "assignee_id",
+                "no such active agent".into(),
+            )]));
+        }
+        let name = input
+            .customer_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .unwrap_or(&email)
+            .to_string();
+        let customer = customer::find_or_create_by_email(conn, &name, &email, now)?;
+        let id = conversation::open_from_customer(
+            conn,
+            customer,
+            input.subject.trim(),
+            input.message.trim(),
+            "api",
+            now,
+        )?;
+        conversation::route(conn, id, input.team_id, input.assignee_id)?;
+        let c = conversation::find(conn, id)?.ok_or_else(ApiError::not_found)?;
+        Ok(Created::new(
+            value(&output(conn, &c)?),
+            format!("/api/v1/conversations/{id}"),
+        ))
+    })
+    .await
+}
+
+/// `null` and absent differ: `"assignee_id": null` unassigns.
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConversationChanges {
+    pub status: Option<String>,
+    /// Required with `status: snoozed`; must be in the future.
+    pub snoozed_until: Option<DateTime<Utc>>,
+    pub priority: Option<String>,
+    /// `null` unassigns.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
+    pub assignee_id: Option<Option<i64>>,
+    /// `null` removes the team.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
+    pub team_id: Option<Option<i64>>,
+    /// Replaces the tags.
+    pub tags: Option<Vec<String>>,
+}
+
+/// Changes properties (needs the update permission; assigning needs assign).
+#[utoipa::path(patch, path = "/api/v1/conversations/{id}", tag = "conversations",
+    params(("id" = i64, Path)), request_body = ConversationChanges,
+    responses((status = 200, body = ConversationOut)))]
+pub async fn update(
+    api: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<ConversationChanges>,
+) -> ApiResult<HttpResponse> {
+    api.ensure(Action::Use(Flag::ConversationsUpdate))?;
+    let changes = body.into_inner();
+    let parts = reader_parts(&api);
+    let id = *id;
+    let now = state.clock.now();
+    let (actor, actor_name) = (api.user.id, api.user.name.clone());
+    let may_assign = api.allowed(Action::Use(Flag::ConversationsAssign));
+    let (org, config) = (api.org.clone(), state.config.clone());
+    let pool = state.pool.clone();
+    let out = web::block(move || -> ApiResult<_> {
+        let mut conn = pool.get()?;
+        crate::db::write_transaction(&mut conn, |conn| {
+            let c = visible(conn, &parts, id)?;
+            let status = changes.status.clone().unwrap_or(c.status.clone());
+            let priority = changes.priority.clone().unwrap_or(c.priority.clone());
+            let assignee = changes.assignee_id.unwrap_or(c.assignee_id);
+            let team = changes.team_id.unwrap_or(c.team_id);
+            let mut errors = Vec::new();
+            if !conversation::STATUSES.contains(&status.as_str()) {
+                errors.push((
+                    "status",
+                    "must be open, pending, snoozed or done".to_string(),
+                ));
+            }
+            if !conversation::PRIORITIES.contains(&priority.as_str()) {
+                errors.push((
+                    "priority",
+                    "must be low, normal, high or urgent".to_string(),
+                ));
+            }
+            let snoozed_until = match (status.as_str(), changes.snoozed_until) {
+                ("snoozed", Some(at)) if at.naive_utc() > now => Some(at.naive_utc()),
+                ("snoozed", None) if changes.status.is_none() => c.snoozed_until,
+                ("snoozed", _) => {
+                    errors.push(("snoozed_until", "must be a time in the future".to_string()));
+                    None
+                }
+                _ => None,
+            };
+            if let Some(a) = assignee
+                && !crate::admin::assignable_users(conn, 0)?
+                    .iter()
+                    .any(|(u, _)| *u == a)
+            {
+                errors.push(("assignee_id", "no such active agent".to_string()));
+            }
+            if let Some(t) = team
+                && crate::models::team::Team::find(conn, t)?.is_none()
+            {
+                errors.push(("team_id", "no such team".to_string()));
+            }
+            let assignment_changed = assignee != c.assignee_id;
+            if assignment_changed && !may_assign {
+                return Err(
+                    ApiError::forbidden("This token's user may not assign conversations.")
+                        .with_details(json!({ "action": "Use(ConversationsAssign)" })),
+                );
+            }
+            if !errors.is_empty() {
+                return Err(ApiError::invalid(errors));
+            }
+            let props = Properties {
+                status,
+                snoozed_until,
+                priority,
+                assignee_id: assignee,
+                team_id: team,
+            };
+            conversation::update_properties(conn, id, &props, now)?;
+            if let Some(tags) = &changes.tags {
+                let joined = tags.join(",");
+                conversation::set_tags(conn, id, &conversation::parse_tags(&joined))?;
+            }
+            if let Some(to) = assignee.filter(|&to| assignment_changed && to != actor) {
+                let from = notify::Sender {
+                    org: &org,
+                    config: &config,
+                    actor_id: Some(actor),
+                    actor_name: &actor_name,
+                    now,
+                };
+                let about = notify::About {
+                    id,
+                    subject: &c.subject,
+                    team_id: team,
+                };
+                notify::tell(conn, &from, to, notify::Kind::Assignment, &about)?;
+            }
+            let c = conversation::find(conn, id)?.ok_or_else(ApiError::not_found)?;
+            output(conn, &c)
+        })
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMessage {
+    /// Plain text (Markdown in notes; `@Name` or `@email` mentions people).
+    pub body: String,
+}
+
+/// Replies to the customer by email (never for collaborators: 403).
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/replies", tag = "conversations",
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response; the reply is sent once")),
+    request_body = NewMessage,
+    responses((status = 201, body = MessageOut, headers(("Location" = String)))))]
+pub async fn reply(
+    api: ApiUser,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    body: web::Json<NewMessage>,
+) -> ApiResult<HttpResponse> {
+    api.ensure(Action::Use(Flag::ConversationsReply))?;
+    write_message(api, state, req, *id, body.into_inner(), true).await
+}
+
+/// Adds a private note; mentioned people who can see the conversation are told.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/notes", tag = "conversations",
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    request_body = NewMessage,
+    responses((status = 201, body = MessageOut, headers(("Location" = String)))))]
+pub async fn note(
+    api: ApiUser,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    body: web::Json<NewMessage>,
+) -> ApiResult<HttpResponse> {
+    api.ensure(Action::Use(Flag::ConversationsNote))?;
+    write_message(api, state, req, *id, body.into_inner(), false).await
+}
+
+async fn write_message(
+    api: ApiUser,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: i64,
+    input: NewMessage,
+    is_reply: bool,
+) -> ApiResult<HttpResponse> {
+    let parts = reader_parts(&api);
+    // Visibility first: an invisible conversation is 404 whatever the body.
+    {
+        let parts = parts.clone();
+        let pool = state.pool.clone();
+        web::block(move || -> ApiResult<_> { visible(&mut *pool.get()?, &parts, id) }).await??;
+    }
+    let errors = text_errors(&[("body", &input.body, 50_000)]);
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    let now = state.clock.now();
+    let (author, author_name) = (api.user.id, api.user.name.clone());
+    let (org, config) = (api.org.clone(), state.config.clone());
+    let request = serde_json::to_value(&input).unwrap_or_default();
+    idempotency::run(&state, &api, &req, &request, move |conn| {
+        let c = visible(conn, &parts, id)?;
+        let ctx = activity::Context {
+            org: &org,
+            config: &config,
+            now,
+        };
+        let who = activity::Author {
+            id: author,
+            name: &author_name,
+        };
+        let written = activity::Written {
+            body: input.body.trim(),
+            source: "web",
+            quoted: None,
+            email_message_id: None,
+            files: &[],
+        };
+        if is_reply {
+            let customer = customer::find(conn, c.customer_id)?.ok_or_else(ApiError::not_found)?;
+            let Some(recipient) = customer.email else {
+                return Err(ApiError::conflict(
+                    "customer_without_email",
+                    "The customer has no email address to reply to.",
+                ));
+            };
+            activity::add_reply(conn, &ctx, &c, &who, &written, &recipient)?;
+        } else {
+            activity::add_note(conn, &ctx, &c, &who, &written)?;
+        }
+        let m = conversation::messages(conn, id)?
+            .into_iter()
+            .rev()
+            .find(|m| m.kind == if is_reply { "reply" } else { "note" })
+            .ok_or_else(ApiError::not_found)?;
+        let out = MessageOut {
+            id: m.id,
+            kind: m.kind,
+            body: m.body,
+            author_name: m.user_name,
+            source: m.source,
+            delivery: if is_reply { m.delivery } else { None },
+            created_at: time(m.created_at),
+            attachments: Vec::new(),
+        };
+        Ok(Created::new(
+            value(&out),
+            format!("/api/v1/conversations/{id}/messages#{}", out.id),
+        ))
+    })
+    .await
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchQuery {
+    /// Words to find in subjects, messages and notes, and in customers' names.
+    pub q: String,
+    /// 1–100, default 50.
+    pub limit: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SearchResults {
+    pub conversations: Vec<ConversationSummary>,
+    pub customers: Vec<super::customers::CustomerOut>,
+}
+
+/// Searches what the token's user can see: conversations and customers.
+#[utoipa::path(get, path = "/api/v1/search", tag = "search", params(SearchQuery),
+    responses((status = 200, body = SearchResults)))]
+pub async fn search(
+    api: ApiUser,
+    state: web::Data<AppState>,
+    query: web::Query<SearchQuery>,
+) -> ApiResult<HttpResponse> {
+    api.ensure(Action::Search)?;
+    let q = query.into_inner();
+    let limit = page_limit(q.limit)?;
+    let parts = reader_parts(&api);
+    let see_customers = api.allowed(Action::Use(Flag::CustomersView));
+    let full_contacts =
+        policy::sees_contact_details(&api.actor, api.org.mask_contacts_for_collaborators);
+    let results = state
+        .db(move |conn| {
+            let reader = Reader {
+                scope: &parts.0,
+                user_id: parts.1,
+                team_ids: &parts.2,
+            };
+            let ids = crate::search::conversation_ids(conn, &q.q, &parts.0, limit)?;
+            let filter = Filter {
+                ids: Some(ids),
+                ..Filter::default()
+            };
+            let conversations = conversation::list(conn, &reader, View::Search, &filter, limit)?;
+            let customers = if see_customers && !q.q.trim().is_empty() {
+                customer::list(conn, Some(&q.q), full_contacts, None, limit)?.0
+            } else {
+                Vec::new()
+            };
+            Ok((conversations, customers))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(SearchResults {
+        conversations: summaries((results.0.0, false)).data,
+        customers: results
+            .1
+            .into_iter()
+            .map(|c| super::customers::output(c, full_contacts))
+            .collect(),
+    }))
+}

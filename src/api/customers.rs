@@ -1,0 +1,459 @@
+//! Customers, organizations and the private notes on both.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::idempotency::{self, Created};
+use super::{ApiError, ApiResult, ApiUser, Page, cursor, page_limit, time};
+use crate::app::AppState;
+use crate::models::customer::{self, CustomerFields, CustomerWithOrg, NoteTarget};
+use crate::policy::{self, Action, Flag};
+use crate::privacy::{mask_email, mask_phone};
+
+#[derive(Serialize, ToSchema)]
+pub struct CustomerOut {
+    pub id: i64,
+    pub name: String,
+    /// Masked (`j•••@example.com`) for collaborators when the organisation says so.
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub organization_id: Option<i64>,
+    pub organization_name: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub fn output((c, organization_name): CustomerWithOrg, full_contacts: bool) -> CustomerOut {
+    CustomerOut {
+        id: c.id,
+        name: c.name,
+        email: c
+            .email
+            .map(|e| if full_contacts { e } else { mask_email(&e) }),
+        phone: c
+            .phone
+            .map(|p| if full_contacts { p } else { mask_phone(&p) }),
+        organization_id: c.organization_id,
+        organization_name,
+        created_at: time(c.created_at),
+    }
+}
+
+fn full_contacts(api: &ApiUser) -> bool {
+    policy::sees_contact_details(&api.actor, api.org.mask_contacts_for_collaborators)
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CustomerQuery {
+    /// Part of the name (or of the email, for readers who see emails).
+    pub q: Option<String>,
+    pub cursor: Option<String>,
+    /// 1–100, default 50.
+    pub limit: Option<i64>,
+}
+
+/// Customers by name.
+#[utoipa::path(get, path = "/api/v1/customers", tag = "customers", params(CustomerQuery),
+    responses((status = 200, body = Page<CustomerOut>)))]
+pub async fn list(
+    api: ApiUser,
+    state: web::Data<AppState>,
+    query: web::Query<CustomerQuery>,
+) -> ApiResult<HttpResponse> {
+    api.ensure(Action::Use(Flag::CustomersView))?;
+    let q = query.into_inner();
+    let limit = page_limit(q.limit)?;
+    let after: Option<(String, i64)> = cursor::decode(q.cursor.as_deref())?;
+    let full = full_contacts(&api);
+    let (rows, more) = state
+        .db(move |conn| Ok(customer::list(conn, q.q.as_deref(), full, after, limit)?))
+        .await?;
+    let next_cursor = more
+        .then(|| rows.last().map(|(c, _)| cursor::encode(&(&c.name, c.id))))
+        .flatten();
+    Ok(HttpResponse::Ok().json(Page {
+        data: rows.into_iter().map(|r| output(r, full)).collect(),
+        next_cursor,
+    }))
+}
+
+fn load(conn: &mut crate::db::DbConn, id: i64) -> ApiResult<CustomerWithOrg> {
+    let c = customer::find(conn, id)?.ok_or_else(ApiError::not_found)?;
+    let org = match c.organization_id {
+        Some(o) => customer::find_organization(conn, o)?.map(|o| o.name),
+        None => None,
+    };
+    Ok((c, org))
+}
+
+#[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "customers",
+    params(("id" = i64, Path)), responses((status = 200, body = CustomerOut)))]
+pub async fn show(
+    api: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    api.ensure(Action::Use(Flag::CustomersView))?;
+    let id = *id;
+    let full = full_contacts(&api);
+    let found = web::block(move || -> ApiResult<_> { load(&mut *state.pool.get()?, id) }).await??;
+    Ok(HttpResponse::Ok().json(output(found, full)))
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerInput {
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub organization_id: Option<i64>,
+}
+
+fn check(
+    conn: &mut crate::db::DbConn,
+    input: &CustomerInput,
+    except: Option<i64>,
+) -> ApiResult<(Option<String>, Option<String>)> {
+    let mut errors = Vec::new();
+    let name = input.name.trim();
+    if name.is_empty() {
+        errors.push(("name", "is required".to_string()));
+    } else if name.chars().count() > 200 {
+        errors.push(("name", "is longer than 200 characters".to_string()));
+    }
+    let email = input
+        .email
+        .as_deref()
+        .map(crate::models::user::normalize_email)
+        .filter(|e| !e.is_empty());
+    if let Some(e) = &email {
+        if !crate::forms::is_email(e) {
+            errors.push(("email", "is not an email address".to_string()));
+        } else if customer::email_taken(conn, e, except)? {
+            errors.push(("email", "belongs to another customer".to_string()));
+        }
+    }
+    let phone = input
+        .phone
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_string);
+    if phone.as_ref().is_some_and(|p| p.chars().count() > 50) {
+        errors.push(("phone", "is longer than 50 characters".to_string()));
+    }
+    if let Some(o) = input.organization_id
+        && customer::find_organization(conn, o)?.is_none()
+    {
+        errors.push(("organization_id", "no such organization".to_string()));
+    }
+    if errors.is_empty() {
+        Ok((email, phone))
+    } else {
+        Err(ApiError::invalid(errors))
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/customers", tag = "customers", request_body = CustomerInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    responses((status = 201, body = CustomerOut, headers(("Location" = String)))))]
+pub async fn create(
+    api: ApiUser,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<CustomerInput>,
+) -> ApiResult<HttpResponse> {
+    api.ensure(Action::Use(Flag::CustomersEdit))?;
+    let input = body.into_inner();
+    let now = state.clock.now();
+    let full = full_contacts(&api);
+    let request = serde_json::to_value(&input).unwrap_or_default();
+    idempotency::run(&state, &api, &req, &request, move |conn| {
+        let (email, phone) = check(conn, &input, None)?;
+        let id = customer::create(
+            conn,
+            &CustomerFields {
+                name: input.name.trim(),
+                email: email.as_deref(),
+                phone: phone.as_deref(),
+                organization_id: input.organization_id,
+            },
+            now,
+        )?;
+        let out = output(load(conn, id)?, full);
+        Ok(Created::new(
+            serde_json::to_value(out).unwrap_or_default(),
+            format!("/api/v1/customers/{id}"),
+        ))
+    })
+    .await
+}
+
+#[utoipa::path(patch, path = "/api/v1/customers/{id}", tag = "customers",
+    params(("id" = i64, Path)), request_body = CustomerInput,
+    responses((status = 200, body = CustomerOut)))]
+pub async fn update(
+    api: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<CustomerInput>,
+) -> ApiResult<HttpResponse> {
+    api.ensure(Action::Use(Flag::CustomersEdit))?;
+    let (id, input, now, full) = (
+        *id,
+        body.into_inner(),
+        state.clock.now(),
+        full_contacts(&api),
+    );
+    let out = web::block(move || -> ApiResult<_> {
+        let mut conn = state.pool.get()?;
+        crate::db::write_transaction(&mut conn, |conn| {
+            load(conn, id)?;
+            let (email, phone) = check(conn, &input, Some(id))?;
+            customer::update(
+                conn,
+                id,
+                &CustomerFields {
+                    name: input.name.trim(),
+                    email: email.as_deref(),
+                    phone: phone.as_deref(),
+                    organization_id: input.organization_id,
+                },
+                now,
+            )?;
+            Ok(output(load(conn, id)?, full))
+        })
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NoteOut {
+    pub id: i64,
+    pub body: String,
+    pub author_name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NoteList {
+    pub data: Vec<NoteOut>,
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteInput {
+    pub body: String,
+}
+
+async fn notes_of(api: &ApiUser, state: &AppState, target: NoteTarget) -> ApiResult<HttpResponse> {
+    api.ensure(Action::Use(Flag::CustomersView))?;
+    let pool = state.pool.clone();
+    let notes = web::block(move || -> ApiResult<_> {
+        let mut conn = pool.get()?;
+        exists(&mut conn, &target)?;
+        Ok(customer::notes(&mut conn, &target)?)
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(NoteList {
+        data: notes
+            .into_iter()
+            .map(|n| NoteOut {
+                id: n.id,
+                body: n.body,
+                author_name: n.author_name,
+                created_at: time(n.created_at),
+            })
+            .collect(),
+    }))
+}
+
+fn exists(conn: &mut crate::db::DbConn, target: &NoteTarget) -> ApiResult<()> {
+    let found = match target {
+        NoteTarget::Customer(id) => customer::find(conn, *id)?.is_some(),
+        NoteTarget::Organization(id) => customer::find_organization(conn, *id)?.is_some(),
+    };
+    if found {
+        Ok(())
+    } else {
+        Err(ApiError::not_found())
+    }
+}
+
+async fn add_note_to(
+    api: &ApiUser,
+    state: &AppState,
+    req: &HttpRequest,
+    target: NoteTarget,
+    input: NoteInput,
+    location: String,
+) -> ApiResult<HttpResponse> {
+    api.ensure(Action::Use(Flag::CustomersNote))?;
+    let body = input.body.trim().to_string();
+    if body.is_empty() || body.chars().count() > 10_000 {
+        return Err(ApiError::invalid(vec![(
+            "body",
+            "is required and at most 10000 characters".into(),
+        )]));
+    }
+    let (author, author_name, now) = (api.user.id, api.user.name.clone(), state.clock.now());
+    let request = serde_json::to_value(&input).unwrap_or_default();
+    idempotency::run(state, api, req, &request, move |conn| {
+        exists(conn, &target)?;
+        let id = customer::add_note(conn, &target, author, &body, now)?;
+        let out = NoteOut {
+            id,
+            body,
+            author_name,
+            created_at: time(now),
+        };
+        Ok(Created::new(
+            serde_json::to_value(out).unwrap_or_default(),
+            location,
+        ))
+    })
+    .await
+}
+
+/// Private notes on a customer, newest first.
+#[utoipa::path(get, path = "/api/v1/customers/{id}/notes", tag = "customers",
+    params(("id" = i64, Path)), responses((status = 200, body = NoteList)))]
+pub async fn notes(
+    api: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    notes_of(&api, &state, NoteTarget::Customer(*id)).await
+}
+
+#[utoipa::path(post, path = "/api/v1/customers/{id}/notes", tag = "customers",
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    request_body = NoteInput,
+    responses((status = 201, body = NoteOut, headers(("Location" = String)))))]
+pub async fn add_note(
+    api: ApiUser,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    body: web::Json<NoteInput>,
+) -> ApiResult<HttpResponse> {
+    let id = *id;
+    let location = format!("/api/v1/customers/{id}/notes");
+    add_note_to(
+        &api,
+        &state,
+        &req,
+        NoteTarget::Customer(id),
+        body.into_inner(),
+        location,
+    )
+    .await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrganizationOut {
+    pub id: i64,
+    pub name: String,
+    pub domains: Vec<String>,
+    pub customer_count: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrganizationList {
+    pub data: Vec<OrganizationOut>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrganizationQuery {
+    /// Part of the name or a domain.
+    pub q: Option<String>,
+}
+
+fn organization_out(o: customer::Organization, customer_count: i64) -> OrganizationOut {
+    OrganizationOut {
+        domains: o.domain_list().iter().map(|d| d.to_string()).collect(),
+        id: o.id,
+        name: o.name,
+        customer_count,
+        created_at: time(o.created_at),
+    }
+}
+
+/// Organizations by name, with how many customers each has.
+#[utoipa::path(get, path = "/api/v1/organizations", tag = "customers", params(OrganizationQuery),
+    responses((status = 200, body = OrganizationList)))]
+pub async fn organizations(
+    api: ApiUser,
+    state: web::Data<AppState>,
+    query: web::Query<OrganizationQuery>,
+) -> ApiResult<HttpResponse> {
+    api.ensure(Action::Use(Flag::CustomersView))?;
+    let q = query.into_inner().q;
+    let rows = state
+        .db(move |conn| Ok(customer::list_organizations(conn, q.as_deref())?))
+        .await?;
+    Ok(HttpResponse::Ok().json(OrganizationList {
+        data: rows
+            .into_iter()
+            .map(|(o, n)| organization_out(o, n))
+            .collect(),
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/organizations/{id}", tag = "customers",
+    params(("id" = i64, Path)), responses((status = 200, body = OrganizationOut)))]
+pub async fn organization(
+    api: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    api.ensure(Action::Use(Flag::CustomersView))?;
+    let id = *id;
+    let out = web::block(move || -> ApiResult<_> {
+        let mut conn = state.pool.get()?;
+        let o = customer::find_organization(&mut conn, id)?.ok_or_else(ApiError::not_found)?;
+        let count = customer::members(&mut conn, id)?.len() as i64;
+        Ok(organization_out(o, count))
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[utoipa::path(get, path = "/api/v1/organizations/{id}/notes", tag = "customers",
+    params(("id" = i64, Path)), responses((status = 200, body = NoteList)))]
+pub async fn organization_notes(
+    api: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    notes_of(&api, &state, NoteTarget::Organization(*id)).await
+}
+
+#[utoipa::path(post, path = "/api/v1/organizations/{id}/notes", tag = "customers",
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    request_body = NoteInput,
+    responses((status = 201, body = NoteOut, headers(("Location" = String)))))]
+pub async fn add_organization_note(
+    api: ApiUser,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    body: web::Json<NoteInput>,
+) -> ApiResult<HttpResponse> {
+    let id = *id;
+    let location = format!("/api/v1/organizations/{id}/notes");
+    add_note_to(
+        &api,
+        &state,
+        &req,
+        NoteTarget::Organization(id),
+        body.into_inner(),
+        location,
+    )
+    .await
+}

@@ -1,0 +1,260 @@
+//! The JSON API under `/api/v1`. Personal access tokens authenticate; the
+//! same `policy` module as the web UI decides (403 with a JSON body when it
+//! refuses, 404 for what the token's user may not see). Conventions:
+//! errors are `{ "error": { "code", "message", "details" } }`, times are
+//! RFC 3339 in UTC, creates answer 201 with `Location`, POSTs honour
+//! `Idempotency-Key`, each token has a rate limit (429 + `Retry-After`),
+//! bodies are limited in size, and no CORS headers are sent.
+//!
+//! The route table below is the one list: it registers the handlers, names
+//! them in the OpenAPI document (from their `#[utoipa::path]`
+//! annotations), and is what the completeness test compares the document
+//! with.
+
+mod conversations;
+mod customers;
+mod directory;
+mod error;
+mod idempotency;
+mod kb;
+mod notifications;
+mod rate_limit;
+mod tasks;
+mod token_auth;
+
+use std::sync::OnceLock;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde_json::{Value, json};
+
+pub use error::{ApiError, ApiResult};
+pub use rate_limit::RateLimiter;
+pub use token_auth::ApiUser;
+
+/// The largest JSON body taken.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Page sizes: `limit` defaults to 50 and may be up to 100.
+pub const DEFAULT_LIMIT: i64 = 50;
+pub const MAX_LIMIT: i64 = 100;
+
+macro_rules! api_routes {
+    ($( $method:ident $path:literal => $($handler:ident)::+ ; )*) => {
+        /// Every API route as (method, path below `/api/v1`).
+        pub const ROUTES: &[(&str, &str)] = &[ $( (stringify!($method), $path), )* ];
+
+        fn register(cfg: &mut web::ServiceConfig) {
+            $( cfg.route($path, web::$method().to($($handler)::+)); )*
+        }
+
+        #[derive(utoipa::OpenApi)]
+        #[openapi(
+            info(
+                title = "Confer API",
+                description = "The JSON API of Confer. Authenticate with a personal access token (Profile > API tokens) as `Authorization: Bearer <token>`. The token acts as its user: the same permissions as in the browser.",
+            ),
+            paths( $( $($handler)::+ ),* ),
+            security(("token" = [])),
+        )]
+        struct ApiDoc;
+    };
+}
+
+api_routes! {
+    get "/openapi.json" => openapi_json;
+    get "/me" => directory::me;
+    get "/conversations" => conversations::list;
+    post "/conversations" => conversations::create;
+    get "/conversations/{id}" => conversations::show;
+    patch "/conversations/{id}" => conversations::update;
+    get "/conversations/{id}/messages" => conversations::messages;
+    post "/conversations/{id}/replies" => conversations::reply;
+    post "/conversations/{id}/notes" => conversations::note;
+    get "/customers" => customers::list;
+    post "/customers" => customers::create;
+    get "/customers/{id}" => customers::show;
+    patch "/customers/{id}" => customers::update;
+    get "/customers/{id}/notes" => customers::notes;
+    post "/customers/{id}/notes" => customers::add_note;
+    get "/organizations" => customers::organizations;
+    get "/organizations/{id}" => customers::organization;
+    get "/organizations/{id}/notes" => customers::organization_notes;
+    post "/organizations/{id}/notes" => customers::add_organization_note;
+    get "/users" => directory::users;
+    post "/users" => directory::create_user;
+    get "/users/{id}" => directory::user;
+    patch "/users/{id}" => directory::update_user;
+    post "/users/{id}/deactivate" => directory::deactivate_user;
+    post "/users/{id}/reactivate" => directory::reactivate_user;
+    get "/teams" => directory::teams;
+    get "/teams/{id}" => directory::team;
+    get "/tasks" => tasks::list;
+    post "/tasks" => tasks::create;
+    get "/tasks/{id}" => tasks::show;
+    patch "/tasks/{id}" => tasks::update;
+    post "/tasks/{id}/comments" => tasks::comment;
+    get "/kb/articles" => kb::list;
+    get "/kb/articles/{id}" => kb::show;
+    get "/search" => conversations::search;
+    get "/notifications" => notifications::list;
+    post "/notifications/{id}/read" => notifications::mark_read;
+}
+
+/// Mounts `/api/v1`: size-limited JSON, JSON errors for bad bodies, queries
+/// and paths, and a JSON 404/405 for everything else below it.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(MAX_BODY_BYTES)
+                    .error_handler(|e, _| error::body_error(e).into()),
+            )
+            .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+            .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                ApiError::bad_request("invalid_query", &e.to_string()).into()
+            }))
+            .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()))
+            .configure(register)
+            .default_service(web::to(no_route)),
+    );
+}
+
+/// 405 with `Allow` when the path exists with other methods, else 404.
+async fn no_route(req: HttpRequest) -> HttpResponse {
+    let path = req.path().strip_prefix("/api/v1").unwrap_or(req.path());
+    let allowed: Vec<String> = ROUTES
+        .iter()
+        .filter(|(_, template)| path_matches(template, path))
+        .map(|(method, _)| method.to_uppercase())
+        .collect();
+    if allowed.is_empty() {
+        return ApiError::new(
+            actix_web::http::StatusCode::NOT_FOUND,
+            "route_not_found",
+            "No such API route.",
+        )
+        .response();
+    }
+    let mut response = ApiError::new(
+        actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        &format!("This route takes {}.", allowed.join(", ")),
+    )
+    .response();
+    if let Ok(value) = allowed.join(", ").parse() {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::ALLOW, value);
+    }
+    response
+}
+
+/// Whether a concrete path fits a route template (`{x}` takes one segment).
+pub fn path_matches(template: &str, path: &str) -> bool {
+    let (mut t, mut p) = (template.split('/'), path.split('/'));
+    loop {
+        match (t.next(), p.next()) {
+            (None, None) => return true,
+            (Some(a), Some(b)) if a.starts_with('{') && !b.is_empty() => continue,
+            (Some(a), Some(b)) if a == b => continue,
+            _ => return false,
+        }
+    }
+}
+
+/// The OpenAPI 3.1 document: generated from the handlers' annotations, plus
+/// the bearer scheme and the error responses every operation can give.
+pub fn document() -> &'static Value {
+    static DOCUMENT: OnceLock<Value> = OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        let mut doc = serde_json::to_value(<ApiDoc as utoipa::OpenApi>::openapi())
+            .unwrap_or_else(|_| json!({}));
+        doc["info"]["version"] = json!("1");
+        doc["servers"] = json!([{ "url": "/" }]);
+        doc["components"]["securitySchemes"]["token"] = json!({
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A personal access token from Profile > API tokens.",
+        });
+        doc["components"]["schemas"]["Error"] = error::schema();
+        if let Some(paths) = doc["paths"].as_object_mut() {
+            for (path, item) in paths.iter_mut() {
+                let Some(item) = item.as_object_mut() else {
+                    continue;
+                };
+                for (method, operation) in item.iter_mut() {
+                    error::add_standard_responses(operation, method, path);
+                }
+            }
+        }
+        doc
+    })
+}
+
+/// The OpenAPI document of this API.
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    tag = "meta",
+    security(()),
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json", body = Object))
+)]
+pub async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .json(document())
+}
+
+/// RFC 3339 in UTC.
+pub fn time(at: NaiveDateTime) -> DateTime<Utc> {
+    at.and_utc()
+}
+
+/// A page size from `?limit=`.
+pub fn page_limit(limit: Option<i64>) -> ApiResult<i64> {
+    match limit {
+        None => Ok(DEFAULT_LIMIT),
+        Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::bad_request(
+            "invalid_limit",
+            &format!("`limit` must be between 1 and {MAX_LIMIT}."),
+        )),
+    }
+}
+
+/// Opaque keyset cursors: base64url of a small JSON array.
+pub mod cursor {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use serde::Serialize;
+    use serde::de::DeserializeOwned;
+
+    use super::ApiError;
+
+    pub fn encode<T: Serialize>(position: &T) -> String {
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(position).unwrap_or_default())
+    }
+
+    pub fn decode<T: DeserializeOwned>(cursor: Option<&str>) -> Result<Option<T>, ApiError> {
+        let Some(text) = cursor.filter(|c| !c.is_empty()) else {
+            return Ok(None);
+        };
+        URL_SAFE_NO_PAD
+            .decode(text)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .map(Some)
+            .ok_or_else(|| {
+                ApiError::bad_request("invalid_cursor", "`cursor` is not one this API gave out.")
+            })
+    }
+}
+
+/// A page of results and the cursor of the next one.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Page<T> {
+    pub data: Vec<T>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}

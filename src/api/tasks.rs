@@ -1,0 +1,424 @@
+//! Tasks: the same visibility (in SQL) and rules as `/tasks`.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::idempotency::{self, Created};
+use super::{ApiError, ApiResult, ApiUser, time};
+use crate::app::AppState;
+use crate::db::DbConn;
+use crate::models::conversation::{self, Reader};
+use crate::models::task::{self, Task, TaskFields, TaskList, TaskReader};
+use crate::notify;
+use crate::policy::{self, Action, Flag};
+
+#[derive(Serialize, ToSchema)]
+pub struct TaskOut {
+    pub id: i64,
+    pub title: String,
+    pub description: String,
+    pub due_on: Option<NaiveDate>,
+    /// `open` or `done`.
+    pub status: String,
+    pub assignee_id: i64,
+    pub creator_id: Option<i64>,
+    /// Only when the token's user can see that conversation.
+    pub conversation_id: Option<i64>,
+    pub customer_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TaskPage {
+    pub data: Vec<TaskOut>,
+}
+
+fn out(conn: &mut DbConn, api_parts: &Parts, t: Task) -> ApiResult<TaskOut> {
+    // An invisible conversation is not named on a task.
+    let conversation_id = match t.conversation_id {
+        Some(id) if conversation_visible(conn, api_parts, id)? => Some(id),
+        _ => None,
+    };
+    Ok(TaskOut {
+        id: t.id,
+        title: t.title,
+        description: t.description,
+        due_on: t.due_on,
+        status: t.status,
+        assignee_id: t.assignee_id,
+        creator_id: t.creator_id,
+        conversation_id,
+        customer_id: t.customer_id.filter(|_| api_parts.sees_customers),
+        created_at: time(t.created_at),
+        updated_at: time(t.updated_at),
+        completed_at: t.completed_at.map(time),
+    })
+}
+
+struct Parts {
+    reader: TaskReader,
+    scope: policy::ConversationScope,
+    user_id: i64,
+    team_ids: Vec<i64>,
+    sees_customers: bool,
+}
+
+fn parts(api: &ApiUser) -> Parts {
+    Parts {
+        reader: TaskReader::for_actor(api.user.id, &api.actor),
+        scope: policy::conversation_scope(&api.actor).0,
+        user_id: api.user.id,
+        team_ids: api.actor.team_ids.clone(),
+        sees_customers: api.allowed(Action::Use(Flag::CustomersView)),
+    }
+}
+
+fn conversation_visible(conn: &mut DbConn, p: &Parts, id: i64) -> ApiResult<bool> {
+    let reader = Reader {
+        scope: &p.scope,
+        user_id: p.user_id,
+        team_ids: &p.team_ids,
+    };
+    Ok(conversation::find_visible(conn, &reader, id)?.is_some())
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TaskQuery {
+    /// `mine` (open, assigned to me; the default), `created` (open, created
+    /// by me for others) or `done`.
+    pub list: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/tasks", tag = "tasks", params(TaskQuery),
+    responses((status = 200, body = TaskPage)))]
+pub async fn list(
+    api: ApiUser,
+    state: web::Data<AppState>,
+    query: web::Query<TaskQuery>,
+) -> ApiResult<HttpResponse> {
+    api.ensure(Action::Use(Flag::TasksView))?;
+    let which = match query.list.as_deref().unwrap_or("mine") {
+        "mine" => TaskList::Mine,
+        "created" => TaskList::Created,
+        "done" => TaskList::Done,
+        _ => {
+            return Err(ApiError::bad_request(
+                "invalid_list",
+                "`list` must be mine, created or done.",
+            ));
+        }
+    };
+    let p = parts(&api);
+    let page = web::block(move || -> ApiResult<_> {
+        let mut conn = state.pool.get()?;
+        let ids: Vec<i64> = task::list(&mut conn, &p.reader, which, 500)?
+            .into_iter()
+            .map(|l| l.id)
+            .collect();
+        let mut data = Vec::new();
+        for id in ids {
+            if let Some(t) = task::find(&mut conn, id)? {
+                data.push(out(&mut conn, &p, t)?);
+            }
+        }
+        Ok(TaskPage { data })
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+#[utoipa::path(get, path = "/api/v1/tasks/{id}", tag = "tasks",
+    params(("id" = i64, Path)), responses((status = 200, body = TaskOut)))]
+pub async fn show(
+    api: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    api.ensure(Action::Use(Flag::TasksView))?;
+    let (p, id) = (parts(&api), *id);
+    let found = web::block(move || -> ApiResult<_> {
+        let mut conn = state.pool.get()?;
+        let t = task::find_visible(&mut conn, &p.reader, id)?.ok_or_else(ApiError::not_found)?;
+        out(&mut conn, &p, t)
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(found))
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTask {
+    pub title: String,
+    pub description: Option<String>,
+    pub due_on: Option<NaiveDate>,
+    /// Any active user, collaborators included.
+    pub assignee_id: i64,
+    pub conversation_id: Option<i64>,
+    pub customer_id: Option<i64>,
+}
+
+fn check_text(title: &str, description: &str) -> Vec<(&'static str, String)> {
+    let mut errors = Vec::new();
+    if title.trim().is_empty() || title.chars().count() > 200 {
+        errors.push(("title", "is required (at most 200 characters)".to_string()));
+    }
+    if description.chars().count() > 20_000 {
+        errors.push(("description", "is longer than 20000 characters".to_string()));
+    }
+    errors
+}
+
+fn assignable(conn: &mut DbConn, id: i64) -> ApiResult<bool> {
+    Ok(task::assignable(conn)?.iter().any(|(p, _, _)| *p == id))
+}
+
+fn sender<'a>(api: &'a Api, now: chrono::NaiveDateTime) -> notify::Sender<'a> {
+    notify::Sender {
+        org: &api.org,
+        config: &api.config,
+        actor_id: Some(api.user_id),
+        actor_name: &api.user_name,
+        now,
+    }
+}
+
+/// What telling people needs, owned, so it moves into a database closure.
+struct Api {
+    org: crate::models::org::OrgSettings,
+    config: std::sync::Arc<crate::config::Config>,
+    user_id: i64,
+    user_name: String,
+}
+
+fn teller(api: &ApiUser, state: &AppState) -> Api {
+    Api {
+        org: api.org.clone(),
+        config: state.config.clone(),
+        user_id: api.user.id,
+        user_name: api.user.name.clone(),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/tasks", tag = "tasks", request_body = NewTask,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    responses((status = 201, body = TaskOut, headers(("Location" = String)))))]
+pub async fn create(
+    api: ApiUser,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<NewTask>,
+) -> ApiResult<HttpResponse> {
+    api.ensure(Action::Use(Flag::TasksCreate))?;
+    let input = body.into_inner();
+    let errors = check_text(&input.title, input.description.as_deref().unwrap_or(""));
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    let (p, who, now) = (parts(&api), teller(&api, &state), state.clock.now());
+    let request = serde_json::to_value(&input).unwrap_or_default();
+    idempotency::run(&state, &api, &req, &request, move |conn| {
+        let mut errors = Vec::new();
+        if !assignable(conn, input.assignee_id)? {
+            errors.push(("assignee_id", "no such active user".to_string()));
+        }
+        if let Some(c) = input.conversation_id
+            && !conversation_visible(conn, &p, c)?
+        {
+            errors.push(("conversation_id", "no such conversation".to_string()));
+        }
+        if let Some(c) = input.customer_id
+            && (!p.sees_customers || crate::models::customer::find(conn, c)?.is_none())
+        {
+            errors.push(("customer_id", "no such customer".to_string()));
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::invalid(errors));
+        }
+        let fields = TaskFields {
+            title: input.title.trim(),
+            description: input.description.as_deref().unwrap_or("").trim(),
+            due_on: input.due_on,
+            assignee_id: input.assignee_id,
+        };
+        let id = task::create(
+            conn,
+            &fields,
+            who.user_id,
+            input.conversation_id,
+            input.customer_id,
+            now,
+        )?;
+        let created = task::find(conn, id)?.ok_or_else(ApiError::not_found)?;
+        if input.assignee_id != who.user_id {
+            notify::tell_task(
+                conn,
+                &sender(&who, now),
+                input.assignee_id,
+                notify::TaskKind::Assigned,
+                &created,
+            )?;
+        }
+        Ok(Created::new(
+            serde_json::to_value(out(conn, &p, created)?).unwrap_or_default(),
+            format!("/api/v1/tasks/{id}"),
+        ))
+    })
+    .await
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskChanges {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub due_on: Option<NaiveDate>,
+    pub assignee_id: Option<i64>,
+    /// `open` or `done`. The assignee may close their own task; anything
+    /// else needs the permission to create tasks.
+    pub status: Option<String>,
+}
+
+#[utoipa::path(patch, path = "/api/v1/tasks/{id}", tag = "tasks",
+    params(("id" = i64, Path)), request_body = TaskChanges,
+    responses((status = 200, body = TaskOut)))]
+pub async fn update(
+    api: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Json<TaskChanges>,
+) -> ApiResult<HttpResponse> {
+    api.ensure(Action::Use(Flag::TasksView))?;
+    let changes = body.into_inner();
+    let edits = changes.title.is_some()
+        || changes.description.is_some()
+        || changes.due_on.is_some()
+        || changes.assignee_id.is_some();
+    let may_edit = api.allowed(Action::Use(Flag::TasksCreate));
+    let (p, who, now, id) = (parts(&api), teller(&api, &state), state.clock.now(), *id);
+    let result = web::block(move || -> ApiResult<_> {
+        let mut conn = state.pool.get()?;
+        crate::db::write_transaction(&mut conn, |conn| {
+            let t = task::find_visible(conn, &p.reader, id)?.ok_or_else(ApiError::not_found)?;
+            if (edits || t.assignee_id != who.user_id) && !may_edit {
+                return Err(ApiError::forbidden(
+                    "This token's user may only close or reopen their own tasks.",
+                ));
+            }
+            if let Some(status) = &changes.status
+                && status != "open"
+                && status != "done"
+            {
+                return Err(ApiError::invalid(vec![(
+                    "status",
+                    "must be open or done".into(),
+                )]));
+            }
+            if edits {
+                let title = changes.title.clone().unwrap_or(t.title.clone());
+                let description = changes.description.clone().unwrap_or(t.description.clone());
+                let errors = check_text(&title, &description);
+                if !errors.is_empty() {
+                    return Err(ApiError::invalid(errors));
+                }
+                let assignee = changes.assignee_id.unwrap_or(t.assignee_id);
+                if !assignable(conn, assignee)? {
+                    return Err(ApiError::invalid(vec![(
+                        "assignee_id",
+                        "no such active user".into(),
+                    )]));
+                }
+                let fields = TaskFields {
+                    title: title.trim(),
+                    description: description.trim(),
+                    due_on: changes.due_on.or(t.due_on),
+                    assignee_id: assignee,
+                };
+                task::update(conn, id, &fields, now)?;
+                if assignee != t.assignee_id && assignee != who.user_id {
+                    let updated = task::find(conn, id)?.ok_or_else(ApiError::not_found)?;
+                    notify::tell_task(
+                        conn,
+                        &sender(&who, now),
+                        assignee,
+                        notify::TaskKind::Assigned,
+                        &updated,
+                    )?;
+                }
+            }
+            if let Some(status) = &changes.status {
+                task::set_done(conn, id, status == "done", now)?;
+            }
+            let t = task::find(conn, id)?.ok_or_else(ApiError::not_found)?;
+            out(conn, &p, t)
+        })
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(result))
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewComment {
+    pub body: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CommentOut {
+    pub id: i64,
+    pub task_id: i64,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A comment; the assignee, creator, earlier commenters and @mentioned people are told.
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/comments", tag = "tasks",
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    request_body = NewComment,
+    responses((status = 201, body = CommentOut, headers(("Location" = String)))))]
+pub async fn comment(
+    api: ApiUser,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    body: web::Json<NewComment>,
+) -> ApiResult<HttpResponse> {
+    api.ensure(Action::Use(Flag::TasksComment))?;
+    let input = body.into_inner();
+    let text = input.body.trim().to_string();
+    let (p, who, now, task_id) = (parts(&api), teller(&api, &state), state.clock.now(), *id);
+    {
+        let pool = state.pool.clone();
+        let reader = TaskReader::for_actor(api.user.id, &api.actor);
+        web::block(move || -> ApiResult<_> {
+            task::find_visible(&mut *pool.get()?, &reader, task_id)?.ok_or_else(ApiError::not_found)
+        })
+        .await??;
+    }
+    if text.is_empty() || text.chars().count() > 20_000 {
+        return Err(ApiError::invalid(vec![(
+            "body",
+            "is required (at most 20000 characters)".into(),
+        )]));
+    }
+    let request = serde_json::to_value(&input).unwrap_or_default();
+    idempotency::run(&state, &api, &req, &request, move |conn| {
+        let t = task::find_visible(conn, &p.reader, task_id)?.ok_or_else(ApiError::not_found)?;
+        let id = crate::activity::add_task_comment(conn, &sender(&who, now), &t, &text)?;
+        let out = CommentOut {
+            id,
+            task_id,
+            body: text,
+            created_at: time(now),
+        };
+        Ok(Created::new(
+            serde_json::to_value(out).unwrap_or_default(),
+            format!("/api/v1/tasks/{task_id}"),
+        ))
+    })
+    .await
+}
