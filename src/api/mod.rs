@@ -13,7 +13,7 @@
 
 mod conversations;
 mod customers;
-mod directory;
+pub mod directory;
 mod error;
 mod idempotency;
 mod kb;
