@@ -520,6 +520,19 @@ pub fn hand_back_conversations(
     to: Option<i64>,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
+    let handed: Vec<i64> = conversations::table
+        .filter(conversations::assignee_id.eq(user_id))
+        .filter(conversations::status.ne("done"))
+        .select(conversations::id)
+        .load(conn)?;
+    for &id in &handed {
+        crate::models::webhook::enqueue(
+            conn,
+            "assignment.changed",
+            json!({ "conversation_id": id, "from_user_id": user_id, "to_user_id": to }),
+            now,
+        )?;
+    }
     diesel::update(
         conversations::table
             .filter(conversations::assignee_id.eq(user_id))

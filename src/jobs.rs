@@ -12,7 +12,7 @@ use crate::error::AppResult;
 use crate::mail::Mailer;
 use crate::models::org::OrgSettings;
 use crate::models::user::User;
-use crate::models::{attachment, outbox, task};
+use crate::models::{attachment, outbox, task, webhook};
 use crate::notify;
 
 /// What one round did, for logs and tests.
@@ -25,6 +25,9 @@ pub struct Round {
     pub reopened: usize,
     /// Assignees told that a task's due date came.
     pub tasks_due: usize,
+    /// Webhook deliveries answered with 2xx, and attempts that failed.
+    pub webhooks_delivered: usize,
+    pub webhooks_failed: usize,
 }
 
 /// Mails claimed at once; a round takes batches until none is due or
@@ -143,13 +146,84 @@ pub async fn run_once(state: &AppState, mailer: &Mailer) -> AppResult<Round> {
         .await?;
     let tasks_due = tell_due_tasks(state).await?;
     let (sent, failed) = deliver_outbox(state, mailer).await?;
+    let (webhooks_delivered, webhooks_failed) = deliver_webhooks(state).await?;
     Ok(Round {
+        webhooks_delivered,
+        webhooks_failed,
         sent,
         failed,
         windows_closed,
         reopened,
         tasks_due,
     })
+}
+
+/// Posts due webhook deliveries, batch after batch: the payload as JSON,
+/// signed (`Confer-Signature`), with ten seconds to answer. A 2xx is
+/// delivered; anything else is retried with backoff, then given up.
+pub async fn deliver_webhooks(state: &AppState) -> AppResult<(usize, usize)> {
+    let (mut delivered, mut failed) = (0, 0);
+    while delivered + failed < MAX_PER_ROUND {
+        let now = state.clock.now();
+        let due = state
+            .db(move |conn| Ok(webhook::claim_due(conn, now, BATCH)?))
+            .await?;
+        if due.is_empty() {
+            break;
+        }
+        for (delivery, hook) in due {
+            let timestamp = state.clock.now().and_utc().timestamp();
+            let signature = webhook::signature(&hook.secret, timestamp, &delivery.payload);
+            let (url, body, event, id) = (
+                hook.url.clone(),
+                delivery.payload.clone(),
+                delivery.event.clone(),
+                delivery.id,
+            );
+            let outcome = web::block(move || {
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .timeout_global(Some(Duration::from_secs(10)))
+                    .http_status_as_error(false)
+                    .max_redirects(0)
+                    .build()
+                    .into();
+                agent
+                    .post(&url)
+                    .header("Content-Type", "application/json")
+                    .header("User-Agent", "Confer-Webhooks/1")
+                    .header("Confer-Event", &event)
+                    .header("Confer-Delivery", id.to_string())
+                    .header("Confer-Signature", &signature)
+                    .send(body.as_bytes())
+                    .map(|response| response.status().as_u16())
+            })
+            .await?;
+            let (status, error) = match outcome {
+                Ok(code) if (200..300).contains(&code) => (Some(code), None),
+                Ok(code) => (Some(code), Some(format!("answered HTTP {code}"))),
+                Err(e) => (None, Some(e.to_string())),
+            };
+            if error.is_some() {
+                failed += 1;
+                tracing::warn!(delivery = id, error = ?error, "webhook not delivered");
+            } else {
+                delivered += 1;
+            }
+            let now = state.clock.now();
+            state
+                .db(move |conn| {
+                    Ok(webhook::record_attempt(
+                        conn,
+                        &delivery,
+                        status,
+                        error.as_deref(),
+                        now,
+                    )?)
+                })
+                .await?;
+        }
+    }
+    Ok((delivered, failed))
 }
 
 /// Runs `run_once` every few seconds until the server stops.

@@ -585,6 +585,8 @@ pub struct Permissions {
     pub view_kb: bool,
     pub view_tasks: bool,
     pub view_reports: bool,
+    pub manage_tokens: bool,
+    pub manage_integrations: bool,
 }
 
 impl Permissions {
@@ -606,6 +608,8 @@ impl Permissions {
             view_kb: allowed(Action::Use(Flag::KbView)),
             view_tasks: allowed(Action::Use(Flag::TasksView)),
             view_reports: allowed(Action::Use(Flag::ReportsView)),
+            manage_tokens: allowed(Action::Use(Flag::SettingsTokens)),
+            manage_integrations: allowed(Action::Use(Flag::SettingsIntegrations)),
         }
     }
 }

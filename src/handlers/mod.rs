@@ -1,6 +1,7 @@
 //! Thin HTTP handlers grouped by area. Each one loads, asks the policy,
 //! and renders a typed page; SQL lives in `models`.
 
+mod api_docs;
 pub mod assets;
 mod attachments;
 mod audit;
@@ -26,8 +27,10 @@ mod settings;
 mod setup;
 mod tasks;
 mod teams;
+mod tokens;
 pub mod user_form;
 mod users;
+mod webhooks;
 
 use actix_web::web;
 
@@ -124,6 +127,42 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/profile/password",
             web::post().to(profile::change_password),
+        )
+        .route("/profile/tokens", web::get().to(tokens::list))
+        .route("/profile/tokens", web::post().to(tokens::create))
+        .route(
+            "/profile/tokens/{id}/revoke",
+            web::post().to(tokens::revoke),
+        )
+        .route("/api/docs", web::get().to(api_docs::show))
+        .route("/settings/api", web::get().to(tokens::settings))
+        .route(
+            "/settings/api/tokens/{id}/revoke",
+            web::post().to(tokens::admin_revoke),
+        )
+        .route(
+            "/settings/api/scim-token",
+            web::post().to(tokens::rotate_scim),
+        )
+        .route(
+            "/settings/api/scim-token/delete",
+            web::post().to(tokens::remove_scim),
+        )
+        .route("/settings/webhooks", web::get().to(webhooks::list))
+        .route("/settings/webhooks", web::post().to(webhooks::create))
+        .route("/settings/webhooks/{id}", web::get().to(webhooks::show))
+        .route("/settings/webhooks/{id}", web::post().to(webhooks::update))
+        .route(
+            "/settings/webhooks/{id}/delete",
+            web::post().to(webhooks::delete),
+        )
+        .route(
+            "/settings/webhooks/{id}/test",
+            web::post().to(webhooks::test),
+        )
+        .route(
+            "/settings/webhooks/{id}/deliveries/{delivery_id}/retry",
+            web::post().to(webhooks::retry),
         )
         .route("/settings", web::get().to(settings::index))
         .route("/settings/organisation", web::get().to(settings::show_org))

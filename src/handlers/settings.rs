@@ -27,6 +27,8 @@ pub async fn index(current: CurrentUser) -> AppResult<HttpResponse> {
         (perms.manage_teams, "/settings/teams"),
         (perms.manage_roles, "/settings/roles"),
         (perms.org_settings, "/settings/organisation"),
+        (perms.manage_tokens, "/settings/api"),
+        (perms.manage_integrations, "/settings/webhooks"),
         (perms.view_audit, "/settings/audit"),
     ]
     .into_iter()

@@ -11,7 +11,9 @@ use crate::db::DbConn;
 use crate::db::schema::{
     conversation_tags, conversations, customers, messages, tags, teams, users,
 };
+use crate::models::webhook;
 use crate::policy::ConversationScope;
+use serde_json::json;
 
 pub const STATUSES: [&str; 4] = ["open", "pending", "snoozed", "done"];
 pub const PRIORITIES: [&str; 4] = ["low", "normal", "high", "urgent"];
@@ -378,6 +380,9 @@ pub fn update_properties(
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     let closing = p.status == "done";
+    for (id, from) in assignees_of(conn, &[id])? {
+        assignment_changed(conn, id, from, p.assignee_id, now)?;
+    }
     diesel::update(conversations::table.find(id))
         .set((
             conversations::status.eq(&p.status),
@@ -434,7 +439,7 @@ pub struct NewMessage<'a> {
 }
 
 pub fn insert_message(conn: &mut DbConn, m: &NewMessage, now: NaiveDateTime) -> QueryResult<i64> {
-    diesel::insert_into(messages::table)
+    let id: i64 = diesel::insert_into(messages::table)
         .values((
             messages::conversation_id.eq(m.conversation_id),
             messages::kind.eq(m.kind),
@@ -447,7 +452,26 @@ pub fn insert_message(conn: &mut DbConn, m: &NewMessage, now: NaiveDateTime) -> 
             messages::quoted.eq(m.quoted),
         ))
         .returning(messages::id)
-        .get_result(conn)
+        .get_result(conn)?;
+    webhook::enqueue(
+        conn,
+        if m.kind == "note" {
+            "note.added"
+        } else {
+            "message.added"
+        },
+        json!({
+            "conversation_id": m.conversation_id,
+            "message_id": id,
+            "kind": m.kind,
+            "body": m.body,
+            "author_user_id": m.author_user_id,
+            "author_customer_id": m.author_customer_id,
+            "source": m.source,
+        }),
+        now,
+    )?;
+    Ok(id)
 }
 
 /// The email Message-IDs of a conversation, oldest first (for References).
@@ -527,7 +551,7 @@ pub fn open_conversation(
     channel: &str,
     now: NaiveDateTime,
 ) -> QueryResult<i64> {
-    diesel::insert_into(conversations::table)
+    let id: i64 = diesel::insert_into(conversations::table)
         .values((
             conversations::subject.eq(subject),
             conversations::customer_id.eq(customer_id),
@@ -539,7 +563,41 @@ pub fn open_conversation(
             conversations::last_activity_at.eq(now),
         ))
         .returning(conversations::id)
-        .get_result(conn)
+        .get_result(conn)?;
+    webhook::enqueue(
+        conn,
+        "conversation.created",
+        json!({ "conversation_id": id, "subject": subject, "customer_id": customer_id, "channel": channel }),
+        now,
+    )?;
+    Ok(id)
+}
+
+/// Tells webhooks that a conversation changed hands.
+fn assignment_changed(
+    conn: &mut DbConn,
+    id: i64,
+    from: Option<i64>,
+    to: Option<i64>,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    if from == to {
+        return Ok(());
+    }
+    webhook::enqueue(
+        conn,
+        "assignment.changed",
+        json!({ "conversation_id": id, "from_user_id": from, "to_user_id": to }),
+        now,
+    )
+}
+
+/// The current assignees of these conversations.
+pub fn assignees_of(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<(i64, Option<i64>)>> {
+    conversations::table
+        .filter(conversations::id.eq_any(ids))
+        .select((conversations::id, conversations::assignee_id))
+        .load(conn)
 }
 
 /// What a bulk action does to each selected conversation.
@@ -571,6 +629,9 @@ pub fn bulk(
     let target = conversations::table.filter(conversations::id.eq_any(visible.clone()));
     match action {
         Bulk::Assign(user) => {
+            for (id, from) in assignees_of(conn, &visible)? {
+                assignment_changed(conn, id, from, *user, now)?;
+            }
             diesel::update(target)
                 .set((
                     conversations::assignee_id.eq(*user),

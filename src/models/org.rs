@@ -85,6 +85,22 @@ impl OrgSettings {
     }
 
     /// Sets (or with `None` removes) the inbound mail token's hash.
+    /// Sets (or with `None` removes) the SCIM bearer token's hash.
+    pub fn set_scim_token(
+        conn: &mut DbConn,
+        hash: Option<&str>,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        diesel::update(org_settings::table.find(ORG_ID))
+            .set((
+                org_settings::scim_token_hash.eq(hash),
+                org_settings::scim_token_created_at.eq(hash.map(|_| now)),
+                org_settings::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .map(|_| ())
+    }
+
     pub fn set_inbound_token(
         conn: &mut DbConn,
         hash: Option<&str>,

@@ -1,0 +1,361 @@
+//! Tokens for machines: everyone's own personal access tokens (Profile >
+//! API tokens), and for admins every live token plus the SCIM bearer token
+//! (Settings > API & SCIM). Secrets are shown once and stored as SHA-256.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::db::write_transaction;
+use crate::error::{AppError, AppResult};
+use crate::forms::{Check, FieldErrors};
+use crate::models::api_token::{self, ApiToken};
+use crate::models::audit::{self, Event};
+use crate::models::org::OrgSettings;
+use crate::pages::{Ctx, format_datetime, html_with_status};
+use crate::policy::{self, Action, Flag};
+use crate::web::redirect;
+
+pub struct TokenRow {
+    pub id: i64,
+    pub name: String,
+    pub prefix: String,
+    pub owner: String,
+    pub created: String,
+    pub last_used: Option<String>,
+    pub revoked: Option<String>,
+}
+
+fn row(current: &CurrentUser, t: &ApiToken, owner: String) -> TokenRow {
+    TokenRow {
+        id: t.id,
+        name: t.name.clone(),
+        prefix: t.prefix.clone(),
+        owner,
+        created: format_datetime(t.created_at, current.tz),
+        last_used: t.last_used_at.map(|at| format_datetime(at, current.tz)),
+        revoked: t.revoked_at.map(|at| format_datetime(at, current.tz)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/tokens.html")]
+struct TokensPage {
+    ctx: Ctx,
+    tokens: Vec<TokenRow>,
+    name: String,
+    errors: FieldErrors,
+    new_token: Option<String>,
+    notice: Option<&'static str>,
+    api_base: String,
+}
+
+async fn own_page(
+    current: &CurrentUser,
+    state: &AppState,
+    name: String,
+    errors: FieldErrors,
+    new_token: Option<String>,
+    notice: Option<&'static str>,
+) -> AppResult<HttpResponse> {
+    let user_id = current.user.id;
+    let tokens = state
+        .db(move |conn| Ok(api_token::of_user(conn, user_id)?))
+        .await?;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    html_with_status(
+        &TokensPage {
+            ctx: Ctx::for_user(current, "tokens"),
+            tokens: tokens
+                .iter()
+                .map(|t| row(current, t, current.user.name.clone()))
+                .collect(),
+            name,
+            errors,
+            new_token,
+            notice,
+            api_base: format!("{}/api/v1", state.config.public_url),
+        },
+        status,
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NoticeQuery {
+    pub notice: String,
+}
+
+pub async fn list(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    query: web::Query<NoticeQuery>,
+) -> AppResult<HttpResponse> {
+    let notice = (query.notice == "revoked").then_some("tokens.notice.revoked");
+    own_page(
+        &current,
+        &state,
+        String::new(),
+        FieldErrors::default(),
+        None,
+        notice,
+    )
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NewTokenForm {
+    pub name: String,
+}
+
+/// Creates a token for the signed-in user and shows it this once.
+pub async fn create(
+    req: HttpRequest,
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    form: web::Form<NewTokenForm>,
+) -> AppResult<HttpResponse> {
+    let name = form.into_inner().name;
+    let mut errors = FieldErrors::default();
+    Check {
+        t: current.tr,
+        errors: &mut errors,
+    }
+    .required("name", &name, 100);
+    if !errors.is_empty() {
+        return own_page(&current, &state, name, errors, None, None).await;
+    }
+    let (user_id, actor, now) = (
+        current.user.id,
+        current.audit_actor(&req),
+        state.clock.now(),
+    );
+    let label = name.trim().to_string();
+    let token = state
+        .db(move |conn| {
+            write_transaction(conn, |conn| {
+                let (id, token) = api_token::create(conn, user_id, &label, now)?;
+                audit::record(
+                    conn,
+                    &actor,
+                    Event {
+                        action: "api_token.created",
+                        target_type: "api_token",
+                        target_id: Some(id),
+                        target_label: &label,
+                        before: None,
+                        after: Some(json!({ "user_id": user_id, "name": label })),
+                    },
+                    now,
+                )?;
+                Ok::<_, AppError>(token)
+            })
+        })
+        .await?;
+    own_page(
+        &current,
+        &state,
+        String::new(),
+        FieldErrors::default(),
+        Some(token),
+        Some("tokens.notice.created"),
+    )
+    .await
+}
+
+/// Revokes a token: one's own, or anyone's with the tokens permission.
+async fn revoke_token(
+    req: &HttpRequest,
+    current: &CurrentUser,
+    state: &AppState,
+    id: i64,
+) -> AppResult<()> {
+    let may_revoke_any = policy::can(&current.actor, Action::Use(Flag::SettingsTokens)).allowed;
+    let (user_id, actor, now) = (current.user.id, current.audit_actor(req), state.clock.now());
+    state
+        .db(move |conn| {
+            write_transaction(conn, |conn| {
+                let token = api_token::find(conn, id)?.ok_or(AppError::NotFound)?;
+                if token.user_id != user_id && !may_revoke_any {
+                    return Err(AppError::NotFound);
+                }
+                if api_token::revoke(conn, id, now)? == 1 {
+                    audit::record(
+                        conn,
+                        &actor,
+                        Event {
+                            action: "api_token.revoked",
+                            target_type: "api_token",
+                            target_id: Some(id),
+                            target_label: &token.name,
+                            before: Some(json!({ "user_id": token.user_id, "revoked": false })),
+                            after: Some(json!({ "revoked": true })),
+                        },
+                        now,
+                    )?;
+                }
+                Ok(())
+            })
+        })
+        .await
+}
+
+pub async fn revoke(
+    req: HttpRequest,
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    revoke_token(&req, &current, &state, *id).await?;
+    Ok(redirect("/profile/tokens?notice=revoked"))
+}
+
+#[derive(Template)]
+#[template(path = "pages/api_settings.html")]
+struct ApiSettingsPage {
+    ctx: Ctx,
+    tokens: Vec<TokenRow>,
+    scim_endpoint: String,
+    scim_since: Option<String>,
+    new_scim_token: Option<String>,
+    notice: Option<&'static str>,
+}
+
+fn ensure_admin(current: &CurrentUser) -> AppResult<()> {
+    Ok(policy::ensure(
+        &current.actor,
+        Action::Use(Flag::SettingsTokens),
+    )?)
+}
+
+async fn settings_page(
+    current: &CurrentUser,
+    state: &AppState,
+    new_scim_token: Option<String>,
+    notice: Option<&'static str>,
+) -> AppResult<HttpResponse> {
+    let (tokens, org) = state
+        .db(|conn| {
+            Ok((
+                api_token::all_live(conn)?,
+                OrgSettings::find(conn)?.ok_or(AppError::NotFound)?,
+            ))
+        })
+        .await?;
+    html_with_status(
+        &ApiSettingsPage {
+            ctx: Ctx::for_user(current, "api"),
+            tokens: tokens
+                .iter()
+                .map(|t| {
+                    row(
+                        current,
+                        &t.token,
+                        format!("{} <{}>", t.owner_name, t.owner_email),
+                    )
+                })
+                .collect(),
+            scim_endpoint: format!("{}/scim/v2", state.config.public_url),
+            scim_since: org
+                .scim_token_created_at
+                .map(|at| format_datetime(at, current.tz)),
+            new_scim_token,
+            notice,
+        },
+        StatusCode::OK,
+    )
+}
+
+pub async fn settings(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    query: web::Query<NoticeQuery>,
+) -> AppResult<HttpResponse> {
+    ensure_admin(&current)?;
+    let notice = match query.notice.as_str() {
+        "revoked" => Some("tokens.notice.revoked"),
+        "scim_removed" => Some("scim.notice.removed"),
+        _ => None,
+    };
+    settings_page(&current, &state, None, notice).await
+}
+
+pub async fn admin_revoke(
+    req: HttpRequest,
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    ensure_admin(&current)?;
+    revoke_token(&req, &current, &state, *id).await?;
+    Ok(redirect("/settings/api?notice=revoked"))
+}
+
+/// Sets a new SCIM token (the old one stops working) and shows it once.
+pub async fn rotate_scim(
+    req: HttpRequest,
+    current: CurrentUser,
+    state: web::Data<AppState>,
+) -> AppResult<HttpResponse> {
+    ensure_admin(&current)?;
+    let token = set_scim(&req, &current, &state, true).await?;
+    settings_page(&current, &state, token, Some("scim.notice.created")).await
+}
+
+/// Turns SCIM off: every request to `/scim/v2` is refused.
+pub async fn remove_scim(
+    req: HttpRequest,
+    current: CurrentUser,
+    state: web::Data<AppState>,
+) -> AppResult<HttpResponse> {
+    ensure_admin(&current)?;
+    set_scim(&req, &current, &state, false).await?;
+    Ok(redirect("/settings/api?notice=scim_removed"))
+}
+
+async fn set_scim(
+    req: &HttpRequest,
+    current: &CurrentUser,
+    state: &AppState,
+    on: bool,
+) -> AppResult<Option<String>> {
+    let token = on.then(|| format!("confer_scim_{}", crate::web::random_token()));
+    let hash = token.as_deref().map(super::inbound::token_hash);
+    let (actor, now) = (current.audit_actor(req), state.clock.now());
+    let had = current.org.scim_token_hash.is_some();
+    state
+        .db(move |conn| {
+            write_transaction(conn, |conn| {
+                OrgSettings::set_scim_token(conn, hash.as_deref(), now)?;
+                audit::record(
+                    conn,
+                    &actor,
+                    Event {
+                        action: if hash.is_some() {
+                            "scim_token.created"
+                        } else {
+                            "scim_token.removed"
+                        },
+                        target_type: "org",
+                        target_id: None,
+                        target_label: "SCIM",
+                        before: Some(json!({ "token": had })),
+                        after: Some(json!({ "token": hash.is_some() })),
+                    },
+                    now,
+                )?;
+                Ok::<_, AppError>(())
+            })
+        })
+        .await?;
+    Ok(token)
+}
