@@ -385,6 +385,9 @@ const SETTINGS_MATRIX: &[(&str, [u16; 5])] = &[
     ("/settings/roles/{role}", [200, 200, 403, 403, 403]),
     ("/settings/outbox", [200, 200, 403, 403, 403]),
     ("/settings/email", [200, 200, 403, 403, 403]),
+    ("/settings/api", [200, 200, 403, 403, 403]),
+    ("/settings/webhooks", [200, 200, 403, 403, 403]),
+    ("/settings/webhooks/{webhook}", [200, 200, 403, 403, 403]),
     ("/settings/audit", [200, 200, 403, 403, 403]),
     ("/settings/audit.csv", [200, 200, 403, 403, 403]),
 ];
@@ -453,6 +456,35 @@ const SETTINGS_POSTS: &[(&str, [bool; 5])] = &[
         "/settings/teams/{team}/delete",
         [true, true, true, false, false],
     ),
+    (
+        "/settings/api/tokens/{token}/revoke",
+        [true, true, false, false, false],
+    ),
+    (
+        "/settings/api/scim-token",
+        [true, true, false, false, false],
+    ),
+    (
+        "/settings/api/scim-token/delete",
+        [true, true, false, false, false],
+    ),
+    ("/settings/webhooks", [true, true, false, false, false]),
+    (
+        "/settings/webhooks/{webhook}",
+        [true, true, false, false, false],
+    ),
+    (
+        "/settings/webhooks/{webhook}/test",
+        [true, true, false, false, false],
+    ),
+    (
+        "/settings/webhooks/{webhook}/deliveries/{delivery}/retry",
+        [true, true, false, false, false],
+    ),
+    (
+        "/settings/webhooks/{webhook}/delete",
+        [true, true, false, false, false],
+    ),
 ];
 
 #[test]
@@ -504,7 +536,35 @@ db_test!(settings_route_by_role_matrix, |app| {
             .first::<i64>(&mut app.conn())
             .expect("mail")
     };
+    let now = app.clock.now();
+    let webhook = confer::models::webhook::create(
+        &mut app.conn(),
+        "http://127.0.0.1:9/hook",
+        &["note.added"],
+        "secret",
+        now,
+    )
+    .expect("webhook");
+    let delivery = confer::models::webhook::queue(
+        &mut app.conn(),
+        webhook,
+        "webhook.test",
+        &serde_json::json!({}),
+        now,
+    )
+    .expect("delivery");
+    let token = confer::models::api_token::create(
+        &mut app.conn(),
+        app.user_id("agent@acme.test"),
+        "matrix",
+        now,
+    )
+    .expect("token")
+    .0;
     let ids = [
+        ("{webhook}", webhook),
+        ("{delivery}", delivery),
+        ("{token}", token),
         ("{mail}", mail),
         ("{pending}", app.user_id("pat@acme.test")),
         ("{role}", role),

@@ -81,6 +81,8 @@ db_test!(each_role_sees_its_own_layout, |app| {
 const MATRIX: &[(&str, &str, [u16; 5])] = &[
     ("GET", "/", [200, 200, 200, 200, 200]),
     ("GET", "/profile", [200, 200, 200, 200, 200]),
+    ("GET", "/profile/tokens", [200, 200, 200, 200, 200]),
+    ("GET", "/api/docs", [200, 200, 200, 200, 200]),
     ("GET", "/logout", [200, 200, 200, 200, 200]),
     ("GET", "/settings", [303, 303, 303, 403, 403]),
     ("GET", "/settings/organisation", [200, 200, 403, 403, 403]),
@@ -125,6 +127,11 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
 /// State-changing routes outside Settings: whether each role gets through
 /// (an empty form then answers 422 or a redirect) or is refused with 403.
 const POSTS: &[(&str, [bool; 5])] = &[
+    ("/profile/tokens", [true, true, true, true, true]),
+    (
+        "/profile/tokens/{id}/revoke",
+        [true, true, true, true, true],
+    ),
     ("/conversations/bulk", [true, true, true, true, false]),
     ("/conversations/new", [true, true, true, true, false]),
     ("/conversations/{id}/notes", [true, true, true, true, true]),

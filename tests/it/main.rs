@@ -9,6 +9,7 @@ mod smtp;
 mod support;
 
 mod admin_areas;
+mod api;
 mod auth;
 mod browser;
 mod cli;

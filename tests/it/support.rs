@@ -423,6 +423,18 @@ impl TestApp {
         .expect("conversation")
     }
 
+    /// A personal access token for this user.
+    pub fn api_token(&self, email: &str) -> String {
+        confer::models::api_token::create(
+            &mut self.conn(),
+            self.user_id(email),
+            "test",
+            self.clock.now(),
+        )
+        .expect("token")
+        .1
+    }
+
     /// Turns inbound mail on with a known token and returns it.
     pub fn inbound_token(&self) -> String {
         let token = "test-inbound-token-0123456789";
@@ -562,6 +574,12 @@ pub struct Response {
 }
 
 impl Response {
+    /// The body as JSON (panics with the body when it is not).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", self.status, self.body))
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -738,6 +756,32 @@ impl Client {
             .header("Authorization", format!("Bearer {token}"))
             .header("Content-Type", "message/rfc822");
         let result = request.send(raw);
+        self.finish(result)
+    }
+
+    /// A JSON API request with a bearer token (no cookie), any method.
+    pub fn api(
+        &mut self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&serde_json::Value>,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let mut request = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        if body.is_some() {
+            request = request.header("Content-Type", "application/json");
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        let result = self.agent.run(request.body(bytes).expect("request"));
         self.finish(result)
     }
 
