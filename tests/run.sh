@@ -4,7 +4,7 @@
 #
 # It installs what the project cannot vendor and is missing: Debian's
 # chromium and chromium-driver, a PostgreSQL server when none answers, and
-# axe-core from npm. With CI=true nothing is optional: every PostgreSQL and
+# axe-core from npm, schemathesis from PyPI (in a venv under target/). With CI=true nothing is optional: every PostgreSQL and
 # browser test must run (they never skip anyway; they fail with a message).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -85,11 +85,18 @@ set +e
 cargo test -- --test-threads="${CONFER_TEST_THREADS:-2}" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
+say "schemathesis: fuzzing /api/v1 from its own OpenAPI document"
+set +e
+tests/fuzz_api.sh
+fuzz_status=$?
+set -e
+[ "$status" -eq 0 ] && status=$fuzz_status
 count() { grep -cE "$1" "$log" || true; }
 say "summary"
 echo "SQLite tests passed:     $(count '::sqlite \.\.\. ok$')"
 echo "PostgreSQL tests passed: $(count '::postgres \.\.\. ok$')"
 echo "Browser tests passed:    $(count '^test browser::.* \.\.\. ok$') (screenshots in target/screenshots: $(ls target/screenshots 2>/dev/null | wc -l))"
 echo "All tests:               $(grep -E '^test result:' "$log" | tail -n 1)"
+echo "API fuzzing:             $([ "$fuzz_status" -eq 0 ] && echo passed || echo FAILED)"
 rm -f "$log"
 exit "$status"
