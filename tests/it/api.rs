@@ -892,8 +892,11 @@ db_test!(errors_limits_and_rate_limits_answer_json, |app| {
 /// status from `answers` (200 when they run out).
 struct Receiver {
     port: u16,
-    seen: Arc<Mutex<Vec<(Vec<(String, String)>, String)>>>,
+    seen: Arc<Mutex<Vec<Received>>>,
 }
+
+/// One request the receiver took: its headers (lower-case names) and body.
+type Received = (Vec<(String, String)>, String);
 
 fn receiver(answers: Vec<u16>) -> Receiver {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
