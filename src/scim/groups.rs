@@ -335,7 +335,9 @@ fn changeable(
 ) -> ScimResult<(Team, BTreeSet<i64>)> {
     let team = Team::find(conn, id)?
         .ok_or_else(|| ScimError::not_found(format!("No group with id {id}.")))?;
-    check_if_match(if_match, &load_one(conn, id, &p.base_url)?)?;
+    if let Some(if_match) = if_match {
+        check_if_match(if_match, &load_one(conn, id, &p.base_url)?)?;
+    }
     let members = team::members(conn, id)?
         .into_iter()
         .map(|(user, ..)| user)

@@ -31,7 +31,6 @@ pub use error::{ScimError, ScimResult};
 
 pub const CONTENT_TYPE: &str = "application/scim+json";
 pub const LIST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
-pub const PATCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 /// The largest request body taken.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Page sizes: `count` defaults to 100 and may be up to 200.
@@ -304,15 +303,25 @@ pub struct Attributes {
 }
 
 impl Attributes {
+    /// Lower-case top-level names: `name.givenName` → `name`, a core
+    /// schema's prefix dropped, an extension's attributes kept whole
+    /// (`urn:…:user:role`).
     fn names(text: &str) -> Vec<String> {
         text.split(',')
             .map(|name| {
-                let name = name.trim();
-                let name = match name.rfind(':') {
-                    Some(i) if name.to_ascii_lowercase().starts_with("urn:") => &name[i + 1..],
-                    _ => name,
-                };
-                name.split('.').next().unwrap_or(name).to_ascii_lowercase()
+                let name = name.trim().to_ascii_lowercase();
+                let name = [
+                    "urn:ietf:params:scim:schemas:core:2.0:user:",
+                    "urn:ietf:params:scim:schemas:core:2.0:group:",
+                ]
+                .iter()
+                .find_map(|core| name.strip_prefix(core))
+                .map_or(name.clone(), str::to_string);
+                if name.starts_with("urn:") {
+                    name
+                } else {
+                    name.split('.').next().unwrap_or_default().to_string()
+                }
             })
             .filter(|name| !name.is_empty())
             .collect()
@@ -342,12 +351,12 @@ impl Attributes {
                 if matches!(key.as_str(), "schemas" | "id" | "meta") {
                     return true;
                 }
-                // An extension's key is its URN; `attributes` name its members.
-                let listed = |names: &[String]| {
-                    names.contains(&key)
-                        || (key.starts_with("urn:") && names.iter().any(|n| key.ends_with(n)))
-                };
-                self.only.as_ref().is_none_or(|only| listed(only)) && !self.excluded.contains(&key)
+                // An extension (keyed by its URN) stays when one of its attributes is asked for.
+                let listed = self.only.as_ref().is_none_or(|only| {
+                    only.iter()
+                        .any(|n| *n == key || n.starts_with(&format!("{key}:")))
+                });
+                listed && !self.excluded.contains(&key)
             });
         }
         resource
@@ -367,12 +376,9 @@ pub fn if_match(req: &HttpRequest) -> Option<String> {
         .map(|v| v.to_str().unwrap_or_default().to_string())
 }
 
-/// Refuses with 412 when `If-Match` was sent and names neither `*` nor the
-/// current version (weak and strong forms compare alike).
-pub fn check_if_match(if_match: Option<&str>, current: &Value) -> ScimResult<()> {
-    let Some(if_match) = if_match else {
-        return Ok(());
-    };
+/// Refuses with 412 unless `If-Match` names `*` or the current version
+/// (weak and strong forms compare alike).
+pub fn check_if_match(if_match: &str, current: &Value) -> ScimResult<()> {
     let strip = |tag: &str| tag.trim().trim_start_matches("W/").to_string();
     let current = strip(current["meta"]["version"].as_str().unwrap_or_default());
     if if_match

@@ -187,17 +187,18 @@ enum Target {
 
 fn target(path: &PatchPath) -> Target {
     let attr = &path.attr;
-    let plain = |name: &str| attr.is(name, None);
+    let name = attr.attr.to_ascii_lowercase();
+    let sub = attr.sub.as_deref().map(str::to_ascii_lowercase);
     if let Some(schema) = &attr.schema {
-        if attr.sub.is_none() && format!("{schema}:{}", attr.attr).eq_ignore_ascii_case(EXTENSION) {
+        if sub.is_none() && format!("{schema}:{name}").eq_ignore_ascii_case(EXTENSION) {
             return Target::Extension;
         }
         if schema.eq_ignore_ascii_case(EXTENSION) {
-            return match () {
-                _ if plain("userType") => Target::UserType,
-                _ if plain("role") => Target::Role,
-                _ if plain("accessStarts") => Target::AccessStarts,
-                _ if plain("accessEnds") => Target::AccessEnds,
+            return match (name.as_str(), sub.as_deref()) {
+                ("usertype", None) => Target::UserType,
+                ("role", None) => Target::Role,
+                ("accessstarts", None) => Target::AccessStarts,
+                ("accessends", None) => Target::AccessEnds,
                 _ => Target::Ignored,
             };
         }
@@ -205,24 +206,19 @@ fn target(path: &PatchPath) -> Target {
             return Target::Ignored;
         }
     }
-    match () {
-        _ if plain("userName") => Target::UserName,
-        _ if plain("displayName") => Target::DisplayName,
-        _ if plain("name") => Target::Name,
-        _ if attr.is("name", Some("formatted")) => Target::Formatted,
-        _ if attr.is("name", Some("givenName")) => Target::Given,
-        _ if attr.is("name", Some("familyName")) => Target::Family,
-        _ if plain("emails") || attr.is("emails", Some("value")) => Target::Email,
-        _ if plain("externalId") => Target::ExternalId,
-        _ if plain("active") => Target::Active,
-        _ if plain("preferredLanguage") => Target::Language,
-        _ if plain("timezone") => Target::Timezone,
-        _ if ["id", "meta", "groups", "schemas"]
-            .iter()
-            .any(|name| attr.attr.eq_ignore_ascii_case(name)) =>
-        {
-            Target::ReadOnly
-        }
+    match (name.as_str(), sub.as_deref()) {
+        ("username", None) => Target::UserName,
+        ("displayname", None) => Target::DisplayName,
+        ("name", None) => Target::Name,
+        ("name", Some("formatted")) => Target::Formatted,
+        ("name", Some("givenname")) => Target::Given,
+        ("name", Some("familyname")) => Target::Family,
+        ("emails", None | Some("value")) => Target::Email,
+        ("externalid", None) => Target::ExternalId,
+        ("active", None) => Target::Active,
+        ("preferredlanguage", None) => Target::Language,
+        ("timezone", None) => Target::Timezone,
+        ("id" | "meta" | "groups" | "schemas", _) => Target::ReadOnly,
         _ => Target::Ignored,
     }
 }
@@ -552,7 +548,9 @@ fn changeable(
     if managed.is_owner() {
         return Err(ScimError::owner_protected());
     }
-    check_if_match(if_match, &load_one(conn, id, &p.base_url)?)?;
+    if let Some(if_match) = if_match {
+        check_if_match(if_match, &load_one(conn, id, &p.base_url)?)?;
+    }
     Ok(user)
 }
 

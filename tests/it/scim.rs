@@ -344,6 +344,8 @@ db_test!(a_user_is_created_read_and_unique, |app| {
     not_json.assert_error(400, Some("invalidSyntax"));
     scim.send("POST", "/Users", None, &[("Content-Type", "text/plain")])
         .assert_error(415, None);
+    let huge = json!({ "userName": "big@acme.test", "displayName": "x".repeat(1_100_000) });
+    scim.post("/Users", huge).assert_error(413, None);
     assert_eq!(app.count("users"), 2, "the owner and Jane");
 });
 
@@ -462,6 +464,10 @@ db_test!(the_user_list_filters_and_pages, |app| {
     let first = &only.body["Resources"][0];
     assert!(first.get("userName").is_some() && first.get("id").is_some());
     assert!(first.get("emails").is_none() && first.get("name").is_none());
+    let role_only = scim.get(&format!("/Users?attributes={EXTENSION}:role&count=1"));
+    let first = &role_only.body["Resources"][0];
+    assert_eq!(first[EXTENSION]["role"], json!("owner"));
+    assert!(first.get("userName").is_none());
 });
 
 db_test!(put_replaces_the_user, |app| {
