@@ -135,6 +135,7 @@ pub fn build_app(
         .app_data(state)
         .app_data(web::FormConfig::default().limit(256 * 1024))
         .configure(crate::api::routes)
+        .configure(crate::scim::routes)
         .configure(handlers::routes)
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(AppError::NotFound)

@@ -27,6 +27,7 @@ pub mod pages;
 pub mod policy;
 pub mod privacy;
 pub mod reports;
+pub mod scim;
 pub mod search;
 pub mod uploads;
 pub mod web;

@@ -1,0 +1,480 @@
+//! `/Groups`: Confer's teams. Members are users (by id); renames, member
+//! changes and deletion are audited as the Teams settings page does them.
+//! Deleting a group deletes the team: its conversations stay, without a team.
+
+use std::collections::{BTreeSet, HashMap};
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use diesel::prelude::*;
+use serde_json::{Map, Value, json};
+
+use super::filter::{PatchPath, get_ci};
+use super::{
+    Attributes, ListQuery, OpKind, Provisioner, ScimError, ScimResult, check_if_match, json_body,
+    patch_ops, resource_id, resource_response, run, timestamp, version_of,
+};
+use crate::app::AppState;
+use crate::db::schema::{team_memberships, teams, users};
+use crate::db::{DbConn, write_transaction};
+use crate::models::audit::{self, Event};
+use crate::models::team::{self, NewTeam, Team};
+
+pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+/// As the Teams page allows.
+const MAX_NAME_CHARS: usize = 80;
+
+fn representation(base_url: &str, team: &Team, members: &[(i64, String)]) -> Value {
+    let members: Vec<Value> = members
+        .iter()
+        .map(|(id, name)| {
+            json!({
+                "value": id.to_string(),
+                "display": name,
+                "type": "User",
+                "$ref": format!("{base_url}/Users/{id}"),
+            })
+        })
+        .collect();
+    let mut resource = json!({
+        "schemas": [GROUP_SCHEMA],
+        "id": team.id.to_string(),
+        "displayName": team.name,
+        "members": members,
+        "meta": {
+            "resourceType": "Group",
+            "created": timestamp(team.created_at),
+            "location": format!("{base_url}/Groups/{}", team.id),
+        },
+    });
+    resource["meta"]["version"] = json!(version_of(&resource));
+    resource
+}
+
+/// Every team (or the one `only`) as a resource, by id: two queries.
+fn load(conn: &mut DbConn, only: Option<i64>, base_url: &str) -> QueryResult<Vec<Value>> {
+    let mut query = teams::table.order(teams::id).into_boxed();
+    let mut memberships = team_memberships::table
+        .inner_join(users::table)
+        .select((team_memberships::team_id, users::id, users::name))
+        .order(users::name)
+        .into_boxed();
+    if let Some(id) = only {
+        query = query.filter(teams::id.eq(id));
+        memberships = memberships.filter(team_memberships::team_id.eq(id));
+    }
+    let rows: Vec<Team> = query.load(conn)?;
+    let mut members: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
+    for (team, user, name) in memberships.load::<(i64, i64, String)>(conn)? {
+        members.entry(team).or_default().push((user, name));
+    }
+    Ok(rows
+        .iter()
+        .map(|team| {
+            let members = members.get(&team.id).map_or(&[][..], Vec::as_slice);
+            representation(base_url, team, members)
+        })
+        .collect())
+}
+
+fn load_one(conn: &mut DbConn, id: i64, base_url: &str) -> ScimResult<Value> {
+    load(conn, Some(id), base_url)?
+        .pop()
+        .ok_or_else(|| ScimError::not_found(format!("No group with id {id}.")))
+}
+
+/// A team as SCIM describes it, before it is checked and written.
+#[derive(Clone, Debug, Default)]
+struct Draft {
+    name: String,
+    members: BTreeSet<i64>,
+}
+
+/// The user ids of a `members` value: `[{"value": "12"}, …]` or one of them.
+fn member_ids(value: &Value) -> ScimResult<Vec<i64>> {
+    let items = match value {
+        Value::Array(items) => items.iter().collect(),
+        other => vec![other],
+    };
+    items
+        .into_iter()
+        .map(|item| {
+            let id = get_ci(item, "value").unwrap_or(item);
+            match id {
+                Value::String(s) => s.trim().parse().ok(),
+                Value::Number(n) => n.as_i64(),
+                _ => None,
+            }
+            .ok_or_else(|| {
+                ScimError::bad("invalidValue", format!("members: {id} is not a user id"))
+            })
+        })
+        .collect()
+}
+
+fn display_name(value: &Value) -> ScimResult<String> {
+    value
+        .as_str()
+        .map(|s| s.trim().to_string())
+        .ok_or_else(|| ScimError::bad("invalidValue", "displayName must be a string"))
+}
+
+impl Draft {
+    /// A body or a PATCH value without a path: `displayName` and `members`
+    /// count; other attributes (`id`, `externalId`…) are not kept.
+    fn apply_map(&mut self, map: &Map<String, Value>, op: OpKind) -> ScimResult<()> {
+        for (key, value) in map {
+            if key.eq_ignore_ascii_case("displayName") {
+                self.name = display_name(value)?;
+            } else if key.eq_ignore_ascii_case("members") {
+                let ids = member_ids(value)?;
+                if op == OpKind::Replace {
+                    self.members.clear();
+                }
+                self.members.extend(ids);
+            }
+        }
+        Ok(())
+    }
+
+    fn apply(
+        &mut self,
+        path: &PatchPath,
+        op: OpKind,
+        value: Option<&Value>,
+        name: &str,
+    ) -> ScimResult<()> {
+        let attr = &path.attr;
+        if attr.attr.eq_ignore_ascii_case("displayName") {
+            return match (op, value) {
+                (OpKind::Remove, _) => Err(ScimError::bad(
+                    "invalidValue",
+                    "displayName is required and cannot be removed",
+                )),
+                (_, Some(value)) => {
+                    self.name = display_name(value)?;
+                    Ok(())
+                }
+                (_, None) => Err(ScimError::bad("invalidValue", "displayName needs a value")),
+            };
+        }
+        if attr.attr.eq_ignore_ascii_case("members") {
+            match (op, &path.filter, value) {
+                _ if attr.sub.is_some() => {
+                    return Err(ScimError::bad(
+                        "invalidPath",
+                        format!("{name}: members are changed as a whole"),
+                    ));
+                }
+                (OpKind::Remove, Some(filter), _) => self
+                    .members
+                    .retain(|id| !filter.matches(&json!({ "value": id.to_string() }))),
+                // Entra removes with `path: members` and the members as the value.
+                (OpKind::Remove, None, Some(value)) => {
+                    for id in member_ids(value)? {
+                        self.members.remove(&id);
+                    }
+                }
+                (OpKind::Remove, None, None) => self.members.clear(),
+                (OpKind::Add, None, Some(value)) => self.members.extend(member_ids(value)?),
+                (OpKind::Replace, None, Some(value)) => {
+                    self.members = member_ids(value)?.into_iter().collect();
+                }
+                _ => {
+                    return Err(ScimError::bad(
+                        "invalidPath",
+                        format!("{name}: a member filter is supported with remove only"),
+                    ));
+                }
+            }
+            return Ok(());
+        }
+        if ["id", "meta", "schemas"]
+            .iter()
+            .any(|a| attr.attr.eq_ignore_ascii_case(a))
+        {
+            return Err(ScimError::bad("mutability", format!("{name} is read-only")));
+        }
+        Ok(())
+    }
+}
+
+/// (id, email) of these users; refuses ids that are no user's.
+fn users_of(conn: &mut DbConn, ids: &BTreeSet<i64>) -> ScimResult<HashMap<i64, String>> {
+    let found: HashMap<i64, String> = users::table
+        .filter(users::id.eq_any(ids.iter().copied().collect::<Vec<_>>()))
+        .select((users::id, users::email))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect();
+    if let Some(missing) = ids.iter().find(|id| !found.contains_key(id)) {
+        return Err(ScimError::bad(
+            "invalidValue",
+            format!("members: no user with id {missing}"),
+        ));
+    }
+    Ok(found)
+}
+
+/// Creates the team (`before` none) or brings it to the draft: name, then
+/// members, each change audited.
+fn save(
+    conn: &mut DbConn,
+    p: &Provisioner,
+    before: Option<&(Team, BTreeSet<i64>)>,
+    draft: &Draft,
+) -> ScimResult<i64> {
+    let name = draft.name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        return Err(ScimError::bad(
+            "invalidValue",
+            format!("displayName is required (at most {MAX_NAME_CHARS} characters)"),
+        ));
+    }
+    if team::name_taken(conn, name, before.map(|(t, _)| t.id))? {
+        return Err(ScimError::uniqueness("Another group has this displayName."));
+    }
+    let empty = BTreeSet::new();
+    let old_members = before.map_or(&empty, |(_, m)| m);
+    let emails = users_of(conn, &draft.members.union(old_members).copied().collect())?;
+    let (id, label) = match before {
+        None => {
+            let id = Team::create(
+                conn,
+                &NewTeam {
+                    name,
+                    created_at: p.now,
+                },
+            )?;
+            record(
+                conn,
+                p,
+                "team.created",
+                id,
+                name,
+                None,
+                json!({ "name": name }),
+            )?;
+            (id, name)
+        }
+        Some((team, _)) => {
+            if team.name != name {
+                team::rename(conn, team.id, name)?;
+                record(
+                    conn,
+                    p,
+                    "team.renamed",
+                    team.id,
+                    name,
+                    Some(json!({ "name": team.name })),
+                    json!({ "name": name }),
+                )?;
+            }
+            (team.id, name)
+        }
+    };
+    for user in draft.members.difference(old_members) {
+        Team::add_member(conn, id, *user)?;
+        let email = emails.get(user).map_or("", String::as_str);
+        record(
+            conn,
+            p,
+            "team.member_added",
+            id,
+            label,
+            None,
+            json!({ "user": email }),
+        )?;
+    }
+    for user in old_members.difference(&draft.members) {
+        team::remove_member(conn, id, *user)?;
+        let email = emails.get(user).map_or("", String::as_str);
+        record(
+            conn,
+            p,
+            "team.member_removed",
+            id,
+            label,
+            None,
+            json!({ "user": email }),
+        )?;
+    }
+    Ok(id)
+}
+
+fn record(
+    conn: &mut DbConn,
+    p: &Provisioner,
+    action: &str,
+    id: i64,
+    label: &str,
+    before: Option<Value>,
+    after: Value,
+) -> QueryResult<()> {
+    audit::record(
+        conn,
+        &p.actor,
+        Event {
+            action,
+            target_type: "team",
+            target_id: Some(id),
+            target_label: label,
+            before,
+            after: Some(after),
+        },
+        p.now,
+    )
+}
+
+/// Loads the team to change with its members, refusing a stale `If-Match`.
+fn changeable(
+    conn: &mut DbConn,
+    p: &Provisioner,
+    id: i64,
+    if_match: Option<&str>,
+) -> ScimResult<(Team, BTreeSet<i64>)> {
+    let team = Team::find(conn, id)?
+        .ok_or_else(|| ScimError::not_found(format!("No group with id {id}.")))?;
+    if let Some(if_match) = if_match {
+        check_if_match(if_match, &load_one(conn, id, &p.base_url)?)?;
+    }
+    let members = team::members(conn, id)?
+        .into_iter()
+        .map(|(user, ..)| user)
+        .collect();
+    Ok((team, members))
+}
+
+fn object(value: &Value) -> ScimResult<&Map<String, Value>> {
+    value
+        .as_object()
+        .ok_or_else(|| ScimError::bad("invalidSyntax", "Expected a JSON object."))
+}
+
+pub async fn list(
+    p: Provisioner,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> ScimResult<HttpResponse> {
+    let query = ListQuery::parse(&req)?;
+    let resources = run(&state, move |conn| Ok(load(conn, None, &p.base_url)?)).await?;
+    Ok(query.respond(resources))
+}
+
+pub async fn show(
+    p: Provisioner,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> ScimResult<HttpResponse> {
+    let id = resource_id(&id, "group")?;
+    let attributes = Attributes::parse(&req)?;
+    let resource = run(&state, move |conn| load_one(conn, id, &p.base_url)).await?;
+    Ok(resource_response(
+        StatusCode::OK,
+        &attributes.apply(resource),
+    ))
+}
+
+pub async fn create(
+    p: Provisioner,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> ScimResult<HttpResponse> {
+    let body = json_body(&req, payload).await?;
+    let resource = run(&state, move |conn| {
+        write_transaction(conn, |conn| {
+            let mut draft = Draft::default();
+            draft.apply_map(object(&body)?, OpKind::Replace)?;
+            let id = save(conn, &p, None, &draft)?;
+            load_one(conn, id, &p.base_url)
+        })
+    })
+    .await?;
+    Ok(resource_response(StatusCode::CREATED, &resource))
+}
+
+pub async fn replace(
+    p: Provisioner,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    payload: web::Payload,
+) -> ScimResult<HttpResponse> {
+    let id = resource_id(&id, "group")?;
+    let if_match = super::if_match(&req);
+    let body = json_body(&req, payload).await?;
+    let resource = run(&state, move |conn| {
+        write_transaction(conn, |conn| {
+            let before = changeable(conn, &p, id, if_match.as_deref())?;
+            let mut draft = Draft::default();
+            draft.apply_map(object(&body)?, OpKind::Replace)?;
+            save(conn, &p, Some(&before), &draft)?;
+            load_one(conn, id, &p.base_url)
+        })
+    })
+    .await?;
+    Ok(resource_response(StatusCode::OK, &resource))
+}
+
+pub async fn patch(
+    p: Provisioner,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    payload: web::Payload,
+) -> ScimResult<HttpResponse> {
+    let id = resource_id(&id, "group")?;
+    let if_match = super::if_match(&req);
+    let ops = patch_ops(&json_body(&req, payload).await?)?;
+    let resource = run(&state, move |conn| {
+        write_transaction(conn, |conn| {
+            let before = changeable(conn, &p, id, if_match.as_deref())?;
+            let mut draft = Draft {
+                name: before.0.name.clone(),
+                members: before.1.clone(),
+            };
+            for op in &ops {
+                match &op.path {
+                    Some(path) => draft.apply(path, op.op, op.value.as_ref(), &op.path_text)?,
+                    None => draft
+                        .apply_map(object(op.value.as_ref().unwrap_or(&Value::Null))?, op.op)?,
+                }
+            }
+            save(conn, &p, Some(&before), &draft)?;
+            load_one(conn, id, &p.base_url)
+        })
+    })
+    .await?;
+    Ok(resource_response(StatusCode::OK, &resource))
+}
+
+/// Deletes the team; its conversations stay, without a team.
+pub async fn delete(
+    p: Provisioner,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> ScimResult<HttpResponse> {
+    let id = resource_id(&id, "group")?;
+    let if_match = super::if_match(&req);
+    run(&state, move |conn| {
+        write_transaction(conn, |conn| {
+            let (team, members) = changeable(conn, &p, id, if_match.as_deref())?;
+            team::delete(conn, id, None)?;
+            record(
+                conn,
+                &p,
+                "team.deleted",
+                id,
+                &team.name,
+                Some(json!({ "name": team.name, "members": members.len() })),
+                json!({ "members_moved_to": null }),
+            )?;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
