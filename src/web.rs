@@ -108,3 +108,20 @@ pub fn csv_cell(text: &str) -> std::borrow::Cow<'_, str> {
         text.into()
     }
 }
+
+/// SHA-256 (hex) of a bearer token, as tokens are stored: the inbound-mail,
+/// SCIM and personal access tokens alike.
+pub fn token_hash(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(token.trim().as_bytes()))
+}
+
+/// The token of an `Authorization: Bearer …` header (scheme in any case).
+pub fn bearer(req: &actix_web::HttpRequest) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+        .filter(|t| !t.is_empty())
+}

@@ -182,16 +182,15 @@ pub async fn list(
         after: after.map(|(at, id)| (at.naive_utc(), id)),
     };
     let parts = reader_parts(&api);
-    let page = state
-        .db(move |conn| {
-            let reader = Reader {
-                scope: &parts.0,
-                user_id: parts.1,
-                team_ids: &parts.2,
-            };
-            Ok(conversation::list(conn, &reader, view, &filter, limit)?)
-        })
-        .await?;
+    let page = super::db(&state, move |conn| {
+        let reader = Reader {
+            scope: &parts.0,
+            user_id: parts.1,
+            team_ids: &parts.2,
+        };
+        Ok(conversation::list(conn, &reader, view, &filter, limit)?)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(summaries(page)))
 }
 
@@ -229,12 +228,11 @@ pub async fn show(
 ) -> ApiResult<HttpResponse> {
     let parts = reader_parts(&api);
     let id = *id;
-    let out = web::block(move || -> ApiResult<_> {
-        let mut conn = state.pool.get()?;
-        let c = visible(&mut conn, &parts, id)?;
-        output(&mut conn, &c)
+    let out = super::db(&state, move |conn| {
+        let c = visible(conn, &parts, id)?;
+        output(conn, &c)
     })
-    .await??;
+    .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -248,11 +246,10 @@ pub async fn messages(
 ) -> ApiResult<HttpResponse> {
     let parts = reader_parts(&api);
     let id = *id;
-    let list = web::block(move || -> ApiResult<_> {
-        let mut conn = state.pool.get()?;
-        visible(&mut conn, &parts, id)?;
-        let mut files = attachment::of_conversation(&mut conn, id)?;
-        let data = conversation::messages(&mut conn, id)?
+    let list = super::db(&state, move |conn| {
+        visible(conn, &parts, id)?;
+        let mut files = attachment::of_conversation(conn, id)?;
+        let data = conversation::messages(conn, id)?
             .into_iter()
             .map(|m| {
                 let (own, rest): (Vec<_>, Vec<_>) =
@@ -280,7 +277,7 @@ pub async fn messages(
             .collect();
         Ok(MessageList { data })
     })
-    .await??;
+    .await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
@@ -432,10 +429,8 @@ pub async fn update(
     let (actor, actor_name) = (api.user.id, api.user.name.clone());
     let may_assign = api.allowed(Action::Use(Flag::ConversationsAssign));
     let (org, config) = (api.org.clone(), state.config.clone());
-    let pool = state.pool.clone();
-    let out = web::block(move || -> ApiResult<_> {
-        let mut conn = pool.get()?;
-        crate::db::write_transaction(&mut conn, |conn| {
+    let out = super::db(&state, move |conn| {
+        crate::db::write_transaction(conn, |conn| {
             let c = visible(conn, &parts, id)?;
             let status = changes.status.clone().unwrap_or(c.status.clone());
             let priority = changes.priority.clone().unwrap_or(c.priority.clone());
@@ -516,7 +511,7 @@ pub async fn update(
             output(conn, &c)
         })
     })
-    .await??;
+    .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -571,8 +566,7 @@ async fn write_message(
     // Visibility first: an invisible conversation is 404 whatever the body.
     {
         let parts = parts.clone();
-        let pool = state.pool.clone();
-        web::block(move || -> ApiResult<_> { visible(&mut *pool.get()?, &parts, id) }).await??;
+        super::db(&state, move |conn| visible(conn, &parts, id)).await?;
     }
     let errors = text_errors(&[("body", &input.body, 50_000)]);
     if !errors.is_empty() {
@@ -665,27 +659,26 @@ pub async fn search(
     let see_customers = api.allowed(Action::Use(Flag::CustomersView));
     let full_contacts =
         policy::sees_contact_details(&api.actor, api.org.mask_contacts_for_collaborators);
-    let results = state
-        .db(move |conn| {
-            let reader = Reader {
-                scope: &parts.0,
-                user_id: parts.1,
-                team_ids: &parts.2,
-            };
-            let ids = crate::search::conversation_ids(conn, &q.q, &parts.0, limit)?;
-            let filter = Filter {
-                ids: Some(ids),
-                ..Filter::default()
-            };
-            let conversations = conversation::list(conn, &reader, View::Search, &filter, limit)?;
-            let customers = if see_customers && !q.q.trim().is_empty() {
-                customer::list(conn, Some(&q.q), full_contacts, None, limit)?.0
-            } else {
-                Vec::new()
-            };
-            Ok((conversations, customers))
-        })
-        .await?;
+    let results = super::db(&state, move |conn| {
+        let reader = Reader {
+            scope: &parts.0,
+            user_id: parts.1,
+            team_ids: &parts.2,
+        };
+        let ids = crate::search::conversation_ids(conn, &q.q, &parts.0, limit)?;
+        let filter = Filter {
+            ids: Some(ids),
+            ..Filter::default()
+        };
+        let conversations = conversation::list(conn, &reader, View::Search, &filter, limit)?;
+        let customers = if see_customers && !q.q.trim().is_empty() {
+            customer::list(conn, Some(&q.q), full_contacts, None, limit)?.0
+        } else {
+            Vec::new()
+        };
+        Ok((conversations, customers))
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(SearchResults {
         conversations: summaries((results.0.0, false)).data,
         customers: results

@@ -67,9 +67,10 @@ pub async fn list(
     let limit = page_limit(q.limit)?;
     let after: Option<(String, i64)> = cursor::decode(q.cursor.as_deref())?;
     let full = full_contacts(&api);
-    let (rows, more) = state
-        .db(move |conn| Ok(customer::list(conn, q.q.as_deref(), full, after, limit)?))
-        .await?;
+    let (rows, more) = super::db(&state, move |conn| {
+        Ok(customer::list(conn, q.q.as_deref(), full, after, limit)?)
+    })
+    .await?;
     let next_cursor = more
         .then(|| rows.last().map(|(c, _)| cursor::encode(&(&c.name, c.id))))
         .flatten();
@@ -98,7 +99,7 @@ pub async fn show(
     api.ensure(Action::Use(Flag::CustomersView))?;
     let id = *id;
     let full = full_contacts(&api);
-    let found = web::block(move || -> ApiResult<_> { load(&mut *state.pool.get()?, id) }).await??;
+    let found = super::db(&state, move |conn| load(conn, id)).await?;
     Ok(HttpResponse::Ok().json(output(found, full)))
 }
 
@@ -207,9 +208,8 @@ pub async fn update(
         state.clock.now(),
         full_contacts(&api),
     );
-    let out = web::block(move || -> ApiResult<_> {
-        let mut conn = state.pool.get()?;
-        crate::db::write_transaction(&mut conn, |conn| {
+    let out = super::db(&state, move |conn| {
+        crate::db::write_transaction(conn, |conn| {
             load(conn, id)?;
             let (email, phone) = check(conn, &input, Some(id))?;
             customer::update(
@@ -226,7 +226,7 @@ pub async fn update(
             Ok(output(load(conn, id)?, full))
         })
     })
-    .await??;
+    .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -251,13 +251,11 @@ pub struct NoteInput {
 
 async fn notes_of(api: &ApiUser, state: &AppState, target: NoteTarget) -> ApiResult<HttpResponse> {
     api.ensure(Action::Use(Flag::CustomersView))?;
-    let pool = state.pool.clone();
-    let notes = web::block(move || -> ApiResult<_> {
-        let mut conn = pool.get()?;
-        exists(&mut conn, &target)?;
-        Ok(customer::notes(&mut conn, &target)?)
+    let notes = super::db(&state, move |conn| {
+        exists(conn, &target)?;
+        Ok(customer::notes(conn, &target)?)
     })
-    .await??;
+    .await?;
     Ok(HttpResponse::Ok().json(NoteList {
         data: notes
             .into_iter()
@@ -394,9 +392,10 @@ pub async fn organizations(
 ) -> ApiResult<HttpResponse> {
     api.ensure(Action::Use(Flag::CustomersView))?;
     let q = query.into_inner().q;
-    let rows = state
-        .db(move |conn| Ok(customer::list_organizations(conn, q.as_deref())?))
-        .await?;
+    let rows = super::db(&state, move |conn| {
+        Ok(customer::list_organizations(conn, q.as_deref())?)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(OrganizationList {
         data: rows
             .into_iter()
@@ -414,13 +413,12 @@ pub async fn organization(
 ) -> ApiResult<HttpResponse> {
     api.ensure(Action::Use(Flag::CustomersView))?;
     let id = *id;
-    let out = web::block(move || -> ApiResult<_> {
-        let mut conn = state.pool.get()?;
-        let o = customer::find_organization(&mut conn, id)?.ok_or_else(ApiError::not_found)?;
-        let count = customer::members(&mut conn, id)?.len() as i64;
+    let out = super::db(&state, move |conn| {
+        let o = customer::find_organization(conn, id)?.ok_or_else(ApiError::not_found)?;
+        let count = customer::members(conn, id)?.len() as i64;
         Ok(organization_out(o, count))
     })
-    .await??;
+    .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 

@@ -75,8 +75,7 @@ pub fn user_out(conn: &mut DbConn, user: &User) -> ApiResult<UserOut> {
 #[utoipa::path(get, path = "/api/v1/me", tag = "users", responses((status = 200, body = UserOut)))]
 pub async fn me(api: ApiUser, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let user = api.user.clone();
-    let out =
-        web::block(move || -> ApiResult<_> { user_out(&mut *state.pool.get()?, &user) }).await??;
+    let out = super::db(&state, move |conn| user_out(conn, &user)).await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -100,25 +99,24 @@ pub async fn users(
     let q = query.into_inner();
     let limit = page_limit(q.limit)?;
     let after: Option<i64> = cursor::decode(q.cursor.as_deref())?;
-    let page = web::block(move || -> ApiResult<_> {
-        let mut conn = state.pool.get()?;
+    let page = super::db(&state, move |conn| {
         let mut rows: Vec<User> = users::table
             .filter(users::id.gt(after.unwrap_or(0)))
             .order(users::id)
             .limit(limit + 1)
-            .load(&mut conn)?;
+            .load(conn)?;
         let more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
         let data = rows
             .iter()
-            .map(|u| user_out(&mut conn, u))
+            .map(|u| user_out(conn, u))
             .collect::<ApiResult<Vec<_>>>()?;
         let next_cursor = more
             .then(|| rows.last().map(|u| cursor::encode(&u.id)))
             .flatten();
         Ok(Page { data, next_cursor })
     })
-    .await??;
+    .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -131,12 +129,11 @@ pub async fn user(
 ) -> ApiResult<HttpResponse> {
     api.ensure(Action::Use(Flag::UsersView))?;
     let id = *id;
-    let out = web::block(move || -> ApiResult<_> {
-        let mut conn = state.pool.get()?;
-        let user = User::find(&mut conn, id)?.ok_or_else(ApiError::not_found)?;
-        user_out(&mut conn, &user)
+    let out = super::db(&state, move |conn| {
+        let user = User::find(conn, id)?.ok_or_else(ApiError::not_found)?;
+        user_out(conn, &user)
     })
-    .await??;
+    .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -369,9 +366,8 @@ pub async fn update_user(
     let audit = api.audit_actor(&req);
     let (actor, org) = (api.actor.clone(), api.org.clone());
     let now = state.clock.now();
-    let out = web::block(move || -> ApiResult<_> {
-        let mut conn = state.pool.get()?;
-        crate::db::write_transaction(&mut conn, |conn| {
+    let out = super::db(&state, move |conn| {
+        crate::db::write_transaction(conn, |conn| {
             let (user, _) = managed(conn, &actor, id)?;
             let input = user_input(conn, Some(&user), &fields)?;
             ensure_grant(conn, &actor, &input)?;
@@ -380,7 +376,7 @@ pub async fn update_user(
             user_out(conn, &user)
         })
     })
-    .await??;
+    .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -409,9 +405,8 @@ pub async fn deactivate_user(
     let audit = api.audit_actor(&req);
     let actor = api.actor.clone();
     let now = state.clock.now();
-    let out = web::block(move || -> ApiResult<_> {
-        let mut conn = state.pool.get()?;
-        crate::db::write_transaction(&mut conn, |conn| {
+    let out = super::db(&state, move |conn| {
+        crate::db::write_transaction(conn, |conn| {
             let (user, target) = admin::load_managed(conn, id)?.ok_or_else(ApiError::not_found)?;
             let (allowed, rule) = policy::can_deactivate(&actor, &target);
             if !allowed {
@@ -427,7 +422,7 @@ pub async fn deactivate_user(
             user_out(conn, &user)
         })
     })
-    .await??;
+    .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -444,9 +439,8 @@ pub async fn reactivate_user(
     let audit = api.audit_actor(&req);
     let (actor, org) = (api.actor.clone(), api.org.clone());
     let now = state.clock.now();
-    let out = web::block(move || -> ApiResult<_> {
-        let mut conn = state.pool.get()?;
-        crate::db::write_transaction(&mut conn, |conn| {
+    let out = super::db(&state, move |conn| {
+        crate::db::write_transaction(conn, |conn| {
             let (user, _) = managed(conn, &actor, id)?;
             if !user.active {
                 admin::reactivate(conn, &audit, &org, &user, now)?;
@@ -455,7 +449,7 @@ pub async fn reactivate_user(
             user_out(conn, &user)
         })
     })
-    .await??;
+    .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -487,15 +481,14 @@ fn team_out(conn: &mut DbConn, team: Team) -> ApiResult<TeamOut> {
 #[utoipa::path(get, path = "/api/v1/teams", tag = "users", responses((status = 200, body = TeamList)))]
 pub async fn teams(api: ApiUser, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     api.ensure(Action::Use(Flag::UsersView))?;
-    let list = web::block(move || -> ApiResult<_> {
-        let mut conn = state.pool.get()?;
-        let data = Team::all(&mut conn)?
+    let list = super::db(&state, move |conn| {
+        let data = Team::all(conn)?
             .into_iter()
-            .map(|t| team_out(&mut conn, t))
+            .map(|t| team_out(conn, t))
             .collect::<ApiResult<Vec<_>>>()?;
         Ok(TeamList { data })
     })
-    .await??;
+    .await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
@@ -508,11 +501,10 @@ pub async fn team(
 ) -> ApiResult<HttpResponse> {
     api.ensure(Action::Use(Flag::UsersView))?;
     let id = *id;
-    let out = web::block(move || -> ApiResult<_> {
-        let mut conn = state.pool.get()?;
-        let team = Team::find(&mut conn, id)?.ok_or_else(ApiError::not_found)?;
-        team_out(&mut conn, team)
+    let out = super::db(&state, move |conn| {
+        let team = Team::find(conn, id)?.ok_or_else(ApiError::not_found)?;
+        team_out(conn, team)
     })
-    .await??;
+    .await?;
     Ok(HttpResponse::Ok().json(out))
 }

@@ -7,7 +7,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse};
 use chrono::Duration;
 use diesel::prelude::*;
 use serde_json::Value;
@@ -85,10 +85,8 @@ where
     ));
     let token_id = api.token_id;
     let now = state.clock.now();
-    let pool = state.pool.clone();
-    let (created, replayed) = web::block(move || -> ApiResult<(Created, bool)> {
-        let mut conn = pool.get()?;
-        write_transaction(&mut conn, |conn| {
+    let (created, replayed) = super::db(state, move |conn| {
+        write_transaction(conn, |conn| {
             let Some(key) = key else {
                 return Ok((work(conn)?, false));
             };
@@ -148,6 +146,6 @@ where
             }
         })
     })
-    .await??;
+    .await?;
     Ok(created.response(replayed))
 }

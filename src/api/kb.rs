@@ -82,14 +82,13 @@ pub async fn list(
         ));
     }
     let limit = page_limit(q.limit)?;
-    let articles = state
-        .db(move |conn| {
-            Ok(match q.q.as_deref().filter(|t| !t.trim().is_empty()) {
-                Some(text) => kb::search(conn, text, false, limit)?,
-                None => kb::all(conn)?,
-            })
+    let articles = super::db(&state, move |conn| {
+        Ok(match q.q.as_deref().filter(|t| !t.trim().is_empty()) {
+            Some(text) => kb::search(conn, text, false, limit)?,
+            None => kb::all(conn)?,
         })
-        .await?;
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(ArticleList {
         data: articles
             .into_iter()
@@ -108,9 +107,9 @@ pub async fn show(
 ) -> ApiResult<HttpResponse> {
     api.ensure(Action::Use(Flag::KbView))?;
     let id = *id;
-    let article = web::block(move || -> ApiResult<_> {
-        kb::find(&mut *state.pool.get()?, id)?.ok_or_else(ApiError::not_found)
+    let article = super::db(&state, move |conn| {
+        kb::find(conn, id)?.ok_or_else(ApiError::not_found)
     })
-    .await??;
+    .await?;
     Ok(HttpResponse::Ok().json(out(article)))
 }

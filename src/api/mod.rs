@@ -28,6 +28,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::{Value, json};
 
+use crate::app::AppState;
+use crate::db::DbConn;
+
 pub use error::{ApiError, ApiResult};
 pub use rate_limit::RateLimiter;
 pub use token_auth::ApiUser;
@@ -204,6 +207,16 @@ pub async fn openapi_json() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
         .json(document())
+}
+
+/// Runs blocking database work on the thread pool.
+pub async fn db<T, F>(state: &AppState, work: F) -> ApiResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
+{
+    let pool = state.pool.clone();
+    web::block(move || work(&mut *pool.get()?)).await?
 }
 
 /// RFC 3339 in UTC.

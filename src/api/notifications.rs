@@ -37,14 +37,13 @@ pub async fn list(api: ApiUser, state: web::Data<AppState>) -> ApiResult<HttpRes
     let scope = policy::conversation_scope(&api.actor).0;
     let reader = TaskReader::for_actor(api.user.id, &api.actor);
     let user_id = api.user.id;
-    let (lines, unread) = state
-        .db(move |conn| {
-            Ok((
-                notification::recent(conn, user_id, &scope, &reader, 100)?,
-                notification::unread_count(conn, user_id, &scope, &reader)?,
-            ))
-        })
-        .await?;
+    let (lines, unread) = super::db(&state, move |conn| {
+        Ok((
+            notification::recent(conn, user_id, &scope, &reader, 100)?,
+            notification::unread_count(conn, user_id, &scope, &reader)?,
+        ))
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(NotificationList {
         data: lines
             .into_iter()
@@ -76,21 +75,20 @@ pub async fn mark_read(
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
     let (user_id, id, now) = (api.user.id, *id, state.clock.now());
-    let found = state
-        .db(move |conn| {
-            use crate::db::schema::notifications;
-            use diesel::prelude::*;
-            let mine: i64 = notifications::table
-                .filter(notifications::id.eq(id))
-                .filter(notifications::user_id.eq(user_id))
-                .count()
-                .get_result(conn)?;
-            if mine == 1 {
-                notification::mark_read(conn, user_id, Some(id), None, now)?;
-            }
-            Ok(mine == 1)
-        })
-        .await?;
+    let found = super::db(&state, move |conn| {
+        use crate::db::schema::notifications;
+        use diesel::prelude::*;
+        let mine: i64 = notifications::table
+            .filter(notifications::id.eq(id))
+            .filter(notifications::user_id.eq(user_id))
+            .count()
+            .get_result(conn)?;
+        if mine == 1 {
+            notification::mark_read(conn, user_id, Some(id), None, now)?;
+        }
+        Ok(mine == 1)
+    })
+    .await?;
     if !found {
         return Err(ApiError::not_found());
     }

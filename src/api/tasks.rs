@@ -114,21 +114,20 @@ pub async fn list(
         }
     };
     let p = parts(&api);
-    let page = web::block(move || -> ApiResult<_> {
-        let mut conn = state.pool.get()?;
-        let ids: Vec<i64> = task::list(&mut conn, &p.reader, which, 500)?
+    let page = super::db(&state, move |conn| {
+        let ids: Vec<i64> = task::list(conn, &p.reader, which, 500)?
             .into_iter()
             .map(|l| l.id)
             .collect();
         let mut data = Vec::new();
         for id in ids {
-            if let Some(t) = task::find(&mut conn, id)? {
-                data.push(out(&mut conn, &p, t)?);
+            if let Some(t) = task::find(conn, id)? {
+                data.push(out(conn, &p, t)?);
             }
         }
         Ok(TaskPage { data })
     })
-    .await??;
+    .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -141,12 +140,11 @@ pub async fn show(
 ) -> ApiResult<HttpResponse> {
     api.ensure(Action::Use(Flag::TasksView))?;
     let (p, id) = (parts(&api), *id);
-    let found = web::block(move || -> ApiResult<_> {
-        let mut conn = state.pool.get()?;
-        let t = task::find_visible(&mut conn, &p.reader, id)?.ok_or_else(ApiError::not_found)?;
-        out(&mut conn, &p, t)
+    let found = super::db(&state, move |conn| {
+        let t = task::find_visible(conn, &p.reader, id)?.ok_or_else(ApiError::not_found)?;
+        out(conn, &p, t)
     })
-    .await??;
+    .await?;
     Ok(HttpResponse::Ok().json(found))
 }
 
@@ -300,9 +298,8 @@ pub async fn update(
         || changes.assignee_id.is_some();
     let may_edit = api.allowed(Action::Use(Flag::TasksCreate));
     let (p, who, now, id) = (parts(&api), teller(&api, &state), state.clock.now(), *id);
-    let result = web::block(move || -> ApiResult<_> {
-        let mut conn = state.pool.get()?;
-        crate::db::write_transaction(&mut conn, |conn| {
+    let result = super::db(&state, move |conn| {
+        crate::db::write_transaction(conn, |conn| {
             let t = task::find_visible(conn, &p.reader, id)?.ok_or_else(ApiError::not_found)?;
             if (edits || t.assignee_id != who.user_id) && !may_edit {
                 return Err(ApiError::forbidden(
@@ -357,7 +354,7 @@ pub async fn update(
             out(conn, &p, t)
         })
     })
-    .await??;
+    .await?;
     Ok(HttpResponse::Ok().json(result))
 }
 
@@ -391,14 +388,12 @@ pub async fn comment(
     let input = body.into_inner();
     let text = input.body.trim().to_string();
     let (p, who, now, task_id) = (parts(&api), teller(&api, &state), state.clock.now(), *id);
-    {
-        let pool = state.pool.clone();
-        let reader = TaskReader::for_actor(api.user.id, &api.actor);
-        web::block(move || -> ApiResult<_> {
-            task::find_visible(&mut *pool.get()?, &reader, task_id)?.ok_or_else(ApiError::not_found)
-        })
-        .await??;
-    }
+    // Visibility first: an invisible task is 404 whatever the body.
+    let reader = TaskReader::for_actor(api.user.id, &api.actor);
+    super::db(&state, move |conn| {
+        task::find_visible(conn, &reader, task_id)?.ok_or_else(ApiError::not_found)
+    })
+    .await?;
     if text.is_empty() || text.chars().count() > 20_000 {
         return Err(ApiError::invalid(vec![(
             "body",

@@ -45,19 +45,6 @@ impl ApiUser {
     }
 }
 
-pub fn bearer(req: &HttpRequest) -> Option<&str> {
-    let value = req
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then_some(token.trim())
-        .filter(|t| !t.is_empty())
-}
-
 impl FromRequest for ApiUser {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
@@ -73,7 +60,7 @@ async fn load(req: &HttpRequest) -> ApiResult<ApiUser> {
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::from(crate::error::AppError::Internal("state missing".into())))?
         .clone();
-    let Some(token) = bearer(req).map(str::to_string) else {
+    let Some(token) = crate::web::bearer(req).map(str::to_string) else {
         return Err(ApiError::unauthorized(
             "missing_token",
             "Send a personal access token as `Authorization: Bearer <token>`.",
@@ -81,23 +68,19 @@ async fn load(req: &HttpRequest) -> ApiResult<ApiUser> {
     };
     let invalid = || ApiError::unauthorized("invalid_token", "The token is not valid.");
     let now = state.clock.now();
-    let loaded = web::block({
-        let pool = state.pool.clone();
-        move || -> ApiResult<_> {
-            let mut conn = pool.get()?;
-            let Some(found) = api_token::find_live(&mut conn, &token)? else {
-                return Ok(None);
-            };
-            let Some((user, _role, actor)) = User::load_actor(&mut conn, found.user_id)? else {
-                return Ok(None);
-            };
-            let Some(org) = OrgSettings::find(&mut conn)? else {
-                return Ok(None);
-            };
-            Ok(Some((found, user, actor, org)))
-        }
+    let loaded = super::db(&state, move |conn| {
+        let Some(found) = api_token::find_live(conn, &token)? else {
+            return Ok(None);
+        };
+        let Some((user, _role, actor)) = User::load_actor(conn, found.user_id)? else {
+            return Ok(None);
+        };
+        let Some(org) = OrgSettings::find(conn)? else {
+            return Ok(None);
+        };
+        Ok(Some((found, user, actor, org)))
     })
-    .await??;
+    .await?;
     let Some((token, user, actor, org)) = loaded else {
         return Err(invalid());
     };
@@ -128,12 +111,11 @@ async fn load(req: &HttpRequest) -> ApiResult<ApiUser> {
         .last_used_at
         .is_none_or(|at| now - at >= chrono::Duration::minutes(1))
     {
-        let pool = state.pool.clone();
-        web::block(move || -> ApiResult<()> {
-            let mut conn = pool.get()?;
-            Ok(api_token::touch(&mut conn, &token, now)?)
+        // Written at most once a minute: most requests write nothing.
+        super::db(&state, move |conn| {
+            Ok(api_token::touch(conn, token.id, now)?)
         })
-        .await??;
+        .await?;
     }
     let tz = crate::auth::user_tz(&user, &org);
     Ok(ApiUser {

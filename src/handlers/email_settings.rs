@@ -132,7 +132,7 @@ pub async fn rotate_token(
 ) -> AppResult<HttpResponse> {
     ensure(&current)?;
     let token = crate::web::random_token();
-    let hash = super::inbound::token_hash(&token);
+    let hash = crate::web::token_hash(&token);
     let actor = current.audit_actor(&req);
     let now = state.clock.now();
     let replaced = current.org.inbound_token_hash.is_some();

@@ -8,7 +8,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use crate::activity::Context;
 use crate::app::AppState;
@@ -32,20 +31,6 @@ pub fn error(status: StatusCode, code: &str, message: &str) -> HttpResponse {
     }))
 }
 
-/// SHA-256 of a token, as stored.
-pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.trim().as_bytes()))
-}
-
-fn bearer(req: &HttpRequest) -> Option<&str> {
-    req.headers()
-        .get(actix_web::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
-}
-
 pub async fn receive(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -62,14 +47,14 @@ pub async fn receive(
             "Inbound mail is off: create a token in Settings > Email.",
         ));
     };
-    let Some(token) = bearer(&req) else {
+    let Some(token) = crate::web::bearer(&req) else {
         return Ok(error(
             StatusCode::UNAUTHORIZED,
             "missing_token",
             "Send the inbound token as `Authorization: Bearer <token>`.",
         ));
     };
-    if !crate::web::secrets_match(&token_hash(token), expected) {
+    if !crate::web::secrets_match(&crate::web::token_hash(token), expected) {
         return Ok(error(
             StatusCode::UNAUTHORIZED,
             "bad_token",

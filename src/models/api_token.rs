@@ -2,7 +2,7 @@
 //! shown once), with a short prefix to recognise it by, and the time it was
 //! last used. A revoked token stays listed with its revocation time.
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
@@ -34,7 +34,7 @@ pub struct OwnedToken {
 pub fn generate() -> (String, String, String) {
     let token = format!("{TOKEN_PREFIX}{}", crate::web::random_token());
     let prefix = token[..TOKEN_PREFIX.len() + 6].to_string();
-    let hash = crate::handlers::inbound_token_hash(&token);
+    let hash = crate::web::token_hash(&token);
     (token, prefix, hash)
 }
 
@@ -61,7 +61,7 @@ pub fn create(
 /// The live token with this secret.
 pub fn find_live(conn: &mut DbConn, token: &str) -> QueryResult<Option<ApiToken>> {
     api_tokens::table
-        .filter(api_tokens::token_hash.eq(crate::handlers::inbound_token_hash(token)))
+        .filter(api_tokens::token_hash.eq(crate::web::token_hash(token)))
         .filter(api_tokens::revoked_at.is_null())
         .first(conn)
         .optional()
@@ -117,15 +117,10 @@ pub fn revoke_all_of(conn: &mut DbConn, user_id: i64, now: NaiveDateTime) -> Que
     .execute(conn)
 }
 
-/// Records use at most once a minute: most requests write nothing.
-pub fn touch(conn: &mut DbConn, token: &ApiToken, now: NaiveDateTime) -> QueryResult<()> {
-    if token
-        .last_used_at
-        .is_none_or(|at| now - at >= Duration::minutes(1))
-    {
-        diesel::update(api_tokens::table.find(token.id))
-            .set(api_tokens::last_used_at.eq(now))
-            .execute(conn)?;
-    }
-    Ok(())
+/// Records that the token was used now.
+pub fn touch(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(api_tokens::table.find(id))
+        .set(api_tokens::last_used_at.eq(now))
+        .execute(conn)
+        .map(|_| ())
 }

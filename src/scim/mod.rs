@@ -107,15 +107,6 @@ pub struct Provisioner {
     pub public_url: String,
 }
 
-fn bearer(req: &HttpRequest) -> Option<&str> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then_some(token.trim())
-        .filter(|t| !t.is_empty())
-}
-
 impl FromRequest for Provisioner {
     type Error = actix_web::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
@@ -140,12 +131,12 @@ async fn authenticate(req: &HttpRequest) -> ScimResult<Provisioner> {
             "SCIM provisioning is off: no SCIM token is set.",
         ));
     };
-    let Some(token) = bearer(req) else {
+    let Some(token) = crate::web::bearer(req) else {
         return Err(ScimError::unauthorized(
             "Send the SCIM token as `Authorization: Bearer <token>`.",
         ));
     };
-    if !crate::web::secrets_match(&crate::handlers::inbound_token_hash(token), expected) {
+    if !crate::web::secrets_match(&crate::web::token_hash(token), expected) {
         return Err(ScimError::unauthorized("The SCIM token is not valid."));
     }
     let public_url = state.config.public_url.clone();
