@@ -251,7 +251,7 @@ pub struct NoteInput {
 
 async fn notes_of(api: &ApiUser, state: &AppState, target: NoteTarget) -> ApiResult<HttpResponse> {
     api.ensure(Action::Use(Flag::CustomersView))?;
-    let notes = super::db(&state, move |conn| {
+    let notes = super::db(state, move |conn| {
         exists(conn, &target)?;
         Ok(customer::notes(conn, &target)?)
     })
