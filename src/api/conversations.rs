@@ -118,10 +118,6 @@ pub fn output(conn: &mut DbConn, c: &Conversation) -> ApiResult<ConversationOut>
     })
 }
 
-fn value<T: Serialize>(v: &T) -> serde_json::Value {
-    serde_json::to_value(v).unwrap_or_default()
-}
-
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
@@ -333,7 +329,7 @@ pub async fn create(
     {
         errors.push(("team_id", "must be one of your teams".into()));
     }
-    if input.assignee_id.is_some() && !api.allowed(Action::Use(Flag::ConversationsAssign)) {
+    if input.assignee_id.is_some() {
         api.ensure(Action::Use(Flag::ConversationsAssign))?;
     }
     if !errors.is_empty() {
@@ -376,7 +372,7 @@ pub async fn create(
         conversation::route(conn, id, input.team_id, input.assignee_id)?;
         let c = conversation::find(conn, id)?.ok_or_else(ApiError::not_found)?;
         Ok(Created::new(
-            value(&output(conn, &c)?),
+            output(conn, &c)?,
             format!("/api/v1/conversations/{id}"),
         ))
     })
@@ -621,10 +617,8 @@ async fn write_message(
             created_at: time(m.created_at),
             attachments: Vec::new(),
         };
-        Ok(Created::new(
-            value(&out),
-            format!("/api/v1/conversations/{id}/messages#{}", out.id),
-        ))
+        let location = format!("/api/v1/conversations/{id}/messages#{}", out.id);
+        Ok(Created::new(out, location))
     })
     .await
 }

@@ -184,10 +184,7 @@ pub async fn create(
             now,
         )?;
         let out = output(load(conn, id)?, full);
-        Ok(Created::new(
-            serde_json::to_value(out).unwrap_or_default(),
-            format!("/api/v1/customers/{id}"),
-        ))
+        Ok(Created::new(out, format!("/api/v1/customers/{id}")))
     })
     .await
 }
@@ -308,10 +305,7 @@ async fn add_note_to(
             author_name,
             created_at: time(now),
         };
-        Ok(Created::new(
-            serde_json::to_value(out).unwrap_or_default(),
-            location,
-        ))
+        Ok(Created::new(out, location))
     })
     .await
 }

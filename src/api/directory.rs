@@ -11,7 +11,7 @@ use super::{ApiError, ApiResult, ApiUser, Page, cursor, page_limit, time};
 use crate::admin::{self, UserInput};
 use crate::app::AppState;
 use crate::db::DbConn;
-use crate::db::schema::{roles, users};
+use crate::db::schema::{roles, team_memberships, users};
 use crate::i18n::Lang;
 use crate::models::role::Role;
 use crate::models::team::Team;
@@ -51,7 +51,12 @@ pub fn user_out(conn: &mut DbConn, user: &User) -> ApiResult<UserOut> {
             .optional()?,
         None => None,
     };
-    Ok(UserOut {
+    let team_ids = Team::ids_of_user(conn, user.id)?;
+    Ok(shape(user, role, team_ids))
+}
+
+fn shape(user: &User, role: Option<String>, team_ids: Vec<i64>) -> UserOut {
+    UserOut {
         id: user.id,
         name: user.name.clone(),
         email: user.email.clone(),
@@ -61,14 +66,14 @@ pub fn user_out(conn: &mut DbConn, user: &User) -> ApiResult<UserOut> {
         language: user.language.clone(),
         timezone: user.timezone.clone(),
         conversation_access: user.conversation_access.clone(),
-        team_ids: Team::ids_of_user(conn, user.id)?,
+        team_ids,
         active: user.active,
         invited: user.password_hash.is_none(),
         access_starts: user.access_starts,
         access_ends: user.access_ends,
         last_active_at: user.last_active_at.map(time),
         created_at: time(user.created_at),
-    })
+    }
 }
 
 /// The user the token belongs to.
@@ -107,10 +112,30 @@ pub async fn users(
             .load(conn)?;
         let more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
+        // Roles and teams for the whole page in two queries.
+        let role_keys: std::collections::HashMap<i64, String> = roles::table
+            .select((roles::id, roles::key))
+            .load(conn)?
+            .into_iter()
+            .collect();
+        let ids: Vec<i64> = rows.iter().map(|u| u.id).collect();
+        let memberships: Vec<(i64, i64)> = team_memberships::table
+            .filter(team_memberships::user_id.eq_any(&ids))
+            .select((team_memberships::user_id, team_memberships::team_id))
+            .order(team_memberships::team_id)
+            .load(conn)?;
         let data = rows
             .iter()
-            .map(|u| user_out(conn, u))
-            .collect::<ApiResult<Vec<_>>>()?;
+            .map(|u| {
+                let role = u.role_id.and_then(|r| role_keys.get(&r).cloned());
+                let teams = memberships
+                    .iter()
+                    .filter(|(user, _)| *user == u.id)
+                    .map(|(_, team)| *team)
+                    .collect();
+                shape(u, role, teams)
+            })
+            .collect();
         let next_cursor = more
             .then(|| rows.last().map(|u| cursor::encode(&u.id)))
             .flatten();
@@ -344,7 +369,7 @@ pub async fn create_user(
         let id = admin::add_user(conn, &audit, &org, &input, &public_url, now)?;
         let user = User::find(conn, id)?.ok_or_else(ApiError::not_found)?;
         Ok(Created::new(
-            serde_json::to_value(user_out(conn, &user)?).unwrap_or_default(),
+            user_out(conn, &user)?,
             format!("/api/v1/users/{id}"),
         ))
     })

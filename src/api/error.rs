@@ -115,9 +115,6 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if self.status.is_server_error() {
-            tracing::error!(error = %self.message, "API internal error");
-        }
         self.response()
     }
 }
@@ -145,10 +142,10 @@ impl ApiError {
             "internal",
             "Something went wrong on our side; it has been logged.",
         )
-        .with_details(Value::Null)
         .logged(detail)
     }
 
+    /// The detail goes to the log, never to the client.
     fn logged(self, detail: String) -> Self {
         tracing::error!(error = %detail, "API internal error");
         self

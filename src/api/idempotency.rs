@@ -30,10 +30,10 @@ pub struct Created {
 }
 
 impl Created {
-    pub fn new(body: Value, location: String) -> Self {
+    pub fn new(body: impl serde::Serialize, location: String) -> Self {
         Self {
             status: StatusCode::CREATED,
-            body,
+            body: serde_json::to_value(body).unwrap_or_default(),
             location: Some(location),
         }
     }

@@ -119,12 +119,10 @@ pub async fn list(
             .into_iter()
             .map(|l| l.id)
             .collect();
-        let mut data = Vec::new();
-        for id in ids {
-            if let Some(t) = task::find(conn, id)? {
-                data.push(out(conn, &p, t)?);
-            }
-        }
+        let data = task::find_many(conn, &ids)?
+            .into_iter()
+            .map(|t| out(conn, &p, t))
+            .collect::<ApiResult<Vec<_>>>()?;
         Ok(TaskPage { data })
     })
     .await?;
@@ -262,7 +260,7 @@ pub async fn create(
             )?;
         }
         Ok(Created::new(
-            serde_json::to_value(out(conn, &p, created)?).unwrap_or_default(),
+            out(conn, &p, created)?,
             format!("/api/v1/tasks/{id}"),
         ))
     })
@@ -410,10 +408,7 @@ pub async fn comment(
             body: text,
             created_at: time(now),
         };
-        Ok(Created::new(
-            serde_json::to_value(out).unwrap_or_default(),
-            format!("/api/v1/tasks/{task_id}"),
-        ))
+        Ok(Created::new(out, format!("/api/v1/tasks/{task_id}")))
     })
     .await
 }

@@ -183,6 +183,13 @@ pub fn find_visible(conn: &mut DbConn, reader: &TaskReader, id: i64) -> QueryRes
         .optional()
 }
 
+/// These tasks, in the order of `ids`.
+pub fn find_many(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<Task>> {
+    let mut found: Vec<Task> = tasks::table.filter(tasks::id.eq_any(ids)).load(conn)?;
+    found.sort_by_key(|t| ids.iter().position(|id| *id == t.id));
+    Ok(found)
+}
+
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Task>> {
     tasks::table.find(id).first(conn).optional()
 }
