@@ -194,7 +194,18 @@ fn run(url: DatabaseUrl, n: usize) -> Result<(), String> {
         started.elapsed().as_secs_f64()
     );
 
+    // The owner's token for the API measurements.
+    let api_token = {
+        let mut conn = pool.get().map_err(|e| e.to_string())?;
+        let owner = confer::models::user::User::find_by_email(&mut conn, "owner@bench.test")
+            .map_err(|e| e.to_string())?
+            .ok_or("no owner")?;
+        confer::models::api_token::create(&mut conn, owner.id, "bench", Utc::now().naive_utc())
+            .map_err(|e| e.to_string())?
+            .1
+    };
     let state = web::Data::new(AppState::new(pool, config, Clock::default()));
+    state.api_limiter.set_limit(u32::MAX);
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
     let server_state = state.clone();
@@ -259,6 +270,18 @@ fn run(url: DatabaseUrl, n: usize) -> Result<(), String> {
             "/conversations/1".to_string(),
         ),
         ("search for one word", "/search?q=ultramarine".to_string()),
+        (
+            "API: conversations, first page of 50",
+            "/api/v1/conversations?view=all&limit=50".to_string(),
+        ),
+        (
+            "API: a conversation's 30 messages",
+            "/api/v1/conversations/1/messages".to_string(),
+        ),
+        (
+            "API: search for one word",
+            "/api/v1/search?q=ultramarine".to_string(),
+        ),
         ("reports, last 30 days", "/reports".to_string()),
         (
             "reports, a whole year",
@@ -281,6 +304,7 @@ fn run(url: DatabaseUrl, n: usize) -> Result<(), String> {
             let mut response = agent
                 .get(format!("{base}{path}"))
                 .header("Cookie", &cookie)
+                .header("Authorization", format!("Bearer {api_token}"))
                 .call()
                 .map_err(|e| e.to_string())?;
             let _ = response.body_mut().read_to_string();
