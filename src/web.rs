@@ -125,3 +125,39 @@ pub fn bearer(req: &actix_web::HttpRequest) -> Option<&str> {
         .then_some(token.trim())
         .filter(|t| !t.is_empty())
 }
+
+/// A stored file as a download: the type its bytes showed, never rendered
+/// as a page (a sandboxing CSP even if a browser tried).
+pub fn file_download(file: crate::models::attachment::AttachmentFile) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(file.content_type.as_str())
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            content_disposition(&file.filename),
+        ))
+        .insert_header((header::CACHE_CONTROL, "private, max-age=3600"))
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; sandbox",
+        ))
+        .body(file.data)
+}
+
+/// `attachment; filename="plain"; filename*=UTF-8''encoded` (RFC 6266).
+fn content_disposition(name: &str) -> header::HeaderValue {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let value = format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
+        url_encode(name)
+    );
+    header::HeaderValue::from_str(&value).unwrap_or(header::HeaderValue::from_static("attachment"))
+}

@@ -55,6 +55,8 @@ pub struct AttachmentOut {
     pub filename: String,
     pub content_type: String,
     pub size_bytes: i64,
+    /// `GET` it with the token for the file's bytes.
+    pub download_url: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -266,6 +268,7 @@ pub async fn messages(
                             filename: f.filename,
                             content_type: f.content_type,
                             size_bytes: f.size_bytes,
+                            download_url: format!("/api/v1/attachments/{}", f.id),
                         })
                         .collect(),
                 }
@@ -681,4 +684,24 @@ pub async fn search(
             .map(|c| super::customers::output(c, full_contacts))
             .collect(),
     }))
+}
+
+/// A file of a conversation, with the conversation's visibility (404
+/// otherwise), as a download.
+#[utoipa::path(get, path = "/api/v1/attachments/{id}", tag = "conversations",
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "The file's bytes, with the type they showed", content_type = "*/*", body = Vec<u8>)))]
+pub async fn attachment(
+    api: ApiUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let (parts, id) = (reader_parts(&api), *id);
+    let file = super::db(&state, move |conn| {
+        let file = attachment::find(conn, id)?.ok_or_else(ApiError::not_found)?;
+        visible(conn, &parts, file.conversation_id)?;
+        Ok(file)
+    })
+    .await?;
+    Ok(crate::web::file_download(file))
 }

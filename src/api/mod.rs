@@ -73,6 +73,7 @@ api_routes! {
     get "/conversations/{id}/messages" => conversations::messages;
     post "/conversations/{id}/replies" => conversations::reply;
     post "/conversations/{id}/notes" => conversations::note;
+    get "/attachments/{id}" => conversations::attachment;
     get "/customers" => customers::list;
     post "/customers" => customers::create;
     get "/customers/{id}" => customers::show;

@@ -33,6 +33,42 @@ struct World {
     article: i64,
     notification: i64,
     spare_user: i64,
+    attachment: i64,
+}
+
+/// A customer message with a file on `conversation`; the file's id.
+fn file_on(app: &TestApp, conversation: i64, customer: i64) -> i64 {
+    let now = app.clock.now();
+    let mut conn = app.conn();
+    let message = confer::models::conversation::insert_message(
+        &mut conn,
+        &confer::models::conversation::NewMessage {
+            conversation_id: conversation,
+            kind: "customer",
+            author_user_id: None,
+            author_customer_id: Some(customer),
+            body: "Photo attached",
+            email_message_id: None,
+            source: "email",
+            quoted: None,
+        },
+        now,
+    )
+    .expect("message");
+    confer::models::attachment::store(
+        &mut conn,
+        conversation,
+        message,
+        &confer::models::attachment::NewFile {
+            filename: "notes.txt",
+            declared_type: "text/plain",
+            content_id: None,
+            inline: false,
+            data: b"the printer smokes",
+        },
+        now,
+    )
+    .expect("file")
 }
 
 fn world(app: &TestApp) -> World {
@@ -84,6 +120,7 @@ fn world(app: &TestApp) -> World {
     ));
     let notification = id_of(app, "SELECT MAX(id) AS n FROM notifications");
     let spare_user = app.user("spare@acme.test", "Sam Spare").create();
+    let attachment = file_on(app, conversation, customer);
     World {
         team,
         conversation,
@@ -93,6 +130,7 @@ fn world(app: &TestApp) -> World {
         article,
         notification,
         spare_user,
+        attachment,
     }
 }
 
@@ -125,6 +163,8 @@ fn fill(path: &str, w: &World) -> String {
         w.team
     } else if path.starts_with("/notifications") {
         w.notification
+    } else if path.starts_with("/attachments") {
+        w.attachment
     } else {
         w.conversation
     };
@@ -157,6 +197,7 @@ fn matrix(w: &World, collab: i64) -> Vec<(&'static str, &'static str, Option<Val
             not_collab(200),
         ),
         ("get", "/conversations/{id}/messages", None, all_ok),
+        ("get", "/attachments/{id}", None, all_ok),
         (
             "post",
             "/conversations/{id}/replies",
@@ -429,6 +470,40 @@ db_test!(
                 "an invisible conversation must look missing"
             );
         }
+        // Its files too; a visible conversation's file downloads.
+        let hidden_file = file_on(&app, hidden, w.customer);
+        let got = c.api(
+            "GET",
+            &format!("/api/v1/attachments/{hidden_file}"),
+            Some(&token),
+            None,
+            &[],
+        );
+        assert_eq!(
+            (got.status, got.body.as_str()),
+            (404, missing.body.as_str())
+        );
+        let messages = c
+            .api(
+                "GET",
+                &format!("/api/v1/conversations/{}/messages", w.conversation),
+                Some(&token),
+                None,
+                &[],
+            )
+            .json();
+        let url = messages["data"][0]["attachments"][0]["download_url"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let file = c.api("GET", &url, Some(&token), None, &[]);
+        assert_eq!(file.status, 200);
+        assert_eq!(file.body, "the printer smokes");
+        assert!(
+            file.header("content-disposition")
+                .unwrap()
+                .starts_with("attachment;")
+        );
         let list = c
             .api("GET", "/api/v1/conversations", Some(&token), None, &[])
             .json();
@@ -440,7 +515,9 @@ db_test!(
             .collect();
         assert!(ids.contains(&w.conversation) && !ids.contains(&hidden));
         assert_eq!(
-            app.count(&format!("messages WHERE conversation_id = {hidden}")),
+            app.count(&format!(
+                "messages WHERE conversation_id = {hidden} AND kind <> 'customer'"
+            )),
             0
         );
     }
