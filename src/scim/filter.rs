@@ -236,7 +236,7 @@ impl Parser {
         matches!(self.peek(), Some(Token::Word(w)) if w.eq_ignore_ascii_case(word))
     }
 
-    fn expect(&mut self, token: Token, what: &str) -> Parsed<()> {
+    fn require(&mut self, token: Token, what: &str) -> Parsed<()> {
         if self.next() == Some(token) {
             Ok(())
         } else {
@@ -270,15 +270,15 @@ impl Parser {
     fn unary(&mut self) -> Parsed<Filter> {
         if self.keyword("not") {
             self.next();
-            self.expect(Token::Open, "`(` after `not`")?;
+            self.require(Token::Open, "`(` after `not`")?;
             let inner = self.or()?;
-            self.expect(Token::Close, "`)`")?;
+            self.require(Token::Close, "`)`")?;
             return Ok(Filter::Not(Box::new(inner)));
         }
         match self.next() {
             Some(Token::Open) => {
                 let inner = self.or()?;
-                self.expect(Token::Close, "`)`")?;
+                self.require(Token::Close, "`)`")?;
                 Ok(inner)
             }
             Some(Token::Word(word)) => {
@@ -312,9 +312,9 @@ impl Parser {
     }
 
     fn bracket(&mut self) -> Parsed<Filter> {
-        self.expect(Token::OpenBracket, "`[`")?;
+        self.require(Token::OpenBracket, "`[`")?;
         let inner = self.or()?;
-        self.expect(Token::CloseBracket, "`]`")?;
+        self.require(Token::CloseBracket, "`]`")?;
         Ok(inner)
     }
 

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use super::filter::{PatchPath, get_ci};
 use super::{
     Attributes, ListQuery, OpKind, Provisioner, ScimError, ScimResult, check_if_match, json_body,
-    patch_ops, resource_id, resource_response, run, timestamp, version_of,
+    object, patch_ops, resource_id, resource_response, run, timestamp, version_of,
 };
 use crate::app::AppState;
 use crate::db::schema::{team_memberships, teams, users};
@@ -343,12 +343,6 @@ fn changeable(
         .map(|(user, ..)| user)
         .collect();
     Ok((team, members))
-}
-
-fn object(value: &Value) -> ScimResult<&Map<String, Value>> {
-    value
-        .as_object()
-        .ok_or_else(|| ScimError::bad("invalidSyntax", "Expected a JSON object."))
 }
 
 pub async fn list(

@@ -383,6 +383,13 @@ pub fn check_if_match(if_match: &str, current: &Value) -> ScimResult<()> {
 }
 
 /// The numeric id in a resource path; anything else is not found.
+/// A value as a JSON object (bodies, PATCH values without a path).
+pub fn object(value: &Value) -> ScimResult<&serde_json::Map<String, Value>> {
+    value
+        .as_object()
+        .ok_or_else(|| ScimError::bad("invalidSyntax", "Expected a JSON object."))
+}
+
 pub fn resource_id(text: &str, kind: &str) -> ScimResult<i64> {
     text.parse()
         .map_err(|_| ScimError::not_found(format!("No {kind} with id {text}.")))

@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 use super::filter::{PatchPath, get_ci};
 use super::{
     Attributes, ListQuery, OpKind, Provisioner, ScimError, ScimResult, as_bool, check_if_match,
-    json_body, patch_ops, resource_id, resource_response, run, timestamp, version_of,
+    json_body, object, patch_ops, resource_id, resource_response, run, timestamp, version_of,
 };
 use crate::admin::{self, UserInput};
 use crate::api::directory::{UserFields, user_input};
@@ -499,13 +499,6 @@ fn set_external_id(conn: &mut DbConn, id: i64, external_id: Option<&str>) -> Que
         .set(users::scim_external_id.eq(external_id))
         .execute(conn)
         .map(|_| ())
-}
-
-/// The body's object (`json_body` and `patch_ops` made sure it is one).
-fn object(value: &Value) -> ScimResult<&Map<String, Value>> {
-    value
-        .as_object()
-        .ok_or_else(|| ScimError::bad("invalidSyntax", "Expected a JSON object."))
 }
 
 /// Writes the draft over `user`: reactivation first (so the edit is checked
