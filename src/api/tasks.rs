@@ -37,13 +37,25 @@ pub struct TaskPage {
     pub data: Vec<TaskOut>,
 }
 
-fn out(conn: &mut DbConn, api_parts: &Parts, t: Task) -> ApiResult<TaskOut> {
-    // An invisible conversation is not named on a task.
-    let conversation_id = match t.conversation_id {
-        Some(id) if conversation_visible(conn, api_parts, id)? => Some(id),
-        _ => None,
-    };
-    Ok(TaskOut {
+/// Tasks as the API shows them. An invisible conversation is not named on
+/// a task (the conversations' visibility is one query for the whole list).
+fn outputs(conn: &mut DbConn, p: &Parts, tasks: Vec<Task>) -> ApiResult<Vec<TaskOut>> {
+    let linked: Vec<i64> = tasks.iter().filter_map(|t| t.conversation_id).collect();
+    let visible = visible_conversations(conn, p, &linked)?;
+    Ok(tasks
+        .into_iter()
+        .map(|t| shape(t, &visible, p.sees_customers))
+        .collect())
+}
+
+fn out(conn: &mut DbConn, p: &Parts, t: Task) -> ApiResult<TaskOut> {
+    outputs(conn, p, vec![t])?
+        .pop()
+        .ok_or_else(ApiError::not_found)
+}
+
+fn shape(t: Task, visible: &[i64], sees_customers: bool) -> TaskOut {
+    TaskOut {
         id: t.id,
         title: t.title,
         description: t.description,
@@ -51,12 +63,12 @@ fn out(conn: &mut DbConn, api_parts: &Parts, t: Task) -> ApiResult<TaskOut> {
         status: t.status,
         assignee_id: t.assignee_id,
         creator_id: t.creator_id,
-        conversation_id,
-        customer_id: t.customer_id.filter(|_| api_parts.sees_customers),
+        conversation_id: t.conversation_id.filter(|id| visible.contains(id)),
+        customer_id: t.customer_id.filter(|_| sees_customers),
         created_at: time(t.created_at),
         updated_at: time(t.updated_at),
         completed_at: t.completed_at.map(time),
-    })
+    }
 }
 
 struct Parts {
@@ -77,13 +89,16 @@ fn parts(api: &ApiUser) -> Parts {
     }
 }
 
-fn conversation_visible(conn: &mut DbConn, p: &Parts, id: i64) -> ApiResult<bool> {
+fn visible_conversations(conn: &mut DbConn, p: &Parts, ids: &[i64]) -> ApiResult<Vec<i64>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
     let reader = Reader {
         scope: &p.scope,
         user_id: p.user_id,
         team_ids: &p.team_ids,
     };
-    Ok(conversation::find_visible(conn, &reader, id)?.is_some())
+    Ok(conversation::visible_ids(conn, &reader, ids)?)
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -119,10 +134,8 @@ pub async fn list(
             .into_iter()
             .map(|l| l.id)
             .collect();
-        let data = task::find_many(conn, &ids)?
-            .into_iter()
-            .map(|t| out(conn, &p, t))
-            .collect::<ApiResult<Vec<_>>>()?;
+        let tasks = task::find_many(conn, &ids)?;
+        let data = outputs(conn, &p, tasks)?;
         Ok(TaskPage { data })
     })
     .await?;
@@ -223,7 +236,7 @@ pub async fn create(
             errors.push(("assignee_id", "no such active user".to_string()));
         }
         if let Some(c) = input.conversation_id
-            && !conversation_visible(conn, &p, c)?
+            && visible_conversations(conn, &p, &[c])?.is_empty()
         {
             errors.push(("conversation_id", "no such conversation".to_string()));
         }

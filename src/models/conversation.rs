@@ -269,6 +269,18 @@ pub fn find_visible(
     .optional()
 }
 
+/// Those of `ids` this reader may see.
+pub fn visible_ids(conn: &mut DbConn, reader: &Reader, ids: &[i64]) -> QueryResult<Vec<i64>> {
+    scoped!(
+        conversations::table
+            .filter(conversations::id.eq_any(ids.to_vec()))
+            .select(conversations::id)
+            .into_boxed(),
+        reader
+    )
+    .load(conn)
+}
+
 /// One entry of the timeline.
 #[derive(Queryable, Clone, Debug)]
 pub struct MessageLine {
