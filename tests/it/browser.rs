@@ -901,4 +901,43 @@ db_test!(api_tokens_scim_and_webhooks_in_the_browser, |app| {
     browser.click("form[action$='/test'] button[type=submit]");
     browser.wait_for_text("main", "webhook.test");
     browser.check_page("settings-webhook");
+    drop(browser);
+    // A collaborator has tokens and the reference too, in their own layout;
+    // their token may add notes and may not reply.
+    let collab = Browser::open(&app, "api-collab");
+    collab.sign_in("collab@acme.test");
+    collab.goto("/profile/tokens");
+    collab.fill("#name", "Notes bot");
+    collab.click("form[action='/profile/tokens'] button[type=submit]");
+    collab.wait_for_text("[data-testid=new-token]", "confer_pat_");
+    let token = collab.text("[data-testid=new-token]");
+    assert!(collab.body_class().contains("layout-collaborator"));
+    collab.check_page("collab-tokens");
+    collab.goto("/api/docs");
+    collab.check_page("collab-api-docs");
+    let customer = app.customer("Carla Customer", "carla@example.com");
+    let team = app.user_id("collab@acme.test");
+    let support: i64 = confer::models::team::Team::ids_of_user(&mut app.conn(), team).unwrap()[0];
+    let conversation = app.conversation("Printer on fire", customer, Some(support), None, "open");
+    let note = json_note(&mut api, &token, conversation, "notes");
+    assert_eq!(note, 201);
+    assert_eq!(json_note(&mut api, &token, conversation, "replies"), 403);
 });
+
+/// Posts `{"body": …}` to a conversation's notes or replies with a token.
+fn json_note(
+    client: &mut crate::support::Client,
+    token: &str,
+    conversation: i64,
+    kind: &str,
+) -> u16 {
+    client
+        .api(
+            "POST",
+            &format!("/api/v1/conversations/{conversation}/{kind}"),
+            Some(token),
+            Some(&serde_json::json!({ "body": "From the API" })),
+            &[],
+        )
+        .status
+}
