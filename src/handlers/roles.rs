@@ -18,7 +18,7 @@ use crate::i18n::Tr;
 use crate::models::audit::{self, Event};
 use crate::models::role::{self, Role};
 use crate::pages::{Ctx, html_with_status};
-use crate::policy::{self, Action, Area, BuiltinRole, Flag, FlagSet};
+use crate::policy::{self, Action, Area, BuiltinRole, Flag, FlagSet, RoleChange, RoleRule};
 use crate::web::{form_pairs, redirect};
 
 fn ensure(current: &CurrentUser) -> AppResult<()> {
@@ -26,11 +26,6 @@ fn ensure(current: &CurrentUser) -> AppResult<()> {
         &current.actor,
         Action::Use(Flag::UsersManageRoles),
     )?)
-}
-
-/// Flags a custom role may never hold: it cannot exceed Admin.
-fn allowed_in_custom_roles() -> FlagSet {
-    BuiltinRole::Admin.flags()
 }
 
 pub struct FlagBox {
@@ -44,7 +39,8 @@ pub struct AreaBoxes {
     pub flags: Vec<FlagBox>,
 }
 
-fn boxes(t: Tr, flags: FlagSet, only_allowed: bool) -> Vec<AreaBoxes> {
+/// The flags by area; `offered` limits them to those the editor may grant.
+fn boxes(t: Tr, flags: FlagSet, offered: Option<FlagSet>) -> Vec<AreaBoxes> {
     Area::ALL
         .iter()
         .map(|&area| AreaBoxes {
@@ -52,7 +48,7 @@ fn boxes(t: Tr, flags: FlagSet, only_allowed: bool) -> Vec<AreaBoxes> {
             flags: Flag::ALL
                 .iter()
                 .filter(|f| f.area() == area)
-                .filter(|&&f| !only_allowed || allowed_in_custom_roles().contains(f))
+                .filter(|&&f| offered.is_none_or(|o| o.contains(f)))
                 .map(|&f| FlagBox {
                     key: f.key(),
                     label: t.get(f.key()),
@@ -104,7 +100,7 @@ pub async fn list(
                 label: role_label(r, t),
                 builtin: r.builtin,
                 users: usage.get(&r.id).copied().unwrap_or(0),
-                areas: boxes(t, flags, false)
+                areas: boxes(t, flags, None)
                     .into_iter()
                     .map(|mut a| {
                         a.flags.retain(|f| f.checked);
@@ -166,11 +162,13 @@ fn parse(body: &[u8]) -> Parsed {
     Parsed { name, flags }
 }
 
+/// Field errors of a new or edited role (`existing`); a role above the
+/// editor's own is refused outright.
 async fn validate(
     current: &CurrentUser,
     state: &AppState,
     parsed: &Parsed,
-    except: Option<i64>,
+    existing: Option<&Role>,
 ) -> AppResult<FieldErrors> {
     let t = current.tr;
     let mut errors = FieldErrors::default();
@@ -179,9 +177,28 @@ async fn validate(
         errors: &mut errors,
     }
     .required("name", &parsed.name, 60);
-    if !parsed.flags.is_subset_of(allowed_in_custom_roles()) {
-        errors.add("flags", t.get("roles.error.above_admin"));
+    let grant = existing.map(Role::grant);
+    let change = match &grant {
+        Some(role) => RoleChange::Edit {
+            role,
+            flags: parsed.flags,
+        },
+        None => RoleChange::Create {
+            flags: parsed.flags,
+        },
+    };
+    match policy::can_change_role(&current.actor, change) {
+        (true, _) => {}
+        (false, RoleRule::FlagsAboveYours) => {
+            errors.add("flags", t.get(RoleRule::FlagsAboveYours.key()))
+        }
+        (false, rule) => {
+            return Err(AppError::Forbidden(format!(
+                "role change refused by {rule:?}"
+            )));
+        }
     }
+    let except = existing.map(|r| r.id);
     if parsed.flags == FlagSet::default() {
         errors.add("flags", t.get("roles.error.no_flags"));
     }
@@ -218,12 +235,19 @@ async fn form_page(
             users: id.and_then(|id| usage.get(&id).copied()).unwrap_or(0),
             other_roles: roles
                 .iter()
-                .filter(|r| Some(r.id) != id && r.key != BuiltinRole::Owner.key())
+                .filter(|r| {
+                    let grant = r.grant();
+                    Some(r.id) != id
+                        && grant.builtin != Some(BuiltinRole::Owner)
+                        && grant
+                            .flags
+                            .is_subset_of(policy::actor_flags(&current.actor))
+                })
                 .map(|r| (r.id, role_label(r, t)))
                 .collect(),
             id,
             name,
-            areas: boxes(t, flags, true),
+            areas: boxes(t, flags, Some(policy::grantable_flags(&current.actor))),
             errors,
             delete_error,
         },
@@ -318,13 +342,29 @@ async fn custom_role(state: &AppState, id: i64) -> AppResult<Role> {
     state.db(move |conn| Role::find_custom(conn, id)).await
 }
 
+/// A custom role this editor may change at all (not one above their own).
+async fn editable_role(current: &CurrentUser, state: &AppState, id: i64) -> AppResult<Role> {
+    let role = custom_role(state, id).await?;
+    let grant = role.grant();
+    let change = RoleChange::Edit {
+        role: &grant,
+        flags: grant.flags,
+    };
+    match policy::can_change_role(&current.actor, change) {
+        (true, _) => Ok(role),
+        (false, rule) => Err(AppError::Forbidden(format!(
+            "role {id} refused by {rule:?}"
+        ))),
+    }
+}
+
 pub async fn edit(
     current: CurrentUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     ensure(&current)?;
-    let role = custom_role(&state, *id).await?;
+    let role = editable_role(&current, &state, *id).await?;
     let flags = role.grant().flags;
     form_page(
         &current,
@@ -347,9 +387,9 @@ pub async fn update(
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
     ensure(&current)?;
-    let role = custom_role(&state, *id).await?;
+    let role = editable_role(&current, &state, *id).await?;
     let parsed = parse(&body);
-    let errors = validate(&current, &state, &parsed, Some(role.id)).await?;
+    let errors = validate(&current, &state, &parsed, Some(&role)).await?;
     if !errors.is_empty() {
         return form_page(
             &current,
@@ -418,13 +458,29 @@ pub async fn delete(
         Some(m) => state.db(move |conn| Ok(role::find(conn, m)?)).await?,
         None => None,
     };
-    let target_ok = target
-        .as_ref()
-        .is_some_and(|r| r.key != BuiltinRole::Owner.key());
+    let (grant, target_grant) = (role.grant(), target.as_ref().map(Role::grant));
+    let (allowed, rule) = policy::can_change_role(
+        &current.actor,
+        RoleChange::Delete {
+            role: &grant,
+            move_to: target_grant.as_ref().filter(|_| users > 0),
+        },
+    );
+    if !allowed && rule == RoleRule::RoleAboveYours {
+        return Err(AppError::Forbidden(format!(
+            "deleting role {} refused by {rule:?}",
+            role.id
+        )));
+    }
+    let target_ok = allowed && target.is_some();
     if users > 0 && !target_ok {
-        let message = current
-            .tr
-            .fmt("roles.error.in_use", &[("count", &users.to_string())]);
+        let message = if allowed {
+            current
+                .tr
+                .fmt("roles.error.in_use", &[("count", &users.to_string())])
+        } else {
+            current.tr.get(rule.key()).to_string()
+        };
         let flags = role.grant().flags;
         return form_page(
             &current,

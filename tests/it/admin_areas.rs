@@ -110,7 +110,11 @@ db_test!(custom_roles_by_flags_and_deleting_one_in_use, |app| {
         ],
     );
     assert_eq!(above.status, 422);
-    assert!(above.body.contains("cannot exceed Admin"));
+    assert!(
+        above
+            .body
+            .contains("only hold permissions you hold yourself")
+    );
     let created = admin.post_form(
         "/settings/roles/new",
         &[
@@ -615,4 +619,194 @@ db_test!(settings_route_by_role_matrix, |app| {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+});
+
+/// Issue 14.1: a custom role cannot be widened by those who hold it, nor
+/// filled with flags its editor lacks, nor emptied into a role above theirs.
+fn role_id_named(app: &TestApp, name: &str) -> i64 {
+    use confer::db::schema::roles;
+    use diesel::prelude::*;
+    roles::table
+        .filter(roles::name.eq(name))
+        .select(roles::id)
+        .first(&mut app.conn())
+        .expect("role id")
+}
+
+fn role_flags(app: &TestApp, id: i64) -> String {
+    use confer::db::schema::roles;
+    use diesel::prelude::*;
+    roles::table
+        .find(id)
+        .select(roles::permissions)
+        .first(&mut app.conn())
+        .expect("role flags")
+}
+
+db_test!(nobody_widens_a_role_beyond_their_own_flags, |app| {
+    let app = app.with_org();
+    app.staff();
+    let mut owner = app.sign_in("owner@acme.test");
+    let created = owner.post_form(
+        "/settings/roles/new",
+        &[
+            ("name", "Lead"),
+            ("flags", "users.view"),
+            ("flags", "users.manage_roles"),
+            ("flags", "conversations.view_all"),
+        ],
+    );
+    assert_eq!(created.status, 303, "{}", created.body);
+    let lead = role_id_named(&app, "Lead");
+    let lee = app.user("lee@acme.test", "Lee Lead").create();
+    app.sql(&format!(
+        "UPDATE users SET role_id = {lead} WHERE id = {lee}"
+    ));
+    let before = role_flags(&app, lead);
+    let roles_before = app.count("roles");
+    let audit_before = app.count("audit_log");
+
+    let mut lee = app.sign_in("lee@acme.test");
+    let form = lee.get(&format!("/settings/roles/{lead}"));
+    assert_eq!(form.status, 200);
+    assert!(
+        !form.body.contains("value=\"settings.org\""),
+        "only the editor's own flags are offered"
+    );
+    let mut every_flag: Vec<(&str, &str)> = vec![("name", "Lead")];
+    every_flag.extend(
+        confer::policy::Flag::ALL
+            .iter()
+            .map(|f| ("flags", f.key()))
+            .filter(|(_, k)| *k != "settings.plan"),
+    );
+    let widened = lee.post_form(&format!("/settings/roles/{lead}"), &every_flag);
+    assert_eq!(widened.status, 422);
+    assert!(
+        widened
+            .body
+            .contains("A role can only hold permissions you hold yourself")
+    );
+    let bigger = lee.post_form(
+        "/settings/roles/new",
+        &[("name", "Bigger"), ("flags", "settings.org")],
+    );
+    assert_eq!(bigger.status, 422);
+    assert_eq!(role_flags(&app, lead), before, "the role is unchanged");
+    assert_eq!(app.count("roles"), roles_before, "no role was created");
+    assert_eq!(app.count("audit_log"), audit_before);
+    for page in ["/settings/organisation", "/settings/audit", "/settings/api"] {
+        assert_eq!(lee.get(page).status, 403, "{page} stays closed");
+    }
+
+    // A role above the editor's cannot be opened, edited or deleted.
+    owner.post_form(
+        "/settings/roles/new",
+        &[("name", "Org admin"), ("flags", "settings.org")],
+    );
+    let org_admin = role_id_named(&app, "Org admin");
+    assert_eq!(lee.get(&format!("/settings/roles/{org_admin}")).status, 403);
+    let narrowed = lee.post_form(
+        &format!("/settings/roles/{org_admin}"),
+        &[("name", "Org admin"), ("flags", "users.view")],
+    );
+    assert_eq!(narrowed.status, 403);
+    assert_eq!(role_flags(&app, org_admin), "settings.org");
+    let delete_above = lee.post_form(&format!("/settings/roles/{org_admin}/delete"), &[]);
+    assert_eq!(delete_above.status, 403);
+    assert_eq!(app.count(&format!("roles WHERE id = {org_admin}")), 1);
+
+    // Deleting a role never moves its users into a role above the deleter's.
+    lee.post_form(
+        "/settings/roles/new",
+        &[("name", "Viewer"), ("flags", "users.view")],
+    );
+    let viewer = role_id_named(&app, "Viewer");
+    let vic = app.user("vic@acme.test", "Vic Viewer").create();
+    app.sql(&format!(
+        "UPDATE users SET role_id = {viewer} WHERE id = {vic}"
+    ));
+    let agent_role = app.role_id(BuiltinRole::Agent).to_string();
+    let upward = lee.post_form(
+        &format!("/settings/roles/{viewer}/delete"),
+        &[("move_to", &agent_role)],
+    );
+    assert_eq!(upward.status, 422);
+    assert!(
+        upward
+            .body
+            .contains("cannot move to a role with permissions you do not hold")
+    );
+    assert_eq!(
+        app.count(&format!("users WHERE id = {vic} AND role_id = {viewer}")),
+        1
+    );
+    let sideways = lee.post_form(
+        &format!("/settings/roles/{viewer}/delete"),
+        &[("move_to", &lead.to_string())],
+    );
+    assert_eq!(
+        sideways.location.as_deref(),
+        Some("/settings/roles?notice=deleted")
+    );
+    assert_eq!(
+        app.count(&format!("users WHERE id = {vic} AND role_id = {lead}")),
+        1
+    );
+});
+
+db_test!(the_api_never_assigns_a_role_above_the_callers, |app| {
+    let app = app.with_org();
+    app.staff();
+    let mut owner = app.sign_in("owner@acme.test");
+    owner.post_form(
+        "/settings/roles/new",
+        &[
+            ("name", "People lead"),
+            ("flags", "users.view"),
+            ("flags", "users.manage"),
+            ("flags", "users.manage_admins"),
+        ],
+    );
+    let people = role_id_named(&app, "People lead");
+    let pat = app.user("pat@acme.test", "Pat People").create();
+    app.sql(&format!(
+        "UPDATE users SET role_id = {people} WHERE id = {pat}"
+    ));
+    let token = app.api_token("pat@acme.test");
+    let users_before = app.count("users");
+    let mut c = app.client();
+    let admin = c.api(
+        "POST",
+        "/api/v1/users",
+        Some(&token),
+        Some(&serde_json::json!({ "name": "N", "email": "n@acme.test", "role": "admin" })),
+        &[],
+    );
+    assert_eq!(admin.status, 403, "{}", admin.body);
+    let agent = c.api(
+        "POST",
+        "/api/v1/users",
+        Some(&token),
+        Some(&serde_json::json!({ "name": "N", "email": "n@acme.test", "role": "agent" })),
+        &[],
+    );
+    assert_eq!(
+        agent.status, 403,
+        "Agent holds flags Pat lacks: {}",
+        agent.body
+    );
+    let myself = c.api(
+        "PATCH",
+        &format!("/api/v1/users/{pat}"),
+        Some(&token),
+        Some(&serde_json::json!({ "role": "admin" })),
+        &[],
+    );
+    assert_eq!(myself.status, 403, "{}", myself.body);
+    assert_eq!(app.count("users"), users_before);
+    assert_eq!(
+        app.count(&format!("users WHERE id = {pat} AND role_id = {people}")),
+        1
+    );
 });

@@ -180,3 +180,467 @@ fn flag_sets_round_trip_through_text() {
             .is_subset_of(BuiltinRole::Owner.flags())
     );
 }
+
+fn custom(name: &str, flags: &[Flag]) -> RoleGrant {
+    RoleGrant {
+        name: name.into(),
+        builtin: None,
+        flags: FlagSet::of(flags),
+    }
+}
+
+fn holding(role: RoleGrant) -> Actor {
+    let mut a = actor(Some(BuiltinRole::Agent));
+    a.role = Some(role);
+    a
+}
+
+/// The "Lead" of issue 14: users.view, users.manage_roles, conversations.view_all.
+fn lead() -> RoleGrant {
+    custom(
+        "Lead",
+        &[
+            Flag::UsersView,
+            Flag::UsersManageRoles,
+            Flag::ConversationsViewAll,
+        ],
+    )
+}
+
+#[test]
+fn role_definitions_never_exceed_the_editors_own_flags() {
+    use confer::policy::{RoleChange, RoleRule, can_change_role};
+    let owner = actor(Some(BuiltinRole::Owner));
+    let admin = actor(Some(BuiltinRole::Admin));
+    let manager = actor(Some(BuiltinRole::Manager));
+    let lead_actor = holding(lead());
+    let lead_role = lead();
+    let all_but_plan = BuiltinRole::Admin.flags();
+    let small = custom("Viewer", &[Flag::UsersView]);
+    let org = custom("Org", &[Flag::SettingsOrg]);
+    let agent = RoleGrant::builtin(BuiltinRole::Agent);
+    let owner_role = RoleGrant::builtin(BuiltinRole::Owner);
+    let admin_role = RoleGrant::builtin(BuiltinRole::Admin);
+    let table: Vec<(&str, &Actor, RoleChange, bool, RoleRule)> = vec![
+        (
+            "owner creates all but plan",
+            &owner,
+            RoleChange::Create {
+                flags: all_but_plan,
+            },
+            true,
+            RoleRule::WithinYourFlags,
+        ),
+        (
+            "owner creates the plan",
+            &owner,
+            RoleChange::Create {
+                flags: FlagSet::of(&[Flag::SettingsPlan]),
+            },
+            false,
+            RoleRule::FlagsAboveYours,
+        ),
+        (
+            "admin creates all but plan",
+            &admin,
+            RoleChange::Create {
+                flags: all_but_plan,
+            },
+            true,
+            RoleRule::WithinYourFlags,
+        ),
+        (
+            "manager cannot manage roles",
+            &manager,
+            RoleChange::Create {
+                flags: FlagSet::of(&[Flag::KbView]),
+            },
+            false,
+            RoleRule::CannotManageRoles,
+        ),
+        (
+            "lead widens its own role",
+            &lead_actor,
+            RoleChange::Edit {
+                role: &lead_role,
+                flags: all_but_plan,
+            },
+            false,
+            RoleRule::FlagsAboveYours,
+        ),
+        (
+            "lead adds one flag to its role",
+            &lead_actor,
+            RoleChange::Edit {
+                role: &lead_role,
+                flags: lead().flags.with(Flag::SettingsAudit),
+            },
+            false,
+            RoleRule::FlagsAboveYours,
+        ),
+        (
+            "lead narrows its own role",
+            &lead_actor,
+            RoleChange::Edit {
+                role: &lead_role,
+                flags: FlagSet::of(&[Flag::UsersView, Flag::UsersManageRoles]),
+            },
+            true,
+            RoleRule::WithinYourFlags,
+        ),
+        (
+            "lead creates within",
+            &lead_actor,
+            RoleChange::Create {
+                flags: FlagSet::of(&[Flag::UsersView]),
+            },
+            true,
+            RoleRule::WithinYourFlags,
+        ),
+        (
+            "lead creates above",
+            &lead_actor,
+            RoleChange::Create {
+                flags: FlagSet::of(&[Flag::ConversationsReply]),
+            },
+            false,
+            RoleRule::FlagsAboveYours,
+        ),
+        (
+            "lead edits a role above, even to narrow it",
+            &lead_actor,
+            RoleChange::Edit {
+                role: &org,
+                flags: FlagSet::of(&[Flag::UsersView]),
+            },
+            false,
+            RoleRule::RoleAboveYours,
+        ),
+        (
+            "admin edits a built-in",
+            &admin,
+            RoleChange::Edit {
+                role: &agent,
+                flags: agent.flags,
+            },
+            false,
+            RoleRule::BuiltinFixed,
+        ),
+        (
+            "lead deletes an empty role within",
+            &lead_actor,
+            RoleChange::Delete {
+                role: &small,
+                move_to: None,
+            },
+            true,
+            RoleRule::WithinYourFlags,
+        ),
+        (
+            "lead deletes a role above",
+            &lead_actor,
+            RoleChange::Delete {
+                role: &org,
+                move_to: None,
+            },
+            false,
+            RoleRule::RoleAboveYours,
+        ),
+        (
+            "lead moves users up to Agent",
+            &lead_actor,
+            RoleChange::Delete {
+                role: &small,
+                move_to: Some(&agent),
+            },
+            false,
+            RoleRule::MoveAboveYours,
+        ),
+        (
+            "lead moves users sideways",
+            &lead_actor,
+            RoleChange::Delete {
+                role: &small,
+                move_to: Some(&lead_role),
+            },
+            true,
+            RoleRule::WithinYourFlags,
+        ),
+        (
+            "admin moves users to Admin",
+            &admin,
+            RoleChange::Delete {
+                role: &small,
+                move_to: Some(&admin_role),
+            },
+            true,
+            RoleRule::WithinYourFlags,
+        ),
+        (
+            "owner moves users to Owner",
+            &owner,
+            RoleChange::Delete {
+                role: &small,
+                move_to: Some(&owner_role),
+            },
+            false,
+            RoleRule::BuiltinFixed,
+        ),
+    ];
+    let wrong: Vec<String> = table
+        .into_iter()
+        .filter_map(|(name, actor, change, allowed, rule)| {
+            let got = can_change_role(actor, change);
+            (got != (allowed, rule)).then(|| format!("{name}: got {got:?}"))
+        })
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn granting_managing_and_deactivating_users_as_a_table() {
+    use confer::policy::{ManageRule, ManagedUser, can_deactivate, can_grant, can_manage_user};
+    let owner = actor(Some(BuiltinRole::Owner));
+    let admin = actor(Some(BuiltinRole::Admin));
+    let manager = actor(Some(BuiltinRole::Manager));
+    let agent = actor(Some(BuiltinRole::Agent));
+    // Manages users and admins, but holds no settings: Admin is above it.
+    let people = holding(custom(
+        "People",
+        &[Flag::UsersView, Flag::UsersManage, Flag::UsersManageAdmins],
+    ));
+    let g = |r: BuiltinRole| Some(RoleGrant::builtin(r));
+    let viewer = Some(custom("Viewer", &[Flag::UsersView]));
+    let reporter = Some(custom("Reporter", &[Flag::ReportsView]));
+    type Row<'a> = (
+        &'a str,
+        &'a Actor,
+        UserType,
+        Option<RoleGrant>,
+        bool,
+        ManageRule,
+    );
+    let grants: Vec<Row> = vec![
+        (
+            "owner grants admin",
+            &owner,
+            UserType::FullTime,
+            g(BuiltinRole::Admin),
+            true,
+            ManageRule::ManagesAdmins,
+        ),
+        (
+            "owner grants owner",
+            &owner,
+            UserType::FullTime,
+            g(BuiltinRole::Owner),
+            false,
+            ManageRule::OwnerProtected,
+        ),
+        (
+            "admin grants admin",
+            &admin,
+            UserType::FullTime,
+            g(BuiltinRole::Admin),
+            true,
+            ManageRule::ManagesAdmins,
+        ),
+        (
+            "manager grants agent",
+            &manager,
+            UserType::FullTime,
+            g(BuiltinRole::Agent),
+            true,
+            ManageRule::ManagesUsers,
+        ),
+        (
+            "manager grants admin",
+            &manager,
+            UserType::FullTime,
+            g(BuiltinRole::Admin),
+            false,
+            ManageRule::RoleAboveYours,
+        ),
+        (
+            "manager grants a role with reports",
+            &manager,
+            UserType::Seasonal,
+            reporter.clone(),
+            true,
+            ManageRule::ManagesUsers,
+        ),
+        (
+            "manager adds a collaborator",
+            &manager,
+            UserType::Collaborator,
+            g(BuiltinRole::Admin),
+            true,
+            ManageRule::ManagesUsers,
+        ),
+        (
+            "agent grants anything",
+            &agent,
+            UserType::Collaborator,
+            None,
+            false,
+            ManageRule::CannotManageUsers,
+        ),
+        (
+            "people grants admin",
+            &people,
+            UserType::FullTime,
+            g(BuiltinRole::Admin),
+            false,
+            ManageRule::RoleAboveYours,
+        ),
+        (
+            "people grants agent",
+            &people,
+            UserType::FullTime,
+            g(BuiltinRole::Agent),
+            false,
+            ManageRule::RoleAboveYours,
+        ),
+        (
+            "people grants viewer",
+            &people,
+            UserType::FullTime,
+            viewer.clone(),
+            true,
+            ManageRule::ManagesUsers,
+        ),
+        (
+            "people grants reporter",
+            &people,
+            UserType::FullTime,
+            reporter.clone(),
+            false,
+            ManageRule::RoleAboveYours,
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (name, actor, user_type, role, allowed, rule) in &grants {
+        let got = can_grant(actor, *user_type, role.as_ref());
+        if got != (*allowed, *rule) {
+            wrong.push(format!("{name}: got {got:?}"));
+        }
+    }
+    let target = |id: i64, user_type: UserType, role: Option<RoleGrant>| ManagedUser {
+        user_id: id,
+        user_type,
+        role,
+    };
+    type Managed<'a> = (
+        &'a str,
+        &'a Actor,
+        ManagedUser,
+        bool,
+        ManageRule,
+        bool,
+        ManageRule,
+    );
+    // (name, actor, target, may manage, rule, may deactivate, rule)
+    let managed: Vec<Managed> = vec![
+        (
+            "admin and the owner",
+            &admin,
+            target(1, UserType::FullTime, g(BuiltinRole::Owner)),
+            false,
+            ManageRule::OwnerProtected,
+            false,
+            ManageRule::OwnerProtected,
+        ),
+        (
+            "admin and an admin",
+            &admin,
+            target(2, UserType::FullTime, g(BuiltinRole::Admin)),
+            true,
+            ManageRule::ManagesAdmins,
+            true,
+            ManageRule::ManagesAdmins,
+        ),
+        (
+            "admin and themselves",
+            &admin,
+            target(7, UserType::FullTime, g(BuiltinRole::Admin)),
+            true,
+            ManageRule::ManagesAdmins,
+            false,
+            ManageRule::NotYourself,
+        ),
+        (
+            "manager and an admin",
+            &manager,
+            target(2, UserType::FullTime, g(BuiltinRole::Admin)),
+            false,
+            ManageRule::RoleAboveYours,
+            false,
+            ManageRule::RoleAboveYours,
+        ),
+        (
+            "manager and an agent",
+            &manager,
+            target(3, UserType::FullTime, g(BuiltinRole::Agent)),
+            true,
+            ManageRule::ManagesUsers,
+            true,
+            ManageRule::ManagesUsers,
+        ),
+        (
+            "manager and a collaborator",
+            &manager,
+            target(4, UserType::Collaborator, None),
+            true,
+            ManageRule::ManagesUsers,
+            true,
+            ManageRule::ManagesUsers,
+        ),
+        (
+            "agent and a collaborator",
+            &agent,
+            target(4, UserType::Collaborator, None),
+            false,
+            ManageRule::CannotManageUsers,
+            false,
+            ManageRule::CannotManageUsers,
+        ),
+        (
+            "people and an admin",
+            &people,
+            target(2, UserType::FullTime, g(BuiltinRole::Admin)),
+            false,
+            ManageRule::RoleAboveYours,
+            false,
+            ManageRule::RoleAboveYours,
+        ),
+        (
+            "people and a viewer",
+            &people,
+            target(5, UserType::FullTime, viewer),
+            true,
+            ManageRule::ManagesUsers,
+            true,
+            ManageRule::ManagesUsers,
+        ),
+    ];
+    for (name, actor, target, manage, manage_rule, deactivate, deactivate_rule) in &managed {
+        let got = can_manage_user(actor, target);
+        if got != (*manage, *manage_rule) {
+            wrong.push(format!("{name} (manage): got {got:?}"));
+        }
+        let got = can_deactivate(actor, target);
+        if got != (*deactivate, *deactivate_rule) {
+            wrong.push(format!("{name} (deactivate): got {got:?}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn article_flags_as_a_table() {
+    use confer::policy::{ArticleChange, article_flag};
+    assert_eq!(article_flag(ArticleChange::Edit, false), Flag::KbEditDrafts);
+    assert_eq!(article_flag(ArticleChange::Delete, false), Flag::KbCreate);
+    assert_eq!(article_flag(ArticleChange::Edit, true), Flag::KbPublish);
+    assert_eq!(article_flag(ArticleChange::Delete, true), Flag::KbPublish);
+}
