@@ -47,6 +47,8 @@ pub struct AppState {
     pub api_limiter: crate::api::RateLimiter,
     /// Once an owner exists it always will; until then every request asks.
     owner_exists: AtomicBool,
+    /// A hash at the configured cost to verify against for unknown accounts.
+    dummy_hash: std::sync::OnceLock<String>,
 }
 
 impl AppState {
@@ -57,6 +59,7 @@ impl AppState {
             config: Arc::new(config),
             clock,
             owner_exists: AtomicBool::new(false),
+            dummy_hash: std::sync::OnceLock::new(),
         }
     }
 
@@ -72,6 +75,17 @@ impl AppState {
             work(&mut conn)
         })
         .await?
+    }
+
+    /// What an unknown account's password is checked against, hashed at the
+    /// configured cost so both answers take the same time.
+    pub async fn dummy_hash(&self) -> AppResult<String> {
+        if let Some(hash) = self.dummy_hash.get() {
+            return Ok(hash.clone());
+        }
+        let hash =
+            crate::auth::hash_password(crate::web::random_token(), self.config.bcrypt_cost).await?;
+        Ok(self.dummy_hash.get_or_init(|| hash).clone())
     }
 
     pub async fn owner_exists(&self) -> AppResult<bool> {
@@ -132,6 +146,7 @@ pub fn build_app(
     .build();
 
     App::new()
+        .app_data(web::Data::new(config.trusted_proxies.clone()))
         .app_data(state)
         .app_data(web::FormConfig::default().limit(256 * 1024))
         .configure(crate::api::routes)

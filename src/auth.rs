@@ -300,10 +300,6 @@ pub async fn verify_password(password: String, hash: String) -> AppResult<bool> 
     Ok(web::block(move || bcrypt::verify(password, &hash).unwrap_or(false)).await?)
 }
 
-/// A fixed hash to verify against when the account does not exist, so the
-/// response time does not tell whether an email is registered.
-pub const DUMMY_HASH: &str = "$2b$12$C6UzMDM.H6dfI/f/IKcEeO5U9BxUXmAtYqS/6Xv0w1GYWT3UuGzWa";
-
 pub const PASSWORD_MIN_LEN: usize = 10;
 
 /// Sign-in throttling, shared by all nodes through the database.
@@ -311,8 +307,13 @@ pub mod throttle {
     use super::*;
 
     pub const WINDOW_MINUTES: i64 = 15;
+    /// Failures that lock one account for the window.
     pub const MAX_PER_ACCOUNT: i64 = 5;
+    /// Failures from one address after which its attempts are slowed: never
+    /// a lock, since a shared address (an office, a carrier) is many users.
     pub const MAX_PER_IP: i64 = 30;
+    /// How long a sign-in from an address under suspicion waits.
+    pub const SUSPECT_DELAY: std::time::Duration = std::time::Duration::from_secs(1);
 
     pub fn account_scope(email: &str) -> String {
         format!("account:{}", crate::models::user::normalize_email(email))
@@ -348,7 +349,7 @@ impl CurrentUser {
         crate::models::audit::AuditActor {
             id: Some(self.user.id),
             name: format!("{} <{}>", self.user.name, self.user.email),
-            ip: req.peer_addr().map(|a| a.ip().to_string()),
+            ip: Some(crate::net::client_ip_text(req)),
         }
     }
 

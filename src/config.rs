@@ -22,6 +22,12 @@ pub struct Config {
     pub bcrypt_cost: u32,
     /// Requests a minute per API token (`CONFER_API_RATE_LIMIT`, default 600).
     pub api_rate_per_minute: u32,
+    /// Proxies whose `Forwarded`/`X-Forwarded-For` name the client
+    /// (`CONFER_TRUSTED_PROXIES`, CIDRs; default none).
+    pub trusted_proxies: crate::net::TrustedProxies,
+    /// Webhooks may target loopback, link-local and private addresses
+    /// (`CONFER_WEBHOOK_ALLOW_PRIVATE`, default no).
+    pub webhook_allow_private: bool,
 }
 
 #[derive(Debug)]
@@ -97,6 +103,24 @@ impl Config {
                 }
             },
         };
+        let trusted_proxies = crate::net::Cidr::parse_list(
+            &get("CONFER_TRUSTED_PROXIES").unwrap_or_default(),
+        )
+        .map(crate::net::TrustedProxies)
+        .map_err(|e| {
+            ConfigError(format!(
+                "CONFER_TRUSTED_PROXIES: {e} (give CIDRs separated by commas, e.g. 10.0.0.0/8,127.0.0.1)"
+            ))
+        })?;
+        let webhook_allow_private = match get("CONFER_WEBHOOK_ALLOW_PRIVATE").as_deref() {
+            None | Some("0" | "false" | "no") => false,
+            Some("1" | "true" | "yes") => true,
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "CONFER_WEBHOOK_ALLOW_PRIVATE `{other}` must be true or false"
+                )));
+            }
+        };
         let secret_key = match get("CONFER_SECRET_KEY") {
             Some(key) if key.len() >= MIN_SECRET_LEN => key.into_bytes(),
             Some(_) => {
@@ -123,6 +147,8 @@ impl Config {
             mail_from,
             bcrypt_cost,
             api_rate_per_minute,
+            trusted_proxies,
+            webhook_allow_private,
         })
     }
 

@@ -21,6 +21,7 @@ pub mod mail;
 pub mod markdown;
 pub mod mentions;
 pub mod models;
+pub mod net;
 pub mod notify;
 pub mod observe;
 pub mod pages;

@@ -10,14 +10,18 @@ pub fn redirect(location: &str) -> HttpResponse {
         .finish()
 }
 
-/// Only local paths are followed after sign-in (no open redirects).
+/// Only local paths are followed after sign-in (no open redirects): a path
+/// of this site, without whitespace or control characters anywhere (browsers
+/// drop tabs and newlines, so `/\t/evil` would become `//evil`), without
+/// backslashes, and not protocol-relative. Anything else falls back to `/`.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(path)
             if path.starts_with('/')
                 && !path.starts_with("//")
-                && !path.starts_with("/\\")
-                && !path.contains(['\r', '\n']) =>
+                && !path
+                    .chars()
+                    .any(|c| c.is_control() || c.is_whitespace() || c == '\\') =>
         {
             path.to_string()
         }

@@ -40,7 +40,7 @@ impl ApiUser {
         crate::models::audit::AuditActor {
             id: Some(self.user.id),
             name: format!("{} <{}> (API)", self.user.name, self.user.email),
-            ip: req.peer_addr().map(|a| a.ip().to_string()),
+            ip: Some(crate::net::client_ip_text(req)),
         }
     }
 }

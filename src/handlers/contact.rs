@@ -19,8 +19,11 @@ use crate::models::rate;
 use crate::models::user::normalize_email;
 use crate::pages::{Ctx, html_with_status};
 
-/// Messages one address may send per hour.
+/// Messages one sender (email address) may send per hour.
 pub const PER_HOUR: i64 = 5;
+/// Messages one client (IP address, through trusted proxies) may send per
+/// hour: higher, since an office or a carrier shares one address.
+pub const PER_CLIENT_PER_HOUR: i64 = 60;
 
 #[derive(Deserialize, Default, Clone)]
 #[serde(default)]
@@ -108,25 +111,22 @@ pub async fn submit(
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
-    let ip = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into());
+    let ip = crate::net::client_ip_text(&req);
     let now = state.clock.now();
     let f = form.clone();
     let created = state
         .db(move |conn| {
             write_transaction(conn, |conn| {
-                if !rate::allow(
-                    conn,
-                    &format!("contact:{ip}"),
-                    PER_HOUR,
-                    Duration::hours(1),
-                    now,
-                )? {
-                    return Ok(None);
-                }
                 let email = normalize_email(&f.email);
+                let limits = [
+                    (format!("contact-ip:{ip}"), PER_CLIENT_PER_HOUR),
+                    (format!("contact:{email}"), PER_HOUR),
+                ];
+                for (scope, limit) in limits {
+                    if !rate::allow(conn, &scope, limit, Duration::hours(1), now)? {
+                        return Ok(None);
+                    }
+                }
                 let customer = customer::find_or_create_by_email(conn, f.name.trim(), &email, now)?;
                 let id = conversation::open_from_customer(
                     conn,

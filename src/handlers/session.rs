@@ -76,25 +76,20 @@ pub async fn login(
     let ctx = Ctx::for_visitor(&req, org_name(&state).await?);
     let t = ctx.t;
     let next = crate::web::safe_next(form.next.as_deref());
-    let ip = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into());
-    let scopes = vec![
-        (
-            throttle::account_scope(&form.email),
-            throttle::MAX_PER_ACCOUNT,
-        ),
-        (throttle::ip_scope(&ip), throttle::MAX_PER_IP),
-    ];
+    let ip = crate::net::client_ip_text(&req);
+    let account_scope = throttle::account_scope(&form.email);
+    let ip_scope = throttle::ip_scope(&ip);
     let now = state.clock.now();
     let email = form.email.clone();
-    let scopes_for_check = scopes.clone();
-    let (locked, user, org) = state
+    let scopes = (account_scope.clone(), ip_scope.clone());
+    let (account_locked, address_suspect, user, org) = state
         .db(move |conn| {
-            let locked = throttle::locked_for(conn, &scopes_for_check, now)?;
+            let account =
+                throttle::locked_for(conn, &[(scopes.0, throttle::MAX_PER_ACCOUNT)], now)?;
+            let address = throttle::locked_for(conn, &[(scopes.1, throttle::MAX_PER_IP)], now)?;
             Ok((
-                locked,
+                account,
+                address.is_some(),
                 User::find_by_email(conn, &email)?,
                 OrgSettings::find(conn)?,
             ))
@@ -107,26 +102,37 @@ pub async fn login(
         error: Some(error),
         notice: None,
     };
-    if let Some(minutes) = locked {
+    if let Some(minutes) = account_locked {
         let message = t.fmt("login.throttled", &[("minutes", &minutes.to_string())]);
         return html_with_status(&page(ctx, message), StatusCode::TOO_MANY_REQUESTS);
     }
-    let hash = user
-        .as_ref()
-        .and_then(|u| u.password_hash.clone())
-        .unwrap_or_else(|| auth::DUMMY_HASH.to_string());
+    if address_suspect {
+        // Many failures from this address: slow every attempt from it, and
+        // let only a correct password through.
+        actix_web::rt::time::sleep(throttle::SUSPECT_DELAY).await;
+    }
+    let hash = match user.as_ref().and_then(|u| u.password_hash.clone()) {
+        Some(hash) => hash,
+        None => state.dummy_hash().await?,
+    };
     let password_ok = auth::verify_password(form.password.clone(), hash).await?
         && user.as_ref().is_some_and(|u| u.password_hash.is_some());
+    let scopes = [account_scope, ip_scope];
     let (Some(user), Some(org), true) = (user, org, password_ok) else {
         state
             .db(move |conn| {
-                for (scope, _) in &scopes {
+                for scope in &scopes {
                     login_failure::record(conn, scope, now)?;
                 }
                 login_failure::prune(conn, now, chrono::Duration::days(1))?;
                 Ok(())
             })
             .await?;
+        if address_suspect {
+            let minutes = throttle::WINDOW_MINUTES.to_string();
+            let message = t.fmt("login.throttled_address", &[("minutes", &minutes)]);
+            return html_with_status(&page(ctx, message), StatusCode::TOO_MANY_REQUESTS);
+        }
         let message = t.get("login.invalid").to_string();
         return html_with_status(&page(ctx, message), StatusCode::UNAUTHORIZED);
     };

@@ -145,7 +145,7 @@ async fn authenticate(req: &HttpRequest) -> ScimResult<Provisioner> {
         actor: AuditActor {
             id: None,
             name: "SCIM provisioning".into(),
-            ip: req.peer_addr().map(|a| a.ip().to_string()),
+            ip: Some(crate::net::client_ip_text(req)),
         },
         now: state.clock.now(),
         base_url: format!("{public_url}/scim/v2"),

@@ -92,18 +92,127 @@ db_test!(wrong_passwords_are_refused_and_throttled, |app| {
     assert_eq!(ok.status, 303, "the lock lifts after the window");
 });
 
-db_test!(too_many_failures_from_one_address_lock_it, |app| {
+db_test!(
+    failures_from_one_address_slow_it_but_never_lock_out_a_user,
+    |app| {
+        let app = app.with_org();
+        app.user("agent@acme.test", "Alan Agent").create();
+        let mut client = app.client();
+        for n in 0..confer::auth::throttle::MAX_PER_IP {
+            let email = format!("nobody{n}@acme.test");
+            client.post_form("/login", &[("email", &email), ("password", "nope")]);
+        }
+        let started = std::time::Instant::now();
+        let wrong = client.post_form(
+            "/login",
+            &[("email", "agent@acme.test"), ("password", "nope")],
+        );
+        assert_eq!(wrong.status, 429);
+        assert!(
+            wrong
+                .body
+                .contains("Many sign-ins from your network have failed")
+        );
+        assert!(
+            started.elapsed() >= confer::auth::throttle::SUSPECT_DELAY,
+            "an address under suspicion is slowed"
+        );
+        let mut colleague = app.client();
+        let ok = colleague.post_form(
+            "/login",
+            &[("email", "owner@acme.test"), ("password", PASSWORD)],
+        );
+        assert_eq!(
+            ok.status, 303,
+            "the right password from the same address signs in: {}",
+            ok.body
+        );
+        assert!(colleague.is_signed_in());
+    }
+);
+
+fn behind_a_proxy(config: &mut confer::config::Config) {
+    config.trusted_proxies = confer::net::TrustedProxies(
+        confer::net::Cidr::parse_list("127.0.0.0/8, 10.0.0.0/8").expect("cidrs"),
+    );
+}
+
+db_test!(
+    trusted_proxies_name_the_client_and_others_cannot,
+    configure = behind_a_proxy,
+    |app| {
+        let app = app.with_org();
+        let attempt = |forwarded: &str| {
+            let mut client = app.client();
+            client.headers = vec![("X-Forwarded-For".into(), forwarded.into())];
+            client.post_form(
+                "/login",
+                &[("email", "nobody@acme.test"), ("password", "nope")],
+            )
+        };
+        // The proxy at 10.0.0.5 forwards for the client 203.0.113.7; a value
+        // the client put in front cannot hide it.
+        attempt("198.51.100.1, 203.0.113.7, 10.0.0.5");
+        attempt("203.0.113.7");
+        let scopes: Vec<String> = {
+            use confer::db::schema::login_failures;
+            use diesel::prelude::*;
+            login_failures::table
+                .select(login_failures::scope)
+                .filter(login_failures::scope.like("ip:%"))
+                .load(&mut app.conn())
+                .expect("scopes")
+        };
+        assert_eq!(scopes, vec!["ip:203.0.113.7", "ip:203.0.113.7"]);
+        let mut forwarded = app.client();
+        forwarded.headers = vec![("Forwarded".into(), "for=\"[2001:db8::1]:4711\"".into())];
+        forwarded.post_form(
+            "/login",
+            &[("email", "nobody@acme.test"), ("password", "nope")],
+        );
+        assert_eq!(
+            app.count("login_failures WHERE scope = 'ip:2001:db8::1'"),
+            1
+        );
+    }
+);
+
+db_test!(untrusted_peers_cannot_choose_their_address, |app| {
     let app = app.with_org();
     let mut client = app.client();
-    for n in 0..30 {
-        let email = format!("nobody{n}@acme.test");
-        client.post_form("/login", &[("email", &email), ("password", "nope")]);
-    }
-    let locked = client.post_form(
+    client.headers = vec![("X-Forwarded-For".into(), "203.0.113.9".into())];
+    client.post_form(
         "/login",
-        &[("email", "owner@acme.test"), ("password", PASSWORD)],
+        &[("email", "nobody@acme.test"), ("password", "nope")],
     );
-    assert_eq!(locked.status, 429);
+    assert_eq!(app.count("login_failures WHERE scope = 'ip:127.0.0.1'"), 1);
+    assert_eq!(
+        app.count("login_failures WHERE scope = 'ip:203.0.113.9'"),
+        0
+    );
+});
+
+db_test!(unknown_accounts_take_as_long_as_wrong_passwords, |app| {
+    let app = app.with_org();
+    // The test configuration hashes at cost 4; a dummy at cost 12 took
+    // about 50 times longer than a real check.
+    let time = |email: &str| {
+        let mut client = app.client();
+        client.csrf();
+        let mut best = std::time::Duration::MAX;
+        for _ in 0..3 {
+            let started = std::time::Instant::now();
+            client.post_form("/login", &[("email", email), ("password", "nope")]);
+            best = best.min(started.elapsed());
+        }
+        best
+    };
+    let known = time("owner@acme.test");
+    let unknown = time("ghost@acme.test");
+    assert!(
+        unknown < known * 3 + std::time::Duration::from_millis(100),
+        "unknown {unknown:?} vs known {known:?}"
+    );
 });
 
 db_test!(
@@ -366,4 +475,45 @@ db_test!(static_files_are_versioned_and_cached, |app| {
     assert_eq!(plain.header("cache-control"), Some("public, max-age=300"));
     assert_eq!(client.get("/static/../Cargo.toml").status, 404);
     assert_eq!(client.get("/static/nope.js").status, 404);
+});
+
+db_test!(sign_in_never_redirects_off_site, |app| {
+    let app = app.with_org();
+    for next in [
+        "/\t/evil.example/",
+        "/\t\\evil.example",
+        "/\u{b}/x",
+        "//evil.example/",
+        "/\\evil.example",
+        "https://evil.example/",
+        "/ /evil.example",
+        "/\r\nSet-Cookie: x=1",
+    ] {
+        let mut client = app.client();
+        let page = client.get(&format!("/login?next={}", confer::web::url_encode(next)));
+        assert_eq!(page.status, 200, "{next:?}");
+        let response = client.post_form(
+            "/login",
+            &[
+                ("email", "owner@acme.test"),
+                ("password", PASSWORD),
+                ("next", next),
+            ],
+        );
+        assert_eq!(response.status, 303, "{next:?}: {}", response.body);
+        assert_eq!(response.location.as_deref(), Some("/"), "{next:?}");
+    }
+    let mut client = app.client();
+    let kept = client.post_form(
+        "/login",
+        &[
+            ("email", "owner@acme.test"),
+            ("password", PASSWORD),
+            ("next", "/conversations?view=all&q=a%20b"),
+        ],
+    );
+    assert_eq!(
+        kept.location.as_deref(),
+        Some("/conversations?view=all&q=a%20b")
+    );
 });

@@ -55,6 +55,29 @@ macro_rules! db_test {
             }
         }
     };
+    // The same with the configuration changed first (`configure: fn(&mut Config)`).
+    ($name:ident, configure = $configure:expr, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[test]
+            fn sqlite() {
+                let f: fn($crate::support::TestApp) = $body;
+                f($crate::support::TestApp::start_with(
+                    $crate::support::Backend::Sqlite,
+                    $configure,
+                ));
+            }
+            #[test]
+            fn postgres() {
+                let f: fn($crate::support::TestApp) = $body;
+                f($crate::support::TestApp::start_with(
+                    $crate::support::Backend::Postgres,
+                    $configure,
+                ));
+            }
+        }
+    };
 }
 
 pub struct TestApp {
@@ -196,6 +219,11 @@ pub fn test_config(database_url: DatabaseUrl) -> Config {
 impl TestApp {
     /// A running app with an empty database (no organisation yet).
     pub fn start(backend: Backend) -> Self {
+        Self::start_with(backend, |_| {})
+    }
+
+    /// The same, with the test configuration changed by `configure` first.
+    pub fn start_with(backend: Backend, configure: fn(&mut Config)) -> Self {
         let (url, cleanup) = match backend {
             Backend::Sqlite => {
                 let dir = std::env::temp_dir().join("confer-tests");
@@ -215,7 +243,8 @@ impl TestApp {
                 )
             }
         };
-        let config = test_config(url);
+        let mut config = test_config(url);
+        configure(&mut config);
         let pool = confer::cli::prepare(&config).expect("prepare database");
         let clock = Clock::default();
         let state = web::Data::new(AppState::new(pool, config, clock.clone()));
@@ -564,6 +593,8 @@ pub struct Client {
     agent: ureq::Agent,
     cookie: Option<String>,
     pub accept_language: Option<String>,
+    /// Sent with every request (e.g. `X-Forwarded-For`).
+    pub headers: Vec<(String, String)>,
 }
 
 pub struct Response {
@@ -609,6 +640,7 @@ impl Client {
             agent,
             cookie: None,
             accept_language: None,
+            headers: Vec::new(),
         }
     }
 
@@ -655,6 +687,9 @@ impl Client {
         }
         if let Some(lang) = &self.accept_language {
             request = request.header("Accept-Language", lang);
+        }
+        for (name, value) in &self.headers {
+            request = request.header(name, value);
         }
         let result = request.call();
         self.finish(result)
@@ -790,6 +825,9 @@ impl Client {
         let mut request = self.agent.post(format!("{}{path}", self.base));
         if let Some(cookie) = &self.cookie {
             request = request.header("Cookie", cookie);
+        }
+        for (name, value) in &self.headers {
+            request = request.header(name, value);
         }
         let result = request.send_form(fields.iter().copied());
         self.finish(result)
