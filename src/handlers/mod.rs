@@ -5,7 +5,7 @@ mod api_docs;
 pub mod assets;
 mod attachments;
 mod audit;
-mod contact;
+pub mod contact;
 mod conversations;
 mod customers;
 mod email_settings;

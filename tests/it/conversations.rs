@@ -460,6 +460,49 @@ db_test!(customers_write_in_through_the_public_contact_form, |app| {
         app.count(&format!("conversations WHERE team_id = {support}")),
         5
     );
+    // The limit is the sender's: a second customer on the same network
+    // (the same client address) still gets through.
+    let neighbour = visitor.post_form(
+        "/contact",
+        &[
+            ("name", "Road Runner"),
+            ("email", "beep@acme.test"),
+            ("subject", "Seeds"),
+            ("message", "Beep beep"),
+            ("website", ""),
+        ],
+    );
+    assert_eq!(neighbour.status, 200, "{}", neighbour.body);
+    assert_eq!(app.count("conversations"), 6);
+    let limits = confer::handlers::contact::PER_CLIENT_PER_HOUR - 7;
+    for n in 0..limits {
+        let email = format!("sender{n}@acme.test");
+        let sent = visitor.post_form(
+            "/contact",
+            &[
+                ("name", "S"),
+                ("email", &email),
+                ("subject", "S"),
+                ("message", "S"),
+                ("website", ""),
+            ],
+        );
+        assert_eq!(sent.status, 200, "message {n}");
+    }
+    let flood = visitor.post_form(
+        "/contact",
+        &[
+            ("name", "S"),
+            ("email", "last@acme.test"),
+            ("subject", "S"),
+            ("message", "S"),
+            ("website", ""),
+        ],
+    );
+    assert_eq!(
+        flood.status, 429,
+        "one client is limited too, at a higher rate"
+    );
 });
 
 db_test!(mentions_notify_only_people_who_can_see, |app| {
