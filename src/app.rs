@@ -156,6 +156,7 @@ pub fn build_app(
             Err::<actix_web::HttpResponse, _>(AppError::NotFound)
         }))
         .wrap(from_fn(auth::csrf_guard))
+        .wrap(from_fn(crate::input::clean_request))
         .wrap(from_fn(auth::setup_gate))
         .wrap(ErrorHandlers::new().default_handler(pages::render_error_page))
         .wrap(session)

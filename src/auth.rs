@@ -9,7 +9,7 @@ use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
-use actix_web::{FromRequest, HttpRequest, ResponseError, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, ResponseError, web};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use chrono_tz::Tz;
 
@@ -204,8 +204,10 @@ fn csrf_exempt(path: &str) -> bool {
         .any(|prefix| path.starts_with(prefix))
 }
 
-/// Refuses every state-changing request whose token (form field, header or
-/// query parameter) does not match the session's.
+/// Refuses every state-changing request whose token does not match the
+/// session's. The token travels in the `X-CSRF-Token` header or in the body
+/// (a urlencoded field, or the first part of a multipart form) — never in the
+/// URL, where logs, history and Referer headers would keep it.
 pub async fn csrf_guard(
     mut req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -223,29 +225,28 @@ pub async fn csrf_guard(
         .headers()
         .get(CSRF_HEADER)
         .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .or_else(|| {
-            web::Query::<Vec<(String, String)>>::from_query(req.query_string())
-                .ok()
-                .and_then(|q| {
-                    q.0.into_iter()
-                        .find(|(k, _)| k == CSRF_FIELD)
-                        .map(|(_, v)| v)
-                })
-        });
-    let is_form = req
+        .map(str::to_string);
+    let content_type = req
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-    if provided.is_none() && is_form {
-        // Read the form, find the token, and put the body back for the handler.
-        let body = req.extract::<web::Bytes>().await?;
-        provided = crate::web::form_pairs(&body)
-            .into_iter()
-            .find(|(k, _)| k == CSRF_FIELD)
-            .map(|(_, v)| v);
-        req.set_payload(Payload::from(body));
+        .unwrap_or_default()
+        .to_string();
+    if provided.is_none() {
+        let read = if content_type.starts_with("application/x-www-form-urlencoded") {
+            // `input::clean_request` has bounded the body already.
+            token_in_form(&mut req).await
+        } else if content_type.starts_with("multipart/form-data") {
+            token_in_first_part(&mut req, &content_type).await
+        } else {
+            Ok(None)
+        };
+        match read {
+            Ok(token) => provided = token,
+            Err(e) => {
+                return Ok(req.into_response(e.error_response()).map_into_right_body());
+            }
+        }
     }
     match (expected, provided) {
         (Some(expected), Some(provided)) if secrets_match(&expected, &provided) => next
@@ -261,6 +262,101 @@ pub async fn csrf_guard(
                 .into_response(AppError::Csrf.error_response())
                 .map_into_right_body())
         }
+    }
+}
+
+/// Reads the form, finds the token, and puts the body back for the handler.
+async fn token_in_form(req: &mut ServiceRequest) -> AppResult<Option<String>> {
+    let mut payload = req.take_payload();
+    let limit = crate::input::MAX_FORM_BYTES;
+    let (body, complete) = crate::input::read_up_to(&mut payload, limit).await?;
+    if !complete {
+        return Err(AppError::PayloadTooLarge {
+            limit_kib: limit / 1024,
+        });
+    }
+    let body = body.freeze();
+    let token = crate::web::form_pairs(&body)
+        .into_iter()
+        .find(|(k, _)| k == CSRF_FIELD)
+        .map(|(_, v)| v);
+    req.set_payload(Payload::from(body));
+    Ok(token)
+}
+
+/// The first part of a multipart body when it is the `csrf_token` field (the
+/// forms put it first); only as much of the body as that takes is read, and
+/// it is put back in front of the rest for the handler.
+async fn token_in_first_part(
+    req: &mut ServiceRequest,
+    content_type: &str,
+) -> AppResult<Option<String>> {
+    const PEEK_LIMIT: usize = 8 * 1024;
+    let Some(boundary) = content_type
+        .split(';')
+        .filter_map(|p| p.trim().split_once('='))
+        .find(|(k, _)| k.eq_ignore_ascii_case("boundary"))
+        .map(|(_, v)| v.trim_matches('"').to_string())
+    else {
+        return Ok(None);
+    };
+    let mut payload = req.take_payload();
+    let mut read = actix_web::web::BytesMut::new();
+    let mut token = None;
+    while read.len() <= PEEK_LIMIT {
+        use futures_util::StreamExt;
+        let Some(chunk) = payload.next().await else {
+            break;
+        };
+        let chunk = chunk.map_err(|e| AppError::BadRequest(format!("request body: {e}")))?;
+        read.extend_from_slice(&chunk);
+        match first_part_token(&read, &boundary) {
+            FirstPart::Incomplete => continue,
+            FirstPart::Token(value) => token = Some(value),
+            FirstPart::Other => {}
+        }
+        break;
+    }
+    crate::input::restore_payload(req, read.freeze(), payload);
+    Ok(token)
+}
+
+enum FirstPart {
+    Incomplete,
+    Token(String),
+    Other,
+}
+
+fn first_part_token(body: &[u8], boundary: &str) -> FirstPart {
+    let find =
+        |haystack: &[u8], needle: &[u8]| haystack.windows(needle.len()).position(|w| w == needle);
+    let opening = format!("--{boundary}\r\n");
+    let Some(start) = find(body, opening.as_bytes()) else {
+        return if body.len() < opening.len() + 2 {
+            FirstPart::Incomplete
+        } else {
+            FirstPart::Other
+        };
+    };
+    let headers_at = start + opening.len();
+    let Some(headers_len) = find(&body[headers_at..], b"\r\n\r\n") else {
+        return FirstPart::Incomplete;
+    };
+    let headers = String::from_utf8_lossy(&body[headers_at..headers_at + headers_len]);
+    let names_token = headers.lines().any(|line| {
+        let line = line.to_ascii_lowercase();
+        line.starts_with("content-disposition:") && line.contains(&format!("name=\"{CSRF_FIELD}\""))
+    });
+    if !names_token {
+        return FirstPart::Other;
+    }
+    let value_at = headers_at + headers_len + 4;
+    let closing = format!("\r\n--{boundary}");
+    match find(&body[value_at..], closing.as_bytes()) {
+        Some(len) => {
+            FirstPart::Token(String::from_utf8_lossy(&body[value_at..value_at + len]).into_owned())
+        }
+        None => FirstPart::Incomplete,
     }
 }
 

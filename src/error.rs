@@ -3,6 +3,8 @@
 //! - `Forbidden`: the user is known and the policy refused the action;
 //! - `LoginRequired`: no valid session — redirects to the sign-in page;
 //! - `Csrf`: a state-changing request without the right token;
+//! - `BadRequest`, `MethodNotAllowed`, `PayloadTooLarge`: a request that
+//!   cannot be read as sent (the page says what to change);
 //! - `Internal`: anything unexpected; logged in full, shown as a plain 500.
 //!
 //! Validation problems are not errors: the handler re-renders its form with
@@ -18,8 +20,17 @@ use crate::policy::Denied;
 pub enum AppError {
     NotFound,
     Forbidden(String),
-    LoginRequired { next: String },
+    LoginRequired {
+        next: String,
+    },
     Csrf,
+    BadRequest(String),
+    MethodNotAllowed,
+    PayloadTooLarge {
+        limit_kib: usize,
+    },
+    /// A search longer than `search::MAX_TERM_CHARS`.
+    SearchTooLong,
     Internal(String),
 }
 
@@ -30,6 +41,10 @@ impl std::fmt::Display for AppError {
             Self::Forbidden(why) => write!(f, "forbidden: {why}"),
             Self::LoginRequired { .. } => write!(f, "sign-in required"),
             Self::Csrf => write!(f, "missing or invalid CSRF token"),
+            Self::BadRequest(why) => write!(f, "bad request: {why}"),
+            Self::MethodNotAllowed => write!(f, "method not allowed"),
+            Self::PayloadTooLarge { limit_kib } => write!(f, "body over {limit_kib} KiB"),
+            Self::SearchTooLong => write!(f, "search text too long"),
             Self::Internal(detail) => write!(f, "internal error: {detail}"),
         }
     }
@@ -41,6 +56,9 @@ impl ResponseError for AppError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Forbidden(_) | Self::Csrf => StatusCode::FORBIDDEN,
             Self::LoginRequired { .. } => StatusCode::SEE_OTHER,
+            Self::BadRequest(_) | Self::SearchTooLong => StatusCode::BAD_REQUEST,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -62,13 +80,21 @@ impl ResponseError for AppError {
                 response
             }
             other => {
-                if let Self::Forbidden(why) = other {
-                    tracing::info!(reason = %why, "forbidden");
+                match other {
+                    Self::Forbidden(why) => tracing::info!(reason = %why, "forbidden"),
+                    Self::BadRequest(why) => tracing::info!(reason = %why, "bad request"),
+                    _ => {}
                 }
                 let mut response = HttpResponse::new(self.status_code());
                 response.extensions_mut().insert(match other {
                     Self::Csrf => ErrorKind::Csrf,
                     Self::NotFound => ErrorKind::NotFound,
+                    Self::BadRequest(_) => ErrorKind::BadRequest,
+                    Self::SearchTooLong => ErrorKind::SearchTooLong,
+                    Self::MethodNotAllowed => ErrorKind::MethodNotAllowed,
+                    Self::PayloadTooLarge { limit_kib } => ErrorKind::TooLarge {
+                        limit_kib: *limit_kib,
+                    },
                     _ => ErrorKind::Forbidden,
                 });
                 response
@@ -86,6 +112,10 @@ pub enum ErrorKind {
     NotFound,
     Forbidden,
     Csrf,
+    BadRequest,
+    MethodNotAllowed,
+    TooLarge { limit_kib: usize },
+    SearchTooLong,
     Internal,
 }
 

@@ -16,6 +16,7 @@ pub mod handlers;
 pub mod i18n;
 pub mod import;
 pub mod inbound;
+pub mod input;
 pub mod jobs;
 pub mod mail;
 pub mod markdown;

@@ -139,14 +139,19 @@ pub fn is_timezone(name: &str) -> bool {
 struct ErrorPage {
     ctx: Ctx,
     title: &'static str,
-    message: &'static str,
+    message: String,
     status: u16,
 }
 
 /// Renders the 403/404/500 (and any other error status) page in the
 /// reader's language. Responses that already carry a body are left alone.
 pub fn render_error_page<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let has_body = res.response().headers().contains_key(header::CONTENT_TYPE);
+    // actix's own extractor errors come as bare text/plain: they get the page too.
+    let has_body = res
+        .response()
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|ct| !ct.as_bytes().starts_with(b"text/plain"));
     let status = res.status();
     if has_body || !(status.is_client_error() || status.is_server_error()) {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
@@ -157,8 +162,12 @@ pub fn render_error_page<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorH
         .get::<ErrorKind>()
         .copied()
         .unwrap_or(match status.as_u16() {
+            400 => ErrorKind::BadRequest,
             403 => ErrorKind::Forbidden,
-            404 => ErrorKind::NotFound,
+            405 => ErrorKind::MethodNotAllowed,
+            413 => ErrorKind::TooLarge {
+                limit_kib: crate::input::MAX_FORM_BYTES / 1024,
+            },
             500.. => ErrorKind::Internal,
             _ => ErrorKind::NotFound,
         });
@@ -166,12 +175,28 @@ pub fn render_error_page<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorH
         ErrorKind::NotFound => ("error.not_found.title", "error.not_found.message"),
         ErrorKind::Forbidden => ("error.forbidden.title", "error.forbidden.message"),
         ErrorKind::Csrf => ("error.csrf.title", "error.csrf.message"),
+        ErrorKind::BadRequest => ("error.bad_request.title", "error.bad_request.message"),
+        ErrorKind::MethodNotAllowed => ("error.method.title", "error.method.message"),
+        ErrorKind::TooLarge { .. } => ("error.too_large.title", "error.too_large.message"),
+        ErrorKind::SearchTooLong => (
+            "error.search_too_long.title",
+            "error.search_too_long.message",
+        ),
         ErrorKind::Internal => ("error.internal.title", "error.internal.message"),
     };
     let (req, res) = res.into_parts();
     let ctx = Ctx::anonymous(visitor_lang(&req), String::new(), "Confer".into());
     let title = ctx.t.get(title);
-    let message = ctx.t.get(message);
+    let message = match kind {
+        ErrorKind::TooLarge { limit_kib } => ctx
+            .t
+            .fmt(message, &[("limit", &format!("{limit_kib} KiB"))]),
+        ErrorKind::SearchTooLong => {
+            let max = crate::input::MAX_SEARCH_CHARS.to_string();
+            ctx.t.fmt(message, &[("max", &max)])
+        }
+        _ => ctx.t.get(message).to_string(),
+    };
     let page = ErrorPage {
         ctx,
         title,

@@ -74,6 +74,7 @@ pub async fn read(req: &HttpRequest, mut payload: web::Payload) -> Submission {
             }
         }
     }
+    // `input::clean_request` removed NUL from urlencoded bodies already.
     submission.fields = crate::web::form_pairs(&body);
     submission
 }
@@ -107,9 +108,14 @@ async fn read_multipart(mut multipart: Multipart) -> Submission {
                 submission.broken = true;
                 return submission;
             };
-            // Keep reading past the limit (discarding) so later fields arrive.
-            over |= data.len() + chunk.len() > limit;
-            if !over {
+            // Keep reading past the limit (discarding) so later fields arrive;
+            // a text field keeps its first `limit` bytes.
+            if !over && data.len() + chunk.len() > limit {
+                over = true;
+                if filename.is_none() {
+                    data.extend_from_slice(&chunk[..limit - data.len()]);
+                }
+            } else if !over {
                 data.extend_from_slice(&chunk);
             }
         }
@@ -124,15 +130,17 @@ async fn read_multipart(mut multipart: Multipart) -> Submission {
             Some(filename) => {
                 total += data.len();
                 submission.files.push(Upload {
-                    filename,
+                    filename: crate::input::clean_text(filename),
                     content_type,
                     data,
                 });
             }
-            None if over => submission.broken = true,
-            None => submission
-                .fields
-                .push((name, String::from_utf8_lossy(&data).into_owned())),
+            // Text over the limit keeps what fits, so the page can show it
+            // again with the field's length error.
+            None => submission.fields.push((
+                name,
+                crate::input::clean_text(String::from_utf8_lossy(&data).into_owned()),
+            )),
         }
     }
     submission

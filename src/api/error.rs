@@ -130,6 +130,25 @@ impl From<AppError> for ApiError {
             AppError::LoginRequired { .. } | AppError::Csrf => {
                 Self::unauthorized("invalid_token", "The token is not valid.")
             }
+            AppError::BadRequest(why) => Self::new(StatusCode::BAD_REQUEST, "bad_request", &why),
+            AppError::MethodNotAllowed => Self::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "This method is not allowed here.",
+            ),
+            AppError::PayloadTooLarge { limit_kib } => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                &format!("The body is larger than {limit_kib} KiB."),
+            ),
+            AppError::SearchTooLong => Self::new(
+                StatusCode::BAD_REQUEST,
+                "search_too_long",
+                &format!(
+                    "Search for at most {} characters.",
+                    crate::input::MAX_SEARCH_CHARS
+                ),
+            ),
             AppError::Internal(detail) => Self::internal(detail),
         }
     }

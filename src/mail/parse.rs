@@ -130,7 +130,7 @@ pub fn parse(raw: &[u8]) -> Option<InboundMail> {
             data: contents.to_vec(),
         });
     }
-    Some(InboundMail {
+    Some(clean(InboundMail {
         automated,
         from_email: from_email.filter(|e| e.contains('@')),
         from_name,
@@ -145,7 +145,36 @@ pub fn parse(raw: &[u8]) -> Option<InboundMail> {
         quoted,
         files,
         dropped_files,
-    })
+    }))
+}
+
+/// The mail's text as it may be stored (`input::clean_text`): a NUL byte
+/// in a header or body never costs the customer their mail.
+fn clean(mail: InboundMail) -> InboundMail {
+    use crate::input::clean_text;
+    let all = |list: Vec<String>| list.into_iter().map(clean_text).collect();
+    InboundMail {
+        from_email: mail.from_email.map(clean_text),
+        from_name: mail.from_name.map(clean_text),
+        recipients: all(mail.recipients),
+        subject: clean_text(mail.subject),
+        message_id: mail.message_id.map(clean_text),
+        thread_ids: all(mail.thread_ids),
+        body: clean_text(mail.body),
+        quoted: mail.quoted.map(clean_text),
+        files: mail
+            .files
+            .into_iter()
+            .map(|f| InboundFile {
+                filename: clean_text(f.filename),
+                declared_type: clean_text(f.declared_type),
+                content_id: f.content_id.map(clean_text),
+                ..f
+            })
+            .collect(),
+        dropped_files: all(mail.dropped_files),
+        automated: mail.automated.map(clean_text),
+    }
 }
 
 fn push_addresses(into: &mut Vec<String>, address: &Address) {

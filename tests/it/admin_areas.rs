@@ -272,11 +272,7 @@ db_test!(csv_import_previews_then_imports_once, |app| {
         .and_then(|s| s.split('"').next())
         .expect("payload")
         .to_string();
-    let token = admin.csrf();
-    let done = admin.post_raw(
-        &format!("/settings/users/import/confirm?csrf_token={token}"),
-        &[("payload", &payload)],
-    );
+    let done = admin.post_form("/settings/users/import/confirm", &[("payload", &payload)]);
     assert_eq!(
         done.location.as_deref(),
         Some("/settings/users?notice=imported&added=3&updated=0")
@@ -309,11 +305,8 @@ db_test!(csv_import_previews_then_imports_once, |app| {
     assert!(again.body.contains("Nothing to import"));
     let users_before = app.count("users");
     let audit_before = app.count("audit_log");
-    let token = admin.csrf();
-    admin.post_raw(
-        &format!("/settings/users/import/confirm?csrf_token={token}"),
-        &[("payload", &payload)],
-    );
+    let again = admin.post_form("/settings/users/import/confirm", &[("payload", &payload)]);
+    assert_eq!(again.status, 303);
     assert_eq!(
         app.count("users"),
         users_before,

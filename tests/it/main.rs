@@ -23,6 +23,7 @@ mod layouts;
 mod password;
 mod policy;
 mod reports;
+mod robustness;
 mod scim;
 mod settings;
 mod setup;

@@ -704,7 +704,8 @@ impl Client {
         self.post_raw(path, &all)
     }
 
-    /// Posts a multipart form with one file field, the CSRF token in the query.
+    /// Posts a multipart form with one file field, the CSRF token first in
+    /// the body as the page's form sends it.
     pub fn post_file(
         &mut self,
         path: &str,
@@ -712,34 +713,11 @@ impl Client {
         filename: &str,
         content: &[u8],
     ) -> Response {
-        let token = self.csrf();
-        let boundary = "----conferTestBoundary7MA4YWxkTrZu0gW";
-        let mut body = Vec::new();
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\nContent-Type: text/csv\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(content);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        let separator = if path.contains('?') { '&' } else { '?' };
-        let mut request = self
-            .agent
-            .post(format!("{}{path}{separator}csrf_token={token}", self.base))
-            .header(
-                "Content-Type",
-                format!("multipart/form-data; boundary={boundary}"),
-            );
-        if let Some(cookie) = &self.cookie {
-            request = request.header("Cookie", cookie);
-        }
-        let result = request.send(&body[..]);
-        self.finish(result)
+        self.post_multipart(path, &[], &[(field, filename, content)])
     }
 
     /// Posts a multipart form: text fields and (name, file name, bytes)
-    /// files, the CSRF token in the query as the composer forms do.
+    /// files, the CSRF token as the first part, as the composer forms do.
     pub fn post_multipart(
         &mut self,
         path: &str,
@@ -747,6 +725,18 @@ impl Client {
         files: &[(&str, &str, &[u8])],
     ) -> Response {
         let token = self.csrf();
+        let mut all = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_multipart_raw(path, &all, files)
+    }
+
+    /// Posts exactly these multipart parts (no CSRF token added).
+    pub fn post_multipart_raw(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &[u8])],
+    ) -> Response {
         let boundary = "----conferTestBoundary7MA4YWxkTrZu0gW";
         let mut body = Vec::new();
         for (name, value) in fields {
@@ -768,14 +758,10 @@ impl Client {
             body.extend_from_slice(b"\r\n");
         }
         body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-        let separator = if path.contains('?') { '&' } else { '?' };
-        let mut request = self
-            .agent
-            .post(format!("{}{path}{separator}csrf_token={token}", self.base))
-            .header(
-                "Content-Type",
-                format!("multipart/form-data; boundary={boundary}"),
-            );
+        let mut request = self.agent.post(format!("{}{path}", self.base)).header(
+            "Content-Type",
+            format!("multipart/form-data; boundary={boundary}"),
+        );
         if let Some(cookie) = &self.cookie {
             request = request.header("Cookie", cookie);
         }
@@ -844,6 +830,11 @@ impl Client {
             }
         }
         panic!("no page with a CSRF token");
+    }
+
+    /// The session cookie as a `Cookie` header value (for raw requests).
+    pub fn cookie_header(&self) -> String {
+        self.cookie.clone().unwrap_or_default()
     }
 
     pub fn is_signed_in(&mut self) -> bool {
