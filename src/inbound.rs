@@ -167,11 +167,9 @@ fn customer_mail(
     mail: &InboundMail,
     sender: &str,
 ) -> QueryResult<Receipt> {
-    let name = mail
-        .from_name
-        .clone()
-        .unwrap_or_else(|| sender.split('@').next().unwrap_or(sender).to_string());
-    let customer_id = customer::find_or_create_by_email(conn, &name, sender, ctx.now)?;
+    let (customer_id, stored_name) =
+        customer::find_or_create_by_email(conn, mail.from_name.as_deref(), sender, ctx.now)?;
+    let name = mail.from_name.clone().unwrap_or(stored_name);
     let (files, dropped) = files_of(mail);
     let body = body_of(mail, &dropped);
     let written = Written {

@@ -356,14 +356,8 @@ pub async fn create(
                 "no such active agent".into(),
             )]));
         }
-        let name = input
-            .customer_name
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-            .unwrap_or(&email)
-            .to_string();
-        let customer = customer::find_or_create_by_email(conn, &name, &email, now)?;
+        let (customer, _) =
+            customer::find_or_create_by_email(conn, input.customer_name.as_deref(), &email, now)?;
         let id = conversation::open_from_customer(
             conn,
             customer,

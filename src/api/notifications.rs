@@ -76,17 +76,7 @@ pub async fn mark_read(
 ) -> ApiResult<HttpResponse> {
     let (user_id, id, now) = (api.user.id, *id, state.clock.now());
     let found = super::db(&state, move |conn| {
-        use crate::db::schema::notifications;
-        use diesel::prelude::*;
-        let mine: i64 = notifications::table
-            .filter(notifications::id.eq(id))
-            .filter(notifications::user_id.eq(user_id))
-            .count()
-            .get_result(conn)?;
-        if mine == 1 {
-            notification::mark_read(conn, user_id, Some(id), None, now)?;
-        }
-        Ok(mine == 1)
+        Ok(notification::mark_own_read(conn, user_id, id, now)?)
     })
     .await?;
     if !found {

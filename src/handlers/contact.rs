@@ -127,7 +127,8 @@ pub async fn submit(
                         return Ok(None);
                     }
                 }
-                let customer = customer::find_or_create_by_email(conn, f.name.trim(), &email, now)?;
+                let customer =
+                    customer::find_or_create_by_email(conn, Some(&f.name), &email, now)?.0;
                 let id = conversation::open_from_customer(
                     conn,
                     customer,

@@ -1055,11 +1055,8 @@ pub async fn create(
                     return Ok(Err("assignee"));
                 }
                 let email = crate::models::user::normalize_email(&f.email);
-                let name = Some(f.name.trim())
-                    .filter(|n| !n.is_empty())
-                    .unwrap_or(&email)
-                    .to_string();
-                let customer = customer::find_or_create_by_email(conn, &name, &email, now)?;
+                let customer =
+                    customer::find_or_create_by_email(conn, Some(&f.name), &email, now)?.0;
                 let id = conversation::open_from_customer(
                     conn,
                     customer,

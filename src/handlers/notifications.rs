@@ -7,7 +7,7 @@ use askama::Template;
 
 use crate::app::AppState;
 use crate::auth::CurrentUser;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::models::notification;
 use crate::pages::{Ctx, format_datetime, html_with_status};
 use crate::policy;
@@ -66,9 +66,12 @@ pub async fn mark_read(
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let (user_id, id, now) = (current.user.id, *id, state.clock.now());
-    state
-        .db(move |conn| Ok(notification::mark_read(conn, user_id, Some(id), None, now)?))
+    let found = state
+        .db(move |conn| Ok(notification::mark_own_read(conn, user_id, id, now)?))
         .await?;
+    if !found {
+        return Err(AppError::NotFound);
+    }
     Ok(crate::web::redirect("/notifications"))
 }
 

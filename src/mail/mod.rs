@@ -100,10 +100,21 @@ fn build_message(
         .recipient
         .parse()
         .map_err(|e| format!("recipient {}: {e}", mail.recipient))?;
-    let mut builder = Message::builder().from(from).to(to).subject(&mail.subject);
-    if let Some(id) = &mail.message_id {
-        builder = builder.message_id(Some(id.clone()));
-    }
+    // Every mail gets a Message-ID; one not chosen for threading is derived
+    // from the outbox row, so a retried delivery keeps the same one.
+    let message_id = mail.message_id.clone().unwrap_or_else(|| {
+        format!(
+            "<confer.{}.{}@{}>",
+            mail.id,
+            mail.created_at.and_utc().timestamp(),
+            from.email.domain()
+        )
+    });
+    let mut builder = Message::builder()
+        .from(from)
+        .to(to)
+        .subject(&mail.subject)
+        .message_id(Some(message_id));
     if let Some(parent) = &mail.in_reply_to {
         builder = builder.in_reply_to(parent.clone());
     }

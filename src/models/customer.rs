@@ -404,22 +404,40 @@ pub fn add_note(
 
 /// The customer with this email, or a new one (joining an organization by
 /// domain). Returns the id.
+/// The customer with this address, or a new one. Without a `name` (or an
+/// empty one) the name is derived from the address — its local part, or,
+/// while contact details are masked for collaborators, the masked address, so
+/// the name never shows what the mask hides.
 pub fn find_or_create_by_email(
     conn: &mut DbConn,
-    name: &str,
+    name: Option<&str>,
     email: &str,
     now: NaiveDateTime,
-) -> QueryResult<i64> {
-    let existing: Option<i64> = customers::table
+) -> QueryResult<(i64, String)> {
+    let existing: Option<(i64, String)> = customers::table
         .filter(customers::email.eq(email))
-        .select(customers::id)
+        .select((customers::id, customers::name))
         .first(conn)
         .optional()?;
-    if let Some(id) = existing {
-        return Ok(id);
+    if let Some(found) = existing {
+        return Ok(found);
     }
     let organization_id = organization_for_email(conn, email)?;
-    create(
+    let derived;
+    let name = match name.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(name) => name,
+        None => {
+            let masked = crate::models::org::OrgSettings::find(conn)?
+                .is_some_and(|o| o.mask_contacts_for_collaborators);
+            derived = if masked {
+                crate::privacy::mask_email(email)
+            } else {
+                email.split('@').next().unwrap_or(email).to_string()
+            };
+            &derived
+        }
+    };
+    let id = create(
         conn,
         &CustomerFields {
             name,
@@ -428,5 +446,6 @@ pub fn find_or_create_by_email(
             organization_id,
         },
         now,
-    )
+    )?;
+    Ok((id, name.to_string()))
 }

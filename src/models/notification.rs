@@ -184,6 +184,25 @@ pub enum About {
 
 /// Marks read: one notification, or all of the user's, or all of the
 /// user's about one conversation (when they open it).
+/// Marks one of the user's own notifications read; `false` when they have
+/// none with this id (someone else's answers the same as a missing one).
+pub fn mark_own_read(
+    conn: &mut DbConn,
+    user_id: i64,
+    id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let mine: i64 = notifications::table
+        .filter(notifications::id.eq(id))
+        .filter(notifications::user_id.eq(user_id))
+        .count()
+        .get_result(conn)?;
+    if mine == 1 {
+        mark_read(conn, user_id, Some(id), None, now)?;
+    }
+    Ok(mine == 1)
+}
+
 pub fn mark_read(
     conn: &mut DbConn,
     user_id: i64,

@@ -550,6 +550,11 @@ db_test!(mentions_notify_only_people_who_can_see, |app| {
     let subject = mail.header("Subject").unwrap_or_default();
     assert!(subject.contains("Alan Agent mentioned you in"), "{subject}");
     assert!(
+        mail.header("Message-ID")
+            .is_some_and(|id| id.starts_with("<confer.") && id.ends_with("@localhost>")),
+        "notifications carry a Message-ID"
+    );
+    assert!(
         mail.body()
             .contains(&format!("http://127.0.0.1/conversations/{id}"))
     );

@@ -274,3 +274,65 @@ db_test!(head_is_answered_like_get_and_odd_methods_at_once, |app| {
     );
     assert!(trace.starts_with("HTTP/1.1 405"), "{trace:?}");
 });
+
+db_test!(
+    marking_someone_elses_notification_read_is_not_found,
+    |app| {
+        let app = app.with_org();
+        let (mut agent, id) = signed_in_with_conversation(&app);
+        let owner = app.user_id("owner@acme.test");
+        app.sql(&format!(
+            "INSERT INTO notifications (user_id, kind, conversation_id, created_at) \
+         VALUES ({owner}, 'mention', {id}, CURRENT_TIMESTAMP)"
+        ));
+        let theirs = app.count("notifications");
+        assert_eq!(theirs, 1);
+        let notification: i64 = {
+            use confer::db::schema::notifications;
+            use diesel::prelude::*;
+            notifications::table
+                .select(notifications::id)
+                .first(&mut app.conn())
+                .expect("id")
+        };
+        let refused = agent.post_form(&format!("/notifications/{notification}/read"), &[]);
+        assert_eq!(refused.status, 404);
+        assert_eq!(app.count("notifications WHERE read_at IS NULL"), 1);
+        let mut owner_client = app.sign_in("owner@acme.test");
+        let read = owner_client.post_form(&format!("/notifications/{notification}/read"), &[]);
+        assert_eq!(read.location.as_deref(), Some("/notifications"));
+        assert_eq!(app.count("notifications WHERE read_at IS NULL"), 0);
+    }
+);
+
+db_test!(masked_addresses_do_not_leak_through_derived_names, |app| {
+    let app = app.with_org();
+    app.user("collab@acme.test", "Cora Collaborator")
+        .collaborator()
+        .create();
+    app.sql("UPDATE org_settings SET mask_contacts_for_collaborators = TRUE");
+    let inbound = app.inbound_token();
+    let raw = b"From: dana.private@customer.test\r\nTo: support@acme.test\r\nSubject: Invoice\r\nMessage-ID: <mask-1@customer.test>\r\n\r\nWhere is it?\r\n";
+    let mail = app.client().post_mail(&inbound, raw);
+    assert!(mail.status < 300, "{}", mail.body);
+    assert_eq!(
+        app.count("customers WHERE name LIKE 'd%@customer.test' AND name NOT LIKE '%private%'"),
+        1
+    );
+    let id = app.count("conversations");
+    assert_eq!(id, 1);
+    let mut cora = app.sign_in("collab@acme.test");
+    for path in ["/conversations?view=all", "/customers", "/search?q=invoice"] {
+        let page = cora.get(path);
+        assert_eq!(page.status, 200, "{path}");
+        assert!(
+            !page.body.contains("dana.private"),
+            "{path} shows the local part"
+        );
+    }
+    // Without masking, a derived name is the address's local part.
+    app.sql("UPDATE org_settings SET mask_contacts_for_collaborators = FALSE");
+    let raw = b"From: eve.open@customer.test\r\nTo: support@acme.test\r\nSubject: Hi\r\nMessage-ID: <mask-2@customer.test>\r\n\r\nHello\r\n";
+    assert!(app.client().post_mail(&inbound, raw).status < 300);
+    assert_eq!(app.count("customers WHERE name = 'eve.open'"), 1);
+});

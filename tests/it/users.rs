@@ -89,6 +89,11 @@ db_test!(
             mail.header("Subject").as_deref(),
             Some("You're invited to Acme Support on Confer")
         );
+        let message_id = mail.header("Message-ID").unwrap_or_default();
+        assert!(
+            message_id.starts_with("<confer.") && message_id.ends_with("@localhost>"),
+            "every outgoing mail has a Message-ID: {message_id:?}"
+        );
         let link = mail
             .link("http://127.0.0.1/invitations/")
             .expect("link in the email");
