@@ -56,6 +56,7 @@ diesel::table! {
         email_on_assignment -> Bool,
         email_on_reply -> Bool,
         scim_external_id -> Nullable<Text>,
+        scim_user_name -> Nullable<Text>,
     }
 }
 
@@ -64,6 +65,7 @@ diesel::table! {
         id -> BigInt,
         name -> Text,
         created_at -> Timestamp,
+        external_id -> Nullable<Text>,
     }
 }
 

@@ -9,6 +9,8 @@ pub struct Team {
     pub id: i64,
     pub name: String,
     pub created_at: NaiveDateTime,
+    /// The identity provider's id, when SCIM manages the team as a group.
+    pub external_id: Option<String>,
 }
 
 #[derive(Insertable)]
@@ -78,26 +80,33 @@ impl Team {
     /// The user's teams with their member counts (two queries, whatever the size).
     pub fn of_user_with_sizes(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<(Team, i64)>> {
         let mine = Self::ids_of_user(conn, user_id)?;
-        let rows: Vec<(i64, String, NaiveDateTime, i64)> = teams::table
+        let rows: Vec<(i64, String, NaiveDateTime, Option<String>, i64)> = teams::table
             .inner_join(team_memberships::table)
             .filter(teams::id.eq_any(mine))
-            .group_by((teams::id, teams::name, teams::created_at))
+            .group_by((
+                teams::id,
+                teams::name,
+                teams::created_at,
+                teams::external_id,
+            ))
             .select((
                 teams::id,
                 teams::name,
                 teams::created_at,
+                teams::external_id,
                 diesel::dsl::count(team_memberships::user_id),
             ))
             .order(teams::name)
             .load(conn)?;
         Ok(rows
             .into_iter()
-            .map(|(id, name, created_at, size)| {
+            .map(|(id, name, created_at, external_id, size)| {
                 (
                     Team {
                         id,
                         name,
                         created_at,
+                        external_id,
                     },
                     size,
                 )
@@ -108,25 +117,33 @@ impl Team {
 
 /// Every team with its member count, in one query.
 pub fn all_with_sizes(conn: &mut DbConn) -> QueryResult<Vec<(Team, i64)>> {
-    let rows: Vec<(i64, String, NaiveDateTime, Option<i64>)> = teams::table
+    type Row = (i64, String, NaiveDateTime, Option<String>, Option<i64>);
+    let rows: Vec<Row> = teams::table
         .left_join(team_memberships::table)
-        .group_by((teams::id, teams::name, teams::created_at))
+        .group_by((
+            teams::id,
+            teams::name,
+            teams::created_at,
+            teams::external_id,
+        ))
         .select((
             teams::id,
             teams::name,
             teams::created_at,
+            teams::external_id,
             diesel::dsl::count(team_memberships::user_id.nullable()).nullable(),
         ))
         .order(teams::name)
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, name, created_at, size)| {
+        .map(|(id, name, created_at, external_id, size)| {
             (
                 Team {
                     id,
                     name,
                     created_at,
+                    external_id,
                 },
                 size.unwrap_or(0),
             )
@@ -194,6 +211,14 @@ pub fn delete(conn: &mut DbConn, id: i64, move_to: Option<i64>) -> QueryResult<(
     diesel::delete(team_memberships::table.filter(team_memberships::team_id.eq(id)))
         .execute(conn)?;
     diesel::delete(teams::table.find(id))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Sets (or clears) the identity provider's id of a team.
+pub fn set_external_id(conn: &mut DbConn, id: i64, external_id: Option<&str>) -> QueryResult<()> {
+    diesel::update(teams::table.find(id))
+        .set(teams::external_id.eq(external_id))
         .execute(conn)
         .map(|_| ())
 }

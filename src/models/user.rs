@@ -34,6 +34,8 @@ pub struct User {
     pub email_on_reply: bool,
     /// The identity provider's id for this user (SCIM `externalId`).
     pub scim_external_id: Option<String>,
+    /// The identity provider's `userName` when it is not the email address.
+    pub scim_user_name: Option<String>,
 }
 
 #[derive(Insertable)]

@@ -59,6 +59,16 @@ impl ScimError {
         )
     }
 
+    /// 405 for a method an endpoint does not answer (the `Allow` header
+    /// names the ones it does).
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            None,
+            "This endpoint only answers GET.",
+        )
+    }
+
     pub fn precondition_failed() -> Self {
         Self::new(
             StatusCode::PRECONDITION_FAILED,
@@ -102,6 +112,11 @@ impl ResponseError for ScimError {
 
     fn error_response(&self) -> HttpResponse {
         let mut response = super::scim_json(self.status, &self.body());
+        if self.status == StatusCode::METHOD_NOT_ALLOWED {
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("GET"));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -177,14 +192,15 @@ impl From<Outcome> for ScimError {
             Outcome::Refused(Refusal::EmailTaken) => {
                 Self::uniqueness("Another user has this userName (email address).")
             }
+            // The type cannot become Collaborator while every seat is taken.
             Outcome::Refused(Refusal::CollaboratorAllowance(used, allowed)) => Self::new(
                 StatusCode::CONFLICT,
-                None,
+                Some("mutability"),
                 format!("The organisation has {used} of {allowed} collaborator seats in use."),
             ),
             Outcome::Refused(Refusal::LastAdmin) => Self::new(
                 StatusCode::CONFLICT,
-                None,
+                Some("mutability"),
                 "The last active admin must stay an active admin.",
             ),
             Outcome::Refused(Refusal::UnknownRole) => {

@@ -47,6 +47,9 @@ fn representation(base_url: &str, team: &Team, members: &[(i64, String)]) -> Val
             "location": format!("{base_url}/Groups/{}", team.id),
         },
     });
+    if let Some(external_id) = &team.external_id {
+        resource["externalId"] = json!(external_id);
+    }
     resource["meta"]["version"] = json!(version_of(&resource));
     resource
 }
@@ -87,6 +90,7 @@ fn load_one(conn: &mut DbConn, id: i64, base_url: &str) -> ScimResult<Value> {
 #[derive(Clone, Debug, Default)]
 struct Draft {
     name: String,
+    external_id: Option<String>,
     members: BTreeSet<i64>,
 }
 
@@ -112,6 +116,18 @@ fn member_ids(value: &Value) -> ScimResult<Vec<i64>> {
         .collect()
 }
 
+/// `externalId`: a string, or null/empty for none.
+fn external_id(value: &Value) -> ScimResult<Option<String>> {
+    match value {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s.trim().to_string()).filter(|s| !s.is_empty())),
+        _ => Err(ScimError::bad(
+            "invalidValue",
+            "externalId must be a string",
+        )),
+    }
+}
+
 fn display_name(value: &Value) -> ScimResult<String> {
     value
         .as_str()
@@ -120,12 +136,14 @@ fn display_name(value: &Value) -> ScimResult<String> {
 }
 
 impl Draft {
-    /// A body or a PATCH value without a path: `displayName` and `members`
-    /// count; other attributes (`id`, `externalId`…) are not kept.
+    /// A body or a PATCH value without a path: `displayName`, `externalId`
+    /// and `members` count; other attributes (`id`, `meta`…) are not kept.
     fn apply_map(&mut self, map: &Map<String, Value>, op: OpKind) -> ScimResult<()> {
         for (key, value) in map {
             if key.eq_ignore_ascii_case("displayName") {
                 self.name = display_name(value)?;
+            } else if key.eq_ignore_ascii_case("externalId") {
+                self.external_id = external_id(value)?;
             } else if key.eq_ignore_ascii_case("members") {
                 let ids = member_ids(value)?;
                 if op == OpKind::Replace {
@@ -157,6 +175,13 @@ impl Draft {
                 }
                 (_, None) => Err(ScimError::bad("invalidValue", "displayName needs a value")),
             };
+        }
+        if attr.attr.eq_ignore_ascii_case("externalId") {
+            self.external_id = match (op, value) {
+                (OpKind::Remove, _) | (_, None) => None,
+                (_, Some(value)) => external_id(value)?,
+            };
+            return Ok(());
         }
         if attr.attr.eq_ignore_ascii_case("members") {
             match (op, &path.filter, value) {
@@ -273,6 +298,11 @@ fn save(
             (team.id, name)
         }
     };
+    if before.map(|(t, _)| &t.external_id) != Some(&draft.external_id)
+        && (before.is_some() || draft.external_id.is_some())
+    {
+        team::set_external_id(conn, id, draft.external_id.as_deref())?;
+    }
     for user in draft.members.difference(old_members) {
         Team::add_member(conn, id, *user)?;
         let email = emails.get(user).map_or("", String::as_str);
@@ -427,6 +457,7 @@ pub async fn patch(
             let before = changeable(conn, &p, id, if_match.as_deref())?;
             let mut draft = Draft {
                 name: before.0.name.clone(),
+                external_id: before.0.external_id.clone(),
                 members: before.1.clone(),
             };
             for op in &ops {

@@ -41,17 +41,31 @@ pub const MAX_COUNT: usize = 200;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/scim/v2")
-            .route(
-                "/ServiceProviderConfig",
-                web::get().to(discovery::service_provider_config),
+            .service(
+                web::resource("/ServiceProviderConfig")
+                    .route(web::get().to(discovery::service_provider_config))
+                    .default_service(web::to(read_only)),
             )
-            .route("/ResourceTypes", web::get().to(discovery::resource_types))
-            .route(
-                "/ResourceTypes/{name}",
-                web::get().to(discovery::resource_type),
+            .service(
+                web::resource("/ResourceTypes")
+                    .route(web::get().to(discovery::resource_types))
+                    .default_service(web::to(read_only)),
             )
-            .route("/Schemas", web::get().to(discovery::schemas))
-            .route("/Schemas/{urn}", web::get().to(discovery::schema))
+            .service(
+                web::resource("/ResourceTypes/{name}")
+                    .route(web::get().to(discovery::resource_type))
+                    .default_service(web::to(read_only)),
+            )
+            .service(
+                web::resource("/Schemas")
+                    .route(web::get().to(discovery::schemas))
+                    .default_service(web::to(read_only)),
+            )
+            .service(
+                web::resource("/Schemas/{urn}")
+                    .route(web::get().to(discovery::schema))
+                    .default_service(web::to(read_only)),
+            )
             .route("/Users", web::get().to(users::list))
             .route("/Users", web::post().to(users::create))
             .route("/Users/{id}", web::get().to(users::show))
@@ -69,6 +83,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .error_response()
             })),
     );
+}
+
+/// The discovery endpoints are read-only (RFC 7644 §4): 405 with `Allow: GET`.
+async fn read_only() -> HttpResponse {
+    ScimError::method_not_allowed().error_response()
 }
 
 /// A SCIM JSON response.

@@ -1,5 +1,6 @@
-//! `/Users`: Confer's users as SCIM resources. `userName` is the email
-//! address (Confer's sign-in); the one `name` is shown as `displayName`,
+//! `/Users`: Confer's users as SCIM resources. `userName` is any unique
+//! string (kept apart when it is not the email address; the sign-in address
+//! then comes from `emails`, primary first); the one `name` is shown as `displayName`,
 //! `name.formatted` and split at its first space into given and family
 //! names. Writes build the same `UserInput` as the JSON API and go through
 //! `admin`, so SCIM cannot do what the Settings pages would refuse; `active:
@@ -75,7 +76,7 @@ fn representation(
     let mut resource = json!({
         "schemas": [USER_SCHEMA, EXTENSION],
         "id": user.id.to_string(),
-        "userName": user.email,
+        "userName": user.scim_user_name.as_deref().unwrap_or(&user.email),
         "name": name,
         "displayName": user.name,
         "emails": [{ "value": user.email, "type": "work", "primary": true }],
@@ -149,6 +150,8 @@ struct Draft {
     /// otherwise the given and family names joined.
     full: Option<String>,
     external_id: Option<String>,
+    /// `userName` as sent; the email address when it looks like one.
+    user_name: Option<String>,
     language: Option<Lang>,
     timezone: Option<String>,
     active: bool,
@@ -293,6 +296,7 @@ impl Draft {
             family,
             full: Some(user.name.clone()),
             external_id: user.scim_external_id.clone(),
+            user_name: user.scim_user_name.clone(),
             language: user.language.as_deref().and_then(Lang::parse),
             timezone: user.timezone.clone(),
             active: user.active,
@@ -359,7 +363,7 @@ impl Draft {
             }
         };
         match target {
-            Target::UserName => self.email = text(value, name)?,
+            Target::UserName => self.user_name = Some(text(value, name)?).filter(|u| !u.is_empty()),
             Target::Email => self.email = email_of(value)?,
             Target::DisplayName | Target::Formatted => self.set_full(text(value, name)?),
             Target::Given => {
@@ -452,10 +456,28 @@ impl Draft {
         Ok(draft)
     }
 
-    /// `userName` is required; a user without any name is named by it.
+    /// A `userName` that is an email address is the sign-in address;
+    /// another one is kept apart and the address comes from `emails` —
+    /// without an address anywhere the request is refused. A user without
+    /// any name is named by the address.
     fn complete(&mut self) -> ScimResult<()> {
+        if let Some(user_name) = self.user_name.clone()
+            && crate::forms::is_email(&user_name)
+        {
+            self.email = user_name;
+            self.user_name = None;
+        }
         if self.email.is_empty() {
-            return Err(ScimError::bad("invalidValue", "userName is required"));
+            return Err(ScimError::bad(
+                "invalidValue",
+                match &self.user_name {
+                    None => "userName is required".to_string(),
+                    Some(user_name) => format!(
+                        "userName `{user_name}` is not an email address and no address is given \
+                         in emails: send the user's email address in emails (primary)"
+                    ),
+                },
+            ));
         }
         if self.name().is_empty() {
             self.full = Some(self.email.clone());
@@ -494,6 +516,27 @@ fn read_only(name: &str) -> ScimError {
     ScimError::bad("mutability", format!("{name} is read-only"))
 }
 
+/// Keeps a `userName` that is not the email address; one another user has
+/// (compared without case, as SCIM does) is refused.
+fn set_user_name(conn: &mut DbConn, id: i64, user_name: Option<&str>) -> ScimResult<()> {
+    if let Some(name) = user_name {
+        let taken: i64 = users::table
+            .filter(
+                crate::db::lower(users::scim_user_name.assume_not_null()).eq(name.to_lowercase()),
+            )
+            .filter(users::id.ne(id))
+            .count()
+            .get_result(conn)?;
+        if taken > 0 {
+            return Err(ScimError::uniqueness("Another user has this userName."));
+        }
+    }
+    diesel::update(users::table.find(id))
+        .set(users::scim_user_name.eq(user_name))
+        .execute(conn)?;
+    Ok(())
+}
+
 fn set_external_id(conn: &mut DbConn, id: i64, external_id: Option<&str>) -> QueryResult<()> {
     diesel::update(users::table.find(id))
         .set(users::scim_external_id.eq(external_id))
@@ -514,6 +557,9 @@ fn save(conn: &mut DbConn, p: &Provisioner, user: &User, draft: &Draft) -> ScimR
     }
     if draft.external_id != user.scim_external_id {
         set_external_id(conn, user.id, draft.external_id.as_deref())?;
+    }
+    if draft.user_name != user.scim_user_name {
+        set_user_name(conn, user.id, draft.user_name.as_deref())?;
     }
     if !draft.active && user.active {
         deactivate(conn, p, user.id)?;
@@ -591,6 +637,9 @@ pub async fn create(
             let id = admin::add_user(conn, &p.actor, &p.org, &input, &p.public_url, p.now)?;
             if draft.external_id.is_some() {
                 set_external_id(conn, id, draft.external_id.as_deref())?;
+            }
+            if draft.user_name.is_some() {
+                set_user_name(conn, id, draft.user_name.as_deref())?;
             }
             if !draft.active {
                 deactivate(conn, &p, id)?;

@@ -256,8 +256,9 @@ db_test!(discovery_describes_what_is_supported, |app| {
     assert_eq!(scim.get(&format!("/Schemas/{EXTENSION}")).status, 200);
     scim.get("/Schemas/urn:nothing").assert_error(404, None);
     scim.get("/Printers").assert_error(404, None);
+    // RFC 7644: a method the endpoint does not answer is 405, not 404.
     scim.send("POST", "/ServiceProviderConfig", Some(&json!({})), &[])
-        .assert_error(404, None);
+        .assert_error(405, None);
 });
 
 db_test!(a_user_is_created_read_and_unique, |app| {
@@ -1099,3 +1100,126 @@ fn patch_paths_parse() {
         assert!(filter::parse_path(bad).is_err(), "{bad:?} should not parse");
     }
 }
+
+db_test!(
+    interoperability_externalid_methods_conflicts_and_usernames,
+    |app| {
+        let app = app.with_org();
+        app.user("admin@acme.test", "Ada Admin")
+            .role(BuiltinRole::Admin)
+            .create();
+        let scim = Scim::on(&app);
+
+        // A group's externalId is stored, returned, filterable and patchable.
+        let group = scim.post(
+            "/Groups",
+            json!({ "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                "displayName": "Billing", "externalId": "entra-grp-9" }),
+        );
+        assert_eq!(group.status, 201, "{}", group.body);
+        assert_eq!(group.body["externalId"], json!("entra-grp-9"));
+        let id = group.id();
+        assert_eq!(
+            scim.get(&format!("/Groups/{id}")).body["externalId"],
+            json!("entra-grp-9")
+        );
+        let found = scim.get(&format!(
+            "/Groups?filter={}",
+            url_encode("externalId eq \"entra-grp-9\"")
+        ));
+        assert_eq!(found.body["totalResults"], json!(1));
+        let patched = scim.patch(
+            &format!("/Groups/{id}"),
+            json!([{ "op": "replace", "path": "externalId", "value": "entra-grp-10" }]),
+        );
+        assert_eq!(patched.status, 200);
+        assert_eq!(patched.body["externalId"], json!("entra-grp-10"));
+        assert_eq!(app.count("teams WHERE external_id = 'entra-grp-10'"), 1);
+        let without_path = scim.patch(
+            &format!("/Groups/{id}"),
+            json!([{ "op": "replace", "value": { "externalId": "okta-7" } }]),
+        );
+        assert_eq!(without_path.body["externalId"], json!("okta-7"));
+
+        // Discovery is read-only: 405 with Allow: GET and a SCIM error.
+        for path in [
+            "/ServiceProviderConfig",
+            "/ResourceTypes",
+            "/ResourceTypes/User",
+            "/Schemas",
+            "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User",
+        ] {
+            for method in ["POST", "PUT", "PATCH", "DELETE"] {
+                let reply = scim.send(method, path, Some(&json!({})), &[]);
+                reply.assert_error(405, None);
+                assert_eq!(reply.header("allow"), Some("GET"), "{method} {path}");
+            }
+        }
+
+        // 409s say why in scimType.
+        let admin = app.user_id("admin@acme.test");
+        app.sql(&format!(
+            "UPDATE users SET active = FALSE WHERE role_id = {} AND id <> {admin}",
+            app.role_id(BuiltinRole::Admin)
+        ));
+        scim.patch(
+            &format!("/Users/{admin}"),
+            json!([{ "op": "replace", "path": "active", "value": false }]),
+        )
+        .assert_error(409, Some("mutability"));
+        app.sql("UPDATE org_settings SET collaborator_allowance = 'fixed', collaborator_allowance_fixed = 0");
+        let collaborator = scim.post(
+            "/Users",
+            json!({ "userName": "cora@acme.test", "displayName": "Cora",
+                EXTENSION: { "userType": "collaborator" } }),
+        );
+        collaborator.assert_error(409, Some("mutability"));
+
+        // A userName that is not an email: the address comes from emails.
+        let okta = scim.post(
+            "/Users",
+            json!({ "userName": "jdoe", "displayName": "Jane Doe",
+                "emails": [
+                    { "value": "jane.home@example.test", "type": "home" },
+                    { "value": "Jane@Acme.test", "type": "work", "primary": true }
+                ] }),
+        );
+        assert_eq!(okta.status, 201, "{}", okta.body);
+        assert_eq!(okta.body["userName"], json!("jdoe"));
+        assert_eq!(okta.body["emails"][0]["value"], json!("jane@acme.test"));
+        assert_eq!(
+            app.count("users WHERE email = 'jane@acme.test' AND scim_user_name = 'jdoe'"),
+            1
+        );
+        assert_eq!(
+            scim.find("userName eq \"JDOE\""),
+            vec!["jdoe".to_string()],
+            "userName compares without case"
+        );
+        scim.post(
+            "/Users",
+            json!({ "userName": "JDoe", "emails": [{ "value": "other@acme.test" }] }),
+        )
+        .assert_error(409, Some("uniqueness"));
+        let missing = scim.post(
+            "/Users",
+            json!({ "userName": "nomail", "displayName": "No Mail" }),
+        );
+        missing.assert_error(400, Some("invalidValue"));
+        assert!(
+            missing.body["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("no address is given in emails")),
+            "{}",
+            missing.body
+        );
+        assert_eq!(app.count("users WHERE name = 'No Mail'"), 0);
+        // Renaming the userName keeps the address.
+        let renamed = scim.patch(
+            &format!("/Users/{}", okta.id()),
+            json!([{ "op": "replace", "path": "userName", "value": "jane.doe" }]),
+        );
+        assert_eq!(renamed.body["userName"], json!("jane.doe"));
+        assert_eq!(renamed.body["emails"][0]["value"], json!("jane@acme.test"));
+    }
+);
