@@ -159,7 +159,8 @@ pub async fn run_once(state: &AppState, mailer: &Mailer) -> AppResult<Round> {
 }
 
 /// Posts due webhook deliveries, batch after batch: the payload as JSON,
-/// signed (`Confer-Signature`), with ten seconds to answer. A 2xx is
+/// signed (`Confer-Signature`), with ten seconds to answer, only to public
+/// addresses (`net::PublicOnly`) and never following a redirect. A 2xx is
 /// delivered; anything else is retried with backoff, then given up.
 pub async fn deliver_webhooks(state: &AppState) -> AppResult<(usize, usize)> {
     let (mut delivered, mut failed) = (0, 0);
@@ -180,13 +181,18 @@ pub async fn deliver_webhooks(state: &AppState) -> AppResult<(usize, usize)> {
                 delivery.event.clone(),
                 delivery.id,
             );
+            let allow_private = state.config.webhook_allow_private;
             let outcome = web::block(move || {
-                let agent: ureq::Agent = ureq::Agent::config_builder()
+                let config = ureq::Agent::config_builder()
                     .timeout_global(Some(Duration::from_secs(10)))
                     .http_status_as_error(false)
                     .max_redirects(0)
-                    .build()
-                    .into();
+                    .build();
+                let agent = ureq::Agent::with_parts(
+                    config,
+                    ureq::unversioned::transport::DefaultConnector::new(),
+                    crate::net::PublicOnly { allow_private },
+                );
                 agent
                     .post(&url)
                     .header("Content-Type", "application/json")

@@ -200,3 +200,88 @@ fn is_special_v6(ip: Ipv6Addr) -> bool {
         || (first == 0x2001 && ip.segments()[1] == 0x0db8) // documentation
         || ip.to_ipv4().is_some_and(|v4| ip.segments()[..6] == [0; 6] && is_special_v4(v4))
 }
+
+/// Why a webhook target may not be called.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TargetRefusal {
+    /// The host does not resolve (or the URL has none).
+    Unresolved,
+    /// The host resolves to this private, loopback or link-local address.
+    Private(IpAddr),
+}
+
+/// The addresses of `host`, each checked: every one must be public unless
+/// `allow_private`. Blocking (DNS); run it off the async workers.
+pub fn check_target(
+    host: &str,
+    port: u16,
+    allow_private: bool,
+) -> Result<Vec<std::net::SocketAddr>, TargetRefusal> {
+    use std::net::ToSocketAddrs;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let addrs: Vec<std::net::SocketAddr> = (host, port)
+        .to_socket_addrs()
+        .map_err(|_| TargetRefusal::Unresolved)?
+        .collect();
+    if addrs.is_empty() {
+        return Err(TargetRefusal::Unresolved);
+    }
+    if !allow_private && let Some(private) = addrs.iter().find(|a| !is_public(a.ip())) {
+        return Err(TargetRefusal::Private(private.ip()));
+    }
+    Ok(addrs)
+}
+
+/// The host and port of an http(s) URL.
+pub fn host_and_port(url: &str) -> Option<(String, u16)> {
+    let uri: actix_web::http::Uri = url.parse().ok()?;
+    let default = match uri.scheme_str()? {
+        "https" => 443,
+        "http" => 80,
+        _ => return None,
+    };
+    Some((uri.host()?.to_string(), uri.port_u16().unwrap_or(default)))
+}
+
+/// A resolver for outgoing webhooks that answers only with checked
+/// addresses, so a host cannot resolve to a public address when saved and
+/// to a private one when called (DNS rebinding). Redirects are never followed.
+#[derive(Debug)]
+pub struct PublicOnly {
+    pub allow_private: bool,
+}
+
+impl ureq::unversioned::resolver::Resolver for PublicOnly {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        _config: &ureq::config::Config,
+        _timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        let default = if uri.scheme_str() == Some("https") {
+            443
+        } else {
+            80
+        };
+        let host = uri.host().ok_or(ureq::Error::HostNotFound)?;
+        let addrs = check_target(host, uri.port_u16().unwrap_or(default), self.allow_private)
+            .map_err(|refusal| match refusal {
+                TargetRefusal::Unresolved => ureq::Error::HostNotFound,
+                TargetRefusal::Private(ip) => ureq::Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::PermissionDenied,
+                    format!(
+                        "{host} resolves to {ip}, a private address; \
+                         CONFER_WEBHOOK_ALLOW_PRIVATE allows those"
+                    ),
+                )),
+            })?;
+        let mut resolved = self.empty();
+        for addr in addrs {
+            // At most 16 are kept; the rest are not needed to connect.
+            if resolved.try_push(addr).is_err() {
+                break;
+            }
+        }
+        Ok(resolved)
+    }
+}

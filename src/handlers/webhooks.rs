@@ -65,7 +65,34 @@ impl HookForm {
         self.events.iter().any(|e| e == event)
     }
 
-    fn check(&self, current: &CurrentUser) -> FieldErrors {
+    /// The form's checks, the target's addresses included (DNS, so async).
+    async fn check(&self, current: &CurrentUser, state: &AppState) -> AppResult<FieldErrors> {
+        let mut errors = self.check_fields(current);
+        if errors.get("url").is_some() {
+            return Ok(errors);
+        }
+        let allow_private = state.config.webhook_allow_private;
+        let target = crate::net::host_and_port(&self.url);
+        let checked = web::block(move || {
+            let (host, port) = target.ok_or(crate::net::TargetRefusal::Unresolved)?;
+            crate::net::check_target(&host, port, allow_private).map(|_| ())
+        })
+        .await?;
+        let t = current.tr;
+        match checked {
+            Ok(()) => {}
+            Err(crate::net::TargetRefusal::Unresolved) => {
+                errors.add("url", t.get("webhooks.error.unresolved"))
+            }
+            Err(crate::net::TargetRefusal::Private(ip)) => errors.add(
+                "url",
+                t.fmt("webhooks.error.private", &[("address", &ip.to_string())]),
+            ),
+        }
+        Ok(errors)
+    }
+
+    fn check_fields(&self, current: &CurrentUser) -> FieldErrors {
         let t = current.tr;
         let mut errors = FieldErrors::default();
         let valid_url = (self.url.starts_with("https://") || self.url.starts_with("http://"))
@@ -194,7 +221,7 @@ pub async fn create(
 ) -> AppResult<HttpResponse> {
     ensure(&current)?;
     let form = HookForm::read(&body);
-    let errors = form.check(&current);
+    let errors = form.check(&current, &state).await?;
     if !errors.is_empty() {
         return list_page(&current, &state, form, errors, None).await;
     }
@@ -318,7 +345,7 @@ pub async fn update(
     ensure(&current)?;
     let id = *id;
     let form = HookForm::read(&body);
-    let errors = form.check(&current);
+    let errors = form.check(&current, &state).await?;
     if !errors.is_empty() {
         return hook_page(&current, &state, id, Some(form), errors, None).await;
     }

@@ -843,87 +843,93 @@ db_test!(reports_and_tasks_in_the_browser, |app| {
     manager.check_page("conversation-with-tasks");
 });
 
-db_test!(api_tokens_scim_and_webhooks_in_the_browser, |app| {
-    let app = app.with_org();
-    app.staff();
-    let browser = Browser::open(&app, "api");
-    browser.sign_in("admin@acme.test");
-    // A personal token: created on the profile's token page, shown once.
-    browser.goto("/profile");
-    browser.click("a[href='/profile/tokens']");
-    browser.wait_for_path("/profile/tokens");
-    browser.fill("#name", "Zapier");
-    browser.click("form[action='/profile/tokens'] button[type=submit]");
-    browser.wait_for_text("[data-testid=new-token]", "confer_pat_");
-    let token = browser.text("[data-testid=new-token]");
-    browser.check_page("profile-tokens");
-    let mut api = app.client();
-    let me = api.api("GET", "/api/v1/me", Some(&token), None, &[]);
-    assert_eq!(me.json()["email"], "admin@acme.test");
-    // The API reference renders the document.
-    browser.goto("/api/docs");
-    assert!(
-        browser
-            .text("main")
-            .contains("/api/v1/conversations/{id}/replies")
-    );
-    browser.check_page("api-docs");
-    // Settings > API & SCIM: the token is listed; a SCIM token is made.
-    browser.goto("/settings");
-    browser.click("a[href='/settings/api']");
-    browser.wait_for_path("/settings/api");
-    assert!(browser.text("main").contains("Zapier"));
-    browser.click("form[action='/settings/api/scim-token'] button[type=submit]");
-    browser.wait_for_text("[data-testid=scim-token]", "confer_scim_");
-    let scim = browser.text("[data-testid=scim-token]");
-    browser.check_page("settings-api");
-    let users = api.api(
-        "GET",
-        "/scim/v2/Users?filter=userName%20eq%20%22agent%40acme.test%22",
-        Some(&scim),
-        None,
-        &[],
-    );
-    assert_eq!(users.status, 200, "{}", users.body);
-    assert_eq!(users.json()["totalResults"], 1);
-    // Settings > Webhooks: one with an event, its page and log.
-    browser.click("a[href='/settings/webhooks']");
-    browser.wait_for_path("/settings/webhooks");
-    browser.check_page("settings-webhooks");
-    browser.fill("#url", "http://127.0.0.1:9/hooks");
-    browser.click("#event-note\\.added");
-    browser.click("form[action='/settings/webhooks'] button[type=submit]");
-    browser.wait_for(|path| path.starts_with("/settings/webhooks/"));
-    assert!(
-        browser
-            .text("[data-testid=webhook-secret]")
-            .starts_with("whsec_")
-    );
-    browser.click("form[action$='/test'] button[type=submit]");
-    browser.wait_for_text("main", "webhook.test");
-    browser.check_page("settings-webhook");
-    drop(browser);
-    // A collaborator has tokens and the reference too, in their own layout;
-    // their token may add notes and may not reply.
-    let collab = Browser::open(&app, "api-collab");
-    collab.sign_in("collab@acme.test");
-    collab.goto("/profile/tokens");
-    collab.fill("#name", "Notes bot");
-    collab.click("form[action='/profile/tokens'] button[type=submit]");
-    collab.wait_for_text("[data-testid=new-token]", "confer_pat_");
-    let token = collab.text("[data-testid=new-token]");
-    assert!(collab.body_class().contains("layout-collaborator"));
-    collab.check_page("collab-tokens");
-    collab.goto("/api/docs");
-    collab.check_page("collab-api-docs");
-    let customer = app.customer("Carla Customer", "carla@example.com");
-    let team = app.user_id("collab@acme.test");
-    let support: i64 = confer::models::team::Team::ids_of_user(&mut app.conn(), team).unwrap()[0];
-    let conversation = app.conversation("Printer on fire", customer, Some(support), None, "open");
-    let note = json_note(&mut api, &token, conversation, "notes");
-    assert_eq!(note, 201);
-    assert_eq!(json_note(&mut api, &token, conversation, "replies"), 403);
-});
+db_test!(
+    api_tokens_scim_and_webhooks_in_the_browser,
+    configure = crate::support::allow_private_webhooks,
+    |app| {
+        let app = app.with_org();
+        app.staff();
+        let browser = Browser::open(&app, "api");
+        browser.sign_in("admin@acme.test");
+        // A personal token: created on the profile's token page, shown once.
+        browser.goto("/profile");
+        browser.click("a[href='/profile/tokens']");
+        browser.wait_for_path("/profile/tokens");
+        browser.fill("#name", "Zapier");
+        browser.click("form[action='/profile/tokens'] button[type=submit]");
+        browser.wait_for_text("[data-testid=new-token]", "confer_pat_");
+        let token = browser.text("[data-testid=new-token]");
+        browser.check_page("profile-tokens");
+        let mut api = app.client();
+        let me = api.api("GET", "/api/v1/me", Some(&token), None, &[]);
+        assert_eq!(me.json()["email"], "admin@acme.test");
+        // The API reference renders the document.
+        browser.goto("/api/docs");
+        assert!(
+            browser
+                .text("main")
+                .contains("/api/v1/conversations/{id}/replies")
+        );
+        browser.check_page("api-docs");
+        // Settings > API & SCIM: the token is listed; a SCIM token is made.
+        browser.goto("/settings");
+        browser.click("a[href='/settings/api']");
+        browser.wait_for_path("/settings/api");
+        assert!(browser.text("main").contains("Zapier"));
+        browser.click("form[action='/settings/api/scim-token'] button[type=submit]");
+        browser.wait_for_text("[data-testid=scim-token]", "confer_scim_");
+        let scim = browser.text("[data-testid=scim-token]");
+        browser.check_page("settings-api");
+        let users = api.api(
+            "GET",
+            "/scim/v2/Users?filter=userName%20eq%20%22agent%40acme.test%22",
+            Some(&scim),
+            None,
+            &[],
+        );
+        assert_eq!(users.status, 200, "{}", users.body);
+        assert_eq!(users.json()["totalResults"], 1);
+        // Settings > Webhooks: one with an event, its page and log.
+        browser.click("a[href='/settings/webhooks']");
+        browser.wait_for_path("/settings/webhooks");
+        browser.check_page("settings-webhooks");
+        browser.fill("#url", "http://127.0.0.1:9/hooks");
+        browser.click("#event-note\\.added");
+        browser.click("form[action='/settings/webhooks'] button[type=submit]");
+        browser.wait_for(|path| path.starts_with("/settings/webhooks/"));
+        assert!(
+            browser
+                .text("[data-testid=webhook-secret]")
+                .starts_with("whsec_")
+        );
+        browser.click("form[action$='/test'] button[type=submit]");
+        browser.wait_for_text("main", "webhook.test");
+        browser.check_page("settings-webhook");
+        drop(browser);
+        // A collaborator has tokens and the reference too, in their own layout;
+        // their token may add notes and may not reply.
+        let collab = Browser::open(&app, "api-collab");
+        collab.sign_in("collab@acme.test");
+        collab.goto("/profile/tokens");
+        collab.fill("#name", "Notes bot");
+        collab.click("form[action='/profile/tokens'] button[type=submit]");
+        collab.wait_for_text("[data-testid=new-token]", "confer_pat_");
+        let token = collab.text("[data-testid=new-token]");
+        assert!(collab.body_class().contains("layout-collaborator"));
+        collab.check_page("collab-tokens");
+        collab.goto("/api/docs");
+        collab.check_page("collab-api-docs");
+        let customer = app.customer("Carla Customer", "carla@example.com");
+        let team = app.user_id("collab@acme.test");
+        let support: i64 =
+            confer::models::team::Team::ids_of_user(&mut app.conn(), team).unwrap()[0];
+        let conversation =
+            app.conversation("Printer on fire", customer, Some(support), None, "open");
+        let note = json_note(&mut api, &token, conversation, "notes");
+        assert_eq!(note, 201);
+        assert_eq!(json_note(&mut api, &token, conversation, "replies"), 403);
+    }
+);
 
 /// Posts `{"body": …}` to a conversation's notes or replies with a token.
 fn json_note(

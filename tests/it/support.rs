@@ -216,6 +216,11 @@ pub fn test_config(database_url: DatabaseUrl) -> Config {
     .expect("test config")
 }
 
+/// For tests whose webhook receivers listen on loopback.
+pub fn allow_private_webhooks(config: &mut Config) {
+    config.webhook_allow_private = true;
+}
+
 impl TestApp {
     /// A running app with an empty database (no organisation yet).
     pub fn start(backend: Backend) -> Self {
