@@ -49,6 +49,8 @@ pub struct AppState {
     owner_exists: AtomicBool,
     /// A hash at the configured cost to verify against for unknown accounts.
     dummy_hash: std::sync::OnceLock<String>,
+    /// Set when the server is shutting down: answers close their connection.
+    draining: AtomicBool,
 }
 
 impl AppState {
@@ -60,6 +62,7 @@ impl AppState {
             clock,
             owner_exists: AtomicBool::new(false),
             dummy_hash: std::sync::OnceLock::new(),
+            draining: AtomicBool::new(false),
         }
     }
 
@@ -86,6 +89,11 @@ impl AppState {
         let hash =
             crate::auth::hash_password(crate::web::random_token(), self.config.bcrypt_cost).await?;
         Ok(self.dummy_hash.get_or_init(|| hash).clone())
+    }
+
+    /// From now on every answer closes its connection (shutdown is near).
+    pub fn start_draining(&self) {
+        self.draining.store(true, Ordering::Relaxed);
     }
 
     pub async fn owner_exists(&self) -> AppResult<bool> {
@@ -162,4 +170,24 @@ pub fn build_app(
         .wrap(session)
         .wrap(headers)
         .wrap(from_fn(observe::request_log))
+        .wrap(from_fn(close_when_draining))
+}
+
+/// While the server drains before a shutdown, answers carry `Connection:
+/// close`, so clients stop reusing connections that are about to go.
+async fn close_when_draining(
+    req: ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let draining = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|state| state.draining.load(Ordering::Relaxed));
+    let mut response = next.call(req).await?;
+    if draining {
+        response
+            .response_mut()
+            .head_mut()
+            .set_connection_type(actix_web::http::ConnectionType::Close);
+    }
+    Ok(response)
 }

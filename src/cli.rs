@@ -150,6 +150,35 @@ pub fn prepare(config: &Config) -> Result<Pool, String> {
     Ok(pool)
 }
 
+/// How long an idle kept-alive connection stays open.
+const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// On SIGTERM or SIGINT: for one keep-alive period every answer says
+/// `Connection: close` (so a request already on its way on a kept-alive
+/// connection is answered, and the client knows not to send another there),
+/// then the server stops accepting and lets requests in flight finish.
+async fn drain_on_signal(state: web::Data<AppState>, server: actix_web::dev::ServerHandle) {
+    use actix_web::rt::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot listen for SIGTERM/SIGINT; stop the server with SIGKILL");
+        return;
+    };
+    first_of(term.recv(), int.recv()).await;
+    tracing::info!("shutting down: answering with Connection: close, then stopping");
+    state.start_draining();
+    actix_web::rt::time::sleep(KEEP_ALIVE).await;
+    server.stop(true).await;
+}
+
+/// Waits for whichever of two futures finishes first.
+async fn first_of<A: std::future::Future, B: std::future::Future>(a: A, b: B) {
+    let (a, b) = (std::pin::pin!(a), std::pin::pin!(b));
+    futures_util::future::select(a, b).await;
+}
+
 fn serve(config: Config) -> Result<(), String> {
     let pool = prepare(&config)?;
     let bind = config.bind;
@@ -165,15 +194,16 @@ fn serve(config: Config) -> Result<(), String> {
         let mailer = std::sync::Arc::new(crate::mail::Mailer::from_config(&state.config)?);
         tracing::info!(mail = %mailer.describe(), "outgoing mail");
         crate::jobs::spawn(state.clone(), mailer, std::time::Duration::from_secs(5));
-        // actix stops accepting on SIGINT/SIGTERM and lets requests in
-        // flight finish (graceful shutdown) before exiting.
-        HttpServer::new(move || build_app(state.clone()))
+        let app_state = state.clone();
+        let server = HttpServer::new(move || build_app(app_state.clone()))
             .bind(bind)
             .map_err(|e| format!("cannot listen on {bind}: {e}"))?
+            .keep_alive(KEEP_ALIVE)
             .shutdown_timeout(30)
-            .run()
-            .await
-            .map_err(|e| e.to_string())
+            .disable_signals()
+            .run();
+        actix_web::rt::spawn(drain_on_signal(state, server.handle()));
+        server.await.map_err(|e| e.to_string())
     })
 }
 

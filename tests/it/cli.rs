@@ -169,3 +169,118 @@ db_test!(migrations_run_down_and_up_again, |app| {
     drop(conn);
     assert_eq!(app.count("roles"), 0, "a fresh schema");
 });
+
+/// One HTTP/1.1 response read off a kept-alive connection: (head, body).
+fn read_response(reader: &mut std::io::BufReader<std::net::TcpStream>) -> Option<(String, String)> {
+    use std::io::{BufRead, Read};
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        head.push_str(&line);
+        if line == "\r\n" {
+            break;
+        }
+    }
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse().unwrap_or(0))
+        })
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some((head, String::from_utf8_lossy(&body).into_owned()))
+}
+
+// Issue 14: requests that reach kept-alive connections as SIGTERM arrives
+// are answered (with `Connection: close`), never dropped.
+db_test!(sigterm_answers_requests_on_kept_alive_connections, |app| {
+    use std::io::Write;
+    let app = app.with_org();
+    let dir = std::env::temp_dir().join(format!("confer-stop-{}", rand::random::<u32>()));
+    let database_url = match &app.state.config.database_url {
+        confer::db::DatabaseUrl::Sqlite(path) => path.to_string_lossy().into_owned(),
+        confer::db::DatabaseUrl::Postgres(url) => url.clone(),
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_confer"))
+        .arg("serve")
+        .env("CONFER_DATA_DIR", &dir)
+        .env("DATABASE_URL", &database_url)
+        .env(
+            "CONFER_SECRET_KEY",
+            "binary-test-secret-key-0123456789abcdef",
+        )
+        .env("CONFER_BIND", format!("127.0.0.1:{port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start confer serve");
+    let address = format!("127.0.0.1:{port}");
+    let request = b"GET /healthz HTTP/1.1\r\nHost: confer.test\r\n\r\n";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let connect = || loop {
+        if let Ok(stream) = std::net::TcpStream::connect(&address) {
+            stream
+                .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+                .unwrap();
+            return stream;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let mut connections: Vec<_> = (0..16)
+        .map(|_| {
+            let mut stream = connect();
+            stream.write_all(request).unwrap();
+            let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+            let (head, _) = read_response(&mut reader).expect("first answer");
+            assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+            (stream, reader)
+        })
+        .collect();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    for (stream, _) in &mut connections {
+        stream.write_all(request).unwrap();
+    }
+    let mut answered = 0;
+    for (_, reader) in &mut connections {
+        if let Some((head, _)) = read_response(reader)
+            && head.starts_with("HTTP/1.1 200")
+        {
+            answered += 1;
+        }
+    }
+    assert_eq!(
+        answered, 16,
+        "every request sent as SIGTERM arrived was answered"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut late = connect();
+    late.write_all(request).unwrap();
+    let (head, _) =
+        read_response(&mut std::io::BufReader::new(late)).expect("answer while draining");
+    assert!(
+        head.to_ascii_lowercase().contains("connection: close"),
+        "while draining, answers close their connection: {head}"
+    );
+    let status = server.wait().expect("server exit");
+    assert!(status.success(), "a clean exit: {status:?}");
+    let _ = std::fs::remove_dir_all(dir);
+});
