@@ -59,35 +59,62 @@ fn clean_percent_encoded(input: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// JSON text without `\u0000` escapes inside strings (an escaped backslash
-/// followed by `u0000` is text and stays).
+/// followed by `u0000` is text and stays), and with whole numbers written as
+/// decimals (`12.0`, which JSON Schema counts as an integer) written as
+/// integers, so integer fields take them. `None` when nothing changed.
 fn clean_json(input: &[u8]) -> Option<Vec<u8>> {
-    if !input.windows(6).any(|w| w == b"\\u0000") && !input.contains(&0) {
-        return None;
-    }
     let mut out = Vec::with_capacity(input.len());
-    let (mut i, mut in_string) = (0, false);
+    let (mut i, mut in_string, mut changed) = (0, false, false);
     while i < input.len() {
         let byte = input[i];
         if byte == 0 {
+            changed = true;
             i += 1;
             continue;
         }
-        if in_string && byte == b'\\' {
-            if input.get(i + 1..i + 6) == Some(b"u0000") {
-                i += 6;
+        if in_string {
+            if byte == b'\\' {
+                if input.get(i + 1..i + 6) == Some(b"u0000") {
+                    changed = true;
+                    i += 6;
+                    continue;
+                }
+                out.extend_from_slice(&input[i..(i + 2).min(input.len())]);
+                i += 2;
                 continue;
             }
-            out.extend_from_slice(&input[i..(i + 2).min(input.len())]);
-            i += 2;
+            in_string = byte != b'"';
+            out.push(byte);
+            i += 1;
             continue;
         }
         if byte == b'"' {
-            in_string = !in_string;
+            in_string = true;
+        } else if byte.is_ascii_digit() {
+            let end = i + input[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+            let zeros = input[end..]
+                .strip_prefix(b".")
+                .map(|rest| rest.iter().take_while(|&&b| b == b'0').count());
+            if let Some(zeros) = zeros.filter(|&z| z > 0) {
+                let after = end + 1 + zeros;
+                let more = input
+                    .get(after)
+                    .is_some_and(|b| b.is_ascii_digit() || matches!(b, b'e' | b'E'));
+                if !more {
+                    out.extend_from_slice(&input[i..end]);
+                    changed = true;
+                    i = after;
+                    continue;
+                }
+            }
+            out.extend_from_slice(&input[i..end]);
+            i = end;
+            continue;
         }
         out.push(byte);
         i += 1;
     }
-    Some(out)
+    changed.then_some(out)
 }
 
 fn clean_uri(req: &mut ServiceRequest) {

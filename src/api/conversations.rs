@@ -125,7 +125,9 @@ pub fn output(conn: &mut DbConn, c: &Conversation) -> ApiResult<ConversationOut>
 pub struct ListQuery {
     /// A workspace view: `mine`, `unassigned`, `teams`, `all` (not done),
     /// `mentions` or `done`. Without it, every status.
+    #[param(inline, value_type = Option<super::values::ConversationView>)]
     pub view: Option<String>,
+    #[param(inline, value_type = Option<super::values::ConversationStatus>)]
     pub status: Option<String>,
     pub assignee_id: Option<i64>,
     pub team_id: Option<i64>,
@@ -137,6 +139,7 @@ pub struct ListQuery {
     /// From `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// 1–100, default 50.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
 }
 
@@ -284,10 +287,21 @@ pub async fn messages(
 #[serde(deny_unknown_fields)]
 pub struct NewConversation {
     /// The customer's address; a new customer is created when unknown.
+    #[schema(format = Email, max_length = 254)]
     pub customer_email: String,
     pub customer_name: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "[^\\t\\n\\u000b\\f\\r \\u0000\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub subject: String,
     /// The customer's first message.
+    #[schema(
+        min_length = 1,
+        max_length = 50000,
+        pattern = "[^\\t\\n\\u000b\\f\\r \\u0000\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub message: String,
     pub team_id: Option<i64>,
     pub assignee_id: Option<i64>,
@@ -308,7 +322,7 @@ fn text_errors<'a>(fields: &[(&'a str, &str, usize)]) -> Vec<(&'a str, String)> 
 /// Opens a conversation for a customer (channel `api`), as "New conversation" does.
 #[utoipa::path(post, path = "/api/v1/conversations", tag = "conversations",
     request_body = NewConversation,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]{0,253}[!-~])?$", description = "Retries with the same key and body get the first response")),
     responses((status = 201, body = ConversationOut, headers(("Location" = String)))))]
 pub async fn create(
     api: ApiUser,
@@ -344,14 +358,17 @@ pub async fn create(
         if let Some(t) = input.team_id
             && crate::models::team::Team::find(conn, t)?.is_none()
         {
-            return Err(ApiError::invalid(vec![("team_id", "no such team".into())]));
+            return Err(ApiError::related_not_found(vec![(
+                "team_id",
+                "no such team".into(),
+            )]));
         }
         if let Some(a) = input.assignee_id
             && !crate::admin::assignable_users(conn, 0)?
                 .iter()
                 .any(|(id, _)| *id == a)
         {
-            return Err(ApiError::invalid(vec![(
+            return Err(ApiError::related_not_found(vec![(
                 "assignee_id",
                 "no such active agent".into(),
             )]));
@@ -388,9 +405,11 @@ where
 #[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConversationChanges {
+    #[schema(value_type = Option<super::values::ConversationStatus>)]
     pub status: Option<String>,
     /// Required with `status: snoozed`; must be in the future.
     pub snoozed_until: Option<DateTime<Utc>>,
+    #[schema(value_type = Option<super::values::Priority>)]
     pub priority: Option<String>,
     /// `null` unassigns.
     #[serde(default, deserialize_with = "present")]
@@ -451,17 +470,18 @@ pub async fn update(
                 }
                 _ => None,
             };
+            let mut missing = Vec::new();
             if let Some(a) = assignee
                 && !crate::admin::assignable_users(conn, 0)?
                     .iter()
                     .any(|(u, _)| *u == a)
             {
-                errors.push(("assignee_id", "no such active agent".to_string()));
+                missing.push(("assignee_id", "no such active agent".to_string()));
             }
             if let Some(t) = team
                 && crate::models::team::Team::find(conn, t)?.is_none()
             {
-                errors.push(("team_id", "no such team".to_string()));
+                missing.push(("team_id", "no such team".to_string()));
             }
             let assignment_changed = assignee != c.assignee_id;
             if assignment_changed && !may_assign {
@@ -470,9 +490,7 @@ pub async fn update(
                         .with_details(json!({ "action": "Use(ConversationsAssign)" })),
                 );
             }
-            if !errors.is_empty() {
-                return Err(ApiError::invalid(errors));
-            }
+            ApiError::check_fields(errors, missing, Vec::new())?;
             let props = Properties {
                 status,
                 snoozed_until,
@@ -512,12 +530,17 @@ pub async fn update(
 #[serde(deny_unknown_fields)]
 pub struct NewMessage {
     /// Plain text (Markdown in notes; `@Name` or `@email` mentions people).
+    #[schema(
+        min_length = 1,
+        max_length = 50000,
+        pattern = "[^\\t\\n\\u000b\\f\\r \\u0000\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub body: String,
 }
 
 /// Replies to the customer by email (never for collaborators: 403).
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/replies", tag = "conversations",
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response; the reply is sent once")),
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]{0,253}[!-~])?$", description = "Retries with the same key and body get the first response; the reply is sent once")),
     request_body = NewMessage,
     responses((status = 201, body = MessageOut, headers(("Location" = String)))))]
 pub async fn reply(
@@ -533,7 +556,7 @@ pub async fn reply(
 
 /// Adds a private note; mentioned people who can see the conversation are told.
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/notes", tag = "conversations",
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]{0,253}[!-~])?$", description = "Retries with the same key and body get the first response")),
     request_body = NewMessage,
     responses((status = 201, body = MessageOut, headers(("Location" = String)))))]
 pub async fn note(
@@ -624,8 +647,10 @@ async fn write_message(
 #[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// Words to find in subjects, messages and notes, and in customers' names.
+    #[param(max_length = 500)]
     pub q: String,
     /// 1–100, default 50.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
 }
 

@@ -48,9 +48,11 @@ fn full_contacts(api: &ApiUser) -> bool {
 #[into_params(parameter_in = Query)]
 pub struct CustomerQuery {
     /// Part of the name (or of the email, for readers who see emails).
+    #[param(max_length = 500)]
     pub q: Option<String>,
     pub cursor: Option<String>,
     /// 1–100, default 50.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
 }
 
@@ -106,7 +108,13 @@ pub async fn show(
 #[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerInput {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "[^\\t\\n\\u000b\\f\\r \\u0000\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub name: String,
+    #[schema(format = Email, max_length = 254)]
     pub email: Option<String>,
     pub phone: Option<String>,
     pub organization_id: Option<i64>,
@@ -117,7 +125,7 @@ fn check(
     input: &CustomerInput,
     except: Option<i64>,
 ) -> ApiResult<(Option<String>, Option<String>)> {
-    let mut errors = Vec::new();
+    let (mut errors, mut missing, mut taken) = (Vec::new(), Vec::new(), Vec::new());
     let name = input.name.trim();
     if name.is_empty() {
         errors.push(("name", "is required".to_string()));
@@ -133,7 +141,7 @@ fn check(
         if !crate::forms::is_email(e) {
             errors.push(("email", "is not an email address".to_string()));
         } else if customer::email_taken(conn, e, except)? {
-            errors.push(("email", "belongs to another customer".to_string()));
+            taken.push(("email", "belongs to another customer".to_string()));
         }
     }
     let phone = input
@@ -148,17 +156,14 @@ fn check(
     if let Some(o) = input.organization_id
         && customer::find_organization(conn, o)?.is_none()
     {
-        errors.push(("organization_id", "no such organization".to_string()));
+        missing.push(("organization_id", "no such organization".to_string()));
     }
-    if errors.is_empty() {
-        Ok((email, phone))
-    } else {
-        Err(ApiError::invalid(errors))
-    }
+    ApiError::check_fields(errors, missing, taken)?;
+    Ok((email, phone))
 }
 
 #[utoipa::path(post, path = "/api/v1/customers", tag = "customers", request_body = CustomerInput,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]{0,253}[!-~])?$", description = "Retries with the same key and body get the first response")),
     responses((status = 201, body = CustomerOut, headers(("Location" = String)))))]
 pub async fn create(
     api: ApiUser,
@@ -243,6 +248,11 @@ pub struct NoteList {
 #[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoteInput {
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = "[^\\t\\n\\u000b\\f\\r \\u0000\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub body: String,
 }
 
@@ -288,7 +298,7 @@ async fn add_note_to(
 ) -> ApiResult<HttpResponse> {
     api.ensure(Action::Use(Flag::CustomersNote))?;
     let body = input.body.trim().to_string();
-    if body.is_empty() || body.chars().count() > 10_000 {
+    if body.is_empty() || input.body.chars().count() > 10_000 {
         return Err(ApiError::invalid(vec![(
             "body",
             "is required and at most 10000 characters".into(),
@@ -322,7 +332,7 @@ pub async fn notes(
 }
 
 #[utoipa::path(post, path = "/api/v1/customers/{id}/notes", tag = "customers",
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]{0,253}[!-~])?$", description = "Retries with the same key and body get the first response")),
     request_body = NoteInput,
     responses((status = 201, body = NoteOut, headers(("Location" = String)))))]
 pub async fn add_note(
@@ -363,6 +373,7 @@ pub struct OrganizationList {
 #[into_params(parameter_in = Query)]
 pub struct OrganizationQuery {
     /// Part of the name or a domain.
+    #[param(max_length = 500)]
     pub q: Option<String>,
 }
 
@@ -427,7 +438,7 @@ pub async fn organization_notes(
 }
 
 #[utoipa::path(post, path = "/api/v1/organizations/{id}/notes", tag = "customers",
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]{0,253}[!-~])?$", description = "Retries with the same key and body get the first response")),
     request_body = NoteInput,
     responses((status = 201, body = NoteOut, headers(("Location" = String)))))]
 pub async fn add_organization_note(

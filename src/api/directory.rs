@@ -89,6 +89,7 @@ pub async fn me(api: ApiUser, state: web::Data<AppState>) -> ApiResult<HttpRespo
 pub struct UserQuery {
     pub cursor: Option<String>,
     /// 1–100, default 50.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
 }
 
@@ -167,17 +168,26 @@ pub async fn user(
 #[derive(Deserialize, Serialize, ToSchema, Default, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct UserFields {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "[^\\t\\n\\u000b\\f\\r \\u0000\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub name: Option<String>,
+    #[schema(format = Email, max_length = 254)]
     pub email: Option<String>,
     /// `full_time`, `collaborator` or `seasonal`.
+    #[schema(value_type = Option<super::values::UserType>)]
     pub user_type: Option<String>,
     /// A role key (`admin`, `manager`, `agent`, or a custom role's key).
     pub role: Option<String>,
     /// A language code (`en`, `es`, `de`).
+    #[schema(value_type = Option<super::values::Language>)]
     pub language: Option<String>,
     /// An IANA timezone, e.g. `Europe/Berlin`.
     pub timezone: Option<String>,
     /// `all` or `teams`.
+    #[schema(value_type = Option<super::values::ConversationAccess>)]
     pub conversation_access: Option<String>,
     pub team_ids: Option<Vec<i64>>,
     /// Seasonal users: the first and last day of access.
@@ -193,6 +203,7 @@ pub fn user_input(
     fields: &UserFields,
 ) -> ApiResult<UserInput> {
     let mut errors: Vec<(&str, String)> = Vec::new();
+    let mut missing: Vec<(&str, String)> = Vec::new();
     let name = fields
         .name
         .clone()
@@ -251,7 +262,7 @@ pub fn user_input(
                 .first(conn)
                 .optional()?;
             if id.is_none() {
-                errors.push(("role", "no such role".into()));
+                missing.push(("role", "no such role".into()));
             }
             id
         }
@@ -290,8 +301,9 @@ pub fn user_input(
             )),
         }
     }
+    ApiError::check_fields(errors, missing, Vec::new())?;
     match (user_type, access) {
-        (Some(user_type), Some(access)) if errors.is_empty() => Ok(UserInput {
+        (Some(user_type), Some(access)) => Ok(UserInput {
             user_type,
             name: name.trim().to_string(),
             email: email.trim().to_string(),
@@ -303,7 +315,8 @@ pub fn user_input(
             starts,
             ends,
         }),
-        _ => Err(ApiError::invalid(errors)),
+        // Both were checked above: a missing one is a field error already.
+        _ => Err(ApiError::invalid(Vec::new())),
     }
 }
 
@@ -348,7 +361,7 @@ fn managed(
 
 /// Invites a user, as Settings > Users > Add user does (an invitation email goes out).
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = UserFields,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]{0,253}[!-~])?$", description = "Retries with the same key and body get the first response")),
     responses((status = 201, body = UserOut, headers(("Location" = String)))))]
 pub async fn create_user(
     api: ApiUser,
@@ -422,11 +435,31 @@ pub async fn deactivate_user(
     state: web::Data<AppState>,
     req: HttpRequest,
     id: web::Path<i64>,
-    body: Option<web::Json<DeactivateInput>>,
+    body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
     api.ensure(Action::Use(Flag::UsersManage))?;
     let id = *id;
-    let reassign_to = body.and_then(|b| b.into_inner().reassign_to);
+    // The body is optional; when sent it is a `DeactivateInput` object.
+    let reassign_to = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        serde_json::from_slice::<Option<DeactivateInput>>(&body)
+            .map_err(|e| {
+                if e.is_data() {
+                    ApiError::new(
+                        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                        "validation_failed",
+                        &format!("The body does not have the expected shape: {e}"),
+                    )
+                } else {
+                    ApiError::bad_request(
+                        "invalid_json",
+                        &format!("The body is not valid JSON: {e}"),
+                    )
+                }
+            })?
+            .and_then(|input| input.reassign_to)
+    };
     let audit = api.audit_actor(&req);
     let actor = api.actor.clone();
     let now = state.clock.now();

@@ -63,6 +63,55 @@ impl ApiError {
 
     /// Field problems: `details.fields` maps each field to its messages.
     pub fn invalid(fields: Vec<(&str, String)>) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "Some fields are not valid.",
+        )
+        .with_fields(fields)
+    }
+
+    /// Fields naming something that does not exist (or is not visible):
+    /// 404, as for a missing resource in the path (JSON:API's rule for
+    /// related resources), with the fields in `details.fields`.
+    pub fn related_not_found(fields: Vec<(&str, String)>) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "related_not_found",
+            "A field names something that does not exist or is not visible to this token.",
+        )
+        .with_fields(fields)
+    }
+
+    /// Fields whose value another resource already holds: 409.
+    pub fn taken(fields: Vec<(&str, String)>) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "A value is already used by another resource.",
+        )
+        .with_fields(fields)
+    }
+
+    /// The first of: field problems (422), missing related things (404),
+    /// values held elsewhere (409); `Ok` when there are none.
+    pub fn check_fields(
+        invalid: Vec<(&str, String)>,
+        missing: Vec<(&str, String)>,
+        taken: Vec<(&str, String)>,
+    ) -> Result<(), Self> {
+        if !invalid.is_empty() {
+            Err(Self::invalid(invalid))
+        } else if !missing.is_empty() {
+            Err(Self::related_not_found(missing))
+        } else if !taken.is_empty() {
+            Err(Self::taken(taken))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn with_fields(self, fields: Vec<(&str, String)>) -> Self {
         let mut map = serde_json::Map::new();
         for (field, message) in fields {
             let entry = map.entry(field.to_string()).or_insert_with(|| json!([]));
@@ -70,12 +119,7 @@ impl ApiError {
                 list.push(json!(message));
             }
         }
-        Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-            "Some fields are not valid.",
-        )
-        .with_details(json!({ "fields": map }))
+        self.with_details(json!({ "fields": map }))
     }
 
     pub fn response(&self) -> HttpResponse {
@@ -220,7 +264,7 @@ impl From<crate::admin::Outcome> for ApiError {
                 Self::invalid(vec![("team_ids", "No such team.".into())])
             }
             Outcome::Refused(Refusal::UnknownAssignee) => {
-                Self::invalid(vec![("reassign_to", "No such active user.".into())])
+                Self::related_not_found(vec![("reassign_to", "No such active user.".into())])
             }
         }
     }
@@ -297,13 +341,21 @@ pub fn add_standard_responses(operation: &mut Value, method: &str, path: &str) {
             "The token's user may not do this (same policy as the web UI).",
         ));
     }
+    let writes = method == "post" || method == "patch" || method == "put";
     if path.contains('{') {
         standard.push((
             "404",
-            "No such resource, or it is not visible to the token's user.",
+            "No such resource, or it is not visible to the token's user; or (code \
+             `related_not_found`) a field names something that does not exist.",
+        ));
+    } else if writes {
+        standard.push((
+            "404",
+            "A field names something that does not exist or is not visible \
+             (`related_not_found`; `details.fields` says which).",
         ));
     }
-    if method == "post" || method == "patch" || method == "put" {
+    if writes {
         standard.push((
             "409",
             "Conflicts with the current state (or an idempotent request still running).",

@@ -65,7 +65,8 @@ where
         None => None,
         Some(value) => {
             let key = value.to_str().unwrap_or_default().trim().to_string();
-            if key.is_empty() || key.len() > MAX_KEY_LEN {
+            let visible = key.bytes().all(|b| (b' '..=b'~').contains(&b));
+            if key.is_empty() || key.len() > MAX_KEY_LEN || !visible {
                 return Err(ApiError::bad_request(
                     "invalid_idempotency_key",
                     &format!("`Idempotency-Key` must be 1 to {MAX_KEY_LEN} visible characters."),
@@ -109,7 +110,7 @@ where
             if let Some((hash, status, location, body)) = earlier {
                 if hash != fingerprint {
                     return Err(ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
+                        StatusCode::CONFLICT,
                         "idempotency_key_reused",
                         "This `Idempotency-Key` was used for a different request.",
                     ));

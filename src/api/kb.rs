@@ -56,10 +56,13 @@ fn out(a: Article) -> ArticleOut {
 #[into_params(parameter_in = Query)]
 pub struct ArticleQuery {
     /// Full-text search; without it, every article in the order of the knowledge base.
+    #[param(max_length = 500)]
     pub q: Option<String>,
     /// `draft` or `published`.
+    #[param(inline, value_type = Option<super::values::ArticleState>)]
     pub state: Option<String>,
     /// 1–100, default 50 (with `q`).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
 }
 

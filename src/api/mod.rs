@@ -32,6 +32,94 @@ use crate::app::AppState;
 use crate::db::DbConn;
 
 pub use error::{ApiError, ApiResult};
+
+/// What the handlers accept, declared for the OpenAPI document so a client
+/// (or a fuzzer) reads the same rules the server applies. The handlers check
+/// the values themselves and answer with their own error codes.
+pub mod values {
+    use serde::Serialize;
+    use utoipa::ToSchema;
+
+    // Texts that must not be blank carry the pattern
+    // `[^\t\n\u000b\f\r \u0000\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]`:
+    // one character that is neither whitespace (as Rust's `trim` counts it)
+    // nor NUL (removed on the way in). `Idempotency-Key` headers carry
+    // `^[!-~]([ -~]{0,253}[!-~])?$`. (utoipa takes patterns as literals only.)
+
+    #[derive(Serialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ConversationStatus {
+        Open,
+        Pending,
+        Snoozed,
+        Done,
+    }
+
+    #[derive(Serialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ConversationView {
+        Mine,
+        Unassigned,
+        Teams,
+        All,
+        Mentions,
+        Done,
+    }
+
+    #[derive(Serialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Priority {
+        Low,
+        Normal,
+        High,
+        Urgent,
+    }
+
+    #[derive(Serialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum TaskList {
+        Mine,
+        Created,
+        Done,
+    }
+
+    #[derive(Serialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum TaskStatus {
+        Open,
+        Done,
+    }
+
+    #[derive(Serialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ArticleState {
+        Draft,
+        Published,
+    }
+
+    #[derive(Serialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum UserType {
+        FullTime,
+        Collaborator,
+        Seasonal,
+    }
+
+    #[derive(Serialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ConversationAccess {
+        All,
+        Teams,
+    }
+
+    #[derive(Serialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Language {
+        En,
+        Es,
+        De,
+    }
+}
 pub use rate_limit::RateLimiter;
 pub use token_auth::ApiUser;
 
@@ -182,6 +270,13 @@ pub fn document() -> &'static Value {
             "description": "A personal access token from Profile > API tokens.",
         });
         doc["components"]["schemas"]["Error"] = error::schema();
+        // The timezones the server takes, which annotations cannot list.
+        let zones: Vec<Value> = chrono_tz::TZ_VARIANTS
+            .iter()
+            .map(|tz| json!(tz.name()))
+            .chain([Value::Null])
+            .collect();
+        doc["components"]["schemas"]["UserFields"]["properties"]["timezone"]["enum"] = json!(zones);
         if let Some(paths) = doc["paths"].as_object_mut() {
             for (path, item) in paths.iter_mut() {
                 let Some(item) = item.as_object_mut() else {

@@ -106,6 +106,7 @@ fn visible_conversations(conn: &mut DbConn, p: &Parts, ids: &[i64]) -> ApiResult
 pub struct TaskQuery {
     /// `mine` (open, assigned to me; the default), `created` (open, created
     /// by me for others) or `done`.
+    #[param(inline, value_type = Option<super::values::TaskList>)]
     pub list: Option<String>,
 }
 
@@ -162,7 +163,13 @@ pub async fn show(
 #[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTask {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "[^\\t\\n\\u000b\\f\\r \\u0000\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub title: String,
+    #[schema(max_length = 20000)]
     pub description: Option<String>,
     pub due_on: Option<NaiveDate>,
     /// Any active user, collaborators included.
@@ -214,7 +221,7 @@ fn teller(api: &ApiUser, state: &AppState) -> Api {
 }
 
 #[utoipa::path(post, path = "/api/v1/tasks", tag = "tasks", request_body = NewTask,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]{0,253}[!-~])?$", description = "Retries with the same key and body get the first response")),
     responses((status = 201, body = TaskOut, headers(("Location" = String)))))]
 pub async fn create(
     api: ApiUser,
@@ -231,23 +238,21 @@ pub async fn create(
     let (p, who, now) = (parts(&api), teller(&api, &state), state.clock.now());
     let request = serde_json::to_value(&input).unwrap_or_default();
     idempotency::run(&state, &api, &req, &request, move |conn| {
-        let mut errors = Vec::new();
+        let mut missing = Vec::new();
         if !assignable(conn, input.assignee_id)? {
-            errors.push(("assignee_id", "no such active user".to_string()));
+            missing.push(("assignee_id", "no such active user".to_string()));
         }
         if let Some(c) = input.conversation_id
             && visible_conversations(conn, &p, &[c])?.is_empty()
         {
-            errors.push(("conversation_id", "no such conversation".to_string()));
+            missing.push(("conversation_id", "no such conversation".to_string()));
         }
         if let Some(c) = input.customer_id
             && (!p.sees_customers || crate::models::customer::find(conn, c)?.is_none())
         {
-            errors.push(("customer_id", "no such customer".to_string()));
+            missing.push(("customer_id", "no such customer".to_string()));
         }
-        if !errors.is_empty() {
-            return Err(ApiError::invalid(errors));
-        }
+        ApiError::check_fields(Vec::new(), missing, Vec::new())?;
         let fields = TaskFields {
             title: input.title.trim(),
             description: input.description.as_deref().unwrap_or("").trim(),
@@ -283,12 +288,19 @@ pub async fn create(
 #[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskChanges {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "[^\\t\\n\\u000b\\f\\r \\u0000\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub title: Option<String>,
+    #[schema(max_length = 20000)]
     pub description: Option<String>,
     pub due_on: Option<NaiveDate>,
     pub assignee_id: Option<i64>,
     /// `open` or `done`. The assignee may close their own task; anything
     /// else needs the permission to create tasks.
+    #[schema(value_type = Option<super::values::TaskStatus>)]
     pub status: Option<String>,
 }
 
@@ -335,7 +347,7 @@ pub async fn update(
                 }
                 let assignee = changes.assignee_id.unwrap_or(t.assignee_id);
                 if !assignable(conn, assignee)? {
-                    return Err(ApiError::invalid(vec![(
+                    return Err(ApiError::related_not_found(vec![(
                         "assignee_id",
                         "no such active user".into(),
                     )]));
@@ -372,6 +384,11 @@ pub async fn update(
 #[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewComment {
+    #[schema(
+        min_length = 1,
+        max_length = 20000,
+        pattern = "[^\\t\\n\\u000b\\f\\r \\u0000\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub body: String,
 }
 
@@ -385,7 +402,7 @@ pub struct CommentOut {
 
 /// A comment; the assignee, creator, earlier commenters and @mentioned people are told.
 #[utoipa::path(post, path = "/api/v1/tasks/{id}/comments", tag = "tasks",
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first response")),
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]{0,253}[!-~])?$", description = "Retries with the same key and body get the first response")),
     request_body = NewComment,
     responses((status = 201, body = CommentOut, headers(("Location" = String)))))]
 pub async fn comment(
@@ -405,7 +422,7 @@ pub async fn comment(
         task::find_visible(conn, &reader, task_id)?.ok_or_else(ApiError::not_found)
     })
     .await?;
-    if text.is_empty() || text.chars().count() > 20_000 {
+    if text.is_empty() || input.body.chars().count() > 20_000 {
         return Err(ApiError::invalid(vec![(
             "body",
             "is required (at most 20000 characters)".into(),

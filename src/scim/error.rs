@@ -149,7 +149,9 @@ impl From<actix_web::error::BlockingError> for ScimError {
 /// become `invalidValue`, naming each field and its problem.
 impl From<ApiError> for ScimError {
     fn from(e: ApiError) -> Self {
-        if e.status == StatusCode::UNPROCESSABLE_ENTITY {
+        // Field problems and fields naming what does not exist alike: the
+        // SCIM resource is there, its attribute value is not valid.
+        if e.status == StatusCode::UNPROCESSABLE_ENTITY || e.details.get("fields").is_some() {
             let fields = e.details["fields"].as_object().map(|fields| {
                 fields
                     .iter()

@@ -552,7 +552,7 @@ db_test!(an_idempotent_retry_sends_the_reply_once, |app| {
         Some(&json!({ "body": "Different" })),
         &key,
     );
-    assert_eq!(other.status, 422);
+    assert_eq!(other.status, 409);
     assert_eq!(other.json()["error"]["code"], "idempotency_key_reused");
     c.api("POST", &path, Some(&token), Some(&body), &[]);
     assert_eq!(app.count("messages WHERE kind = 'reply'"), 2);
@@ -936,7 +936,12 @@ db_test!(errors_limits_and_rate_limits_answer_json, |app| {
         Some(&json!({ "name": "Lou 2", "email": "LOU@example.com" })),
         &[],
     );
-    assert_eq!(dup.status, 422);
+    // Another customer's address is a conflict (409), like a user's.
+    assert_eq!(dup.status, 409);
+    assert_eq!(
+        dup.json()["error"]["details"]["fields"]["email"][0],
+        "belongs to another customer"
+    );
     // The rate limit is per token, with Retry-After.
     // A fresh minute, then three requests are allowed and the fourth is not.
     app.clock.advance(chrono::Duration::seconds(61));
@@ -1256,4 +1261,97 @@ db_test!(webhooks_never_reach_private_addresses_by_default, |app| {
         1
     );
     assert!(server.seen.lock().unwrap().is_empty());
+});
+
+db_test!(the_api_answers_as_its_document_says, |app| {
+    let app = app.with_org();
+    let w = world(&app);
+    let token = app.api_token("owner@acme.test");
+    let mut c = app.client();
+    // A field naming something that does not exist: 404 with the field.
+    let missing = c.api(
+        "POST",
+        "/api/v1/tasks",
+        Some(&token),
+        Some(&json!({ "title": "T", "assignee_id": 999999 })),
+        &[],
+    );
+    assert_eq!(missing.status, 404, "{}", missing.body);
+    assert_eq!(missing.json()["error"]["code"], "related_not_found");
+    assert!(missing.json()["error"]["details"]["fields"]["assignee_id"].is_array());
+    // Whole numbers written as decimals are integers.
+    let agent = app.user_id("agent@acme.test");
+    let decimal = c.api(
+        "POST",
+        "/api/v1/tasks",
+        Some(&token),
+        Some(&json!({ "title": "Decimal", "assignee_id": agent as f64 })),
+        &[],
+    );
+    assert_eq!(decimal.status, 201, "{}", decimal.body);
+    let fraction = c.api(
+        "POST",
+        "/api/v1/tasks",
+        Some(&token),
+        Some(&json!({ "title": "Fraction", "assignee_id": agent as f64 + 0.5 })),
+        &[],
+    );
+    assert_eq!(fraction.status, 422, "{}", fraction.body);
+    // Keys are visible ASCII; a deactivation body must be an object (or null).
+    let tab = c.api(
+        "POST",
+        &format!("/api/v1/conversations/{}/notes", w.conversation),
+        Some(&token),
+        Some(&json!({ "body": "x" })),
+        &[("Idempotency-Key", "a\tb")],
+    );
+    assert_eq!(tab.status, 400, "{}", tab.body);
+    let scalar = c.api(
+        "POST",
+        &format!("/api/v1/users/{agent}/deactivate"),
+        Some(&token),
+        Some(&json!(true)),
+        &[],
+    );
+    assert_eq!(scalar.status, 422, "{}", scalar.body);
+    assert_eq!(
+        app.count(&format!("users WHERE id = {agent} AND active = TRUE")),
+        1
+    );
+    // The document declares what the handlers check.
+    let doc = c.get("/api/v1/openapi.json").json();
+    let params = &doc["paths"]["/api/v1/conversations"]["get"]["parameters"];
+    let param = |name: &str| {
+        params
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(param("limit")["schema"]["minimum"], 1);
+    assert_eq!(param("limit")["schema"]["maximum"], 100);
+    let statuses = param("status").to_string();
+    for status in ["open", "pending", "snoozed", "done"] {
+        assert!(statuses.contains(&format!("\"{status}\"")), "{statuses}");
+    }
+    let user = &doc["components"]["schemas"]["UserFields"]["properties"];
+    assert_eq!(user["email"]["format"], "email");
+    assert_eq!(user["name"]["maxLength"], 200);
+    assert!(
+        user["timezone"]["enum"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("Europe/Berlin"))
+    );
+    let key = doc["paths"]["/api/v1/customers"]["post"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Idempotency-Key")
+        .unwrap()
+        .clone();
+    assert_eq!(key["schema"]["minLength"], 1);
+    assert_eq!(key["schema"]["maxLength"], 255);
 });
