@@ -29,8 +29,8 @@ pub enum AppError {
     PayloadTooLarge {
         limit_kib: usize,
     },
-    /// A search longer than `search::MAX_TERM_CHARS`.
-    SearchTooLong,
+    /// A search longer than `max` characters.
+    SearchTooLong { max: usize },
     Internal(String),
 }
 
@@ -44,7 +44,7 @@ impl std::fmt::Display for AppError {
             Self::BadRequest(why) => write!(f, "bad request: {why}"),
             Self::MethodNotAllowed => write!(f, "method not allowed"),
             Self::PayloadTooLarge { limit_kib } => write!(f, "body over {limit_kib} KiB"),
-            Self::SearchTooLong => write!(f, "search text too long"),
+            Self::SearchTooLong { max } => write!(f, "search text over {max} characters"),
             Self::Internal(detail) => write!(f, "internal error: {detail}"),
         }
     }
@@ -56,7 +56,7 @@ impl ResponseError for AppError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Forbidden(_) | Self::Csrf => StatusCode::FORBIDDEN,
             Self::LoginRequired { .. } => StatusCode::SEE_OTHER,
-            Self::BadRequest(_) | Self::SearchTooLong => StatusCode::BAD_REQUEST,
+            Self::BadRequest(_) | Self::SearchTooLong { .. } => StatusCode::BAD_REQUEST,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -90,7 +90,7 @@ impl ResponseError for AppError {
                     Self::Csrf => ErrorKind::Csrf,
                     Self::NotFound => ErrorKind::NotFound,
                     Self::BadRequest(_) => ErrorKind::BadRequest,
-                    Self::SearchTooLong => ErrorKind::SearchTooLong,
+                    Self::SearchTooLong { max } => ErrorKind::SearchTooLong { max: *max },
                     Self::MethodNotAllowed => ErrorKind::MethodNotAllowed,
                     Self::PayloadTooLarge { limit_kib } => ErrorKind::TooLarge {
                         limit_kib: *limit_kib,
@@ -115,8 +115,44 @@ pub enum ErrorKind {
     BadRequest,
     MethodNotAllowed,
     TooLarge { limit_kib: usize },
-    SearchTooLong,
+    SearchTooLong { max: usize },
     Internal,
+}
+
+impl AppError {
+    /// For JSON clients: the status, code and message of a request that
+    /// cannot be read as sent (the refusals `input` makes before routing).
+    pub fn request_problem(&self) -> Option<(StatusCode, &'static str, String)> {
+        match self {
+            Self::BadRequest(why) => Some((StatusCode::BAD_REQUEST, "bad_request", why.clone())),
+            Self::MethodNotAllowed => Some((
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "This method is not allowed here.".into(),
+            )),
+            Self::PayloadTooLarge { limit_kib } => Some((
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("The body is larger than {limit_kib} KiB."),
+            )),
+            Self::SearchTooLong { max } => Some((
+                StatusCode::BAD_REQUEST,
+                "search_too_long",
+                format!("Search for at most {max} characters."),
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// The JSON error shape, `{"error": {"code", "message", "details"}}`: the
+/// API's, and that of refusals made before a request reaches it.
+pub fn json_error(status: StatusCode, code: &str, message: &str, details: &serde_json::Value) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(serde_json::json!({
+            "error": { "code": code, "message": message, "details": details }
+        }))
 }
 
 impl From<diesel::result::Error> for AppError {

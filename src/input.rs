@@ -189,10 +189,11 @@ fn refuse<B>(
     req: ServiceRequest,
     error: AppError,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
-    let response: HttpResponse = if req.path().starts_with("/api/") {
-        crate::api::ApiError::from(error).error_response()
-    } else {
-        error.error_response()
+    let response: HttpResponse = match error.request_problem() {
+        Some((status, code, message)) if req.path().starts_with("/api/") => {
+            crate::error::json_error(status, code, &message, &serde_json::Value::Null)
+        }
+        _ => error.error_response(),
     };
     Ok(req.into_response(response).map_into_right_body())
 }
@@ -227,7 +228,12 @@ pub async fn clean_request<B: MessageBody + 'static>(
     };
     clean_uri(&mut req);
     if search_too_long(&req) {
-        return refuse(req, AppError::SearchTooLong);
+        return refuse(
+            req,
+            AppError::SearchTooLong {
+                max: MAX_SEARCH_CHARS,
+            },
+        );
     }
     let kind = body_kind(&req);
     if has_body && kind != BodyKind::Other {

@@ -178,7 +178,7 @@ pub fn render_error_page<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorH
         ErrorKind::BadRequest => ("error.bad_request.title", "error.bad_request.message"),
         ErrorKind::MethodNotAllowed => ("error.method.title", "error.method.message"),
         ErrorKind::TooLarge { .. } => ("error.too_large.title", "error.too_large.message"),
-        ErrorKind::SearchTooLong => (
+        ErrorKind::SearchTooLong { .. } => (
             "error.search_too_long.title",
             "error.search_too_long.message",
         ),
@@ -191,10 +191,7 @@ pub fn render_error_page<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorH
         ErrorKind::TooLarge { limit_kib } => ctx
             .t
             .fmt(message, &[("limit", &format!("{limit_kib} KiB"))]),
-        ErrorKind::SearchTooLong => {
-            let max = crate::input::MAX_SEARCH_CHARS.to_string();
-            ctx.t.fmt(message, &[("max", &max)])
-        }
+        ErrorKind::SearchTooLong { max } => ctx.t.fmt(message, &[("max", &max.to_string())]),
         _ => ctx.t.get(message).to_string(),
     };
     let page = ErrorPage {

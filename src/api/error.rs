@@ -123,15 +123,8 @@ impl ApiError {
     }
 
     pub fn response(&self) -> HttpResponse {
-        let mut response = HttpResponse::build(self.status)
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(json!({
-                "error": {
-                    "code": self.code,
-                    "message": self.message,
-                    "details": self.details,
-                }
-            }));
+        let mut response =
+            crate::error::json_error(self.status, self.code, &self.message, &self.details);
         if let Some(seconds) = self.retry_after {
             response
                 .headers_mut()
@@ -174,26 +167,11 @@ impl From<AppError> for ApiError {
             AppError::LoginRequired { .. } | AppError::Csrf => {
                 Self::unauthorized("invalid_token", "The token is not valid.")
             }
-            AppError::BadRequest(why) => Self::new(StatusCode::BAD_REQUEST, "bad_request", &why),
-            AppError::MethodNotAllowed => Self::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "This method is not allowed here.",
-            ),
-            AppError::PayloadTooLarge { limit_kib } => Self::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                &format!("The body is larger than {limit_kib} KiB."),
-            ),
-            AppError::SearchTooLong => Self::new(
-                StatusCode::BAD_REQUEST,
-                "search_too_long",
-                &format!(
-                    "Search for at most {} characters.",
-                    crate::input::MAX_SEARCH_CHARS
-                ),
-            ),
             AppError::Internal(detail) => Self::internal(detail),
+            other => match other.request_problem() {
+                Some((status, code, message)) => Self::new(status, code, &message),
+                None => Self::internal(format!("unmapped error: {other}")),
+            },
         }
     }
 }
