@@ -136,7 +136,7 @@ pub fn add_reply(
     let email_message_id = format!(
         "<reply-{}-{}@{}>",
         conversation.id,
-        crate::web::random_token(),
+        crate::crypto::random_token(),
         mail_domain(&ctx.config.public_url)
     );
     let message_id = conversation::insert_message(

@@ -87,7 +87,7 @@ impl AppState {
             return Ok(hash.clone());
         }
         let hash =
-            crate::auth::hash_password(crate::web::random_token(), self.config.bcrypt_cost).await?;
+            crate::auth::hash_password(crate::crypto::random_token(), self.config.bcrypt_cost).await?;
         Ok(self.dummy_hash.get_or_init(|| hash).clone())
     }
 

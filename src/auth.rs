@@ -21,7 +21,7 @@ use crate::models::org::OrgSettings;
 use crate::models::role::Role;
 use crate::models::user::{AccessState, User};
 use crate::policy::{Actor, Permissions};
-use crate::web::{random_token, secrets_match};
+use crate::crypto::{random_token, secrets_match};
 
 const SESSION_USER: &str = "uid";
 const SESSION_VERSION: &str = "sv";
@@ -276,7 +276,7 @@ async fn token_in_form(req: &mut ServiceRequest) -> AppResult<Option<String>> {
         });
     }
     let body = body.freeze();
-    let token = crate::web::form_pairs(&body)
+    let token = crate::urlencoded::form_pairs(&body)
         .into_iter()
         .find(|(k, _)| k == CSRF_FIELD)
         .map(|(_, v)| v);

@@ -152,11 +152,6 @@ impl Config {
         })
     }
 
-    /// Signs and checks the Reply-To addresses of notification emails.
-    pub fn reply_signer(&self) -> crate::mail::reply_address::ReplySigner {
-        crate::mail::reply_address::ReplySigner::new(&self.secret_key, &self.mail_from)
-    }
-
     /// Cookies get the `Secure` flag when Confer is served over TLS.
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")

@@ -68,7 +68,7 @@ impl ResponseError for AppError {
     fn error_response(&self) -> HttpResponse {
         match self {
             Self::LoginRequired { next } => {
-                let location = format!("/login?next={}", crate::web::url_encode(next));
+                let location = format!("/login?next={}", crate::urlencoded::url_encode(next));
                 HttpResponse::SeeOther()
                     .insert_header((header::LOCATION, location))
                     .finish()

@@ -240,7 +240,7 @@ fn team_reply(
     token: &str,
 ) -> QueryResult<Receipt> {
     let today = org_today(ctx.org, ctx.now);
-    let (user_id, conversation_id) = match ctx.config.reply_signer().verify(token, today) {
+    let (user_id, conversation_id) = match crate::mail::reply_address::ReplySigner::from_config(ctx.config).verify(token, today) {
         Ok(ids) => ids,
         Err(refusal) => {
             return refuse(conn, ctx, mail, sender, None, refusal.key());

@@ -202,7 +202,7 @@ fn refuse<B>(
 fn search_too_long(req: &ServiceRequest) -> bool {
     let query = req.query_string();
     query.len() > MAX_SEARCH_CHARS
-        && crate::web::form_pairs(query.as_bytes())
+        && crate::urlencoded::form_pairs(query.as_bytes())
             .iter()
             .any(|(k, v)| k == "q" && v.chars().count() > MAX_SEARCH_CHARS)
 }

@@ -116,8 +116,7 @@ fn send(conn: &mut DbConn, from: &Sender, to: &User, kind: Kind, about: &About) 
     .join("\n");
     // Answering this email adds a private note as `to` (see mail::reply_address).
     let reply_to =
-        from.config
-            .reply_signer()
+        crate::mail::reply_address::ReplySigner::from_config(from.config)
             .address(to.id, about.id, crate::auth::org_today(org, now));
     outbox::enqueue(
         conn,

@@ -75,7 +75,7 @@ pub async fn read(req: &HttpRequest, mut payload: web::Payload) -> Submission {
         }
     }
     // `input::clean_request` removed NUL from urlencoded bodies already.
-    submission.fields = crate::web::form_pairs(&body);
+    submission.fields = crate::urlencoded::form_pairs(&body);
     submission
 }
 

@@ -43,7 +43,7 @@ impl AuditQuery {
             ("action", &self.action),
         ] {
             if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
-                parts.push(format!("{key}={}", crate::web::url_encode(v)));
+                parts.push(format!("{key}={}", crate::urlencoded::url_encode(v)));
             }
         }
         if let Some(b) = before {

@@ -23,7 +23,8 @@ use crate::pages::{Badge, Ctx, format_datetime, html_with_status};
 use crate::policy::{self, Action, ConversationScope, Flag};
 use crate::privacy::{mask_email, mask_phone, shown};
 use crate::uploads::{self, Submission};
-use crate::web::{redirect, url_encode};
+use crate::urlencoded::url_encode;
+use crate::web::redirect;
 use crate::{activity, notify};
 
 const PAGE_SIZE: i64 = 50;
@@ -880,7 +881,7 @@ pub async fn bulk(
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
     policy::ensure(&current.actor, Action::Use(Flag::ConversationsUpdate))?;
-    let pairs = crate::web::form_pairs(&body);
+    let pairs = crate::urlencoded::form_pairs(&body);
     let value = |key: &str| {
         pairs
             .iter()

@@ -18,7 +18,8 @@ use crate::models::user::normalize_email;
 use crate::pages::{Badge, Ctx, format_datetime, html_with_status};
 use crate::policy::{self, Action, Flag};
 use crate::privacy::{mask_email, mask_phone, shown};
-use crate::web::{redirect, url_encode};
+use crate::urlencoded::url_encode;
+use crate::web::redirect;
 
 const PAGE_SIZE: i64 = 50;
 

@@ -131,8 +131,8 @@ pub async fn rotate_token(
     state: web::Data<AppState>,
 ) -> AppResult<HttpResponse> {
     ensure(&current)?;
-    let token = crate::web::random_token();
-    let hash = crate::web::token_hash(&token);
+    let token = crate::crypto::random_token();
+    let hash = crate::crypto::token_hash(&token);
     let actor = current.audit_actor(&req);
     let now = state.clock.now();
     let replaced = current.org.inbound_token_hash.is_some();

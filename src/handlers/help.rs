@@ -251,7 +251,7 @@ fn moved(path: &str, query: &HelpQuery) -> HttpResponse {
     let location = if query.lang.is_empty() {
         path.to_string()
     } else {
-        format!("{path}?lang={}", crate::web::url_encode(&query.lang))
+        format!("{path}?lang={}", crate::urlencoded::url_encode(&query.lang))
     };
     HttpResponse::MovedPermanently()
         .insert_header((header::LOCATION, location))

@@ -54,7 +54,7 @@ pub async fn receive(
             "Send the inbound token as `Authorization: Bearer <token>`.",
         ));
     };
-    if !crate::web::secrets_match(&crate::web::token_hash(token), expected) {
+    if !crate::crypto::secrets_match(&crate::crypto::token_hash(token), expected) {
         return Ok(error(
             StatusCode::UNAUTHORIZED,
             "bad_token",

@@ -34,7 +34,7 @@ mod webhooks;
 
 use actix_web::web;
 
-pub use crate::web::token_hash as inbound_token_hash;
+pub use crate::crypto::token_hash as inbound_token_hash;
 
 /// Every route, in one place.
 pub fn routes(cfg: &mut web::ServiceConfig) {

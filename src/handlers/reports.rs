@@ -365,9 +365,9 @@ pub async fn export(
         // The page says what is wrong with the dates.
         return Ok(crate::web::redirect(&format!(
             "/reports?from={}&to={}&team={}",
-            crate::web::url_encode(&query.from),
-            crate::web::url_encode(&query.to),
-            crate::web::url_encode(&query.team)
+            crate::urlencoded::url_encode(&query.from),
+            crate::urlencoded::url_encode(&query.to),
+            crate::urlencoded::url_encode(&query.team)
         )));
     };
     let name = table.into_inner();

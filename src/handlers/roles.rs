@@ -19,7 +19,8 @@ use crate::models::audit::{self, Event};
 use crate::models::role::{self, Role};
 use crate::pages::{Ctx, html_with_status};
 use crate::policy::{self, Action, Area, BuiltinRole, Flag, FlagSet, RoleChange, RoleRule};
-use crate::web::{form_pairs, redirect};
+use crate::urlencoded::form_pairs;
+use crate::web::redirect;
 
 fn ensure(current: &CurrentUser) -> AppResult<()> {
     Ok(policy::ensure(

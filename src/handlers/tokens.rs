@@ -328,8 +328,8 @@ async fn set_scim(
     state: &AppState,
     on: bool,
 ) -> AppResult<Option<String>> {
-    let token = on.then(|| format!("confer_scim_{}", crate::web::random_token()));
-    let hash = token.as_deref().map(crate::web::token_hash);
+    let token = on.then(|| format!("confer_scim_{}", crate::crypto::random_token()));
+    let hash = token.as_deref().map(crate::crypto::token_hash);
     let (actor, now) = (current.audit_actor(req), state.clock.now());
     let had = current.org.scim_token_hash.is_some();
     state

@@ -22,7 +22,8 @@ use crate::models::team::Team;
 use crate::models::user::User;
 use crate::pages::{Badge, Ctx, format_datetime, html_with_status, timezone_names};
 use crate::policy::{self, Action, Flag, UserType};
-use crate::web::{form_pairs, redirect};
+use crate::urlencoded::form_pairs;
+use crate::web::redirect;
 
 const PAGE_SIZE: i64 = 50;
 pub const DEFAULT_DORMANT_DAYS: i64 = 30;
@@ -268,7 +269,7 @@ pub async fn list(
             let mut link = format!(
                 "/settings/users?tab={}&after_name={}&after_id={}",
                 Tab::parse(query.tab.as_deref().unwrap_or("")).key(),
-                crate::web::url_encode(&u.name),
+                crate::urlencoded::url_encode(&u.name),
                 u.id
             );
             for (key, value) in [
@@ -279,7 +280,7 @@ pub async fn list(
                 ("dormant", &query.dormant),
             ] {
                 if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
-                    link.push_str(&format!("&{key}={}", crate::web::url_encode(v)));
+                    link.push_str(&format!("&{key}={}", crate::urlencoded::url_encode(v)));
                 }
             }
             link

@@ -15,7 +15,8 @@ use crate::models::audit::{self, Event};
 use crate::models::webhook::{self, EVENTS, Webhook};
 use crate::pages::{Ctx, format_datetime, html_with_status};
 use crate::policy::{self, Action, Flag};
-use crate::web::{form_pairs, redirect};
+use crate::urlencoded::form_pairs;
+use crate::web::redirect;
 
 fn ensure(current: &CurrentUser) -> AppResult<()> {
     Ok(policy::ensure(
@@ -226,7 +227,7 @@ pub async fn create(
         return list_page(&current, &state, form, errors, None).await;
     }
     let (actor, now) = (current.audit_actor(&req), state.clock.now());
-    let secret = format!("whsec_{}", crate::web::random_token());
+    let secret = format!("whsec_{}", crate::crypto::random_token());
     let id = state
         .db(move |conn| {
             write_transaction(conn, |conn| {

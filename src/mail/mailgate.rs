@@ -60,7 +60,7 @@ fn post(options: &Options, token: &str, message: &[u8]) -> u8 {
     if let Some(recipient) = &options.recipient {
         url.push(if url.contains('?') { '&' } else { '?' });
         url.push_str("recipient=");
-        url.push_str(&crate::web::url_encode(recipient));
+        url.push_str(&crate::urlencoded::url_encode(recipient));
     }
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(options.timeout))

@@ -40,6 +40,11 @@ impl Refusal {
 }
 
 impl ReplySigner {
+    /// The signer of this installation: its secret key and sender address.
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        Self::new(&config.secret_key, &config.mail_from)
+    }
+
     /// `mail_from` is `CONFER_MAIL_FROM` ("Name <support@example.com>").
     pub fn new(secret: &[u8], mail_from: &str) -> Self {
         let mut hasher = Sha256::new();

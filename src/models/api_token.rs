@@ -32,9 +32,9 @@ pub struct OwnedToken {
 
 /// A new secret: the full token (shown once) and what is stored.
 pub fn generate() -> (String, String, String) {
-    let token = format!("{TOKEN_PREFIX}{}", crate::web::random_token());
+    let token = format!("{TOKEN_PREFIX}{}", crate::crypto::random_token());
     let prefix = token[..TOKEN_PREFIX.len() + 6].to_string();
-    let hash = crate::web::token_hash(&token);
+    let hash = crate::crypto::token_hash(&token);
     (token, prefix, hash)
 }
 
@@ -61,7 +61,7 @@ pub fn create(
 /// The live token with this secret.
 pub fn find_live(conn: &mut DbConn, token: &str) -> QueryResult<Option<ApiToken>> {
     api_tokens::table
-        .filter(api_tokens::token_hash.eq(crate::web::token_hash(token)))
+        .filter(api_tokens::token_hash.eq(crate::crypto::token_hash(token)))
         .filter(api_tokens::revoked_at.is_null())
         .first(conn)
         .optional()

@@ -97,7 +97,7 @@ pub fn claim_due(
     limit: i64,
 ) -> QueryResult<Vec<OutboxMail>> {
     use diesel::sql_types::{BigInt, Text, Timestamp};
-    let token = crate::web::random_token();
+    let token = crate::crypto::random_token();
     let until = now + Duration::seconds(LEASE_SECONDS);
     match conn {
         DbConn::Postgresql(pg) => {

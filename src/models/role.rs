@@ -122,7 +122,7 @@ pub fn create_custom(
 ) -> QueryResult<i64> {
     diesel::insert_into(roles::table)
         .values(&NewRole {
-            key: &format!("custom-{}", crate::web::random_token()),
+            key: &format!("custom-{}", crate::crypto::random_token()),
             name: name.trim(),
             builtin: false,
             permissions: flags.to_text(),

@@ -155,7 +155,7 @@ async fn authenticate(req: &HttpRequest) -> ScimResult<Provisioner> {
             "Send the SCIM token as `Authorization: Bearer <token>`.",
         ));
     };
-    if !crate::web::secrets_match(&crate::web::token_hash(token), expected) {
+    if !crate::crypto::secrets_match(&crate::crypto::token_hash(token), expected) {
         return Err(ScimError::unauthorized("The SCIM token is not valid."));
     }
     let public_url = state.config.public_url.clone();

@@ -999,7 +999,7 @@ db_test!(
         // The envelope recipient given by the MTA carries a reply address.
         let carla = app.customer("Carla Customer", "carla@customer.test");
         let id = app.conversation("Printer on fire", carla, None, None, "open");
-        let signer = app.state.config.reply_signer();
+        let signer = ReplySigner::from_config(&app.state.config);
         let address = signer.address(app.user_id("owner@acme.test"), id, app.clock.now().date());
         let mail = team_reply("owner@acme.test", "support@confer.test");
         let (code, out) = mailgate(&url, &token, &mail, &["--recipient", &address]);

@@ -158,7 +158,7 @@ impl Scim {
 }
 
 fn url_encode(text: &str) -> String {
-    confer::web::url_encode(text)
+    confer::urlencoded::url_encode(text)
 }
 
 /// Jane as Entra ID creates her.
