@@ -13,13 +13,14 @@ use std::time::{Duration, Instant};
 
 use actix_web::{HttpServer, web};
 use chrono::Utc;
-use confer::app::{AppState, Clock, build_app};
+use confer::app::build_app;
 use confer::config::Config;
 use confer::db::{DatabaseUrl, DbConn};
 use confer::models::org::{NewOrgSettings, ORG_ID, OrgSettings};
 use confer::models::role::Role;
 use confer::models::user::{NewUser, User};
 use confer::policy::BuiltinRole;
+use confer::state::{AppState, Clock};
 use diesel::prelude::*;
 
 const PASSWORD: &str = "bench-password-123";

@@ -292,7 +292,7 @@ pub fn invitation_mail(
     token: &str,
     public_url: &str,
 ) -> (String, String) {
-    let lang = crate::auth::user_lang(user, org);
+    let lang = user.lang(org);
     let t = Tr::new(lang);
     let link = format!("{public_url}/invitations/{token}");
     let subject = t.fmt("email.invitation.subject", &[("org", &org.name)]);
@@ -364,7 +364,7 @@ pub fn add_user(
     }
     check_references(conn, input)?;
     if input.user_type == UserType::Collaborator {
-        check_allowance(conn, org, crate::auth::org_today(org, now), 1)?;
+        check_allowance(conn, org, org.today(now), 1)?;
     }
     let id = insert_invited_user(conn, actor, org, input, &email, public_url, now)?;
     Ok(id)
@@ -454,7 +454,7 @@ pub fn update_user(
         && user.user_type() != UserType::Collaborator
         && user.active
     {
-        check_allowance(conn, org, crate::auth::org_today(org, now), 1)?;
+        check_allowance(conn, org, org.today(now), 1)?;
     }
     let admin_role = Role::id_of(conn, BuiltinRole::Admin)?;
     let stays_admin =
@@ -623,7 +623,7 @@ pub fn reactivate(
     now: NaiveDateTime,
 ) -> Result<(), Outcome> {
     if target.user_type() == UserType::Collaborator {
-        check_allowance(conn, org, crate::auth::org_today(org, now), 1)?;
+        check_allowance(conn, org, org.today(now), 1)?;
     }
     diesel::update(users::table.find(target.id))
         .set((
@@ -703,14 +703,14 @@ pub fn revoke_invitation(
 /// their open conversations go back to their teams' queues, their sessions
 /// end, and the audit log says so. Safe to run on several nodes at once:
 /// each user is claimed by an update that only one node can win.
-pub async fn close_ended_windows(state: &crate::app::AppState) -> AppResult<usize> {
+pub async fn close_ended_windows(state: &crate::state::AppState) -> AppResult<usize> {
     let now = state.clock.now();
     state
         .db(move |conn| {
             let Some(org) = OrgSettings::find(conn)? else {
                 return Ok(0);
             };
-            let today = crate::auth::org_today(&org, now);
+            let today = org.today(now);
             let ended: Vec<(i64, String, NaiveDate)> = users::table
                 .filter(users::user_type.eq("seasonal"))
                 .filter(users::access_ends.lt(today))
@@ -1013,7 +1013,7 @@ pub fn who_can_see(
     let memberships: Vec<(i64, i64)> = team_memberships::table
         .select((team_memberships::user_id, team_memberships::team_id))
         .load(conn)?;
-    let today = crate::auth::org_today(org, now);
+    let today = org.today(now);
     Ok(people
         .into_iter()
         .filter(|(user, _)| user.access_state(today) == crate::models::user::AccessState::Allowed)

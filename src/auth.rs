@@ -13,7 +13,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, ResponseError, web};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use chrono_tz::Tz;
 
-use crate::app::AppState;
+use crate::crypto::{random_token, secrets_match};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{Lang, Tr};
 use crate::models::login_failure;
@@ -21,7 +21,7 @@ use crate::models::org::OrgSettings;
 use crate::models::role::Role;
 use crate::models::user::{AccessState, User};
 use crate::policy::{Actor, Permissions};
-use crate::crypto::{random_token, secrets_match};
+use crate::state::AppState;
 
 const SESSION_USER: &str = "uid";
 const SESSION_VERSION: &str = "sv";
@@ -107,14 +107,14 @@ async fn load_current_user(req: &HttpRequest) -> AppResult<CurrentUser> {
         session.purge();
         return Err(login_required());
     };
-    let today = org_today(&org, now);
+    let today = org.today(now);
     if user.session_version != version || user.access_state(today) != AccessState::Allowed {
         session.purge();
         return Err(login_required());
     }
-    let lang = user_lang(&user, &org);
+    let lang = user.lang(&org);
     let _ = session.insert(SESSION_LANG, lang.code());
-    let tz = user_tz(&user, &org);
+    let tz = user.tz(&org);
     Ok(CurrentUser {
         perms: Permissions::for_actor(&actor),
         csrf: csrf_token(&session)?,
@@ -126,31 +126,6 @@ async fn load_current_user(req: &HttpRequest) -> AppResult<CurrentUser> {
         actor,
         org,
     })
-}
-
-pub fn user_lang(user: &User, org: &OrgSettings) -> Lang {
-    user.language
-        .as_deref()
-        .and_then(Lang::parse)
-        .or_else(|| Lang::parse(&org.default_language))
-        .unwrap_or_default()
-}
-
-/// The user's own timezone, else the organisation's.
-pub fn user_tz(user: &User, org: &OrgSettings) -> Tz {
-    user.timezone
-        .as_deref()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or_else(|| org_tz(org))
-}
-
-pub fn org_tz(org: &OrgSettings) -> Tz {
-    org.timezone.parse().unwrap_or(Tz::UTC)
-}
-
-/// Today's date where the organisation is: seasonal windows are whole days there.
-pub fn org_today(org: &OrgSettings, now: NaiveDateTime) -> NaiveDate {
-    now.and_utc().with_timezone(&org_tz(org)).date_naive()
 }
 
 /// The language for visitors who are not signed in: what they chose before
@@ -396,8 +371,6 @@ pub async fn verify_password(password: String, hash: String) -> AppResult<bool> 
     Ok(web::block(move || bcrypt::verify(password, &hash).unwrap_or(false)).await?)
 }
 
-pub const PASSWORD_MIN_LEN: usize = 10;
-
 /// Sign-in throttling, shared by all nodes through the database.
 pub mod throttle {
     use super::*;
@@ -451,6 +424,6 @@ impl CurrentUser {
 
     /// Today in the organisation's timezone.
     pub fn today(&self, now: NaiveDateTime) -> NaiveDate {
-        org_today(&self.org, now)
+        self.org.today(now)
     }
 }

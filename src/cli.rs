@@ -6,13 +6,14 @@ use std::process::ExitCode;
 use actix_web::{HttpServer, web};
 use clap::{Parser, Subcommand};
 
-use crate::app::{AppState, Clock, build_app};
+use crate::app::build_app;
 use crate::config::Config;
 use crate::db::{self, Pool, write_transaction};
 use crate::models::org::{NewOrgSettings, OrgSettings};
 use crate::models::role::Role;
 use crate::models::user::{NewUser, User, normalize_email};
 use crate::policy::{BuiltinRole, ConversationAccess, UserType};
+use crate::state::{AppState, Clock};
 
 #[derive(Parser)]
 #[command(name = "confer", version, about = "Confer: a self-hosted helpdesk")]
@@ -240,10 +241,10 @@ fn create_owner(
         Ok(p) if !p.is_empty() => p,
         _ => prompt_password()?,
     };
-    if password.chars().count() < crate::auth::PASSWORD_MIN_LEN {
+    if password.chars().count() < crate::forms::PASSWORD_MIN_LEN {
         return Err(format!(
             "the password needs at least {} characters",
-            crate::auth::PASSWORD_MIN_LEN
+            crate::forms::PASSWORD_MIN_LEN
         ));
     }
     let email = normalize_email(email);

@@ -30,7 +30,9 @@ pub enum AppError {
         limit_kib: usize,
     },
     /// A search longer than `max` characters.
-    SearchTooLong { max: usize },
+    SearchTooLong {
+        max: usize,
+    },
     Internal(String),
 }
 
@@ -147,7 +149,12 @@ impl AppError {
 
 /// The JSON error shape, `{"error": {"code", "message", "details"}}`: the
 /// API's, and that of refusals made before a request reaches it.
-pub fn json_error(status: StatusCode, code: &str, message: &str, details: &serde_json::Value) -> HttpResponse {
+pub fn json_error(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    details: &serde_json::Value,
+) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(serde_json::json!({

@@ -2,7 +2,13 @@
 //! rendered again with these messages next to the fields and the input kept.
 
 use crate::i18n::{Lang, Tr};
-use crate::pages;
+
+/// The shortest password anyone may set.
+pub const PASSWORD_MIN_LEN: usize = 10;
+
+pub fn is_timezone(name: &str) -> bool {
+    name.parse::<chrono_tz::Tz>().is_ok()
+}
 
 #[derive(Clone, Debug, Default)]
 pub struct FieldErrors {
@@ -67,7 +73,7 @@ impl Check<'_> {
     }
 
     pub fn timezone(&mut self, field: &'static str, value: &str) {
-        if !pages::is_timezone(value.trim()) {
+        if !is_timezone(value.trim()) {
             self.errors.add(field, self.t.get("form.error.timezone"));
         }
     }
@@ -79,12 +85,12 @@ impl Check<'_> {
         confirm_field: &'static str,
         confirm: &str,
     ) {
-        if password.chars().count() < crate::auth::PASSWORD_MIN_LEN {
+        if password.chars().count() < PASSWORD_MIN_LEN {
             self.errors.add(
                 field,
                 self.t.fmt(
                     "form.error.password_short",
-                    &[("min", &crate::auth::PASSWORD_MIN_LEN.to_string())],
+                    &[("min", &PASSWORD_MIN_LEN.to_string())],
                 ),
             );
         } else if password.len() > 72 {

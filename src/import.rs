@@ -12,7 +12,6 @@ use diesel::QueryResult;
 use crate::admin::{self, Outcome, UserInput};
 use crate::db::DbConn;
 use crate::db::schema::{team_memberships, users};
-use crate::handlers::user_form::{self, UserForm};
 use crate::i18n::Tr;
 use crate::models::audit::AuditActor;
 use crate::models::org::OrgSettings;
@@ -20,6 +19,7 @@ use crate::models::role::Role;
 use crate::models::team::Team;
 use crate::models::user::{User, normalize_email};
 use crate::policy::{self, Actor, UserType};
+use crate::services::user_form::{self, UserForm};
 
 pub const COLUMNS: [&str; 10] = [
     "name",
@@ -226,7 +226,7 @@ pub fn plan(
     now: NaiveDateTime,
 ) -> QueryResult<Vec<RowPlan>> {
     let directory = load_directory(conn)?;
-    let seats = admin::seats(conn, org, crate::auth::org_today(org, now))?;
+    let seats = admin::seats(conn, org, org.today(now))?;
     let mut collaborators = seats.collaborators;
     let mut seen = HashSet::new();
     let mut plans = Vec::with_capacity(rows.len());

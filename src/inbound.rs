@@ -9,7 +9,6 @@ use chrono::Duration;
 use diesel::QueryResult;
 
 use crate::activity::{self, Author, Context, Written};
-use crate::auth::{org_today, user_lang};
 use crate::db::DbConn;
 use crate::i18n::{Lang, Tr};
 use crate::mail::parse::InboundMail;
@@ -239,13 +238,15 @@ fn team_reply(
     sender: &str,
     token: &str,
 ) -> QueryResult<Receipt> {
-    let today = org_today(ctx.org, ctx.now);
-    let (user_id, conversation_id) = match crate::mail::reply_address::ReplySigner::from_config(ctx.config).verify(token, today) {
-        Ok(ids) => ids,
-        Err(refusal) => {
-            return refuse(conn, ctx, mail, sender, None, refusal.key());
-        }
-    };
+    let today = ctx.org.today(ctx.now);
+    let (user_id, conversation_id) =
+        match crate::mail::reply_address::ReplySigner::from_config(ctx.config).verify(token, today)
+        {
+            Ok(ids) => ids,
+            Err(refusal) => {
+                return refuse(conn, ctx, mail, sender, None, refusal.key());
+            }
+        };
     let Some((user, _, actor)) = User::load_actor(conn, user_id)? else {
         return refuse(conn, ctx, mail, sender, None, "unknown_user");
     };
@@ -305,7 +306,7 @@ fn refuse(
     reason: &str,
 ) -> QueryResult<Receipt> {
     let lang = user
-        .map(|u| user_lang(u, ctx.org))
+        .map(|u| u.lang(ctx.org))
         .or_else(|| Lang::parse(&ctx.org.default_language))
         .unwrap_or(Lang::En);
     let t = Tr::new(lang);

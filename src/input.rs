@@ -59,7 +59,8 @@ fn clean_percent_encoded(input: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// JSON text without `\u0000` escapes inside strings (an escaped backslash
-/// followed by `u0000` is text and stays), and with whole numbers written as
+/// followed by `u0000` is text and stays; a raw NUL byte is not JSON and is
+/// left for the parser to refuse), and with whole numbers written as
 /// decimals (`12.0`, which JSON Schema counts as an integer) written as
 /// integers, so integer fields take them. `None` when nothing changed.
 fn clean_json(input: &[u8]) -> Option<Vec<u8>> {
@@ -67,11 +68,6 @@ fn clean_json(input: &[u8]) -> Option<Vec<u8>> {
     let (mut i, mut in_string, mut changed) = (0, false, false);
     while i < input.len() {
         let byte = input[i];
-        if byte == 0 {
-            changed = true;
-            i += 1;
-            continue;
-        }
         if in_string {
             if byte == b'\\' {
                 if input.get(i + 1..i + 6) == Some(b"u0000") {

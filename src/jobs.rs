@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use actix_web::web;
 
-use crate::app::AppState;
 use crate::db::write_transaction;
 use crate::error::AppResult;
 use crate::mail::Mailer;
@@ -14,6 +13,7 @@ use crate::models::org::OrgSettings;
 use crate::models::user::User;
 use crate::models::{attachment, outbox, task, webhook};
 use crate::notify;
+use crate::state::AppState;
 
 /// What one round did, for logs and tests.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -110,10 +110,7 @@ async fn tell_due_tasks(state: &AppState) -> AppResult<usize> {
                 let Some(assignee) = User::find(conn, task.assignee_id)? else {
                     continue;
                 };
-                let today = now
-                    .and_utc()
-                    .with_timezone(&crate::auth::user_tz(&assignee, &org))
-                    .date_naive();
+                let today = now.and_utc().with_timezone(&assignee.tz(&org)).date_naive();
                 if task.due_on.is_none_or(|due| due > today) {
                     continue;
                 }

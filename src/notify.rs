@@ -75,7 +75,7 @@ fn can_see(
     let Some((user, _, actor)) = User::load_actor(conn, user_id)? else {
         return Ok(None);
     };
-    if user.access_state(crate::auth::org_today(org, now)) != AccessState::Allowed {
+    if user.access_state(org.today(now)) != AccessState::Allowed {
         return Ok(None);
     }
     let visible = match policy::conversation_scope(&actor).0 {
@@ -97,7 +97,7 @@ fn send(conn: &mut DbConn, from: &Sender, to: &User, kind: Kind, about: &About) 
     if !wants_email {
         return Ok(());
     }
-    let t = Tr::new(crate::auth::user_lang(to, org));
+    let t = Tr::new(to.lang(org));
     let args = [("actor", from.actor_name), ("subject", about.subject)];
     let subject = t.fmt(&format!("email.{}.subject", kind.key()), &args);
     let link = format!("{}/conversations/{}", from.config.public_url, about.id);
@@ -115,9 +115,11 @@ fn send(conn: &mut DbConn, from: &Sender, to: &User, kind: Kind, about: &About) 
     ]
     .join("\n");
     // Answering this email adds a private note as `to` (see mail::reply_address).
-    let reply_to =
-        crate::mail::reply_address::ReplySigner::from_config(from.config)
-            .address(to.id, about.id, crate::auth::org_today(org, now));
+    let reply_to = crate::mail::reply_address::ReplySigner::from_config(from.config).address(
+        to.id,
+        about.id,
+        org.today(now),
+    );
     outbox::enqueue(
         conn,
         &Mail {
@@ -165,7 +167,7 @@ pub fn tell_task(
         return Ok(false);
     };
     let (org, now) = (from.org, from.now);
-    if user.access_state(crate::auth::org_today(org, now)) != AccessState::Allowed {
+    if user.access_state(org.today(now)) != AccessState::Allowed {
         return Ok(false);
     }
     let reader = crate::models::task::TaskReader::for_actor(user.id, &actor);
@@ -180,7 +182,7 @@ pub fn tell_task(
     if !wants_email {
         return Ok(true);
     }
-    let t = Tr::new(crate::auth::user_lang(&user, org));
+    let t = Tr::new(user.lang(org));
     let due = task
         .due_on
         .map(|d| d.format("%Y-%m-%d").to_string())

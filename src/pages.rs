@@ -99,9 +99,9 @@ impl Ctx {
         self.t.code()
     }
 
-    /// Fingerprint for static file links (see `handlers::assets::version`).
+    /// Fingerprint for static file links (see `assets::version`).
     pub fn asset_version(&self) -> &'static str {
-        crate::handlers::assets::version()
+        crate::assets::version()
     }
 
     pub fn is_current(&self, nav: &str) -> bool {
@@ -128,10 +128,6 @@ pub fn format_datetime(at: NaiveDateTime, tz: Tz) -> String {
 /// Every IANA timezone name, for pickers.
 pub fn timezone_names() -> impl Iterator<Item = &'static str> {
     chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())
-}
-
-pub fn is_timezone(name: &str) -> bool {
-    name.parse::<Tz>().is_ok()
 }
 
 #[derive(Template)]

@@ -9,12 +9,12 @@ use utoipa::{IntoParams, ToSchema};
 use super::idempotency::{self, Created};
 use super::{ApiError, ApiResult, ApiUser, Page, cursor, page_limit, time};
 use crate::activity;
-use crate::app::AppState;
 use crate::db::DbConn;
 use crate::models::conversation::{self, Conversation, Filter, Properties, Reader, View};
 use crate::models::{attachment, customer};
 use crate::notify;
 use crate::policy::{self, Action, ConversationScope, Flag};
+use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct ConversationSummary {

@@ -7,10 +7,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::idempotency::{self, Created};
 use super::{ApiError, ApiResult, ApiUser, Page, cursor, page_limit, time};
-use crate::app::AppState;
 use crate::models::customer::{self, CustomerFields, CustomerWithOrg, NoteTarget};
 use crate::policy::{self, Action, Flag};
 use crate::privacy::{mask_email, mask_phone};
+use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct CustomerOut {

@@ -9,7 +9,6 @@ use utoipa::{IntoParams, ToSchema};
 use super::idempotency::{self, Created};
 use super::{ApiError, ApiResult, ApiUser, Page, cursor, page_limit, time};
 use crate::admin::{self, UserInput};
-use crate::app::AppState;
 use crate::db::DbConn;
 use crate::db::schema::{roles, team_memberships, users};
 use crate::i18n::Lang;
@@ -17,6 +16,7 @@ use crate::models::role::Role;
 use crate::models::team::Team;
 use crate::models::user::User;
 use crate::policy::{self, Action, ConversationAccess, Flag, UserType};
+use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct UserOut {

@@ -72,11 +72,11 @@ impl ApiError {
     }
 
     /// Fields naming something that does not exist (or is not visible):
-    /// 404, as for a missing resource in the path (JSON:API's rule for
-    /// related resources), with the fields in `details.fields`.
+    /// 409, a conflict with the current state — never 404, which means the
+    /// resource in the path is missing — with the fields in `details.fields`.
     pub fn related_not_found(fields: Vec<(&str, String)>) -> Self {
         Self::new(
-            StatusCode::NOT_FOUND,
+            StatusCode::CONFLICT,
             "related_not_found",
             "A field names something that does not exist or is not visible to this token.",
         )
@@ -93,7 +93,7 @@ impl ApiError {
         .with_fields(fields)
     }
 
-    /// The first of: field problems (422), missing related things (404),
+    /// The first of: field problems (422), missing related things (409),
     /// values held elsewhere (409); `Ok` when there are none.
     pub fn check_fields(
         invalid: Vec<(&str, String)>,
@@ -323,20 +323,15 @@ pub fn add_standard_responses(operation: &mut Value, method: &str, path: &str) {
     if path.contains('{') {
         standard.push((
             "404",
-            "No such resource, or it is not visible to the token's user; or (code \
-             `related_not_found`) a field names something that does not exist.",
-        ));
-    } else if writes {
-        standard.push((
-            "404",
-            "A field names something that does not exist or is not visible \
-             (`related_not_found`; `details.fields` says which).",
+            "No such resource, or it is not visible to the token's user.",
         ));
     }
     if writes {
         standard.push((
             "409",
-            "Conflicts with the current state (or an idempotent request still running).",
+            "Conflicts with the current state: a field names something that does not exist \
+             (`related_not_found`) or a value another resource holds (`conflict`), \
+             `details.fields` says which; or an idempotency key reused or still running.",
         ));
         standard.push(("413", "The body is too large."));
         standard.push(("415", "The body is not JSON."));

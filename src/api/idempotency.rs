@@ -14,9 +14,9 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::{ApiError, ApiResult, ApiUser};
-use crate::app::AppState;
 use crate::db::schema::idempotency_keys;
 use crate::db::{DbConn, write_transaction};
+use crate::state::AppState;
 
 const HEADER: &str = "idempotency-key";
 const MAX_KEY_LEN: usize = 255;

@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{ApiError, ApiResult, ApiUser, page_limit, time};
-use crate::app::AppState;
 use crate::models::kb::{self, Article};
 use crate::policy::{Action, Flag};
+use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct ArticleOut {

@@ -18,7 +18,6 @@ mod error;
 mod idempotency;
 mod kb;
 mod notifications;
-mod rate_limit;
 mod tasks;
 mod token_auth;
 
@@ -28,8 +27,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::app::AppState;
 use crate::db::DbConn;
+use crate::state::AppState;
 
 pub use error::{ApiError, ApiResult};
 
@@ -120,7 +119,6 @@ pub mod values {
         De,
     }
 }
-pub use rate_limit::RateLimiter;
 pub use token_auth::ApiUser;
 
 /// The largest JSON body taken.

@@ -6,10 +6,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{ApiError, ApiResult, ApiUser, time};
-use crate::app::AppState;
 use crate::models::notification;
 use crate::models::task::TaskReader;
 use crate::policy;
+use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct NotificationOut {

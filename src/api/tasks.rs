@@ -7,12 +7,12 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::idempotency::{self, Created};
 use super::{ApiError, ApiResult, ApiUser, time};
-use crate::app::AppState;
 use crate::db::DbConn;
 use crate::models::conversation::{self, Reader};
 use crate::models::task::{self, Task, TaskFields, TaskList, TaskReader};
 use crate::notify;
 use crate::policy::{self, Action, Flag};
+use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct TaskOut {

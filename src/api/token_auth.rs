@@ -11,11 +11,11 @@ use actix_web::{FromRequest, HttpRequest, web};
 use chrono_tz::Tz;
 
 use super::{ApiError, ApiResult};
-use crate::app::AppState;
 use crate::models::api_token;
 use crate::models::org::OrgSettings;
 use crate::models::user::{AccessState, User};
 use crate::policy::{Action, Actor};
+use crate::state::AppState;
 
 pub struct ApiUser {
     pub user: User,
@@ -84,7 +84,7 @@ async fn load(req: &HttpRequest) -> ApiResult<ApiUser> {
     let Some((token, user, actor, org)) = loaded else {
         return Err(invalid());
     };
-    let today = crate::auth::org_today(&org, now);
+    let today = org.today(now);
     if !user.active || user.password_hash.is_none() {
         return Err(invalid());
     }
@@ -117,7 +117,7 @@ async fn load(req: &HttpRequest) -> ApiResult<ApiUser> {
         })
         .await?;
     }
-    let tz = crate::auth::user_tz(&user, &org);
+    let tz = user.tz(&org);
     Ok(ApiUser {
         token_id,
         user,

@@ -1,46 +1,11 @@
-//! Static files compiled into the binary, and the health check.
+//! Serving the static files (`crate::assets`), and the health check.
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
-use crate::app::AppState;
+use crate::assets::{FILES, version};
 use crate::error::{AppError, AppResult};
-
-/// (name, content type, bytes)
-const FILES: &[(&str, &str, &[u8])] = &[
-    (
-        "app.css",
-        "text/css; charset=utf-8",
-        include_bytes!("../../static/app.css"),
-    ),
-    (
-        "app.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../static/app.js"),
-    ),
-    (
-        "favicon.svg",
-        "image/svg+xml",
-        include_bytes!("../../static/favicon.svg"),
-    ),
-];
-
-/// A short fingerprint of all static files: pages link to
-/// `/static/app.css?v=<fingerprint>`, so browsers may cache files for a year
-/// and still fetch the new ones right after an upgrade.
-pub fn version() -> &'static str {
-    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    VERSION.get_or_init(|| {
-        // FNV-1a: stable across builds and platforms (unlike DefaultHasher).
-        let hash = FILES
-            .iter()
-            .flat_map(|(_, _, bytes)| bytes.iter())
-            .fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
-                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-            });
-        format!("{hash:016x}")
-    })
-}
+use crate::state::AppState;
 
 pub async fn static_file(
     req: actix_web::HttpRequest,

@@ -4,12 +4,12 @@
 
 use actix_web::{HttpResponse, web};
 
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::models::attachment;
 use crate::models::conversation::{self, Reader};
 use crate::policy;
+use crate::state::AppState;
 
 pub async fn download(
     current: CurrentUser,

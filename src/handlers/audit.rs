@@ -6,12 +6,12 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::models::audit::{self, AuditEntry, AuditFilter};
 use crate::pages::{Ctx, format_datetime, html_with_status};
 use crate::policy::{self, Action, Flag};
+use crate::state::AppState;
 
 const PAGE_SIZE: i64 = 50;
 /// An export holds at most this many entries (the newest matching).

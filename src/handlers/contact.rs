@@ -8,7 +8,6 @@ use askama::Template;
 use chrono::Duration;
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::db::write_transaction;
 use crate::error::{AppError, AppResult};
 use crate::forms::{Check, FieldErrors};
@@ -18,6 +17,7 @@ use crate::models::org::OrgSettings;
 use crate::models::rate;
 use crate::models::user::normalize_email;
 use crate::pages::{Ctx, html_with_status};
+use crate::state::AppState;
 
 /// Messages one sender (email address) may send per hour.
 pub const PER_HOUR: i64 = 5;

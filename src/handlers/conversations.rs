@@ -10,7 +10,6 @@ use askama::Template;
 use chrono::{NaiveDateTime, TimeZone};
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::db::write_transaction;
 use crate::error::{AppError, AppResult};
@@ -22,6 +21,7 @@ use crate::models::team::Team;
 use crate::pages::{Badge, Ctx, format_datetime, html_with_status};
 use crate::policy::{self, Action, ConversationScope, Flag};
 use crate::privacy::{mask_email, mask_phone, shown};
+use crate::state::AppState;
 use crate::uploads::{self, Submission};
 use crate::urlencoded::url_encode;
 use crate::web::redirect;

@@ -8,7 +8,6 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::db::write_transaction;
 use crate::error::{AppError, AppResult};
@@ -18,6 +17,7 @@ use crate::models::user::normalize_email;
 use crate::pages::{Badge, Ctx, format_datetime, html_with_status};
 use crate::policy::{self, Action, Flag};
 use crate::privacy::{mask_email, mask_phone, shown};
+use crate::state::AppState;
 use crate::urlencoded::url_encode;
 use crate::web::redirect;
 

@@ -9,12 +9,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
 use crate::models::kb::{self, Article, Category, Section};
 use crate::models::org::OrgSettings;
 use crate::pages::{Ctx, html_with_status};
+use crate::state::AppState;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]

@@ -4,13 +4,13 @@
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::AppResult;
 use crate::models::directory::{self, ConversationCounts};
 use crate::models::team::Team;
 use crate::pages::{Ctx, html_with_status};
 use crate::policy::{self, COLLABORATOR_FLAGS, ConversationScope, Flag, ScopeRule};
+use crate::state::AppState;
 
 pub struct TeamRow {
     pub name: String,

@@ -10,13 +10,13 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use futures_util::StreamExt;
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::db::write_transaction;
 use crate::error::{AppError, AppResult};
 use crate::import::{self, RowOutcome, RowPlan, Summary};
 use crate::pages::{Ctx, html_with_status};
 use crate::policy::{self, Action, Flag};
+use crate::state::AppState;
 
 /// Largest file accepted.
 pub const MAX_BYTES: usize = 5 * 1024 * 1024;

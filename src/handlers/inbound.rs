@@ -10,11 +10,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::activity::Context;
-use crate::app::AppState;
 use crate::db::write_transaction;
 use crate::error::{AppError, AppResult};
 use crate::mail::parse;
 use crate::models::org::OrgSettings;
+use crate::state::AppState;
 
 /// The largest message taken in (files of up to 25 MB, base64-encoded).
 pub const MAX_MESSAGE_BYTES: usize = 40 * 1024 * 1024;

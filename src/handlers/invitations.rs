@@ -8,7 +8,6 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::admin;
-use crate::app::AppState;
 use crate::auth;
 use crate::db::write_transaction;
 use crate::error::AppResult;
@@ -17,6 +16,7 @@ use crate::models::invitation::{self, Invitation, LinkState};
 use crate::models::org::OrgSettings;
 use crate::models::user::User;
 use crate::pages::{Ctx, html_with_status};
+use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "pages/invitation.html")]
@@ -63,7 +63,7 @@ fn page(
             user.name.clone(),
             user.email.clone(),
             org.name.clone(),
-            Some(auth::user_lang(user, org)),
+            Some(user.lang(org)),
         ),
         None => (String::new(), String::new(), "Confer".into(), None),
     };
@@ -153,7 +153,7 @@ pub async fn accept(
         );
     };
     let mut errors = FieldErrors::default();
-    let t = crate::i18n::Tr::new(auth::user_lang(&user, &org));
+    let t = crate::i18n::Tr::new(user.lang(&org));
     Check {
         t,
         errors: &mut errors,
@@ -191,7 +191,7 @@ pub async fn accept(
             StatusCode::GONE,
         );
     };
-    auth::sign_in(&session, &user, auth::user_lang(&user, &org))?;
+    auth::sign_in(&session, &user, user.lang(&org))?;
     tracing::info!(user_id = user.id, "invitation accepted");
     Ok(crate::web::redirect("/"))
 }

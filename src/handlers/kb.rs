@@ -8,7 +8,6 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::db::write_transaction;
 use crate::error::{AppError, AppResult};
@@ -17,6 +16,7 @@ use crate::i18n::Lang;
 use crate::models::kb::{self, Article, Category, Movable, Revision, Section};
 use crate::pages::{Ctx, format_datetime, html_with_status};
 use crate::policy::{self, Action, ArticleChange, Flag, article_flag};
+use crate::state::AppState;
 use crate::web::redirect;
 
 fn allowed(current: &CurrentUser, flag: Flag) -> bool {

@@ -28,7 +28,6 @@ mod setup;
 mod tasks;
 mod teams;
 mod tokens;
-pub mod user_form;
 mod users;
 mod webhooks;
 

@@ -5,12 +5,12 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::models::notification;
 use crate::pages::{Ctx, format_datetime, html_with_status};
 use crate::policy;
+use crate::state::AppState;
 
 pub struct Row {
     pub id: i64,

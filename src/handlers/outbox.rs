@@ -7,7 +7,6 @@ use askama::Template;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::db::write_transaction;
 use crate::error::{AppError, AppResult};
@@ -15,6 +14,7 @@ use crate::models::audit::{self, Event};
 use crate::models::outbox;
 use crate::pages::{Ctx, format_datetime, html_with_status};
 use crate::policy::{self, Action, Flag};
+use crate::state::AppState;
 
 const STATUSES: [&str; 4] = ["queued", "failing", "failed", "sent"];
 

@@ -8,7 +8,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::auth;
 use crate::db::write_transaction;
 use crate::error::{AppError, AppResult};
@@ -19,6 +18,7 @@ use crate::models::outbox::{self, Mail};
 use crate::models::password_reset;
 use crate::models::user::{AccessState, User};
 use crate::pages::{Ctx, html_with_status};
+use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "pages/password_forgot.html")]
@@ -108,13 +108,12 @@ pub async fn forgot(
                 ) else {
                     return Ok(());
                 };
-                let can_sign_in =
-                    user.access_state(auth::org_today(&org, now)) == AccessState::Allowed;
+                let can_sign_in = user.access_state(org.today(now)) == AccessState::Allowed;
                 if !can_sign_in || password_reset::sent_recently(conn, user.id, now)? {
                     return Ok(());
                 }
                 let token = password_reset::create(conn, user.id, now)?;
-                let t = Tr::new(auth::user_lang(&user, &org));
+                let t = Tr::new(user.lang(&org));
                 let link = format!("{public_url}/password/reset/{token}");
                 let (subject, body) = reset_mail(t, &org.name, &user.name, &link);
                 outbox::enqueue(
@@ -248,9 +247,9 @@ pub async fn reset(
         };
         return html_with_status(&page, StatusCode::GONE);
     };
-    if user.access_state(auth::org_today(&org, now)) != AccessState::Allowed {
+    if user.access_state(org.today(now)) != AccessState::Allowed {
         return Ok(crate::web::redirect("/login"));
     }
-    auth::sign_in(&session, &user, auth::user_lang(&user, &org))?;
+    auth::sign_in(&session, &user, user.lang(&org))?;
     Ok(crate::web::redirect("/"))
 }

@@ -6,13 +6,13 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::auth::{self, CurrentUser};
 use crate::error::AppResult;
 use crate::forms::{Check, FieldErrors};
 use crate::i18n::Lang;
 use crate::models::user::{Preferences, User};
 use crate::pages::{Ctx, html_with_status, timezone_names};
+use crate::state::AppState;
 
 #[derive(Deserialize, Default, Clone)]
 #[serde(default)]

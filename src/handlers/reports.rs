@@ -9,7 +9,6 @@ use askama::Template;
 use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::forms::FieldErrors;
@@ -17,6 +16,7 @@ use crate::models::team::Team;
 use crate::pages::{Ctx, html_with_status};
 use crate::policy::{self, Action, Flag};
 use crate::reports::{self, CollaboratorRow, Durations, People, PersonRow, Range, TeamRow};
+use crate::state::AppState;
 
 /// The longest range one report covers.
 const MAX_DAYS: i64 = 366;

@@ -8,17 +8,17 @@ use askama::Template;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::db::write_transaction;
 use crate::error::{AppError, AppResult};
 use crate::forms::{Check, FieldErrors};
-use crate::handlers::user_form::role_label;
 use crate::i18n::Tr;
 use crate::models::audit::{self, Event};
 use crate::models::role::{self, Role};
 use crate::pages::{Ctx, html_with_status};
 use crate::policy::{self, Action, Area, BuiltinRole, Flag, FlagSet, RoleChange, RoleRule};
+use crate::services::user_form::role_label;
+use crate::state::AppState;
 use crate::urlencoded::form_pairs;
 use crate::web::redirect;
 

@@ -8,7 +8,6 @@ use askama::Template;
 use chrono::{NaiveDate, TimeZone};
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::models::conversation::{self, Filter, Reader, Row, View};
@@ -18,6 +17,7 @@ use crate::pages::{Ctx, format_datetime, html_with_status};
 use crate::policy::{self, Action, ConversationScope, Flag};
 use crate::privacy::{mask_email, shown};
 use crate::search::{self, SavedSearch};
+use crate::state::AppState;
 use crate::web::redirect;
 
 const LIMIT: i64 = 100;

@@ -6,13 +6,13 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::auth::{self, CurrentUser, throttle};
 use crate::error::AppResult;
 use crate::models::login_failure;
 use crate::models::org::OrgSettings;
 use crate::models::user::{AccessState, User};
 use crate::pages::{Ctx, html_with_status};
+use crate::state::AppState;
 use actix_web::http::StatusCode;
 
 #[derive(Deserialize, Default)]
@@ -136,7 +136,7 @@ pub async fn login(
         let message = t.get("login.invalid").to_string();
         return html_with_status(&page(ctx, message), StatusCode::UNAUTHORIZED);
     };
-    let message = match user.access_state(auth::org_today(&org, now)) {
+    let message = match user.access_state(org.today(now)) {
         AccessState::Allowed => None,
         AccessState::Deactivated => Some(t.get("login.deactivated").to_string()),
         AccessState::NoPassword => Some(t.get("login.invalid").to_string()),
@@ -156,7 +156,7 @@ pub async fn login(
     state
         .db(move |conn| Ok(login_failure::clear(conn, &account)?))
         .await?;
-    auth::sign_in(&session, &user, auth::user_lang(&user, &org))?;
+    auth::sign_in(&session, &user, user.lang(&org))?;
     tracing::info!(user_id = user.id, "signed in");
     Ok(crate::web::redirect(&next))
 }

@@ -6,7 +6,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::db::write_transaction;
 use crate::error::{AppError, AppResult};
@@ -17,6 +16,7 @@ use crate::models::org::{OrgChanges, OrgSettings};
 use crate::models::team::Team;
 use crate::pages::{Ctx, html_with_status, timezone_names};
 use crate::policy::{self, Action, Flag};
+use crate::state::AppState;
 
 /// The first settings page this user may open.
 pub async fn index(current: CurrentUser) -> AppResult<HttpResponse> {

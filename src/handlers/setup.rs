@@ -6,7 +6,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::auth;
 use crate::db::write_transaction;
 use crate::error::{AppError, AppResult};
@@ -17,6 +16,7 @@ use crate::models::role::Role;
 use crate::models::user::{NewUser, User, normalize_email};
 use crate::pages::{Ctx, html_with_status, timezone_names};
 use crate::policy::{BuiltinRole, ConversationAccess, UserType};
+use crate::state::AppState;
 use actix_web::http::StatusCode;
 
 #[derive(Deserialize, Default, Clone)]

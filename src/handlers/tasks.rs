@@ -11,7 +11,6 @@ use std::sync::Arc;
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::config::Config;
 use crate::db::write_transaction;
@@ -24,6 +23,7 @@ use crate::models::task::{self, Task, TaskFields, TaskLine, TaskList, TaskReader
 use crate::notify;
 use crate::pages::{Badge, Ctx, format_datetime, html_with_status};
 use crate::policy::{self, Action, ConversationScope, Flag};
+use crate::state::AppState;
 use crate::web::redirect;
 
 fn allowed(current: &CurrentUser, flag: Flag) -> bool {

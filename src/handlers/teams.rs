@@ -6,7 +6,6 @@ use askama::Template;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::db::write_transaction;
 use crate::error::{AppError, AppResult};
@@ -15,6 +14,7 @@ use crate::models::audit::{self, Event};
 use crate::models::team::{self, NewTeam, Team};
 use crate::pages::{Badge, Ctx, html_with_status};
 use crate::policy::{self, Action, Flag};
+use crate::state::AppState;
 use crate::web::redirect;
 
 fn ensure(current: &CurrentUser) -> AppResult<()> {

@@ -8,7 +8,6 @@ use askama::Template;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::db::write_transaction;
 use crate::error::{AppError, AppResult};
@@ -18,6 +17,7 @@ use crate::models::audit::{self, Event};
 use crate::models::org::OrgSettings;
 use crate::pages::{Ctx, format_datetime, html_with_status};
 use crate::policy::{self, Action, Flag};
+use crate::state::AppState;
 use crate::web::redirect;
 
 pub struct TokenRow {

@@ -9,12 +9,10 @@ use chrono::{Duration, NaiveDateTime};
 use serde::Deserialize;
 
 use crate::admin::{self, Outcome, Seats, Tab, UserFilter};
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::db::write_transaction;
 use crate::error::{AppError, AppResult};
 use crate::forms::FieldErrors;
-use crate::handlers::user_form::{self, RoleOption, UserForm, role_label};
 use crate::i18n::{Lang, Tr};
 use crate::models::invitation::{self, Delivery};
 use crate::models::role::Role;
@@ -22,6 +20,8 @@ use crate::models::team::Team;
 use crate::models::user::User;
 use crate::pages::{Badge, Ctx, format_datetime, html_with_status, timezone_names};
 use crate::policy::{self, Action, Flag, UserType};
+use crate::services::user_form::{self, RoleOption, UserForm, role_label};
+use crate::state::AppState;
 use crate::urlencoded::form_pairs;
 use crate::web::redirect;
 

@@ -6,7 +6,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::db::write_transaction;
 use crate::error::{AppError, AppResult};
@@ -15,6 +14,7 @@ use crate::models::audit::{self, Event};
 use crate::models::webhook::{self, EVENTS, Webhook};
 use crate::pages::{Ctx, format_datetime, html_with_status};
 use crate::policy::{self, Action, Flag};
+use crate::state::AppState;
 use crate::urlencoded::form_pairs;
 use crate::web::redirect;
 

@@ -59,6 +59,16 @@ pub struct OrgChanges<'a> {
 }
 
 impl OrgSettings {
+    /// The organisation's timezone (UTC when the stored name is unknown).
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.timezone.parse().unwrap_or(chrono_tz::Tz::UTC)
+    }
+
+    /// Today's date where the organisation is: seasonal windows are whole days there.
+    pub fn today(&self, now: NaiveDateTime) -> chrono::NaiveDate {
+        now.and_utc().with_timezone(&self.tz()).date_naive()
+    }
+
     /// The current settings in the shape of a change (for the audit log).
     pub fn as_changes(&self) -> OrgChanges<'_> {
         OrgChanges {

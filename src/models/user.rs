@@ -82,6 +82,23 @@ pub fn normalize_email(email: &str) -> String {
 }
 
 impl User {
+    /// The user's language, else the organisation's default.
+    pub fn lang(&self, org: &crate::models::org::OrgSettings) -> crate::i18n::Lang {
+        self.language
+            .as_deref()
+            .and_then(crate::i18n::Lang::parse)
+            .or_else(|| crate::i18n::Lang::parse(&org.default_language))
+            .unwrap_or_default()
+    }
+
+    /// The user's own timezone, else the organisation's.
+    pub fn tz(&self, org: &crate::models::org::OrgSettings) -> chrono_tz::Tz {
+        self.timezone
+            .as_deref()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or_else(|| org.tz())
+    }
+
     pub fn user_type(&self) -> UserType {
         UserType::parse(&self.user_type).unwrap_or(UserType::Collaborator)
     }

@@ -14,11 +14,11 @@ use super::{
     Attributes, ListQuery, OpKind, Provisioner, ScimError, ScimResult, check_if_match, json_body,
     object, patch_ops, resource_id, resource_response, run, timestamp, version_of,
 };
-use crate::app::AppState;
 use crate::db::schema::{team_memberships, teams, users};
 use crate::db::{DbConn, write_transaction};
 use crate::models::audit::{self, Event};
 use crate::models::team::{self, NewTeam, Team};
+use crate::state::AppState;
 
 pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 /// As the Teams page allows.

@@ -22,10 +22,10 @@ use chrono::NaiveDateTime;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::app::AppState;
 use crate::db::DbConn;
 use crate::models::audit::AuditActor;
 use crate::models::org::OrgSettings;
+use crate::state::AppState;
 
 pub use error::{ScimError, ScimResult};
 

@@ -21,13 +21,13 @@ use super::{
 };
 use crate::admin::{self, UserInput};
 use crate::api::directory::{UserFields, user_input};
-use crate::app::AppState;
 use crate::db::schema::{roles, team_memberships, teams, users};
 use crate::db::{DbConn, write_transaction};
 use crate::i18n::Lang;
 use crate::models::role::Role;
 use crate::models::user::User;
 use crate::policy::{BuiltinRole, UserType};
+use crate::state::AppState;
 
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 /// Confer's own attributes: the type of seat, the role and a seasonal window.

@@ -1268,7 +1268,7 @@ db_test!(the_api_answers_as_its_document_says, |app| {
     let w = world(&app);
     let token = app.api_token("owner@acme.test");
     let mut c = app.client();
-    // A field naming something that does not exist: 404 with the field.
+    // A field naming something that does not exist: 409 with the field.
     let missing = c.api(
         "POST",
         "/api/v1/tasks",
@@ -1276,7 +1276,7 @@ db_test!(the_api_answers_as_its_document_says, |app| {
         Some(&json!({ "title": "T", "assignee_id": 999999 })),
         &[],
     );
-    assert_eq!(missing.status, 404, "{}", missing.body);
+    assert_eq!(missing.status, 409, "{}", missing.body);
     assert_eq!(missing.json()["error"]["code"], "related_not_found");
     assert!(missing.json()["error"]["details"]["fields"]["assignee_id"].is_array());
     // Whole numbers written as decimals are integers.

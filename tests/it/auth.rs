@@ -490,7 +490,10 @@ db_test!(sign_in_never_redirects_off_site, |app| {
         "/\r\nSet-Cookie: x=1",
     ] {
         let mut client = app.client();
-        let page = client.get(&format!("/login?next={}", confer::urlencoded::url_encode(next)));
+        let page = client.get(&format!(
+            "/login?next={}",
+            confer::urlencoded::url_encode(next)
+        ));
         assert_eq!(page.status, 200, "{next:?}");
         let response = client.post_form(
             "/login",

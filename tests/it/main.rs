@@ -10,6 +10,7 @@ mod support;
 
 mod admin_areas;
 mod api;
+mod architecture;
 mod auth;
 mod browser;
 mod cli;

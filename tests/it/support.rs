@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use actix_web::{HttpServer, web};
-use confer::app::{AppState, Clock, build_app};
+use confer::app::build_app;
 use confer::config::Config;
 use confer::db::{DatabaseUrl, DbConn, PooledConn};
 use confer::models::org::{NewOrgSettings, ORG_ID, OrgSettings};
@@ -20,6 +20,7 @@ use confer::models::role::Role;
 use confer::models::team::{NewTeam, Team};
 use confer::models::user::{NewUser, User};
 use confer::policy::{BuiltinRole, ConversationAccess, UserType};
+use confer::state::{AppState, Clock};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 

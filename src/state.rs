@@ -1,0 +1,109 @@
+//! What every request and background round shares: the pool, the
+//! configuration, the clock and small per-node state. Below the routes and
+//! handlers: nothing here knows about them.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+
+use actix_web::web;
+use chrono::NaiveDateTime;
+
+use crate::config::Config;
+use crate::db::{DbConn, Pool};
+use crate::error::AppResult;
+
+/// "Now", shifted by an offset that tests can move (seasonal windows,
+/// throttling windows). In production the offset is always zero.
+#[derive(Clone, Default)]
+pub struct Clock {
+    offset_seconds: Arc<AtomicI64>,
+}
+
+impl Clock {
+    pub fn now(&self) -> NaiveDateTime {
+        chrono::Utc::now().naive_utc()
+            + chrono::Duration::seconds(self.offset_seconds.load(Ordering::Relaxed))
+    }
+
+    pub fn advance(&self, by: chrono::Duration) {
+        self.offset_seconds
+            .fetch_add(by.num_seconds(), Ordering::Relaxed);
+    }
+}
+
+pub struct AppState {
+    pub pool: Pool,
+    pub config: Arc<Config>,
+    pub clock: Clock,
+    /// Requests per API token per minute (in this node's memory).
+    pub api_limiter: crate::rate_limit::RateLimiter,
+    /// Once an owner exists it always will; until then every request asks.
+    owner_exists: AtomicBool,
+    /// A hash at the configured cost to verify against for unknown accounts.
+    dummy_hash: std::sync::OnceLock<String>,
+    /// Set when the server is shutting down: answers close their connection.
+    draining: AtomicBool,
+}
+
+impl AppState {
+    pub fn new(pool: Pool, config: Config, clock: Clock) -> Self {
+        Self {
+            pool,
+            api_limiter: crate::rate_limit::RateLimiter::new(config.api_rate_per_minute),
+            config: Arc::new(config),
+            clock,
+            owner_exists: AtomicBool::new(false),
+            dummy_hash: std::sync::OnceLock::new(),
+            draining: AtomicBool::new(false),
+        }
+    }
+
+    /// Runs blocking database work on the thread pool.
+    pub async fn db<T, F>(&self, work: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await?
+    }
+
+    /// What an unknown account's password is checked against, hashed at the
+    /// configured cost so both answers take the same time.
+    pub async fn dummy_hash(&self) -> AppResult<String> {
+        if let Some(hash) = self.dummy_hash.get() {
+            return Ok(hash.clone());
+        }
+        let cost = self.config.bcrypt_cost;
+        let hash = web::block(move || bcrypt::hash(crate::crypto::random_token(), cost))
+            .await?
+            .map_err(|e| crate::error::AppError::Internal(format!("bcrypt: {e}")))?;
+        Ok(self.dummy_hash.get_or_init(|| hash).clone())
+    }
+
+    /// From now on every answer closes its connection (shutdown is near).
+    pub fn start_draining(&self) {
+        self.draining.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::Relaxed)
+    }
+
+    pub async fn owner_exists(&self) -> AppResult<bool> {
+        if self.owner_exists.load(Ordering::Relaxed) {
+            return Ok(true);
+        }
+        let exists = self
+            .db(|conn| Ok(crate::models::user::User::owner_exists(conn)?))
+            .await?;
+        if exists {
+            self.owner_exists.store(true, Ordering::Relaxed);
+        }
+        Ok(exists)
+    }
+}
