@@ -336,6 +336,25 @@ impl Actor {
     pub fn builtin_role(&self) -> Option<BuiltinRole> {
         self.role.as_ref().and_then(|r| r.builtin)
     }
+
+    /// The identity provider behind the SCIM token, as the policy sees it:
+    /// it holds Admin's flags — so it may give any role up to Admin, by the
+    /// same rule as everyone (`can_grant`) — and is never the Owner, so the
+    /// owner rules refuse it like any admin. It is no user (`user_id` 0
+    /// matches nobody).
+    pub fn provisioning() -> Self {
+        Self {
+            user_id: 0,
+            user_type: UserType::FullTime,
+            role: Some(RoleGrant {
+                name: "SCIM provisioning".into(),
+                builtin: None,
+                flags: BuiltinRole::Admin.flags(),
+            }),
+            conversation_access: ConversationAccess::All,
+            team_ids: Vec::new(),
+        }
+    }
 }
 
 /// Everything a user can attempt. Most actions are guarded by one flag;

@@ -323,15 +323,7 @@ pub fn user_input(
 /// Whether `actor` may give this type and role (never Owner; admins only by
 /// those who manage admins).
 pub fn ensure_grant(conn: &mut DbConn, actor: &policy::Actor, input: &UserInput) -> ApiResult<()> {
-    let grant = match input.role_id {
-        Some(id) => roles::table
-            .find(id)
-            .first::<Role>(conn)
-            .optional()?
-            .map(|r| r.grant()),
-        None => None,
-    };
-    let (allowed, rule) = policy::can_grant(actor, input.user_type, grant.as_ref());
+    let (allowed, rule) = grant_decision(conn, actor, input)?;
     if allowed {
         Ok(())
     } else {
@@ -340,6 +332,23 @@ pub fn ensure_grant(conn: &mut DbConn, actor: &policy::Actor, input: &UserInput)
                 .with_details(serde_json::json!({ "rule": rule.key() })),
         )
     }
+}
+
+/// The policy's answer to giving `input`'s type and role (shared with SCIM).
+pub fn grant_decision(
+    conn: &mut DbConn,
+    actor: &policy::Actor,
+    input: &UserInput,
+) -> diesel::QueryResult<(bool, policy::ManageRule)> {
+    let grant = match input.role_id {
+        Some(id) => roles::table
+            .find(id)
+            .first::<Role>(conn)
+            .optional()?
+            .map(|r| r.grant()),
+        None => None,
+    };
+    Ok(policy::can_grant(actor, input.user_type, grant.as_ref()))
 }
 
 /// Loads a user the actor may manage (404 unknown, 403 not theirs to manage).

@@ -133,6 +133,31 @@ impl From<diesel::result::Error> for ScimError {
     }
 }
 
+/// A policy refusal: anything touching the Owner is `mutability` (the Owner
+/// is not SCIM's to change), anything else a plain 403 naming the rule.
+impl From<crate::policy::ManageRule> for ScimError {
+    fn from(rule: crate::policy::ManageRule) -> Self {
+        match rule {
+            crate::policy::ManageRule::OwnerProtected => Self::owner_protected(),
+            other => Self::new(
+                StatusCode::FORBIDDEN,
+                None,
+                format!("The policy refuses this ({}).", other.key()),
+            ),
+        }
+    }
+}
+
+impl From<crate::policy::Denied> for ScimError {
+    fn from(denied: crate::policy::Denied) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            None,
+            format!("The policy refuses this ({:?}).", denied.rule),
+        )
+    }
+}
+
 impl From<r2d2::Error> for ScimError {
     fn from(e: r2d2::Error) -> Self {
         Self::internal(format!("database pool: {e}"))

@@ -1,4 +1,5 @@
-//! `/Groups`: Confer's teams. Members are users (by id); renames, member
+//! `/Groups`: Confer's teams. Every write asks the policy (`teams.manage`)
+//! for the provisioning actor; members are users (by id); renames, member
 //! changes and deletion are audited as the Teams settings page does them.
 //! Deleting a group deletes the team: its conversations stay, without a team.
 
@@ -18,6 +19,7 @@ use crate::db::schema::{team_memberships, teams, users};
 use crate::db::{DbConn, write_transaction};
 use crate::models::audit::{self, Event};
 use crate::models::team::{self, NewTeam, Team};
+use crate::policy::{Action, Flag};
 use crate::state::AppState;
 
 pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
@@ -406,6 +408,7 @@ pub async fn create(
     req: HttpRequest,
     payload: web::Payload,
 ) -> ScimResult<HttpResponse> {
+    crate::policy::ensure(&p.policy, Action::Use(Flag::TeamsManage))?;
     let body = json_body(&req, payload).await?;
     let resource = run(&state, move |conn| {
         write_transaction(conn, |conn| {
@@ -426,6 +429,7 @@ pub async fn replace(
     id: web::Path<String>,
     payload: web::Payload,
 ) -> ScimResult<HttpResponse> {
+    crate::policy::ensure(&p.policy, Action::Use(Flag::TeamsManage))?;
     let id = resource_id(&id, "group")?;
     let if_match = super::if_match(&req);
     let body = json_body(&req, payload).await?;
@@ -449,6 +453,7 @@ pub async fn patch(
     id: web::Path<String>,
     payload: web::Payload,
 ) -> ScimResult<HttpResponse> {
+    crate::policy::ensure(&p.policy, Action::Use(Flag::TeamsManage))?;
     let id = resource_id(&id, "group")?;
     let if_match = super::if_match(&req);
     let ops = patch_ops(&json_body(&req, payload).await?)?;
@@ -482,6 +487,7 @@ pub async fn delete(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> ScimResult<HttpResponse> {
+    crate::policy::ensure(&p.policy, Action::Use(Flag::TeamsManage))?;
     let id = resource_id(&id, "group")?;
     let if_match = super::if_match(&req);
     run(&state, move |conn| {

@@ -1,9 +1,10 @@
 //! SCIM 2.0 provisioning (RFC 7643/7644) at `/scim/v2`: an identity
 //! provider (Entra ID, Okta…) creates, updates and deactivates users and
 //! manages teams as groups. It authenticates with the organisation's SCIM
-//! token and acts as "SCIM provisioning" in the audit log; user changes go
-//! through `admin` exactly as the Settings pages' do. It never grants,
-//! changes or deactivates the Owner.
+//! token and acts as "SCIM provisioning" in the audit log and as
+//! `policy::Actor::provisioning` to the policy, which decides every write
+//! (so the owner rules live there); user changes go through `admin` exactly
+//! as the Settings pages' do.
 
 mod discovery;
 mod error;
@@ -120,6 +121,8 @@ pub fn resource_response(status: StatusCode, resource: &Value) -> HttpResponse {
 /// resource locations.
 pub struct Provisioner {
     pub org: OrgSettings,
+    /// Who SCIM is to the policy: every write asks it (`Actor::provisioning`).
+    pub policy: crate::policy::Actor,
     pub actor: AuditActor,
     pub now: NaiveDateTime,
     pub base_url: String,
@@ -161,6 +164,7 @@ async fn authenticate(req: &HttpRequest) -> ScimResult<Provisioner> {
     let public_url = state.config.public_url.clone();
     Ok(Provisioner {
         org,
+        policy: crate::policy::Actor::provisioning(),
         actor: AuditActor {
             id: None,
             name: "SCIM provisioning".into(),

@@ -24,9 +24,8 @@ use crate::api::directory::{UserFields, user_input};
 use crate::db::schema::{roles, team_memberships, teams, users};
 use crate::db::{DbConn, write_transaction};
 use crate::i18n::Lang;
-use crate::models::role::Role;
 use crate::models::user::User;
-use crate::policy::{BuiltinRole, UserType};
+use crate::policy::UserType;
 use crate::state::AppState;
 
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -486,8 +485,14 @@ impl Draft {
     }
 
     /// Checks the draft as the JSON API does (its messages, as
-    /// `invalidValue`); the Owner role is never given.
-    fn input(&self, conn: &mut DbConn, base: Option<&User>) -> ScimResult<UserInput> {
+    /// `invalidValue`) and asks the policy whether SCIM may give that type
+    /// and role.
+    fn input(
+        &self,
+        conn: &mut DbConn,
+        p: &Provisioner,
+        base: Option<&User>,
+    ) -> ScimResult<UserInput> {
         let fields = UserFields {
             name: Some(self.name()),
             email: Some(self.email.clone()),
@@ -503,10 +508,10 @@ impl Draft {
         // `user_input` keeps the stored value of an absent field; here absent means none.
         input.language = self.language;
         input.timezone = self.timezone.clone();
-        if input.user_type != UserType::Collaborator
-            && input.role_id == Some(Role::id_of(conn, BuiltinRole::Owner)?)
-        {
-            return Err(ScimError::owner_protected());
+        // The policy decides, as for Settings > Users: never Owner, never
+        // a role above the provisioning actor's.
+        if let (false, rule) = crate::api::directory::grant_decision(conn, &p.policy, &input)? {
+            return Err(rule.into());
         }
         Ok(input)
     }
@@ -550,7 +555,7 @@ fn save(conn: &mut DbConn, p: &Provisioner, user: &User, draft: &Draft) -> ScimR
     if draft.active && !user.active {
         admin::reactivate(conn, &p.actor, &p.org, user, p.now)?;
     }
-    let input = draft.input(conn, Some(user))?;
+    let input = draft.input(conn, p, Some(user))?;
     let stored = user_input(conn, Some(user), &UserFields::default()).ok();
     if stored.as_ref() != Some(&input) {
         admin::update_user(conn, &p.actor, &p.org, user.id, &input, p.now)?;
@@ -571,6 +576,9 @@ fn save(conn: &mut DbConn, p: &Provisioner, user: &User, draft: &Draft) -> ScimR
 /// open conversations back to their teams' queues, audit entry, webhook.
 fn deactivate(conn: &mut DbConn, p: &Provisioner, id: i64) -> ScimResult<()> {
     let (user, managed) = admin::load_managed(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
+    if let (false, rule) = crate::policy::can_deactivate(&p.policy, &managed) {
+        return Err(rule.into());
+    }
     admin::deactivate(conn, &p.actor, &user, Some(&managed), None, p.now)?;
     Ok(())
 }
@@ -584,8 +592,8 @@ fn changeable(
 ) -> ScimResult<User> {
     let (user, managed) = admin::load_managed(conn, id)?
         .ok_or_else(|| ScimError::not_found(format!("No user with id {id}.")))?;
-    if managed.is_owner() {
-        return Err(ScimError::owner_protected());
+    if let (false, rule) = crate::policy::can_manage_user(&p.policy, &managed) {
+        return Err(rule.into());
     }
     if let Some(if_match) = if_match {
         check_if_match(if_match, &load_one(conn, id, &p.base_url)?)?;
@@ -633,7 +641,7 @@ pub async fn create(
             };
             draft.apply_map(object(&body)?, OpKind::Replace)?;
             draft.complete()?;
-            let input = draft.input(conn, None)?;
+            let input = draft.input(conn, &p, None)?;
             let id = admin::add_user(conn, &p.actor, &p.org, &input, &p.public_url, p.now)?;
             if draft.external_id.is_some() {
                 set_external_id(conn, id, draft.external_id.as_deref())?;

@@ -644,3 +644,44 @@ fn article_flags_as_a_table() {
     assert_eq!(article_flag(ArticleChange::Edit, true), Flag::KbPublish);
     assert_eq!(article_flag(ArticleChange::Delete, true), Flag::KbPublish);
 }
+
+#[test]
+fn scim_provisioning_is_an_admin_that_never_touches_the_owner() {
+    use confer::policy::{ManageRule, ManagedUser, can_deactivate, can_grant, can_manage_user};
+    let scim = Actor::provisioning();
+    let admin = RoleGrant::builtin(BuiltinRole::Admin);
+    let owner = RoleGrant::builtin(BuiltinRole::Owner);
+    assert_eq!(
+        can_grant(&scim, UserType::FullTime, Some(&admin)),
+        (true, ManageRule::ManagesAdmins)
+    );
+    assert_eq!(
+        can_grant(&scim, UserType::FullTime, Some(&owner)),
+        (false, ManageRule::OwnerProtected)
+    );
+    let the_owner = ManagedUser {
+        user_id: 1,
+        user_type: UserType::FullTime,
+        role: Some(owner),
+    };
+    assert_eq!(
+        can_manage_user(&scim, &the_owner),
+        (false, ManageRule::OwnerProtected)
+    );
+    assert_eq!(
+        can_deactivate(&scim, &the_owner),
+        (false, ManageRule::OwnerProtected)
+    );
+    let an_admin = ManagedUser {
+        user_id: 2,
+        user_type: UserType::FullTime,
+        role: Some(admin),
+    };
+    assert_eq!(
+        can_deactivate(&scim, &an_admin),
+        (true, ManageRule::ManagesAdmins)
+    );
+    assert!(can(&scim, Action::Use(Flag::TeamsManage)).allowed);
+    assert!(!can(&scim, Action::Use(Flag::SettingsPlan)).allowed);
+    assert!(!can(&scim, Action::TransferOwnership).allowed);
+}
