@@ -940,15 +940,35 @@ pub fn dormant_users(conn: &mut DbConn, since: NaiveDateTime) -> QueryResult<Vec
 }
 
 /// Active full-time and seasonal users who can take over conversations.
-pub fn assignable_users(conn: &mut DbConn, except: i64) -> QueryResult<Vec<(i64, String)>> {
-    users::table
-        .filter(users::active.eq(true))
-        .filter(users::password_hash.is_not_null())
-        .filter(users::user_type.ne("collaborator"))
-        .filter(users::id.ne(except))
+/// Who conversations can be assigned to: active, signed-up, not
+/// collaborators; without `except` (the user being deactivated), if given.
+pub fn assignable_users(conn: &mut DbConn, except: Option<i64>) -> QueryResult<Vec<(i64, String)>> {
+    let mut query = assignable().into_boxed();
+    if let Some(id) = except {
+        query = query.filter(users::id.ne(id));
+    }
+    query
         .select((users::id, users::name))
         .order(users::name)
         .load(conn)
+}
+
+/// Whether conversations can be assigned to this user: one query.
+pub fn is_assignable(conn: &mut DbConn, user_id: i64) -> QueryResult<bool> {
+    let found: i64 = assignable()
+        .filter(users::id.eq(user_id))
+        .count()
+        .get_result(conn)?;
+    Ok(found > 0)
+}
+
+#[diesel::dsl::auto_type]
+fn assignable() -> _ {
+    let collaborator: &'static str = "collaborator";
+    users::table
+        .filter(users::active.eq(true))
+        .filter(users::password_hash.is_not_null())
+        .filter(users::user_type.ne(collaborator))
 }
 
 pub fn open_conversations_of(conn: &mut DbConn, user_id: i64) -> QueryResult<i64> {

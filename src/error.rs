@@ -162,9 +162,21 @@ pub fn json_error(
         }))
 }
 
+/// A row that is not there (`first`, `get_result`) is a 404, never a 500.
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
-        Self::Internal(format!("database: {e}"))
+        match e {
+            diesel::result::Error::NotFound => Self::NotFound,
+            e => Self::Internal(format!("database: {e}")),
+        }
+    }
+}
+
+/// A value that cannot be serialised (an audit entry's before/after) is a
+/// bug, never a silent `null`.
+impl From<serde_json::Error> for AppError {
+    fn from(e: serde_json::Error) -> Self {
+        Self::Internal(format!("serialising: {e}"))
     }
 }
 

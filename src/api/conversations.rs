@@ -353,7 +353,7 @@ pub async fn create(
         return Err(ApiError::invalid(errors));
     }
     let now = state.clock.now();
-    let request = serde_json::to_value(&input).unwrap_or_default();
+    let request = serde_json::to_value(&input)?;
     idempotency::run(&state, &api, &req, &request, move |conn| {
         if let Some(t) = input.team_id
             && crate::models::team::Team::find(conn, t)?.is_none()
@@ -364,9 +364,7 @@ pub async fn create(
             )]));
         }
         if let Some(a) = input.assignee_id
-            && !crate::admin::assignable_users(conn, 0)?
-                .iter()
-                .any(|(id, _)| *id == a)
+            && !crate::admin::is_assignable(conn, a)?
         {
             return Err(ApiError::related_not_found(vec![(
                 "assignee_id",
@@ -472,9 +470,7 @@ pub async fn update(
             };
             let mut missing = Vec::new();
             if let Some(a) = assignee
-                && !crate::admin::assignable_users(conn, 0)?
-                    .iter()
-                    .any(|(u, _)| *u == a)
+                && !crate::admin::is_assignable(conn, a)?
             {
                 missing.push(("assignee_id", "no such active agent".to_string()));
             }
@@ -591,7 +587,7 @@ async fn write_message(
     let now = state.clock.now();
     let (author, author_name) = (api.user.id, api.user.name.clone());
     let (org, config) = (api.org.clone(), state.config.clone());
-    let request = serde_json::to_value(&input).unwrap_or_default();
+    let request = serde_json::to_value(&input)?;
     idempotency::run(&state, &api, &req, &request, move |conn| {
         let c = visible(conn, &parts, id)?;
         let ctx = activity::Context {

@@ -175,7 +175,7 @@ pub async fn create(
     let input = body.into_inner();
     let now = state.clock.now();
     let full = full_contacts(&api);
-    let request = serde_json::to_value(&input).unwrap_or_default();
+    let request = serde_json::to_value(&input)?;
     idempotency::run(&state, &api, &req, &request, move |conn| {
         let (email, phone) = check(conn, &input, None)?;
         let id = customer::create(
@@ -305,7 +305,7 @@ async fn add_note_to(
         )]));
     }
     let (author, author_name, now) = (api.user.id, api.user.name.clone(), state.clock.now());
-    let request = serde_json::to_value(&input).unwrap_or_default();
+    let request = serde_json::to_value(&input)?;
     idempotency::run(state, api, req, &request, move |conn| {
         exists(conn, &target)?;
         let id = customer::add_note(conn, &target, author, &body, now)?;

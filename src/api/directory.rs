@@ -384,7 +384,7 @@ pub async fn create_user(
     let (actor, org) = (api.actor.clone(), api.org.clone());
     let public_url = state.config.public_url.clone();
     let now = state.clock.now();
-    let request = serde_json::to_value(&fields).unwrap_or_default();
+    let request = serde_json::to_value(&fields)?;
     idempotency::run(&state, &api, &req, &request, move |conn| {
         let input = user_input(conn, None, &fields)?;
         ensure_grant(conn, &actor, &input)?;

@@ -193,9 +193,19 @@ impl ApiError {
     }
 }
 
+/// A value that cannot be serialised is a bug, never a silent `null`.
+impl From<serde_json::Error> for ApiError {
+    fn from(e: serde_json::Error) -> Self {
+        Self::internal(format!("serialising: {e}"))
+    }
+}
+
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
-        Self::internal(format!("database: {e}"))
+        match e {
+            diesel::result::Error::NotFound => Self::not_found(),
+            e => Self::internal(format!("database: {e}")),
+        }
     }
 }
 

@@ -236,7 +236,7 @@ pub async fn create(
         return Err(ApiError::invalid(errors));
     }
     let (p, who, now) = (parts(&api), teller(&api, &state), state.clock.now());
-    let request = serde_json::to_value(&input).unwrap_or_default();
+    let request = serde_json::to_value(&input)?;
     idempotency::run(&state, &api, &req, &request, move |conn| {
         let mut missing = Vec::new();
         if !assignable(conn, input.assignee_id)? {
@@ -428,7 +428,7 @@ pub async fn comment(
             "is required (at most 20000 characters)".into(),
         )]));
     }
-    let request = serde_json::to_value(&input).unwrap_or_default();
+    let request = serde_json::to_value(&input)?;
     idempotency::run(&state, &api, &req, &request, move |conn| {
         let t = task::find_visible(conn, &p.reader, task_id)?.ok_or_else(ApiError::not_found)?;
         let id = crate::activity::add_task_comment(conn, &sender(&who, now), &t, &text)?;

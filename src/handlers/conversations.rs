@@ -148,7 +148,7 @@ pub async fn list(
                 conversation::counts(conn, &reader)?,
                 conversation::list(conn, &reader, view, &filter, PAGE_SIZE)?,
                 Team::all(conn)?,
-                crate::admin::assignable_users(conn, 0)?,
+                crate::admin::assignable_users(conn, None)?,
                 crate::search::saved_for(conn, user_id, &team_ids)?,
             ))
         })
@@ -302,7 +302,7 @@ async fn load(current: &CurrentUser, state: &AppState, id: i64) -> AppResult<Loa
                 files: attachment::of_conversation(conn, id)?,
                 tags: conversation::tags_of(conn, id)?,
                 teams: Team::all(conn)?,
-                assignees: crate::admin::assignable_users(conn, 0)?,
+                assignees: crate::admin::assignable_users(conn, None)?,
                 tasks: (Vec::new(), None),
                 conversation,
                 customer,
@@ -917,7 +917,7 @@ pub async fn bulk(
     if let conversation::Bulk::Assign(Some(to)) = &action {
         let to = *to;
         let assignable = state
-            .db(move |conn| Ok(crate::admin::assignable_users(conn, 0)?))
+            .db(move |conn| Ok(crate::admin::assignable_users(conn, None)?))
             .await?;
         if !assignable.iter().any(|(id, _)| *id == to) {
             return Err(AppError::NotFound);
@@ -973,7 +973,12 @@ async fn new_page(
     errors: FieldErrors,
 ) -> AppResult<HttpResponse> {
     let (teams, assignees) = state
-        .db(|conn| Ok((Team::all(conn)?, crate::admin::assignable_users(conn, 0)?)))
+        .db(|conn| {
+            Ok((
+                Team::all(conn)?,
+                crate::admin::assignable_users(conn, None)?,
+            ))
+        })
         .await?;
     let status = if errors.is_empty() {
         StatusCode::OK
@@ -1049,9 +1054,7 @@ pub async fn create(
                     return Ok(Err("team"));
                 }
                 if let Some(a) = assignee
-                    && !crate::admin::assignable_users(conn, 0)?
-                        .iter()
-                        .any(|(id, _)| *id == a)
+                    && !crate::admin::is_assignable(conn, a)?
                 {
                     return Ok(Err("assignee"));
                 }

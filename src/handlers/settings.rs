@@ -192,8 +192,8 @@ pub async fn save_org(
                     intake_team_id: intake_team,
                     updated_at: now,
                 };
-                let old = serde_json::to_value(before.as_changes()).unwrap_or_default();
-                let new = serde_json::to_value(&changes).unwrap_or_default();
+                let old = serde_json::to_value(before.as_changes())?;
+                let new = serde_json::to_value(&changes)?;
                 OrgSettings::update(conn, &changes)?;
                 if old != new {
                     audit::record(

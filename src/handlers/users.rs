@@ -680,7 +680,7 @@ async fn status_page(
         .db(move |conn| {
             Ok((
                 admin::open_conversations_of(conn, id)?,
-                admin::assignable_users(conn, id)?,
+                admin::assignable_users(conn, Some(id))?,
             ))
         })
         .await?;

@@ -129,7 +129,10 @@ impl ResponseError for ScimError {
 
 impl From<diesel::result::Error> for ScimError {
     fn from(e: diesel::result::Error) -> Self {
-        Self::internal(format!("database: {e}"))
+        match e {
+            diesel::result::Error::NotFound => Self::not_found("No such resource."),
+            e => Self::internal(format!("database: {e}")),
+        }
     }
 }
 

@@ -336,3 +336,15 @@ db_test!(masked_addresses_do_not_leak_through_derived_names, |app| {
     assert!(app.client().post_mail(&inbound, raw).status < 300);
     assert_eq!(app.count("customers WHERE name = 'eve.open'"), 1);
 });
+
+#[test]
+fn a_missing_row_is_not_found_never_a_500() {
+    use actix_web::ResponseError;
+    let web = confer::error::AppError::from(diesel::result::Error::NotFound);
+    assert_eq!(web.status_code(), 404);
+    let api = confer::api::ApiError::from(diesel::result::Error::NotFound);
+    assert_eq!(api.status, 404);
+    assert_eq!(api.code, "not_found");
+    let broken = confer::error::AppError::from(diesel::result::Error::BrokenTransactionManager);
+    assert_eq!(broken.status_code(), 500);
+}
