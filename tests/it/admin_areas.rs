@@ -27,18 +27,22 @@ db_test!(teams_are_created_renamed_staffed_and_deleted, |app| {
         .and_then(|s| s.parse().ok())
         .expect("team id");
     let alan = app.user_id("agent@acme.test").to_string();
-    manager.post_form(
-        &format!("/settings/teams/{billing}/members"),
-        &[("user_id", &alan)],
-    );
+    manager
+        .post_form(
+            &format!("/settings/teams/{billing}/members"),
+            &[("user_id", &alan)],
+        )
+        .expect_done();
     assert_eq!(
         app.count(&format!("team_memberships WHERE team_id = {billing}")),
         1
     );
-    manager.post_form(
-        &format!("/settings/teams/{billing}"),
-        &[("name", "Billing & Refunds")],
-    );
+    manager
+        .post_form(
+            &format!("/settings/teams/{billing}"),
+            &[("name", "Billing & Refunds")],
+        )
+        .expect_done();
     assert!(
         manager
             .get("/settings/teams")
@@ -183,8 +187,12 @@ db_test!(the_audit_log_filters_and_exports, |app| {
     let app = app.with_org();
     app.staff();
     let mut admin = app.sign_in("admin@acme.test");
-    admin.post_form("/settings/teams", &[("name", "=cmd|' /C calc'!A0")]);
-    admin.post_form("/settings/teams", &[("name", "Escalations")]);
+    admin
+        .post_form("/settings/teams", &[("name", "=cmd|' /C calc'!A0")])
+        .expect_done();
+    admin
+        .post_form("/settings/teams", &[("name", "Escalations")])
+        .expect_done();
     let log = admin.get("/settings/audit");
     assert!(log.body.contains("team.created") && log.body.contains("Escalations"));
     assert!(
@@ -693,10 +701,12 @@ db_test!(nobody_widens_a_role_beyond_their_own_flags, |app| {
     }
 
     // A role above the editor's cannot be opened, edited or deleted.
-    owner.post_form(
-        "/settings/roles/new",
-        &[("name", "Org admin"), ("flags", "settings.org")],
-    );
+    owner
+        .post_form(
+            "/settings/roles/new",
+            &[("name", "Org admin"), ("flags", "settings.org")],
+        )
+        .expect_done();
     let org_admin = role_id_named(&app, "Org admin");
     assert_eq!(lee.get(&format!("/settings/roles/{org_admin}")).status, 403);
     let narrowed = lee.post_form(
@@ -713,7 +723,8 @@ db_test!(nobody_widens_a_role_beyond_their_own_flags, |app| {
     lee.post_form(
         "/settings/roles/new",
         &[("name", "Viewer"), ("flags", "users.view")],
-    );
+    )
+    .expect_done();
     let viewer = role_id_named(&app, "Viewer");
     let vic = app.user("vic@acme.test", "Vic Viewer").create();
     app.sql(&format!(
@@ -752,15 +763,17 @@ db_test!(the_api_never_assigns_a_role_above_the_callers, |app| {
     let app = app.with_org();
     app.staff();
     let mut owner = app.sign_in("owner@acme.test");
-    owner.post_form(
-        "/settings/roles/new",
-        &[
-            ("name", "People lead"),
-            ("flags", "users.view"),
-            ("flags", "users.manage"),
-            ("flags", "users.manage_admins"),
-        ],
-    );
+    owner
+        .post_form(
+            "/settings/roles/new",
+            &[
+                ("name", "People lead"),
+                ("flags", "users.view"),
+                ("flags", "users.manage"),
+                ("flags", "users.manage_admins"),
+            ],
+        )
+        .expect_done();
     let people = role_id_named(&app, "People lead");
     let pat = app.user("pat@acme.test", "Pat People").create();
     app.sql(&format!(

@@ -751,8 +751,12 @@ db_test!(the_help_center_and_a_collaborator_editing_a_draft, |app| {
     let app = app.with_org();
     app.staff();
     let mut manager = app.sign_in("manager@acme.test");
-    manager.post_form("/kb/categories", &[("name", "Getting started")]);
-    manager.post_form("/kb/sections", &[("name", "Accounts"), ("category", "1")]);
+    manager
+        .post_form("/kb/categories", &[("name", "Getting started")])
+        .expect_done();
+    manager
+        .post_form("/kb/sections", &[("name", "Accounts"), ("category", "1")])
+        .expect_done();
     for (title, body) in [
         (
             "Reset your password",
@@ -771,7 +775,9 @@ db_test!(the_help_center_and_a_collaborator_editing_a_draft, |app| {
         );
         assert_eq!(created.status, 303);
     }
-    manager.post_form("/kb/articles/1/publish", &[]);
+    manager
+        .post_form("/kb/articles/1/publish", &[])
+        .expect_done();
 
     let visitor = Browser::open(&app, "help");
     visitor.goto("/help");
@@ -819,11 +825,15 @@ db_test!(reports_and_tasks_in_the_browser, |app| {
     let carl = app.customer_with_phone();
     let id = app.conversation("Printer on fire", carl, Some(support), None, "open");
     let mut owner = app.sign_in("owner@acme.test");
-    owner.post_form(&format!("/conversations/{id}/reply"), &[("body", "On it.")]);
-    owner.post_form(
-        &format!("/conversations/{id}/notes"),
-        &[("body", "@Cora Collaborator have a look")],
-    );
+    owner
+        .post_form(&format!("/conversations/{id}/reply"), &[("body", "On it.")])
+        .expect_done();
+    owner
+        .post_form(
+            &format!("/conversations/{id}/notes"),
+            &[("body", "@Cora Collaborator have a look")],
+        )
+        .expect_done();
 
     let manager = Browser::open(&app, "reports");
     manager.sign_in("manager@acme.test");

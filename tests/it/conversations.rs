@@ -424,16 +424,18 @@ db_test!(customers_write_in_through_the_public_contact_form, |app| {
         1
     );
     for n in 0..4 {
-        visitor.post_form(
-            "/contact",
-            &[
-                ("name", "Wile"),
-                ("email", "wile@acme.test"),
-                ("subject", &format!("Again {n}")),
-                ("message", "More"),
-                ("website", ""),
-            ],
-        );
+        visitor
+            .post_form(
+                "/contact",
+                &[
+                    ("name", "Wile"),
+                    ("email", "wile@acme.test"),
+                    ("subject", &format!("Again {n}")),
+                    ("message", "More"),
+                    ("website", ""),
+                ],
+            )
+            .expect_done();
     }
     let limited = visitor.post_form(
         "/contact",
@@ -577,7 +579,9 @@ db_test!(mentions_notify_only_people_who_can_see, |app| {
             .body
             .contains("Printer on fire")
     );
-    cora_client.get(&format!("/conversations/{id}"));
+    cora_client
+        .get(&format!("/conversations/{id}"))
+        .expect_done();
     assert_eq!(
         app.count(&format!(
             "notifications WHERE user_id = {cora} AND read_at IS NULL"
@@ -597,16 +601,18 @@ db_test!(assignments_notify_and_email_settings_are_respected, |app| {
     ));
     let id = app.conversation("Printer on fire", carl, Some(support), None, "open");
     let mut owner = app.sign_in("owner@acme.test");
-    owner.post_form(
-        &format!("/conversations/{id}/properties"),
-        &[
-            ("status", "open"),
-            ("priority", "normal"),
-            ("assignee", &alan.to_string()),
-            ("team", &support.to_string()),
-            ("tags", ""),
-        ],
-    );
+    owner
+        .post_form(
+            &format!("/conversations/{id}/properties"),
+            &[
+                ("status", "open"),
+                ("priority", "normal"),
+                ("assignee", &alan.to_string()),
+                ("team", &support.to_string()),
+                ("tags", ""),
+            ],
+        )
+        .expect_done();
     assert_eq!(
         app.count(&format!(
             "notifications WHERE user_id = {alan} AND kind = 'assignment'"
@@ -634,15 +640,17 @@ db_test!(assignments_notify_and_email_settings_are_respected, |app| {
         0
     );
     // Saving the profile sets the email choices.
-    alan_client.post_form(
-        "/profile",
-        &[
-            ("name", "Alan Agent"),
-            ("language", ""),
-            ("timezone", ""),
-            ("email_on_mention", "on"),
-        ],
-    );
+    alan_client
+        .post_form(
+            "/profile",
+            &[
+                ("name", "Alan Agent"),
+                ("language", ""),
+                ("timezone", ""),
+                ("email_on_mention", "on"),
+            ],
+        )
+        .expect_done();
     assert_eq!(
         app.count(&format!(
             "users WHERE id = {alan} AND email_on_mention = TRUE AND email_on_assignment = FALSE AND email_on_reply = FALSE"
@@ -651,10 +659,12 @@ db_test!(assignments_notify_and_email_settings_are_respected, |app| {
     );
     // A reply someone else sends in Alan's conversation notifies him; he
     // turned reply emails off with the profile form above.
-    owner.post_form(
-        &format!("/conversations/{id}/reply"),
-        &[("body", "We are on it.")],
-    );
+    owner
+        .post_form(
+            &format!("/conversations/{id}/reply"),
+            &[("body", "We are on it.")],
+        )
+        .expect_done();
     assert_eq!(
         app.count(&format!(
             "notifications WHERE user_id = {alan} AND kind = 'reply'"
@@ -671,7 +681,9 @@ db_test!(assignments_notify_and_email_settings_are_respected, |app| {
             .body
             .contains("Olivia Owner replied in “Printer on fire”")
     );
-    alan_client.post_form(&format!("/conversations/{id}/reply"), &[("body", "Done.")]);
+    alan_client
+        .post_form(&format!("/conversations/{id}/reply"), &[("body", "Done.")])
+        .expect_done();
     assert_eq!(
         app.count(&format!(
             "notifications WHERE user_id = {alan} AND kind = 'reply'"
@@ -728,12 +740,15 @@ db_test!(
         alan.post_form(
             &format!("/conversations/{ours}/notes"),
             &[("body", "The fuser unit looks scorched.")],
-        );
+        )
+        .expect_done();
         let mut owner = app.sign_in("owner@acme.test");
-        owner.post_form(
-            &format!("/conversations/{theirs}/notes"),
-            &[("body", "Customer says the fuser invoice is wrong.")],
-        );
+        owner
+            .post_form(
+                &format!("/conversations/{theirs}/notes"),
+                &[("body", "Customer says the fuser invoice is wrong.")],
+            )
+            .expect_done();
 
         let found = alan.get("/search?q=fuser");
         assert_eq!(found.status, 200);
@@ -810,7 +825,8 @@ db_test!(
         alan.post_form(
             "/search/saved",
             &[("name", "Mine only"), ("query", "q=toner"), ("team", "")],
-        );
+        )
+        .expect_done();
         let cora_page = cora_client.get("/search");
         assert!(cora_page.body.contains("Fuser issues") && !cora_page.body.contains("Mine only"));
         let sidebar = cora_client.get("/conversations");
@@ -885,25 +901,29 @@ db_test!(bulk_actions_touch_only_visible_conversations, |app| {
         1,
         "the hidden one is untouched"
     );
-    agent.post_form(
-        "/conversations/bulk",
-        &[
-            ("action", "tag"),
-            ("tag", "Printers"),
-            ("ids", &ids[0]),
-            ("ids", &ids[2]),
-        ],
-    );
+    agent
+        .post_form(
+            "/conversations/bulk",
+            &[
+                ("action", "tag"),
+                ("tag", "Printers"),
+                ("ids", &ids[0]),
+                ("ids", &ids[2]),
+            ],
+        )
+        .expect_done();
     assert_eq!(app.count("conversation_tags"), 1);
-    agent.post_form(
-        "/conversations/bulk",
-        &[
-            ("action", "close"),
-            ("ids", &ids[0]),
-            ("ids", &ids[1]),
-            ("ids", &ids[2]),
-        ],
-    );
+    agent
+        .post_form(
+            "/conversations/bulk",
+            &[
+                ("action", "close"),
+                ("ids", &ids[0]),
+                ("ids", &ids[1]),
+                ("ids", &ids[2]),
+            ],
+        )
+        .expect_done();
     assert_eq!(app.count("conversations WHERE status = 'done'"), 2);
     assert_eq!(
         app.count(&format!(
@@ -1032,10 +1052,12 @@ db_test!(
         let sink = SmtpSink::start();
         sink.set_down(true);
         let mut owner = app.sign_in("owner@acme.test");
-        owner.post_form(
-            &format!("/conversations/{id}/reply"),
-            &[("body", "On our way.")],
-        );
+        owner
+            .post_form(
+                &format!("/conversations/{id}/reply"),
+                &[("body", "On our way.")],
+            )
+            .expect_done();
         app.run_jobs(Some(sink.port));
         let page = owner.get(&format!("/conversations/{id}"));
         assert!(

@@ -301,7 +301,8 @@ db_test!(customer_mail_opens_and_threads_conversations, |app| {
     alan.post_form(
         &format!("/conversations/{first}/reply"),
         &[("body", "Have you tried turning it off?")],
-    );
+    )
+    .expect_done();
     let ours = {
         use confer::db::schema::outbox;
         use diesel::prelude::*;
@@ -502,7 +503,7 @@ db_test!(the_inbound_endpoint_wants_the_current_token, |app| {
     );
 
     // Replacing the token retires the old one; removing it closes the door.
-    owner.post_form("/settings/email/token", &[]);
+    owner.post_form("/settings/email/token", &[]).expect_done();
     assert_eq!(mta.post_mail(&token, &fixture("latin1.eml")).status, 401);
     assert_eq!(
         owner.post_form("/settings/email/token/delete", &[]).status,
@@ -550,10 +551,12 @@ db_test!(replying_to_a_notification_adds_a_private_note, |app| {
     let carla = app.customer("Carla Customer", "carla@customer.test");
     let id = app.conversation("Printer on fire", carla, Some(support), None, "open");
     let mut owner = app.sign_in("owner@acme.test");
-    owner.post_form(
-        &format!("/conversations/{id}/notes"),
-        &[("body", "@Alan Agent @Cora Collaborator please look")],
-    );
+    owner
+        .post_form(
+            &format!("/conversations/{id}/notes"),
+            &[("body", "@Alan Agent @Cora Collaborator please look")],
+        )
+        .expect_done();
     let mut mta = app.client();
     for (email, name) in [
         ("agent@acme.test", "Alan Agent"),
@@ -623,10 +626,12 @@ db_test!(forged_or_refused_replies_are_bounced_and_logged, |app| {
     let carla = app.customer("Carla Customer", "carla@customer.test");
     let id = app.conversation("Printer on fire", carla, Some(support), None, "open");
     let mut owner = app.sign_in("owner@acme.test");
-    owner.post_form(
-        &format!("/conversations/{id}/notes"),
-        &[("body", "@Alan Agent @Cora Collaborator")],
-    );
+    owner
+        .post_form(
+            &format!("/conversations/{id}/notes"),
+            &[("body", "@Alan Agent @Cora Collaborator")],
+        )
+        .expect_done();
     let alan = reply_address_of(&app, "agent@acme.test");
     let cora = reply_address_of(&app, "collab@acme.test");
     let mut mta = app.client();
@@ -870,7 +875,8 @@ db_test!(a_permanent_refusal_shows_on_the_conversation, |app| {
     let sink = SmtpSink::start();
     sink.refuse("gone@customer.test");
     let mut alan = app.sign_in("agent@acme.test");
-    alan.post_form(&format!("/conversations/{id}/reply"), &[("body", "Hello?")]);
+    alan.post_form(&format!("/conversations/{id}/reply"), &[("body", "Hello?")])
+        .expect_done();
     let round = app.run_jobs(Some(sink.port));
     assert_eq!((round.sent, round.failed), (0, 1));
     assert_eq!(

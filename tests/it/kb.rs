@@ -288,7 +288,9 @@ db_test!(the_public_help_center_never_shows_a_draft, |app| {
 
     // Unpublishing takes it off the public center at once.
     let mut manager = app.sign_in("manager@acme.test");
-    manager.post_form(&format!("/kb/articles/{published}/unpublish"), &[]);
+    manager
+        .post_form(&format!("/kb/articles/{published}/unpublish"), &[])
+        .expect_done();
     assert_eq!(
         visitor
             .get(&format!("/help/articles/{published}-reset-your-password"))
@@ -357,7 +359,9 @@ db_test!(
                 .body
                 .contains("Reset your password")
         );
-        manager.post_form(&format!("/kb/articles/{spanish}/publish"), &[]);
+        manager
+            .post_form(&format!("/kb/articles/{spanish}/publish"), &[])
+            .expect_done();
         let spanish_home = visitor.get("/help?lang=es");
         assert!(spanish_home.body.contains("Restablecer la contraseña"));
         assert!(!spanish_home.body.contains("Reset your password"));
@@ -404,20 +408,25 @@ db_test!(revisions_keep_who_and_when_and_show_a_diff, |app| {
             ("title", "Two-factor sign-in"),
             ("body", "Use an authenticator app.\nKeep backup codes."),
         ],
-    );
+    )
+    .expect_done();
     let mut manager = app.sign_in("manager@acme.test");
-    manager.post_form(
-        &format!("/kb/articles/{draft}/edit"),
-        &[
-            ("section", &section.to_string()),
-            ("title", "Two-factor sign-in"),
-            (
-                "body",
-                "Use an authenticator app.\nKeep backup codes somewhere safe.",
-            ),
-        ],
-    );
-    manager.post_form(&format!("/kb/articles/{draft}/publish"), &[]);
+    manager
+        .post_form(
+            &format!("/kb/articles/{draft}/edit"),
+            &[
+                ("section", &section.to_string()),
+                ("title", "Two-factor sign-in"),
+                (
+                    "body",
+                    "Use an authenticator app.\nKeep backup codes somewhere safe.",
+                ),
+            ],
+        )
+        .expect_done();
+    manager
+        .post_form(&format!("/kb/articles/{draft}/publish"), &[])
+        .expect_done();
     assert_eq!(
         app.count(&format!("kb_revisions WHERE article_id = {draft}")),
         4
@@ -456,27 +465,33 @@ db_test!(
         let (section, first, _) = knowledge_base(&app);
         let mut manager = app.sign_in("manager@acme.test");
         for title in ["Second article", "Third article"] {
-            manager.post_form(
-                "/kb/articles/new",
-                &[
-                    ("section", &section.to_string()),
-                    ("language", "en"),
-                    ("title", title),
-                    ("body", "Text"),
-                ],
-            );
+            manager
+                .post_form(
+                    "/kb/articles/new",
+                    &[
+                        ("section", &section.to_string()),
+                        ("language", "en"),
+                        ("title", title),
+                        ("body", "Text"),
+                    ],
+                )
+                .expect_done();
             let id = app.count("kb_articles");
-            manager.post_form(&format!("/kb/articles/{id}/publish"), &[]);
+            manager
+                .post_form(&format!("/kb/articles/{id}/publish"), &[])
+                .expect_done();
         }
         let third = app.count("kb_articles");
         let position =
             |text: &str, body: &str| body.find(text).unwrap_or_else(|| panic!("{text} missing"));
         // Order: Reset, (the draft), Second, Third. Three places up is the top.
         for _ in 0..3 {
-            manager.post_form(
-                &format!("/kb/articles/{third}/move"),
-                &[("direction", "up")],
-            );
+            manager
+                .post_form(
+                    &format!("/kb/articles/{third}/move"),
+                    &[("direction", "up")],
+                )
+                .expect_done();
         }
         let help = app
             .client()
@@ -485,10 +500,12 @@ db_test!(
         assert!(position("Third article", &help) < position("Reset your password", &help));
         assert!(position("Reset your password", &help) < position("Second article", &help));
         for _ in 0..2 {
-            manager.post_form(
-                &format!("/kb/articles/{first}/move"),
-                &[("direction", "down")],
-            );
+            manager
+                .post_form(
+                    &format!("/kb/articles/{first}/move"),
+                    &[("direction", "down")],
+                )
+                .expect_done();
         }
         let help = app
             .client()
@@ -496,12 +513,16 @@ db_test!(
             .body;
         assert!(position("Second article", &help) < position("Reset your password", &help));
 
-        manager.post_form("/kb/categories", &[("name", "Billing")]);
+        manager
+            .post_form("/kb/categories", &[("name", "Billing")])
+            .expect_done();
         let billing = app.count("kb_categories");
-        manager.post_form(
-            &format!("/kb/categories/{billing}/move"),
-            &[("direction", "up")],
-        );
+        manager
+            .post_form(
+                &format!("/kb/categories/{billing}/move"),
+                &[("direction", "up")],
+            )
+            .expect_done();
         let page = manager.get("/kb/categories").body;
         assert!(
             position("<h2 id=\"cat-2\">Billing", &page)

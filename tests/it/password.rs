@@ -90,7 +90,9 @@ db_test!(reset_links_expire_after_an_hour, |app| {
     let app = app.with_org();
     let sink = SmtpSink::start();
     let mut visitor = app.client();
-    visitor.post_form("/password/forgot", &[("email", "owner@acme.test")]);
+    visitor
+        .post_form("/password/forgot", &[("email", "owner@acme.test")])
+        .expect_done();
     app.run_jobs(Some(sink.port));
     let link = reset_link(&sink, 1);
     app.clock.advance(Duration::minutes(61));
@@ -108,6 +110,8 @@ db_test!(reset_links_expire_after_an_hour, |app| {
     assert_eq!(app.count("password_resets WHERE used_at IS NOT NULL"), 0);
     // Deactivated users get no link at all.
     app.sql("UPDATE users SET active = FALSE WHERE email = 'owner@acme.test'");
-    visitor.post_form("/password/forgot", &[("email", "owner@acme.test")]);
+    visitor
+        .post_form("/password/forgot", &[("email", "owner@acme.test")])
+        .expect_done();
     assert_eq!(app.count("password_resets"), 1);
 });

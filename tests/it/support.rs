@@ -603,6 +603,7 @@ pub struct Client {
     pub headers: Vec<(String, String)>,
 }
 
+#[must_use = "assert on what the server answered"]
 pub struct Response {
     pub status: u16,
     pub location: Option<String>,
@@ -611,6 +612,40 @@ pub struct Response {
 }
 
 impl Response {
+    /// Asserts a 303 to `path` (with any query after it): a redirect to the
+    /// sign-in page is also a 303, so the status alone proves nothing.
+    pub fn expect_redirect(&self, path: &str) -> &Self {
+        let location = self.location.as_deref().unwrap_or_default();
+        let target = location.split('?').next().unwrap_or_default();
+        assert!(
+            self.status == 303 && target == path,
+            "expected a redirect to {path}, got {} to {location:?}: {}",
+            self.status,
+            self.body
+        );
+        self
+    }
+
+    /// Asserts a step went through: a 2xx, or a 303 anywhere but the sign-in
+    /// page. For steps that set up what a test then checks.
+    pub fn expect_done(&self) -> &Self {
+        let location = self.location.as_deref().unwrap_or_default();
+        assert!(
+            (200..300).contains(&self.status)
+                || (self.status == 303 && !location.starts_with("/login")),
+            "the step failed: {} {location:?}: {}",
+            self.status,
+            self.body
+        );
+        self
+    }
+
+    /// Asserts this status (for steps meant to be refused).
+    pub fn expect_status(&self, status: u16) -> &Self {
+        assert_eq!(self.status, status, "{}", self.body);
+        self
+    }
+
     /// The body as JSON (panics with the body when it is not).
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body)

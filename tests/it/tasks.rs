@@ -237,7 +237,7 @@ db_test!(tasks_notify_on_assignment_comment_and_due_date, |app| {
         bell.body
             .contains("Mia Manager assigned you the task “Order toner”")
     );
-    agent.get(&format!("/tasks/{id}"));
+    agent.get(&format!("/tasks/{id}")).expect_done();
     assert_eq!(
         app.count(&format!(
             "notifications WHERE user_id = {alan} AND read_at IS NULL"
@@ -249,13 +249,15 @@ db_test!(tasks_notify_on_assignment_comment_and_due_date, |app| {
         .in_team(app.team("Other"))
         .teams_only()
         .create();
-    agent.post_form(
-        &format!("/tasks/{id}/comments"),
-        &[(
-            "body",
-            "@Cora Collaborator @Bill Billing can you chase the supplier?",
-        )],
-    );
+    agent
+        .post_form(
+            &format!("/tasks/{id}/comments"),
+            &[(
+                "body",
+                "@Cora Collaborator @Bill Billing can you chase the supplier?",
+            )],
+        )
+        .expect_done();
     let manager_id = app.user_id("manager@acme.test");
     let cora = app.user_id("collab@acme.test");
     let bill = app.user_id("billing@acme.test");
@@ -302,7 +304,9 @@ db_test!(tasks_notify_on_assignment_comment_and_due_date, |app| {
     );
     assert_eq!(app.run_jobs(None).tasks_due, 0, "told once");
     // Done tasks are not chased.
-    agent.post_form(&format!("/tasks/{id}/done"), &[]);
+    agent
+        .post_form(&format!("/tasks/{id}/done"), &[])
+        .expect_done();
     assert_eq!(
         app.count(&format!(
             "tasks WHERE id = {id} AND status = 'done' AND completed_at IS NOT NULL"

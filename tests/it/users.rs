@@ -441,10 +441,12 @@ db_test!(deactivation_signs_out_and_hands_conversations_back, |app| {
         303
     );
     let again = app.conversation("New", customer, Some(support), Some(agent), "open");
-    admin.post_form(
-        &format!("/settings/users/{agent}/deactivate"),
-        &[("reassign_to", "")],
-    );
+    admin
+        .post_form(
+            &format!("/settings/users/{agent}/deactivate"),
+            &[("reassign_to", "")],
+        )
+        .expect_done();
     assert_eq!(
         app.count(&format!(
             "conversations WHERE id = {again} AND assignee_id IS NULL AND team_id = {support}"
@@ -484,10 +486,12 @@ db_test!(the_collaborator_allowance_is_enforced_with_numbers, |app| {
             .contains("Your organisation may have 1 collaborators and has 1.")
     );
     let cora = app.user_id("collab@acme.test");
-    owner.post_form(
-        &format!("/settings/users/{cora}/deactivate"),
-        &[("reassign_to", "")],
-    );
+    owner
+        .post_form(
+            &format!("/settings/users/{cora}/deactivate"),
+            &[("reassign_to", "")],
+        )
+        .expect_done();
     assert_eq!(
         owner
             .post_form(
@@ -509,16 +513,18 @@ db_test!(the_collaborator_allowance_is_enforced_with_numbers, |app| {
         1
     );
 
-    owner.post_form(
-        "/settings/organisation",
-        &[
-            ("name", "Acme Support"),
-            ("default_language", "en"),
-            ("timezone", "Europe/Berlin"),
-            ("allowance", "full_time_seats"),
-            ("allowance_fixed", ""),
-        ],
-    );
+    owner
+        .post_form(
+            "/settings/organisation",
+            &[
+                ("name", "Acme Support"),
+                ("default_language", "en"),
+                ("timezone", "Europe/Berlin"),
+                ("allowance", "full_time_seats"),
+                ("allowance_fixed", ""),
+            ],
+        )
+        .expect_done();
     // Full-time seats: owner, admin, manager, agent = 4.
     assert!(owner.get("/settings/users").body.contains("<dd>1 / 4</dd>"));
 });
@@ -537,10 +543,12 @@ db_test!(
             .create();
         let mut owner = app.sign_in("owner@acme.test");
         let agent_role = app.role_id(BuiltinRole::Agent).to_string();
-        owner.post_form(
-            "/settings/users/new",
-            &add_form("Pending Pete", "pete@acme.test", "full_time", &agent_role),
-        );
+        owner
+            .post_form(
+                "/settings/users/new",
+                &add_form("Pending Pete", "pete@acme.test", "full_time", &agent_role),
+            )
+            .expect_done();
         let list = owner.get("/settings/users");
         assert!(
             list.body
@@ -679,10 +687,12 @@ db_test!(an_smtp_outage_delays_mail_but_loses_none, |app| {
     let agent_role = app.role_id(BuiltinRole::Agent).to_string();
     for n in 0..3 {
         let email = format!("new{n}@acme.test");
-        owner.post_form(
-            "/settings/users/new",
-            &add_form("New Person", &email, "full_time", &agent_role),
-        );
+        owner
+            .post_form(
+                "/settings/users/new",
+                &add_form("New Person", &email, "full_time", &agent_role),
+            )
+            .expect_done();
     }
     let round = app.run_jobs(Some(sink.port));
     assert_eq!((round.sent, round.failed), (0, 3));
@@ -715,20 +725,20 @@ db_test!(an_smtp_outage_delays_mail_but_loses_none, |app| {
 db_test!(last_active_is_written_at_most_once_a_minute, |app| {
     let app = app.with_org();
     let mut owner = app.sign_in("owner@acme.test");
-    owner.get("/");
+    owner.get("/").expect_done();
     let first = confer::models::user::User::find_by_email(&mut app.conn(), "owner@acme.test")
         .expect("q")
         .expect("u")
         .last_active_at;
     app.clock.advance(Duration::seconds(30));
-    owner.get("/");
+    owner.get("/").expect_done();
     let second = confer::models::user::User::find_by_email(&mut app.conn(), "owner@acme.test")
         .expect("q")
         .expect("u")
         .last_active_at;
     assert_eq!(first, second);
     app.clock.advance(Duration::seconds(40));
-    owner.get("/");
+    owner.get("/").expect_done();
     let third = confer::models::user::User::find_by_email(&mut app.conn(), "owner@acme.test")
         .expect("q")
         .expect("u")
