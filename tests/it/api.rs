@@ -421,7 +421,7 @@ db_test!(collaborator_refusals_leave_the_database_unchanged, |app| {
     // Reports and exports are not API routes at all; with a token they are
     // not reachable either (cookie sign-in only).
     let got = c.api("GET", "/reports", Some(&token), None, &[]);
-    assert_eq!(got.status, 303);
+    got.expect_redirect("/login");
     assert_eq!(
         snapshot(&app),
         before,
@@ -1052,7 +1052,7 @@ db_test!(
                 ("active", "on"),
             ],
         );
-        assert_eq!(created.status, 303);
+        created.expect_redirect("/settings/webhooks/*");
         let hook_page = created.location.unwrap();
         let page = admin.get(&hook_page);
         let marker = "data-testid=\"webhook-secret\">";

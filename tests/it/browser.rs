@@ -773,7 +773,7 @@ db_test!(the_help_center_and_a_collaborator_editing_a_draft, |app| {
                 ("body", body),
             ],
         );
-        assert_eq!(created.status, 303);
+        created.expect_redirect("/kb/articles/*");
     }
     manager
         .post_form("/kb/articles/1/publish", &[])

@@ -50,7 +50,7 @@ db_test!(demo_fills_an_empty_database_once, |app| {
             ("password", confer::demo::DEMO_PASSWORD),
         ],
     );
-    assert_eq!(response.status, 303);
+    response.expect_redirect("/");
     let home = collaborator.get("/").body;
     assert!(home.contains("layout-collaborator"));
     assert!(home.contains(">Open</a></dt><dd>3</dd>"), "{home}");
@@ -117,7 +117,7 @@ db_test!(binary_migrates_and_creates_the_owner, |app| {
             ("password", "a long enough password"),
         ],
     );
-    assert_eq!(login.status, 303, "the owner can sign in");
+    login.expect_redirect("/");
 
     let second = run(
         &[

@@ -370,7 +370,7 @@ db_test!(customers_write_in_through_the_public_contact_form, |app| {
             ("intake_team", &support.to_string()),
         ],
     );
-    assert_eq!(saved.status, 303);
+    saved.expect_redirect("/settings/organisation");
     let mut visitor = app.client();
     let page = visitor.get("/contact");
     assert_eq!(page.status, 200);

@@ -78,7 +78,7 @@ db_test!(
                 ("organization_id", ""),
             ],
         );
-        assert_eq!(edited.status, 303);
+        edited.expect_redirect("/customers/*");
         assert_eq!(
             app.count(&format!(
                 "customers WHERE id = {hank_id} AND name = 'Hank S.' AND phone IS NULL"
@@ -176,7 +176,7 @@ db_test!(masked_contact_details_for_collaborators, |app| {
             ("mask_contacts", "on"),
         ],
     );
-    assert_eq!(saved.status, 303);
+    saved.expect_redirect("/settings/organisation");
     assert_eq!(app.count("audit_log WHERE action = 'organisation.updated' AND after_state LIKE '%\"mask_contacts_for_collaborators\":true%'"), 1);
     let mut cora = app.sign_in("collab@acme.test");
     let profile = cora.get(&format!("/customers/{carl}"));

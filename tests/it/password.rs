@@ -83,7 +83,7 @@ db_test!(a_forgotten_password_is_reset_by_email, |app| {
             ("password", "a fresh new secret"),
         ],
     );
-    assert_eq!(new.status, 303);
+    new.expect_redirect("/");
 });
 
 db_test!(reset_links_expire_after_an_hour, |app| {

@@ -16,7 +16,7 @@ db_test!(every_page_leads_to_setup_until_an_owner_exists, |app| {
     let mut client = app.client();
     for path in ["/", "/login", "/profile", "/settings", "/no-such-page"] {
         let response = client.get(path);
-        assert_eq!(response.status, 303, "{path}");
+        response.expect_redirect("/setup");
         assert_eq!(response.location.as_deref(), Some("/setup"), "{path}");
     }
     assert_eq!(client.get("/healthz").status, 200);
@@ -35,7 +35,7 @@ db_test!(
     |app| {
         let mut client = app.client();
         let response = client.post_form("/setup", &valid_setup());
-        assert_eq!(response.status, 303, "{}", response.body);
+        response.expect_redirect("/");
         assert_eq!(response.location.as_deref(), Some("/"));
         let home = client.get("/");
         assert_eq!(home.status, 200);

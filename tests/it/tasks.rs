@@ -20,7 +20,7 @@ fn setup(app: &TestApp) -> (i64, i64) {
 
 fn create_task(client: &mut Client, fields: &[(&str, &str)]) -> i64 {
     let response = client.post_form("/tasks/new", fields);
-    assert_eq!(response.status, 303, "{}", response.body);
+    response.expect_redirect("/tasks/*");
     response
         .location
         .expect("location")
@@ -108,7 +108,7 @@ db_test!(collaborators_see_and_comment_on_their_tasks_only, |app| {
         &format!("/tasks/{on_our_conversation}/comments"),
         &[("body", "The supplier is out of stock.")],
     );
-    assert_eq!(commented.status, 303);
+    commented.expect_redirect("/tasks/*");
     assert_eq!(app.count("task_comments"), 1);
     assert_eq!(
         collaborator
