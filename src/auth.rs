@@ -413,6 +413,14 @@ pub mod throttle {
 }
 
 impl CurrentUser {
+    /// The policy's answer for a flag, as a 403 when it refuses.
+    pub fn ensure(&self, flag: crate::policy::Flag) -> AppResult<()> {
+        Ok(crate::policy::ensure(
+            &self.actor,
+            crate::policy::Action::Use(flag),
+        )?)
+    }
+
     /// The signed-in user as the audit log records them.
     pub fn audit_actor(&self, req: &HttpRequest) -> crate::models::audit::AuditActor {
         crate::models::audit::AuditActor {

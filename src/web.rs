@@ -3,6 +3,26 @@
 use actix_web::HttpResponse;
 use actix_web::http::header;
 
+/// `?notice=…` on the page a form redirects to: which message to show.
+#[derive(serde::Deserialize, Default)]
+pub struct NoticeQuery {
+    pub notice: Option<String>,
+}
+
+impl NoticeQuery {
+    /// The notice, or "" when there is none.
+    pub fn notice(&self) -> &str {
+        self.notice.as_deref().unwrap_or_default()
+    }
+}
+
+/// A delete form that may name where the deleted thing's members go.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct DeleteForm {
+    pub move_to: String,
+}
+
 /// 303 See Other: the answer to a successful form post.
 pub fn redirect(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()

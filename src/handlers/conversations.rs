@@ -520,7 +520,7 @@ fn render(
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-pub struct NoticeQuery {
+pub struct ConversationNotice {
     pub notice: String,
     /// Users mentioned in the last note who cannot see the conversation.
     pub unseen: String,
@@ -539,7 +539,7 @@ pub async fn show(
     current: CurrentUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    query: web::Query<NoticeQuery>,
+    query: web::Query<ConversationNotice>,
 ) -> AppResult<HttpResponse> {
     let loaded = load(&current, &state, *id).await?;
     let (user_id, conversation_id, now) =

@@ -15,17 +15,14 @@ use crate::forms::{Check, FieldErrors};
 use crate::models::customer::{self, ConversationLine, CustomerFields, NoteTarget};
 use crate::models::user::normalize_email;
 use crate::pages::{Badge, Ctx, format_datetime, html_with_status};
-use crate::policy::{self, Action, Flag};
+use crate::policy::{self, Flag};
 use crate::privacy::{mask_email, mask_phone, shown};
 use crate::state::AppState;
 use crate::urlencoded::url_encode;
+use crate::web::NoticeQuery;
 use crate::web::redirect;
 
 const PAGE_SIZE: i64 = 50;
-
-fn ensure(current: &CurrentUser, flag: Flag) -> AppResult<()> {
-    Ok(policy::ensure(&current.actor, Action::Use(flag))?)
-}
 
 /// Whether this reader sees contact details in full.
 fn unmasked(current: &CurrentUser) -> bool {
@@ -63,7 +60,7 @@ pub async fn list(
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current, Flag::CustomersView)?;
+    current.ensure(Flag::CustomersView)?;
     let query = query.into_inner();
     let full = unmasked(&current);
     let search = query.q.clone();
@@ -157,7 +154,7 @@ async fn customer_form(
 }
 
 pub async fn new(current: CurrentUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
-    ensure(&current, Flag::CustomersEdit)?;
+    current.ensure(Flag::CustomersEdit)?;
     customer_form(
         &current,
         &state,
@@ -226,7 +223,7 @@ async fn save_customer(
     id: Option<i64>,
     form: CustomerForm,
 ) -> AppResult<HttpResponse> {
-    ensure(&current, Flag::CustomersEdit)?;
+    current.ensure(Flag::CustomersEdit)?;
     let ValidCustomer {
         name,
         email,
@@ -302,7 +299,7 @@ pub async fn edit(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current, Flag::CustomersEdit)?;
+    current.ensure(Flag::CustomersEdit)?;
     let id = *id;
     let found = state
         .db(move |conn| customer::find(conn, id)?.ok_or(AppError::NotFound))
@@ -393,12 +390,6 @@ impl CustomerPage {
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct NoticeQuery {
-    pub notice: Option<String>,
-}
-
 async fn customer_page(
     current: &CurrentUser,
     state: &AppState,
@@ -407,7 +398,7 @@ async fn customer_page(
     errors: FieldErrors,
     saved: bool,
 ) -> AppResult<HttpResponse> {
-    ensure(current, Flag::CustomersView)?;
+    current.ensure(Flag::CustomersView)?;
     let (scope, _) = policy::conversation_scope(&current.actor);
     let (found, organization, conversations, notes) = state
         .db(move |conn| {
@@ -490,7 +481,7 @@ async fn add_profile_note(
     target: NoteTarget,
     body: String,
 ) -> AppResult<HttpResponse> {
-    ensure(&current, Flag::CustomersNote)?;
+    current.ensure(Flag::CustomersNote)?;
     let errors = check_note(&current, &body);
     if !errors.is_empty() {
         return match target {
@@ -560,7 +551,7 @@ pub async fn organizations(
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current, Flag::CustomersView)?;
+    current.ensure(Flag::CustomersView)?;
     let q = query.into_inner().q;
     let search = q.clone();
     let orgs = state
@@ -624,7 +615,7 @@ fn organization_form(
 }
 
 pub async fn new_organization(current: CurrentUser) -> AppResult<HttpResponse> {
-    ensure(&current, Flag::CustomersEdit)?;
+    current.ensure(Flag::CustomersEdit)?;
     organization_form(
         &current,
         None,
@@ -639,7 +630,7 @@ async fn save_organization(
     id: Option<i64>,
     form: OrganizationForm,
 ) -> AppResult<HttpResponse> {
-    ensure(&current, Flag::CustomersEdit)?;
+    current.ensure(Flag::CustomersEdit)?;
     let mut errors = FieldErrors::default();
     Check {
         t: current.tr,
@@ -701,7 +692,7 @@ pub async fn edit_organization(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current, Flag::CustomersEdit)?;
+    current.ensure(Flag::CustomersEdit)?;
     let id = *id;
     let org = state
         .db(move |conn| customer::find_organization(conn, id)?.ok_or(AppError::NotFound))
@@ -755,7 +746,7 @@ async fn organization_page(
     errors: FieldErrors,
     saved: bool,
 ) -> AppResult<HttpResponse> {
-    ensure(current, Flag::CustomersView)?;
+    current.ensure(Flag::CustomersView)?;
     let (scope, _) = policy::conversation_scope(&current.actor);
     let (org, members, conversations, notes) = state
         .db(move |conn| {

@@ -15,8 +15,9 @@ use crate::models::audit::{self, Event};
 use crate::models::inbound_log;
 use crate::models::org::OrgSettings;
 use crate::pages::{Ctx, format_datetime, html_with_status};
-use crate::policy::{self, Action, Flag};
+use crate::policy::Flag;
 use crate::state::AppState;
+use crate::web::NoticeQuery;
 
 pub struct LogRow {
     pub when: String,
@@ -41,13 +42,6 @@ struct EmailPage {
     new_token: Option<String>,
     notice: Option<&'static str>,
     log: Vec<LogRow>,
-}
-
-fn ensure(current: &CurrentUser) -> AppResult<()> {
-    Ok(policy::ensure(
-        &current.actor,
-        Action::Use(Flag::SettingsOrg),
-    )?)
 }
 
 /// Where mail goes, in the reader's words (also on Settings > Outbox).
@@ -108,19 +102,13 @@ async fn page(
     )
 }
 
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-pub struct NoticeQuery {
-    pub notice: String,
-}
-
 pub async fn show(
     current: CurrentUser,
     state: web::Data<AppState>,
     query: web::Query<NoticeQuery>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current)?;
-    let notice = (query.notice == "removed").then_some("email.notice.token_removed");
+    current.ensure(Flag::SettingsOrg)?;
+    let notice = (query.notice() == "removed").then_some("email.notice.token_removed");
     page(&current, &state, None, notice).await
 }
 
@@ -130,7 +118,7 @@ pub async fn rotate_token(
     current: CurrentUser,
     state: web::Data<AppState>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current)?;
+    current.ensure(Flag::SettingsOrg)?;
     let token = crate::crypto::random_token();
     let hash = crate::crypto::token_hash(&token);
     let actor = current.audit_actor(&req);
@@ -174,7 +162,7 @@ pub async fn remove_token(
     current: CurrentUser,
     state: web::Data<AppState>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current)?;
+    current.ensure(Flag::SettingsOrg)?;
     let actor = current.audit_actor(&req);
     let now = state.clock.now();
     state

@@ -15,7 +15,7 @@ use crate::db::write_transaction;
 use crate::error::{AppError, AppResult};
 use crate::import::{self, RowOutcome, RowPlan, Summary};
 use crate::pages::{Ctx, html_with_status};
-use crate::policy::{self, Action, Flag};
+use crate::policy::Flag;
 use crate::state::AppState;
 
 /// Largest file accepted.
@@ -47,13 +47,6 @@ struct PreviewPage {
     payload: String,
 }
 
-fn ensure(current: &CurrentUser) -> AppResult<()> {
-    Ok(policy::ensure(
-        &current.actor,
-        Action::Use(Flag::UsersManage),
-    )?)
-}
-
 fn upload_page(current: &CurrentUser, error: Option<String>) -> AppResult<HttpResponse> {
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -71,12 +64,12 @@ fn upload_page(current: &CurrentUser, error: Option<String>) -> AppResult<HttpRe
 }
 
 pub async fn show(current: CurrentUser) -> AppResult<HttpResponse> {
-    ensure(&current)?;
+    current.ensure(Flag::UsersManage)?;
     upload_page(&current, None)
 }
 
 pub async fn template(current: CurrentUser) -> AppResult<HttpResponse> {
-    ensure(&current)?;
+    current.ensure(Flag::UsersManage)?;
     Ok(crate::web::csv_download(
         "confer-users-template.csv",
         import::TEMPLATE.as_bytes().to_vec(),
@@ -162,7 +155,7 @@ pub async fn preview(
     state: web::Data<AppState>,
     multipart: Multipart,
 ) -> AppResult<HttpResponse> {
-    ensure(&current)?;
+    current.ensure(Flag::UsersManage)?;
     let bytes = match read_file(multipart).await {
         Ok(Some(bytes)) if !bytes.is_empty() => bytes,
         Ok(_) => {
@@ -200,7 +193,7 @@ pub async fn confirm(
     state: web::Data<AppState>,
     form: web::Form<ConfirmForm>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current)?;
+    current.ensure(Flag::UsersManage)?;
     let Ok(bytes) = BASE64.decode(form.payload.trim()) else {
         return upload_page(&current, Some(current.tr.get("import.error.upload").into()));
     };

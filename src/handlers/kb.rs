@@ -23,10 +23,6 @@ fn allowed(current: &CurrentUser, flag: Flag) -> bool {
     policy::can(&current.actor, Action::Use(flag)).allowed
 }
 
-fn ensure(current: &CurrentUser, flag: Flag) -> AppResult<()> {
-    Ok(policy::ensure(&current.actor, Action::Use(flag))?)
-}
-
 /// One article in the tree.
 pub struct ArticleLink {
     pub id: i64,
@@ -106,7 +102,7 @@ pub async fn index(
     state: web::Data<AppState>,
     query: web::Query<KbQuery>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current, Flag::KbView)?;
+    current.ensure(Flag::KbView)?;
     let q = query.q.trim().to_string();
     let text = q.clone();
     let (categories, sections, articles, results) = state
@@ -148,7 +144,7 @@ pub async fn links(
     state: web::Data<AppState>,
     query: web::Query<KbQuery>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current, Flag::KbView)?;
+    current.ensure(Flag::KbView)?;
     let text = query.q.clone();
     let found = state
         .db(move |conn| Ok(kb::search(conn, &text, true, 10)?))
@@ -200,7 +196,7 @@ pub async fn show(
     id: web::Path<i64>,
     query: web::Query<KbQuery>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current, Flag::KbView)?;
+    current.ensure(Flag::KbView)?;
     let article = load_article(&state, *id).await?;
     let (section_id, group, author_id, editor_id) = (
         article.section_id,
@@ -347,7 +343,7 @@ pub async fn new(
     state: web::Data<AppState>,
     query: web::Query<NewQuery>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current, Flag::KbCreate)?;
+    current.ensure(Flag::KbCreate)?;
     let mut form = ArticleForm {
         language: current.tr.code().to_string(),
         ..ArticleForm::default()
@@ -389,7 +385,7 @@ pub async fn create(
     state: web::Data<AppState>,
     form: web::Form<ArticleForm>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current, Flag::KbCreate)?;
+    current.ensure(Flag::KbCreate)?;
     let form = form.into_inner();
     let mut errors = check_form(&current, &form, true);
     let section_id = form.section.parse::<i64>().unwrap_or_default();
@@ -449,10 +445,7 @@ pub async fn edit(
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let article = load_article(&state, *id).await?;
-    ensure(
-        &current,
-        article_flag(ArticleChange::Edit, article.is_published()),
-    )?;
+    current.ensure(article_flag(ArticleChange::Edit, article.is_published()))?;
     let form = ArticleForm {
         section: article.section_id.to_string(),
         language: article.language.clone(),
@@ -478,10 +471,7 @@ pub async fn update(
 ) -> AppResult<HttpResponse> {
     let article = load_article(&state, *id).await?;
     // A collaborator may save a draft, never a published article.
-    ensure(
-        &current,
-        article_flag(ArticleChange::Edit, article.is_published()),
-    )?;
+    current.ensure(article_flag(ArticleChange::Edit, article.is_published()))?;
     let mut form = form.into_inner();
     form.language = article.language.clone();
     // Translations stay in their original's section.
@@ -528,7 +518,7 @@ async fn change_state(
     id: i64,
     publish: bool,
 ) -> AppResult<HttpResponse> {
-    ensure(&current, Flag::KbPublish)?;
+    current.ensure(Flag::KbPublish)?;
     let article = load_article(&state, id).await?;
     let editor = (current.user.id, current.user.name.clone());
     let now = state.clock.now();
@@ -566,12 +556,9 @@ pub async fn delete(
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     // Checked before anything is read, so refusals look the same for all.
-    ensure(&current, Flag::KbCreate)?;
+    current.ensure(Flag::KbCreate)?;
     let article = load_article(&state, *id).await?;
-    ensure(
-        &current,
-        article_flag(ArticleChange::Delete, article.is_published()),
-    )?;
+    current.ensure(article_flag(ArticleChange::Delete, article.is_published()))?;
     state
         .db(move |conn| Ok(kb::delete(conn, article.id)?))
         .await?;
@@ -591,7 +578,7 @@ async fn move_item(
     id: i64,
     direction: &str,
 ) -> AppResult<()> {
-    ensure(current, Flag::KbManageCategories)?;
+    current.ensure(Flag::KbManageCategories)?;
     let up = direction == "up";
     state
         .db(move |conn| {
@@ -669,7 +656,7 @@ pub async fn revisions(
     id: web::Path<i64>,
     query: web::Query<DiffQuery>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current, Flag::KbView)?;
+    current.ensure(Flag::KbView)?;
     let article = load_article(&state, *id).await?;
     let article_id = article.id;
     let list = state
@@ -773,7 +760,7 @@ pub async fn categories(
     state: web::Data<AppState>,
     query: web::Query<CategoriesQuery>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current, Flag::KbManageCategories)?;
+    current.ensure(Flag::KbManageCategories)?;
     let notice = match query.notice.as_str() {
         "saved" => Some("kb.notice.structure_saved"),
         _ => None,
@@ -803,7 +790,7 @@ pub async fn create_category(
     state: web::Data<AppState>,
     form: web::Form<NameForm>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current, Flag::KbManageCategories)?;
+    current.ensure(Flag::KbManageCategories)?;
     if !valid_name(&form.name) {
         return categories_page(&current, &state, Some("kb.error.name"), None).await;
     }
@@ -828,7 +815,7 @@ pub async fn update_category(
     id: web::Path<i64>,
     form: web::Form<NameForm>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current, Flag::KbManageCategories)?;
+    current.ensure(Flag::KbManageCategories)?;
     if !valid_name(&form.name) {
         return categories_page(&current, &state, Some("kb.error.name"), None).await;
     }
@@ -864,7 +851,7 @@ pub async fn delete_category(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current, Flag::KbManageCategories)?;
+    current.ensure(Flag::KbManageCategories)?;
     let id = *id;
     let deleted = state
         .db(move |conn| Ok(kb::delete_category(conn, id)?))
@@ -880,7 +867,7 @@ pub async fn create_section(
     state: web::Data<AppState>,
     form: web::Form<NameForm>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current, Flag::KbManageCategories)?;
+    current.ensure(Flag::KbManageCategories)?;
     let Ok(category) = form.category.parse::<i64>() else {
         return categories_page(&current, &state, Some("kb.error.section"), None).await;
     };
@@ -910,7 +897,7 @@ pub async fn update_section(
     id: web::Path<i64>,
     form: web::Form<NameForm>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current, Flag::KbManageCategories)?;
+    current.ensure(Flag::KbManageCategories)?;
     let (Ok(category), true) = (form.category.parse::<i64>(), valid_name(&form.name)) else {
         return categories_page(&current, &state, Some("kb.error.name"), None).await;
     };
@@ -944,7 +931,7 @@ pub async fn delete_section(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current, Flag::KbManageCategories)?;
+    current.ensure(Flag::KbManageCategories)?;
     let id = *id;
     let deleted = state
         .db(move |conn| Ok(kb::delete_section(conn, id)?))

@@ -13,7 +13,7 @@ use crate::error::{AppError, AppResult};
 use crate::models::audit::{self, Event};
 use crate::models::outbox;
 use crate::pages::{Ctx, format_datetime, html_with_status};
-use crate::policy::{self, Action, Flag};
+use crate::policy::Flag;
 use crate::state::AppState;
 
 const STATUSES: [&str; 4] = ["queued", "failing", "failed", "sent"];
@@ -57,19 +57,12 @@ impl OutboxPage {
     }
 }
 
-fn ensure(current: &CurrentUser) -> AppResult<()> {
-    Ok(policy::ensure(
-        &current.actor,
-        Action::Use(Flag::SettingsOrg),
-    )?)
-}
-
 pub async fn list(
     current: CurrentUser,
     state: web::Data<AppState>,
     query: web::Query<OutboxQuery>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current)?;
+    current.ensure(Flag::SettingsOrg)?;
     let query = query.into_inner();
     let status = Some(query.status.clone()).filter(|s| STATUSES.contains(&s.as_str()));
     let recipient = query.recipient.clone();
@@ -121,7 +114,7 @@ pub async fn retry(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current)?;
+    current.ensure(Flag::SettingsOrg)?;
     let (id, now) = (*id, state.clock.now());
     let actor = current.audit_actor(&req);
     state

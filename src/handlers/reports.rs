@@ -14,7 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::forms::FieldErrors;
 use crate::models::team::Team;
 use crate::pages::{Ctx, html_with_status};
-use crate::policy::{self, Action, Flag};
+use crate::policy::Flag;
 use crate::reports::{self, CollaboratorRow, Durations, People, PersonRow, Range, TeamRow};
 use crate::state::AppState;
 
@@ -220,19 +220,12 @@ impl ReportsPage {
     }
 }
 
-fn ensure(current: &CurrentUser) -> AppResult<()> {
-    Ok(policy::ensure(
-        &current.actor,
-        Action::Use(Flag::ReportsView),
-    )?)
-}
-
 pub async fn show(
     current: CurrentUser,
     state: web::Data<AppState>,
     query: web::Query<ReportQuery>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current)?;
+    current.ensure(Flag::ReportsView)?;
     let query = query.into_inner();
     let teams = state.db(|conn| Ok(Team::all(conn)?)).await?;
     let (range, errors, status) = match range(&current, &state, &query) {
@@ -360,7 +353,7 @@ pub async fn export(
     table: web::Path<String>,
     query: web::Query<ReportQuery>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current)?;
+    current.ensure(Flag::ReportsView)?;
     let Ok(range) = range(&current, &state, &query) else {
         // The page says what is wrong with the dates.
         return Ok(crate::web::redirect(&format!(

@@ -5,7 +5,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use serde::Deserialize;
 use serde_json::json;
 
 use crate::auth::CurrentUser;
@@ -16,18 +15,12 @@ use crate::i18n::Tr;
 use crate::models::audit::{self, Event};
 use crate::models::role::{self, Role};
 use crate::pages::{Ctx, html_with_status};
-use crate::policy::{self, Action, Area, BuiltinRole, Flag, FlagSet, RoleChange, RoleRule};
+use crate::policy::{self, Area, BuiltinRole, Flag, FlagSet, RoleChange, RoleRule};
 use crate::services::user_form::role_label;
 use crate::state::AppState;
 use crate::urlencoded::form_pairs;
 use crate::web::redirect;
-
-fn ensure(current: &CurrentUser) -> AppResult<()> {
-    Ok(policy::ensure(
-        &current.actor,
-        Action::Use(Flag::UsersManageRoles),
-    )?)
-}
+use crate::web::{DeleteForm, NoticeQuery};
 
 pub struct FlagBox {
     pub key: &'static str,
@@ -77,17 +70,12 @@ struct RolesPage {
     notice: Option<&'static str>,
 }
 
-#[derive(Deserialize, Default)]
-pub struct NoticeQuery {
-    pub notice: Option<String>,
-}
-
 pub async fn list(
     current: CurrentUser,
     state: web::Data<AppState>,
     query: web::Query<NoticeQuery>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current)?;
+    current.ensure(Flag::UsersManageRoles)?;
     let (roles, usage) = state
         .db(|conn| Ok((Role::all(conn)?, role::usage(conn)?)))
         .await?;
@@ -257,7 +245,7 @@ async fn form_page(
 }
 
 pub async fn new(current: CurrentUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
-    ensure(&current)?;
+    current.ensure(Flag::UsersManageRoles)?;
     form_page(
         &current,
         &state,
@@ -301,7 +289,7 @@ pub async fn create(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
-    ensure(&current)?;
+    current.ensure(Flag::UsersManageRoles)?;
     let parsed = parse(&body);
     let errors = validate(&current, &state, &parsed, None).await?;
     if !errors.is_empty() {
@@ -364,7 +352,7 @@ pub async fn edit(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current)?;
+    current.ensure(Flag::UsersManageRoles)?;
     let role = editable_role(&current, &state, *id).await?;
     let flags = role.grant().flags;
     form_page(
@@ -387,7 +375,7 @@ pub async fn update(
     id: web::Path<i64>,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
-    ensure(&current)?;
+    current.ensure(Flag::UsersManageRoles)?;
     let role = editable_role(&current, &state, *id).await?;
     let parsed = parse(&body);
     let errors = validate(&current, &state, &parsed, Some(&role)).await?;
@@ -429,13 +417,6 @@ pub async fn update(
     Ok(redirect("/settings/roles?notice=saved"))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct DeleteForm {
-    #[serde(default)]
-    pub move_to: String,
-}
-
 pub async fn delete(
     req: HttpRequest,
     current: CurrentUser,
@@ -443,7 +424,7 @@ pub async fn delete(
     id: web::Path<i64>,
     form: web::Form<DeleteForm>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current)?;
+    current.ensure(Flag::UsersManageRoles)?;
     let role = custom_role(&state, *id).await?;
     let role_id = role.id;
     let users = state

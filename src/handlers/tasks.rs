@@ -24,14 +24,11 @@ use crate::notify;
 use crate::pages::{Badge, Ctx, format_datetime, html_with_status};
 use crate::policy::{self, Action, ConversationScope, Flag};
 use crate::state::AppState;
+use crate::web::NoticeQuery;
 use crate::web::redirect;
 
 fn allowed(current: &CurrentUser, flag: Flag) -> bool {
     policy::can(&current.actor, Action::Use(flag)).allowed
-}
-
-fn ensure(current: &CurrentUser, flag: Flag) -> AppResult<()> {
-    Ok(policy::ensure(&current.actor, Action::Use(flag))?)
 }
 
 fn reader(current: &CurrentUser) -> TaskReader {
@@ -114,7 +111,7 @@ pub async fn list(
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current, Flag::TasksView)?;
+    current.ensure(Flag::TasksView)?;
     let (view, which) = match query.view.as_str() {
         "created" => ("created", TaskList::Created),
         "done" => ("done", TaskList::Done),
@@ -241,7 +238,7 @@ pub async fn new(
     state: web::Data<AppState>,
     query: web::Query<NewQuery>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current, Flag::TasksCreate)?;
+    current.ensure(Flag::TasksCreate)?;
     let form = TaskForm {
         conversation: query.conversation.clone(),
         customer: query.customer.clone(),
@@ -329,7 +326,7 @@ pub async fn create(
     state: web::Data<AppState>,
     form: web::Form<TaskForm>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current, Flag::TasksCreate)?;
+    current.ensure(Flag::TasksCreate)?;
     let form = form.into_inner();
     let (conversation_id, customer_id, about) = link_target(&current, &state, &form).await?;
     let (due, assignee) = match check(&current, &state, &form).await? {
@@ -497,19 +494,13 @@ async fn render(
     )
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct NoticeQuery {
-    pub notice: String,
-}
-
 pub async fn show(
     current: CurrentUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
     query: web::Query<NoticeQuery>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current, Flag::TasksView)?;
+    current.ensure(Flag::TasksView)?;
     let task = load(&current, &state, *id).await?;
     let (user_id, task_id, now) = (current.user.id, task.id, state.clock.now());
     state
@@ -525,7 +516,7 @@ pub async fn show(
             Ok(())
         })
         .await?;
-    let notice = match query.notice.as_str() {
+    let notice = match query.notice() {
         "created" => Some("tasks.notice.created"),
         "saved" => Some("tasks.notice.saved"),
         "commented" => Some("tasks.notice.commented"),
@@ -551,7 +542,7 @@ pub async fn update(
     id: web::Path<i64>,
     form: web::Form<TaskForm>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current, Flag::TasksCreate)?;
+    current.ensure(Flag::TasksCreate)?;
     let task = load(&current, &state, *id).await?;
     let form = form.into_inner();
     let (due, assignee) = match check(&current, &state, &form).await? {
@@ -599,11 +590,11 @@ async fn set_done(
     id: i64,
     done: bool,
 ) -> AppResult<HttpResponse> {
-    ensure(&current, Flag::TasksView)?;
+    current.ensure(Flag::TasksView)?;
     let task = load(&current, &state, id).await?;
     // The assignee closes their own task; changing others' takes tasks.create.
     if task.assignee_id != current.user.id {
-        ensure(&current, Flag::TasksCreate)?;
+        current.ensure(Flag::TasksCreate)?;
     }
     let now = state.clock.now();
     state
@@ -643,7 +634,7 @@ pub async fn comment(
     id: web::Path<i64>,
     form: web::Form<CommentForm>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current, Flag::TasksComment)?;
+    current.ensure(Flag::TasksComment)?;
     let task = load(&current, &state, *id).await?;
     let body = form.into_inner().body;
     let mut errors = FieldErrors::default();

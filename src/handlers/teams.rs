@@ -13,26 +13,15 @@ use crate::forms::{Check, FieldErrors};
 use crate::models::audit::{self, Event};
 use crate::models::team::{self, NewTeam, Team};
 use crate::pages::{Badge, Ctx, html_with_status};
-use crate::policy::{self, Action, Flag};
+use crate::policy::Flag;
 use crate::state::AppState;
 use crate::web::redirect;
-
-fn ensure(current: &CurrentUser) -> AppResult<()> {
-    Ok(policy::ensure(
-        &current.actor,
-        Action::Use(Flag::TeamsManage),
-    )?)
-}
+use crate::web::{DeleteForm, NoticeQuery};
 
 #[derive(Deserialize, Default, Clone)]
 #[serde(default)]
 pub struct NameForm {
     pub name: String,
-}
-
-#[derive(Deserialize, Default)]
-pub struct NoticeQuery {
-    pub notice: Option<String>,
 }
 
 fn notice_key(notice: Option<&str>) -> Option<&'static str> {
@@ -85,7 +74,7 @@ pub async fn list(
     state: web::Data<AppState>,
     query: web::Query<NoticeQuery>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current)?;
+    current.ensure(Flag::TeamsManage)?;
     teams_page(
         &current,
         &state,
@@ -126,7 +115,7 @@ pub async fn create(
     state: web::Data<AppState>,
     form: web::Form<NameForm>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current)?;
+    current.ensure(Flag::TeamsManage)?;
     let form = form.into_inner();
     let errors = check_name(&current, &state, &form.name, None).await?;
     if !errors.is_empty() {
@@ -239,7 +228,7 @@ pub async fn show(
     id: web::Path<i64>,
     query: web::Query<NoticeQuery>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current)?;
+    current.ensure(Flag::TeamsManage)?;
     team_page(
         &current,
         &state,
@@ -265,7 +254,7 @@ pub async fn rename(
     id: web::Path<i64>,
     form: web::Form<NameForm>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current)?;
+    current.ensure(Flag::TeamsManage)?;
     let team = find_team(&state, *id).await?;
     let form = form.into_inner();
     let errors = check_name(&current, &state, &form.name, Some(team.id)).await?;
@@ -315,7 +304,7 @@ async fn change_member(
     user_id: i64,
     add: bool,
 ) -> AppResult<HttpResponse> {
-    ensure(current)?;
+    current.ensure(Flag::TeamsManage)?;
     let team = find_team(state, team_id).await?;
     let actor = current.audit_actor(req);
     let now = state.clock.now();
@@ -383,13 +372,6 @@ pub async fn remove_member(
     change_member(&req, &current, &state, team_id, user_id, false).await
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct DeleteForm {
-    #[serde(default)]
-    pub move_to: String,
-}
-
 pub async fn delete(
     req: HttpRequest,
     current: CurrentUser,
@@ -397,7 +379,7 @@ pub async fn delete(
     id: web::Path<i64>,
     form: web::Form<DeleteForm>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current)?;
+    current.ensure(Flag::TeamsManage)?;
     let team = find_team(&state, *id).await?;
     let move_to = form
         .move_to

@@ -18,6 +18,7 @@ use crate::models::org::OrgSettings;
 use crate::pages::{Ctx, format_datetime, html_with_status};
 use crate::policy::{self, Action, Flag};
 use crate::state::AppState;
+use crate::web::NoticeQuery;
 use crate::web::redirect;
 
 pub struct TokenRow {
@@ -88,18 +89,12 @@ async fn own_page(
     )
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct NoticeQuery {
-    pub notice: String,
-}
-
 pub async fn list(
     current: CurrentUser,
     state: web::Data<AppState>,
     query: web::Query<NoticeQuery>,
 ) -> AppResult<HttpResponse> {
-    let notice = (query.notice == "revoked").then_some("tokens.notice.revoked");
+    let notice = (query.notice() == "revoked").then_some("tokens.notice.revoked");
     own_page(
         &current,
         &state,
@@ -281,7 +276,7 @@ pub async fn settings(
     query: web::Query<NoticeQuery>,
 ) -> AppResult<HttpResponse> {
     ensure_admin(&current)?;
-    let notice = match query.notice.as_str() {
+    let notice = match query.notice() {
         "revoked" => Some("tokens.notice.revoked"),
         "scim_removed" => Some("scim.notice.removed"),
         _ => None,

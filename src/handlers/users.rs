@@ -23,6 +23,7 @@ use crate::policy::{self, Action, Flag, UserType};
 use crate::services::user_form::{self, RoleOption, UserForm, role_label};
 use crate::state::AppState;
 use crate::urlencoded::form_pairs;
+use crate::web::NoticeQuery;
 use crate::web::redirect;
 
 const PAGE_SIZE: i64 = 50;
@@ -558,11 +559,6 @@ fn show_page(
             .unwrap_or_else(|| t.get("users.never").to_string()),
         created: format_datetime(user.created_at, current.tz),
     }
-}
-
-#[derive(Deserialize, Default)]
-pub struct NoticeQuery {
-    pub notice: Option<String>,
 }
 
 pub async fn show(

@@ -13,17 +13,11 @@ use crate::forms::FieldErrors;
 use crate::models::audit::{self, Event};
 use crate::models::webhook::{self, EVENTS, Webhook};
 use crate::pages::{Ctx, format_datetime, html_with_status};
-use crate::policy::{self, Action, Flag};
+use crate::policy::Flag;
 use crate::state::AppState;
 use crate::urlencoded::form_pairs;
+use crate::web::NoticeQuery;
 use crate::web::redirect;
-
-fn ensure(current: &CurrentUser) -> AppResult<()> {
-    Ok(policy::ensure(
-        &current.actor,
-        Action::Use(Flag::SettingsIntegrations),
-    )?)
-}
 
 /// The form: a URL, the events ticked, and whether it is on.
 #[derive(Clone, Default)]
@@ -170,19 +164,13 @@ async fn list_page(
     )
 }
 
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-pub struct NoticeQuery {
-    pub notice: String,
-}
-
 pub async fn list(
     current: CurrentUser,
     state: web::Data<AppState>,
     query: web::Query<NoticeQuery>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current)?;
-    let notice = (query.notice == "deleted").then_some("webhooks.notice.deleted");
+    current.ensure(Flag::SettingsIntegrations)?;
+    let notice = (query.notice() == "deleted").then_some("webhooks.notice.deleted");
     let form = HookForm {
         active: true,
         ..HookForm::default()
@@ -220,7 +208,7 @@ pub async fn create(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
-    ensure(&current)?;
+    current.ensure(Flag::SettingsIntegrations)?;
     let form = HookForm::read(&body);
     let errors = form.check(&current, &state).await?;
     if !errors.is_empty() {
@@ -325,8 +313,8 @@ pub async fn show(
     id: web::Path<i64>,
     query: web::Query<NoticeQuery>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current)?;
-    let notice = match query.notice.as_str() {
+    current.ensure(Flag::SettingsIntegrations)?;
+    let notice = match query.notice() {
         "created" => Some("webhooks.notice.created"),
         "saved" => Some("webhooks.notice.saved"),
         "tested" => Some("webhooks.notice.tested"),
@@ -343,7 +331,7 @@ pub async fn update(
     id: web::Path<i64>,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
-    ensure(&current)?;
+    current.ensure(Flag::SettingsIntegrations)?;
     let id = *id;
     let form = HookForm::read(&body);
     let errors = form.check(&current, &state).await?;
@@ -380,7 +368,7 @@ pub async fn delete(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current)?;
+    current.ensure(Flag::SettingsIntegrations)?;
     let (id, actor, now) = (*id, current.audit_actor(&req), state.clock.now());
     state
         .db(move |conn| {
@@ -401,7 +389,7 @@ pub async fn test(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current)?;
+    current.ensure(Flag::SettingsIntegrations)?;
     let (id, now) = (*id, state.clock.now());
     let by = current.user.email.clone();
     state
@@ -419,7 +407,7 @@ pub async fn retry(
     state: web::Data<AppState>,
     path: web::Path<(i64, i64)>,
 ) -> AppResult<HttpResponse> {
-    ensure(&current)?;
+    current.ensure(Flag::SettingsIntegrations)?;
     let ((id, delivery), now) = (path.into_inner(), state.clock.now());
     let retried = state
         .db(move |conn| Ok(webhook::retry_now(conn, id, delivery, now)?))
