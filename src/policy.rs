@@ -1,6 +1,8 @@
-//! Who may do what. Every handler, template and API endpoint asks this module;
-//! nothing else compares roles or user types. Each decision carries the rule
-//! that made it, so the product can explain itself ("why can this user…?").
+//! Who may do what. Every handler, template, API endpoint and SCIM write asks
+//! this module for permissions; nothing else compares role names or flags.
+//! Each decision carries the rule that made it, so the product can explain
+//! itself ("why can this user…?"). (User types are still read as text for
+//! badges and the assignable-user query, until they become typed columns.)
 
 use std::fmt;
 

@@ -1,5 +1,8 @@
 //! Database access: one connection type over SQLite or PostgreSQL, chosen at
-//! run time by the URL scheme. Dialect differences stay inside this module.
+//! run time by the URL scheme, with per-connection setup, migrations and
+//! write transactions. Dialect differences are written here, except the
+//! full-text and report SQL (`search`, `reports`) and a few upserts in
+//! `models`, which match on the connection themselves.
 
 pub mod schema;
 

@@ -1,5 +1,8 @@
-//! Thin HTTP handlers grouped by area. Each one loads, asks the policy,
-//! and renders a typed page; SQL lives in `models`.
+//! HTTP handlers grouped by area, and `routes()`, the one list of the
+//! browser's routes. Each handler asks `policy` (or a model query scoped by
+//! it) before it shows or changes anything, and renders a typed page or a
+//! redirect. Most SQL lives in `models`; kb, tasks, roles and webhooks still
+//! query in places, until their writes move to `services`.
 
 mod api_docs;
 pub mod assets;
