@@ -42,31 +42,14 @@ pub const MAX_COUNT: usize = 200;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/scim/v2")
-            .service(
-                web::resource("/ServiceProviderConfig")
-                    .route(web::get().to(discovery::service_provider_config))
-                    .default_service(web::to(read_only)),
-            )
-            .service(
-                web::resource("/ResourceTypes")
-                    .route(web::get().to(discovery::resource_types))
-                    .default_service(web::to(read_only)),
-            )
-            .service(
-                web::resource("/ResourceTypes/{name}")
-                    .route(web::get().to(discovery::resource_type))
-                    .default_service(web::to(read_only)),
-            )
-            .service(
-                web::resource("/Schemas")
-                    .route(web::get().to(discovery::schemas))
-                    .default_service(web::to(read_only)),
-            )
-            .service(
-                web::resource("/Schemas/{urn}")
-                    .route(web::get().to(discovery::schema))
-                    .default_service(web::to(read_only)),
-            )
+            .service(discovery(
+                "/ServiceProviderConfig",
+                discovery::service_provider_config,
+            ))
+            .service(discovery("/ResourceTypes", discovery::resource_types))
+            .service(discovery("/ResourceTypes/{name}", discovery::resource_type))
+            .service(discovery("/Schemas", discovery::schemas))
+            .service(discovery("/Schemas/{urn}", discovery::schema))
             .route("/Users", web::get().to(users::list))
             .route("/Users", web::post().to(users::create))
             .route("/Users/{id}", web::get().to(users::show))
@@ -86,9 +69,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// The discovery endpoints are read-only (RFC 7644 §4): 405 with `Allow: GET`.
-async fn read_only() -> HttpResponse {
-    ScimError::method_not_allowed().error_response()
+/// A discovery endpoint: GET only (RFC 7644 §4); any other method is 405
+/// with `Allow: GET`.
+fn discovery<F, Args>(path: &str, handler: F) -> actix_web::Resource
+where
+    F: actix_web::Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    web::resource(path)
+        .route(web::get().to(handler))
+        .default_service(web::to(|| async {
+            ScimError::method_not_allowed().error_response()
+        }))
 }
 
 /// A SCIM JSON response.
