@@ -1,19 +1,19 @@
-//! Settings > Teams: create, rename, delete (moving members first), members.
+//! Settings > Teams: create, rename, delete (moving members first), members;
+//! every write is a `services::teams` call.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::auth::CurrentUser;
 use crate::db::write_transaction;
 use crate::error::{AppError, AppResult};
-use crate::forms::{Check, FieldErrors};
-use crate::models::audit::{self, Event};
-use crate::models::team::{self, NewTeam, Team};
+use crate::forms::FieldErrors;
+use crate::models::team::{self, Team};
 use crate::pages::{Badge, Ctx, html_with_status};
 use crate::policy::Flag;
+use crate::services::teams::{self as teams, Refusal};
 use crate::state::AppState;
 use crate::web::redirect;
 use crate::web::{DeleteForm, NoticeQuery};
@@ -85,26 +85,49 @@ pub async fn list(
     .await
 }
 
-async fn check_name(
-    current: &CurrentUser,
-    state: &AppState,
-    name: &str,
-    except: Option<i64>,
-) -> AppResult<FieldErrors> {
-    let mut errors = FieldErrors::default();
-    Check {
-        t: current.tr,
-        errors: &mut errors,
-    }
-    .required("name", name, 80);
-    if errors.is_empty() {
-        let name = name.to_string();
-        if state
-            .db(move |conn| Ok(team::name_taken(conn, &name, except)?))
-            .await?
-        {
-            errors.add("name", current.tr.get("teams.error.taken"));
+/// The refusals that are not the name's: 403, 404, or the database's error.
+impl From<Refusal> for AppError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Forbidden(denied) => denied.into(),
+            Refusal::NotFound => Self::NotFound,
+            Refusal::Database(e) => e.into(),
+            Refusal::NameInvalid | Refusal::NameTaken => {
+                Self::BadRequest("the team name is not valid".into())
+            }
         }
+    }
+}
+
+/// Runs a team write in one transaction: its value, or the refusal (and
+/// nothing written).
+async fn write<T, F>(state: &AppState, work: F) -> AppResult<Result<T, Refusal>>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut crate::db::DbConn) -> Result<T, Refusal> + Send + 'static,
+{
+    state
+        .db(move |conn| Ok(write_transaction(conn, work)))
+        .await
+}
+
+/// The name's field error, or the refusal as an error page.
+fn name_errors(current: &CurrentUser, name: &str, refusal: Refusal) -> AppResult<FieldErrors> {
+    let t = current.tr;
+    let mut errors = FieldErrors::default();
+    match refusal {
+        Refusal::NameInvalid if name.trim().is_empty() => {
+            errors.add("name", t.get("form.error.required"))
+        }
+        Refusal::NameInvalid => errors.add(
+            "name",
+            t.fmt(
+                "form.error.too_long",
+                &[("max", &teams::MAX_NAME_CHARS.to_string())],
+            ),
+        ),
+        Refusal::NameTaken => errors.add("name", t.get("teams.error.taken")),
+        other => return Err(other.into()),
     }
     Ok(errors)
 }
@@ -117,41 +140,28 @@ pub async fn create(
 ) -> AppResult<HttpResponse> {
     current.ensure(Flag::TeamsManage)?;
     let form = form.into_inner();
-    let errors = check_name(&current, &state, &form.name, None).await?;
-    if !errors.is_empty() {
-        return teams_page(&current, &state, form, errors, None).await;
+    let (actor, audit, now) = (
+        current.actor.clone(),
+        current.audit_actor(&req),
+        state.clock.now(),
+    );
+    let name = form.name.clone();
+    let created = write(&state, move |conn| {
+        let ctx = teams::Ctx {
+            actor: &actor,
+            audit: &audit,
+            now,
+        };
+        teams::create(conn, &ctx, &name)
+    })
+    .await?;
+    match created {
+        Ok(id) => Ok(redirect(&format!("/settings/teams/{id}?notice=created"))),
+        Err(refusal) => {
+            let errors = name_errors(&current, &form.name, refusal)?;
+            teams_page(&current, &state, form, errors, None).await
+        }
     }
-    let actor = current.audit_actor(&req);
-    let now = state.clock.now();
-    let id = state
-        .db(move |conn| {
-            write_transaction(conn, |conn| {
-                let name = form.name.trim();
-                let id = Team::create(
-                    conn,
-                    &NewTeam {
-                        name,
-                        created_at: now,
-                    },
-                )?;
-                audit::record(
-                    conn,
-                    &actor,
-                    Event {
-                        action: "team.created",
-                        target_type: "team",
-                        target_id: Some(id),
-                        target_label: name,
-                        before: None,
-                        after: Some(json!({ "name": name })),
-                    },
-                    now,
-                )?;
-                Ok::<_, AppError>(id)
-            })
-        })
-        .await?;
-    Ok(redirect(&format!("/settings/teams/{id}?notice=created")))
 }
 
 pub struct MemberRow {
@@ -257,37 +267,30 @@ pub async fn rename(
     current.ensure(Flag::TeamsManage)?;
     let team = find_team(&state, *id).await?;
     let form = form.into_inner();
-    let errors = check_name(&current, &state, &form.name, Some(team.id)).await?;
-    if !errors.is_empty() {
-        return team_page(&current, &state, team.id, Some(form), errors, None, None).await;
+    let (actor, audit, now) = (
+        current.actor.clone(),
+        current.audit_actor(&req),
+        state.clock.now(),
+    );
+    let (team_id, name, target) = (team.id, form.name.clone(), team.clone());
+    let renamed = write(&state, move |conn| {
+        let ctx = teams::Ctx {
+            actor: &actor,
+            audit: &audit,
+            now,
+        };
+        teams::rename(conn, &ctx, &target, &name)
+    })
+    .await?;
+    match renamed {
+        Ok(()) => Ok(redirect(&format!(
+            "/settings/teams/{team_id}?notice=renamed"
+        ))),
+        Err(refusal) => {
+            let errors = name_errors(&current, &form.name, refusal)?;
+            team_page(&current, &state, team_id, Some(form), errors, None, None).await
+        }
     }
-    let actor = current.audit_actor(&req);
-    let now = state.clock.now();
-    let team_id = team.id;
-    state
-        .db(move |conn| {
-            write_transaction(conn, |conn| {
-                team::rename(conn, team.id, &form.name)?;
-                audit::record(
-                    conn,
-                    &actor,
-                    Event {
-                        action: "team.renamed",
-                        target_type: "team",
-                        target_id: Some(team.id),
-                        target_label: form.name.trim(),
-                        before: Some(json!({ "name": team.name })),
-                        after: Some(json!({ "name": form.name.trim() })),
-                    },
-                    now,
-                )?;
-                Ok::<_, AppError>(())
-            })
-        })
-        .await?;
-    Ok(redirect(&format!(
-        "/settings/teams/{team_id}?notice=renamed"
-    )))
 }
 
 #[derive(Deserialize, Default)]
@@ -302,51 +305,24 @@ async fn change_member(
     state: &AppState,
     team_id: i64,
     user_id: i64,
-    add: bool,
+    member: bool,
 ) -> AppResult<HttpResponse> {
     current.ensure(Flag::TeamsManage)?;
     let team = find_team(state, team_id).await?;
-    let actor = current.audit_actor(req);
-    let now = state.clock.now();
-    state
-        .db(move |conn| {
-            write_transaction(conn, |conn| {
-                let user =
-                    crate::models::user::User::find(conn, user_id)?.ok_or(AppError::NotFound)?;
-                let changed = if add {
-                    let members = Team::ids_of_user(conn, user_id)?;
-                    if members.contains(&team.id) {
-                        false
-                    } else {
-                        Team::add_member(conn, team.id, user_id)?;
-                        true
-                    }
-                } else {
-                    team::remove_member(conn, team.id, user_id)? > 0
-                };
-                if changed {
-                    audit::record(
-                        conn,
-                        &actor,
-                        Event {
-                            action: if add {
-                                "team.member_added"
-                            } else {
-                                "team.member_removed"
-                            },
-                            target_type: "team",
-                            target_id: Some(team.id),
-                            target_label: &team.name,
-                            before: None,
-                            after: Some(json!({ "user": user.email })),
-                        },
-                        now,
-                    )?;
-                }
-                Ok::<_, AppError>(())
-            })
-        })
-        .await?;
+    let (actor, audit, now) = (
+        current.actor.clone(),
+        current.audit_actor(req),
+        state.clock.now(),
+    );
+    write(state, move |conn| {
+        let ctx = teams::Ctx {
+            actor: &actor,
+            audit: &audit,
+            now,
+        };
+        teams::set_member(conn, &ctx, &team, user_id, member)
+    })
+    .await??;
     Ok(redirect(&format!(
         "/settings/teams/{team_id}?notice=members"
     )))
@@ -406,31 +382,19 @@ pub async fn delete(
         )
         .await;
     }
-    let actor = current.audit_actor(&req);
-    let now = state.clock.now();
-    state
-        .db(move |conn| {
-            write_transaction(conn, |conn| {
-                if let Some(target) = move_to {
-                    Team::find(conn, target)?.ok_or(AppError::NotFound)?;
-                }
-                team::delete(conn, team.id, move_to)?;
-                audit::record(
-                    conn,
-                    &actor,
-                    Event {
-                        action: "team.deleted",
-                        target_type: "team",
-                        target_id: Some(team.id),
-                        target_label: &team.name,
-                        before: Some(json!({ "name": team.name, "members": members })),
-                        after: Some(json!({ "members_moved_to": move_to })),
-                    },
-                    now,
-                )?;
-                Ok::<_, AppError>(())
-            })
-        })
-        .await?;
+    let (actor, audit, now) = (
+        current.actor.clone(),
+        current.audit_actor(&req),
+        state.clock.now(),
+    );
+    write(&state, move |conn| {
+        let ctx = teams::Ctx {
+            actor: &actor,
+            audit: &audit,
+            now,
+        };
+        teams::delete(conn, &ctx, &team, move_to)
+    })
+    .await??;
     Ok(redirect("/settings/teams?notice=deleted"))
 }

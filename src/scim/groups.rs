@@ -17,14 +17,12 @@ use super::{
 };
 use crate::db::schema::{team_memberships, teams, users};
 use crate::db::{DbConn, write_transaction};
-use crate::models::audit::{self, Event};
-use crate::models::team::{self, NewTeam, Team};
+use crate::models::team::{self, Team};
 use crate::policy::{Action, Flag};
+use crate::services::teams as team_service;
 use crate::state::AppState;
 
 pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
-/// As the Teams page allows.
-const MAX_NAME_CHARS: usize = 80;
 
 fn representation(base_url: &str, team: &Team, members: &[(i64, String)]) -> Value {
     let members: Vec<Value> = members
@@ -244,118 +242,63 @@ fn users_of(conn: &mut DbConn, ids: &BTreeSet<i64>) -> ScimResult<HashMap<i64, S
 }
 
 /// Creates the team (`before` none) or brings it to the draft: name, then
-/// members, each change audited.
+/// members — each a `services::teams` write, audited as on the Teams page.
 fn save(
     conn: &mut DbConn,
     p: &Provisioner,
     before: Option<&(Team, BTreeSet<i64>)>,
     draft: &Draft,
 ) -> ScimResult<i64> {
-    let name = draft.name.trim();
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        return Err(ScimError::bad(
-            "invalidValue",
-            format!("displayName is required (at most {MAX_NAME_CHARS} characters)"),
-        ));
-    }
-    if team::name_taken(conn, name, before.map(|(t, _)| t.id))? {
-        return Err(ScimError::uniqueness("Another group has this displayName."));
-    }
+    let ctx = team_service::Ctx {
+        actor: &p.policy,
+        audit: &p.actor,
+        now: p.now,
+    };
     let empty = BTreeSet::new();
     let old_members = before.map_or(&empty, |(_, m)| m);
-    let emails = users_of(conn, &draft.members.union(old_members).copied().collect())?;
-    let (id, label) = match before {
+    // Every member named must be a user (the message names the first one not).
+    users_of(conn, &draft.members.union(old_members).copied().collect())?;
+    let team = match before {
         None => {
-            let id = Team::create(
-                conn,
-                &NewTeam {
-                    name,
-                    created_at: p.now,
-                },
-            )?;
-            record(
-                conn,
-                p,
-                "team.created",
-                id,
-                name,
-                None,
-                json!({ "name": name }),
-            )?;
-            (id, name)
+            let id = team_service::create(conn, &ctx, &draft.name)?;
+            Team::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?
         }
         Some((team, _)) => {
-            if team.name != name {
-                team::rename(conn, team.id, name)?;
-                record(
-                    conn,
-                    p,
-                    "team.renamed",
-                    team.id,
-                    name,
-                    Some(json!({ "name": team.name })),
-                    json!({ "name": name }),
-                )?;
-            }
-            (team.id, name)
+            team_service::rename(conn, &ctx, team, &draft.name)?;
+            Team::find(conn, team.id)?.ok_or(diesel::result::Error::NotFound)?
         }
     };
-    if before.map(|(t, _)| &t.external_id) != Some(&draft.external_id)
-        && (before.is_some() || draft.external_id.is_some())
-    {
-        team::set_external_id(conn, id, draft.external_id.as_deref())?;
+    if team.external_id != draft.external_id {
+        team::set_external_id(conn, team.id, draft.external_id.as_deref())?;
     }
     for user in draft.members.difference(old_members) {
-        Team::add_member(conn, id, *user)?;
-        let email = emails.get(user).map_or("", String::as_str);
-        record(
-            conn,
-            p,
-            "team.member_added",
-            id,
-            label,
-            None,
-            json!({ "user": email }),
-        )?;
+        team_service::set_member(conn, &ctx, &team, *user, true)?;
     }
     for user in old_members.difference(&draft.members) {
-        team::remove_member(conn, id, *user)?;
-        let email = emails.get(user).map_or("", String::as_str);
-        record(
-            conn,
-            p,
-            "team.member_removed",
-            id,
-            label,
-            None,
-            json!({ "user": email }),
-        )?;
+        team_service::set_member(conn, &ctx, &team, *user, false)?;
     }
-    Ok(id)
+    Ok(team.id)
 }
 
-fn record(
-    conn: &mut DbConn,
-    p: &Provisioner,
-    action: &str,
-    id: i64,
-    label: &str,
-    before: Option<Value>,
-    after: Value,
-) -> QueryResult<()> {
-    audit::record(
-        conn,
-        &p.actor,
-        Event {
-            action,
-            target_type: "team",
-            target_id: Some(id),
-            target_label: label,
-            before,
-            after: Some(after),
-        },
-        p.now,
-    )
+/// The team service's refusals in SCIM's words.
+impl From<team_service::Refusal> for ScimError {
+    fn from(refusal: team_service::Refusal) -> Self {
+        match refusal {
+            team_service::Refusal::NameInvalid => ScimError::bad(
+                "invalidValue",
+                format!(
+                    "displayName is required (at most {} characters)",
+                    team_service::MAX_NAME_CHARS
+                ),
+            ),
+            team_service::Refusal::NameTaken => {
+                ScimError::uniqueness("Another group has this displayName.")
+            }
+            team_service::Refusal::NotFound => ScimError::not_found("No such group or user."),
+            team_service::Refusal::Forbidden(denied) => denied.into(),
+            team_service::Refusal::Database(e) => e.into(),
+        }
+    }
 }
 
 /// Loads the team to change with its members, refusing a stale `If-Match`.
@@ -492,17 +435,13 @@ pub async fn delete(
     let if_match = super::if_match(&req);
     run(&state, move |conn| {
         write_transaction(conn, |conn| {
-            let (team, members) = changeable(conn, &p, id, if_match.as_deref())?;
-            team::delete(conn, id, None)?;
-            record(
-                conn,
-                &p,
-                "team.deleted",
-                id,
-                &team.name,
-                Some(json!({ "name": team.name, "members": members.len() })),
-                json!({ "members_moved_to": null }),
-            )?;
+            let (team, _) = changeable(conn, &p, id, if_match.as_deref())?;
+            let ctx = team_service::Ctx {
+                actor: &p.policy,
+                audit: &p.actor,
+                now: p.now,
+            };
+            team_service::delete(conn, &ctx, &team, None)?;
             Ok(())
         })
     })
