@@ -256,6 +256,31 @@ impl Browser {
         );
     }
 
+    /// Resizes the window (CSS pixels), e.g. 390 × 844 for a phone.
+    fn resize(&self, width: u32, height: u32) {
+        self.rt
+            .block_on(self.d().set_window_size(width, height))
+            .expect("resize");
+    }
+
+    /// The page at desktop and phone width: screenshots and axe at both,
+    /// and no sideways scrolling on the phone.
+    fn check_both_widths(&self, name: &str) {
+        self.resize(1366, 800);
+        self.check_page(&format!("{name}-1366"));
+        self.resize(390, 844);
+        self.check_page(&format!("{name}-390"));
+        let overflow = self.script(
+            "return document.documentElement.scrollWidth > document.documentElement.clientWidth;",
+        );
+        assert_eq!(
+            overflow,
+            serde_json::json!(false),
+            "{name} scrolls sideways at 390 px"
+        );
+        self.resize(1280, 900);
+    }
+
     /// Screenshot plus accessibility check of the current page.
     fn check_page(&self, name: &str) {
         self.screenshot(name);
@@ -958,3 +983,78 @@ fn json_note(
         )
         .status
 }
+
+// Issue 14 as its users meet it: a lead editing their own role sees only
+// their own permissions; a refused webhook target, a search too long and an
+// oversized form each get a clear page, in the reader's language.
+db_test!(security_refusals_in_the_browser, |app| {
+    let app = app.with_org();
+    app.staff();
+    app.sql(
+        "INSERT INTO roles (key, name, builtin, permissions, created_at) \
+         VALUES ('custom-lead', 'Lead', FALSE, 'users.view users.manage_roles conversations.view_all', '2026-01-01 00:00:00')",
+    );
+    let lead_role: i64 = {
+        use confer::db::schema::roles;
+        use diesel::prelude::*;
+        roles::table
+            .filter(roles::key.eq("custom-lead"))
+            .select(roles::id)
+            .first(&mut app.conn())
+            .expect("role")
+    };
+    let lee = app.user("lee@acme.test", "Lee Lead").create();
+    app.sql(&format!(
+        "UPDATE users SET role_id = {lead_role} WHERE id = {lee}"
+    ));
+    app.user("lucia@acme.test", "Lucía Gómez")
+        .language("es")
+        .create();
+
+    let browser = Browser::open(&app, "security");
+    browser.sign_in("lee@acme.test");
+    browser.goto(&format!("/settings/roles/{lead_role}"));
+    let form = browser.text("main");
+    assert!(
+        form.contains("View the list of users") && form.contains("Manage roles"),
+        "{form}"
+    );
+    assert!(
+        browser
+            .script("return document.querySelector(\"input[value='settings.org']\") === null;")
+            .as_bool()
+            .unwrap_or(false),
+        "a permission the lead lacks is not offered"
+    );
+    browser.check_both_widths("role-form-lead");
+
+    let long = "a".repeat(600);
+    browser.goto(&format!("/search?q={long}"));
+    browser.wait_for_text("main", "Search for at most 500 characters.");
+    browser.check_both_widths("search-too-long");
+    drop(browser);
+
+    let browser = Browser::open(&app, "security-es");
+    browser.sign_in("lucia@acme.test");
+    browser.goto(&format!("/search?q={long}"));
+    browser.wait_for_text("main", "Busca como máximo 500 caracteres.");
+    browser.check_both_widths("search-too-long-es");
+    drop(browser);
+
+    let browser = Browser::open(&app, "security-admin");
+    browser.sign_in("admin@acme.test");
+    browser.goto("/settings/webhooks");
+    browser.fill("#url", "http://169.254.169.254/latest/meta-data/");
+    browser.click("#event-note\\.added");
+    browser.click("form[action='/settings/webhooks'] button[type=submit]");
+    browser.wait_for_text("main", "a private, loopback or link-local network");
+    assert!(
+        browser
+            .script("return document.querySelector('#url').value;")
+            .as_str()
+            .is_some_and(|v| v.contains("169.254.169.254")),
+        "what was typed is kept"
+    );
+    browser.check_both_widths("webhook-private");
+    assert_eq!(app.count("webhooks"), 0);
+});
