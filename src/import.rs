@@ -9,17 +9,17 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
 
-use crate::admin::{self, Outcome, UserInput};
 use crate::db::DbConn;
 use crate::db::schema::{team_memberships, users};
 use crate::i18n::Tr;
-use crate::models::audit::AuditActor;
 use crate::models::org::OrgSettings;
+use crate::models::people;
 use crate::models::role::Role;
 use crate::models::team::Team;
 use crate::models::user::{User, normalize_email};
 use crate::policy::{self, Actor, UserType};
 use crate::services::user_form::{self, UserForm};
+use crate::services::users::{self as admin, By, Outcome, UserInput};
 
 pub const COLUMNS: [&str; 10] = [
     "name",
@@ -226,7 +226,7 @@ pub fn plan(
     now: NaiveDateTime,
 ) -> QueryResult<Vec<RowPlan>> {
     let directory = load_directory(conn)?;
-    let seats = admin::seats(conn, org, org.today(now))?;
+    let seats = people::seats(conn, org, org.today(now))?;
     let mut collaborators = seats.collaborators;
     let mut seen = HashSet::new();
     let mut plans = Vec::with_capacity(rows.len());
@@ -329,7 +329,7 @@ pub fn plan(
                 if changes.is_empty() {
                     plan.outcome = RowOutcome::Unchanged;
                 } else {
-                    let target = admin::load_managed_from(user, role.as_ref());
+                    let target = people::load_managed_from(user, role.as_ref());
                     if !policy::can_manage_user(actor, &target).0 {
                         fail(&mut plan, t.get("import.error.not_allowed").into());
                     } else if input.user_type == UserType::Collaborator
@@ -387,7 +387,7 @@ fn allowance_message(t: Tr, used: i64, allowed: Option<i64>) -> String {
 /// Returns (added, updated).
 pub fn apply(
     conn: &mut DbConn,
-    audit_actor: &AuditActor,
+    by: &By,
     org: &OrgSettings,
     plans: &[RowPlan],
     public_url: &str,
@@ -398,19 +398,11 @@ pub fn apply(
         let Some(input) = &plan.input else { continue };
         match (&plan.outcome, plan.existing) {
             (RowOutcome::Add, None) => {
-                admin::insert_invited_user(
-                    conn,
-                    audit_actor,
-                    org,
-                    input,
-                    &plan.email,
-                    public_url,
-                    now,
-                )?;
+                admin::add_user(conn, by, org, input, public_url, now)?;
                 added += 1;
             }
             (RowOutcome::Update(_), Some(id)) => {
-                admin::update_user(conn, audit_actor, org, id, input, now)?;
+                admin::update_user(conn, by, org, id, input, now)?;
                 updated += 1;
             }
             _ => {}

@@ -8,19 +8,19 @@
 use chrono::Duration;
 use diesel::QueryResult;
 
-use crate::activity::{self, Author, Context, Written};
 use crate::db::DbConn;
 use crate::i18n::{Lang, Tr};
 use crate::mail::parse::InboundMail;
 use crate::mail::reply_address::{ReplySigner, bare_address};
 use crate::models::attachment::{self, NewFile};
-use crate::models::conversation::{self, Conversation, Reader};
+use crate::models::conversation::{self, Conversation};
 use crate::models::customer;
 use crate::models::inbound_log::{self, NewEntry};
 use crate::models::outbox::{self, Mail};
 use crate::models::rate;
 use crate::models::user::{AccessState, User};
-use crate::policy::{self, Action, Flag};
+use crate::services::messages::{self, Author, Written};
+use crate::services::{Ctx as Context, Refusal, conversations};
 
 /// Mails one sender may send per hour before the rest is ignored.
 pub const PER_SENDER_PER_HOUR: i64 = 30;
@@ -179,7 +179,7 @@ fn customer_mail(
         files: &files,
     };
     if let Some((conversation, rule)) = thread(conn, mail, sender)? {
-        activity::add_customer_message(conn, ctx, &conversation, (customer_id, &name), &written)?;
+        messages::add_customer_message(conn, ctx, &conversation, (customer_id, &name), &written)?;
         return Ok(Receipt::new(
             "appended",
             Some(conversation.id),
@@ -191,10 +191,12 @@ fn customer_mail(
     } else {
         &mail.subject
     };
-    let id = conversation::open_conversation(conn, customer_id, subject, "email", ctx.now)?;
-    conversation::route(conn, id, ctx.org.intake_team_id, None)?;
-    let conversation = conversation::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
-    activity::add_customer_message(conn, ctx, &conversation, (customer_id, &name), &written)?;
+    let id =
+        match conversations::open_from_email(conn, ctx, (customer_id, &name), subject, &written) {
+            Ok(id) => id,
+            Err(Refusal::Database(e)) => return Err(e),
+            Err(_) => return Err(diesel::result::Error::NotFound),
+        };
     Ok(Receipt::new("created", Some(id), "new conversation"))
 }
 
@@ -257,37 +259,33 @@ fn team_reply(
     if user.access_state(today) != AccessState::Allowed {
         return refuse(conn, ctx, mail, sender, Some(&user), "inactive");
     }
-    if !policy::can(&actor, Action::Use(Flag::ConversationsNote)).allowed {
-        return refuse(conn, ctx, mail, sender, Some(&user), "not_allowed");
-    }
-    let (scope, _) = policy::conversation_scope(&actor);
-    let reader = Reader {
-        scope: &scope,
-        user_id: user.id,
-        team_ids: &actor.team_ids,
-    };
-    let Some(conversation) = conversation::find_visible(conn, &reader, conversation_id)? else {
-        return refuse(conn, ctx, mail, sender, Some(&user), "not_visible");
-    };
     let (files, dropped) = files_of(mail);
     let body = body_of(mail, &dropped);
+    let author = Author {
+        actor: &actor,
+        name: &user.name,
+    };
     // Always a note — whoever the user is, an email never reaches the customer.
-    activity::add_note(
-        conn,
-        ctx,
-        &conversation,
-        &Author {
-            id: user.id,
-            name: &user.name,
-        },
-        &Written {
-            body: &body,
-            source: "email",
-            quoted: mail.quoted.as_deref(),
-            email_message_id: None,
-            files: &files,
-        },
-    )?;
+    let written = Written {
+        body: &body,
+        source: "email",
+        quoted: mail.quoted.as_deref(),
+        email_message_id: None,
+        files: &files,
+    };
+    let conversation = match messages::add_note(conn, ctx, &author, conversation_id, &written) {
+        Ok((conversation, _)) => conversation,
+        Err(Refusal::Forbidden(_)) => {
+            return refuse(conn, ctx, mail, sender, Some(&user), "not_allowed");
+        }
+        Err(Refusal::NotFound) => {
+            return refuse(conn, ctx, mail, sender, Some(&user), "not_visible");
+        }
+        Err(Refusal::Database(e)) => return Err(e),
+        Err(Refusal::Fields(_)) => {
+            return refuse(conn, ctx, mail, sender, Some(&user), "not_allowed");
+        }
+    };
     Ok(Receipt::new(
         "noted",
         Some(conversation.id),

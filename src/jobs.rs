@@ -136,10 +136,12 @@ async fn tell_due_tasks(state: &AppState) -> AppResult<usize> {
 }
 
 pub async fn run_once(state: &AppState, mailer: &Mailer) -> AppResult<Round> {
-    let windows_closed = crate::admin::close_ended_windows(state).await?;
     let now = state.clock.now();
+    let windows_closed = state
+        .db(move |conn| Ok(crate::services::users::close_ended_windows(conn, now)?))
+        .await?;
     let reopened = state
-        .db(move |conn| Ok(crate::models::conversation::reopen_snoozed(conn, now)?))
+        .db(move |conn| Ok(crate::services::conversations::wake_snoozed(conn, now)?))
         .await?;
     let tasks_due = tell_due_tasks(state).await?;
     let (sent, failed) = deliver_outbox(state, mailer).await?;

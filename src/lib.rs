@@ -1,8 +1,6 @@
 //! Confer: a self-hosted helpdesk. The binary (`main.rs`) and the tests build
 //! the same application from here.
 
-pub mod activity;
-pub mod admin;
 pub mod api;
 pub mod app;
 pub mod assets;

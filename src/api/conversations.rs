@@ -3,17 +3,15 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use super::idempotency::{self, Created};
 use super::{ApiError, ApiResult, ApiUser, Page, cursor, page_limit, time};
-use crate::activity;
 use crate::db::DbConn;
-use crate::models::conversation::{self, Conversation, Filter, Properties, Reader, View};
+use crate::models::conversation::{self, Conversation, Filter, Reader, View};
 use crate::models::{attachment, customer};
-use crate::notify;
 use crate::policy::{self, Action, ConversationScope, Flag};
+use crate::services::{self, Problem, Refusal, conversations, messages};
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -307,18 +305,6 @@ pub struct NewConversation {
     pub assignee_id: Option<i64>,
 }
 
-fn text_errors<'a>(fields: &[(&'a str, &str, usize)]) -> Vec<(&'a str, String)> {
-    let mut errors = Vec::new();
-    for &(name, value, max) in fields {
-        if value.trim().is_empty() {
-            errors.push((name, "is required".to_string()));
-        } else if value.chars().count() > max {
-            errors.push((name, format!("is longer than {max} characters")));
-        }
-    }
-    errors
-}
-
 /// Opens a conversation for a customer (channel `api`), as "New conversation" does.
 #[utoipa::path(post, path = "/api/v1/conversations", tag = "conversations",
     request_body = NewConversation,
@@ -330,58 +316,27 @@ pub async fn create(
     req: HttpRequest,
     body: web::Json<NewConversation>,
 ) -> ApiResult<HttpResponse> {
-    api.ensure(Action::Use(Flag::ConversationsReply))?;
     let input = body.into_inner();
-    let mut errors = text_errors(&[
-        ("subject", &input.subject, 200),
-        ("message", &input.message, 50_000),
-    ]);
-    let email = crate::models::user::normalize_email(&input.customer_email);
-    if !crate::forms::is_email(&email) {
-        errors.push(("customer_email", "is not an email address".into()));
-    }
-    let (scope, _) = policy::conversation_scope(&api.actor);
-    if let ConversationScope::Teams(ids) = &scope
-        && !input.team_id.is_some_and(|t| ids.contains(&t))
-    {
-        errors.push(("team_id", "must be one of your teams".into()));
-    }
-    if input.assignee_id.is_some() {
-        api.ensure(Action::Use(Flag::ConversationsAssign))?;
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::invalid(errors));
-    }
     let now = state.clock.now();
+    let actor = api.actor.clone();
+    let (org, config) = (api.org.clone(), state.config.clone());
     let request = serde_json::to_value(&input)?;
     idempotency::run(&state, &api, &req, &request, move |conn| {
-        if let Some(t) = input.team_id
-            && crate::models::team::Team::find(conn, t)?.is_none()
-        {
-            return Err(ApiError::related_not_found(vec![(
-                "team_id",
-                "no such team".into(),
-            )]));
-        }
-        if let Some(a) = input.assignee_id
-            && !crate::admin::is_assignable(conn, a)?
-        {
-            return Err(ApiError::related_not_found(vec![(
-                "assignee_id",
-                "no such active agent".into(),
-            )]));
-        }
-        let (customer, _) =
-            customer::find_or_create_by_email(conn, input.customer_name.as_deref(), &email, now)?;
-        let id = conversation::open_from_customer(
-            conn,
-            customer,
-            input.subject.trim(),
-            input.message.trim(),
-            "api",
+        let ctx = services::Ctx {
+            org: &org,
+            config: &config,
             now,
-        )?;
-        conversation::route(conn, id, input.team_id, input.assignee_id)?;
+        };
+        let opened = conversations::NewConversation {
+            customer_email: &input.customer_email,
+            customer_name: input.customer_name.as_deref(),
+            subject: &input.subject,
+            message: &input.message,
+            team_id: input.team_id,
+            assignee_id: input.assignee_id,
+            channel: "api",
+        };
+        let id = conversations::open(conn, &ctx, &actor, &opened)?;
         let c = conversation::find(conn, id)?.ok_or_else(ApiError::not_found)?;
         Ok(Created::new(
             output(conn, &c)?,
@@ -431,90 +386,31 @@ pub async fn update(
     id: web::Path<i64>,
     body: web::Json<ConversationChanges>,
 ) -> ApiResult<HttpResponse> {
-    api.ensure(Action::Use(Flag::ConversationsUpdate))?;
-    let changes = body.into_inner();
-    let parts = reader_parts(&api);
+    let input = body.into_inner();
+    let changes = conversations::Changes {
+        status: input.status,
+        snoozed_until: input.snoozed_until.map(|at| at.naive_utc()),
+        priority: input.priority,
+        assignee_id: input.assignee_id,
+        team_id: input.team_id,
+        tags: input.tags,
+    };
     let id = *id;
     let now = state.clock.now();
-    let (actor, actor_name) = (api.user.id, api.user.name.clone());
-    let may_assign = api.allowed(Action::Use(Flag::ConversationsAssign));
+    let (actor, name) = (api.actor.clone(), api.user.name.clone());
     let (org, config) = (api.org.clone(), state.config.clone());
     let out = super::db(&state, move |conn| {
         crate::db::write_transaction(conn, |conn| {
-            let c = visible(conn, &parts, id)?;
-            let status = changes.status.clone().unwrap_or(c.status.clone());
-            let priority = changes.priority.clone().unwrap_or(c.priority.clone());
-            let assignee = changes.assignee_id.unwrap_or(c.assignee_id);
-            let team = changes.team_id.unwrap_or(c.team_id);
-            let mut errors = Vec::new();
-            if !conversation::STATUSES.contains(&status.as_str()) {
-                errors.push((
-                    "status",
-                    "must be open, pending, snoozed or done".to_string(),
-                ));
-            }
-            if !conversation::PRIORITIES.contains(&priority.as_str()) {
-                errors.push((
-                    "priority",
-                    "must be low, normal, high or urgent".to_string(),
-                ));
-            }
-            let snoozed_until = match (status.as_str(), changes.snoozed_until) {
-                ("snoozed", Some(at)) if at.naive_utc() > now => Some(at.naive_utc()),
-                ("snoozed", None) if changes.status.is_none() => c.snoozed_until,
-                ("snoozed", _) => {
-                    errors.push(("snoozed_until", "must be a time in the future".to_string()));
-                    None
-                }
-                _ => None,
+            let ctx = services::Ctx {
+                org: &org,
+                config: &config,
+                now,
             };
-            let mut missing = Vec::new();
-            if let Some(a) = assignee
-                && !crate::admin::is_assignable(conn, a)?
-            {
-                missing.push(("assignee_id", "no such active agent".to_string()));
-            }
-            if let Some(t) = team
-                && crate::models::team::Team::find(conn, t)?.is_none()
-            {
-                missing.push(("team_id", "no such team".to_string()));
-            }
-            let assignment_changed = assignee != c.assignee_id;
-            if assignment_changed && !may_assign {
-                return Err(
-                    ApiError::forbidden("This token's user may not assign conversations.")
-                        .with_details(json!({ "action": "Use(ConversationsAssign)" })),
-                );
-            }
-            ApiError::check_fields(errors, missing, Vec::new())?;
-            let props = Properties {
-                status,
-                snoozed_until,
-                priority,
-                assignee_id: assignee,
-                team_id: team,
+            let author = messages::Author {
+                actor: &actor,
+                name: &name,
             };
-            conversation::update_properties(conn, id, &props, now)?;
-            if let Some(tags) = &changes.tags {
-                let joined = tags.join(",");
-                conversation::set_tags(conn, id, &conversation::parse_tags(&joined))?;
-            }
-            if let Some(to) = assignee.filter(|&to| assignment_changed && to != actor) {
-                let from = notify::Sender {
-                    org: &org,
-                    config: &config,
-                    actor_id: Some(actor),
-                    actor_name: &actor_name,
-                    now,
-                };
-                let about = notify::About {
-                    id,
-                    subject: &c.subject,
-                    team_id: team,
-                };
-                notify::tell(conn, &from, to, notify::Kind::Assignment, &about)?;
-            }
-            let c = conversation::find(conn, id)?.ok_or_else(ApiError::not_found)?;
+            let c = conversations::update_properties(conn, &ctx, &author, id, &changes)?;
             output(conn, &c)
         })
     })
@@ -546,7 +442,6 @@ pub async fn reply(
     id: web::Path<i64>,
     body: web::Json<NewMessage>,
 ) -> ApiResult<HttpResponse> {
-    api.ensure(Action::Use(Flag::ConversationsReply))?;
     write_message(api, state, req, *id, body.into_inner(), true).await
 }
 
@@ -562,7 +457,6 @@ pub async fn note(
     id: web::Path<i64>,
     body: web::Json<NewMessage>,
 ) -> ApiResult<HttpResponse> {
-    api.ensure(Action::Use(Flag::ConversationsNote))?;
     write_message(api, state, req, *id, body.into_inner(), false).await
 }
 
@@ -574,50 +468,35 @@ async fn write_message(
     input: NewMessage,
     is_reply: bool,
 ) -> ApiResult<HttpResponse> {
-    let parts = reader_parts(&api);
-    // Visibility first: an invisible conversation is 404 whatever the body.
-    {
-        let parts = parts.clone();
-        super::db(&state, move |conn| visible(conn, &parts, id)).await?;
-    }
-    let errors = text_errors(&[("body", &input.body, 50_000)]);
-    if !errors.is_empty() {
-        return Err(ApiError::invalid(errors));
-    }
     let now = state.clock.now();
-    let (author, author_name) = (api.user.id, api.user.name.clone());
+    let (actor, name) = (api.actor.clone(), api.user.name.clone());
     let (org, config) = (api.org.clone(), state.config.clone());
     let request = serde_json::to_value(&input)?;
     idempotency::run(&state, &api, &req, &request, move |conn| {
-        let c = visible(conn, &parts, id)?;
-        let ctx = activity::Context {
+        let ctx = services::Ctx {
             org: &org,
             config: &config,
             now,
         };
-        let who = activity::Author {
-            id: author,
-            name: &author_name,
+        let author = messages::Author {
+            actor: &actor,
+            name: &name,
         };
-        let written = activity::Written {
-            body: input.body.trim(),
-            source: "web",
-            quoted: None,
-            email_message_id: None,
-            files: &[],
+        let written = messages::Written::typed(input.body.trim(), &[]);
+        let written = if is_reply {
+            messages::add_reply(conn, &ctx, &author, id, &written).map(|_| ())
+        } else {
+            messages::add_note(conn, &ctx, &author, id, &written).map(|_| ())
         };
-        if is_reply {
-            let customer = customer::find(conn, c.customer_id)?.ok_or_else(ApiError::not_found)?;
-            let Some(recipient) = customer.email else {
-                return Err(ApiError::conflict(
+        written.map_err(|refusal| match refusal {
+            Refusal::Fields(fields) if fields.has(&Problem::CustomerWithoutEmail) => {
+                ApiError::conflict(
                     "customer_without_email",
                     "The customer has no email address to reply to.",
-                ));
-            };
-            activity::add_reply(conn, &ctx, &c, &who, &written, &recipient)?;
-        } else {
-            activity::add_note(conn, &ctx, &c, &who, &written)?;
-        }
+                )
+            }
+            other => other.into(),
+        })?;
         let m = conversation::messages(conn, id)?
             .into_iter()
             .rev()

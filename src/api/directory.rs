@@ -8,14 +8,15 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::idempotency::{self, Created};
 use super::{ApiError, ApiResult, ApiUser, Page, cursor, page_limit, time};
-use crate::admin::{self, UserInput};
 use crate::db::DbConn;
 use crate::db::schema::{roles, team_memberships, users};
 use crate::i18n::Lang;
+use crate::models::people;
 use crate::models::role::Role;
 use crate::models::team::Team;
 use crate::models::user::User;
 use crate::policy::{self, Action, ConversationAccess, Flag, UserType};
+use crate::services::users::{self as admin, By, UserInput};
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -320,44 +321,13 @@ pub fn user_input(
     }
 }
 
-/// Whether `actor` may give this type and role (never Owner; admins only by
-/// those who manage admins).
-pub fn ensure_grant(conn: &mut DbConn, actor: &policy::Actor, input: &UserInput) -> ApiResult<()> {
-    let (allowed, rule) = grant_decision(conn, actor, input)?;
-    if allowed {
-        Ok(())
-    } else {
-        Err(
-            ApiError::forbidden("This token's user may not give this type or role.")
-                .with_details(serde_json::json!({ "rule": rule.key() })),
-        )
-    }
-}
-
-/// The policy's answer to giving `input`'s type and role (shared with SCIM).
-pub fn grant_decision(
-    conn: &mut DbConn,
-    actor: &policy::Actor,
-    input: &UserInput,
-) -> diesel::QueryResult<(bool, policy::ManageRule)> {
-    let grant = match input.role_id {
-        Some(id) => roles::table
-            .find(id)
-            .first::<Role>(conn)
-            .optional()?
-            .map(|r| r.grant()),
-        None => None,
-    };
-    Ok(policy::can_grant(actor, input.user_type, grant.as_ref()))
-}
-
 /// Loads a user the actor may manage (404 unknown, 403 not theirs to manage).
 fn managed(
     conn: &mut DbConn,
     actor: &policy::Actor,
     id: i64,
 ) -> ApiResult<(User, policy::ManagedUser)> {
-    let (user, target) = admin::load_managed(conn, id)?.ok_or_else(ApiError::not_found)?;
+    let (user, target) = people::load_managed(conn, id)?.ok_or_else(ApiError::not_found)?;
     let (allowed, rule) = policy::can_manage_user(actor, &target);
     if !allowed {
         return Err(
@@ -387,8 +357,11 @@ pub async fn create_user(
     let request = serde_json::to_value(&fields)?;
     idempotency::run(&state, &api, &req, &request, move |conn| {
         let input = user_input(conn, None, &fields)?;
-        ensure_grant(conn, &actor, &input)?;
-        let id = admin::add_user(conn, &audit, &org, &input, &public_url, now)?;
+        let by = By {
+            actor: &actor,
+            audit: &audit,
+        };
+        let id = admin::add_user(conn, &by, &org, &input, &public_url, now)?;
         let user = User::find(conn, id)?.ok_or_else(ApiError::not_found)?;
         Ok(Created::new(
             user_out(conn, &user)?,
@@ -417,8 +390,11 @@ pub async fn update_user(
         crate::db::write_transaction(conn, |conn| {
             let (user, _) = managed(conn, &actor, id)?;
             let input = user_input(conn, Some(&user), &fields)?;
-            ensure_grant(conn, &actor, &input)?;
-            admin::update_user(conn, &audit, &org, id, &input, now)?;
+            let by = By {
+                actor: &actor,
+                audit: &audit,
+            };
+            admin::update_user(conn, &by, &org, id, &input, now)?;
             let user = User::find(conn, id)?.ok_or_else(ApiError::not_found)?;
             user_out(conn, &user)
         })
@@ -474,16 +450,16 @@ pub async fn deactivate_user(
     let now = state.clock.now();
     let out = super::db(&state, move |conn| {
         crate::db::write_transaction(conn, |conn| {
-            let (user, target) = admin::load_managed(conn, id)?.ok_or_else(ApiError::not_found)?;
-            let (allowed, rule) = policy::can_deactivate(&actor, &target);
-            if !allowed {
-                return Err(
-                    ApiError::forbidden("This token's user may not deactivate this user.")
-                        .with_details(serde_json::json!({ "rule": rule.key() })),
-                );
-            }
+            let (user, target) = people::load_managed(conn, id)?.ok_or_else(ApiError::not_found)?;
+            let by = By {
+                actor: &actor,
+                audit: &audit,
+            };
             if user.active {
-                admin::deactivate(conn, &audit, &user, Some(&target), reassign_to, now)?;
+                admin::deactivate(conn, &by, &user, &target, reassign_to, now)?;
+            } else {
+                // Already done: the answer says whether it was theirs to do.
+                managed(conn, &actor, id)?;
             }
             let user = User::find(conn, id)?.ok_or_else(ApiError::not_found)?;
             user_out(conn, &user)
@@ -508,9 +484,13 @@ pub async fn reactivate_user(
     let now = state.clock.now();
     let out = super::db(&state, move |conn| {
         crate::db::write_transaction(conn, |conn| {
-            let (user, _) = managed(conn, &actor, id)?;
+            let (user, target) = managed(conn, &actor, id)?;
             if !user.active {
-                admin::reactivate(conn, &audit, &org, &user, now)?;
+                let by = By {
+                    actor: &actor,
+                    audit: &audit,
+                };
+                admin::reactivate(conn, &by, &org, &user, &target, now)?;
             }
             let user = User::find(conn, id)?.ok_or_else(ApiError::not_found)?;
             user_out(conn, &user)

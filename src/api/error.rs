@@ -230,11 +230,37 @@ impl From<Denied> for ApiError {
     }
 }
 
-impl From<crate::admin::Outcome> for ApiError {
-    fn from(o: crate::admin::Outcome) -> Self {
-        use crate::admin::{Outcome, Refusal};
+impl From<crate::services::Refusal> for ApiError {
+    fn from(refusal: crate::services::Refusal) -> Self {
+        use crate::services::Refusal;
+        match refusal {
+            Refusal::Forbidden(denied) => denied.into(),
+            Refusal::NotFound => Self::not_found(),
+            Refusal::Database(e) => e.into(),
+            Refusal::Fields(fields) => {
+                let [invalid, missing, taken] = fields.english();
+                match Self::check_fields(invalid, missing, taken) {
+                    Err(e) => e,
+                    Ok(()) => Self::invalid(Vec::new()),
+                }
+            }
+        }
+    }
+}
+
+impl From<crate::services::users::Outcome> for ApiError {
+    fn from(o: crate::services::users::Outcome) -> Self {
+        use crate::services::users::{Outcome, Refusal};
         match o {
             Outcome::Failed(e) => e.into(),
+            Outcome::Denied(d) => d.into(),
+            Outcome::Unmanageable(rule) => Self::forbidden(
+                "This token's user may not manage this user or give this type or role.",
+            )
+            .with_details(json!({ "rule": rule.key() })),
+            Outcome::Refused(Refusal::UserNameTaken) => {
+                Self::conflict("conflict", "Another user has this userName.")
+            }
             Outcome::Refused(Refusal::EmailTaken) => {
                 Self::conflict("email_taken", "Another user has this email address.")
             }

@@ -9,9 +9,10 @@ use super::idempotency::{self, Created};
 use super::{ApiError, ApiResult, ApiUser, time};
 use crate::db::DbConn;
 use crate::models::conversation::{self, Reader};
-use crate::models::task::{self, Task, TaskFields, TaskList, TaskReader};
-use crate::notify;
+use crate::models::task::{self, Task, TaskList, TaskReader};
 use crate::policy::{self, Action, Flag};
+use crate::services::messages::Author;
+use crate::services::{self, tasks};
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -178,45 +179,39 @@ pub struct NewTask {
     pub customer_id: Option<i64>,
 }
 
-fn check_text(title: &str, description: &str) -> Vec<(&'static str, String)> {
-    let mut errors = Vec::new();
-    if title.trim().is_empty() || title.chars().count() > 200 {
-        errors.push(("title", "is required (at most 200 characters)".to_string()));
-    }
-    if description.chars().count() > 20_000 {
-        errors.push(("description", "is longer than 20000 characters".to_string()));
-    }
-    errors
-}
-
-fn assignable(conn: &mut DbConn, id: i64) -> ApiResult<bool> {
-    Ok(task::assignable(conn)?.iter().any(|(p, _, _)| *p == id))
-}
-
-fn sender<'a>(api: &'a Api, now: chrono::NaiveDateTime) -> notify::Sender<'a> {
-    notify::Sender {
-        org: &api.org,
-        config: &api.config,
-        actor_id: Some(api.user_id),
-        actor_name: &api.user_name,
-        now,
-    }
-}
-
-/// What telling people needs, owned, so it moves into a database closure.
-struct Api {
+/// What writing needs, owned, so it moves into a database closure.
+struct Writer {
     org: crate::models::org::OrgSettings,
     config: std::sync::Arc<crate::config::Config>,
-    user_id: i64,
-    user_name: String,
+    actor: crate::policy::Actor,
+    name: String,
+    now: chrono::NaiveDateTime,
 }
 
-fn teller(api: &ApiUser, state: &AppState) -> Api {
-    Api {
-        org: api.org.clone(),
-        config: state.config.clone(),
-        user_id: api.user.id,
-        user_name: api.user.name.clone(),
+impl Writer {
+    fn new(api: &ApiUser, state: &AppState) -> Self {
+        Self {
+            org: api.org.clone(),
+            config: state.config.clone(),
+            actor: api.actor.clone(),
+            name: api.user.name.clone(),
+            now: state.clock.now(),
+        }
+    }
+
+    fn ctx(&self) -> services::Ctx<'_> {
+        services::Ctx {
+            org: &self.org,
+            config: &self.config,
+            now: self.now,
+        }
+    }
+
+    fn author(&self) -> Author<'_> {
+        Author {
+            actor: &self.actor,
+            name: &self.name,
+        }
     }
 }
 
@@ -231,52 +226,21 @@ pub async fn create(
 ) -> ApiResult<HttpResponse> {
     api.ensure(Action::Use(Flag::TasksCreate))?;
     let input = body.into_inner();
-    let errors = check_text(&input.title, input.description.as_deref().unwrap_or(""));
-    if !errors.is_empty() {
-        return Err(ApiError::invalid(errors));
-    }
-    let (p, who, now) = (parts(&api), teller(&api, &state), state.clock.now());
+    let (p, w) = (parts(&api), Writer::new(&api, &state));
     let request = serde_json::to_value(&input)?;
     idempotency::run(&state, &api, &req, &request, move |conn| {
-        let mut missing = Vec::new();
-        if !assignable(conn, input.assignee_id)? {
-            missing.push(("assignee_id", "no such active user".to_string()));
-        }
-        if let Some(c) = input.conversation_id
-            && visible_conversations(conn, &p, &[c])?.is_empty()
-        {
-            missing.push(("conversation_id", "no such conversation".to_string()));
-        }
-        if let Some(c) = input.customer_id
-            && (!p.sees_customers || crate::models::customer::find(conn, c)?.is_none())
-        {
-            missing.push(("customer_id", "no such customer".to_string()));
-        }
-        ApiError::check_fields(Vec::new(), missing, Vec::new())?;
-        let fields = TaskFields {
-            title: input.title.trim(),
-            description: input.description.as_deref().unwrap_or("").trim(),
+        let task = tasks::TaskInput {
+            title: &input.title,
+            description: input.description.as_deref().unwrap_or(""),
             due_on: input.due_on,
-            assignee_id: input.assignee_id,
+            assignee_id: Some(input.assignee_id),
         };
-        let id = task::create(
-            conn,
-            &fields,
-            who.user_id,
-            input.conversation_id,
-            input.customer_id,
-            now,
-        )?;
+        let link = tasks::Link {
+            conversation_id: input.conversation_id,
+            customer_id: input.customer_id,
+        };
+        let id = tasks::create(conn, &w.ctx(), &w.author(), &task, link)?;
         let created = task::find(conn, id)?.ok_or_else(ApiError::not_found)?;
-        if input.assignee_id != who.user_id {
-            notify::tell_task(
-                conn,
-                &sender(&who, now),
-                input.assignee_id,
-                notify::TaskKind::Assigned,
-                &created,
-            )?;
-        }
         Ok(Created::new(
             out(conn, &p, created)?,
             format!("/api/v1/tasks/{id}"),
@@ -319,59 +283,34 @@ pub async fn update(
         || changes.description.is_some()
         || changes.due_on.is_some()
         || changes.assignee_id.is_some();
-    let may_edit = api.allowed(Action::Use(Flag::TasksCreate));
-    let (p, who, now, id) = (parts(&api), teller(&api, &state), state.clock.now(), *id);
+    let done = match changes.status.as_deref() {
+        None => None,
+        Some("open") => Some(false),
+        Some("done") => Some(true),
+        Some(_) => {
+            return Err(ApiError::invalid(vec![(
+                "status",
+                "must be open or done".into(),
+            )]));
+        }
+    };
+    let (p, w, id) = (parts(&api), Writer::new(&api, &state), *id);
     let result = super::db(&state, move |conn| {
         crate::db::write_transaction(conn, |conn| {
             let t = task::find_visible(conn, &p.reader, id)?.ok_or_else(ApiError::not_found)?;
-            if (edits || t.assignee_id != who.user_id) && !may_edit {
-                return Err(ApiError::forbidden(
-                    "This token's user may only close or reopen their own tasks.",
-                ));
-            }
-            if let Some(status) = &changes.status
-                && status != "open"
-                && status != "done"
-            {
-                return Err(ApiError::invalid(vec![(
-                    "status",
-                    "must be open or done".into(),
-                )]));
-            }
             if edits {
                 let title = changes.title.clone().unwrap_or(t.title.clone());
                 let description = changes.description.clone().unwrap_or(t.description.clone());
-                let errors = check_text(&title, &description);
-                if !errors.is_empty() {
-                    return Err(ApiError::invalid(errors));
-                }
-                let assignee = changes.assignee_id.unwrap_or(t.assignee_id);
-                if !assignable(conn, assignee)? {
-                    return Err(ApiError::related_not_found(vec![(
-                        "assignee_id",
-                        "no such active user".into(),
-                    )]));
-                }
-                let fields = TaskFields {
-                    title: title.trim(),
-                    description: description.trim(),
+                let input = tasks::TaskInput {
+                    title: &title,
+                    description: &description,
                     due_on: changes.due_on.or(t.due_on),
-                    assignee_id: assignee,
+                    assignee_id: Some(changes.assignee_id.unwrap_or(t.assignee_id)),
                 };
-                task::update(conn, id, &fields, now)?;
-                if assignee != t.assignee_id && assignee != who.user_id {
-                    let updated = task::find(conn, id)?.ok_or_else(ApiError::not_found)?;
-                    notify::tell_task(
-                        conn,
-                        &sender(&who, now),
-                        assignee,
-                        notify::TaskKind::Assigned,
-                        &updated,
-                    )?;
-                }
+                tasks::update(conn, &w.ctx(), &w.author(), id, &input)?;
             }
-            if let Some(status) = &changes.status {
-                task::set_done(conn, id, status == "done", now)?;
+            if let Some(done) = done {
+                tasks::set_done(conn, &w.ctx(), &w.actor, id, done)?;
             }
             let t = task::find(conn, id)?.ok_or_else(ApiError::not_found)?;
             out(conn, &p, t)
@@ -414,29 +353,15 @@ pub async fn comment(
 ) -> ApiResult<HttpResponse> {
     api.ensure(Action::Use(Flag::TasksComment))?;
     let input = body.into_inner();
-    let text = input.body.trim().to_string();
-    let (p, who, now, task_id) = (parts(&api), teller(&api, &state), state.clock.now(), *id);
-    // Visibility first: an invisible task is 404 whatever the body.
-    let reader = TaskReader::for_actor(api.user.id, &api.actor);
-    super::db(&state, move |conn| {
-        task::find_visible(conn, &reader, task_id)?.ok_or_else(ApiError::not_found)
-    })
-    .await?;
-    if text.is_empty() || input.body.chars().count() > 20_000 {
-        return Err(ApiError::invalid(vec![(
-            "body",
-            "is required (at most 20000 characters)".into(),
-        )]));
-    }
+    let (w, task_id) = (Writer::new(&api, &state), *id);
     let request = serde_json::to_value(&input)?;
     idempotency::run(&state, &api, &req, &request, move |conn| {
-        let t = task::find_visible(conn, &p.reader, task_id)?.ok_or_else(ApiError::not_found)?;
-        let id = crate::activity::add_task_comment(conn, &sender(&who, now), &t, &text)?;
+        let id = tasks::comment(conn, &w.ctx(), &w.author(), task_id, &input.body)?;
         let out = CommentOut {
             id,
             task_id,
-            body: text,
-            created_at: time(now),
+            body: input.body.trim().to_string(),
+            created_at: time(w.now),
         };
         Ok(Created::new(out, format!("/api/v1/tasks/{task_id}")))
     })

@@ -11,12 +11,11 @@ use serde::Deserialize;
 use crate::db::write_transaction;
 use crate::error::{AppError, AppResult};
 use crate::forms::{Check, FieldErrors};
-use crate::models::conversation;
-use crate::models::customer;
 use crate::models::org::OrgSettings;
 use crate::models::rate;
 use crate::models::user::normalize_email;
 use crate::pages::{Ctx, html_with_status};
+use crate::services::{self, conversations};
 use crate::state::AppState;
 
 /// Messages one sender (email address) may send per hour.
@@ -114,6 +113,7 @@ pub async fn submit(
     let ip = crate::net::client_ip_text(&req);
     let now = state.clock.now();
     let f = form.clone();
+    let config = state.config.clone();
     let created = state
         .db(move |conn| {
             write_transaction(conn, |conn| {
@@ -127,19 +127,20 @@ pub async fn submit(
                         return Ok(None);
                     }
                 }
-                let customer =
-                    customer::find_or_create_by_email(conn, Some(&f.name), &email, now)?.0;
-                let id = conversation::open_from_customer(
-                    conn,
-                    customer,
-                    f.subject.trim(),
-                    f.message.trim(),
-                    "web_form",
-                    now,
-                )?;
                 // Into the intake team's queue, if the organisation chose one.
-                let intake = OrgSettings::find(conn)?.and_then(|o| o.intake_team_id);
-                conversation::route(conn, id, intake, None)?;
+                let org = OrgSettings::find(conn)?.ok_or(AppError::NotFound)?;
+                let ctx = services::Ctx {
+                    org: &org,
+                    config: &config,
+                    now,
+                };
+                let message = conversations::ContactMessage {
+                    name: &f.name,
+                    email: &email,
+                    subject: &f.subject,
+                    message: &f.message,
+                };
+                let id = conversations::open_from_contact_form(conn, &ctx, &message)?;
                 Ok::<_, AppError>(Some(id))
             })
         })

@@ -13,19 +13,19 @@ use serde::Deserialize;
 use crate::auth::CurrentUser;
 use crate::db::write_transaction;
 use crate::error::{AppError, AppResult};
-use crate::forms::{Check, FieldErrors};
+use crate::forms::FieldErrors;
 use crate::models::attachment;
-use crate::models::conversation::{self, Conversation, Filter, Properties, Reader, View};
+use crate::models::conversation::{self, Conversation, Filter, Reader, View};
 use crate::models::customer;
 use crate::models::team::Team;
 use crate::pages::{Badge, Ctx, format_datetime, html_with_status};
 use crate::policy::{self, Action, ConversationScope, Flag};
 use crate::privacy::{mask_email, mask_phone, shown};
+use crate::services::{self, Refusal, conversations, messages};
 use crate::state::AppState;
 use crate::uploads::{self, Submission};
 use crate::urlencoded::url_encode;
 use crate::web::redirect;
-use crate::{activity, notify};
 
 const PAGE_SIZE: i64 = 50;
 
@@ -148,7 +148,7 @@ pub async fn list(
                 conversation::counts(conn, &reader)?,
                 conversation::list(conn, &reader, view, &filter, PAGE_SIZE)?,
                 Team::all(conn)?,
-                crate::admin::assignable_users(conn, None)?,
+                crate::models::people::assignable_users(conn, None)?,
                 crate::search::saved_for(conn, user_id, &team_ids)?,
             ))
         })
@@ -302,7 +302,7 @@ async fn load(current: &CurrentUser, state: &AppState, id: i64) -> AppResult<Loa
                 files: attachment::of_conversation(conn, id)?,
                 tags: conversation::tags_of(conn, id)?,
                 teams: Team::all(conn)?,
-                assignees: crate::admin::assignable_users(conn, None)?,
+                assignees: crate::models::people::assignable_users(conn, None)?,
                 tasks: (Vec::new(), None),
                 conversation,
                 customer,
@@ -561,7 +561,7 @@ pub async fn show(
                 )),
                 now,
             )?;
-            Ok(crate::admin::names_of(conn, &unseen_ids)?)
+            Ok(crate::models::people::names_of(conn, &unseen_ids)?)
         })
         .await?;
     let mut drafts = Drafts::default();
@@ -580,16 +580,6 @@ pub async fn show(
     )
 }
 
-fn check_body(current: &CurrentUser, field: &'static str, body: &str) -> FieldErrors {
-    let mut errors = FieldErrors::default();
-    Check {
-        t: current.tr,
-        errors: &mut errors,
-    }
-    .required(field, body, 50_000);
-    errors
-}
-
 /// The composer's text and files; errors for the text, refused files and
 /// broken uploads, so the page can come back with everything typed.
 fn read_composer(
@@ -598,8 +588,11 @@ fn read_composer(
     submission: &Submission,
 ) -> FieldErrors {
     let body = submission.field("body");
-    let mut errors = check_body(current, field, &body);
     let t = current.tr;
+    let mut errors = messages::Written::typed(&body, &[])
+        .problems()
+        .renamed(&[("body", field)])
+        .messages(t);
     let files_field = if field == "reply" {
         "reply_files"
     } else {
@@ -633,47 +626,21 @@ pub async fn add_note(
     policy::ensure(&current.actor, Action::Use(Flag::ConversationsNote))?;
     let loaded = load(&current, &state, *id).await?;
     let submission = uploads::read(&req, payload).await;
-    let errors = read_composer(&current, "note", &submission);
-    if !errors.is_empty() {
-        return render(
-            &current,
-            loaded,
-            Drafts {
-                note: submission.field("body"),
-                ..Drafts::default()
-            },
-            errors,
-            None,
-        );
-    }
-    let conversation = loaded.conversation.clone();
-    let (author, author_name) = (current.user.id, current.user.name.clone());
-    let org = current.org.clone();
-    let config = state.config.clone();
-    let now = state.clock.now();
-    let unseen = state
-        .db(move |conn| {
-            write_transaction(conn, |conn| {
-                let body = submission.field("body");
-                let files = submission.new_files();
-                activity::add_note(
-                    conn,
-                    &activity::Context {
-                        org: &org,
-                        config: &config,
-                        now,
-                    },
-                    &conversation,
-                    &activity::Author {
-                        id: author,
-                        name: &author_name,
-                    },
-                    &activity::Written::web(body.trim(), &files),
-                )
-                .map_err(AppError::from)
-            })
-        })
-        .await?;
+    let unseen = match write_from_composer(&current, &state, &loaded, submission, false).await? {
+        Ok(unseen) => unseen,
+        Err((errors, submission)) => {
+            return render(
+                &current,
+                loaded,
+                Drafts {
+                    note: submission.field("body"),
+                    ..Drafts::default()
+                },
+                errors,
+                None,
+            );
+        }
+    };
     let unseen = unseen
         .iter()
         .map(i64::to_string)
@@ -699,13 +666,12 @@ pub async fn reply(
     policy::ensure(&current.actor, Action::Use(Flag::ConversationsReply))?;
     let loaded = load(&current, &state, *id).await?;
     let submission = uploads::read(&req, payload).await;
-    let mut errors = read_composer(&current, "reply", &submission);
-    let recipient = loaded.customer.email.clone();
-    if recipient.is_none() && errors.is_empty() {
-        errors.add("reply", current.tr.get("conversation.error.no_email"));
-    }
-    let Some(recipient) = recipient.filter(|_| errors.is_empty()) else {
-        return render(
+    match write_from_composer(&current, &state, &loaded, submission, true).await? {
+        Ok(_) => Ok(redirect(&format!(
+            "/conversations/{}?notice=replied",
+            loaded.conversation.id
+        ))),
+        Err((errors, submission)) => render(
             &current,
             loaded,
             Drafts {
@@ -714,41 +680,64 @@ pub async fn reply(
             },
             errors,
             None,
-        );
-    };
-    let conversation = loaded.conversation.clone();
-    let (author, author_name) = (current.user.id, current.user.name.clone());
+        ),
+    }
+}
+
+/// Writes the composer's reply or note through the message service; on a
+/// refusal, the messages to show beside the composer and what was sent, so
+/// the page comes back with everything typed.
+async fn write_from_composer(
+    current: &CurrentUser,
+    state: &AppState,
+    loaded: &Loaded,
+    submission: Submission,
+    reply: bool,
+) -> AppResult<Result<Vec<i64>, (FieldErrors, Submission)>> {
+    let field = if reply { "reply" } else { "note" };
+    let errors = read_composer(current, field, &submission);
+    if !errors.is_empty() {
+        return Ok(Err((errors, submission)));
+    }
+    let id = loaded.conversation.id;
+    let (actor, name) = (current.actor.clone(), current.user.name.clone());
     let org = current.org.clone();
     let config = state.config.clone();
     let now = state.clock.now();
-    state
+    let outcome = state
         .db(move |conn| {
-            write_transaction(conn, |conn| {
+            let ctx = services::Ctx {
+                org: &org,
+                config: &config,
+                now,
+            };
+            let author = messages::Author {
+                actor: &actor,
+                name: &name,
+            };
+            let result = write_transaction(conn, |conn| {
                 let body = submission.field("body");
                 let files = submission.new_files();
-                activity::add_reply(
-                    conn,
-                    &activity::Context {
-                        org: &org,
-                        config: &config,
-                        now,
-                    },
-                    &conversation,
-                    &activity::Author {
-                        id: author,
-                        name: &author_name,
-                    },
-                    &activity::Written::web(body.trim(), &files),
-                    &recipient,
-                )
-                .map_err(AppError::from)
+                let written = messages::Written::typed(body.trim(), &files);
+                if reply {
+                    messages::add_reply(conn, &ctx, &author, id, &written).map(|_| Vec::new())
+                } else {
+                    messages::add_note(conn, &ctx, &author, id, &written).map(|(_, unseen)| unseen)
+                }
+            });
+            Ok(match result {
+                Ok(unseen) => Ok(unseen),
+                Err(Refusal::Fields(fields)) => Err((fields, submission)),
+                Err(other) => return Err(other.into()),
             })
         })
         .await?;
-    Ok(redirect(&format!(
-        "/conversations/{}?notice=replied",
-        loaded.conversation.id
-    )))
+    Ok(outcome.map_err(|(fields, submission)| {
+        (
+            fields.renamed(&[("body", field)]).messages(current.tr),
+            submission,
+        )
+    }))
 }
 
 #[derive(Deserialize, Default)]
@@ -768,108 +757,71 @@ pub async fn update_properties(
     id: web::Path<i64>,
     form: web::Form<PropertiesForm>,
 ) -> AppResult<HttpResponse> {
-    policy::ensure(&current.actor, Action::Use(Flag::ConversationsUpdate))?;
-    let loaded = load(&current, &state, *id).await?;
     let form = form.into_inner();
-    let t = current.tr;
-    let mut errors = FieldErrors::default();
-    if !conversation::STATUSES.contains(&form.status.as_str()) {
-        errors.add("status", t.get("conversation.error.status"));
-    }
-    if !conversation::PRIORITIES.contains(&form.priority.as_str()) {
-        errors.add("priority", t.get("conversation.error.priority"));
-    }
-    let now = state.clock.now();
-    let snoozed_until = if form.status == "snoozed" {
-        let local =
-            chrono::NaiveDateTime::parse_from_str(&form.snoozed_until, "%Y-%m-%dT%H:%M").ok();
-        let utc = local
-            .and_then(|l| current.tz.from_local_datetime(&l).earliest())
+    // The picker shows the reader's local time; an unreadable one is no time.
+    let snoozed_until =
+        chrono::NaiveDateTime::parse_from_str(&form.snoozed_until, "%Y-%m-%dT%H:%M")
+            .ok()
+            .and_then(|local| current.tz.from_local_datetime(&local).earliest())
             .map(|at| at.naive_utc());
-        match utc {
-            Some(at) if at > now => Some(at),
-            _ => {
-                errors.add("snoozed_until", t.get("conversation.error.snooze"));
-                None
-            }
-        }
-    } else {
-        None
-    };
-    let assignee = form.assignee.parse::<i64>().ok();
-    if assignee.is_some_and(|a| !loaded.assignees.iter().any(|(id, _)| *id == a)) {
-        errors.add("assignee", t.get("users.error.unknown_assignee"));
-    }
-    let team = form.team.parse::<i64>().ok();
-    if team.is_some_and(|tid| !loaded.teams.iter().any(|team| team.id == tid)) {
-        errors.add("team", t.get("users.error.unknown_team"));
-    }
-    let assignment_changed = assignee != loaded.conversation.assignee_id;
-    if assignment_changed {
-        policy::ensure(&current.actor, Action::Use(Flag::ConversationsAssign))?;
-    }
-    if !errors.is_empty() {
-        let props = PropertyForm {
-            status: form.status,
-            snoozed_until: form.snoozed_until,
-            priority: form.priority,
-            assignee: form.assignee,
-            team: form.team,
-            tags: form.tags,
-        };
-        return render(
-            &current,
-            loaded,
-            Drafts {
-                props: Some(props),
-                ..Drafts::default()
-            },
-            errors,
-            None,
-        );
-    }
-    let tags = conversation::parse_tags(&form.tags);
-    let id = loaded.conversation.id;
-    let subject = loaded.conversation.subject.clone();
-    let props = Properties {
-        status: form.status,
+    let changes = conversations::Changes {
+        status: Some(form.status.clone()),
         snoozed_until,
-        priority: form.priority,
-        assignee_id: assignee,
-        team_id: team,
+        priority: Some(form.priority.clone()),
+        assignee_id: Some(form.assignee.parse::<i64>().ok()),
+        team_id: Some(form.team.parse::<i64>().ok()),
+        tags: Some(vec![form.tags.clone()]),
     };
-    let (actor, actor_name) = (current.user.id, current.user.name.clone());
+    let (actor, name) = (current.actor.clone(), current.user.name.clone());
     let org = current.org.clone();
     let config = state.config.clone();
-    state
+    let now = state.clock.now();
+    let id = *id;
+    let outcome = state
         .db(move |conn| {
-            write_transaction(conn, |conn| {
-                conversation::update_properties(conn, id, &props, now)?;
-                conversation::set_tags(conn, id, &tags)?;
-                // The new assignee hears about it (unless they assigned themselves).
-                if let Some(to) = props
-                    .assignee_id
-                    .filter(|&to| assignment_changed && to != actor)
-                {
-                    let from = notify::Sender {
-                        org: &org,
-                        config: &config,
-                        actor_id: Some(actor),
-                        actor_name: &actor_name,
-                        now,
-                    };
-                    let about = notify::About {
-                        id,
-                        subject: &subject,
-                        team_id: props.team_id,
-                    };
-                    notify::tell(conn, &from, to, notify::Kind::Assignment, &about)?;
-                }
-                Ok::<_, AppError>(())
-            })
+            let ctx = services::Ctx {
+                org: &org,
+                config: &config,
+                now,
+            };
+            let author = messages::Author {
+                actor: &actor,
+                name: &name,
+            };
+            match write_transaction(conn, |conn| {
+                conversations::update_properties(conn, &ctx, &author, id, &changes)
+            }) {
+                Ok(_) => Ok(None),
+                Err(Refusal::Fields(fields)) => Ok(Some(fields)),
+                Err(other) => Err(other.into()),
+            }
         })
         .await?;
-    Ok(redirect(&format!("/conversations/{id}?notice=updated")))
+    let Some(fields) = outcome else {
+        return Ok(redirect(&format!("/conversations/{id}?notice=updated")));
+    };
+    let loaded = load(&current, &state, id).await?;
+    let errors = fields
+        .renamed(&[("assignee_id", "assignee"), ("team_id", "team")])
+        .messages(current.tr);
+    let props = PropertyForm {
+        status: form.status,
+        snoozed_until: form.snoozed_until,
+        priority: form.priority,
+        assignee: form.assignee,
+        team: form.team,
+        tags: form.tags,
+    };
+    render(
+        &current,
+        loaded,
+        Drafts {
+            props: Some(props),
+            ..Drafts::default()
+        },
+        errors,
+        None,
+    )
 }
 
 /// Bulk actions from the list: assign, close, tag. Assigning needs the
@@ -899,10 +851,7 @@ pub async fn bulk(
         view => format!("/conversations?view={}", url_encode(view)),
     };
     let action = match value("action").as_str() {
-        "assign" => {
-            policy::ensure(&current.actor, Action::Use(Flag::ConversationsAssign))?;
-            conversation::Bulk::Assign(value("assignee").parse().ok())
-        }
+        "assign" => conversation::Bulk::Assign(value("assignee").parse().ok()),
         "close" => conversation::Bulk::Close,
         "tag" => match conversation::parse_tags(&value("tag")).into_iter().next() {
             Some(tag) => conversation::Bulk::Tag(tag),
@@ -913,27 +862,21 @@ pub async fn bulk(
     if ids.is_empty() {
         return Ok(redirect(&back));
     }
-    let (scope, user_id, team_ids) = reader(&current);
-    if let conversation::Bulk::Assign(Some(to)) = &action {
-        let to = *to;
-        let assignable = state
-            .db(move |conn| Ok(crate::admin::assignable_users(conn, None)?))
-            .await?;
-        if !assignable.iter().any(|(id, _)| *id == to) {
-            return Err(AppError::NotFound);
-        }
-    }
+    let actor = current.actor.clone();
+    let org = current.org.clone();
+    let config = state.config.clone();
     let now = state.clock.now();
     state
         .db(move |conn| {
+            let ctx = services::Ctx {
+                org: &org,
+                config: &config,
+                now,
+            };
             write_transaction(conn, |conn| {
-                let reader = Reader {
-                    scope: &scope,
-                    user_id,
-                    team_ids: &team_ids,
-                };
-                Ok::<_, AppError>(conversation::bulk(conn, &reader, &ids, &action, now)?)
-            })
+                conversations::bulk(conn, &ctx, &actor, &ids, &action)
+            })?;
+            Ok(())
         })
         .await?;
     Ok(redirect(&back))
@@ -976,7 +919,7 @@ async fn new_page(
         .db(|conn| {
             Ok((
                 Team::all(conn)?,
-                crate::admin::assignable_users(conn, None)?,
+                crate::models::people::assignable_users(conn, None)?,
             ))
         })
         .await?;
@@ -1018,74 +961,44 @@ pub async fn create(
     state: web::Data<AppState>,
     form: web::Form<NewForm>,
 ) -> AppResult<HttpResponse> {
-    policy::ensure(&current.actor, Action::Use(Flag::ConversationsReply))?;
     let form = form.into_inner();
-    let mut errors = FieldErrors::default();
-    let mut check = Check {
-        t: current.tr,
-        errors: &mut errors,
-    };
-    check.email("email", &form.email);
-    check.required("subject", &form.subject, 200);
-    check.required("message", &form.message, 50_000);
-    let team = form.team.parse::<i64>().ok();
-    let assignee = form.assignee.parse::<i64>().ok();
-    // Team-only users open conversations only where they can see them.
-    let (scope, _) = policy::conversation_scope(&current.actor);
-    if let ConversationScope::Teams(ids) = &scope
-        && !team.is_some_and(|t| ids.contains(&t))
-    {
-        errors.add("team", current.tr.get("conversation.error.own_team"));
-    }
-    if assignee.is_some() && !allowed(&current, Flag::ConversationsAssign) {
-        errors.add("assignee", current.tr.get("users.error.unknown_assignee"));
-    }
-    if !errors.is_empty() {
-        return new_page(&current, &state, form, errors).await;
-    }
+    let (actor, f) = (current.actor.clone(), form.clone());
+    let org = current.org.clone();
+    let config = state.config.clone();
     let now = state.clock.now();
-    let f = form.clone();
-    let created = state
+    let outcome = state
         .db(move |conn| {
-            write_transaction(conn, |conn| {
-                if let Some(t) = team
-                    && Team::find(conn, t)?.is_none()
-                {
-                    return Ok(Err("team"));
-                }
-                if let Some(a) = assignee
-                    && !crate::admin::is_assignable(conn, a)?
-                {
-                    return Ok(Err("assignee"));
-                }
-                let email = crate::models::user::normalize_email(&f.email);
-                let customer =
-                    customer::find_or_create_by_email(conn, Some(&f.name), &email, now)?.0;
-                let id = conversation::open_from_customer(
-                    conn,
-                    customer,
-                    f.subject.trim(),
-                    f.message.trim(),
-                    "email",
-                    now,
-                )?;
-                conversation::route(conn, id, team, assignee)?;
-                Ok::<_, AppError>(Ok(id))
-            })
+            let ctx = services::Ctx {
+                org: &org,
+                config: &config,
+                now,
+            };
+            let input = conversations::NewConversation {
+                customer_email: &f.email,
+                customer_name: Some(&f.name),
+                subject: &f.subject,
+                message: &f.message,
+                team_id: f.team.parse().ok(),
+                assignee_id: f.assignee.parse().ok(),
+                channel: "email",
+            };
+            match write_transaction(conn, |conn| conversations::open(conn, &ctx, &actor, &input)) {
+                Ok(id) => Ok(Ok(id)),
+                Err(Refusal::Fields(fields)) => Ok(Err(fields)),
+                Err(other) => Err(other.into()),
+            }
         })
         .await?;
-    match created {
+    match outcome {
         Ok(id) => Ok(redirect(&format!("/conversations/{id}"))),
-        Err(field) => {
-            let mut errors = FieldErrors::default();
-            errors.add(
-                field,
-                current.tr.get(if field == "team" {
-                    "users.error.unknown_team"
-                } else {
-                    "users.error.unknown_assignee"
-                }),
-            );
+        Err(fields) => {
+            let errors = fields
+                .renamed(&[
+                    ("customer_email", "email"),
+                    ("team_id", "team"),
+                    ("assignee_id", "assignee"),
+                ])
+                .messages(current.tr);
             new_page(&current, &state, form, errors).await
         }
     }
@@ -1106,7 +1019,7 @@ pub async fn mentionable(
         state.clock.now(),
     );
     let people = state
-        .db(move |conn| Ok(crate::admin::who_can_see(conn, &org, team, now)?))
+        .db(move |conn| Ok(crate::models::people::who_can_see(conn, &org, team, now)?))
         .await?;
     let full =
         policy::sees_contact_details(&current.actor, current.org.mask_contacts_for_collaborators);

@@ -213,8 +213,11 @@ pub async fn confirm(
         .db(move |conn| {
             write_transaction(conn, |conn| {
                 let plans = import::plan(conn, &actor, &org, &rows, t, now)?;
-                import::apply(conn, &audit_actor, &org, &plans, &public_url, now)
-                    .map_err(AppError::from)
+                let by = crate::services::users::By {
+                    actor: &actor,
+                    audit: &audit_actor,
+                };
+                import::apply(conn, &by, &org, &plans, &public_url, now).map_err(AppError::from)
             })
         })
         .await?;

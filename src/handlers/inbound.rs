@@ -9,11 +9,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::activity::Context;
 use crate::db::write_transaction;
 use crate::error::{AppError, AppResult};
 use crate::mail::parse;
 use crate::models::org::OrgSettings;
+use crate::services::Ctx as Context;
 use crate::state::AppState;
 
 /// The largest message taken in (files of up to 25 MB, base64-encoded).

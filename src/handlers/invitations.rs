@@ -7,7 +7,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::admin;
 use crate::auth;
 use crate::db::write_transaction;
 use crate::error::AppResult;
@@ -16,6 +15,7 @@ use crate::models::invitation::{self, Invitation, LinkState};
 use crate::models::org::OrgSettings;
 use crate::models::user::User;
 use crate::pages::{Ctx, html_with_status};
+use crate::services::users as admin;
 use crate::state::AppState;
 
 #[derive(Template)]

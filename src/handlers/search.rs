@@ -164,7 +164,7 @@ pub async fn page(
                 customers,
                 search::saved_for(conn, user_id, &team_ids)?,
                 Team::all(conn)?,
-                crate::admin::assignable_users(conn, None)?,
+                crate::models::people::assignable_users(conn, None)?,
             ))
         })
         .await?;

@@ -6,23 +6,21 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use std::sync::Arc;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::auth::CurrentUser;
-use crate::config::Config;
 use crate::db::write_transaction;
 use crate::error::{AppError, AppResult};
-use crate::forms::{Check, FieldErrors};
+use crate::forms::FieldErrors;
 use crate::models::conversation::{self, Reader};
 use crate::models::customer;
-use crate::models::org::OrgSettings;
-use crate::models::task::{self, Task, TaskFields, TaskLine, TaskList, TaskReader};
-use crate::notify;
+use crate::models::task::{self, Task, TaskLine, TaskList, TaskReader};
 use crate::pages::{Badge, Ctx, format_datetime, html_with_status};
 use crate::policy::{self, Action, ConversationScope, Flag};
+use crate::services::messages::Author;
+use crate::services::{self, Refusal, tasks};
 use crate::state::AppState;
 use crate::web::NoticeQuery;
 use crate::web::redirect;
@@ -249,76 +247,66 @@ pub async fn new(
     form_page(&current, &state, form, about, FieldErrors::default()).await
 }
 
-/// Checks the form; returns the fields when valid.
-async fn check(
+/// Which write the task form asks for.
+#[derive(Clone, Copy)]
+enum Write {
+    Create(tasks::Link),
+    Update(i64),
+}
+
+/// Writes the task form through the task service: the task's id, or the
+/// messages for the form (a date that cannot be read among them).
+async fn write(
     current: &CurrentUser,
     state: &AppState,
     form: &TaskForm,
-) -> AppResult<Result<(Option<NaiveDate>, i64), FieldErrors>> {
+    what: Write,
+) -> AppResult<Result<i64, FieldErrors>> {
     let t = current.tr;
-    let mut errors = FieldErrors::default();
-    Check {
-        t,
-        errors: &mut errors,
-    }
-    .required("title", &form.title, 200);
-    if form.description.chars().count() > 20_000 {
-        errors.add(
-            "description",
-            t.fmt("form.error.too_long", &[("max", "20000")]),
-        );
-    }
-    let due = match form.due_on.trim() {
-        "" => None,
-        text => match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-            Ok(day) => Some(day),
-            Err(_) => {
-                errors.add("due_on", t.get("tasks.error.due"));
-                None
+    let due = form.due_on.trim().to_string();
+    let due_on = NaiveDate::parse_from_str(&due, "%Y-%m-%d").ok();
+    let due_unreadable = !due.is_empty() && due_on.is_none();
+    let (actor, name) = (current.actor.clone(), current.user.name.clone());
+    let (org, config, now) = (current.org.clone(), state.config.clone(), state.clock.now());
+    let form = form.clone();
+    let outcome = state
+        .db(move |conn| {
+            let input = tasks::TaskInput {
+                title: &form.title,
+                description: &form.description,
+                due_on,
+                assignee_id: form.assignee.parse().ok(),
+            };
+            if due_unreadable {
+                return Ok(Err(tasks::problems(conn, &input)?));
             }
-        },
-    };
-    let assignee = form.assignee.parse::<i64>().ok();
-    let people = state.db(|conn| Ok(task::assignable(conn)?)).await?;
-    let assignee = assignee.filter(|id| people.iter().any(|(p, _, _)| p == id));
-    if assignee.is_none() {
-        errors.add("assignee", t.get("tasks.error.assignee"));
-    }
-    Ok(match assignee {
-        Some(assignee) if errors.is_empty() => Ok((due, assignee)),
-        _ => Err(errors),
-    })
-}
-
-/// What telling people needs, owned, so it moves into a database closure.
-struct Teller {
-    org: OrgSettings,
-    config: Arc<Config>,
-    actor_id: i64,
-    actor_name: String,
-    now: NaiveDateTime,
-}
-
-impl Teller {
-    fn new(current: &CurrentUser, state: &AppState) -> Self {
-        Self {
-            org: current.org.clone(),
-            config: state.config.clone(),
-            actor_id: current.user.id,
-            actor_name: current.user.name.clone(),
-            now: state.clock.now(),
+            let ctx = services::Ctx {
+                org: &org,
+                config: &config,
+                now,
+            };
+            let author = Author {
+                actor: &actor,
+                name: &name,
+            };
+            let written = write_transaction(conn, |conn| match what {
+                Write::Create(link) => tasks::create(conn, &ctx, &author, &input, link),
+                Write::Update(id) => tasks::update(conn, &ctx, &author, id, &input).map(|_| id),
+            });
+            match written {
+                Ok(id) => Ok(Ok(id)),
+                Err(Refusal::Fields(fields)) => Ok(Err(fields)),
+                Err(other) => Err(other.into()),
+            }
+        })
+        .await?;
+    Ok(outcome.map_err(|fields| {
+        let mut errors = fields.renamed(&[("assignee_id", "assignee")]).messages(t);
+        if due_unreadable {
+            errors.add("due_on", t.get("tasks.error.due"));
         }
-    }
-
-    fn sender(&self) -> notify::Sender<'_> {
-        notify::Sender {
-            org: &self.org,
-            config: &self.config,
-            actor_id: Some(self.actor_id),
-            actor_name: &self.actor_name,
-            now: self.now,
-        }
-    }
+        errors
+    }))
 }
 
 pub async fn create(
@@ -329,39 +317,14 @@ pub async fn create(
     current.ensure(Flag::TasksCreate)?;
     let form = form.into_inner();
     let (conversation_id, customer_id, about) = link_target(&current, &state, &form).await?;
-    let (due, assignee) = match check(&current, &state, &form).await? {
-        Ok(valid) => valid,
-        Err(errors) => return form_page(&current, &state, form, about, errors).await,
+    let link = tasks::Link {
+        conversation_id,
+        customer_id,
     };
-    let creator = current.user.id;
-    let teller = Teller::new(&current, &state);
-    let id = state
-        .db(move |conn| {
-            write_transaction(conn, |conn| {
-                let fields = TaskFields {
-                    title: form.title.trim(),
-                    description: form.description.trim(),
-                    due_on: due,
-                    assignee_id: assignee,
-                };
-                let now = teller.now;
-                let id = task::create(conn, &fields, creator, conversation_id, customer_id, now)?;
-                if assignee != creator {
-                    let created = task::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
-                    notify::tell_task(
-                        conn,
-                        &teller.sender(),
-                        assignee,
-                        notify::TaskKind::Assigned,
-                        &created,
-                    )?;
-                }
-                Ok::<_, diesel::result::Error>(id)
-            })
-            .map_err(AppError::from)
-        })
-        .await?;
-    Ok(redirect(&format!("/tasks/{id}?notice=created")))
+    match write(&current, &state, &form, Write::Create(link)).await? {
+        Ok(id) => Ok(redirect(&format!("/tasks/{id}?notice=created"))),
+        Err(errors) => form_page(&current, &state, form, about, errors).await,
+    }
 }
 
 pub struct CommentRow {
@@ -545,43 +508,14 @@ pub async fn update(
     current.ensure(Flag::TasksCreate)?;
     let task = load(&current, &state, *id).await?;
     let form = form.into_inner();
-    let (due, assignee) = match check(&current, &state, &form).await? {
-        Ok(valid) => valid,
+    match write(&current, &state, &form, Write::Update(task.id)).await? {
+        Ok(id) => Ok(redirect(&format!("/tasks/{id}?notice=saved"))),
         Err(errors) => {
             let mut page = render(&current, &state, task, String::new(), errors, None).await?;
             *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            return Ok(page);
+            Ok(page)
         }
-    };
-    let reassigned = assignee != task.assignee_id;
-    let teller = Teller::new(&current, &state);
-    let id = task.id;
-    state
-        .db(move |conn| {
-            write_transaction(conn, |conn| {
-                let fields = TaskFields {
-                    title: form.title.trim(),
-                    description: form.description.trim(),
-                    due_on: due,
-                    assignee_id: assignee,
-                };
-                task::update(conn, id, &fields, teller.now)?;
-                if reassigned && assignee != teller.actor_id {
-                    let changed = task::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
-                    notify::tell_task(
-                        conn,
-                        &teller.sender(),
-                        assignee,
-                        notify::TaskKind::Assigned,
-                        &changed,
-                    )?;
-                }
-                Ok::<_, diesel::result::Error>(())
-            })
-            .map_err(AppError::from)
-        })
-        .await?;
-    Ok(redirect(&format!("/tasks/{id}?notice=saved")))
+    }
 }
 
 async fn set_done(
@@ -590,15 +524,17 @@ async fn set_done(
     id: i64,
     done: bool,
 ) -> AppResult<HttpResponse> {
-    current.ensure(Flag::TasksView)?;
-    let task = load(&current, &state, id).await?;
-    // The assignee closes their own task; changing others' takes tasks.create.
-    if task.assignee_id != current.user.id {
-        current.ensure(Flag::TasksCreate)?;
-    }
-    let now = state.clock.now();
+    let actor = current.actor.clone();
+    let (org, config, now) = (current.org.clone(), state.config.clone(), state.clock.now());
     state
-        .db(move |conn| Ok(task::set_done(conn, task.id, done, now)?))
+        .db(move |conn| {
+            let ctx = services::Ctx {
+                org: &org,
+                config: &config,
+                now,
+            };
+            Ok(tasks::set_done(conn, &ctx, &actor, id, done)?)
+        })
         .await?;
     let notice = if done { "done" } else { "reopened" };
     Ok(redirect(&format!("/tasks/{id}?notice={notice}")))
@@ -637,26 +573,34 @@ pub async fn comment(
     current.ensure(Flag::TasksComment)?;
     let task = load(&current, &state, *id).await?;
     let body = form.into_inner().body;
-    let mut errors = FieldErrors::default();
-    Check {
-        t: current.tr,
-        errors: &mut errors,
-    }
-    .required("comment", &body, 20_000);
-    if !errors.is_empty() {
-        return render(&current, &state, task, body, errors, None).await;
-    }
-    let teller = Teller::new(&current, &state);
-    let id = task.id;
-    state
+    let (actor, name) = (current.actor.clone(), current.user.name.clone());
+    let (org, config, now) = (current.org.clone(), state.config.clone(), state.clock.now());
+    let (id, text) = (task.id, body.clone());
+    let outcome = state
         .db(move |conn| {
-            write_transaction(conn, |conn| {
-                crate::activity::add_task_comment(conn, &teller.sender(), &task, body.trim())
-            })
-            .map_err(AppError::from)
+            let ctx = services::Ctx {
+                org: &org,
+                config: &config,
+                now,
+            };
+            let author = Author {
+                actor: &actor,
+                name: &name,
+            };
+            match write_transaction(conn, |conn| tasks::comment(conn, &ctx, &author, id, &text)) {
+                Ok(_) => Ok(None),
+                Err(Refusal::Fields(fields)) => Ok(Some(fields)),
+                Err(other) => Err(other.into()),
+            }
         })
         .await?;
-    Ok(redirect(&format!("/tasks/{id}?notice=commented")))
+    match outcome {
+        None => Ok(redirect(&format!("/tasks/{id}?notice=commented"))),
+        Some(fields) => {
+            let errors = fields.renamed(&[("body", "comment")]).messages(current.tr);
+            render(&current, &state, task, body, errors, None).await
+        }
+    }
 }
 
 /// The tasks panel of a conversation or customer page: open tasks the

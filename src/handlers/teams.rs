@@ -198,7 +198,7 @@ async fn team_page(
             let team = Team::find(conn, id)?.ok_or(AppError::NotFound)?;
             let members = team::members(conn, id)?;
             let member_ids: Vec<i64> = members.iter().map(|m| m.0).collect();
-            let candidates = crate::admin::addable_to_team(conn, &member_ids)?;
+            let candidates = crate::models::people::addable_to_team(conn, &member_ids)?;
             Ok((team, members, candidates, Team::all(conn)?))
         })
         .await?;

@@ -8,19 +8,20 @@ use askama::Template;
 use chrono::{Duration, NaiveDateTime};
 use serde::Deserialize;
 
-use crate::admin::{self, Outcome, Seats, Tab, UserFilter};
 use crate::auth::CurrentUser;
 use crate::db::write_transaction;
 use crate::error::{AppError, AppResult};
 use crate::forms::FieldErrors;
 use crate::i18n::{Lang, Tr};
 use crate::models::invitation::{self, Delivery};
+use crate::models::people::{self, Seats, Tab, UserFilter};
 use crate::models::role::Role;
 use crate::models::team::Team;
 use crate::models::user::User;
 use crate::pages::{Badge, Ctx, format_datetime, html_with_status, timezone_names};
 use crate::policy::{self, Action, Flag, UserType};
 use crate::services::user_form::{self, RoleOption, UserForm, role_label};
+use crate::services::users::{self as admin, By, Outcome};
 use crate::state::AppState;
 use crate::urlencoded::form_pairs;
 use crate::web::NoticeQuery;
@@ -250,10 +251,10 @@ pub async fn list(
     let today = current.today(now);
     let (seats, (users, more), teams, deliveries, roles, all_teams) = state
         .db(move |conn| {
-            let seats = admin::seats(conn, &org, today)?;
-            let page = admin::list_users(conn, &filter, PAGE_SIZE)?;
+            let seats = people::seats(conn, &org, today)?;
+            let page = people::list_users(conn, &filter, PAGE_SIZE)?;
             let ids: Vec<i64> = page.0.iter().map(|(u, _)| u.id).collect();
-            let teams = admin::team_names_of(conn, &ids)?;
+            let teams = people::team_names_of(conn, &ids)?;
             let deliveries = invitation::deliveries(conn, &ids)?;
             Ok((
                 seats,
@@ -376,14 +377,18 @@ pub async fn create(
         Ok(input) => input,
         Err(errors) => return render_errors(errors, form, &roles, teams),
     };
-    let actor = current.audit_actor(&req);
+    let (actor, audit) = (current.actor.clone(), current.audit_actor(&req));
     let org = current.org.clone();
     let public_url = state.config.public_url.clone();
     let now = state.clock.now();
     let result = state
         .db(move |conn| {
+            let by = By {
+                actor: &actor,
+                audit: &audit,
+            };
             Ok(write_transaction(conn, |conn| {
-                admin::add_user(conn, &actor, &org, &input, &public_url, now)
+                admin::add_user(conn, &by, &org, &input, &public_url, now)
             }))
         })
         .await?;
@@ -400,7 +405,7 @@ pub async fn create(
             errors.add(field, refusal.message(t));
             render_errors(errors, form, &roles, teams)
         }
-        Err(Outcome::Failed(e)) => Err(e.into()),
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -478,7 +483,7 @@ struct Loaded {
 async fn load(state: &AppState, id: i64) -> AppResult<Loaded> {
     state
         .db(move |conn| {
-            let (user, managed) = admin::load_managed(conn, id)?.ok_or(AppError::NotFound)?;
+            let (user, managed) = people::load_managed(conn, id)?.ok_or(AppError::NotFound)?;
             let team_ids = Team::ids_of_user(conn, id)?;
             let delivery = invitation::deliveries(conn, &[id])?.remove(&id);
             let (_, role, actor) = User::load_actor(conn, id)?.ok_or(AppError::NotFound)?;
@@ -612,13 +617,17 @@ pub async fn update(
             return html_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY);
         }
     };
-    let actor = current.audit_actor(&req);
+    let (actor, audit) = (current.actor.clone(), current.audit_actor(&req));
     let org = current.org.clone();
     let user_id = loaded.user.id;
     let result = state
         .db(move |conn| {
+            let by = By {
+                actor: &actor,
+                audit: &audit,
+            };
             Ok(write_transaction(conn, |conn| {
-                admin::update_user(conn, &actor, &org, user_id, &input, now)
+                admin::update_user(conn, &by, &org, user_id, &input, now)
             }))
         })
         .await?;
@@ -635,7 +644,7 @@ pub async fn update(
             let page = show_page(&current, loaded, Some(form), errors, None, now);
             html_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY)
         }
-        Err(Outcome::Failed(e)) => Err(e.into()),
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -675,8 +684,8 @@ async fn status_page(
     let (open_conversations, assignees) = state
         .db(move |conn| {
             Ok((
-                admin::open_conversations_of(conn, id)?,
-                admin::assignable_users(conn, Some(id))?,
+                people::open_conversations_of(conn, id)?,
+                people::assignable_users(conn, Some(id))?,
             ))
         })
         .await?;
@@ -731,22 +740,19 @@ pub async fn deactivate(
 ) -> AppResult<HttpResponse> {
     policy::ensure(&current.actor, Action::Use(Flag::UsersManage))?;
     let loaded = load(&state, *id).await?;
-    let (allowed, rule) = policy::can_deactivate(&current.actor, &loaded.managed);
-    if !allowed {
-        return Err(AppError::Forbidden(format!(
-            "deactivate {}: {rule:?}",
-            loaded.user.id
-        )));
-    }
     let reassign_to = form.reassign_to.trim().parse::<i64>().ok();
-    let actor = current.audit_actor(&req);
+    let (actor, audit) = (current.actor.clone(), current.audit_actor(&req));
     let now = state.clock.now();
     let user = loaded.user.clone();
     let managed = loaded.managed.clone();
     let result = state
         .db(move |conn| {
+            let by = By {
+                actor: &actor,
+                audit: &audit,
+            };
             Ok(write_transaction(conn, |conn| {
-                admin::deactivate(conn, &actor, &user, Some(&managed), reassign_to, now)
+                admin::deactivate(conn, &by, &user, &managed, reassign_to, now)
             }))
         })
         .await?;
@@ -765,7 +771,7 @@ pub async fn deactivate(
             )
             .await
         }
-        Err(Outcome::Failed(e)) => Err(e.into()),
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -777,15 +783,19 @@ pub async fn reactivate(
 ) -> AppResult<HttpResponse> {
     policy::ensure(&current.actor, Action::Use(Flag::UsersManage))?;
     let loaded = load(&state, *id).await?;
-    ensure_manage(&current, &loaded.managed)?;
-    let actor = current.audit_actor(&req);
+    let (actor, audit) = (current.actor.clone(), current.audit_actor(&req));
     let org = current.org.clone();
     let now = state.clock.now();
     let user = loaded.user.clone();
+    let managed = loaded.managed.clone();
     let result = state
         .db(move |conn| {
+            let by = By {
+                actor: &actor,
+                audit: &audit,
+            };
             Ok(write_transaction(conn, |conn| {
-                admin::reactivate(conn, &actor, &org, &user, now)
+                admin::reactivate(conn, &by, &org, &user, &managed, now)
             }))
         })
         .await?;
@@ -804,18 +814,23 @@ pub async fn reactivate(
             )
             .await
         }
-        Err(Outcome::Failed(e)) => Err(e.into()),
+        Err(other) => Err(other.into()),
     }
 }
 
-async fn pending_target(current: &CurrentUser, state: &AppState, id: i64) -> AppResult<User> {
+async fn pending_target(
+    current: &CurrentUser,
+    state: &AppState,
+    id: i64,
+) -> AppResult<(User, policy::ManagedUser)> {
+    // Refused before anything is told about the user.
     policy::ensure(&current.actor, Action::Use(Flag::UsersManage))?;
     let loaded = load(state, id).await?;
     ensure_manage(current, &loaded.managed)?;
     if !(loaded.user.active && loaded.user.password_hash.is_none()) {
         return Err(AppError::NotFound);
     }
-    Ok(loaded.user)
+    Ok((loaded.user, loaded.managed))
 }
 
 pub async fn resend(
@@ -824,16 +839,20 @@ pub async fn resend(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    let user = pending_target(&current, &state, *id).await?;
-    let actor = current.audit_actor(&req);
+    let (user, managed) = pending_target(&current, &state, *id).await?;
+    let (actor, audit) = (current.actor.clone(), current.audit_actor(&req));
     let org = current.org.clone();
     let public_url = state.config.public_url.clone();
     let now = state.clock.now();
     let user_id = user.id;
     state
         .db(move |conn| {
+            let by = By {
+                actor: &actor,
+                audit: &audit,
+            };
             Ok(write_transaction(conn, |conn| {
-                admin::resend_invitation(conn, &actor, &org, &user, &public_url, now)
+                admin::resend_invitation(conn, &by, &org, &user, &managed, &public_url, now)
             })?)
         })
         .await?;
@@ -848,13 +867,17 @@ pub async fn revoke(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    let user = pending_target(&current, &state, *id).await?;
-    let actor = current.audit_actor(&req);
+    let (user, managed) = pending_target(&current, &state, *id).await?;
+    let (actor, audit) = (current.actor.clone(), current.audit_actor(&req));
     let now = state.clock.now();
     state
         .db(move |conn| {
+            let by = By {
+                actor: &actor,
+                audit: &audit,
+            };
             Ok(write_transaction(conn, |conn| {
-                admin::revoke_invitation(conn, &actor, &user, now)
+                admin::revoke_invitation(conn, &by, &user, &managed, now)
             })?)
         })
         .await?;
@@ -894,9 +917,9 @@ async fn dormant_rows(
     let since = now - Duration::days(days);
     let (users, teams) = state
         .db(move |conn| {
-            let users = admin::dormant_users(conn, since)?;
+            let users = people::dormant_users(conn, since)?;
             let ids: Vec<i64> = users.iter().map(|(u, _)| u.id).collect();
-            Ok((users, admin::team_names_of(conn, &ids)?))
+            Ok((users, people::team_names_of(conn, &ids)?))
         })
         .await?;
     Ok(rows(current, users, &teams, &Default::default(), now))

@@ -15,6 +15,7 @@ pub mod notification;
 pub mod org;
 pub mod outbox;
 pub mod password_reset;
+pub mod people;
 pub mod rate;
 pub mod role;
 pub mod task;

@@ -6,8 +6,8 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::{Value, json};
 
-use crate::admin::{Outcome, Refusal};
 use crate::api::ApiError;
+use crate::services::users::{Outcome, Refusal};
 
 pub const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 
@@ -219,8 +219,13 @@ impl From<Outcome> for ScimError {
     fn from(o: Outcome) -> Self {
         match o {
             Outcome::Failed(e) => e.into(),
+            Outcome::Denied(d) => d.into(),
+            Outcome::Unmanageable(rule) => rule.into(),
             Outcome::Refused(Refusal::EmailTaken) => {
                 Self::uniqueness("Another user has this userName (email address).")
+            }
+            Outcome::Refused(Refusal::UserNameTaken) => {
+                Self::uniqueness("Another user has this userName.")
             }
             // The type cannot become Collaborator while every seat is taken.
             Outcome::Refused(Refusal::CollaboratorAllowance(used, allowed)) => Self::new(

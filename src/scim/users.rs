@@ -19,13 +19,14 @@ use super::{
     Attributes, ListQuery, OpKind, Provisioner, ScimError, ScimResult, as_bool, check_if_match,
     json_body, object, patch_ops, resource_id, resource_response, run, timestamp, version_of,
 };
-use crate::admin::{self, UserInput};
 use crate::api::directory::{UserFields, user_input};
 use crate::db::schema::{roles, team_memberships, teams, users};
 use crate::db::{DbConn, write_transaction};
 use crate::i18n::Lang;
+use crate::models::people;
 use crate::models::user::User;
 use crate::policy::UserType;
+use crate::services::users::{self as admin, By, UserInput};
 use crate::state::AppState;
 
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -485,14 +486,8 @@ impl Draft {
     }
 
     /// Checks the draft as the JSON API does (its messages, as
-    /// `invalidValue`) and asks the policy whether SCIM may give that type
-    /// and role.
-    fn input(
-        &self,
-        conn: &mut DbConn,
-        p: &Provisioner,
-        base: Option<&User>,
-    ) -> ScimResult<UserInput> {
+    /// `invalidValue`); the user services ask the policy.
+    fn input(&self, conn: &mut DbConn, base: Option<&User>) -> ScimResult<UserInput> {
         let fields = UserFields {
             name: Some(self.name()),
             email: Some(self.email.clone()),
@@ -508,11 +503,6 @@ impl Draft {
         // `user_input` keeps the stored value of an absent field; here absent means none.
         input.language = self.language;
         input.timezone = self.timezone.clone();
-        // The policy decides, as for Settings > Users: never Owner, never
-        // a role above the provisioning actor's.
-        if let (false, rule) = crate::api::directory::grant_decision(conn, &p.policy, &input)? {
-            return Err(rule.into());
-        }
         Ok(input)
     }
 }
@@ -521,50 +511,35 @@ fn read_only(name: &str) -> ScimError {
     ScimError::bad("mutability", format!("{name} is read-only"))
 }
 
-/// Keeps a `userName` that is not the email address; one another user has
-/// (compared without case, as SCIM does) is refused.
-fn set_user_name(conn: &mut DbConn, id: i64, user_name: Option<&str>) -> ScimResult<()> {
-    if let Some(name) = user_name {
-        let taken: i64 = users::table
-            .filter(
-                crate::db::lower(users::scim_user_name.assume_not_null()).eq(name.to_lowercase()),
-            )
-            .filter(users::id.ne(id))
-            .count()
-            .get_result(conn)?;
-        if taken > 0 {
-            return Err(ScimError::uniqueness("Another user has this userName."));
-        }
+/// Who SCIM is to the user services.
+fn by(p: &Provisioner) -> By<'_> {
+    By {
+        actor: &p.policy,
+        audit: &p.actor,
     }
-    diesel::update(users::table.find(id))
-        .set(users::scim_user_name.eq(user_name))
-        .execute(conn)?;
-    Ok(())
-}
-
-fn set_external_id(conn: &mut DbConn, id: i64, external_id: Option<&str>) -> QueryResult<()> {
-    diesel::update(users::table.find(id))
-        .set(users::scim_external_id.eq(external_id))
-        .execute(conn)
-        .map(|_| ())
 }
 
 /// Writes the draft over `user`: reactivation first (so the edit is checked
 /// as for an active user), the edit, then deactivation.
 fn save(conn: &mut DbConn, p: &Provisioner, user: &User, draft: &Draft) -> ScimResult<()> {
     if draft.active && !user.active {
-        admin::reactivate(conn, &p.actor, &p.org, user, p.now)?;
+        let (_, managed) =
+            people::load_managed(conn, user.id)?.ok_or(diesel::result::Error::NotFound)?;
+        admin::reactivate(conn, &by(p), &p.org, user, &managed, p.now)?;
     }
-    let input = draft.input(conn, p, Some(user))?;
+    let input = draft.input(conn, Some(user))?;
     let stored = user_input(conn, Some(user), &UserFields::default()).ok();
     if stored.as_ref() != Some(&input) {
-        admin::update_user(conn, &p.actor, &p.org, user.id, &input, p.now)?;
+        admin::update_user(conn, &by(p), &p.org, user.id, &input, p.now)?;
     }
-    if draft.external_id != user.scim_external_id {
-        set_external_id(conn, user.id, draft.external_id.as_deref())?;
-    }
-    if draft.user_name != user.scim_user_name {
-        set_user_name(conn, user.id, draft.user_name.as_deref())?;
+    if draft.external_id != user.scim_external_id || draft.user_name != user.scim_user_name {
+        admin::set_provisioning_ids(
+            conn,
+            &by(p),
+            user.id,
+            draft.user_name.as_deref(),
+            draft.external_id.as_deref(),
+        )?;
     }
     if !draft.active && user.active {
         deactivate(conn, p, user.id)?;
@@ -575,11 +550,8 @@ fn save(conn: &mut DbConn, p: &Provisioner, user: &User, draft: &Draft) -> ScimR
 /// As Settings > Users does it: signed out everywhere, API tokens revoked,
 /// open conversations back to their teams' queues, audit entry, webhook.
 fn deactivate(conn: &mut DbConn, p: &Provisioner, id: i64) -> ScimResult<()> {
-    let (user, managed) = admin::load_managed(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
-    if let (false, rule) = crate::policy::can_deactivate(&p.policy, &managed) {
-        return Err(rule.into());
-    }
-    admin::deactivate(conn, &p.actor, &user, Some(&managed), None, p.now)?;
+    let (user, managed) = people::load_managed(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
+    admin::deactivate(conn, &by(p), &user, &managed, None, p.now)?;
     Ok(())
 }
 
@@ -590,7 +562,7 @@ fn changeable(
     id: i64,
     if_match: Option<&str>,
 ) -> ScimResult<User> {
-    let (user, managed) = admin::load_managed(conn, id)?
+    let (user, managed) = people::load_managed(conn, id)?
         .ok_or_else(|| ScimError::not_found(format!("No user with id {id}.")))?;
     if let (false, rule) = crate::policy::can_manage_user(&p.policy, &managed) {
         return Err(rule.into());
@@ -641,13 +613,16 @@ pub async fn create(
             };
             draft.apply_map(object(&body)?, OpKind::Replace)?;
             draft.complete()?;
-            let input = draft.input(conn, &p, None)?;
-            let id = admin::add_user(conn, &p.actor, &p.org, &input, &p.public_url, p.now)?;
-            if draft.external_id.is_some() {
-                set_external_id(conn, id, draft.external_id.as_deref())?;
-            }
-            if draft.user_name.is_some() {
-                set_user_name(conn, id, draft.user_name.as_deref())?;
+            let input = draft.input(conn, None)?;
+            let id = admin::add_user(conn, &by(&p), &p.org, &input, &p.public_url, p.now)?;
+            if draft.external_id.is_some() || draft.user_name.is_some() {
+                admin::set_provisioning_ids(
+                    conn,
+                    &by(&p),
+                    id,
+                    draft.user_name.as_deref(),
+                    draft.external_id.as_deref(),
+                )?;
             }
             if !draft.active {
                 deactivate(conn, &p, id)?;

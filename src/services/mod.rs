@@ -1,8 +1,236 @@
 //! The service layer, below every front door (browser, API, SCIM, CLI,
-//! mail): what a write needs to know and check lives here once. Nothing here
-//! takes a request or `AppState`. It holds so far the team writes (the Teams
-//! settings page and SCIM groups) and the user form's checks (Settings >
-//! Users and the CSV import).
+//! mail): each write is one function here that asks `policy`, validates,
+//! writes, and records its audit entry, notifications and webhooks in the
+//! caller's transaction; a refusal writes nothing. Nothing here takes a
+//! request or `AppState`; the front doors only translate requests into these
+//! calls and refusals into their own answers.
 
+pub mod conversations;
+// pub mod customers;
+// pub mod kb;
+pub mod messages;
+// pub mod org;
+// pub mod roles;
+pub mod tasks;
 pub mod teams;
 pub mod user_form;
+pub mod users;
+
+use chrono::NaiveDateTime;
+
+use crate::config::Config;
+use crate::i18n::Tr;
+use crate::models::org::OrgSettings;
+use crate::policy::Denied;
+
+/// Where and when a write happens.
+#[derive(Clone, Copy)]
+pub struct Ctx<'a> {
+    pub org: &'a OrgSettings,
+    pub config: &'a Config,
+    pub now: NaiveDateTime,
+}
+
+/// What is wrong with one value, independent of the language it is told in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Problem {
+    Required,
+    TooLong(usize),
+    Email,
+    Status,
+    Priority,
+    /// A snooze needs a time in the future.
+    SnoozeTime,
+    /// Team-only users open conversations in their own teams only.
+    OwnTeam,
+    UnknownTeam,
+    UnknownAssignee,
+    /// A reply needs the customer's email address.
+    CustomerWithoutEmail,
+    Language,
+    Timezone,
+    /// An area's own rule: its catalog key and its English for the API.
+    Rule {
+        key: &'static str,
+        english: &'static str,
+    },
+    /// The value names nothing that exists or that the actor can see.
+    Unknown {
+        key: &'static str,
+        english: &'static str,
+    },
+    /// Another record holds this value (an email, a name).
+    Taken {
+        key: &'static str,
+        english: &'static str,
+    },
+}
+
+impl Problem {
+    /// The message on a form, in the reader's language.
+    pub fn message(&self, t: Tr) -> String {
+        let key = match self {
+            Self::Required => "form.error.required",
+            Self::TooLong(max) => {
+                return t.fmt("form.error.too_long", &[("max", &max.to_string())]);
+            }
+            Self::Email => "form.error.email",
+            Self::Status => "conversation.error.status",
+            Self::Priority => "conversation.error.priority",
+            Self::SnoozeTime => "conversation.error.snooze",
+            Self::OwnTeam => "conversation.error.own_team",
+            Self::UnknownTeam => "users.error.unknown_team",
+            Self::UnknownAssignee => "users.error.unknown_assignee",
+            Self::CustomerWithoutEmail => "conversation.error.no_email",
+            Self::Language => "form.error.language",
+            Self::Timezone => "form.error.timezone",
+            Self::Rule { key, .. } | Self::Unknown { key, .. } | Self::Taken { key, .. } => key,
+        };
+        t.get(key).to_string()
+    }
+
+    /// The message in a JSON error (the API speaks English).
+    pub fn english(&self) -> String {
+        match self {
+            Self::Required => "is required".into(),
+            Self::TooLong(max) => format!("is longer than {max} characters"),
+            Self::Email => "is not an email address".into(),
+            Self::Status => "must be open, pending, snoozed or done".into(),
+            Self::Priority => "must be low, normal, high or urgent".into(),
+            Self::SnoozeTime => "must be a time in the future".into(),
+            Self::OwnTeam => "must be one of your teams".into(),
+            Self::UnknownTeam => "no such team".into(),
+            Self::UnknownAssignee => "no such active agent".into(),
+            Self::CustomerWithoutEmail => "the customer has no email address to reply to".into(),
+            Self::Language => "is not a supported language".into(),
+            Self::Timezone => "is not a known timezone".into(),
+            Self::Rule { english, .. }
+            | Self::Unknown { english, .. }
+            | Self::Taken { english, .. } => (*english).into(),
+        }
+    }
+}
+
+/// Problems by field, all of them at once.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Fields(pub Vec<(&'static str, Problem)>);
+
+impl Fields {
+    pub fn add(&mut self, field: &'static str, problem: Problem) {
+        self.0.push((field, problem));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn has(&self, problem: &Problem) -> bool {
+        self.0.iter().any(|(_, p)| p == problem)
+    }
+
+    /// Text that must be there and not longer than `max` characters.
+    pub fn text(&mut self, field: &'static str, value: &str, max: usize) {
+        let value = value.trim();
+        if value.is_empty() {
+            self.add(field, Problem::Required);
+        } else if value.chars().count() > max {
+            self.add(field, Problem::TooLong(max));
+        }
+    }
+
+    pub fn email(&mut self, field: &'static str, value: &str) {
+        let value = value.trim();
+        if value.is_empty() {
+            self.add(field, Problem::Required);
+        } else if !crate::forms::is_email(value) {
+            self.add(field, Problem::Email);
+        }
+    }
+
+    /// In English, split as the API answers them: values that cannot be
+    /// taken (422), values naming nothing (409), values held elsewhere (409).
+    pub fn english(&self) -> [Vec<(&'static str, String)>; 3] {
+        let mut split = [Vec::new(), Vec::new(), Vec::new()];
+        for (field, problem) in &self.0 {
+            let class = match problem {
+                Problem::UnknownTeam | Problem::UnknownAssignee | Problem::Unknown { .. } => 1,
+                Problem::Taken { .. } => 2,
+                _ => 0,
+            };
+            split[class].push((*field, problem.english()));
+        }
+        split
+    }
+
+    /// The messages a form shows beside its fields, in the reader's language.
+    pub fn messages(&self, t: Tr) -> crate::forms::FieldErrors {
+        let mut errors = crate::forms::FieldErrors::default();
+        for (field, problem) in &self.0 {
+            errors.add(field, problem.message(t));
+        }
+        errors
+    }
+
+    /// The same problems under the names a form gives its fields.
+    pub fn renamed(mut self, names: &[(&str, &'static str)]) -> Self {
+        for (field, _) in &mut self.0 {
+            if let Some((_, to)) = names.iter().find(|(from, _)| from == field) {
+                *field = to;
+            }
+        }
+        self
+    }
+}
+
+/// Why a write did not happen.
+#[derive(Debug)]
+pub enum Refusal {
+    /// The policy's answer, with the rule that decided.
+    Forbidden(Denied),
+    /// Values that cannot be taken, name nothing, or are held elsewhere.
+    Fields(Fields),
+    /// The record the write is about does not exist (or is not visible).
+    NotFound,
+    Database(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for Refusal {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Database(e)
+    }
+}
+
+impl From<Denied> for Refusal {
+    fn from(d: Denied) -> Self {
+        Self::Forbidden(d)
+    }
+}
+
+/// For front doors that show no form: field problems become a 400 page
+/// (forms map `Refusal::Fields` to their own messages before this).
+impl From<Refusal> for crate::error::AppError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Forbidden(denied) => denied.into(),
+            Refusal::NotFound => Self::NotFound,
+            Refusal::Database(e) => e.into(),
+            Refusal::Fields(fields) => Self::BadRequest(
+                fields
+                    .0
+                    .iter()
+                    .map(|(field, problem)| format!("{field}: {}", problem.english()))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+        }
+    }
+}
+
+/// `Refusal::Fields` when there is any problem.
+pub fn check(fields: Fields) -> Result<(), Refusal> {
+    if fields.is_empty() {
+        Ok(())
+    } else {
+        Err(Refusal::Fields(fields))
+    }
+}

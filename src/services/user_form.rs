@@ -3,12 +3,12 @@
 
 use chrono::NaiveDate;
 
-use crate::admin::UserInput;
 use crate::forms::{Check, FieldErrors};
 use crate::i18n::{Lang, Tr};
 use crate::models::role::Role;
 use crate::models::team::Team;
 use crate::policy::{self, Actor, ConversationAccess, ManageRule, UserType};
+use crate::services::users::UserInput;
 
 /// The form as typed, kept verbatim so an error page shows it back.
 #[derive(Clone, Debug, Default)]

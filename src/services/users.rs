@@ -1,29 +1,35 @@
-//! User lifecycle: adding and inviting, editing, deactivating and
-//! reactivating, seats and the collaborator allowance, seasonal windows.
-//! Every function here runs inside one database transaction given by the
-//! caller and writes its audit entries there too. Who may do what is decided
-//! by `policy` before these are called.
-
-use std::collections::HashMap;
+//! User lifecycle for Settings > Users, the API, SCIM and the CSV import:
+//! adding and inviting, editing, deactivating and reactivating, the
+//! collaborator allowance, invitations, seasonal windows. Each write asks
+//! `policy` (the actor's flags and the managing rules: owner, last admin,
+//! roles above one's own) and writes its audit entry in the caller's
+//! transaction; a refusal writes nothing.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde_json::json;
 
+use crate::db::DbConn;
 use crate::db::schema::{conversations, roles, team_memberships, teams, users};
-use crate::db::{DbConn, write_transaction};
-use crate::error::{AppError, AppResult};
+use crate::error::AppError;
 use crate::i18n::{Lang, Tr};
 use crate::models::audit::{self, AuditActor, Event};
 use crate::models::invitation;
 use crate::models::org::OrgSettings;
 use crate::models::outbox::{self, Mail};
+use crate::models::people::{self, active_admins, email_taken, seats};
 use crate::models::role::Role;
 use crate::models::user::User;
-use crate::policy::{BuiltinRole, ConversationAccess, ManagedUser, UserType};
+use crate::policy::{
+    self, Action, Actor, BuiltinRole, ConversationAccess, Denied, Flag, ManageRule, ManagedUser,
+    UserType,
+};
 
-/// A user row with their role, as list queries return them.
-pub type UserWithRole = (User, Option<Role>);
+/// Who writes: as the policy judges them and as the audit log names them.
+pub struct By<'a> {
+    pub actor: &'a Actor,
+    pub audit: &'a AuditActor,
+}
 
 /// What the add and edit forms (and the CSV import) describe.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,104 +46,6 @@ pub struct UserInput {
     pub ends: Option<NaiveDate>,
 }
 
-/// How many collaborators the organisation may have.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Allowance {
-    Unlimited,
-    FullTimeSeats,
-    Fixed(i64),
-}
-
-impl Allowance {
-    pub fn of(org: &OrgSettings) -> Self {
-        match org.collaborator_allowance.as_str() {
-            "full_time_seats" => Self::FullTimeSeats,
-            "fixed" => Self::Fixed(org.collaborator_allowance_fixed.unwrap_or(0).into()),
-            _ => Self::Unlimited,
-        }
-    }
-
-    pub fn key(self) -> &'static str {
-        match self {
-            Self::Unlimited => "unlimited",
-            Self::FullTimeSeats => "full_time_seats",
-            Self::Fixed(_) => "fixed",
-        }
-    }
-
-    /// The number allowed, `None` when unlimited.
-    pub fn limit(self, full_time_seats: i64) -> Option<i64> {
-        match self {
-            Self::Unlimited => None,
-            Self::FullTimeSeats => Some(full_time_seats),
-            Self::Fixed(n) => Some(n),
-        }
-    }
-}
-
-/// The numbers at the top of the users list.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Seats {
-    pub full_time_active: i64,
-    pub full_time_pending: i64,
-    pub seasonal_now: i64,
-    pub seasonal_scheduled: i64,
-    pub collaborators: i64,
-    pub collaborators_allowed: Option<i64>,
-}
-
-impl Seats {
-    pub fn full_time_in_use(&self) -> i64 {
-        self.full_time_active + self.full_time_pending
-    }
-}
-
-pub fn seats(conn: &mut DbConn, org: &OrgSettings, today: NaiveDate) -> QueryResult<Seats> {
-    let active = || users::table.filter(users::active.eq(true)).into_boxed();
-    let full_time_active = active()
-        .filter(users::user_type.eq("full_time"))
-        .filter(users::password_hash.is_not_null())
-        .count()
-        .get_result(conn)?;
-    let full_time_pending = active()
-        .filter(users::user_type.eq("full_time"))
-        .filter(users::password_hash.is_null())
-        .count()
-        .get_result(conn)?;
-    let seasonal_now = active()
-        .filter(users::user_type.eq("seasonal"))
-        .filter(
-            users::access_starts
-                .is_null()
-                .or(users::access_starts.le(today)),
-        )
-        .filter(
-            users::access_ends
-                .is_null()
-                .or(users::access_ends.ge(today)),
-        )
-        .count()
-        .get_result(conn)?;
-    let seasonal_scheduled = active()
-        .filter(users::user_type.eq("seasonal"))
-        .filter(users::access_starts.gt(today))
-        .count()
-        .get_result(conn)?;
-    let collaborators = active()
-        .filter(users::user_type.eq("collaborator"))
-        .count()
-        .get_result(conn)?;
-    let full_time_seats = full_time_active + full_time_pending;
-    Ok(Seats {
-        full_time_active,
-        full_time_pending,
-        seasonal_now,
-        seasonal_scheduled,
-        collaborators,
-        collaborators_allowed: Allowance::of(org).limit(full_time_seats),
-    })
-}
-
 /// Refusals the user can act on; each renders as a message on the page.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Refusal {
@@ -148,6 +56,8 @@ pub enum Refusal {
     UnknownRole,
     UnknownTeam,
     UnknownAssignee,
+    /// Another user has this SCIM `userName`.
+    UserNameTaken,
 }
 
 impl Refusal {
@@ -165,15 +75,49 @@ impl Refusal {
             Self::UnknownRole => t.get("users.error.unknown_role").to_string(),
             Self::UnknownTeam => t.get("users.error.unknown_team").to_string(),
             Self::UnknownAssignee => t.get("users.error.unknown_assignee").to_string(),
+            Self::UserNameTaken => t.get("users.error.email_taken").to_string(),
         }
     }
 }
 
-/// Either a refusal to show, or a database error.
+/// A refusal to show, a refusal by the policy, or a database error.
 #[derive(Debug)]
 pub enum Outcome {
     Refused(Refusal),
+    /// The actor lacks the permission.
+    Denied(Denied),
+    /// The actor may not manage this user or give this role.
+    Unmanageable(ManageRule),
     Failed(diesel::result::Error),
+}
+
+impl From<Denied> for Outcome {
+    fn from(d: Denied) -> Self {
+        Self::Denied(d)
+    }
+}
+
+/// Refuses unless the actor may manage users at all.
+fn may_manage(by: &By) -> Result<(), Outcome> {
+    Ok(policy::ensure(by.actor, Action::Use(Flag::UsersManage))?)
+}
+
+/// Refuses unless the policy's managing rule allows it.
+fn rule((allowed, rule): (bool, ManageRule)) -> Result<(), Outcome> {
+    if allowed {
+        Ok(())
+    } else {
+        Err(Outcome::Unmanageable(rule))
+    }
+}
+
+/// Refuses unless the actor may give this type and role.
+fn may_grant(conn: &mut DbConn, by: &By, input: &UserInput) -> Result<(), Outcome> {
+    let grant = match input.role_id {
+        Some(id) => crate::models::role::find(conn, id)?.map(|r| r.grant()),
+        None => None,
+    };
+    rule(policy::can_grant(by.actor, input.user_type, grant.as_ref()))
 }
 
 impl From<diesel::result::Error> for Outcome {
@@ -186,6 +130,8 @@ impl From<Outcome> for AppError {
     fn from(o: Outcome) -> Self {
         match o {
             Outcome::Failed(e) => e.into(),
+            Outcome::Denied(d) => d.into(),
+            Outcome::Unmanageable(rule) => AppError::Forbidden(format!("{rule:?}")),
             Outcome::Refused(r) => AppError::Internal(format!("unhandled refusal {r:?}")),
         }
     }
@@ -268,23 +214,6 @@ fn snapshot(conn: &mut DbConn, user: &User) -> QueryResult<serde_json::Value> {
     }))
 }
 
-fn managed(user: &User, role: Option<&Role>) -> ManagedUser {
-    let actor = user.actor(role, Vec::new());
-    ManagedUser {
-        user_id: user.id,
-        user_type: actor.user_type,
-        role: actor.role,
-    }
-}
-
-/// Loads a user with what the policy needs to judge managing them.
-pub fn load_managed(conn: &mut DbConn, id: i64) -> QueryResult<Option<(User, ManagedUser)>> {
-    Ok(User::find_with_role(conn, id)?.map(|(user, role)| {
-        let managed = managed(&user, role.as_ref());
-        (user, managed)
-    }))
-}
-
 /// The invitation email, in the invitee's language.
 pub fn invitation_mail(
     org: &OrgSettings,
@@ -340,24 +269,18 @@ fn invite(
     invitation::insert(conn, user.id, invited_by, &token, mail_id, now)
 }
 
-fn email_taken(conn: &mut DbConn, email: &str, except: Option<i64>) -> QueryResult<bool> {
-    let mut query = users::table.filter(users::email.eq(email)).into_boxed();
-    if let Some(id) = except {
-        query = query.filter(users::id.ne(id));
-    }
-    Ok(query.count().get_result::<i64>(conn)? > 0)
-}
-
 /// Adds a user (no password yet), their teams, the invitation and its email,
 /// and the audit entry — all in the caller's transaction.
 pub fn add_user(
     conn: &mut DbConn,
-    actor: &AuditActor,
+    by: &By,
     org: &OrgSettings,
     input: &UserInput,
     public_url: &str,
     now: NaiveDateTime,
 ) -> Result<i64, Outcome> {
+    may_manage(by)?;
+    may_grant(conn, by, input)?;
     let email = crate::models::user::normalize_email(&input.email);
     if email_taken(conn, &email, None)? {
         return refuse(Refusal::EmailTaken);
@@ -366,14 +289,13 @@ pub fn add_user(
     if input.user_type == UserType::Collaborator {
         check_allowance(conn, org, org.today(now), 1)?;
     }
-    let id = insert_invited_user(conn, actor, org, input, &email, public_url, now)?;
+    let id = insert_invited_user(conn, by.audit, org, input, &email, public_url, now)?;
     Ok(id)
 }
 
-/// The writes of adding a user, without the checks (the caller made them in
-/// the same transaction): the user, their teams, the invitation and its
-/// email, and the audit entry.
-pub fn insert_invited_user(
+/// The writes of adding a user, after `add_user`'s checks: the user, their
+/// teams, the invitation and its email, and the audit entry.
+fn insert_invited_user(
     conn: &mut DbConn,
     actor: &AuditActor,
     org: &OrgSettings,
@@ -438,13 +360,17 @@ pub fn insert_invited_user(
 /// next request (every request re-reads them).
 pub fn update_user(
     conn: &mut DbConn,
-    actor: &AuditActor,
+    by: &By,
     org: &OrgSettings,
     user_id: i64,
     input: &UserInput,
     now: NaiveDateTime,
 ) -> Result<(), Outcome> {
-    let user = User::find(conn, user_id)?.ok_or(diesel::result::Error::NotFound)?;
+    may_manage(by)?;
+    let (user, managed) =
+        people::load_managed(conn, user_id)?.ok_or(diesel::result::Error::NotFound)?;
+    rule(policy::can_manage_user(by.actor, &managed))?;
+    may_grant(conn, by, input)?;
     let email = crate::models::user::normalize_email(&input.email);
     if email_taken(conn, &email, Some(user_id))? {
         return refuse(Refusal::EmailTaken);
@@ -486,7 +412,7 @@ pub fn update_user(
     if before != after {
         audit::record(
             conn,
-            actor,
+            by.audit,
             Event {
                 action: "user.updated",
                 target_type: "user",
@@ -499,17 +425,6 @@ pub fn update_user(
         )?;
     }
     Ok(())
-}
-
-/// Active users holding the built-in Admin role.
-fn active_admins(conn: &mut DbConn) -> QueryResult<i64> {
-    users::table
-        .inner_join(roles::table)
-        .filter(users::active.eq(true))
-        .filter(users::user_type.ne("collaborator"))
-        .filter(roles::key.eq(BuiltinRole::Admin.key()))
-        .count()
-        .get_result(conn)
 }
 
 /// Hands a user's open conversations back: to `to` if given, else to the
@@ -550,16 +465,15 @@ pub fn hand_back_conversations(
 /// seasonal user.
 pub fn deactivate(
     conn: &mut DbConn,
-    actor: &AuditActor,
+    by: &By,
     target: &User,
-    target_role: Option<&ManagedUser>,
+    managed: &ManagedUser,
     reassign_to: Option<i64>,
     now: NaiveDateTime,
 ) -> Result<usize, Outcome> {
-    let is_admin = target_role
-        .and_then(|m| m.role.as_ref())
-        .and_then(|r| r.builtin)
-        == Some(BuiltinRole::Admin);
+    may_manage(by)?;
+    rule(policy::can_deactivate(by.actor, managed))?;
+    let is_admin = managed.role.as_ref().and_then(|r| r.builtin) == Some(BuiltinRole::Admin);
     if is_admin && target.active && active_admins(conn)? <= 1 {
         return refuse(Refusal::LastAdmin);
     }
@@ -595,7 +509,7 @@ pub fn deactivate(
     )?;
     audit::record(
         conn,
-        actor,
+        by.audit,
         Event {
             action: "user.deactivated",
             target_type: "user",
@@ -617,11 +531,14 @@ pub fn deactivate(
 /// again (so the collaborator allowance applies).
 pub fn reactivate(
     conn: &mut DbConn,
-    actor: &AuditActor,
+    by: &By,
     org: &OrgSettings,
     target: &User,
+    managed: &ManagedUser,
     now: NaiveDateTime,
 ) -> Result<(), Outcome> {
+    may_manage(by)?;
+    rule(policy::can_manage_user(by.actor, managed))?;
     if target.user_type() == UserType::Collaborator {
         check_allowance(conn, org, org.today(now), 1)?;
     }
@@ -634,7 +551,7 @@ pub fn reactivate(
         .execute(conn)?;
     audit::record(
         conn,
-        actor,
+        by.audit,
         Event {
             action: "user.reactivated",
             target_type: "user",
@@ -651,17 +568,20 @@ pub fn reactivate(
 /// A new link for a pending invitation; the old link dies.
 pub fn resend_invitation(
     conn: &mut DbConn,
-    actor: &AuditActor,
+    by: &By,
     org: &OrgSettings,
     target: &User,
+    managed: &ManagedUser,
     public_url: &str,
     now: NaiveDateTime,
-) -> QueryResult<()> {
+) -> Result<(), Outcome> {
+    may_manage(by)?;
+    rule(policy::can_manage_user(by.actor, managed))?;
     invitation::supersede_all(conn, target.id)?;
-    invite(conn, org, target, actor.id, public_url, now)?;
+    invite(conn, org, target, by.audit.id, public_url, now)?;
     audit::record(
         conn,
-        actor,
+        by.audit,
         Event {
             action: "user.invitation_resent",
             target_type: "user",
@@ -671,22 +591,26 @@ pub fn resend_invitation(
             after: None,
         },
         now,
-    )
+    )?;
+    Ok(())
 }
 
 /// Withdraws a pending invitation: the never-signed-in user is removed, so
 /// the address can be invited again later.
 pub fn revoke_invitation(
     conn: &mut DbConn,
-    actor: &AuditActor,
+    by: &By,
     target: &User,
+    managed: &ManagedUser,
     now: NaiveDateTime,
-) -> QueryResult<()> {
+) -> Result<(), Outcome> {
+    may_manage(by)?;
+    rule(policy::can_manage_user(by.actor, managed))?;
     let before = snapshot(conn, target)?;
     diesel::delete(users::table.find(target.id)).execute(conn)?;
     audit::record(
         conn,
-        actor,
+        by.audit,
         Event {
             action: "user.invitation_revoked",
             target_type: "user",
@@ -696,17 +620,17 @@ pub fn revoke_invitation(
             after: None,
         },
         now,
-    )
+    )?;
+    Ok(())
 }
 
 /// Seasonal users whose window ended and whose ending was not handled yet:
 /// their open conversations go back to their teams' queues, their sessions
 /// end, and the audit log says so. Safe to run on several nodes at once:
 /// each user is claimed by an update that only one node can win.
-pub async fn close_ended_windows(state: &crate::state::AppState) -> AppResult<usize> {
-    let now = state.clock.now();
-    state
-        .db(move |conn| {
+pub fn close_ended_windows(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
+    {
+        {
             let Some(org) = OrgSettings::find(conn)? else {
                 return Ok(0);
             };
@@ -729,7 +653,7 @@ pub async fn close_ended_windows(state: &crate::state::AppState) -> AppResult<us
                 .load(conn)?;
             let mut closed = 0;
             for (id, email, ends) in ended {
-                let done = write_transaction(conn, |conn| {
+                let done = crate::db::write_transaction(conn, |conn| {
                     let claimed = diesel::update(
                         users::table.find(id).filter(
                             users::window_closed_for
@@ -767,8 +691,8 @@ pub async fn close_ended_windows(state: &crate::state::AppState) -> AppResult<us
                 closed += usize::from(done);
             }
             Ok(closed)
-        })
-        .await
+        }
+    }
 }
 
 /// Accepting an invitation: sets the password; the link dies.
@@ -800,257 +724,34 @@ pub fn accept_invitation(
     User::find(conn, user_id)
 }
 
-/// Team names per user for a page of users, in one query.
-pub fn team_names_of(
+/// The identity provider's own names for a user (SCIM `userName` when it is
+/// not the email, and `externalId`). A `userName` another user has
+/// (compared without case, as SCIM does) is refused.
+pub fn set_provisioning_ids(
     conn: &mut DbConn,
-    user_ids: &[i64],
-) -> QueryResult<HashMap<i64, Vec<String>>> {
-    let rows: Vec<(i64, String)> = team_memberships::table
-        .inner_join(teams::table)
-        .filter(team_memberships::user_id.eq_any(user_ids))
-        .select((team_memberships::user_id, teams::name))
-        .order(teams::name)
-        .load(conn)?;
-    let mut map: HashMap<i64, Vec<String>> = HashMap::new();
-    for (user, team) in rows {
-        map.entry(user).or_default().push(team);
-    }
-    Ok(map)
-}
-
-/// Which users the list shows.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Tab {
-    #[default]
-    Active,
-    Pending,
-    Deactivated,
-}
-
-impl Tab {
-    pub fn parse(text: &str) -> Self {
-        match text {
-            "pending" => Self::Pending,
-            "deactivated" => Self::Deactivated,
-            _ => Self::Active,
+    by: &By,
+    user_id: i64,
+    user_name: Option<&str>,
+    external_id: Option<&str>,
+) -> Result<(), Outcome> {
+    may_manage(by)?;
+    if let Some(name) = user_name {
+        let taken: i64 = users::table
+            .filter(
+                crate::db::lower(users::scim_user_name.assume_not_null()).eq(name.to_lowercase()),
+            )
+            .filter(users::id.ne(user_id))
+            .count()
+            .get_result(conn)?;
+        if taken > 0 {
+            return Err(Outcome::Refused(Refusal::UserNameTaken));
         }
     }
-
-    pub fn key(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::Pending => "pending",
-            Self::Deactivated => "deactivated",
-        }
-    }
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct UserFilter {
-    pub tab: Tab,
-    pub search: Option<String>,
-    pub user_type: Option<UserType>,
-    pub role_id: Option<i64>,
-    pub team_id: Option<i64>,
-    /// Only users with no activity since this time (dormant seats).
-    pub inactive_since: Option<NaiveDateTime>,
-    /// Keyset cursor: the (name, id) of the last row of the previous page.
-    pub after: Option<(String, i64)>,
-}
-
-/// A page of users with their roles, ordered by name; and whether more follow.
-pub fn list_users(
-    conn: &mut DbConn,
-    filter: &UserFilter,
-    limit: i64,
-) -> QueryResult<(Vec<UserWithRole>, bool)> {
-    let mut query = users::table
-        .left_join(roles::table)
-        .select((users::all_columns, roles::all_columns.nullable()))
-        .into_boxed();
-    query = match filter.tab {
-        Tab::Active => query
-            .filter(users::active.eq(true))
-            .filter(users::password_hash.is_not_null()),
-        Tab::Pending => query
-            .filter(users::active.eq(true))
-            .filter(users::password_hash.is_null()),
-        Tab::Deactivated => query.filter(users::active.eq(false)),
-    };
-    if let Some(search) = filter.search.as_deref().filter(|s| !s.trim().is_empty()) {
-        let pattern = crate::db::contains_pattern(search);
-        query = query.filter(
-            crate::db::lower(users::name)
-                .like(pattern.clone())
-                .escape('\\')
-                .or(users::email.like(pattern).escape('\\')),
-        );
-    }
-    if let Some(user_type) = filter.user_type {
-        query = query.filter(users::user_type.eq(user_type.key()));
-    }
-    if let Some(role_id) = filter.role_id {
-        query = query.filter(users::role_id.eq(role_id));
-    }
-    if let Some(team_id) = filter.team_id {
-        let members = team_memberships::table
-            .filter(team_memberships::team_id.eq(team_id))
-            .select(team_memberships::user_id);
-        query = query.filter(users::id.eq_any(members));
-    }
-    if let Some(since) = filter.inactive_since {
-        query = query.filter(
-            users::last_active_at
-                .is_null()
-                .or(users::last_active_at.lt(since)),
-        );
-    }
-    if let Some((name, id)) = &filter.after {
-        query = query.filter(
-            users::name
-                .gt(name.clone())
-                .or(users::name.eq(name.clone()).and(users::id.gt(*id))),
-        );
-    }
-    let mut rows: Vec<UserWithRole> = query
-        .order((users::name, users::id))
-        .limit(limit + 1)
-        .load(conn)?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    Ok((rows, more))
-}
-
-/// Active, signed-up users idle since `since`, least recently active first
-/// (never active at all first of all).
-pub fn dormant_users(conn: &mut DbConn, since: NaiveDateTime) -> QueryResult<Vec<UserWithRole>> {
-    let mut rows: Vec<UserWithRole> = users::table
-        .left_join(roles::table)
-        .select((users::all_columns, roles::all_columns.nullable()))
-        .filter(users::active.eq(true))
-        .filter(users::password_hash.is_not_null())
-        .filter(
-            users::last_active_at
-                .is_null()
-                .or(users::last_active_at.lt(since)),
-        )
-        .load(conn)?;
-    rows.sort_by_key(|(u, _)| (u.last_active_at, u.id));
-    Ok(rows)
-}
-
-/// Active full-time and seasonal users who can take over conversations.
-/// Who conversations can be assigned to: active, signed-up, not
-/// collaborators; without `except` (the user being deactivated), if given.
-pub fn assignable_users(conn: &mut DbConn, except: Option<i64>) -> QueryResult<Vec<(i64, String)>> {
-    let mut query = assignable().into_boxed();
-    if let Some(id) = except {
-        query = query.filter(users::id.ne(id));
-    }
-    query
-        .select((users::id, users::name))
-        .order(users::name)
-        .load(conn)
-}
-
-/// Whether conversations can be assigned to this user: one query.
-pub fn is_assignable(conn: &mut DbConn, user_id: i64) -> QueryResult<bool> {
-    let found: i64 = assignable()
-        .filter(users::id.eq(user_id))
-        .count()
-        .get_result(conn)?;
-    Ok(found > 0)
-}
-
-#[diesel::dsl::auto_type]
-fn assignable() -> _ {
-    let collaborator: &'static str = "collaborator";
-    users::table
-        .filter(users::active.eq(true))
-        .filter(users::password_hash.is_not_null())
-        .filter(users::user_type.ne(collaborator))
-}
-
-pub fn open_conversations_of(conn: &mut DbConn, user_id: i64) -> QueryResult<i64> {
-    conversations::table
-        .filter(conversations::assignee_id.eq(user_id))
-        .filter(conversations::status.ne("done"))
-        .count()
-        .get_result(conn)
-}
-
-/// Active users not yet in a team, for its "add member" picker.
-pub fn addable_to_team(conn: &mut DbConn, member_ids: &[i64]) -> QueryResult<Vec<(i64, String)>> {
-    users::table
-        .filter(users::active.eq(true))
-        .filter(users::id.ne_all(member_ids))
-        .select((users::id, users::name))
-        .order(users::name)
-        .load(conn)
-}
-
-/// What the policy needs to judge managing an already loaded user.
-pub fn load_managed_from(user: &User, role: Option<&Role>) -> ManagedUser {
-    managed(user, role)
-}
-
-/// Active, signed-up users who could be @mentioned: (id, name, email).
-pub fn mentionable_users(conn: &mut DbConn) -> QueryResult<Vec<crate::mentions::Candidate>> {
-    users::table
-        .filter(users::active.eq(true))
-        .filter(users::password_hash.is_not_null())
-        .select((users::id, users::name, users::email))
-        .load(conn)
-}
-
-/// Display names of these users, by name.
-pub fn names_of(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<String>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    users::table
-        .filter(users::id.eq_any(ids))
-        .select(users::name)
-        .order(users::name)
-        .load(conn)
-}
-
-/// Active users who may see a conversation of `team_id`, by name: the
-/// policy decides for each (three queries, whatever the number of users).
-pub fn who_can_see(
-    conn: &mut DbConn,
-    org: &OrgSettings,
-    team_id: Option<i64>,
-    now: NaiveDateTime,
-) -> QueryResult<Vec<(String, String)>> {
-    let people: Vec<UserWithRole> = users::table
-        .left_join(roles::table)
-        .select((users::all_columns, roles::all_columns.nullable()))
-        .filter(users::active.eq(true))
-        .filter(users::password_hash.is_not_null())
-        .order(users::name)
-        .load(conn)?;
-    let memberships: Vec<(i64, i64)> = team_memberships::table
-        .select((team_memberships::user_id, team_memberships::team_id))
-        .load(conn)?;
-    let today = org.today(now);
-    Ok(people
-        .into_iter()
-        .filter(|(user, _)| user.access_state(today) == crate::models::user::AccessState::Allowed)
-        .filter(|(user, role)| {
-            let teams = memberships
-                .iter()
-                .filter(|(u, _)| *u == user.id)
-                .map(|(_, t)| *t)
-                .collect();
-            match crate::policy::conversation_scope(&user.actor(role.as_ref(), teams)).0 {
-                crate::policy::ConversationScope::All => true,
-                crate::policy::ConversationScope::Teams(ids) => {
-                    team_id.is_some_and(|t| ids.contains(&t))
-                }
-                crate::policy::ConversationScope::None => false,
-            }
-        })
-        .map(|(user, _)| (user.name, user.email))
-        .collect())
+    diesel::update(users::table.find(user_id))
+        .set((
+            users::scim_user_name.eq(user_name),
+            users::scim_external_id.eq(external_id),
+        ))
+        .execute(conn)?;
+    Ok(())
 }

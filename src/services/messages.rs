@@ -1,30 +1,27 @@
 //! What happens in a conversation — a customer message, a reply, a note —
-//! written the same way whether it came from the browser or by email: the
-//! message, its files, the outbox row and the notifications, all in the
-//! caller's transaction.
+//! written the same way from the browser, the API and email: the policy's
+//! check, the text's limits, the message, its files, the outbox row and the
+//! notifications, all in the caller's transaction.
 
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
 
-use crate::config::Config;
+use super::conversations::visible;
+use super::{Ctx, Fields, Problem, Refusal};
 use crate::db::DbConn;
 use crate::mentions;
 use crate::models::attachment::{self, NewFile};
 use crate::models::conversation::{self, Conversation, NewMessage};
-use crate::models::org::OrgSettings;
 use crate::models::outbox::{self, Mail};
 use crate::notify;
+use crate::policy::{self, Action, Actor, Flag};
 
-/// Where and when.
-pub struct Context<'a> {
-    pub org: &'a OrgSettings,
-    pub config: &'a Config,
-    pub now: NaiveDateTime,
-}
+/// The longest text the composer and the API take.
+pub const MAX_BODY_CHARS: usize = 50_000;
 
 /// A team member who writes.
 pub struct Author<'a> {
-    pub id: i64,
+    pub actor: &'a Actor,
     pub name: &'a str,
 }
 
@@ -39,8 +36,8 @@ pub struct Written<'a> {
 }
 
 impl<'a> Written<'a> {
-    /// Text typed in the browser, with uploaded files.
-    pub fn web(body: &'a str, files: &'a [NewFile<'a>]) -> Self {
+    /// Text typed in the browser or sent to the API, with uploaded files.
+    pub fn typed(body: &'a str, files: &'a [NewFile<'a>]) -> Self {
         Self {
             body,
             source: "web",
@@ -48,6 +45,19 @@ impl<'a> Written<'a> {
             email_message_id: None,
             files,
         }
+    }
+
+    /// Typed text must be there and within the limit; mail is kept whole.
+    pub fn problems(&self) -> Fields {
+        let mut fields = Fields::default();
+        if self.source != "email" {
+            fields.text("body", self.body, MAX_BODY_CHARS);
+        }
+        fields
+    }
+
+    fn check(&self) -> Result<(), Refusal> {
+        super::check(self.problems())
     }
 }
 
@@ -72,21 +82,36 @@ fn store_files(
         .collect()
 }
 
-/// Adds a private note and tells the people it mentions. Returns those
-/// mentioned who cannot see the conversation (they are told nothing).
+fn sender<'a>(ctx: &'a Ctx, author: &'a Author) -> notify::Sender<'a> {
+    notify::Sender {
+        org: ctx.org,
+        config: ctx.config,
+        actor_id: Some(author.actor.user_id),
+        actor_name: author.name,
+        now: ctx.now,
+    }
+}
+
+/// Adds a private note to a conversation the author can see and tells the
+/// people it mentions. Returns the conversation and those mentioned who
+/// cannot see it (they are told nothing).
 pub fn add_note(
     conn: &mut DbConn,
-    ctx: &Context,
-    conversation: &Conversation,
+    ctx: &Ctx,
     author: &Author,
+    conversation_id: i64,
     written: &Written,
-) -> QueryResult<Vec<i64>> {
+) -> Result<(Conversation, Vec<i64>), Refusal> {
+    policy::ensure(author.actor, Action::Use(Flag::ConversationsNote))?;
+    let conversation = visible(conn, author.actor, conversation_id)?;
+    written.check()?;
+    let author_id = author.actor.user_id;
     let message_id = conversation::insert_message(
         conn,
         &NewMessage {
             conversation_id: conversation.id,
             kind: "note",
-            author_user_id: Some(author.id),
+            author_user_id: Some(author_id),
             author_customer_id: None,
             body: written.body,
             email_message_id: written.email_message_id,
@@ -97,41 +122,47 @@ pub fn add_note(
     )?;
     store_files(conn, conversation.id, message_id, written.files, ctx.now)?;
     conversation::touch(conn, conversation.id, ctx.now)?;
-    let candidates = crate::admin::mentionable_users(conn)?;
-    let from = notify::Sender {
-        org: ctx.org,
-        config: ctx.config,
-        actor_id: Some(author.id),
-        actor_name: author.name,
-        now: ctx.now,
-    };
+    let candidates = crate::models::people::mentionable_users(conn)?;
+    let from = sender(ctx, author);
     let mut unseen = Vec::new();
     for user_id in mentions::mentioned(written.body, &candidates)
         .into_iter()
-        .filter(|&id| id != author.id)
+        .filter(|&id| id != author_id)
     {
         if !notify::tell(
             conn,
             &from,
             user_id,
             notify::Kind::Mention,
-            &about(conversation),
+            &about(&conversation),
         )? {
             unseen.push(user_id);
         }
     }
-    Ok(unseen)
+    Ok((conversation, unseen))
 }
 
 /// Adds a public reply and queues its email (with the files) to the customer.
+/// Refused when the customer has no email address.
 pub fn add_reply(
     conn: &mut DbConn,
-    ctx: &Context,
-    conversation: &Conversation,
+    ctx: &Ctx,
     author: &Author,
+    conversation_id: i64,
     written: &Written,
-    recipient: &str,
-) -> QueryResult<()> {
+) -> Result<Conversation, Refusal> {
+    policy::ensure(author.actor, Action::Use(Flag::ConversationsReply))?;
+    let conversation = visible(conn, author.actor, conversation_id)?;
+    written.check()?;
+    let customer =
+        crate::models::customer::find(conn, conversation.customer_id)?.ok_or(Refusal::NotFound)?;
+    let Some(recipient) = customer.email.as_deref() else {
+        let mut fields = Fields::default();
+        fields.add("body", Problem::CustomerWithoutEmail);
+        return Err(Refusal::Fields(fields));
+    };
+    let conversation = &conversation;
+    let author_id = author.actor.user_id;
     let chain = conversation::email_chain(conn, conversation.id)?;
     let email_message_id = format!(
         "<reply-{}-{}@{}>",
@@ -144,7 +175,7 @@ pub fn add_reply(
         &NewMessage {
             conversation_id: conversation.id,
             kind: "reply",
-            author_user_id: Some(author.id),
+            author_user_id: Some(author_id),
             author_customer_id: None,
             body: written.body,
             email_message_id: Some(&email_message_id),
@@ -174,24 +205,23 @@ pub fn add_reply(
     )?;
     attachment::attach_to_mail(conn, outbox_id, &files)?;
     // The assignee hears of replies others send in their conversation.
-    if let Some(to) = conversation.assignee_id.filter(|&to| to != author.id) {
-        let from = notify::Sender {
-            org: ctx.org,
-            config: ctx.config,
-            actor_id: Some(author.id),
-            actor_name: author.name,
-            now: ctx.now,
-        };
-        notify::tell(conn, &from, to, notify::Kind::Reply, &about(conversation))?;
+    if let Some(to) = conversation.assignee_id.filter(|&to| to != author_id) {
+        notify::tell(
+            conn,
+            &sender(ctx, author),
+            to,
+            notify::Kind::Reply,
+            &about(conversation),
+        )?;
     }
-    Ok(())
+    Ok(conversation.clone())
 }
 
 /// Adds a customer's message (by email) to a conversation, reopens it if it
 /// was done, pending or snoozed, and tells the assignee.
 pub fn add_customer_message(
     conn: &mut DbConn,
-    ctx: &Context,
+    ctx: &Ctx,
     conversation: &Conversation,
     customer: (i64, &str),
     written: &Written,
@@ -235,31 +265,4 @@ pub fn mail_domain(public_url: &str) -> String {
         .filter(|h| !h.is_empty())
         .unwrap_or("localhost")
         .to_string()
-}
-
-/// A comment on a task; the assignee, the creator, earlier commenters and
-/// anyone @mentioned are told (never the author).
-pub fn add_task_comment(
-    conn: &mut DbConn,
-    from: &notify::Sender,
-    task: &crate::models::task::Task,
-    body: &str,
-) -> QueryResult<i64> {
-    use crate::models::task;
-    let author = from.actor_id.unwrap_or_default();
-    let id = task::add_comment(conn, task.id, author, body, from.now)?;
-    let mut told: Vec<i64> = vec![author];
-    let mut audience = vec![task.assignee_id];
-    audience.extend(task.creator_id);
-    audience.extend(task::commenters(conn, task.id)?);
-    let candidates = crate::admin::mentionable_users(conn)?;
-    audience.extend(mentions::mentioned(body, &candidates));
-    for to in audience {
-        if told.contains(&to) {
-            continue;
-        }
-        told.push(to);
-        notify::tell_task(conn, from, to, notify::TaskKind::Comment, task)?;
-    }
-    Ok(id)
 }

@@ -1,0 +1,267 @@
+//! Conversations: opening one from any channel (an agent in the browser or
+//! the API, the contact form, an email), changing its properties, bulk
+//! actions and waking snoozed ones. Agents' writes ask `policy` and see only
+//! what their scope shows; a customer's writes need no actor.
+
+use chrono::NaiveDateTime;
+
+use super::messages::{self, Written};
+use super::{Ctx, Fields, Problem, Refusal};
+use crate::db::DbConn;
+use crate::models::conversation::{self, Bulk, Conversation, Properties, Reader};
+use crate::models::customer;
+use crate::models::people;
+use crate::models::team::Team;
+use crate::notify;
+use crate::policy::{self, Action, Actor, ConversationScope, Flag};
+
+/// The longest subject anyone may give.
+pub const MAX_SUBJECT_CHARS: usize = 200;
+
+/// The conversation if the actor can see it; `NotFound` otherwise, the same
+/// answer as for one that does not exist.
+pub fn visible(conn: &mut DbConn, actor: &Actor, id: i64) -> Result<Conversation, Refusal> {
+    let (scope, _) = policy::conversation_scope(actor);
+    let reader = Reader {
+        scope: &scope,
+        user_id: actor.user_id,
+        team_ids: &actor.team_ids,
+    };
+    conversation::find_visible(conn, &reader, id)?.ok_or(Refusal::NotFound)
+}
+
+/// A conversation an agent opens for a customer (a call, a chat, a
+/// forwarded mail, the API): the customer's words start the thread.
+pub struct NewConversation<'a> {
+    pub customer_email: &'a str,
+    pub customer_name: Option<&'a str>,
+    pub subject: &'a str,
+    pub message: &'a str,
+    pub team_id: Option<i64>,
+    pub assignee_id: Option<i64>,
+    /// `email` (the browser's "New conversation") or `api`.
+    pub channel: &'a str,
+}
+
+/// Opens the conversation; refused with every field problem at once. The
+/// fields are named as the API names them (`customer_email`, `team_id`,
+/// `assignee_id`, `subject`, `message`).
+pub fn open(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    actor: &Actor,
+    input: &NewConversation,
+) -> Result<i64, Refusal> {
+    policy::ensure(actor, Action::Use(Flag::ConversationsReply))?;
+    if input.assignee_id.is_some() {
+        policy::ensure(actor, Action::Use(Flag::ConversationsAssign))?;
+    }
+    let mut fields = Fields::default();
+    fields.email("customer_email", input.customer_email);
+    fields.text("subject", input.subject, MAX_SUBJECT_CHARS);
+    fields.text("message", input.message, messages::MAX_BODY_CHARS);
+    // Team-only users open conversations only where they can see them.
+    if let (ConversationScope::Teams(ids), _) = policy::conversation_scope(actor)
+        && !input.team_id.is_some_and(|t| ids.contains(&t))
+    {
+        fields.add("team_id", Problem::OwnTeam);
+    }
+    check_routing(conn, &mut fields, input.team_id, input.assignee_id)?;
+    super::check(fields)?;
+    let email = crate::models::user::normalize_email(input.customer_email);
+    let (customer, _) =
+        customer::find_or_create_by_email(conn, input.customer_name, &email, ctx.now)?;
+    let id = conversation::open_from_customer(
+        conn,
+        customer,
+        input.subject.trim(),
+        input.message.trim(),
+        input.channel,
+        ctx.now,
+    )?;
+    conversation::route(conn, id, input.team_id, input.assignee_id)?;
+    Ok(id)
+}
+
+/// Adds `UnknownTeam` / `UnknownAssignee` when they name nobody.
+fn check_routing(
+    conn: &mut DbConn,
+    fields: &mut Fields,
+    team_id: Option<i64>,
+    assignee_id: Option<i64>,
+) -> Result<(), Refusal> {
+    if let Some(t) = team_id
+        && Team::find(conn, t)?.is_none()
+    {
+        fields.add("team_id", Problem::UnknownTeam);
+    }
+    if let Some(a) = assignee_id
+        && !people::is_assignable(conn, a)?
+    {
+        fields.add("assignee_id", Problem::UnknownAssignee);
+    }
+    Ok(())
+}
+
+/// What a customer wrote on the public contact form (checked by the form).
+pub struct ContactMessage<'a> {
+    pub name: &'a str,
+    pub email: &'a str,
+    pub subject: &'a str,
+    pub message: &'a str,
+}
+
+/// Opens a conversation from the contact form, in the intake team's queue.
+pub fn open_from_contact_form(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    input: &ContactMessage,
+) -> Result<i64, Refusal> {
+    let email = crate::models::user::normalize_email(input.email);
+    let (customer, _) = customer::find_or_create_by_email(conn, Some(input.name), &email, ctx.now)?;
+    let id = conversation::open_from_customer(
+        conn,
+        customer,
+        input.subject.trim(),
+        input.message.trim(),
+        "web_form",
+        ctx.now,
+    )?;
+    conversation::route(conn, id, ctx.org.intake_team_id, None)?;
+    Ok(id)
+}
+
+/// Opens a conversation from a customer's email, in the intake team's
+/// queue, with the mail as its first message.
+pub fn open_from_email(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    customer: (i64, &str),
+    subject: &str,
+    written: &Written,
+) -> Result<i64, Refusal> {
+    let id = conversation::open_conversation(conn, customer.0, subject, "email", ctx.now)?;
+    conversation::route(conn, id, ctx.org.intake_team_id, None)?;
+    let opened = conversation::find(conn, id)?.ok_or(Refusal::NotFound)?;
+    messages::add_customer_message(conn, ctx, &opened, customer, written)?;
+    Ok(id)
+}
+
+/// Property changes; `None` leaves a property as it is (the browser's form
+/// sends them all).
+#[derive(Clone, Debug, Default)]
+pub struct Changes {
+    pub status: Option<String>,
+    /// UTC; needed when the status becomes `snoozed`. `None` with the
+    /// status unchanged keeps the snooze time.
+    pub snoozed_until: Option<NaiveDateTime>,
+    pub priority: Option<String>,
+    /// `Some(None)` unassigns.
+    pub assignee_id: Option<Option<i64>>,
+    /// `Some(None)` removes the team.
+    pub team_id: Option<Option<i64>>,
+    /// Replaces the tags.
+    pub tags: Option<Vec<String>>,
+}
+
+/// Changes a conversation's properties (the update permission; a change of
+/// assignee also the assign permission). The new assignee is told, unless
+/// they assigned themselves. Fields are named `status`, `snoozed_until`,
+/// `priority`, `assignee_id`, `team_id`.
+pub fn update_properties(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    author: &messages::Author,
+    id: i64,
+    changes: &Changes,
+) -> Result<Conversation, Refusal> {
+    let actor = author.actor;
+    policy::ensure(actor, Action::Use(Flag::ConversationsUpdate))?;
+    let c = visible(conn, actor, id)?;
+    let status = changes.status.clone().unwrap_or(c.status.clone());
+    let priority = changes.priority.clone().unwrap_or(c.priority.clone());
+    let assignee = changes.assignee_id.unwrap_or(c.assignee_id);
+    let team = changes.team_id.unwrap_or(c.team_id);
+    let assignment_changed = assignee != c.assignee_id;
+    if assignment_changed {
+        policy::ensure(actor, Action::Use(Flag::ConversationsAssign))?;
+    }
+    let mut fields = Fields::default();
+    if !conversation::STATUSES.contains(&status.as_str()) {
+        fields.add("status", Problem::Status);
+    }
+    if !conversation::PRIORITIES.contains(&priority.as_str()) {
+        fields.add("priority", Problem::Priority);
+    }
+    let snoozed_until = match (status.as_str(), changes.snoozed_until) {
+        ("snoozed", Some(at)) if at > ctx.now => Some(at),
+        ("snoozed", None) if changes.status.is_none() => c.snoozed_until,
+        ("snoozed", _) => {
+            fields.add("snoozed_until", Problem::SnoozeTime);
+            None
+        }
+        _ => None,
+    };
+    check_routing(conn, &mut fields, team, assignee)?;
+    super::check(fields)?;
+    let props = Properties {
+        status,
+        snoozed_until,
+        priority,
+        assignee_id: assignee,
+        team_id: team,
+    };
+    conversation::update_properties(conn, id, &props, ctx.now)?;
+    if let Some(tags) = &changes.tags {
+        conversation::set_tags(conn, id, &conversation::parse_tags(&tags.join(",")))?;
+    }
+    if let Some(to) = assignee.filter(|&to| assignment_changed && to != actor.user_id) {
+        let from = notify::Sender {
+            org: ctx.org,
+            config: ctx.config,
+            actor_id: Some(actor.user_id),
+            actor_name: author.name,
+            now: ctx.now,
+        };
+        let about = notify::About {
+            id,
+            subject: &c.subject,
+            team_id: team,
+        };
+        notify::tell(conn, &from, to, notify::Kind::Assignment, &about)?;
+    }
+    conversation::find(conn, id)?.ok_or(Refusal::NotFound)
+}
+
+/// Applies a bulk action to those of `ids` the actor can see; returns how
+/// many. Assigning needs the assign permission, the others the update
+/// permission; an assignee who cannot take conversations is `NotFound`.
+pub fn bulk(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    actor: &Actor,
+    ids: &[i64],
+    action: &Bulk,
+) -> Result<usize, Refusal> {
+    policy::ensure(actor, Action::Use(Flag::ConversationsUpdate))?;
+    if let Bulk::Assign(to) = action {
+        policy::ensure(actor, Action::Use(Flag::ConversationsAssign))?;
+        if let Some(to) = to
+            && !people::is_assignable(conn, *to)?
+        {
+            return Err(Refusal::NotFound);
+        }
+    }
+    let (scope, _) = policy::conversation_scope(actor);
+    let reader = Reader {
+        scope: &scope,
+        user_id: actor.user_id,
+        team_ids: &actor.team_ids,
+    };
+    Ok(conversation::bulk(conn, &reader, ids, action, ctx.now)?)
+}
+
+/// Snoozed conversations whose time has come open again (the worker).
+pub fn wake_snoozed(conn: &mut DbConn, now: NaiveDateTime) -> diesel::QueryResult<usize> {
+    conversation::reopen_snoozed(conn, now)
+}
