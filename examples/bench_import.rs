@@ -98,15 +98,13 @@ fn run(url: DatabaseUrl) -> Result<(), String> {
         let started = Instant::now();
         let (added, updated) = write_transaction(&mut conn, |conn| {
             let plans = confer::import::plan(conn, &actor, &org, &rows, t, now)?;
-            confer::import::apply(
-                conn,
-                &AuditActor::system(),
-                &org,
-                &plans,
-                "http://bench",
-                now,
-            )
-            .map_err(confer::error::AppError::from)
+            let audit = AuditActor::system();
+            let by = confer::services::By {
+                actor: &actor,
+                audit: &audit,
+            };
+            confer::import::apply(conn, &by, &org, &plans, "http://bench", now)
+                .map_err(confer::error::AppError::from)
         })
         .map_err(|e| e.to_string())?;
         println!(

@@ -275,16 +275,13 @@ fn team_reply(
     };
     let conversation = match messages::add_note(conn, ctx, &author, conversation_id, &written) {
         Ok((conversation, _)) => conversation,
-        Err(Refusal::Forbidden(_)) => {
+        Err(Refusal::Forbidden(_) | Refusal::Rule(_) | Refusal::Fields(_)) => {
             return refuse(conn, ctx, mail, sender, Some(&user), "not_allowed");
         }
         Err(Refusal::NotFound) => {
             return refuse(conn, ctx, mail, sender, Some(&user), "not_visible");
         }
         Err(Refusal::Database(e)) => return Err(e),
-        Err(Refusal::Fields(_)) => {
-            return refuse(conn, ctx, mail, sender, Some(&user), "not_allowed");
-        }
     };
     Ok(Receipt::new(
         "noted",

@@ -235,6 +235,8 @@ impl From<crate::services::Refusal> for ApiError {
         use crate::services::Refusal;
         match refusal {
             Refusal::Forbidden(denied) => denied.into(),
+            Refusal::Rule(key) => Self::forbidden("This token's user may not do this.")
+                .with_details(json!({ "rule": key })),
             Refusal::NotFound => Self::not_found(),
             Refusal::Database(e) => e.into(),
             Refusal::Fields(fields) => {

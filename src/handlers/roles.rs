@@ -5,18 +5,17 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use serde_json::json;
 
 use crate::auth::CurrentUser;
 use crate::db::write_transaction;
-use crate::error::{AppError, AppResult};
-use crate::forms::{Check, FieldErrors};
+use crate::error::AppResult;
+use crate::forms::FieldErrors;
 use crate::i18n::Tr;
-use crate::models::audit::{self, Event};
 use crate::models::role::{self, Role};
 use crate::pages::{Ctx, html_with_status};
-use crate::policy::{self, Area, BuiltinRole, Flag, FlagSet, RoleChange, RoleRule};
+use crate::policy::{self, Area, BuiltinRole, Flag, FlagSet};
 use crate::services::user_form::role_label;
+use crate::services::{By, Fields, Refusal, roles};
 use crate::state::AppState;
 use crate::urlencoded::form_pairs;
 use crate::web::redirect;
@@ -151,56 +150,34 @@ fn parse(body: &[u8]) -> Parsed {
     Parsed { name, flags }
 }
 
-/// Field errors of a new or edited role (`existing`); a role above the
-/// editor's own is refused outright.
-async fn validate(
+/// Runs a role write; field problems come back as the form's messages.
+async fn write<T, F>(
+    req: &HttpRequest,
     current: &CurrentUser,
     state: &AppState,
-    parsed: &Parsed,
-    existing: Option<&Role>,
-) -> AppResult<FieldErrors> {
-    let t = current.tr;
-    let mut errors = FieldErrors::default();
-    Check {
-        t,
-        errors: &mut errors,
-    }
-    .required("name", &parsed.name, 60);
-    let grant = existing.map(Role::grant);
-    let change = match &grant {
-        Some(role) => RoleChange::Edit {
-            role,
-            flags: parsed.flags,
-        },
-        None => RoleChange::Create {
-            flags: parsed.flags,
-        },
-    };
-    match policy::can_change_role(&current.actor, change) {
-        (true, _) => {}
-        (false, RoleRule::FlagsAboveYours) => {
-            errors.add("flags", t.get(RoleRule::FlagsAboveYours.key()))
-        }
-        (false, rule) => {
-            return Err(AppError::Forbidden(format!(
-                "role change refused by {rule:?}"
-            )));
-        }
-    }
-    let except = existing.map(|r| r.id);
-    if parsed.flags == FlagSet::default() {
-        errors.add("flags", t.get("roles.error.no_flags"));
-    }
-    if errors.get("name").is_none() {
-        let name = parsed.name.clone();
-        if state
-            .db(move |conn| Ok(role::name_taken(conn, &name, except)?))
-            .await?
-        {
-            errors.add("name", t.get("roles.error.taken"));
-        }
-    }
-    Ok(errors)
+    work: F,
+) -> AppResult<Result<T, Fields>>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut crate::db::DbConn, &By, chrono::NaiveDateTime) -> Result<T, Refusal>
+        + Send
+        + 'static,
+{
+    let (actor, audit) = (current.actor.clone(), current.audit_actor(req));
+    let now = state.clock.now();
+    state
+        .db(move |conn| {
+            let by = By {
+                actor: &actor,
+                audit: &audit,
+            };
+            match write_transaction(conn, |conn| work(conn, &by, now)) {
+                Ok(done) => Ok(Ok(done)),
+                Err(Refusal::Fields(fields)) => Ok(Err(fields)),
+                Err(other) => Err(other.into()),
+            }
+        })
+        .await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -259,30 +236,6 @@ pub async fn new(current: CurrentUser, state: web::Data<AppState>) -> AppResult<
     .await
 }
 
-/// Audit entry for a role change: (id, name) of the role, (before, after).
-fn record(
-    conn: &mut crate::db::DbConn,
-    actor: &audit::AuditActor,
-    action: &str,
-    role: (i64, &str),
-    change: (Option<serde_json::Value>, Option<serde_json::Value>),
-    now: chrono::NaiveDateTime,
-) -> diesel::QueryResult<()> {
-    audit::record(
-        conn,
-        actor,
-        Event {
-            action,
-            target_type: "role",
-            target_id: Some(role.0),
-            target_label: role.1,
-            before: change.0,
-            after: change.1,
-        },
-        now,
-    )
-}
-
 pub async fn create(
     req: HttpRequest,
     current: CurrentUser,
@@ -291,40 +244,28 @@ pub async fn create(
 ) -> AppResult<HttpResponse> {
     current.ensure(Flag::UsersManageRoles)?;
     let parsed = parse(&body);
-    let errors = validate(&current, &state, &parsed, None).await?;
-    if !errors.is_empty() {
-        return form_page(
-            &current,
-            &state,
-            None,
-            parsed.name,
-            parsed.flags,
-            errors,
-            None,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+    let (name, flags) = (parsed.name.clone(), parsed.flags);
+    let written = write(&req, &current, &state, move |conn, by, now| {
+        let input = roles::RoleInput { name: &name, flags };
+        roles::create(conn, by, &input, now)
+    })
+    .await?;
+    match written {
+        Ok(_) => Ok(redirect("/settings/roles?notice=created")),
+        Err(fields) => {
+            form_page(
+                &current,
+                &state,
+                None,
+                parsed.name,
+                parsed.flags,
+                fields.messages(current.tr),
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
     }
-    let actor = current.audit_actor(&req);
-    let now = state.clock.now();
-    state
-        .db(move |conn| {
-            write_transaction(conn, |conn| {
-                let id = role::create_custom(conn, &parsed.name, parsed.flags, now)?;
-                let after = json!({ "name": parsed.name.trim(), "flags": parsed.flags.to_text() });
-                record(
-                    conn,
-                    &actor,
-                    "role.created",
-                    (id, parsed.name.trim()),
-                    (None, Some(after)),
-                    now,
-                )?;
-                Ok::<_, AppError>(())
-            })
-        })
-        .await?;
-    Ok(redirect("/settings/roles?notice=created"))
 }
 
 async fn custom_role(state: &AppState, id: i64) -> AppResult<Role> {
@@ -333,18 +274,10 @@ async fn custom_role(state: &AppState, id: i64) -> AppResult<Role> {
 
 /// A custom role this editor may change at all (not one above their own).
 async fn editable_role(current: &CurrentUser, state: &AppState, id: i64) -> AppResult<Role> {
-    let role = custom_role(state, id).await?;
-    let grant = role.grant();
-    let change = RoleChange::Edit {
-        role: &grant,
-        flags: grant.flags,
-    };
-    match policy::can_change_role(&current.actor, change) {
-        (true, _) => Ok(role),
-        (false, rule) => Err(AppError::Forbidden(format!(
-            "role {id} refused by {rule:?}"
-        ))),
-    }
+    let actor = current.actor.clone();
+    state
+        .db(move |conn| Ok(roles::editable(conn, &actor, id)?))
+        .await
 }
 
 pub async fn edit(
@@ -378,43 +311,28 @@ pub async fn update(
     current.ensure(Flag::UsersManageRoles)?;
     let role = editable_role(&current, &state, *id).await?;
     let parsed = parse(&body);
-    let errors = validate(&current, &state, &parsed, Some(&role)).await?;
-    if !errors.is_empty() {
-        return form_page(
-            &current,
-            &state,
-            Some(role.id),
-            parsed.name,
-            parsed.flags,
-            errors,
-            None,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+    let (name, flags, role_id) = (parsed.name.clone(), parsed.flags, role.id);
+    let written = write(&req, &current, &state, move |conn, by, now| {
+        let input = roles::RoleInput { name: &name, flags };
+        roles::update(conn, by, role_id, &input, now)
+    })
+    .await?;
+    match written {
+        Ok(()) => Ok(redirect("/settings/roles?notice=saved")),
+        Err(fields) => {
+            form_page(
+                &current,
+                &state,
+                Some(role.id),
+                parsed.name,
+                parsed.flags,
+                fields.messages(current.tr),
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
     }
-    let actor = current.audit_actor(&req);
-    let now = state.clock.now();
-    state
-        .db(move |conn| {
-            write_transaction(conn, |conn| {
-                role::update_custom(conn, role.id, &parsed.name, parsed.flags)?;
-                let before = json!({ "name": role.name, "flags": role.permissions });
-                let after = json!({ "name": parsed.name.trim(), "flags": parsed.flags.to_text() });
-                if before != after {
-                    record(
-                        conn,
-                        &actor,
-                        "role.updated",
-                        (role.id, parsed.name.trim()),
-                        (Some(before), Some(after)),
-                        now,
-                    )?;
-                }
-                Ok::<_, AppError>(())
-            })
-        })
-        .await?;
-    Ok(redirect("/settings/roles?notice=saved"))
 }
 
 pub async fn delete(
@@ -426,76 +344,28 @@ pub async fn delete(
 ) -> AppResult<HttpResponse> {
     current.ensure(Flag::UsersManageRoles)?;
     let role = custom_role(&state, *id).await?;
+    let move_to = form.move_to.trim().parse::<i64>().ok();
     let role_id = role.id;
-    let users = state
-        .db(move |conn| Ok(role::usage(conn)?.get(&role_id).copied().unwrap_or(0)))
-        .await?;
-    let move_to = form
-        .move_to
-        .trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|&m| m != role.id);
-    let target = match move_to {
-        Some(m) => state.db(move |conn| Ok(role::find(conn, m)?)).await?,
-        None => None,
-    };
-    let (grant, target_grant) = (role.grant(), target.as_ref().map(Role::grant));
-    let (allowed, rule) = policy::can_change_role(
-        &current.actor,
-        RoleChange::Delete {
-            role: &grant,
-            move_to: target_grant.as_ref().filter(|_| users > 0),
-        },
-    );
-    if !allowed && rule == RoleRule::RoleAboveYours {
-        return Err(AppError::Forbidden(format!(
-            "deleting role {} refused by {rule:?}",
-            role.id
-        )));
+    let written = write(&req, &current, &state, move |conn, by, now| {
+        roles::delete(conn, by, role_id, move_to, now)
+    })
+    .await?;
+    match written {
+        Ok(()) => Ok(redirect("/settings/roles?notice=deleted")),
+        Err(fields) => {
+            let message = fields.0.first().map(|(_, p)| p.message(current.tr));
+            let flags = role.grant().flags;
+            form_page(
+                &current,
+                &state,
+                Some(role.id),
+                role.name,
+                flags,
+                FieldErrors::default(),
+                message,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
     }
-    let target_ok = allowed && target.is_some();
-    if users > 0 && !target_ok {
-        let message = if allowed {
-            current
-                .tr
-                .fmt("roles.error.in_use", &[("count", &users.to_string())])
-        } else {
-            current.tr.get(rule.key()).to_string()
-        };
-        let flags = role.grant().flags;
-        return form_page(
-            &current,
-            &state,
-            Some(role.id),
-            role.name,
-            flags,
-            FieldErrors::default(),
-            Some(message),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
-    let actor = current.audit_actor(&req);
-    let now = state.clock.now();
-    state
-        .db(move |conn| {
-            write_transaction(conn, |conn| {
-                let moved = role::delete_custom(conn, role.id, move_to.filter(|_| target_ok))?;
-                let before =
-                    json!({ "name": role.name, "flags": role.permissions, "users": moved });
-                let after = json!({ "users_moved_to": target.map(|r| r.name) });
-                record(
-                    conn,
-                    &actor,
-                    "role.deleted",
-                    (role.id, &role.name),
-                    (Some(before), Some(after)),
-                    now,
-                )?;
-                Ok::<_, AppError>(())
-            })
-        })
-        .await?;
-    Ok(redirect("/settings/roles?notice=deleted"))
 }

@@ -10,7 +10,7 @@ pub mod conversations;
 // pub mod kb;
 pub mod messages;
 // pub mod org;
-// pub mod roles;
+pub mod roles;
 pub mod tasks;
 pub mod teams;
 pub mod user_form;
@@ -20,8 +20,15 @@ use chrono::NaiveDateTime;
 
 use crate::config::Config;
 use crate::i18n::Tr;
+use crate::models::audit::AuditActor;
 use crate::models::org::OrgSettings;
-use crate::policy::Denied;
+use crate::policy::{Actor, Denied};
+
+/// Who writes: as the policy judges them and as the audit log names them.
+pub struct By<'a> {
+    pub actor: &'a Actor,
+    pub audit: &'a AuditActor,
+}
 
 /// Where and when a write happens.
 #[derive(Clone, Copy)]
@@ -45,6 +52,8 @@ pub enum Problem {
     OwnTeam,
     UnknownTeam,
     UnknownAssignee,
+    /// Still used by this many (a role with users).
+    InUse(usize),
     /// A reply needs the customer's email address.
     CustomerWithoutEmail,
     Language,
@@ -74,6 +83,9 @@ impl Problem {
             Self::TooLong(max) => {
                 return t.fmt("form.error.too_long", &[("max", &max.to_string())]);
             }
+            Self::InUse(count) => {
+                return t.fmt("roles.error.in_use", &[("count", &count.to_string())]);
+            }
             Self::Email => "form.error.email",
             Self::Status => "conversation.error.status",
             Self::Priority => "conversation.error.priority",
@@ -94,6 +106,7 @@ impl Problem {
         match self {
             Self::Required => "is required".into(),
             Self::TooLong(max) => format!("is longer than {max} characters"),
+            Self::InUse(count) => format!("is used by {count}"),
             Self::Email => "is not an email address".into(),
             Self::Status => "must be open, pending, snoozed or done".into(),
             Self::Priority => "must be low, normal, high or urgent".into(),
@@ -189,6 +202,9 @@ pub enum Refusal {
     Forbidden(Denied),
     /// Values that cannot be taken, name nothing, or are held elsewhere.
     Fields(Fields),
+    /// A rule of the policy about this record refuses it (a role above the
+    /// actor's own, the owner): the rule's catalog key.
+    Rule(&'static str),
     /// The record the write is about does not exist (or is not visible).
     NotFound,
     Database(diesel::result::Error),
@@ -212,6 +228,7 @@ impl From<Refusal> for crate::error::AppError {
     fn from(refusal: Refusal) -> Self {
         match refusal {
             Refusal::Forbidden(denied) => denied.into(),
+            Refusal::Rule(key) => Self::Forbidden(key.to_string()),
             Refusal::NotFound => Self::NotFound,
             Refusal::Database(e) => e.into(),
             Refusal::Fields(fields) => Self::BadRequest(

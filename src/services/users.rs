@@ -21,15 +21,10 @@ use crate::models::people::{self, active_admins, email_taken, seats};
 use crate::models::role::Role;
 use crate::models::user::User;
 use crate::policy::{
-    self, Action, Actor, BuiltinRole, ConversationAccess, Denied, Flag, ManageRule, ManagedUser,
-    UserType,
+    self, Action, BuiltinRole, ConversationAccess, Denied, Flag, ManageRule, ManagedUser, UserType,
 };
 
-/// Who writes: as the policy judges them and as the audit log names them.
-pub struct By<'a> {
-    pub actor: &'a Actor,
-    pub audit: &'a AuditActor,
-}
+pub use super::By;
 
 /// What the add and edit forms (and the CSV import) describe.
 #[derive(Clone, Debug, PartialEq, Eq)]
