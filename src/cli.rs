@@ -9,10 +9,8 @@ use clap::{Parser, Subcommand};
 use crate::app::build_app;
 use crate::config::Config;
 use crate::db::{self, Pool, write_transaction};
-use crate::models::org::{NewOrgSettings, OrgSettings};
 use crate::models::role::Role;
-use crate::models::user::{NewUser, User, normalize_email};
-use crate::policy::{BuiltinRole, ConversationAccess, UserType};
+use crate::services::{Refusal, org};
 use crate::state::{AppState, Clock};
 
 #[derive(Parser)]
@@ -247,59 +245,43 @@ fn create_owner(
             crate::forms::PASSWORD_MIN_LEN
         ));
     }
-    let email = normalize_email(email);
-    if !email.contains('@') || name.trim().is_empty() {
-        return Err("give a valid --email and a --name".into());
+    if password.len() > 72 {
+        return Err("the password may have at most 72 bytes".into());
     }
     let pool = prepare(config)?;
     let hash = bcrypt::hash(&password, config.bcrypt_cost).map_err(|e| e.to_string())?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
-    let now = chrono::Utc::now().naive_utc();
-    write_transaction(&mut conn, |conn| {
-        if User::owner_exists(conn)? {
-            return Ok(Err("an owner already exists".to_string()));
+    let now = Clock::default().now();
+    let input = org::Setup {
+        org_name: organisation,
+        default_language: "en",
+        timezone: "UTC",
+        name,
+        email,
+        password_hash: &hash,
+    };
+    match write_transaction(&mut conn, |conn| org::set_up(conn, &input, now)) {
+        Ok(owner) => {
+            println!("owner {} created", owner.email);
+            Ok(())
         }
-        if User::find_by_email(conn, &email)?.is_some() {
-            return Ok(Err(format!("{email} is already a user")));
-        }
-        if OrgSettings::find(conn)?.is_none() {
-            OrgSettings::create(
-                conn,
-                &NewOrgSettings {
-                    id: crate::models::org::ORG_ID,
-                    name: organisation,
-                    default_language: "en",
-                    timezone: "UTC",
-                    created_at: now,
-                    updated_at: now,
-                },
-            )?;
-        }
-        let role_id = Role::id_of(conn, BuiltinRole::Owner)?;
-        User::create(
-            conn,
-            &NewUser {
-                name: name.trim(),
-                email: &email,
-                password_hash: Some(&hash),
-                user_type: UserType::FullTime.key(),
-                role_id: Some(role_id),
-                language: None,
-                timezone: None,
-                conversation_access: ConversationAccess::All.key(),
-                active: true,
-                access_starts: None,
-                access_ends: None,
-                session_version: 1,
-                created_at: now,
-                updated_at: now,
-            },
-        )?;
-        Ok::<_, diesel::result::Error>(Ok(()))
-    })
-    .map_err(|e| e.to_string())??;
-    println!("owner {email} created");
-    Ok(())
+        Err(Refusal::Rule(_)) => Err("an owner already exists".into()),
+        Err(Refusal::Fields(fields)) => Err(fields
+            .0
+            .iter()
+            .map(|(field, problem)| format!("--{}: {}", option_of(field), problem.english()))
+            .collect::<Vec<_>>()
+            .join("; ")),
+        Err(other) => Err(format!("{other:?}")),
+    }
+}
+
+/// The command-line option a setup field comes from.
+fn option_of(field: &str) -> &str {
+    match field {
+        "org_name" => "organisation",
+        other => other,
+    }
 }
 
 /// `VACUUM INTO` copies the live database in one read transaction: writers

@@ -115,3 +115,23 @@ fn content_disposition(name: &str) -> header::HeaderValue {
     );
     header::HeaderValue::from_str(&value).unwrap_or(header::HeaderValue::from_static("attachment"))
 }
+
+/// Runs a service write in one transaction: its outcome, or the field
+/// problems for the form to show again; every other refusal (403, 404, a
+/// database error) becomes the error page.
+pub async fn write<T, F>(
+    state: &crate::state::AppState,
+    work: F,
+) -> crate::error::AppResult<Result<T, crate::services::Fields>>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut crate::db::DbConn) -> Result<T, crate::services::Refusal> + Send + 'static,
+{
+    state
+        .db(move |conn| match crate::db::write_transaction(conn, work) {
+            Ok(done) => Ok(Ok(done)),
+            Err(crate::services::Refusal::Fields(fields)) => Ok(Err(fields)),
+            Err(other) => Err(other.into()),
+        })
+        .await
+}

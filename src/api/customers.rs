@@ -7,9 +7,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::idempotency::{self, Created};
 use super::{ApiError, ApiResult, ApiUser, Page, cursor, page_limit, time};
-use crate::models::customer::{self, CustomerFields, CustomerWithOrg, NoteTarget};
+use crate::models::customer::{self, CustomerWithOrg, NoteTarget};
 use crate::policy::{self, Action, Flag};
 use crate::privacy::{mask_email, mask_phone};
+use crate::services::customers;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -120,46 +121,21 @@ pub struct CustomerInput {
     pub organization_id: Option<i64>,
 }
 
-fn check(
+/// Runs a customer write for the API; refusals become its JSON errors.
+fn save(
     conn: &mut crate::db::DbConn,
+    actor: &crate::policy::Actor,
+    id: Option<i64>,
     input: &CustomerInput,
-    except: Option<i64>,
-) -> ApiResult<(Option<String>, Option<String>)> {
-    let (mut errors, mut missing, mut taken) = (Vec::new(), Vec::new(), Vec::new());
-    let name = input.name.trim();
-    if name.is_empty() {
-        errors.push(("name", "is required".to_string()));
-    } else if name.chars().count() > 200 {
-        errors.push(("name", "is longer than 200 characters".to_string()));
-    }
-    let email = input
-        .email
-        .as_deref()
-        .map(crate::models::user::normalize_email)
-        .filter(|e| !e.is_empty());
-    if let Some(e) = &email {
-        if !crate::forms::is_email(e) {
-            errors.push(("email", "is not an email address".to_string()));
-        } else if customer::email_taken(conn, e, except)? {
-            taken.push(("email", "belongs to another customer".to_string()));
-        }
-    }
-    let phone = input
-        .phone
-        .as_deref()
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(str::to_string);
-    if phone.as_ref().is_some_and(|p| p.chars().count() > 50) {
-        errors.push(("phone", "is longer than 50 characters".to_string()));
-    }
-    if let Some(o) = input.organization_id
-        && customer::find_organization(conn, o)?.is_none()
-    {
-        missing.push(("organization_id", "no such organization".to_string()));
-    }
-    ApiError::check_fields(errors, missing, taken)?;
-    Ok((email, phone))
+    now: chrono::NaiveDateTime,
+) -> ApiResult<i64> {
+    let values = customers::CustomerInput {
+        name: &input.name,
+        email: input.email.as_deref(),
+        phone: input.phone.as_deref(),
+        organization_id: input.organization_id,
+    };
+    Ok(customers::save(conn, actor, id, &values, now)?)
 }
 
 #[utoipa::path(post, path = "/api/v1/customers", tag = "customers", request_body = CustomerInput,
@@ -171,23 +147,12 @@ pub async fn create(
     req: HttpRequest,
     body: web::Json<CustomerInput>,
 ) -> ApiResult<HttpResponse> {
-    api.ensure(Action::Use(Flag::CustomersEdit))?;
     let input = body.into_inner();
     let now = state.clock.now();
-    let full = full_contacts(&api);
+    let (full, actor) = (full_contacts(&api), api.actor.clone());
     let request = serde_json::to_value(&input)?;
     idempotency::run(&state, &api, &req, &request, move |conn| {
-        let (email, phone) = check(conn, &input, None)?;
-        let id = customer::create(
-            conn,
-            &CustomerFields {
-                name: input.name.trim(),
-                email: email.as_deref(),
-                phone: phone.as_deref(),
-                organization_id: input.organization_id,
-            },
-            now,
-        )?;
+        let id = save(conn, &actor, None, &input, now)?;
         let out = output(load(conn, id)?, full);
         Ok(Created::new(out, format!("/api/v1/customers/{id}")))
     })
@@ -203,28 +168,16 @@ pub async fn update(
     id: web::Path<i64>,
     body: web::Json<CustomerInput>,
 ) -> ApiResult<HttpResponse> {
-    api.ensure(Action::Use(Flag::CustomersEdit))?;
     let (id, input, now, full) = (
         *id,
         body.into_inner(),
         state.clock.now(),
         full_contacts(&api),
     );
+    let actor = api.actor.clone();
     let out = super::db(&state, move |conn| {
         crate::db::write_transaction(conn, |conn| {
-            load(conn, id)?;
-            let (email, phone) = check(conn, &input, Some(id))?;
-            customer::update(
-                conn,
-                id,
-                &CustomerFields {
-                    name: input.name.trim(),
-                    email: email.as_deref(),
-                    phone: phone.as_deref(),
-                    organization_id: input.organization_id,
-                },
-                now,
-            )?;
+            save(conn, &actor, Some(id), &input, now)?;
             Ok(output(load(conn, id)?, full))
         })
     })
@@ -296,19 +249,11 @@ async fn add_note_to(
     input: NoteInput,
     location: String,
 ) -> ApiResult<HttpResponse> {
-    api.ensure(Action::Use(Flag::CustomersNote))?;
-    let body = input.body.trim().to_string();
-    if body.is_empty() || input.body.chars().count() > 10_000 {
-        return Err(ApiError::invalid(vec![(
-            "body",
-            "is required and at most 10000 characters".into(),
-        )]));
-    }
-    let (author, author_name, now) = (api.user.id, api.user.name.clone(), state.clock.now());
+    let (actor, author_name, now) = (api.actor.clone(), api.user.name.clone(), state.clock.now());
     let request = serde_json::to_value(&input)?;
     idempotency::run(state, api, req, &request, move |conn| {
-        exists(conn, &target)?;
-        let id = customer::add_note(conn, &target, author, &body, now)?;
+        let id = customers::add_note(conn, &actor, &target, &input.body, now)?;
+        let body = input.body.trim().to_string();
         let out = NoteOut {
             id,
             body,

@@ -9,18 +9,18 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::auth::CurrentUser;
-use crate::db::write_transaction;
 use crate::error::{AppError, AppResult};
-use crate::forms::{Check, FieldErrors};
-use crate::models::customer::{self, ConversationLine, CustomerFields, NoteTarget};
-use crate::models::user::normalize_email;
+use crate::forms::FieldErrors;
+use crate::models::customer::{self, ConversationLine, NoteTarget};
 use crate::pages::{Badge, Ctx, format_datetime, html_with_status};
 use crate::policy::{self, Flag};
 use crate::privacy::{mask_email, mask_phone, shown};
+use crate::services::customers;
 use crate::state::AppState;
 use crate::urlencoded::url_encode;
 use crate::web::NoticeQuery;
 use crate::web::redirect;
+use crate::web::write;
 
 const PAGE_SIZE: i64 = 50;
 
@@ -165,122 +165,32 @@ pub async fn new(current: CurrentUser, state: web::Data<AppState>) -> AppResult<
     .await
 }
 
-/// A customer form that passed validation, normalized.
-struct ValidCustomer {
-    name: String,
-    email: Option<String>,
-    phone: Option<String>,
-    organization: Option<i64>,
-}
-
-/// Checks the form; `Ok` holds the normalized values.
-fn validate(current: &CurrentUser, form: &CustomerForm) -> Result<ValidCustomer, FieldErrors> {
-    let mut errors = FieldErrors::default();
-    let mut check = Check {
-        t: current.tr,
-        errors: &mut errors,
-    };
-    check.required("name", &form.name, 160);
-    let email = Some(normalize_email(&form.email)).filter(|e| !e.is_empty());
-    if let Some(email) = &email {
-        check.email("email", email);
-    }
-    let phone = Some(form.phone.trim().to_string()).filter(|p| !p.is_empty());
-    if phone.as_ref().is_some_and(|p| p.chars().count() > 40) {
-        errors.add(
-            "phone",
-            current.tr.fmt("form.error.too_long", &[("max", "40")]),
-        );
-    }
-    let organization = match form.organization_id.trim() {
-        "" => None,
-        text => match text.parse::<i64>() {
-            Ok(id) => Some(id),
-            Err(_) => {
-                errors.add(
-                    "organization_id",
-                    current.tr.get("customers.error.organization"),
-                );
-                None
-            }
-        },
-    };
-    if errors.is_empty() {
-        Ok(ValidCustomer {
-            name: form.name.trim().to_string(),
-            email,
-            phone,
-            organization,
-        })
-    } else {
-        Err(errors)
-    }
-}
-
 async fn save_customer(
     current: CurrentUser,
     state: web::Data<AppState>,
     id: Option<i64>,
     form: CustomerForm,
 ) -> AppResult<HttpResponse> {
-    current.ensure(Flag::CustomersEdit)?;
-    let ValidCustomer {
-        name,
-        email,
-        phone,
-        organization,
-    } = match validate(&current, &form) {
-        Ok(values) => values,
-        Err(errors) => return customer_form(&current, &state, id, form, errors).await,
+    let organization = match form.organization_id.trim() {
+        "" => Ok(None),
+        text => text.parse::<i64>().map(Some),
     };
-    let now = state.clock.now();
-    let saved = state
-        .db(move |conn| {
-            write_transaction(conn, |conn| {
-                if let Some(email) = &email
-                    && customer::email_taken(conn, email, id)?
-                {
-                    return Ok(Err("email"));
-                }
-                if let Some(org) = organization
-                    && customer::find_organization(conn, org)?.is_none()
-                {
-                    return Ok(Err("organization_id"));
-                }
-                // A new customer whose email matches an organization's domain joins it.
-                let organization = match (organization, &email, id) {
-                    (None, Some(email), None) => customer::organization_for_email(conn, email)?,
-                    (chosen, _, _) => chosen,
-                };
-                let fields = CustomerFields {
-                    name: &name,
-                    email: email.as_deref(),
-                    phone: phone.as_deref(),
-                    organization_id: organization,
-                };
-                let id = match id {
-                    Some(id) => {
-                        customer::update(conn, id, &fields, now)?;
-                        id
-                    }
-                    None => customer::create(conn, &fields, now)?,
-                };
-                Ok::<_, AppError>(Ok(id))
-            })
-        })
-        .await?;
-    match saved {
+    let (actor, now, f) = (current.actor.clone(), state.clock.now(), form.clone());
+    let written = write(&state, move |conn| {
+        let input = customers::CustomerInput {
+            name: &f.name,
+            email: Some(f.email.as_str()),
+            phone: Some(f.phone.as_str()),
+            // A number that is no organization's names none.
+            organization_id: organization.clone().unwrap_or(Some(-1)),
+        };
+        customers::save(conn, &actor, id, &input, now)
+    })
+    .await?;
+    match written {
         Ok(id) => Ok(redirect(&format!("/customers/{id}?notice=saved"))),
-        Err(field) => {
-            let mut errors = FieldErrors::default();
-            errors.add(
-                field,
-                current.tr.get(if field == "email" {
-                    "customers.error.email_taken"
-                } else {
-                    "customers.error.organization"
-                }),
-            );
+        Err(fields) => {
+            let errors = fields.messages(current.tr);
             customer_form(&current, &state, id, form, errors).await
         }
     }
@@ -463,16 +373,6 @@ pub struct NoteForm {
     pub body: String,
 }
 
-fn check_note(current: &CurrentUser, body: &str) -> FieldErrors {
-    let mut errors = FieldErrors::default();
-    Check {
-        t: current.tr,
-        errors: &mut errors,
-    }
-    .required("body", body, 20_000);
-    errors
-}
-
 /// Adds a private note to a customer or an organization; an empty note
 /// comes back to the profile with the message.
 async fn add_profile_note(
@@ -481,37 +381,25 @@ async fn add_profile_note(
     target: NoteTarget,
     body: String,
 ) -> AppResult<HttpResponse> {
-    current.ensure(Flag::CustomersNote)?;
-    let errors = check_note(&current, &body);
-    if !errors.is_empty() {
-        return match target {
-            NoteTarget::Customer(id) => {
-                customer_page(&current, &state, id, body, errors, false).await
-            }
-            NoteTarget::Organization(id) => {
-                organization_page(&current, &state, id, body, errors, false).await
-            }
-        };
-    }
     let back = match target {
         NoteTarget::Customer(id) => format!("/customers/{id}#notes"),
         NoteTarget::Organization(id) => format!("/organizations/{id}#notes"),
     };
-    let (author, now) = (current.user.id, state.clock.now());
-    state
-        .db(move |conn| {
-            let exists = match target {
-                NoteTarget::Customer(id) => customer::find(conn, id)?.is_some(),
-                NoteTarget::Organization(id) => customer::find_organization(conn, id)?.is_some(),
-            };
-            if !exists {
-                return Err(AppError::NotFound);
-            }
-            customer::add_note(conn, &target, author, body.trim(), now)?;
-            Ok(())
-        })
-        .await?;
-    Ok(redirect(&back))
+    let (actor, now, text) = (current.actor.clone(), state.clock.now(), body.clone());
+    let written = write(&state, move |conn| {
+        customers::add_note(conn, &actor, &target, &text, now)
+    })
+    .await?;
+    let Err(fields) = written else {
+        return Ok(redirect(&back));
+    };
+    let errors = fields.messages(current.tr);
+    match target {
+        NoteTarget::Customer(id) => customer_page(&current, &state, id, body, errors, false).await,
+        NoteTarget::Organization(id) => {
+            organization_page(&current, &state, id, body, errors, false).await
+        }
+    }
 }
 
 pub async fn add_note(
@@ -630,52 +518,14 @@ async fn save_organization(
     id: Option<i64>,
     form: OrganizationForm,
 ) -> AppResult<HttpResponse> {
-    current.ensure(Flag::CustomersEdit)?;
-    let mut errors = FieldErrors::default();
-    Check {
-        t: current.tr,
-        errors: &mut errors,
-    }
-    .required("name", &form.name, 160);
-    let domains = customer::parse_domains(&form.domains);
-    if let Some(bad) = domains.iter().find(|d| !customer::valid_domain(d)) {
-        errors.add(
-            "domains",
-            current
-                .tr
-                .fmt("organizations.error.domain", &[("domain", bad)]),
-        );
-    }
-    if !errors.is_empty() {
-        return organization_form(&current, id, form, errors);
-    }
-    let now = state.clock.now();
-    let name = form.name.clone();
-    let saved = state
-        .db(move |conn| {
-            write_transaction(conn, |conn| {
-                if customer::organization_name_taken(conn, &name, id)? {
-                    return Ok(None);
-                }
-                let id = match id {
-                    Some(id) => {
-                        customer::update_organization(conn, id, &name, &domains, now)?;
-                        id
-                    }
-                    None => customer::create_organization(conn, &name, &domains, now)?,
-                };
-                customer::adopt_by_domain(conn, id, &domains)?;
-                Ok::<_, AppError>(Some(id))
-            })
-        })
-        .await?;
-    match saved {
-        Some(id) => Ok(redirect(&format!("/organizations/{id}?notice=saved"))),
-        None => {
-            let mut errors = FieldErrors::default();
-            errors.add("name", current.tr.get("organizations.error.taken"));
-            organization_form(&current, id, form, errors)
-        }
+    let (actor, now, f) = (current.actor.clone(), state.clock.now(), form.clone());
+    let written = write(&state, move |conn| {
+        customers::save_organization(conn, &actor, id, &f.name, &f.domains, now)
+    })
+    .await?;
+    match written {
+        Ok(id) => Ok(redirect(&format!("/organizations/{id}?notice=saved"))),
+        Err(fields) => organization_form(&current, id, form, fields.messages(current.tr)),
     }
 }
 

@@ -11,13 +11,15 @@ use serde::Deserialize;
 use crate::auth::CurrentUser;
 use crate::db::write_transaction;
 use crate::error::{AppError, AppResult};
-use crate::forms::{Check, FieldErrors};
+use crate::forms::FieldErrors;
 use crate::i18n::Lang;
 use crate::models::kb::{self, Article, Category, Movable, Revision, Section};
 use crate::pages::{Ctx, format_datetime, html_with_status};
 use crate::policy::{self, Action, ArticleChange, Flag, article_flag};
+use crate::services::kb as kb_service;
 use crate::state::AppState;
 use crate::web::redirect;
+use crate::web::write;
 
 fn allowed(current: &CurrentUser, flag: Flag) -> bool {
     policy::can(&current.actor, Action::Use(flag)).allowed
@@ -363,80 +365,36 @@ pub async fn new(
     form_page(&current, &state, None, form, FieldErrors::default()).await
 }
 
-fn check_form(current: &CurrentUser, form: &ArticleForm, new: bool) -> FieldErrors {
-    let mut errors = FieldErrors::default();
-    let mut check = Check {
-        t: current.tr,
-        errors: &mut errors,
-    };
-    check.required("title", &form.title, 200);
-    check.required("body", &form.body, 200_000);
-    if new {
-        check.language("language", &form.language);
-    }
-    if form.section.parse::<i64>().is_err() {
-        errors.add("section", current.tr.get("kb.error.section"));
-    }
-    errors
-}
-
 pub async fn create(
     current: CurrentUser,
     state: web::Data<AppState>,
     form: web::Form<ArticleForm>,
 ) -> AppResult<HttpResponse> {
-    current.ensure(Flag::KbCreate)?;
     let form = form.into_inner();
-    let mut errors = check_form(&current, &form, true);
-    let section_id = form.section.parse::<i64>().unwrap_or_default();
-    let translation_of = form.translation_of.parse::<i64>().ok();
-    let language = form.language.clone();
-    let (section_exists, language_taken) = state
-        .db(move |conn| {
-            let taken = match translation_of {
-                Some(group) => kb::translations(conn, group)?
-                    .iter()
-                    .any(|a| a.language == language),
-                None => false,
-            };
-            Ok((kb::find_section(conn, section_id)?.is_some(), taken))
-        })
-        .await?;
-    if !section_exists && errors.get("section").is_none() {
-        errors.add("section", current.tr.get("kb.error.section"));
-    }
-    if language_taken {
-        errors.add("language", current.tr.get("kb.error.language_taken"));
-    }
-    if !errors.is_empty() {
-        return form_page(&current, &state, None, form, errors).await;
-    }
-    let (author, author_name, now) = (
-        current.user.id,
+    let (actor, name, now) = (
+        current.actor.clone(),
         current.user.name.clone(),
         state.clock.now(),
     );
-    let id = state
-        .db(move |conn| {
-            write_transaction(conn, |conn| {
-                kb::create(
-                    conn,
-                    &kb::NewArticle {
-                        section_id,
-                        translation_of,
-                        language: &form.language,
-                        title: form.title.trim(),
-                        body: &form.body,
-                        author_id: author,
-                        author_name: &author_name,
-                    },
-                    now,
-                )
-            })
-            .map_err(AppError::from)
-        })
-        .await?;
-    Ok(redirect(&format!("/kb/articles/{id}?notice=created")))
+    let f = form.clone();
+    let written = write(&state, move |conn| {
+        let editor = kb_service::Editor {
+            actor: &actor,
+            name: &name,
+        };
+        let input = kb_service::ArticleInput {
+            section_id: f.section.parse().ok(),
+            language: &f.language,
+            title: &f.title,
+            body: &f.body,
+        };
+        kb_service::create(conn, &editor, &input, f.translation_of.parse().ok(), now)
+    })
+    .await?;
+    match written {
+        Ok(id) => Ok(redirect(&format!("/kb/articles/{id}?notice=created"))),
+        Err(fields) => form_page(&current, &state, None, form, fields.messages(current.tr)).await,
+    }
 }
 
 pub async fn edit(
@@ -478,38 +436,33 @@ pub async fn update(
     if article.translation_of.is_some() {
         form.section = article.section_id.to_string();
     }
-    let errors = check_form(&current, &form, false);
-    let section_id = form.section.parse::<i64>().unwrap_or_default();
-    if !errors.is_empty() {
-        return form_page(&current, &state, Some(article.id), form, errors).await;
+    let (actor, name, now) = (
+        current.actor.clone(),
+        current.user.name.clone(),
+        state.clock.now(),
+    );
+    let (f, id) = (form.clone(), article.id);
+    let written = write(&state, move |conn| {
+        let editor = kb_service::Editor {
+            actor: &actor,
+            name: &name,
+        };
+        let input = kb_service::ArticleInput {
+            section_id: f.section.parse().ok(),
+            language: &f.language,
+            title: &f.title,
+            body: &f.body,
+        };
+        kb_service::update(conn, &editor, id, &input, now)
+    })
+    .await?;
+    match written {
+        Ok(()) => Ok(redirect(&format!("/kb/articles/{id}?notice=saved"))),
+        Err(fields) => {
+            let errors = fields.messages(current.tr);
+            form_page(&current, &state, Some(id), form, errors).await
+        }
     }
-    let editor = (current.user.id, current.user.name.clone());
-    let now = state.clock.now();
-    let id = article.id;
-    let saved = state
-        .db(move |conn| {
-            write_transaction(conn, |conn| {
-                if kb::find_section(conn, section_id)?.is_none() {
-                    return Ok(false);
-                }
-                kb::update(
-                    conn,
-                    id,
-                    section_id,
-                    form.title.trim(),
-                    &form.body,
-                    (editor.0, &editor.1),
-                    now,
-                )?;
-                Ok::<_, diesel::result::Error>(true)
-            })
-            .map_err(AppError::from)
-        })
-        .await?;
-    if !saved {
-        return Err(AppError::NotFound);
-    }
-    Ok(redirect(&format!("/kb/articles/{id}?notice=saved")))
 }
 
 async fn change_state(
@@ -518,16 +471,20 @@ async fn change_state(
     id: i64,
     publish: bool,
 ) -> AppResult<HttpResponse> {
-    current.ensure(Flag::KbPublish)?;
-    let article = load_article(&state, id).await?;
-    let editor = (current.user.id, current.user.name.clone());
-    let now = state.clock.now();
+    let (actor, name, now) = (
+        current.actor.clone(),
+        current.user.name.clone(),
+        state.clock.now(),
+    );
     state
         .db(move |conn| {
-            write_transaction(conn, |conn| {
-                kb::set_state(conn, article.id, publish, (editor.0, &editor.1), now)
-            })
-            .map_err(AppError::from)
+            let editor = kb_service::Editor {
+                actor: &actor,
+                name: &name,
+            };
+            Ok(write_transaction(conn, |conn| {
+                kb_service::set_published(conn, &editor, id, publish, now)
+            })?)
         })
         .await?;
     let notice = if publish { "published" } else { "unpublished" };
@@ -555,12 +512,9 @@ pub async fn delete(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    // Checked before anything is read, so refusals look the same for all.
-    current.ensure(Flag::KbCreate)?;
-    let article = load_article(&state, *id).await?;
-    current.ensure(article_flag(ArticleChange::Delete, article.is_published()))?;
+    let (actor, id) = (current.actor.clone(), *id);
     state
-        .db(move |conn| Ok(kb::delete(conn, article.id)?))
+        .db(move |conn| Ok(kb_service::delete(conn, &actor, id)?))
         .await?;
     Ok(redirect("/kb?notice=deleted"))
 }
@@ -578,12 +532,12 @@ async fn move_item(
     id: i64,
     direction: &str,
 ) -> AppResult<()> {
-    current.ensure(Flag::KbManageCategories)?;
-    let up = direction == "up";
+    let (actor, up) = (current.actor.clone(), direction == "up");
     state
         .db(move |conn| {
-            write_transaction(conn, |conn| kb::move_item(conn, what, id, up))
-                .map_err(AppError::from)
+            Ok(write_transaction(conn, |conn| {
+                kb_service::move_item(conn, &actor, what, id, up)
+            })?)
         })
         .await?;
     Ok(())
@@ -776,13 +730,18 @@ pub struct NameForm {
     pub category: String,
 }
 
-fn valid_name(name: &str) -> bool {
-    let name = name.trim();
-    !name.is_empty() && name.chars().count() <= 120
-}
-
 fn saved() -> HttpResponse {
     redirect("/kb/categories?notice=saved")
+}
+
+/// The categories page again with the first problem's message.
+async fn refused(
+    current: &CurrentUser,
+    state: &AppState,
+    fields: crate::services::Fields,
+) -> AppResult<HttpResponse> {
+    let key = fields.0.first().map(|(_, problem)| problem.key());
+    categories_page(current, state, key, None).await
 }
 
 pub async fn create_category(
@@ -790,23 +749,15 @@ pub async fn create_category(
     state: web::Data<AppState>,
     form: web::Form<NameForm>,
 ) -> AppResult<HttpResponse> {
-    current.ensure(Flag::KbManageCategories)?;
-    if !valid_name(&form.name) {
-        return categories_page(&current, &state, Some("kb.error.name"), None).await;
+    let (actor, now, form) = (current.actor.clone(), state.clock.now(), form.into_inner());
+    let written = write(&state, move |conn| {
+        kb_service::create_category(conn, &actor, &form.name, &form.description, now)
+    })
+    .await?;
+    match written {
+        Ok(_) => Ok(saved()),
+        Err(fields) => refused(&current, &state, fields).await,
     }
-    let now = state.clock.now();
-    let form = form.into_inner();
-    state
-        .db(move |conn| {
-            Ok(kb::create_category(
-                conn,
-                form.name.trim(),
-                form.description.trim(),
-                now,
-            )?)
-        })
-        .await?;
-    Ok(saved())
 }
 
 pub async fn update_category(
@@ -815,25 +766,15 @@ pub async fn update_category(
     id: web::Path<i64>,
     form: web::Form<NameForm>,
 ) -> AppResult<HttpResponse> {
-    current.ensure(Flag::KbManageCategories)?;
-    if !valid_name(&form.name) {
-        return categories_page(&current, &state, Some("kb.error.name"), None).await;
+    let (actor, id, form) = (current.actor.clone(), *id, form.into_inner());
+    let written = write(&state, move |conn| {
+        kb_service::update_category(conn, &actor, id, &form.name, &form.description)
+    })
+    .await?;
+    match written {
+        Ok(()) => Ok(saved()),
+        Err(fields) => refused(&current, &state, fields).await,
     }
-    let (id, form) = (*id, form.into_inner());
-    let changed = state
-        .db(move |conn| {
-            Ok(kb::update_category(
-                conn,
-                id,
-                form.name.trim(),
-                form.description.trim(),
-            )?)
-        })
-        .await?;
-    if changed == 0 {
-        return Err(AppError::NotFound);
-    }
-    Ok(saved())
 }
 
 pub async fn move_category(
@@ -851,15 +792,15 @@ pub async fn delete_category(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    current.ensure(Flag::KbManageCategories)?;
-    let id = *id;
-    let deleted = state
-        .db(move |conn| Ok(kb::delete_category(conn, id)?))
-        .await?;
-    if !deleted {
-        return categories_page(&current, &state, Some("kb.error.category_not_empty"), None).await;
+    let (actor, id) = (current.actor.clone(), *id);
+    match write(&state, move |conn| {
+        kb_service::delete_category(conn, &actor, id)
+    })
+    .await?
+    {
+        Ok(()) => Ok(saved()),
+        Err(fields) => refused(&current, &state, fields).await,
     }
-    Ok(saved())
 }
 
 pub async fn create_section(
@@ -867,28 +808,15 @@ pub async fn create_section(
     state: web::Data<AppState>,
     form: web::Form<NameForm>,
 ) -> AppResult<HttpResponse> {
-    current.ensure(Flag::KbManageCategories)?;
-    let Ok(category) = form.category.parse::<i64>() else {
-        return categories_page(&current, &state, Some("kb.error.section"), None).await;
-    };
-    if !valid_name(&form.name) {
-        return categories_page(&current, &state, Some("kb.error.name"), None).await;
+    let (actor, now, form) = (current.actor.clone(), state.clock.now(), form.into_inner());
+    let written = write(&state, move |conn| {
+        kb_service::create_section(conn, &actor, form.category.parse().ok(), &form.name, now)
+    })
+    .await?;
+    match written {
+        Ok(_) => Ok(saved()),
+        Err(fields) => refused(&current, &state, fields).await,
     }
-    let now = state.clock.now();
-    let name = form.name.trim().to_string();
-    let created = state
-        .db(move |conn| {
-            if kb::find_category(conn, category)?.is_none() {
-                return Ok(false);
-            }
-            kb::create_section(conn, category, &name, now)?;
-            Ok(true)
-        })
-        .await?;
-    if !created {
-        return categories_page(&current, &state, Some("kb.error.section"), None).await;
-    }
-    Ok(saved())
 }
 
 pub async fn update_section(
@@ -897,23 +825,15 @@ pub async fn update_section(
     id: web::Path<i64>,
     form: web::Form<NameForm>,
 ) -> AppResult<HttpResponse> {
-    current.ensure(Flag::KbManageCategories)?;
-    let (Ok(category), true) = (form.category.parse::<i64>(), valid_name(&form.name)) else {
-        return categories_page(&current, &state, Some("kb.error.name"), None).await;
-    };
-    let (id, name) = (*id, form.name.trim().to_string());
-    let changed = state
-        .db(move |conn| {
-            if kb::find_category(conn, category)?.is_none() {
-                return Ok(0);
-            }
-            Ok(kb::update_section(conn, id, category, &name)?)
-        })
-        .await?;
-    if changed == 0 {
-        return Err(AppError::NotFound);
+    let (actor, id, form) = (current.actor.clone(), *id, form.into_inner());
+    let written = write(&state, move |conn| {
+        kb_service::update_section(conn, &actor, id, form.category.parse().ok(), &form.name)
+    })
+    .await?;
+    match written {
+        Ok(()) => Ok(saved()),
+        Err(fields) => refused(&current, &state, fields).await,
     }
-    Ok(saved())
 }
 
 pub async fn move_section(
@@ -931,13 +851,13 @@ pub async fn delete_section(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    current.ensure(Flag::KbManageCategories)?;
-    let id = *id;
-    let deleted = state
-        .db(move |conn| Ok(kb::delete_section(conn, id)?))
-        .await?;
-    if !deleted {
-        return categories_page(&current, &state, Some("kb.error.section_not_empty"), None).await;
+    let (actor, id) = (current.actor.clone(), *id);
+    match write(&state, move |conn| {
+        kb_service::delete_section(conn, &actor, id)
+    })
+    .await?
+    {
+        Ok(()) => Ok(saved()),
+        Err(fields) => refused(&current, &state, fields).await,
     }
-    Ok(saved())
 }

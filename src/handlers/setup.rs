@@ -11,11 +11,8 @@ use crate::db::write_transaction;
 use crate::error::{AppError, AppResult};
 use crate::forms::{Check, FieldErrors};
 use crate::i18n::Lang;
-use crate::models::org::{NewOrgSettings, OrgSettings};
-use crate::models::role::Role;
-use crate::models::user::{NewUser, User, normalize_email};
 use crate::pages::{Ctx, html_with_status, timezone_names};
-use crate::policy::{BuiltinRole, ConversationAccess, UserType};
+use crate::services::{Refusal, org};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 
@@ -80,97 +77,64 @@ pub async fn submit(
     }
     let form = form.into_inner();
     let ctx = Ctx::for_visitor(&req, "Confer".into());
-    let mut errors = FieldErrors::default();
-    let mut check = Check {
-        t: ctx.t,
-        errors: &mut errors,
+    let t = ctx.t;
+    let setup = |hash| org::Setup {
+        org_name: &form.org_name,
+        default_language: &form.default_language,
+        timezone: &form.timezone,
+        name: &form.name,
+        email: &form.email,
+        password_hash: hash,
     };
-    check.required("org_name", &form.org_name, 120);
-    check.language("default_language", &form.default_language);
-    check.timezone("timezone", &form.timezone);
-    check.required("name", &form.name, 120);
-    check.email("email", &form.email);
-    check.new_password(
+    let mut errors = org::problems(&setup("")).messages(t);
+    Check {
+        t,
+        errors: &mut errors,
+    }
+    .new_password(
         "password",
         &form.password,
         "password_confirm",
         &form.password_confirm,
     );
-    if !errors.is_empty() {
+    let again = |ctx, form: SetupForm, errors| {
         let kept = SetupForm {
             password: String::new(),
             password_confirm: String::new(),
             ..form
         };
-        return html_with_status(
+        html_with_status(
             &SetupPage::new(ctx, kept, errors),
             StatusCode::UNPROCESSABLE_ENTITY,
-        );
+        )
+    };
+    if !errors.is_empty() {
+        return again(ctx, form, errors);
     }
-
     let hash = auth::hash_password(form.password.clone(), state.config.bcrypt_cost).await?;
     let now = state.clock.now();
     let f = form.clone();
     let created = state
         .db(move |conn| {
-            write_transaction(conn, |conn| {
-                // Two people finishing setup at once: only the first wins.
-                if User::owner_exists(conn)? {
-                    return Ok(None);
-                }
-                let lang = Lang::parse(&f.default_language).unwrap_or_default();
-                let new_org = NewOrgSettings {
-                    id: crate::models::org::ORG_ID,
-                    name: f.org_name.trim(),
-                    default_language: lang.code(),
-                    timezone: f.timezone.trim(),
-                    created_at: now,
-                    updated_at: now,
-                };
-                if OrgSettings::find(conn)?.is_some() {
-                    OrgSettings::update(
-                        conn,
-                        &crate::models::org::OrgChanges {
-                            name: new_org.name,
-                            default_language: new_org.default_language,
-                            timezone: new_org.timezone,
-                            collaborator_allowance: "unlimited",
-                            collaborator_allowance_fixed: None,
-                            mask_contacts_for_collaborators: false,
-                            intake_team_id: None,
-                            updated_at: now,
-                        },
-                    )?;
-                } else {
-                    OrgSettings::create(conn, &new_org)?;
-                }
-                let owner_role = Role::id_of(conn, BuiltinRole::Owner)?;
-                let email = normalize_email(&f.email);
-                let id = User::create(
-                    conn,
-                    &NewUser {
-                        name: f.name.trim(),
-                        email: &email,
-                        password_hash: Some(&hash),
-                        user_type: UserType::FullTime.key(),
-                        role_id: Some(owner_role),
-                        language: None,
-                        timezone: None,
-                        conversation_access: ConversationAccess::All.key(),
-                        active: true,
-                        access_starts: None,
-                        access_ends: None,
-                        session_version: 1,
-                        created_at: now,
-                        updated_at: now,
-                    },
-                )?;
-                Ok::<_, AppError>(User::find(conn, id)?)
-            })
+            let input = org::Setup {
+                org_name: &f.org_name,
+                default_language: &f.default_language,
+                timezone: &f.timezone,
+                name: &f.name,
+                email: &f.email,
+                password_hash: &hash,
+            };
+            match write_transaction(conn, |conn| org::set_up(conn, &input, now)) {
+                Ok(owner) => Ok(Ok(owner)),
+                Err(Refusal::Fields(fields)) => Ok(Err(fields)),
+                Err(Refusal::Rule(_)) => Err(AppError::NotFound),
+                Err(other) => Err(other.into()),
+            }
         })
         .await?;
-    let Some(owner) = created else {
-        return Err(AppError::NotFound);
+    let owner = match created {
+        Ok(owner) => owner,
+        Err(fields) => return again(ctx, form, fields.messages(t)),
     };
     let lang = Lang::parse(&form.default_language).unwrap_or_default();
     auth::sign_in(&session, &owner, lang)?;

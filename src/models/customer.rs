@@ -353,6 +353,7 @@ pub struct NoteLine {
     pub author_type: String,
 }
 
+#[derive(Clone, Copy, Debug)]
 pub enum NoteTarget {
     Customer(i64),
     Organization(i64),

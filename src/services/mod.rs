@@ -6,10 +6,10 @@
 //! calls and refusals into their own answers.
 
 pub mod conversations;
-// pub mod customers;
-// pub mod kb;
+pub mod customers;
+pub mod kb;
 pub mod messages;
-// pub mod org;
+pub mod org;
 pub mod roles;
 pub mod tasks;
 pub mod teams;
@@ -52,6 +52,8 @@ pub enum Problem {
     OwnTeam,
     UnknownTeam,
     UnknownAssignee,
+    /// Not a domain like example.com.
+    Domain(String),
     /// Still used by this many (a role with users).
     InUse(usize),
     /// A reply needs the customer's email address.
@@ -76,16 +78,14 @@ pub enum Problem {
 }
 
 impl Problem {
-    /// The message on a form, in the reader's language.
-    pub fn message(&self, t: Tr) -> String {
-        let key = match self {
+    /// The catalog key of the message (its parameters, if any, are added
+    /// by `message`).
+    pub fn key(&self) -> &'static str {
+        match self {
             Self::Required => "form.error.required",
-            Self::TooLong(max) => {
-                return t.fmt("form.error.too_long", &[("max", &max.to_string())]);
-            }
-            Self::InUse(count) => {
-                return t.fmt("roles.error.in_use", &[("count", &count.to_string())]);
-            }
+            Self::TooLong(_) => "form.error.too_long",
+            Self::InUse(_) => "roles.error.in_use",
+            Self::Domain(_) => "organizations.error.domain",
             Self::Email => "form.error.email",
             Self::Status => "conversation.error.status",
             Self::Priority => "conversation.error.priority",
@@ -97,8 +97,17 @@ impl Problem {
             Self::Language => "form.error.language",
             Self::Timezone => "form.error.timezone",
             Self::Rule { key, .. } | Self::Unknown { key, .. } | Self::Taken { key, .. } => key,
-        };
-        t.get(key).to_string()
+        }
+    }
+
+    /// The message on a form, in the reader's language.
+    pub fn message(&self, t: Tr) -> String {
+        match self {
+            Self::TooLong(max) => t.fmt(self.key(), &[("max", &max.to_string())]),
+            Self::InUse(count) => t.fmt(self.key(), &[("count", &count.to_string())]),
+            Self::Domain(domain) => t.fmt(self.key(), &[("domain", domain)]),
+            _ => t.get(self.key()).to_string(),
+        }
     }
 
     /// The message in a JSON error (the API speaks English).
@@ -107,6 +116,7 @@ impl Problem {
             Self::Required => "is required".into(),
             Self::TooLong(max) => format!("is longer than {max} characters"),
             Self::InUse(count) => format!("is used by {count}"),
+            Self::Domain(domain) => format!("{domain} is not a domain like example.com"),
             Self::Email => "is not an email address".into(),
             Self::Status => "must be open, pending, snoozed or done".into(),
             Self::Priority => "must be low, normal, high or urgent".into(),
