@@ -5,17 +5,16 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use serde_json::json;
 
 use crate::auth::CurrentUser;
 use crate::db::write_transaction;
 use crate::error::{AppError, AppResult};
 use crate::mail::reply_address::bare_address;
-use crate::models::audit::{self, Event};
 use crate::models::inbound_log;
 use crate::models::org::OrgSettings;
 use crate::pages::{Ctx, format_datetime, html_with_status};
 use crate::policy::Flag;
+use crate::services::{By, org};
 use crate::state::AppState;
 use crate::web::NoticeQuery;
 
@@ -121,30 +120,7 @@ pub async fn rotate_token(
     current.ensure(Flag::SettingsOrg)?;
     let token = crate::crypto::random_token();
     let hash = crate::crypto::token_hash(&token);
-    let actor = current.audit_actor(&req);
-    let now = state.clock.now();
-    let replaced = current.org.inbound_token_hash.is_some();
-    let org = state
-        .db(move |conn| {
-            write_transaction(conn, |conn| {
-                OrgSettings::set_inbound_token(conn, Some(&hash), now)?;
-                audit::record(
-                    conn,
-                    &actor,
-                    Event {
-                        action: "inbound_token.created",
-                        target_type: "org",
-                        target_id: None,
-                        target_label: "inbound email",
-                        before: Some(json!({ "token": replaced })),
-                        after: Some(json!({ "token": true })),
-                    },
-                    now,
-                )?;
-                OrgSettings::find(conn)?.ok_or(AppError::NotFound)
-            })
-        })
-        .await?;
+    let org = set_token(&req, &current, &state, Some(hash)).await?;
     let mut current = current;
     current.org = org;
     page(
@@ -163,28 +139,32 @@ pub async fn remove_token(
     state: web::Data<AppState>,
 ) -> AppResult<HttpResponse> {
     current.ensure(Flag::SettingsOrg)?;
-    let actor = current.audit_actor(&req);
-    let now = state.clock.now();
+    set_token(&req, &current, &state, None).await?;
+    Ok(crate::web::redirect("/settings/email?notice=removed"))
+}
+
+/// Sets or removes the inbound token; the organisation as now stored.
+async fn set_token(
+    req: &HttpRequest,
+    current: &CurrentUser,
+    state: &AppState,
+    hash: Option<String>,
+) -> AppResult<OrgSettings> {
+    let (actor, audit, now) = (
+        current.actor.clone(),
+        current.audit_actor(req),
+        state.clock.now(),
+    );
     state
         .db(move |conn| {
             write_transaction(conn, |conn| {
-                OrgSettings::set_inbound_token(conn, None, now)?;
-                audit::record(
-                    conn,
-                    &actor,
-                    Event {
-                        action: "inbound_token.removed",
-                        target_type: "org",
-                        target_id: None,
-                        target_label: "inbound email",
-                        before: Some(json!({ "token": true })),
-                        after: Some(json!({ "token": false })),
-                    },
-                    now,
-                )?;
-                Ok::<_, AppError>(())
+                let by = By {
+                    actor: &actor,
+                    audit: &audit,
+                };
+                org::set_inbound_token(conn, &by, hash.as_deref(), now)?;
+                OrgSettings::find(conn)?.ok_or(AppError::NotFound)
             })
         })
-        .await?;
-    Ok(crate::web::redirect("/settings/email?notice=removed"))
+        .await
 }

@@ -18,6 +18,7 @@ use crate::models::outbox::{self, Mail};
 use crate::models::password_reset;
 use crate::models::user::{AccessState, User};
 use crate::pages::{Ctx, html_with_status};
+use crate::services::profile;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -229,12 +230,9 @@ pub async fn reset(
     let changed = state
         .db(move |conn| {
             write_transaction(conn, |conn| {
-                if !password_reset::use_all(conn, reset_id, user_id, now)? {
-                    return Ok(None);
-                }
                 // A new password ends every session of this user.
-                User::set_password(conn, user_id, &hash, now)?;
-                Ok::<_, AppError>(User::find(conn, user_id)?.zip(OrgSettings::find(conn)?))
+                let user = profile::reset_password(conn, reset_id, user_id, &hash, now)?;
+                Ok::<_, AppError>(user.zip(OrgSettings::find(conn)?))
             })
         })
         .await?;

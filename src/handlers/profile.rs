@@ -10,8 +10,9 @@ use crate::auth::{self, CurrentUser};
 use crate::error::AppResult;
 use crate::forms::{Check, FieldErrors};
 use crate::i18n::Lang;
-use crate::models::user::{Preferences, User};
+use crate::models::user::Preferences;
 use crate::pages::{Ctx, html_with_status, timezone_names};
+use crate::services::profile;
 use crate::state::AppState;
 
 #[derive(Deserialize, Default, Clone)]
@@ -98,39 +99,26 @@ pub async fn save(
 ) -> AppResult<HttpResponse> {
     let form = form.into_inner();
     let mut page = page(&current, form.clone());
-    let mut check = Check {
-        t: page.ctx.t,
-        errors: &mut page.errors,
-    };
-    check.required("name", &form.name, 120);
-    if !form.language.is_empty() {
-        check.language("language", &form.language);
+    let (id, now, f) = (current.user.id, state.clock.now(), form.clone());
+    let written = crate::web::write(&state, move |conn| {
+        let preferences = Preferences {
+            name: &f.name,
+            language: Some(f.language.as_str()).filter(|l| !l.is_empty()),
+            timezone: Some(f.timezone.trim()).filter(|t| !t.is_empty()),
+            email_on_mention: f.email_on_mention.is_some(),
+            email_on_assignment: f.email_on_assignment.is_some(),
+            email_on_reply: f.email_on_reply.is_some(),
+        };
+        profile::update_preferences(conn, id, &preferences, now)
+    })
+    .await?;
+    match written {
+        Ok(()) => Ok(crate::web::redirect("/profile?saved=1")),
+        Err(fields) => {
+            page.errors = fields.messages(page.ctx.t);
+            html_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY)
+        }
     }
-    if !form.timezone.is_empty() {
-        check.timezone("timezone", &form.timezone);
-    }
-    if !page.errors.is_empty() {
-        return html_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY);
-    }
-    let id = current.user.id;
-    let now = state.clock.now();
-    state
-        .db(move |conn| {
-            let language = Lang::parse(&form.language).map(Lang::code);
-            let timezone = Some(form.timezone.trim()).filter(|t| !t.is_empty());
-            let preferences = Preferences {
-                name: form.name.trim(),
-                language,
-                timezone,
-                email_on_mention: form.email_on_mention.is_some(),
-                email_on_assignment: form.email_on_assignment.is_some(),
-                email_on_reply: form.email_on_reply.is_some(),
-            };
-            User::update_preferences(conn, id, &preferences, now)?;
-            Ok(())
-        })
-        .await?;
-    Ok(crate::web::redirect("/profile?saved=1"))
 }
 
 pub async fn change_password(
@@ -163,12 +151,8 @@ pub async fn change_password(
     let id = current.user.id;
     let now = state.clock.now();
     let user = state
-        .db(move |conn| {
-            User::set_password(conn, id, &hash, now)?;
-            Ok(User::find(conn, id)?)
-        })
-        .await?
-        .ok_or(crate::error::AppError::NotFound)?;
+        .db(move |conn| Ok(profile::set_password(conn, id, &hash, now)?))
+        .await?;
     // Every other session of this user ends; this one continues.
     auth::sign_in(&session, &user, current.lang())?;
     Ok(crate::web::redirect("/profile?saved=password"))

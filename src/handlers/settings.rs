@@ -7,15 +7,13 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::auth::CurrentUser;
-use crate::db::write_transaction;
 use crate::error::{AppError, AppResult};
-use crate::forms::{Check, FieldErrors};
+use crate::forms::FieldErrors;
 use crate::i18n::Lang;
-use crate::models::audit;
-use crate::models::org::{OrgChanges, OrgSettings};
 use crate::models::team::Team;
 use crate::pages::{Ctx, html_with_status, timezone_names};
 use crate::policy::{self, Action, Flag};
+use crate::services::{By, org};
 use crate::state::AppState;
 
 /// The first settings page this user may open.
@@ -135,84 +133,36 @@ pub async fn save_org(
     state: web::Data<AppState>,
     form: web::Form<OrgForm>,
 ) -> AppResult<HttpResponse> {
-    policy::ensure(&current.actor, Action::Use(Flag::SettingsOrg))?;
     let form = form.into_inner();
-    let mut errors = FieldErrors::default();
-    let mut check = Check {
-        t: current.tr,
-        errors: &mut errors,
-    };
-    check.required("name", &form.name, 120);
-    check.language("default_language", &form.default_language);
-    check.timezone("timezone", &form.timezone);
-    let fixed = form
-        .allowance_fixed
-        .trim()
-        .parse::<i32>()
-        .ok()
-        .filter(|n| *n >= 0);
-    match form.allowance.as_str() {
-        "unlimited" | "full_time_seats" => {}
-        "fixed" if fixed.is_some() => {}
-        "fixed" => errors.add(
-            "allowance_fixed",
-            current.tr.get("settings.org.allowance_number"),
-        ),
-        _ => errors.add("allowance", current.tr.get("form.error.required")),
-    }
-    let intake_team = form.intake_team.trim().parse::<i64>().ok();
-    if let Some(team) = intake_team
-        && state
-            .db(move |conn| Ok(Team::find(conn, team)?))
-            .await?
-            .is_none()
-    {
-        errors.add("intake_team", current.tr.get("users.error.unknown_team"));
-    }
-    if !errors.is_empty() {
+    let (actor, audit, now) = (
+        current.actor.clone(),
+        current.audit_actor(&req),
+        state.clock.now(),
+    );
+    let f = form.clone();
+    let written = crate::web::write(&state, move |conn| {
+        let by = By {
+            actor: &actor,
+            audit: &audit,
+        };
+        let input = org::SettingsInput {
+            name: &f.name,
+            default_language: &f.default_language,
+            timezone: &f.timezone,
+            allowance: &f.allowance,
+            allowance_fixed: f.allowance_fixed.trim().parse().ok(),
+            mask_contacts: f.mask_contacts.is_some(),
+            intake_team_id: f.intake_team.trim().parse().ok(),
+        };
+        org::update_settings(conn, &by, &input, now)
+    })
+    .await?;
+    if let Err(fields) = written {
+        let errors = fields.messages(current.tr);
         return html_with_status(
             &page(&current, &state, form, errors, false).await?,
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
-    let now = state.clock.now();
-    let actor = current.audit_actor(&req);
-    let before = current.org.clone();
-    state
-        .db(move |conn| {
-            write_transaction(conn, |conn| {
-                let lang = Lang::parse(&form.default_language).unwrap_or_default();
-                let changes = OrgChanges {
-                    name: form.name.trim(),
-                    default_language: lang.code(),
-                    timezone: form.timezone.trim(),
-                    collaborator_allowance: &form.allowance,
-                    collaborator_allowance_fixed: fixed.filter(|_| form.allowance == "fixed"),
-                    mask_contacts_for_collaborators: form.mask_contacts.is_some(),
-                    intake_team_id: intake_team,
-                    updated_at: now,
-                };
-                let old = serde_json::to_value(before.as_changes())?;
-                let new = serde_json::to_value(&changes)?;
-                OrgSettings::update(conn, &changes)?;
-                if old != new {
-                    audit::record(
-                        conn,
-                        &actor,
-                        audit::Event {
-                            action: "organisation.updated",
-                            target_type: "organisation",
-                            target_id: None,
-                            target_label: changes.name,
-                            before: Some(old),
-                            after: Some(new),
-                        },
-                        now,
-                    )?;
-                }
-                Ok::<_, AppError>(())
-            })
-        })
-        .await?;
     Ok(crate::web::redirect("/settings/organisation?saved=1"))
 }

@@ -17,6 +17,7 @@ use crate::models::audit::{self, Event};
 use crate::models::org::OrgSettings;
 use crate::pages::{Ctx, format_datetime, html_with_status};
 use crate::policy::{self, Action, Flag};
+use crate::services::{By, org};
 use crate::state::AppState;
 use crate::web::NoticeQuery;
 use crate::web::redirect;
@@ -325,31 +326,20 @@ async fn set_scim(
 ) -> AppResult<Option<String>> {
     let token = on.then(|| format!("confer_scim_{}", crate::crypto::random_token()));
     let hash = token.as_deref().map(crate::crypto::token_hash);
-    let (actor, now) = (current.audit_actor(req), state.clock.now());
-    let had = current.org.scim_token_hash.is_some();
+    let (actor, audit, now) = (
+        current.actor.clone(),
+        current.audit_actor(req),
+        state.clock.now(),
+    );
     state
         .db(move |conn| {
-            write_transaction(conn, |conn| {
-                OrgSettings::set_scim_token(conn, hash.as_deref(), now)?;
-                audit::record(
-                    conn,
-                    &actor,
-                    Event {
-                        action: if hash.is_some() {
-                            "scim_token.created"
-                        } else {
-                            "scim_token.removed"
-                        },
-                        target_type: "org",
-                        target_id: None,
-                        target_label: "SCIM",
-                        before: Some(json!({ "token": had })),
-                        after: Some(json!({ "token": hash.is_some() })),
-                    },
-                    now,
-                )?;
-                Ok::<_, AppError>(())
-            })
+            let by = By {
+                actor: &actor,
+                audit: &audit,
+            };
+            Ok(write_transaction(conn, |conn| {
+                org::set_scim_token(conn, &by, hash.as_deref(), now)
+            })?)
         })
         .await?;
     Ok(token)

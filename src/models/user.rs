@@ -58,6 +58,7 @@ pub struct NewUser<'a> {
 }
 
 /// What users set on their own profile.
+#[derive(Clone, Copy)]
 pub struct Preferences<'a> {
     pub name: &'a str,
     pub language: Option<&'a str>,

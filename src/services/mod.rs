@@ -10,6 +10,7 @@ pub mod customers;
 pub mod kb;
 pub mod messages;
 pub mod org;
+pub mod profile;
 pub mod roles;
 pub mod tasks;
 pub mod teams;
