@@ -120,7 +120,7 @@ pub fn main() -> ExitCode {
         Command::Mailgate { .. } => Ok(()),
         Command::Demo => prepare(&config).and_then(|pool| {
             let mut conn = pool.get().map_err(|e| e.to_string())?;
-            let summary = crate::demo::fill(&mut conn, &config)?;
+            let summary = crate::services::demo::fill(&mut conn, &config)?;
             println!("{summary}");
             Ok(())
         }),

@@ -20,7 +20,7 @@ use crate::models::outbox::{self, Mail};
 use crate::models::rate;
 use crate::models::user::{AccessState, User};
 use crate::services::messages::{self, Author, Written};
-use crate::services::{Ctx as Context, Refusal, conversations};
+use crate::services::{Ctx as Context, Refusal, conversations, customers};
 
 /// Mails one sender may send per hour before the rest is ignored.
 pub const PER_SENDER_PER_HOUR: i64 = 30;
@@ -167,7 +167,11 @@ fn customer_mail(
     sender: &str,
 ) -> QueryResult<Receipt> {
     let (customer_id, stored_name) =
-        customer::find_or_create_by_email(conn, mail.from_name.as_deref(), sender, ctx.now)?;
+        match customers::from_email(conn, mail.from_name.as_deref(), sender, ctx.now) {
+            Ok(found) => found,
+            Err(Refusal::Database(e)) => return Err(e),
+            Err(_) => return Err(diesel::result::Error::NotFound),
+        };
     let name = mail.from_name.clone().unwrap_or(stored_name);
     let (files, dropped) = files_of(mail);
     let body = body_of(mail, &dropped);

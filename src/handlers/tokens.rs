@@ -6,18 +6,16 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::auth::CurrentUser;
 use crate::db::write_transaction;
 use crate::error::{AppError, AppResult};
-use crate::forms::{Check, FieldErrors};
+use crate::forms::FieldErrors;
 use crate::models::api_token::{self, ApiToken};
-use crate::models::audit::{self, Event};
 use crate::models::org::OrgSettings;
 use crate::pages::{Ctx, format_datetime, html_with_status};
 use crate::policy::{self, Action, Flag};
-use crate::services::{By, org};
+use crate::services::{By, org, profile};
 use crate::state::AppState;
 use crate::web::NoticeQuery;
 use crate::web::redirect;
@@ -121,42 +119,27 @@ pub async fn create(
     form: web::Form<NewTokenForm>,
 ) -> AppResult<HttpResponse> {
     let name = form.into_inner().name;
-    let mut errors = FieldErrors::default();
-    Check {
-        t: current.tr,
-        errors: &mut errors,
-    }
-    .required("name", &name, 100);
-    if !errors.is_empty() {
-        return own_page(&current, &state, name, errors, None, None).await;
-    }
-    let (user_id, actor, now) = (
-        current.user.id,
+    let (actor, audit, now) = (
+        current.actor.clone(),
         current.audit_actor(&req),
         state.clock.now(),
     );
-    let label = name.trim().to_string();
-    let token = state
-        .db(move |conn| {
-            write_transaction(conn, |conn| {
-                let (id, token) = api_token::create(conn, user_id, &label, now)?;
-                audit::record(
-                    conn,
-                    &actor,
-                    Event {
-                        action: "api_token.created",
-                        target_type: "api_token",
-                        target_id: Some(id),
-                        target_label: &label,
-                        before: None,
-                        after: Some(json!({ "user_id": user_id, "name": label })),
-                    },
-                    now,
-                )?;
-                Ok::<_, AppError>(token)
-            })
-        })
-        .await?;
+    let label = name.clone();
+    let written = crate::web::write(&state, move |conn| {
+        let by = By {
+            actor: &actor,
+            audit: &audit,
+        };
+        profile::create_token(conn, &by, &label, now)
+    })
+    .await?;
+    let token = match written {
+        Ok(token) => token,
+        Err(fields) => {
+            let errors = fields.messages(current.tr);
+            return own_page(&current, &state, name, errors, None, None).await;
+        }
+    };
     own_page(
         &current,
         &state,
@@ -175,32 +158,20 @@ async fn revoke_token(
     state: &AppState,
     id: i64,
 ) -> AppResult<()> {
-    let may_revoke_any = policy::can(&current.actor, Action::Use(Flag::SettingsTokens)).allowed;
-    let (user_id, actor, now) = (current.user.id, current.audit_actor(req), state.clock.now());
+    let (actor, audit, now) = (
+        current.actor.clone(),
+        current.audit_actor(req),
+        state.clock.now(),
+    );
     state
         .db(move |conn| {
-            write_transaction(conn, |conn| {
-                let token = api_token::find(conn, id)?.ok_or(AppError::NotFound)?;
-                if token.user_id != user_id && !may_revoke_any {
-                    return Err(AppError::NotFound);
-                }
-                if api_token::revoke(conn, id, now)? == 1 {
-                    audit::record(
-                        conn,
-                        &actor,
-                        Event {
-                            action: "api_token.revoked",
-                            target_type: "api_token",
-                            target_id: Some(id),
-                            target_label: &token.name,
-                            before: Some(json!({ "user_id": token.user_id, "revoked": false })),
-                            after: Some(json!({ "revoked": true })),
-                        },
-                        now,
-                    )?;
-                }
-                Ok(())
-            })
+            let by = By {
+                actor: &actor,
+                audit: &audit,
+            };
+            Ok(write_transaction(conn, |conn| {
+                profile::revoke_token(conn, &by, id, now)
+            })?)
         })
         .await
 }

@@ -269,7 +269,7 @@ fn save(
         }
     };
     if team.external_id != draft.external_id {
-        team::set_external_id(conn, team.id, draft.external_id.as_deref())?;
+        team_service::set_external_id(conn, &ctx, &team, draft.external_id.as_deref())?;
     }
     for user in draft.members.difference(old_members) {
         team_service::set_member(conn, &ctx, &team, *user, true)?;

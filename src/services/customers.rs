@@ -156,3 +156,14 @@ pub fn add_note(
         now,
     )?)
 }
+
+/// The customer who wrote from `email` (found without case, or created with
+/// `name`): their id and the name to show.
+pub fn from_email(
+    conn: &mut DbConn,
+    name: Option<&str>,
+    email: &str,
+    now: NaiveDateTime,
+) -> Result<(i64, String), Refusal> {
+    Ok(customer::find_or_create_by_email(conn, name, email, now)?)
+}

@@ -7,6 +7,7 @@
 
 pub mod conversations;
 pub mod customers;
+pub mod demo;
 pub mod kb;
 pub mod messages;
 pub mod org;

@@ -1,14 +1,19 @@
 //! What users change about themselves: name, language, timezone, email
-//! choices and their password (from the profile, or a reset link). A new
-//! password ends every other session (the session version moves on).
+//! choices, their password (from the profile, or a reset link) and their
+//! API tokens. A new password ends every other session (the session version
+//! moves on); tokens are created and revoked with an audit entry.
 
 use chrono::NaiveDateTime;
+use serde_json::json;
 
-use super::{Fields, Problem, Refusal};
+use super::{By, Fields, Problem, Refusal};
 use crate::db::DbConn;
 use crate::i18n::Lang;
+use crate::models::api_token;
+use crate::models::audit::{self, Event};
 use crate::models::password_reset;
 use crate::models::user::{Preferences, User};
+use crate::policy::{self, Action, Flag};
 
 pub const MAX_NAME_CHARS: usize = 120;
 
@@ -67,4 +72,66 @@ pub fn reset_password(
         return Ok(None);
     }
     set_password(conn, user_id, hash, now).map(Some)
+}
+
+pub const MAX_TOKEN_NAME_CHARS: usize = 100;
+
+/// A personal API token for the actor (field `name`): the token, shown
+/// once; only its hash is kept.
+pub fn create_token(
+    conn: &mut DbConn,
+    by: &By,
+    name: &str,
+    now: NaiveDateTime,
+) -> Result<String, Refusal> {
+    let mut fields = Fields::default();
+    fields.text("name", name, MAX_TOKEN_NAME_CHARS);
+    super::check(fields)?;
+    let (user_id, label) = (by.actor.user_id, name.trim());
+    let (id, token) = api_token::create(conn, user_id, label, now)?;
+    audit::record(
+        conn,
+        by.audit,
+        Event {
+            action: "api_token.created",
+            target_type: "api_token",
+            target_id: Some(id),
+            target_label: label,
+            before: None,
+            after: Some(json!({ "user_id": user_id, "name": label })),
+        },
+        now,
+    )?;
+    Ok(token)
+}
+
+/// Revokes a token: one's own, or anyone's with `settings.tokens`; others'
+/// are `NotFound`, as if they did not exist.
+pub fn revoke_token(
+    conn: &mut DbConn,
+    by: &By,
+    id: i64,
+    now: NaiveDateTime,
+) -> Result<(), Refusal> {
+    let token = api_token::find(conn, id)?.ok_or(Refusal::NotFound)?;
+    let may_revoke_any = policy::can(by.actor, Action::Use(Flag::SettingsTokens)).allowed;
+    if token.user_id != by.actor.user_id && !may_revoke_any {
+        return Err(Refusal::NotFound);
+    }
+    if api_token::revoke(conn, id, now)? == 1 {
+        audit::record(
+            conn,
+            by.audit,
+            Event {
+                action: "api_token.revoked",
+                target_type: "api_token",
+                target_id: Some(id),
+                target_label: &token.name,
+                before: Some(json!({ "user_id": token.user_id, "revoked": false })),
+                after: Some(json!({ "revoked": true })),
+            },
+            now,
+        )?;
+    }
+    Ok(())
 }

@@ -186,3 +186,14 @@ pub fn delete(
         ),
     )
 }
+
+/// The identity provider's own id for the team (SCIM `externalId`).
+pub fn set_external_id(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    team: &Team,
+    external_id: Option<&str>,
+) -> Result<(), Refusal> {
+    allowed(ctx)?;
+    Ok(team::set_external_id(conn, team.id, external_id)?)
+}

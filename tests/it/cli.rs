@@ -21,7 +21,7 @@ fn count(app: &TestApp, table: &str) -> i64 {
 
 db_test!(demo_fills_an_empty_database_once, |app| {
     let config = app.state.config.as_ref().clone();
-    let summary = confer::demo::fill(&mut app.conn(), &config).expect("demo");
+    let summary = confer::services::demo::fill(&mut app.conn(), &config).expect("demo");
     assert!(summary.contains("collaborator@northwind.example"));
     assert_eq!(count(&app, "teams"), 3);
     assert_eq!(count(&app, "users"), 8);
@@ -36,7 +36,8 @@ db_test!(demo_fills_an_empty_database_once, |app| {
     assert!(count(&app, "messages WHERE kind = 'note'") >= 5);
     assert!(User::owner_exists(&mut app.conn()).expect("q"));
 
-    let again = confer::demo::fill(&mut app.conn(), &config).expect_err("second run refused");
+    let again =
+        confer::services::demo::fill(&mut app.conn(), &config).expect_err("second run refused");
     assert!(again.contains("already has users"));
     assert_eq!(count(&app, "users"), 8, "nothing added the second time");
 
@@ -47,7 +48,7 @@ db_test!(demo_fills_an_empty_database_once, |app| {
         "/login",
         &[
             ("email", "collaborator@northwind.example"),
-            ("password", confer::demo::DEMO_PASSWORD),
+            ("password", confer::services::demo::DEMO_PASSWORD),
         ],
     );
     response.expect_redirect("/");

@@ -1,84 +1,6 @@
-//! The in-app knowledge base: the tree with drafts, article pages, the
-//! editor, revisions with a diff, and managing categories and sections.
-//! What each person may do is the policy's (`policy::article_flag`):
-//! collaborators edit existing drafts and nothing else.
+//! Articles: the in-app tree and search, an article with its translations, the form, publish, delete and revisions with their diff. Every write goes through the knowledge-base service.
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
-use askama::Template;
-use serde::Deserialize;
-
-use crate::auth::CurrentUser;
-use crate::db::write_transaction;
-use crate::error::{AppError, AppResult};
-use crate::forms::FieldErrors;
-use crate::i18n::Lang;
-use crate::models::kb::{self, Article, Category, Movable, Revision, Section};
-use crate::pages::{Ctx, format_datetime, html_with_status};
-use crate::policy::{self, Action, ArticleChange, Flag, article_flag};
-use crate::services::kb as kb_service;
-use crate::state::AppState;
-use crate::web::redirect;
-use crate::web::write;
-
-fn allowed(current: &CurrentUser, flag: Flag) -> bool {
-    policy::can(&current.actor, Action::Use(flag)).allowed
-}
-
-/// One article in the tree.
-pub struct ArticleLink {
-    pub id: i64,
-    pub title: String,
-    pub language: String,
-    pub published: bool,
-    pub translation: bool,
-}
-
-pub struct SectionNode {
-    pub section: Section,
-    pub articles: Vec<ArticleLink>,
-}
-
-pub struct CategoryNode {
-    pub category: Category,
-    pub sections: Vec<SectionNode>,
-}
-
-fn link(a: &Article) -> ArticleLink {
-    ArticleLink {
-        id: a.id,
-        title: a.title.clone(),
-        language: a.language.clone(),
-        published: a.is_published(),
-        translation: a.translation_of.is_some(),
-    }
-}
-
-/// The whole tree, articles under their sections.
-pub fn tree(
-    categories: Vec<Category>,
-    sections: &[Section],
-    articles: &[Article],
-) -> Vec<CategoryNode> {
-    categories
-        .into_iter()
-        .map(|category| CategoryNode {
-            sections: sections
-                .iter()
-                .filter(|s| s.category_id == category.id)
-                .map(|s| SectionNode {
-                    section: s.clone(),
-                    articles: articles
-                        .iter()
-                        .filter(|a| a.section_id == s.id)
-                        .map(link)
-                        .collect(),
-                })
-                .collect(),
-            category,
-        })
-        .collect()
-}
+use super::*;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -89,14 +11,14 @@ pub struct KbQuery {
 
 #[derive(Template)]
 #[template(path = "pages/kb.html")]
-struct KbPage {
-    ctx: Ctx,
-    tree: Vec<CategoryNode>,
-    q: String,
-    results: Option<Vec<ArticleLink>>,
-    can_create: bool,
-    can_manage: bool,
-    notice: Option<&'static str>,
+pub(super) struct KbPage {
+    pub(super) ctx: Ctx,
+    pub(super) tree: Vec<CategoryNode>,
+    pub(super) q: String,
+    pub(super) results: Option<Vec<ArticleLink>>,
+    pub(super) can_create: bool,
+    pub(super) can_manage: bool,
+    pub(super) notice: Option<&'static str>,
 }
 
 pub async fn index(
@@ -167,26 +89,26 @@ pub async fn links(
 
 #[derive(Template)]
 #[template(path = "pages/kb_article.html")]
-struct ArticlePage {
-    ctx: Ctx,
-    article: Article,
-    html: String,
-    section: String,
-    category: String,
-    author: String,
-    editor: String,
-    updated: String,
-    public_url: Option<String>,
-    translations: Vec<ArticleLink>,
-    missing_languages: Vec<(&'static str, &'static str)>,
-    can_edit: bool,
-    can_publish: bool,
-    can_delete: bool,
-    can_translate: bool,
-    notice: Option<&'static str>,
+pub(super) struct ArticlePage {
+    pub(super) ctx: Ctx,
+    pub(super) article: Article,
+    pub(super) html: String,
+    pub(super) section: String,
+    pub(super) category: String,
+    pub(super) author: String,
+    pub(super) editor: String,
+    pub(super) updated: String,
+    pub(super) public_url: Option<String>,
+    pub(super) translations: Vec<ArticleLink>,
+    pub(super) missing_languages: Vec<(&'static str, &'static str)>,
+    pub(super) can_edit: bool,
+    pub(super) can_publish: bool,
+    pub(super) can_delete: bool,
+    pub(super) can_translate: bool,
+    pub(super) notice: Option<&'static str>,
 }
 
-async fn load_article(state: &AppState, id: i64) -> AppResult<Article> {
+pub(super) async fn load_article(state: &AppState, id: i64) -> AppResult<Article> {
     state
         .db(move |conn| kb::find(conn, id)?.ok_or(AppError::NotFound))
         .await
@@ -272,14 +194,14 @@ pub struct ArticleForm {
 
 #[derive(Template)]
 #[template(path = "pages/kb_article_form.html")]
-struct ArticleFormPage {
-    ctx: Ctx,
+pub(super) struct ArticleFormPage {
+    pub(super) ctx: Ctx,
     /// `None` for a new article.
-    id: Option<i64>,
-    form: ArticleForm,
-    sections: Vec<(i64, String)>,
-    languages: Vec<(&'static str, &'static str)>,
-    errors: FieldErrors,
+    pub(super) id: Option<i64>,
+    pub(super) form: ArticleForm,
+    pub(super) sections: Vec<(i64, String)>,
+    pub(super) languages: Vec<(&'static str, &'static str)>,
+    pub(super) errors: FieldErrors,
 }
 
 impl ArticleFormPage {
@@ -292,7 +214,7 @@ impl ArticleFormPage {
     }
 }
 
-async fn form_page(
+pub(super) async fn form_page(
     current: &CurrentUser,
     state: &AppState,
     id: Option<i64>,
@@ -465,7 +387,7 @@ pub async fn update(
     }
 }
 
-async fn change_state(
+pub(super) async fn change_state(
     current: CurrentUser,
     state: web::Data<AppState>,
     id: i64,
@@ -521,40 +443,6 @@ pub async fn delete(
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-pub struct MoveForm {
-    pub direction: String,
-}
-
-async fn move_item(
-    current: &CurrentUser,
-    state: &AppState,
-    what: Movable,
-    id: i64,
-    direction: &str,
-) -> AppResult<()> {
-    let (actor, up) = (current.actor.clone(), direction == "up");
-    state
-        .db(move |conn| {
-            Ok(write_transaction(conn, |conn| {
-                kb_service::move_item(conn, &actor, what, id, up)
-            })?)
-        })
-        .await?;
-    Ok(())
-}
-
-pub async fn move_article(
-    current: CurrentUser,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-    form: web::Form<MoveForm>,
-) -> AppResult<HttpResponse> {
-    move_item(&current, &state, Movable::Article, *id, &form.direction).await?;
-    Ok(redirect("/kb/categories"))
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
 pub struct DiffQuery {
     pub from: Option<i64>,
     pub to: Option<i64>,
@@ -577,14 +465,14 @@ pub struct RevisionRow {
 
 #[derive(Template)]
 #[template(path = "pages/kb_revisions.html")]
-struct RevisionsPage {
-    ctx: Ctx,
-    article: Article,
-    rows: Vec<RevisionRow>,
-    from: i64,
-    to: i64,
-    diff: Vec<DiffLine>,
-    compared: Option<(usize, usize)>,
+pub(super) struct RevisionsPage {
+    pub(super) ctx: Ctx,
+    pub(super) article: Article,
+    pub(super) rows: Vec<RevisionRow>,
+    pub(super) from: i64,
+    pub(super) to: i64,
+    pub(super) diff: Vec<DiffLine>,
+    pub(super) compared: Option<(usize, usize)>,
 }
 
 /// A line diff of two revisions (title first, then the body).
@@ -659,205 +547,3 @@ pub async fn revisions(
 }
 
 // --- Categories and sections --------------------------------------------
-
-#[derive(Template)]
-#[template(path = "pages/kb_categories.html")]
-struct CategoriesPage {
-    ctx: Ctx,
-    tree: Vec<CategoryNode>,
-    error: Option<&'static str>,
-    notice: Option<&'static str>,
-}
-
-impl CategoriesPage {
-    fn is_id(&self, value: &i64, id: &i64) -> bool {
-        value == id
-    }
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct CategoriesQuery {
-    pub notice: String,
-}
-
-async fn categories_page(
-    current: &CurrentUser,
-    state: &AppState,
-    error: Option<&'static str>,
-    notice: Option<&'static str>,
-) -> AppResult<HttpResponse> {
-    let (categories, sections, articles) = state
-        .db(|conn| Ok((kb::categories(conn)?, kb::sections(conn)?, kb::all(conn)?)))
-        .await?;
-    let roots: Vec<Article> = articles
-        .into_iter()
-        .filter(|a| a.translation_of.is_none())
-        .collect();
-    html_with_status(
-        &CategoriesPage {
-            ctx: Ctx::for_user(current, "kb"),
-            tree: tree(categories, &sections, &roots),
-            error,
-            notice,
-        },
-        if error.is_some() {
-            StatusCode::UNPROCESSABLE_ENTITY
-        } else {
-            StatusCode::OK
-        },
-    )
-}
-
-pub async fn categories(
-    current: CurrentUser,
-    state: web::Data<AppState>,
-    query: web::Query<CategoriesQuery>,
-) -> AppResult<HttpResponse> {
-    current.ensure(Flag::KbManageCategories)?;
-    let notice = match query.notice.as_str() {
-        "saved" => Some("kb.notice.structure_saved"),
-        _ => None,
-    };
-    categories_page(&current, &state, None, notice).await
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct NameForm {
-    pub name: String,
-    pub description: String,
-    pub category: String,
-}
-
-fn saved() -> HttpResponse {
-    redirect("/kb/categories?notice=saved")
-}
-
-/// The categories page again with the first problem's message.
-async fn refused(
-    current: &CurrentUser,
-    state: &AppState,
-    fields: crate::services::Fields,
-) -> AppResult<HttpResponse> {
-    let key = fields.0.first().map(|(_, problem)| problem.key());
-    categories_page(current, state, key, None).await
-}
-
-pub async fn create_category(
-    current: CurrentUser,
-    state: web::Data<AppState>,
-    form: web::Form<NameForm>,
-) -> AppResult<HttpResponse> {
-    let (actor, now, form) = (current.actor.clone(), state.clock.now(), form.into_inner());
-    let written = write(&state, move |conn| {
-        kb_service::create_category(conn, &actor, &form.name, &form.description, now)
-    })
-    .await?;
-    match written {
-        Ok(_) => Ok(saved()),
-        Err(fields) => refused(&current, &state, fields).await,
-    }
-}
-
-pub async fn update_category(
-    current: CurrentUser,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-    form: web::Form<NameForm>,
-) -> AppResult<HttpResponse> {
-    let (actor, id, form) = (current.actor.clone(), *id, form.into_inner());
-    let written = write(&state, move |conn| {
-        kb_service::update_category(conn, &actor, id, &form.name, &form.description)
-    })
-    .await?;
-    match written {
-        Ok(()) => Ok(saved()),
-        Err(fields) => refused(&current, &state, fields).await,
-    }
-}
-
-pub async fn move_category(
-    current: CurrentUser,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-    form: web::Form<MoveForm>,
-) -> AppResult<HttpResponse> {
-    move_item(&current, &state, Movable::Category, *id, &form.direction).await?;
-    Ok(saved())
-}
-
-pub async fn delete_category(
-    current: CurrentUser,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-) -> AppResult<HttpResponse> {
-    let (actor, id) = (current.actor.clone(), *id);
-    match write(&state, move |conn| {
-        kb_service::delete_category(conn, &actor, id)
-    })
-    .await?
-    {
-        Ok(()) => Ok(saved()),
-        Err(fields) => refused(&current, &state, fields).await,
-    }
-}
-
-pub async fn create_section(
-    current: CurrentUser,
-    state: web::Data<AppState>,
-    form: web::Form<NameForm>,
-) -> AppResult<HttpResponse> {
-    let (actor, now, form) = (current.actor.clone(), state.clock.now(), form.into_inner());
-    let written = write(&state, move |conn| {
-        kb_service::create_section(conn, &actor, form.category.parse().ok(), &form.name, now)
-    })
-    .await?;
-    match written {
-        Ok(_) => Ok(saved()),
-        Err(fields) => refused(&current, &state, fields).await,
-    }
-}
-
-pub async fn update_section(
-    current: CurrentUser,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-    form: web::Form<NameForm>,
-) -> AppResult<HttpResponse> {
-    let (actor, id, form) = (current.actor.clone(), *id, form.into_inner());
-    let written = write(&state, move |conn| {
-        kb_service::update_section(conn, &actor, id, form.category.parse().ok(), &form.name)
-    })
-    .await?;
-    match written {
-        Ok(()) => Ok(saved()),
-        Err(fields) => refused(&current, &state, fields).await,
-    }
-}
-
-pub async fn move_section(
-    current: CurrentUser,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-    form: web::Form<MoveForm>,
-) -> AppResult<HttpResponse> {
-    move_item(&current, &state, Movable::Section, *id, &form.direction).await?;
-    Ok(saved())
-}
-
-pub async fn delete_section(
-    current: CurrentUser,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-) -> AppResult<HttpResponse> {
-    let (actor, id) = (current.actor.clone(), *id);
-    match write(&state, move |conn| {
-        kb_service::delete_section(conn, &actor, id)
-    })
-    .await?
-    {
-        Ok(()) => Ok(saved()),
-        Err(fields) => refused(&current, &state, fields).await,
-    }
-}

@@ -1,6 +1,8 @@
 //! `confer demo`: a living sample workspace for newcomers — teams, an admin,
 //! a manager, agents, a seasonal agent, two collaborators, customers in
-//! organizations, and conversations with replies and notes.
+//! organizations, and conversations with replies and notes. It writes its
+//! rows directly, with their back-dated times, in one transaction, and only
+//! into an empty database: a fixture with no actor, not a front door.
 
 use chrono::{Duration, NaiveDateTime};
 

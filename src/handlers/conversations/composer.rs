@@ -1,0 +1,192 @@
+//! The composer: replies and notes written through the message service, the page kept with everything typed when a write is refused; and who the @ list may suggest.
+
+use super::*;
+
+/// The composer's text and files; errors for the text, refused files and
+/// broken uploads, so the page can come back with everything typed.
+pub(super) fn read_composer(
+    current: &CurrentUser,
+    field: &'static str,
+    submission: &Submission,
+) -> FieldErrors {
+    let body = submission.field("body");
+    let t = current.tr;
+    let mut errors = messages::Written::typed(&body, &[])
+        .problems()
+        .renamed(&[("body", field)])
+        .messages(t);
+    let files_field = if field == "reply" {
+        "reply_files"
+    } else {
+        "note_files"
+    };
+    if submission.broken {
+        errors.add(files_field, t.get("conversation.error.upload"));
+    }
+    for name in &submission.too_large {
+        errors.add(
+            files_field,
+            t.fmt(
+                "conversation.error.file_too_large",
+                &[
+                    ("name", name),
+                    ("mb", &(attachment::MAX_BYTES / (1024 * 1024)).to_string()),
+                ],
+            ),
+        );
+    }
+    errors
+}
+
+pub async fn add_note(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> AppResult<HttpResponse> {
+    policy::ensure(&current.actor, Action::Use(Flag::ConversationsNote))?;
+    let loaded = load(&current, &state, *id).await?;
+    let submission = uploads::read(&req, payload).await;
+    let unseen = match write_from_composer(&current, &state, &loaded, submission, false).await? {
+        Ok(unseen) => unseen,
+        Err((errors, submission)) => {
+            return render(
+                &current,
+                loaded,
+                Drafts {
+                    note: submission.field("body"),
+                    ..Drafts::default()
+                },
+                errors,
+                None,
+            );
+        }
+    };
+    let unseen = unseen
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let id = loaded.conversation.id;
+    if unseen.is_empty() {
+        Ok(redirect(&format!("/conversations/{id}?notice=noted")))
+    } else {
+        Ok(redirect(&format!(
+            "/conversations/{id}?notice=noted&unseen={unseen}"
+        )))
+    }
+}
+
+pub async fn reply(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> AppResult<HttpResponse> {
+    policy::ensure(&current.actor, Action::Use(Flag::ConversationsReply))?;
+    let loaded = load(&current, &state, *id).await?;
+    let submission = uploads::read(&req, payload).await;
+    match write_from_composer(&current, &state, &loaded, submission, true).await? {
+        Ok(_) => Ok(redirect(&format!(
+            "/conversations/{}?notice=replied",
+            loaded.conversation.id
+        ))),
+        Err((errors, submission)) => render(
+            &current,
+            loaded,
+            Drafts {
+                reply: submission.field("body"),
+                ..Drafts::default()
+            },
+            errors,
+            None,
+        ),
+    }
+}
+
+/// Writes the composer's reply or note through the message service; on a
+/// refusal, the messages to show beside the composer and what was sent, so
+/// the page comes back with everything typed.
+pub(super) async fn write_from_composer(
+    current: &CurrentUser,
+    state: &AppState,
+    loaded: &Loaded,
+    submission: Submission,
+    reply: bool,
+) -> AppResult<Result<Vec<i64>, (FieldErrors, Submission)>> {
+    let field = if reply { "reply" } else { "note" };
+    let errors = read_composer(current, field, &submission);
+    if !errors.is_empty() {
+        return Ok(Err((errors, submission)));
+    }
+    let id = loaded.conversation.id;
+    let (actor, name) = (current.actor.clone(), current.user.name.clone());
+    let org = current.org.clone();
+    let config = state.config.clone();
+    let now = state.clock.now();
+    let outcome = state
+        .db(move |conn| {
+            let ctx = services::Ctx {
+                org: &org,
+                config: &config,
+                now,
+            };
+            let author = messages::Author {
+                actor: &actor,
+                name: &name,
+            };
+            let result = write_transaction(conn, |conn| {
+                let body = submission.field("body");
+                let files = submission.new_files();
+                let written = messages::Written::typed(body.trim(), &files);
+                if reply {
+                    messages::add_reply(conn, &ctx, &author, id, &written).map(|_| Vec::new())
+                } else {
+                    messages::add_note(conn, &ctx, &author, id, &written).map(|(_, unseen)| unseen)
+                }
+            });
+            Ok(match result {
+                Ok(unseen) => Ok(unseen),
+                Err(Refusal::Fields(fields)) => Err((fields, submission)),
+                Err(other) => return Err(other.into()),
+            })
+        })
+        .await?;
+    Ok(outcome.map_err(|(fields, submission)| {
+        (
+            fields.renamed(&[("body", field)]).messages(current.tr),
+            submission,
+        )
+    }))
+}
+
+/// People the note composer may suggest after "@": those who can see this
+/// conversation (JSON, for the progressive-enhancement script).
+pub async fn mentionable(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    policy::ensure(&current.actor, Action::Use(Flag::ConversationsNote))?;
+    let loaded = load(&current, &state, *id).await?;
+    let (org, team, now) = (
+        current.org.clone(),
+        loaded.conversation.team_id,
+        state.clock.now(),
+    );
+    let people = state
+        .db(move |conn| Ok(crate::models::people::who_can_see(conn, &org, team, now)?))
+        .await?;
+    let full =
+        policy::sees_contact_details(&current.actor, current.org.mask_contacts_for_collaborators);
+    let body: Vec<serde_json::Value> = people
+        .into_iter()
+        .map(|(name, email)| serde_json::json!({ "name": name, "email": if full { email } else { String::new() } }))
+        .collect();
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .body(serde_json::Value::Array(body).to_string()))
+}

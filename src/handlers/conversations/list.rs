@@ -1,0 +1,245 @@
+//! The workspace views with their counts, and the bulk actions on a page of them; only conversations the reader can see are listed or touched.
+
+use super::*;
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct ListQuery {
+    pub view: String,
+    pub status: String,
+    pub assignee: String,
+    pub team: String,
+    pub tag: String,
+    pub after_at: String,
+    pub after_id: Option<i64>,
+}
+
+pub struct ViewTab {
+    pub key: &'static str,
+    pub label: &'static str,
+    /// "1000+" past the cap.
+    pub count: String,
+    pub current: bool,
+}
+
+pub struct ListRow {
+    pub id: i64,
+    pub subject: String,
+    pub status_key: String,
+    pub status: &'static str,
+    pub priority: &'static str,
+    pub customer: String,
+    pub assignee: String,
+    pub team: String,
+    pub when: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/conversations.html")]
+pub(super) struct ListPage {
+    pub(super) ctx: Ctx,
+    pub(super) tabs: Vec<ViewTab>,
+    pub(super) view: &'static str,
+    pub(super) query: ListQuery,
+    pub(super) rows: Vec<ListRow>,
+    pub(super) next: Option<String>,
+    pub(super) teams: Vec<Team>,
+    pub(super) assignees: Vec<(i64, String)>,
+    pub(super) statuses: Vec<(&'static str, &'static str)>,
+    /// Bulk actions are offered only to those who may update conversations.
+    pub(super) can_bulk: bool,
+    pub(super) can_assign: bool,
+    pub(super) saved: Vec<crate::search::SavedSearch>,
+}
+
+impl ListPage {
+    fn is(&self, value: &str, option: &str) -> bool {
+        value == option
+    }
+
+    fn is_id(&self, value: &str, id: &i64) -> bool {
+        value == id.to_string()
+    }
+}
+
+pub(super) fn status_options(current: &CurrentUser) -> Vec<(&'static str, &'static str)> {
+    conversation::STATUSES
+        .iter()
+        .map(|s| (*s, current.tr.get(&format!("status.{s}"))))
+        .collect()
+}
+
+/// The views this reader has: "All" only for those who see everything.
+pub(super) fn views_for(scope: &ConversationScope) -> Vec<View> {
+    View::ALL
+        .into_iter()
+        .filter(|v| *v != View::All || *scope == ConversationScope::All)
+        .collect()
+}
+
+pub async fn list(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> AppResult<HttpResponse> {
+    let (scope, user_id, team_ids) = reader(&current);
+    if scope == ConversationScope::None {
+        return Err(AppError::Forbidden("no conversation access".into()));
+    }
+    let query = query.into_inner();
+    let views = views_for(&scope);
+    let view = View::parse(&query.view)
+        .filter(|v| views.contains(v))
+        .unwrap_or(View::Mine);
+    let filter = Filter {
+        status: Some(query.status.clone()).filter(|s| conversation::STATUSES.contains(&s.as_str())),
+        assignee_id: query.assignee.parse().ok(),
+        team_id: query.team.parse().ok(),
+        tag: Some(query.tag.trim().to_string()).filter(|t| !t.is_empty()),
+        after: NaiveDateTime::parse_from_str(&query.after_at, "%Y-%m-%dT%H:%M:%S%.f")
+            .ok()
+            .zip(query.after_id),
+        ..Filter::default()
+    };
+    let (counts, (rows, more), teams, assignees, saved) = state
+        .db(move |conn| {
+            let reader = Reader {
+                scope: &scope,
+                user_id,
+                team_ids: &team_ids,
+            };
+            Ok((
+                conversation::counts(conn, &reader)?,
+                conversation::list(conn, &reader, view, &filter, PAGE_SIZE)?,
+                Team::all(conn)?,
+                crate::models::people::assignable_users(conn, None)?,
+                crate::search::saved_for(conn, user_id, &team_ids)?,
+            ))
+        })
+        .await?;
+    let t = current.tr;
+    let next = more
+        .then(|| {
+            rows.last().map(|r| {
+                let mut link = format!(
+                    "/conversations?view={}&after_at={}&after_id={}",
+                    view.key(),
+                    r.last_activity_at.format("%Y-%m-%dT%H:%M:%S%.f"),
+                    r.id
+                );
+                for (key, value) in [
+                    ("status", &query.status),
+                    ("assignee", &query.assignee),
+                    ("team", &query.team),
+                    ("tag", &query.tag),
+                ] {
+                    if !value.is_empty() {
+                        link.push_str(&format!("&{key}={}", url_encode(value)));
+                    }
+                }
+                link
+            })
+        })
+        .flatten();
+    let tabs = views
+        .iter()
+        .map(|v| ViewTab {
+            key: v.key(),
+            label: t.get(&format!("conversations.view.{}", v.key())),
+            count: match counts.get(v.key()).copied().unwrap_or(0) {
+                n if n > conversation::COUNT_CAP => format!("{}+", conversation::COUNT_CAP),
+                n => n.to_string(),
+            },
+            current: *v == view,
+        })
+        .collect();
+    let rows = rows
+        .into_iter()
+        .map(|r| ListRow {
+            id: r.id,
+            status: t.get(&format!("status.{}", r.status)),
+            priority: t.get(&format!("priority.{}", r.priority)),
+            status_key: r.status,
+            subject: r.subject,
+            customer: r.customer_name,
+            assignee: r.assignee_name.unwrap_or_default(),
+            team: r.team_name.unwrap_or_default(),
+            when: format_datetime(r.last_activity_at, current.tz),
+        })
+        .collect();
+    html_with_status(
+        &ListPage {
+            ctx: Ctx::for_user(&current, "conversations"),
+            tabs,
+            view: view.key(),
+            statuses: status_options(&current),
+            query,
+            rows,
+            next,
+            teams,
+            assignees,
+            can_bulk: allowed(&current, Flag::ConversationsUpdate),
+            can_assign: allowed(&current, Flag::ConversationsAssign),
+            saved,
+        },
+        StatusCode::OK,
+    )
+}
+
+/// Bulk actions from the list: assign, close, tag. Assigning needs the
+/// assign permission; the others the update permission. Only conversations
+/// the reader can see are touched.
+pub async fn bulk(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    policy::ensure(&current.actor, Action::Use(Flag::ConversationsUpdate))?;
+    let pairs = crate::urlencoded::form_pairs(&body);
+    let value = |key: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let ids: Vec<i64> = pairs
+        .iter()
+        .filter(|(k, _)| k == "ids")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
+    let back = match value("view").as_str() {
+        "" => "/conversations".to_string(),
+        view => format!("/conversations?view={}", url_encode(view)),
+    };
+    let action = match value("action").as_str() {
+        "assign" => conversation::Bulk::Assign(value("assignee").parse().ok()),
+        "close" => conversation::Bulk::Close,
+        "tag" => match conversation::parse_tags(&value("tag")).into_iter().next() {
+            Some(tag) => conversation::Bulk::Tag(tag),
+            None => return Ok(redirect(&back)),
+        },
+        _ => return Ok(redirect(&back)),
+    };
+    if ids.is_empty() {
+        return Ok(redirect(&back));
+    }
+    let actor = current.actor.clone();
+    let org = current.org.clone();
+    let config = state.config.clone();
+    let now = state.clock.now();
+    state
+        .db(move |conn| {
+            let ctx = services::Ctx {
+                org: &org,
+                config: &config,
+                now,
+            };
+            write_transaction(conn, |conn| {
+                conversations::bulk(conn, &ctx, &actor, &ids, &action)
+            })?;
+            Ok(())
+        })
+        .await?;
+    Ok(redirect(&back))
+}

@@ -1,0 +1,361 @@
+//! The conversation page: one timeline of customer messages, replies and notes, the customer summary and the property form; collaborators get the minimal page with nothing else in its HTML.
+
+use super::*;
+
+pub struct TimelineEntry {
+    /// A reply's email that failed or keeps failing, in words.
+    pub delivery_problem: Option<String>,
+    pub kind: String,
+    pub author: Badge,
+    pub when: String,
+    /// Markdown written in Confer, rendered and sanitized.
+    pub html: String,
+    /// Email text, shown as written (escaped, line breaks kept).
+    pub text: Option<String>,
+    /// The quoted history trimmed off an email.
+    pub quoted: Option<String>,
+    pub files: Vec<FileLink>,
+    pub label: &'static str,
+}
+
+/// A file on a message: a download link, and the picture for images.
+pub struct FileLink {
+    pub id: i64,
+    pub name: String,
+    pub size: String,
+    pub image: bool,
+}
+
+/// "12 KB", "3.4 MB".
+pub(super) fn human_size(bytes: i64) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b} B"),
+        b if b < 1024 * 1024 => format!("{} KB", b / 1024),
+        b => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
+    }
+}
+
+pub struct CustomerSummary {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+}
+
+/// What the property form offers and shows.
+pub struct PropertyForm {
+    pub status: String,
+    pub snoozed_until: String,
+    pub priority: String,
+    pub assignee: String,
+    pub team: String,
+    pub tags: String,
+}
+
+pub(super) struct Loaded {
+    pub(super) conversation: Conversation,
+    pub(super) timeline: Vec<conversation::MessageLine>,
+    pub(super) customer: customer::Customer,
+    pub(super) tags: Vec<String>,
+    pub(super) teams: Vec<Team>,
+    pub(super) assignees: Vec<(i64, String)>,
+    pub(super) files: Vec<attachment::AttachmentInfo>,
+    pub(super) tasks: (Vec<crate::handlers::tasks::TaskRow>, Option<String>),
+}
+
+pub(super) async fn load(current: &CurrentUser, state: &AppState, id: i64) -> AppResult<Loaded> {
+    let (scope, user_id, team_ids) = reader(current);
+    let mut loaded = state
+        .db(move |conn| {
+            let reader = Reader {
+                scope: &scope,
+                user_id,
+                team_ids: &team_ids,
+            };
+            // Not visible and not existing look the same: 404.
+            let conversation =
+                conversation::find_visible(conn, &reader, id)?.ok_or(AppError::NotFound)?;
+            let customer =
+                customer::find(conn, conversation.customer_id)?.ok_or(AppError::NotFound)?;
+            Ok(Loaded {
+                timeline: conversation::messages(conn, id)?,
+                files: attachment::of_conversation(conn, id)?,
+                tags: conversation::tags_of(conn, id)?,
+                teams: Team::all(conn)?,
+                assignees: crate::models::people::assignable_users(conn, None)?,
+                tasks: (Vec::new(), None),
+                conversation,
+                customer,
+            })
+        })
+        .await?;
+    loaded.tasks = crate::handlers::tasks::panel(
+        current,
+        state,
+        crate::models::task::TaskList::Conversation(loaded.conversation.id),
+    )
+    .await?;
+    Ok(loaded)
+}
+
+#[derive(Template)]
+#[template(path = "pages/conversation.html")]
+pub(super) struct ConversationPage {
+    pub(super) ctx: Ctx,
+    pub(super) id: i64,
+    pub(super) subject: String,
+    pub(super) status: &'static str,
+    pub(super) timeline: Vec<TimelineEntry>,
+    pub(super) customer: CustomerSummary,
+    pub(super) tags: Vec<String>,
+    pub(super) can_reply: bool,
+    pub(super) can_update: bool,
+    pub(super) can_assign: bool,
+    pub(super) props: PropertyForm,
+    pub(super) teams: Vec<Team>,
+    pub(super) assignees: Vec<(i64, String)>,
+    pub(super) statuses: Vec<(&'static str, &'static str)>,
+    pub(super) priorities: Vec<(&'static str, &'static str)>,
+    pub(super) reply: String,
+    pub(super) note: String,
+    pub(super) warning: Option<String>,
+    pub(super) errors: FieldErrors,
+    pub(super) notice: Option<&'static str>,
+    pub(super) task_rows: Vec<crate::handlers::tasks::TaskRow>,
+    pub(super) new_task_link: Option<String>,
+}
+
+impl ConversationPage {
+    fn is(&self, value: &str, option: &str) -> bool {
+        value == option
+    }
+
+    fn is_id(&self, value: &str, id: &i64) -> bool {
+        value == id.to_string()
+    }
+}
+
+/// The collaborator's minimal page: no reply, no properties.
+#[derive(Template)]
+#[template(path = "pages/conversation_collaborator.html")]
+pub(super) struct CollaboratorConversationPage {
+    pub(super) ctx: Ctx,
+    pub(super) id: i64,
+    pub(super) subject: String,
+    pub(super) status: &'static str,
+    pub(super) timeline: Vec<TimelineEntry>,
+    pub(super) customer: CustomerSummary,
+    pub(super) tags: Vec<String>,
+    pub(super) note: String,
+    pub(super) warning: Option<String>,
+    pub(super) errors: FieldErrors,
+    pub(super) notice: Option<&'static str>,
+    pub(super) task_rows: Vec<crate::handlers::tasks::TaskRow>,
+    pub(super) new_task_link: Option<String>,
+}
+
+/// Text typed into a composer, kept when the page comes back with an error.
+#[derive(Default)]
+pub(super) struct Drafts {
+    pub(super) reply: String,
+    pub(super) note: String,
+    pub(super) props: Option<PropertyForm>,
+    /// Said above the thread (mentions that notified nobody).
+    pub(super) warning: Option<String>,
+}
+
+pub(super) fn render(
+    current: &CurrentUser,
+    loaded: Loaded,
+    drafts: Drafts,
+    errors: FieldErrors,
+    notice: Option<&'static str>,
+) -> AppResult<HttpResponse> {
+    let t = current.tr;
+    let c = &loaded.conversation;
+    let full =
+        policy::sees_contact_details(&current.actor, current.org.mask_contacts_for_collaborators);
+    let customer = CustomerSummary {
+        id: loaded.customer.id,
+        email: shown(loaded.customer.email.as_deref(), !full, mask_email),
+        phone: shown(loaded.customer.phone.as_deref(), !full, mask_phone),
+        name: loaded.customer.name.clone(),
+    };
+    let timeline = loaded
+        .timeline
+        .iter()
+        .map(|m| TimelineEntry {
+            kind: m.kind.clone(),
+            author: match (&m.user_name, &m.customer_name) {
+                (Some(name), _) => Badge::new(name, m.user_type.as_deref() == Some("collaborator")),
+                (None, Some(name)) => Badge::new(name, false),
+                (None, None) => Badge::new("?", false),
+            },
+            when: format_datetime(m.created_at, current.tz),
+            html: if m.source == "email" {
+                String::new()
+            } else {
+                crate::markdown::render(&m.body)
+            },
+            text: (m.source == "email").then(|| m.body.clone()),
+            quoted: m.quoted.clone(),
+            files: loaded
+                .files
+                .iter()
+                .filter(|f| f.message_id == Some(m.id))
+                .map(|f| FileLink {
+                    id: f.id,
+                    name: f.filename.clone(),
+                    size: human_size(f.size_bytes),
+                    image: f.is_image(),
+                })
+                .collect(),
+            label: t.get(&format!("conversation.kind.{}", m.kind)),
+            delivery_problem: match (m.delivery.as_deref(), m.delivery_error.as_deref()) {
+                (Some("failed"), error) => Some(t.fmt(
+                    "conversation.undelivered",
+                    &[("error", error.unwrap_or("?"))],
+                )),
+                (Some("failing"), error) => Some(t.fmt(
+                    "conversation.delivery_pending",
+                    &[("error", error.unwrap_or("?"))],
+                )),
+                _ => None,
+            },
+        })
+        .collect();
+    let status = t.get(&format!("status.{}", c.status));
+    let status_code = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    if current.actor.is_collaborator() {
+        return html_with_status(
+            &CollaboratorConversationPage {
+                ctx: Ctx::for_user(current, "conversations"),
+                id: c.id,
+                subject: c.subject.clone(),
+                status,
+                timeline,
+                customer,
+                tags: loaded.tags,
+                note: drafts.note,
+                warning: drafts.warning.clone(),
+                errors,
+                notice,
+                task_rows: loaded.tasks.0,
+                new_task_link: loaded.tasks.1,
+            },
+            status_code,
+        );
+    }
+    let props = drafts.props.unwrap_or_else(|| PropertyForm {
+        status: c.status.clone(),
+        snoozed_until: c
+            .snoozed_until
+            .map(|at| {
+                at.and_utc()
+                    .with_timezone(&current.tz)
+                    .format("%Y-%m-%dT%H:%M")
+                    .to_string()
+            })
+            .unwrap_or_default(),
+        priority: c.priority.clone(),
+        assignee: c.assignee_id.map(|a| a.to_string()).unwrap_or_default(),
+        team: c.team_id.map(|a| a.to_string()).unwrap_or_default(),
+        tags: loaded.tags.join(", "),
+    });
+    html_with_status(
+        &ConversationPage {
+            ctx: Ctx::for_user(current, "conversations"),
+            id: c.id,
+            subject: c.subject.clone(),
+            status,
+            timeline,
+            customer,
+            tags: loaded.tags,
+            can_reply: allowed(current, Flag::ConversationsReply),
+            can_update: allowed(current, Flag::ConversationsUpdate),
+            can_assign: allowed(current, Flag::ConversationsAssign),
+            props,
+            teams: loaded.teams,
+            assignees: loaded.assignees,
+            statuses: status_options(current),
+            priorities: conversation::PRIORITIES
+                .iter()
+                .map(|p| (*p, t.get(&format!("priority.{p}"))))
+                .collect(),
+            reply: drafts.reply,
+            note: drafts.note,
+            warning: drafts.warning.clone(),
+            errors,
+            notice,
+            task_rows: loaded.tasks.0,
+            new_task_link: loaded.tasks.1,
+        },
+        status_code,
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ConversationNotice {
+    pub notice: String,
+    /// Users mentioned in the last note who cannot see the conversation.
+    pub unseen: String,
+}
+
+pub(super) fn notice_key(notice: &str) -> Option<&'static str> {
+    match notice {
+        "replied" => Some("conversation.notice.replied"),
+        "noted" => Some("conversation.notice.noted"),
+        "updated" => Some("conversation.notice.updated"),
+        _ => None,
+    }
+}
+
+pub async fn show(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    query: web::Query<ConversationNotice>,
+) -> AppResult<HttpResponse> {
+    let loaded = load(&current, &state, *id).await?;
+    let (user_id, conversation_id, now) =
+        (current.user.id, loaded.conversation.id, state.clock.now());
+    let unseen_ids: Vec<i64> = query
+        .unseen
+        .split(',')
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    let unseen = state
+        .db(move |conn| {
+            // Opening the conversation reads its notifications.
+            crate::models::notification::mark_read(
+                conn,
+                user_id,
+                None,
+                Some(crate::models::notification::About::Conversation(
+                    conversation_id,
+                )),
+                now,
+            )?;
+            Ok(crate::models::people::names_of(conn, &unseen_ids)?)
+        })
+        .await?;
+    let mut drafts = Drafts::default();
+    if !unseen.is_empty() {
+        drafts.warning = Some(current.tr.fmt(
+            "conversation.notice.unseen",
+            &[("names", &unseen.join(", "))],
+        ));
+    }
+    render(
+        &current,
+        loaded,
+        drafts,
+        FieldErrors::default(),
+        notice_key(&query.notice),
+    )
+}

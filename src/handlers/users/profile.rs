@@ -1,0 +1,242 @@
+//! A user's page: their details, the edit form and the effective permissions that explain each decision of the policy.
+
+use super::*;
+
+/// An explained decision for the effective-permissions table.
+pub struct PermissionLine {
+    pub label: &'static str,
+    pub allowed: bool,
+    pub why: String,
+}
+
+pub struct PermissionArea {
+    pub label: &'static str,
+    pub lines: Vec<PermissionLine>,
+}
+
+pub(super) fn effective_permissions(actor: &policy::Actor, t: Tr) -> (Vec<PermissionArea>, String) {
+    let areas = policy::Area::ALL
+        .iter()
+        .map(|&area| PermissionArea {
+            label: t.get(area.key()),
+            lines: Flag::ALL
+                .iter()
+                .filter(|f| f.area() == area)
+                .map(|&flag| {
+                    let decision = policy::can(actor, Action::Use(flag));
+                    PermissionLine {
+                        label: t.get(flag.key()),
+                        allowed: decision.allowed,
+                        why: crate::pages::explain_rule(&decision.rule, t),
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    let (_, scope_rule) = policy::conversation_scope(actor);
+    (areas, crate::pages::explain_scope(&scope_rule, t))
+}
+
+#[derive(Template)]
+#[template(path = "pages/user_show.html")]
+pub(super) struct ShowPage {
+    pub(super) ctx: Ctx,
+    pub(super) id: i64,
+    pub(super) badge: Badge,
+    pub(super) email: String,
+    pub(super) status: String,
+    pub(super) status_class: &'static str,
+    pub(super) pending: bool,
+    pub(super) active: bool,
+    pub(super) can_manage: bool,
+    pub(super) manage_reason: &'static str,
+    pub(super) form: UserForm,
+    pub(super) errors: FieldErrors,
+    pub(super) roles: Vec<RoleOption>,
+    pub(super) teams: Vec<Team>,
+    pub(super) languages: [Lang; 3],
+    pub(super) timezones: Vec<&'static str>,
+    pub(super) areas: Vec<PermissionArea>,
+    pub(super) scope: String,
+    pub(super) notice: Option<&'static str>,
+    pub(super) last_active: String,
+    pub(super) created: String,
+}
+
+pub(super) struct Loaded {
+    pub(super) user: User,
+    pub(super) managed: policy::ManagedUser,
+    pub(super) team_ids: Vec<i64>,
+    pub(super) delivery: Option<Delivery>,
+    pub(super) roles: Vec<Role>,
+    pub(super) teams: Vec<Team>,
+    pub(super) actor: policy::Actor,
+}
+
+pub(super) async fn load(state: &AppState, id: i64) -> AppResult<Loaded> {
+    state
+        .db(move |conn| {
+            let (user, managed) = people::load_managed(conn, id)?.ok_or(AppError::NotFound)?;
+            let team_ids = Team::ids_of_user(conn, id)?;
+            let delivery = invitation::deliveries(conn, &[id])?.remove(&id);
+            let (_, role, actor) = User::load_actor(conn, id)?.ok_or(AppError::NotFound)?;
+            drop(role);
+            Ok(Loaded {
+                user,
+                managed,
+                team_ids,
+                delivery,
+                roles: Role::all(conn)?,
+                teams: Team::all(conn)?,
+                actor,
+            })
+        })
+        .await
+}
+
+pub(super) fn stored_form(user: &User, team_ids: &[i64]) -> UserForm {
+    UserForm {
+        user_type: user.user_type.clone(),
+        name: user.name.clone(),
+        email: user.email.clone(),
+        language: user.language.clone().unwrap_or_default(),
+        timezone: user.timezone.clone().unwrap_or_default(),
+        role_id: user.role_id.map(|r| r.to_string()).unwrap_or_default(),
+        teams: team_ids.iter().map(i64::to_string).collect(),
+        access: user.conversation_access.clone(),
+        starts: user
+            .access_starts
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        ends: user.access_ends.map(|d| d.to_string()).unwrap_or_default(),
+    }
+}
+
+pub(super) fn show_page(
+    current: &CurrentUser,
+    loaded: Loaded,
+    form: Option<UserForm>,
+    errors: FieldErrors,
+    notice: Option<&'static str>,
+    now: NaiveDateTime,
+) -> ShowPage {
+    let t = current.tr;
+    let (can_manage, rule) = policy::can_manage_user(&current.actor, &loaded.managed);
+    let (status, status_class) = status_of(
+        t,
+        &loaded.user,
+        loaded.delivery.as_ref(),
+        current.today(now),
+        current.tz,
+    );
+    let (areas, scope) = effective_permissions(&loaded.actor, t);
+    let user = &loaded.user;
+    ShowPage {
+        ctx: Ctx::for_user(current, "users"),
+        id: user.id,
+        badge: Badge::new(&user.name, user.user_type() == UserType::Collaborator),
+        email: user.email.clone(),
+        status,
+        status_class,
+        pending: user.active && user.password_hash.is_none(),
+        active: user.active,
+        can_manage,
+        manage_reason: t.get(rule.key()),
+        form: form.unwrap_or_else(|| stored_form(user, &loaded.team_ids)),
+        errors,
+        roles: user_form::grantable_roles(&current.actor, &loaded.roles, t),
+        teams: loaded.teams,
+        languages: Lang::ALL,
+        timezones: timezone_names().collect(),
+        areas,
+        scope,
+        notice,
+        last_active: user
+            .last_active_at
+            .map(|at| format_datetime(at, current.tz))
+            .unwrap_or_else(|| t.get("users.never").to_string()),
+        created: format_datetime(user.created_at, current.tz),
+    }
+}
+
+pub async fn show(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    query: web::Query<NoticeQuery>,
+) -> AppResult<HttpResponse> {
+    policy::ensure(&current.actor, Action::Use(Flag::UsersView))?;
+    let loaded = load(&state, *id).await?;
+    let page = show_page(
+        &current,
+        loaded,
+        None,
+        FieldErrors::default(),
+        notice_key(query.notice.as_deref()),
+        state.clock.now(),
+    );
+    html_with_status(&page, StatusCode::OK)
+}
+
+pub(super) fn ensure_manage(current: &CurrentUser, target: &policy::ManagedUser) -> AppResult<()> {
+    let (allowed, rule) = policy::can_manage_user(&current.actor, target);
+    if allowed {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!(
+            "manage user {}: {rule:?}",
+            target.user_id
+        )))
+    }
+}
+
+pub async fn update(
+    req: HttpRequest,
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    policy::ensure(&current.actor, Action::Use(Flag::UsersManage))?;
+    let loaded = load(&state, *id).await?;
+    ensure_manage(&current, &loaded.managed)?;
+    let form = UserForm::from_pairs(form_pairs(&body));
+    let t = current.tr;
+    let now = state.clock.now();
+    let input = match user_form::validate(&form, &current.actor, &loaded.roles, &loaded.teams, t) {
+        Ok(input) => input,
+        Err(errors) => {
+            let page = show_page(&current, loaded, Some(form), errors, None, now);
+            return html_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+    };
+    let (actor, audit) = (current.actor.clone(), current.audit_actor(&req));
+    let org = current.org.clone();
+    let user_id = loaded.user.id;
+    let result = state
+        .db(move |conn| {
+            let by = By {
+                actor: &actor,
+                audit: &audit,
+            };
+            Ok(write_transaction(conn, |conn| {
+                admin::update_user(conn, &by, &org, user_id, &input, now)
+            }))
+        })
+        .await?;
+    match result {
+        Ok(()) => Ok(redirect(&format!("/settings/users/{user_id}?notice=saved"))),
+        Err(Outcome::Refused(refusal)) => {
+            let mut errors = FieldErrors::default();
+            let field = match refusal {
+                admin::Refusal::EmailTaken => "email",
+                admin::Refusal::CollaboratorAllowance(..) => "user_type",
+                _ => "role_id",
+            };
+            errors.add(field, refusal.message(t));
+            let page = show_page(&current, loaded, Some(form), errors, None, now);
+            html_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(other) => Err(other.into()),
+    }
+}
