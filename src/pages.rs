@@ -15,6 +15,7 @@ use crate::auth::{CurrentUser, csrf_token, visitor_lang};
 use crate::error::ErrorKind;
 use crate::i18n::{Lang, Tr};
 use crate::policy::Permissions;
+use crate::policy::UserType;
 
 /// The signed-in user as the header shows them.
 #[derive(Clone, Debug)]
@@ -26,11 +27,13 @@ pub struct Badge {
 }
 
 impl Badge {
-    pub fn new(name: &str, collaborator: bool) -> Self {
+    /// A person's avatar: a team member's with their type (collaborators
+    /// carry the diagonal line), a customer's with none.
+    pub fn for_user(name: &str, user_type: Option<UserType>) -> Self {
         Self {
             name: name.to_string(),
             initials: initials(name),
-            collaborator,
+            collaborator: user_type == Some(UserType::Collaborator),
         }
     }
 }
@@ -64,9 +67,9 @@ impl Ctx {
             t: current.tr,
             csrf: current.csrf.clone(),
             org_name: current.org.name.clone(),
-            user: Some(Badge::new(
+            user: Some(Badge::for_user(
                 &current.user.name,
-                current.actor.is_collaborator(),
+                Some(current.actor.user_type),
             )),
             perms: current.perms.clone(),
             nav,

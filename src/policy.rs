@@ -6,8 +6,18 @@
 
 use std::fmt;
 
-/// The kind of seat a user holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// The kind of seat a user holds (`users.user_type`).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    diesel::deserialize::FromSqlRow,
+    diesel::expression::AsExpression,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum UserType {
     FullTime,
     Seasonal,
@@ -30,8 +40,18 @@ impl UserType {
     }
 }
 
-/// Which conversations a user's access setting allows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Which conversations a user's access setting allows
+/// (`users.conversation_access`).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    diesel::deserialize::FromSqlRow,
+    diesel::expression::AsExpression,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum ConversationAccess {
     All,
     Teams,

@@ -234,10 +234,10 @@ pub fn backlog(conn: &mut DbConn, range: &Range) -> QueryResult<Vec<(String, i64
         "SELECT c.status AS key, COUNT(*) AS n FROM conversations c{where_team} GROUP BY c.status"
     ))
     .load(conn)?;
-    Ok(crate::models::conversation::STATUSES
+    Ok(crate::models::conversation::Status::ALL
         .iter()
         .map(|s| {
-            let n = rows.iter().find(|r| r.key == *s).map_or(0, |r| r.n);
+            let n = rows.iter().find(|r| r.key == s.key()).map_or(0, |r| r.n);
             (s.to_string(), n)
         })
         .collect())
@@ -349,7 +349,7 @@ struct Person {
     #[diesel(sql_type = Text)]
     name: String,
     #[diesel(sql_type = Text)]
-    user_type: String,
+    user_type: crate::policy::UserType,
 }
 
 pub fn people(conn: &mut DbConn, range: &Range) -> QueryResult<People> {
@@ -389,7 +389,7 @@ pub fn people(conn: &mut DbConn, range: &Range) -> QueryResult<People> {
     let mut collaborators = Vec::new();
     for p in everyone {
         let w = wrote(p.id);
-        if p.user_type == "collaborator" {
+        if p.user_type == crate::policy::UserType::Collaborator {
             collaborators.push(CollaboratorRow {
                 notes: w.map_or(0, |w| w.notes),
                 mentions: find(&mentions, p.id),

@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::idempotency::{self, Created};
 use super::{ApiError, ApiResult, ApiUser, Page, cursor, page_limit, time};
 use crate::db::DbConn;
-use crate::models::conversation::{self, Conversation, Filter, Reader, View};
+use crate::models::conversation::{self, Conversation, Filter, MessageKind, Reader, Status, View};
 use crate::models::{attachment, customer};
 use crate::policy::{self, Action, ConversationScope, Flag};
 use crate::services::{self, Problem, Refusal, conversations, messages};
@@ -104,9 +104,9 @@ pub fn output(conn: &mut DbConn, c: &Conversation) -> ApiResult<ConversationOut>
         tags: conversation::tags_of(conn, c.id)?,
         id: c.id,
         subject: c.subject.clone(),
-        status: c.status.clone(),
-        priority: c.priority.clone(),
-        channel: c.channel.clone(),
+        status: c.status.to_string(),
+        priority: c.priority.to_string(),
+        channel: c.channel.to_string(),
         customer_id: c.customer_id,
         assignee_id: c.assignee_id,
         team_id: c.team_id,
@@ -160,9 +160,8 @@ pub async fn list(
             )
         })?,
     };
-    if let Some(status) = &q.status
-        && !conversation::STATUSES.contains(&status.as_str())
-    {
+    let status = q.status.as_deref().map(Status::parse);
+    if status.is_some_and(|s| s.is_none()) {
         return Err(ApiError::bad_request(
             "invalid_status",
             "`status` must be open, pending, snoozed or done.",
@@ -174,7 +173,7 @@ pub async fn list(
         ids: None,
         created_from: q.created_from.map(|t| t.naive_utc()),
         created_to: q.created_to.map(|t| t.naive_utc()),
-        status: q.status,
+        status: status.flatten(),
         assignee_id: q.assignee_id,
         team_id: q.team_id,
         tag: q.tag,
@@ -206,8 +205,8 @@ fn summaries((rows, more): (Vec<conversation::Row>, bool)) -> Page<ConversationS
             .map(|r| ConversationSummary {
                 id: r.id,
                 subject: r.subject,
-                status: r.status,
-                priority: r.priority,
+                status: r.status.to_string(),
+                priority: r.priority.to_string(),
                 last_activity_at: time(r.last_activity_at),
                 customer_name: r.customer_name,
                 assignee_name: r.assignee_name,
@@ -257,8 +256,12 @@ pub async fn messages(
                 MessageOut {
                     id: m.id,
                     author_name: m.user_name.or(m.customer_name),
-                    delivery: if m.kind == "reply" { m.delivery } else { None },
-                    kind: m.kind,
+                    delivery: if m.kind == MessageKind::Reply {
+                        m.delivery
+                    } else {
+                        None
+                    },
+                    kind: m.kind.to_string(),
                     body: m.body,
                     source: m.source,
                     created_at: time(m.created_at),
@@ -334,7 +337,7 @@ pub async fn create(
             message: &input.message,
             team_id: input.team_id,
             assignee_id: input.assignee_id,
-            channel: "api",
+            channel: conversation::Channel::Api,
         };
         let id = conversations::open(conn, &ctx, &actor, &opened)?;
         let c = conversation::find(conn, id)?.ok_or_else(ApiError::not_found)?;
@@ -500,11 +503,18 @@ async fn write_message(
         let m = conversation::messages(conn, id)?
             .into_iter()
             .rev()
-            .find(|m| m.kind == if is_reply { "reply" } else { "note" })
+            .find(|m| {
+                m.kind
+                    == if is_reply {
+                        MessageKind::Reply
+                    } else {
+                        MessageKind::Note
+                    }
+            })
             .ok_or_else(ApiError::not_found)?;
         let out = MessageOut {
             id: m.id,
-            kind: m.kind,
+            kind: m.kind.to_string(),
             body: m.body,
             author_name: m.user_name,
             source: m.source,

@@ -61,12 +61,12 @@ fn shape(user: &User, role: Option<String>, team_ids: Vec<i64>) -> UserOut {
         id: user.id,
         name: user.name.clone(),
         email: user.email.clone(),
-        user_type: user.user_type.clone(),
+        user_type: user.user_type.key().to_string(),
         role,
         role_id: user.role_id,
         language: user.language.clone(),
         timezone: user.timezone.clone(),
-        conversation_access: user.conversation_access.clone(),
+        conversation_access: user.conversation_access.key().to_string(),
         team_ids,
         active: user.active,
         invited: user.password_hash.is_none(),
@@ -224,8 +224,8 @@ pub fn user_input(
     let type_key = fields
         .user_type
         .clone()
-        .or_else(|| base.map(|u| u.user_type.clone()))
-        .unwrap_or_else(|| "full_time".into());
+        .or_else(|| base.map(|u| u.user_type.key().to_string()))
+        .unwrap_or_else(|| UserType::FullTime.key().into());
     let user_type = UserType::parse(&type_key);
     if user_type.is_none() {
         errors.push((
@@ -275,7 +275,7 @@ pub fn user_input(
     let access_key = fields
         .conversation_access
         .clone()
-        .or_else(|| base.map(|u| u.conversation_access.clone()))
+        .or_else(|| base.map(|u| u.conversation_access.key().to_string()))
         .unwrap_or_else(|| "all".into());
     let access = ConversationAccess::parse(&access_key);
     if access.is_none() {

@@ -5,6 +5,7 @@
 //! `models`, which match on the connection themselves.
 
 pub mod schema;
+pub mod text_enum;
 
 use std::path::PathBuf;
 use std::time::Duration;

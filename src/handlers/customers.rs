@@ -255,7 +255,7 @@ fn note_views(current: &CurrentUser, notes: Vec<customer::NoteLine>) -> Vec<Note
     notes
         .into_iter()
         .map(|n| NoteView {
-            author: Badge::new(&n.author_name, n.author_type == "collaborator"),
+            author: Badge::for_user(&n.author_name, Some(n.author_type)),
             when: format_datetime(n.created_at, current.tz),
             html: crate::markdown::render(&n.body),
         })

@@ -1,8 +1,8 @@
-//! HTTP handlers grouped by area, and `routes()`, the one list of the
-//! browser's routes. Each handler asks `policy` (or a model query scoped by
-//! it) before it shows or changes anything, and renders a typed page or a
-//! redirect. Most SQL lives in `models`; kb, tasks, roles and webhooks still
-//! query in places, until their writes move to `services`.
+//! HTTP handlers grouped by area, and `web_routes!`, the one table of the
+//! browser's routes. A handler reads through `models` (queries scoped by
+//! `policy`), writes only by calling a `services` function, and turns the
+//! outcome into a typed page or a redirect and a refusal into its answer:
+//! field messages beside the form, the 403 or 404 page.
 
 mod api_docs;
 pub mod assets;
@@ -38,260 +38,173 @@ use actix_web::web;
 
 pub use crate::crypto::token_hash as inbound_token_hash;
 
-/// Every route, in one place.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(assets::healthz))
-        .route("/static/{file}", web::get().to(assets::static_file))
-        .route("/setup", web::get().to(setup::show))
-        .route("/setup", web::post().to(setup::submit))
-        .route("/login", web::get().to(session::show_login))
-        .route("/login", web::post().to(session::login))
-        .route("/password/forgot", web::get().to(password::show_forgot))
-        .route("/password/forgot", web::post().to(password::forgot))
-        .route(
-            "/password/reset/{token}",
-            web::get().to(password::show_reset),
-        )
-        .route("/password/reset/{token}", web::post().to(password::reset))
-        .route("/logout", web::get().to(session::show_logout))
-        .route("/logout", web::post().to(session::logout))
-        .route("/", web::get().to(home::show))
-        .route("/contact", web::get().to(contact::show))
-        .route("/contact", web::post().to(contact::submit))
-        .route("/conversations", web::get().to(conversations::list))
-        .route("/conversations/bulk", web::post().to(conversations::bulk))
-        .route("/conversations/new", web::get().to(conversations::new))
-        .route("/conversations/new", web::post().to(conversations::create))
-        .route("/conversations/{id}", web::get().to(conversations::show))
-        .route(
-            "/conversations/{id}/mentionable",
-            web::get().to(conversations::mentionable),
-        )
-        .route(
-            "/conversations/{id}/reply",
-            web::post().to(conversations::reply),
-        )
-        .route(
-            "/conversations/{id}/notes",
-            web::post().to(conversations::add_note),
-        )
-        .route(
-            "/conversations/{id}/properties",
-            web::post().to(conversations::update_properties),
-        )
-        .route("/customers", web::get().to(customers::list))
-        .route("/customers/new", web::get().to(customers::new))
-        .route("/customers/new", web::post().to(customers::create))
-        .route("/customers/{id}", web::get().to(customers::show))
-        .route("/customers/{id}/edit", web::get().to(customers::edit))
-        .route("/customers/{id}/edit", web::post().to(customers::update))
-        .route("/customers/{id}/notes", web::post().to(customers::add_note))
-        .route("/organizations", web::get().to(customers::organizations))
-        .route(
-            "/organizations/new",
-            web::get().to(customers::new_organization),
-        )
-        .route(
-            "/organizations/new",
-            web::post().to(customers::create_organization),
-        )
-        .route(
-            "/organizations/{id}",
-            web::get().to(customers::show_organization),
-        )
-        .route(
-            "/organizations/{id}/edit",
-            web::get().to(customers::edit_organization),
-        )
-        .route(
-            "/organizations/{id}/edit",
-            web::post().to(customers::update_organization),
-        )
-        .route(
-            "/organizations/{id}/notes",
-            web::post().to(customers::add_organization_note),
-        )
-        .route("/notifications", web::get().to(notifications::list))
-        .route(
-            "/notifications/read-all",
-            web::post().to(notifications::mark_all_read),
-        )
-        .route(
-            "/notifications/{id}/read",
-            web::post().to(notifications::mark_read),
-        )
-        .route("/search", web::get().to(search::page))
-        .route("/search.csv", web::get().to(search::export))
-        .route("/search/saved", web::post().to(search::save))
-        .route("/search/saved/{id}/delete", web::post().to(search::delete))
-        .route("/profile", web::get().to(profile::show))
-        .route("/profile", web::post().to(profile::save))
-        .route(
-            "/profile/password",
-            web::post().to(profile::change_password),
-        )
-        .route("/profile/tokens", web::get().to(tokens::list))
-        .route("/profile/tokens", web::post().to(tokens::create))
-        .route(
-            "/profile/tokens/{id}/revoke",
-            web::post().to(tokens::revoke),
-        )
-        .route("/api/docs", web::get().to(api_docs::show))
-        .route("/settings/api", web::get().to(tokens::settings))
-        .route(
-            "/settings/api/tokens/{id}/revoke",
-            web::post().to(tokens::admin_revoke),
-        )
-        .route(
-            "/settings/api/scim-token",
-            web::post().to(tokens::rotate_scim),
-        )
-        .route(
-            "/settings/api/scim-token/delete",
-            web::post().to(tokens::remove_scim),
-        )
-        .route("/settings/webhooks", web::get().to(webhooks::list))
-        .route("/settings/webhooks", web::post().to(webhooks::create))
-        .route("/settings/webhooks/{id}", web::get().to(webhooks::show))
-        .route("/settings/webhooks/{id}", web::post().to(webhooks::update))
-        .route(
-            "/settings/webhooks/{id}/delete",
-            web::post().to(webhooks::delete),
-        )
-        .route(
-            "/settings/webhooks/{id}/test",
-            web::post().to(webhooks::test),
-        )
-        .route(
-            "/settings/webhooks/{id}/deliveries/{delivery_id}/retry",
-            web::post().to(webhooks::retry),
-        )
-        .route("/settings", web::get().to(settings::index))
-        .route("/settings/organisation", web::get().to(settings::show_org))
-        .route("/settings/organisation", web::post().to(settings::save_org))
-        .route("/settings/users", web::get().to(users::list))
-        .route("/settings/users/new", web::get().to(users::new))
-        .route("/settings/users/new", web::post().to(users::create))
-        .route("/settings/users/import", web::get().to(import::show))
-        .route("/settings/users/import", web::post().to(import::preview))
-        .route(
-            "/settings/users/import/template.csv",
-            web::get().to(import::template),
-        )
-        .service(
-            web::resource("/settings/users/import/confirm")
-                .app_data(web::FormConfig::default().limit(import::MAX_BYTES * 2))
-                .route(web::post().to(import::confirm)),
-        )
-        .route("/settings/users/dormant", web::get().to(users::dormant))
-        .route(
-            "/settings/users/dormant.csv",
-            web::get().to(users::dormant_csv),
-        )
-        .route("/settings/users/{id}", web::get().to(users::show))
-        .route("/settings/users/{id}", web::post().to(users::update))
-        .route(
-            "/settings/users/{id}/deactivate",
-            web::get().to(users::confirm_deactivate),
-        )
-        .route(
-            "/settings/users/{id}/deactivate",
-            web::post().to(users::deactivate),
-        )
-        .route(
-            "/settings/users/{id}/reactivate",
-            web::get().to(users::confirm_reactivate),
-        )
-        .route(
-            "/settings/users/{id}/reactivate",
-            web::post().to(users::reactivate),
-        )
-        .route("/settings/users/{id}/resend", web::post().to(users::resend))
-        .route("/settings/users/{id}/revoke", web::post().to(users::revoke))
-        .route("/settings/teams", web::get().to(teams::list))
-        .route("/settings/teams", web::post().to(teams::create))
-        .route("/settings/teams/{id}", web::get().to(teams::show))
-        .route("/settings/teams/{id}", web::post().to(teams::rename))
-        .route(
-            "/settings/teams/{id}/members",
-            web::post().to(teams::add_member),
-        )
-        .route(
-            "/settings/teams/{id}/members/{user_id}/remove",
-            web::post().to(teams::remove_member),
-        )
-        .route("/settings/teams/{id}/delete", web::post().to(teams::delete))
-        .route("/settings/roles", web::get().to(roles::list))
-        .route("/settings/roles/new", web::get().to(roles::new))
-        .route("/settings/roles/new", web::post().to(roles::create))
-        .route("/settings/roles/{id}", web::get().to(roles::edit))
-        .route("/settings/roles/{id}", web::post().to(roles::update))
-        .route("/settings/roles/{id}/delete", web::post().to(roles::delete))
-        .route("/settings/email", web::get().to(email_settings::show))
-        .route(
-            "/settings/email/token",
-            web::post().to(email_settings::rotate_token),
-        )
-        .route(
-            "/settings/email/token/delete",
-            web::post().to(email_settings::remove_token),
-        )
-        .service(
-            web::resource("/inbound/email")
-                .app_data(web::PayloadConfig::new(inbound::MAX_MESSAGE_BYTES))
-                .route(web::post().to(inbound::receive)),
-        )
-        .route("/attachments/{id}", web::get().to(attachments::download))
-        .route("/help", web::get().to(help::home))
-        .route("/help/search", web::get().to(help::search))
-        .route("/help/sitemap.xml", web::get().to(help::sitemap))
-        .route("/help/categories/{slug}", web::get().to(help::category))
-        .route("/help/sections/{slug}", web::get().to(help::section))
-        .route("/help/articles/{slug}", web::get().to(help::article))
-        .route("/reports", web::get().to(reports::show))
-        .route("/reports/{table}.csv", web::get().to(reports::export))
-        .route("/tasks", web::get().to(tasks::list))
-        .route("/tasks/new", web::get().to(tasks::new))
-        .route("/tasks/new", web::post().to(tasks::create))
-        .route("/tasks/{id}", web::get().to(tasks::show))
-        .route("/tasks/{id}", web::post().to(tasks::update))
-        .route("/tasks/{id}/done", web::post().to(tasks::done))
-        .route("/tasks/{id}/reopen", web::post().to(tasks::reopen))
-        .route("/tasks/{id}/comments", web::post().to(tasks::comment))
-        .route("/kb", web::get().to(kb::index))
-        .route("/kb/links", web::get().to(kb::links))
-        .route("/kb/articles/new", web::get().to(kb::new))
-        .route("/kb/articles/new", web::post().to(kb::create))
-        .route("/kb/articles/{id}", web::get().to(kb::show))
-        .route("/kb/articles/{id}/edit", web::get().to(kb::edit))
-        .route("/kb/articles/{id}/edit", web::post().to(kb::update))
-        .route("/kb/articles/{id}/publish", web::post().to(kb::publish))
-        .route("/kb/articles/{id}/unpublish", web::post().to(kb::unpublish))
-        .route("/kb/articles/{id}/delete", web::post().to(kb::delete))
-        .route("/kb/articles/{id}/move", web::post().to(kb::move_article))
-        .route("/kb/articles/{id}/revisions", web::get().to(kb::revisions))
-        .route("/kb/categories", web::get().to(kb::categories))
-        .route("/kb/categories", web::post().to(kb::create_category))
-        .route("/kb/categories/{id}", web::post().to(kb::update_category))
-        .route(
-            "/kb/categories/{id}/move",
-            web::post().to(kb::move_category),
-        )
-        .route(
-            "/kb/categories/{id}/delete",
-            web::post().to(kb::delete_category),
-        )
-        .route("/kb/sections", web::post().to(kb::create_section))
-        .route("/kb/sections/{id}", web::post().to(kb::update_section))
-        .route("/kb/sections/{id}/move", web::post().to(kb::move_section))
-        .route(
-            "/kb/sections/{id}/delete",
-            web::post().to(kb::delete_section),
-        )
-        .route("/settings/outbox", web::get().to(outbox::list))
-        .route("/settings/outbox/{id}/retry", web::post().to(outbox::retry))
-        .route("/settings/audit", web::get().to(audit::list))
-        .route("/settings/audit.csv", web::get().to(audit::export))
-        .route("/invitations/{token}", web::get().to(invitations::show))
-        .route("/invitations/{token}", web::post().to(invitations::accept));
+/// The browser's routes: one table that registers them (`routes`) and
+/// lists them (`ROUTES`, read by the route × role tests).
+macro_rules! web_routes {
+    ($( $method:ident $path:literal => $($handler:ident)::+ $(, data $data:expr)? ; )*) => {
+        /// Every browser route as (method, path).
+        pub const ROUTES: &[(&str, &str)] = &[ $( (stringify!($method), $path), )* ];
+
+        /// Every route, in one place.
+        pub fn routes(cfg: &mut web::ServiceConfig) {
+            $( web_routes!(@one cfg, $method, $path, $($handler)::+ $(, $data)?); )*
+        }
+    };
+    (@one $cfg:ident, $method:ident, $path:literal, $($handler:ident)::+) => {
+        $cfg.route($path, web::$method().to($($handler)::+));
+    };
+    (@one $cfg:ident, $method:ident, $path:literal, $($handler:ident)::+, $data:expr) => {
+        $cfg.service(
+            web::resource($path)
+                .app_data($data)
+                .route(web::$method().to($($handler)::+)),
+        );
+    };
+}
+
+web_routes! {
+    get "/healthz" => assets::healthz;
+    get "/static/{file}" => assets::static_file;
+    get "/setup" => setup::show;
+    post "/setup" => setup::submit;
+    get "/login" => session::show_login;
+    post "/login" => session::login;
+    get "/password/forgot" => password::show_forgot;
+    post "/password/forgot" => password::forgot;
+    get "/password/reset/{token}" => password::show_reset;
+    post "/password/reset/{token}" => password::reset;
+    get "/logout" => session::show_logout;
+    post "/logout" => session::logout;
+    get "/" => home::show;
+    get "/contact" => contact::show;
+    post "/contact" => contact::submit;
+    get "/conversations" => conversations::list;
+    post "/conversations/bulk" => conversations::bulk;
+    get "/conversations/new" => conversations::new;
+    post "/conversations/new" => conversations::create;
+    get "/conversations/{id}" => conversations::show;
+    get "/conversations/{id}/mentionable" => conversations::mentionable;
+    post "/conversations/{id}/reply" => conversations::reply;
+    post "/conversations/{id}/notes" => conversations::add_note;
+    post "/conversations/{id}/properties" => conversations::update_properties;
+    get "/customers" => customers::list;
+    get "/customers/new" => customers::new;
+    post "/customers/new" => customers::create;
+    get "/customers/{id}" => customers::show;
+    get "/customers/{id}/edit" => customers::edit;
+    post "/customers/{id}/edit" => customers::update;
+    post "/customers/{id}/notes" => customers::add_note;
+    get "/organizations" => customers::organizations;
+    get "/organizations/new" => customers::new_organization;
+    post "/organizations/new" => customers::create_organization;
+    get "/organizations/{id}" => customers::show_organization;
+    get "/organizations/{id}/edit" => customers::edit_organization;
+    post "/organizations/{id}/edit" => customers::update_organization;
+    post "/organizations/{id}/notes" => customers::add_organization_note;
+    get "/notifications" => notifications::list;
+    post "/notifications/read-all" => notifications::mark_all_read;
+    post "/notifications/{id}/read" => notifications::mark_read;
+    get "/search" => search::page;
+    get "/search.csv" => search::export;
+    post "/search/saved" => search::save;
+    post "/search/saved/{id}/delete" => search::delete;
+    get "/profile" => profile::show;
+    post "/profile" => profile::save;
+    post "/profile/password" => profile::change_password;
+    get "/profile/tokens" => tokens::list;
+    post "/profile/tokens" => tokens::create;
+    post "/profile/tokens/{id}/revoke" => tokens::revoke;
+    get "/api/docs" => api_docs::show;
+    get "/settings/api" => tokens::settings;
+    post "/settings/api/tokens/{id}/revoke" => tokens::admin_revoke;
+    post "/settings/api/scim-token" => tokens::rotate_scim;
+    post "/settings/api/scim-token/delete" => tokens::remove_scim;
+    get "/settings/webhooks" => webhooks::list;
+    post "/settings/webhooks" => webhooks::create;
+    get "/settings/webhooks/{id}" => webhooks::show;
+    post "/settings/webhooks/{id}" => webhooks::update;
+    post "/settings/webhooks/{id}/delete" => webhooks::delete;
+    post "/settings/webhooks/{id}/test" => webhooks::test;
+    post "/settings/webhooks/{id}/deliveries/{delivery_id}/retry" => webhooks::retry;
+    get "/settings" => settings::index;
+    get "/settings/organisation" => settings::show_org;
+    post "/settings/organisation" => settings::save_org;
+    get "/settings/users" => users::list;
+    get "/settings/users/new" => users::new;
+    post "/settings/users/new" => users::create;
+    get "/settings/users/import" => import::show;
+    post "/settings/users/import" => import::preview;
+    get "/settings/users/import/template.csv" => import::template;
+    post "/settings/users/import/confirm" => import::confirm, data web::FormConfig::default().limit(import::MAX_BYTES * 2);
+    get "/settings/users/dormant" => users::dormant;
+    get "/settings/users/dormant.csv" => users::dormant_csv;
+    get "/settings/users/{id}" => users::show;
+    post "/settings/users/{id}" => users::update;
+    get "/settings/users/{id}/deactivate" => users::confirm_deactivate;
+    post "/settings/users/{id}/deactivate" => users::deactivate;
+    get "/settings/users/{id}/reactivate" => users::confirm_reactivate;
+    post "/settings/users/{id}/reactivate" => users::reactivate;
+    post "/settings/users/{id}/resend" => users::resend;
+    post "/settings/users/{id}/revoke" => users::revoke;
+    get "/settings/teams" => teams::list;
+    post "/settings/teams" => teams::create;
+    get "/settings/teams/{id}" => teams::show;
+    post "/settings/teams/{id}" => teams::rename;
+    post "/settings/teams/{id}/members" => teams::add_member;
+    post "/settings/teams/{id}/members/{user_id}/remove" => teams::remove_member;
+    post "/settings/teams/{id}/delete" => teams::delete;
+    get "/settings/roles" => roles::list;
+    get "/settings/roles/new" => roles::new;
+    post "/settings/roles/new" => roles::create;
+    get "/settings/roles/{id}" => roles::edit;
+    post "/settings/roles/{id}" => roles::update;
+    post "/settings/roles/{id}/delete" => roles::delete;
+    get "/settings/email" => email_settings::show;
+    post "/settings/email/token" => email_settings::rotate_token;
+    post "/settings/email/token/delete" => email_settings::remove_token;
+    post "/inbound/email" => inbound::receive, data web::PayloadConfig::new(inbound::MAX_MESSAGE_BYTES);
+    get "/attachments/{id}" => attachments::download;
+    get "/help" => help::home;
+    get "/help/search" => help::search;
+    get "/help/sitemap.xml" => help::sitemap;
+    get "/help/categories/{slug}" => help::category;
+    get "/help/sections/{slug}" => help::section;
+    get "/help/articles/{slug}" => help::article;
+    get "/reports" => reports::show;
+    get "/reports/{table}.csv" => reports::export;
+    get "/tasks" => tasks::list;
+    get "/tasks/new" => tasks::new;
+    post "/tasks/new" => tasks::create;
+    get "/tasks/{id}" => tasks::show;
+    post "/tasks/{id}" => tasks::update;
+    post "/tasks/{id}/done" => tasks::done;
+    post "/tasks/{id}/reopen" => tasks::reopen;
+    post "/tasks/{id}/comments" => tasks::comment;
+    get "/kb" => kb::index;
+    get "/kb/links" => kb::links;
+    get "/kb/articles/new" => kb::new;
+    post "/kb/articles/new" => kb::create;
+    get "/kb/articles/{id}" => kb::show;
+    get "/kb/articles/{id}/edit" => kb::edit;
+    post "/kb/articles/{id}/edit" => kb::update;
+    post "/kb/articles/{id}/publish" => kb::publish;
+    post "/kb/articles/{id}/unpublish" => kb::unpublish;
+    post "/kb/articles/{id}/delete" => kb::delete;
+    post "/kb/articles/{id}/move" => kb::move_article;
+    get "/kb/articles/{id}/revisions" => kb::revisions;
+    get "/kb/categories" => kb::categories;
+    post "/kb/categories" => kb::create_category;
+    post "/kb/categories/{id}" => kb::update_category;
+    post "/kb/categories/{id}/move" => kb::move_category;
+    post "/kb/categories/{id}/delete" => kb::delete_category;
+    post "/kb/sections" => kb::create_section;
+    post "/kb/sections/{id}" => kb::update_section;
+    post "/kb/sections/{id}/move" => kb::move_section;
+    post "/kb/sections/{id}/delete" => kb::delete_section;
+    get "/settings/outbox" => outbox::list;
+    post "/settings/outbox/{id}/retry" => outbox::retry;
+    get "/settings/audit" => audit::list;
+    get "/settings/audit.csv" => audit::export;
+    get "/invitations/{token}" => invitations::show;
+    post "/invitations/{token}" => invitations::accept;
 }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
-use crate::models::conversation::{self, Filter, Reader, Row, View};
+use crate::models::conversation::{self, Filter, Reader, Row, Status, View};
 use crate::models::customer;
 use crate::models::team::Team;
 use crate::pages::{Ctx, format_datetime, html_with_status};
@@ -110,7 +110,7 @@ async fn run(
             .map(|at| at.naive_utc())
     };
     let mut filter = Filter {
-        status: Some(query.status.clone()).filter(|s| conversation::STATUSES.contains(&s.as_str())),
+        status: Status::parse(&query.status),
         assignee_id: query.assignee.parse().ok(),
         team_id: query.team.parse().ok(),
         tag: Some(query.tag.trim().to_string()).filter(|t| !t.is_empty()),
@@ -185,7 +185,7 @@ pub async fn page(
                 .map(|r| ResultRow {
                     id: r.id,
                     status: t.get(&format!("status.{}", r.status)),
-                    status_key: r.status,
+                    status_key: r.status.to_string(),
                     subject: r.subject,
                     customer: r.customer_name,
                     assignee: r.assignee_name.unwrap_or_default(),
@@ -205,9 +205,9 @@ pub async fn page(
             teams,
             my_teams,
             assignees,
-            statuses: conversation::STATUSES
+            statuses: Status::ALL
                 .iter()
-                .map(|s| (*s, t.get(&format!("status.{s}"))))
+                .map(|s| (s.key(), t.get(&format!("status.{s}"))))
                 .collect(),
             can_export: policy::can(&current.actor, Action::Use(Flag::ConversationsExport)).allowed,
             user_id: current.user.id,
@@ -244,8 +244,8 @@ pub async fn export(
             id.as_str(),
             &r.subject,
             &r.customer_name,
-            &r.status,
-            &r.priority,
+            r.status.key(),
+            r.priority.key(),
             r.assignee_name.as_deref().unwrap_or(""),
             r.team_name.as_deref().unwrap_or(""),
             when.as_str(),

@@ -18,7 +18,7 @@ use crate::models::conversation::{self, Reader};
 use crate::models::customer;
 use crate::models::task::{self, Task, TaskLine, TaskList, TaskReader};
 use crate::pages::{Badge, Ctx, format_datetime, html_with_status};
-use crate::policy::{self, Action, ConversationScope, Flag};
+use crate::policy::{self, Action, ConversationScope, Flag, UserType};
 use crate::services::messages::Author;
 use crate::services::{self, Refusal, tasks};
 use crate::state::AppState;
@@ -205,7 +205,7 @@ async fn form_page(
         .db(|conn| Ok(task::assignable(conn)?))
         .await?
         .into_iter()
-        .map(|(id, name, kind)| (id, name, kind == "collaborator"))
+        .map(|(id, name, kind)| (id, name, kind == UserType::Collaborator))
         .collect();
     let status = if errors.is_empty() {
         StatusCode::OK
@@ -426,10 +426,7 @@ async fn render(
             comments: comments
                 .into_iter()
                 .map(|c| CommentRow {
-                    author: Badge::new(
-                        c.author_name.as_deref().unwrap_or("?"),
-                        c.author_type.as_deref() == Some("collaborator"),
-                    ),
+                    author: Badge::for_user(c.author_name.as_deref().unwrap_or("?"), c.author_type),
                     when: format_datetime(c.created_at, current.tz),
                     html: crate::markdown::render(&c.body),
                 })
@@ -448,7 +445,7 @@ async fn render(
             },
             people: people
                 .into_iter()
-                .map(|(id, name, kind)| (id, name, kind == "collaborator"))
+                .map(|(id, name, kind)| (id, name, kind == UserType::Collaborator))
                 .collect(),
             notice,
             task,

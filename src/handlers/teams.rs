@@ -217,7 +217,7 @@ async fn team_page(
                 .into_iter()
                 .map(|(id, name, email, user_type)| MemberRow {
                     id,
-                    badge: Badge::new(&name, user_type == "collaborator"),
+                    badge: Badge::for_user(&name, Some(user_type)),
                     email,
                 })
                 .collect(),

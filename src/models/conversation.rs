@@ -12,23 +12,62 @@ use crate::db::schema::{
     conversation_tags, conversations, customers, messages, tags, teams, users,
 };
 use crate::models::webhook;
-use crate::policy::ConversationScope;
+use crate::policy::{ConversationScope, UserType};
 use serde_json::json;
 
-pub const STATUSES: [&str; 4] = ["open", "pending", "snoozed", "done"];
-pub const PRIORITIES: [&str; 4] = ["low", "normal", "high", "urgent"];
+crate::text_enum! {
+    /// Where a conversation stands (`conversations.status`).
+    pub enum Status {
+        Open = "open",
+        Pending = "pending",
+        /// Until `snoozed_until`, then open again.
+        Snoozed = "snoozed",
+        Done = "done",
+    }
+}
+
+crate::text_enum! {
+    /// `conversations.priority`.
+    pub enum Priority {
+        Low = "low",
+        Normal = "normal",
+        High = "high",
+        Urgent = "urgent",
+    }
+}
+
+crate::text_enum! {
+    /// How a conversation came in (`conversations.channel`).
+    pub enum Channel {
+        Email = "email",
+        WebForm = "web_form",
+        Api = "api",
+    }
+}
+
+crate::text_enum! {
+    /// What a message of the timeline is (`messages.kind`).
+    pub enum MessageKind {
+        /// The customer's words.
+        Customer = "customer",
+        /// An agent's public answer, emailed to the customer.
+        Reply = "reply",
+        /// Private; never shown or sent to the customer.
+        Note = "note",
+    }
+}
 
 #[derive(Queryable, Clone, Debug)]
 pub struct Conversation {
     pub id: i64,
     pub subject: String,
     pub customer_id: i64,
-    pub status: String,
+    pub status: Status,
     pub snoozed_until: Option<NaiveDateTime>,
-    pub priority: String,
+    pub priority: Priority,
     pub assignee_id: Option<i64>,
     pub team_id: Option<i64>,
-    pub channel: String,
+    pub channel: Channel,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub last_activity_at: NaiveDateTime,
@@ -81,7 +120,7 @@ pub struct Filter {
     pub ids: Option<Vec<i64>>,
     pub created_from: Option<NaiveDateTime>,
     pub created_to: Option<NaiveDateTime>,
-    pub status: Option<String>,
+    pub status: Option<Status>,
     pub assignee_id: Option<i64>,
     pub team_id: Option<i64>,
     pub tag: Option<String>,
@@ -115,14 +154,14 @@ macro_rules! in_view {
         match $view {
             View::Mine => query
                 .filter(conversations::assignee_id.eq($reader.user_id))
-                .filter(conversations::status.ne("done")),
+                .filter(conversations::status.ne(Status::Done)),
             View::Unassigned => query
                 .filter(conversations::assignee_id.is_null())
-                .filter(conversations::status.ne("done")),
+                .filter(conversations::status.ne(Status::Done)),
             View::Teams => query
                 .filter(conversations::team_id.eq_any($reader.team_ids.to_vec()))
-                .filter(conversations::status.ne("done")),
-            View::All => query.filter(conversations::status.ne("done")),
+                .filter(conversations::status.ne(Status::Done)),
+            View::All => query.filter(conversations::status.ne(Status::Done)),
             View::Mentions => query.filter(
                 conversations::id.eq_any(
                     crate::db::schema::notifications::table
@@ -134,7 +173,7 @@ macro_rules! in_view {
                         ),
                 ),
             ),
-            View::Done => query.filter(conversations::status.eq("done")),
+            View::Done => query.filter(conversations::status.eq(Status::Done)),
             View::Search => query,
         }
     }};
@@ -169,8 +208,8 @@ pub fn counts(conn: &mut DbConn, reader: &Reader) -> QueryResult<HashMap<&'stati
 pub struct Row {
     pub id: i64,
     pub subject: String,
-    pub status: String,
-    pub priority: String,
+    pub status: Status,
+    pub priority: Priority,
     pub last_activity_at: NaiveDateTime,
     pub customer_name: String,
     pub assignee_name: Option<String>,
@@ -285,11 +324,11 @@ pub fn visible_ids(conn: &mut DbConn, reader: &Reader, ids: &[i64]) -> QueryResu
 #[derive(Queryable, Clone, Debug)]
 pub struct MessageLine {
     pub id: i64,
-    pub kind: String,
+    pub kind: MessageKind,
     pub body: String,
     pub created_at: NaiveDateTime,
     pub user_name: Option<String>,
-    pub user_type: Option<String>,
+    pub user_type: Option<UserType>,
     pub customer_name: Option<String>,
     pub email_message_id: Option<String>,
     /// For replies: the delivery state of their email, and its last error.
@@ -378,9 +417,9 @@ pub fn parse_tags(text: &str) -> Vec<String> {
 }
 
 pub struct Properties {
-    pub status: String,
+    pub status: Status,
     pub snoozed_until: Option<NaiveDateTime>,
-    pub priority: String,
+    pub priority: Priority,
     pub assignee_id: Option<i64>,
     pub team_id: Option<i64>,
 }
@@ -391,14 +430,15 @@ pub fn update_properties(
     p: &Properties,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    let closing = p.status == "done";
+    let closing = p.status == Status::Done;
     for (id, from) in assignees_of(conn, &[id])? {
         assignment_changed(conn, id, from, p.assignee_id, now)?;
     }
     diesel::update(conversations::table.find(id))
         .set((
             conversations::status.eq(&p.status),
-            conversations::snoozed_until.eq(p.snoozed_until.filter(|_| p.status == "snoozed")),
+            conversations::snoozed_until
+                .eq(p.snoozed_until.filter(|_| p.status == Status::Snoozed)),
             conversations::priority.eq(&p.priority),
             conversations::assignee_id.eq(p.assignee_id),
             conversations::team_id.eq(p.team_id),
@@ -424,11 +464,11 @@ pub fn touch(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<()> 
 pub fn reopen_snoozed(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(
         conversations::table
-            .filter(conversations::status.eq("snoozed"))
+            .filter(conversations::status.eq(Status::Snoozed))
             .filter(conversations::snoozed_until.le(now)),
     )
     .set((
-        conversations::status.eq("open"),
+        conversations::status.eq(Status::Open),
         conversations::snoozed_until.eq(None::<NaiveDateTime>),
         conversations::last_activity_at.eq(now),
         conversations::updated_at.eq(now),
@@ -440,7 +480,7 @@ pub fn reopen_snoozed(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usiz
 pub struct NewMessage<'a> {
     pub conversation_id: i64,
     /// `customer`, `reply` or `note`.
-    pub kind: &'a str,
+    pub kind: MessageKind,
     pub author_user_id: Option<i64>,
     pub author_customer_id: Option<i64>,
     pub body: &'a str,
@@ -467,7 +507,7 @@ pub fn insert_message(conn: &mut DbConn, m: &NewMessage, now: NaiveDateTime) -> 
         .get_result(conn)?;
     webhook::enqueue(
         conn,
-        if m.kind == "note" {
+        if m.kind == MessageKind::Note {
             "note.added"
         } else {
             "message.added"
@@ -491,7 +531,7 @@ pub fn email_chain(conn: &mut DbConn, conversation_id: i64) -> QueryResult<Vec<S
     messages::table
         .filter(messages::conversation_id.eq(conversation_id))
         .filter(messages::email_message_id.is_not_null())
-        .filter(messages::kind.ne("note"))
+        .filter(messages::kind.ne(MessageKind::Note))
         .select(messages::email_message_id.assume_not_null())
         .order((messages::created_at, messages::id))
         .load(conn)
@@ -516,10 +556,10 @@ pub fn reopen(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<()>
     diesel::update(
         conversations::table
             .find(id)
-            .filter(conversations::status.ne("open")),
+            .filter(conversations::status.ne(Status::Open)),
     )
     .set((
-        conversations::status.eq("open"),
+        conversations::status.eq(Status::Open),
         conversations::snoozed_until.eq(None::<NaiveDateTime>),
         conversations::closed_at.eq(None::<NaiveDateTime>),
         conversations::updated_at.eq(now),
@@ -534,7 +574,7 @@ pub fn open_from_customer(
     customer_id: i64,
     subject: &str,
     body: &str,
-    channel: &str,
+    channel: Channel,
     now: NaiveDateTime,
 ) -> QueryResult<i64> {
     let id = open_conversation(conn, customer_id, subject, channel, now)?;
@@ -542,7 +582,7 @@ pub fn open_from_customer(
         conn,
         &NewMessage {
             conversation_id: id,
-            kind: "customer",
+            kind: MessageKind::Customer,
             author_user_id: None,
             author_customer_id: Some(customer_id),
             body,
@@ -560,15 +600,15 @@ pub fn open_conversation(
     conn: &mut DbConn,
     customer_id: i64,
     subject: &str,
-    channel: &str,
+    channel: Channel,
     now: NaiveDateTime,
 ) -> QueryResult<i64> {
     let id: i64 = diesel::insert_into(conversations::table)
         .values((
             conversations::subject.eq(subject),
             conversations::customer_id.eq(customer_id),
-            conversations::status.eq("open"),
-            conversations::priority.eq("normal"),
+            conversations::status.eq(Status::Open),
+            conversations::priority.eq(Priority::Normal),
             conversations::channel.eq(channel),
             conversations::created_at.eq(now),
             conversations::updated_at.eq(now),
@@ -654,7 +694,7 @@ pub fn bulk(
         Bulk::Close => {
             diesel::update(target)
                 .set((
-                    conversations::status.eq("done"),
+                    conversations::status.eq(Status::Done),
                     conversations::snoozed_until.eq(None::<NaiveDateTime>),
                     conversations::closed_at.eq(now),
                     conversations::updated_at.eq(now),

@@ -350,7 +350,7 @@ pub struct NoteLine {
     pub body: String,
     pub created_at: NaiveDateTime,
     pub author_name: String,
-    pub author_type: String,
+    pub author_type: crate::policy::UserType,
 }
 
 #[derive(Clone, Copy, Debug)]

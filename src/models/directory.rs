@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::{conversations, customers, messages, organizations};
+use crate::models::conversation::{Channel, MessageKind, Priority, Status};
 use crate::policy::ConversationScope;
 
 #[derive(Insertable)]
@@ -31,12 +32,12 @@ pub struct NewCustomer<'a> {
 pub struct NewConversation<'a> {
     pub subject: &'a str,
     pub customer_id: i64,
-    pub status: &'a str,
+    pub status: Status,
     pub snoozed_until: Option<NaiveDateTime>,
-    pub priority: &'a str,
+    pub priority: Priority,
     pub assignee_id: Option<i64>,
     pub team_id: Option<i64>,
-    pub channel: &'a str,
+    pub channel: Channel,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub last_activity_at: NaiveDateTime,
@@ -47,7 +48,7 @@ pub struct NewConversation<'a> {
 #[diesel(table_name = messages)]
 pub struct NewMessage<'a> {
     pub conversation_id: i64,
-    pub kind: &'a str,
+    pub kind: MessageKind,
     pub author_user_id: Option<i64>,
     pub author_customer_id: Option<i64>,
     pub body: &'a str,
@@ -106,7 +107,7 @@ pub fn conversation_counts(
             ConversationScope::None => query.filter(conversations::id.eq(-1)),
         }
     };
-    let not_done = conversations::status.ne("done");
+    let not_done = conversations::status.ne(Status::Done);
     Ok(ConversationCounts {
         open: visible().filter(not_done).count().get_result(conn)?,
         mine_open: visible()
@@ -120,7 +121,7 @@ pub fn conversation_counts(
             .count()
             .get_result(conn)?,
         done: visible()
-            .filter(conversations::status.eq("done"))
+            .filter(conversations::status.eq(Status::Done))
             .count()
             .get_result(conn)?,
     })

@@ -10,6 +10,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::{conversations, roles, team_memberships, teams, users};
+use crate::models::conversation::Status;
 use crate::models::org::OrgSettings;
 use crate::models::role::Role;
 use crate::models::user::User;
@@ -73,17 +74,17 @@ impl Seats {
 pub fn seats(conn: &mut DbConn, org: &OrgSettings, today: NaiveDate) -> QueryResult<Seats> {
     let active = || users::table.filter(users::active.eq(true)).into_boxed();
     let full_time_active = active()
-        .filter(users::user_type.eq("full_time"))
+        .filter(users::user_type.eq(UserType::FullTime))
         .filter(users::password_hash.is_not_null())
         .count()
         .get_result(conn)?;
     let full_time_pending = active()
-        .filter(users::user_type.eq("full_time"))
+        .filter(users::user_type.eq(UserType::FullTime))
         .filter(users::password_hash.is_null())
         .count()
         .get_result(conn)?;
     let seasonal_now = active()
-        .filter(users::user_type.eq("seasonal"))
+        .filter(users::user_type.eq(UserType::Seasonal))
         .filter(
             users::access_starts
                 .is_null()
@@ -97,12 +98,12 @@ pub fn seats(conn: &mut DbConn, org: &OrgSettings, today: NaiveDate) -> QueryRes
         .count()
         .get_result(conn)?;
     let seasonal_scheduled = active()
-        .filter(users::user_type.eq("seasonal"))
+        .filter(users::user_type.eq(UserType::Seasonal))
         .filter(users::access_starts.gt(today))
         .count()
         .get_result(conn)?;
     let collaborators = active()
-        .filter(users::user_type.eq("collaborator"))
+        .filter(users::user_type.eq(UserType::Collaborator))
         .count()
         .get_result(conn)?;
     let full_time_seats = full_time_active + full_time_pending;
@@ -146,7 +147,7 @@ pub fn active_admins(conn: &mut DbConn) -> QueryResult<i64> {
     users::table
         .inner_join(roles::table)
         .filter(users::active.eq(true))
-        .filter(users::user_type.ne("collaborator"))
+        .filter(users::user_type.ne(UserType::Collaborator))
         .filter(roles::key.eq(BuiltinRole::Admin.key()))
         .count()
         .get_result(conn)
@@ -316,7 +317,7 @@ pub fn is_assignable(conn: &mut DbConn, user_id: i64) -> QueryResult<bool> {
 
 #[diesel::dsl::auto_type]
 fn assignable() -> _ {
-    let collaborator: &'static str = "collaborator";
+    let collaborator: UserType = UserType::Collaborator;
     users::table
         .filter(users::active.eq(true))
         .filter(users::password_hash.is_not_null())
@@ -326,7 +327,7 @@ fn assignable() -> _ {
 pub fn open_conversations_of(conn: &mut DbConn, user_id: i64) -> QueryResult<i64> {
     conversations::table
         .filter(conversations::assignee_id.eq(user_id))
-        .filter(conversations::status.ne("done"))
+        .filter(conversations::status.ne(Status::Done))
         .count()
         .get_result(conn)
 }

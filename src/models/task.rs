@@ -263,7 +263,7 @@ pub struct CommentLine {
     pub body: String,
     pub created_at: NaiveDateTime,
     pub author_name: Option<String>,
-    pub author_type: Option<String>,
+    pub author_type: Option<crate::policy::UserType>,
     pub author_id: Option<i64>,
 }
 
@@ -338,7 +338,7 @@ pub fn mark_due_told(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryRes
 }
 
 /// Every active user, collaborators included: who a task can go to.
-pub fn assignable(conn: &mut DbConn) -> QueryResult<Vec<(i64, String, String)>> {
+pub fn assignable(conn: &mut DbConn) -> QueryResult<Vec<(i64, String, crate::policy::UserType)>> {
     users::table
         .filter(users::active.eq(true))
         .select((users::id, users::name, users::user_type))

@@ -152,7 +152,10 @@ pub fn all_with_sizes(conn: &mut DbConn) -> QueryResult<Vec<(Team, i64)>> {
 }
 
 /// (id, name, email, collaborator?) of the team's members, by name.
-pub fn members(conn: &mut DbConn, team_id: i64) -> QueryResult<Vec<(i64, String, String, String)>> {
+pub fn members(
+    conn: &mut DbConn,
+    team_id: i64,
+) -> QueryResult<Vec<(i64, String, String, crate::policy::UserType)>> {
     use crate::db::schema::users;
     users::table
         .inner_join(team_memberships::table)

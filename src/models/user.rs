@@ -7,6 +7,21 @@ use crate::models::role::Role;
 use crate::models::team::Team;
 use crate::policy::{Actor, ConversationAccess, UserType};
 
+crate::text_column!(UserType);
+crate::text_column!(ConversationAccess);
+
+impl serde::Serialize for UserType {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.key())
+    }
+}
+
+impl serde::Serialize for ConversationAccess {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.key())
+    }
+}
+
 #[derive(Queryable, Clone, Debug)]
 pub struct User {
     pub id: i64,
@@ -14,11 +29,11 @@ pub struct User {
     /// Always stored lower-case: addresses are unique case-insensitively.
     pub email: String,
     pub password_hash: Option<String>,
-    pub user_type: String,
+    pub user_type: UserType,
     pub role_id: Option<i64>,
     pub language: Option<String>,
     pub timezone: Option<String>,
-    pub conversation_access: String,
+    pub conversation_access: ConversationAccess,
     pub active: bool,
     pub access_starts: Option<NaiveDate>,
     pub access_ends: Option<NaiveDate>,
@@ -101,11 +116,11 @@ impl User {
     }
 
     pub fn user_type(&self) -> UserType {
-        UserType::parse(&self.user_type).unwrap_or(UserType::Collaborator)
+        self.user_type
     }
 
     pub fn conversation_access(&self) -> ConversationAccess {
-        ConversationAccess::parse(&self.conversation_access).unwrap_or(ConversationAccess::Teams)
+        self.conversation_access
     }
 
     /// `today` is the date in the organisation's timezone: seasonal windows

@@ -8,7 +8,9 @@ use chrono::NaiveDateTime;
 use super::messages::{self, Written};
 use super::{Ctx, Fields, Problem, Refusal};
 use crate::db::DbConn;
-use crate::models::conversation::{self, Bulk, Conversation, Properties, Reader};
+use crate::models::conversation::{
+    self, Bulk, Channel, Conversation, Priority, Properties, Reader, Status,
+};
 use crate::models::customer;
 use crate::models::people;
 use crate::models::team::Team;
@@ -39,8 +41,8 @@ pub struct NewConversation<'a> {
     pub message: &'a str,
     pub team_id: Option<i64>,
     pub assignee_id: Option<i64>,
-    /// `email` (the browser's "New conversation") or `api`.
-    pub channel: &'a str,
+    /// Email (the browser's "New conversation") or the API.
+    pub channel: Channel,
 }
 
 /// Opens the conversation; refused with every field problem at once. The
@@ -124,7 +126,7 @@ pub fn open_from_contact_form(
         customer,
         input.subject.trim(),
         input.message.trim(),
-        "web_form",
+        Channel::WebForm,
         ctx.now,
     )?;
     conversation::route(conn, id, ctx.org.intake_team_id, None)?;
@@ -140,7 +142,7 @@ pub fn open_from_email(
     subject: &str,
     written: &Written,
 ) -> Result<i64, Refusal> {
-    let id = conversation::open_conversation(conn, customer.0, subject, "email", ctx.now)?;
+    let id = conversation::open_conversation(conn, customer.0, subject, Channel::Email, ctx.now)?;
     conversation::route(conn, id, ctx.org.intake_team_id, None)?;
     let opened = conversation::find(conn, id)?.ok_or(Refusal::NotFound)?;
     messages::add_customer_message(conn, ctx, &opened, customer, written)?;
@@ -178,8 +180,6 @@ pub fn update_properties(
     let actor = author.actor;
     policy::ensure(actor, Action::Use(Flag::ConversationsUpdate))?;
     let c = visible(conn, actor, id)?;
-    let status = changes.status.clone().unwrap_or(c.status.clone());
-    let priority = changes.priority.clone().unwrap_or(c.priority.clone());
     let assignee = changes.assignee_id.unwrap_or(c.assignee_id);
     let team = changes.team_id.unwrap_or(c.team_id);
     let assignment_changed = assignee != c.assignee_id;
@@ -187,16 +187,24 @@ pub fn update_properties(
         policy::ensure(actor, Action::Use(Flag::ConversationsAssign))?;
     }
     let mut fields = Fields::default();
-    if !conversation::STATUSES.contains(&status.as_str()) {
+    let status = match changes.status.as_deref().map(Status::parse) {
+        None => Some(c.status),
+        Some(parsed) => parsed,
+    };
+    if status.is_none() {
         fields.add("status", Problem::Status);
     }
-    if !conversation::PRIORITIES.contains(&priority.as_str()) {
+    let priority = match changes.priority.as_deref().map(Priority::parse) {
+        None => Some(c.priority),
+        Some(parsed) => parsed,
+    };
+    if priority.is_none() {
         fields.add("priority", Problem::Priority);
     }
-    let snoozed_until = match (status.as_str(), changes.snoozed_until) {
-        ("snoozed", Some(at)) if at > ctx.now => Some(at),
-        ("snoozed", None) if changes.status.is_none() => c.snoozed_until,
-        ("snoozed", _) => {
+    let snoozed_until = match (status, changes.snoozed_until) {
+        (Some(Status::Snoozed), Some(at)) if at > ctx.now => Some(at),
+        (Some(Status::Snoozed), None) if changes.status.is_none() => c.snoozed_until,
+        (Some(Status::Snoozed), _) => {
             fields.add("snoozed_until", Problem::SnoozeTime);
             None
         }
@@ -204,6 +212,9 @@ pub fn update_properties(
     };
     check_routing(conn, &mut fields, team, assignee)?;
     super::check(fields)?;
+    let (Some(status), Some(priority)) = (status, priority) else {
+        return Err(Refusal::NotFound);
+    };
     let props = Properties {
         status,
         snoozed_until,

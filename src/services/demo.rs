@@ -8,6 +8,7 @@ use chrono::{Duration, NaiveDateTime};
 
 use crate::config::Config;
 use crate::db::{DbConn, write_transaction};
+use crate::models::conversation::{Channel, MessageKind, Priority, Status};
 use crate::models::directory::{self, NewConversation, NewCustomer, NewMessage, NewOrganization};
 use crate::models::org::{NewOrgSettings, ORG_ID, OrgSettings};
 use crate::models::role::Role;
@@ -131,8 +132,8 @@ type Thread = (
     usize,
     usize,
     Option<usize>,
-    &'static str,
-    &'static str,
+    Status,
+    Priority,
     &'static str,
     Option<&'static str>,
     Option<(usize, &'static str)>,
@@ -144,8 +145,8 @@ const THREADS: &[Thread] = &[
         0,
         0,
         Some(3),
-        "open",
-        "high",
+        Status::Open,
+        Priority::High,
         "The rocket skates arrived with a cracked wheel. Can you send a replacement?",
         Some(
             "Sorry about that! A replacement is on its way; you don't need to send the old pair back.",
@@ -160,8 +161,8 @@ const THREADS: &[Thread] = &[
         2,
         1,
         Some(4),
-        "pending",
-        "normal",
+        Status::Pending,
+        Priority::Normal,
         "Our invoice for October lists an old VAT number. Please correct it.",
         Some("We've updated your billing profile; the corrected invoice follows shortly."),
         Some((7, "Finance confirmed the new VAT number is valid in VIES.")),
@@ -171,8 +172,8 @@ const THREADS: &[Thread] = &[
         4,
         2,
         None,
-        "open",
-        "urgent",
+        Status::Open,
+        Priority::Urgent,
         "I reset my password and now the login page just reloads.",
         None,
         Some((
@@ -185,8 +186,8 @@ const THREADS: &[Thread] = &[
         3,
         1,
         Some(4),
-        "done",
-        "normal",
+        Status::Done,
+        Priority::Normal,
         "I was charged twice for the same order.",
         Some(
             "The duplicate charge has been refunded. It can take 3–5 days to show on your statement.",
@@ -198,8 +199,8 @@ const THREADS: &[Thread] = &[
         5,
         0,
         Some(5),
-        "open",
-        "low",
+        Status::Open,
+        Priority::Low,
         "It would be great to export my order history as a CSV file.",
         Some("Thanks for the idea — I've passed it on to our product team."),
         Some((3, "Third request this month for exports.")),
@@ -209,8 +210,8 @@ const THREADS: &[Thread] = &[
         1,
         2,
         Some(1),
-        "open",
-        "normal",
+        Status::Open,
+        Priority::Normal,
         "We hit 429 errors when placing bulk orders via the API. What are the limits?",
         None,
         Some((
@@ -223,8 +224,8 @@ const THREADS: &[Thread] = &[
         6,
         0,
         None,
-        "open",
-        "normal",
+        Status::Open,
+        Priority::Normal,
         "Please deliver my order to my office instead: 12 Harbour Street.",
         None,
         None,
@@ -234,8 +235,8 @@ const THREADS: &[Thread] = &[
         7,
         0,
         Some(3),
-        "snoozed",
-        "normal",
+        Status::Snoozed,
+        Priority::Normal,
         "Tracking hasn't updated in four days.",
         Some("The carrier confirms it's in transit; we'll check again on Monday."),
         None,
@@ -245,8 +246,8 @@ const THREADS: &[Thread] = &[
         2,
         1,
         Some(2),
-        "done",
-        "low",
+        Status::Done,
+        Priority::Low,
         "We'd like to switch to annual billing.",
         Some("Done — you're now on the annual plan with two months free."),
         None,
@@ -256,8 +257,8 @@ const THREADS: &[Thread] = &[
         0,
         2,
         None,
-        "open",
-        "high",
+        Status::Open,
+        Priority::High,
         "Our webhook receiver rejects your signatures since yesterday.",
         None,
         Some((
@@ -399,11 +400,15 @@ fn insert_all(conn: &mut DbConn, hash: &str, now: NaiveDateTime) -> diesel::Quer
                 subject,
                 customer_id: customer_ids[customer],
                 status,
-                snoozed_until: (status == "snoozed").then(|| now + Duration::days(2)),
+                snoozed_until: (status == Status::Snoozed).then(|| now + Duration::days(2)),
                 priority,
                 assignee_id: assignee.map(|i| user_ids[i]),
                 team_id: Some(team_ids[team]),
-                channel: if n % 3 == 2 { "web_form" } else { "email" },
+                channel: if n % 3 == 2 {
+                    Channel::WebForm
+                } else {
+                    Channel::Email
+                },
                 created_at: opened,
                 updated_at: opened,
                 last_activity_at: opened,
@@ -414,7 +419,7 @@ fn insert_all(conn: &mut DbConn, hash: &str, now: NaiveDateTime) -> diesel::Quer
             conn,
             &NewMessage {
                 conversation_id,
-                kind: "customer",
+                kind: MessageKind::Customer,
                 author_user_id: None,
                 author_customer_id: Some(customer_ids[customer]),
                 body: first,
@@ -427,7 +432,7 @@ fn insert_all(conn: &mut DbConn, hash: &str, now: NaiveDateTime) -> diesel::Quer
                 conn,
                 &NewMessage {
                     conversation_id,
-                    kind: "note",
+                    kind: MessageKind::Note,
                     author_user_id: Some(user_ids[author]),
                     author_customer_id: None,
                     body: text,
@@ -441,7 +446,7 @@ fn insert_all(conn: &mut DbConn, hash: &str, now: NaiveDateTime) -> diesel::Quer
                 conn,
                 &NewMessage {
                     conversation_id,
-                    kind: "reply",
+                    kind: MessageKind::Reply,
                     author_user_id: Some(assignee.map_or(user_ids[3], |i| user_ids[i])),
                     author_customer_id: None,
                     body: text,
@@ -453,7 +458,7 @@ fn insert_all(conn: &mut DbConn, hash: &str, now: NaiveDateTime) -> diesel::Quer
             conn,
             conversation_id,
             last,
-            (status == "done").then_some(last),
+            (status == Status::Done).then_some(last),
         )?;
         conversation_ids.push((conversation_id, team));
     }

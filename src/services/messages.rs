@@ -11,7 +11,7 @@ use super::{Ctx, Fields, Problem, Refusal};
 use crate::db::DbConn;
 use crate::mentions;
 use crate::models::attachment::{self, NewFile};
-use crate::models::conversation::{self, Conversation, NewMessage};
+use crate::models::conversation::{self, Conversation, MessageKind, NewMessage};
 use crate::models::outbox::{self, Mail};
 use crate::notify;
 use crate::policy::{self, Action, Actor, Flag};
@@ -110,7 +110,7 @@ pub fn add_note(
         conn,
         &NewMessage {
             conversation_id: conversation.id,
-            kind: "note",
+            kind: MessageKind::Note,
             author_user_id: Some(author_id),
             author_customer_id: None,
             body: written.body,
@@ -174,7 +174,7 @@ pub fn add_reply(
         conn,
         &NewMessage {
             conversation_id: conversation.id,
-            kind: "reply",
+            kind: MessageKind::Reply,
             author_user_id: Some(author_id),
             author_customer_id: None,
             body: written.body,
@@ -230,7 +230,7 @@ pub fn add_customer_message(
         conn,
         &NewMessage {
             conversation_id: conversation.id,
-            kind: "customer",
+            kind: MessageKind::Customer,
             author_user_id: None,
             author_customer_id: Some(customer.0),
             body: written.body,

@@ -14,6 +14,7 @@ use crate::db::schema::{conversations, roles, team_memberships, teams, users};
 use crate::error::AppError;
 use crate::i18n::{Lang, Tr};
 use crate::models::audit::{self, AuditActor, Event};
+use crate::models::conversation::Status;
 use crate::models::invitation;
 use crate::models::org::OrgSettings;
 use crate::models::outbox::{self, Mail};
@@ -432,7 +433,7 @@ pub fn hand_back_conversations(
 ) -> QueryResult<usize> {
     let handed: Vec<i64> = conversations::table
         .filter(conversations::assignee_id.eq(user_id))
-        .filter(conversations::status.ne("done"))
+        .filter(conversations::status.ne(Status::Done))
         .select(conversations::id)
         .load(conn)?;
     for &id in &handed {
@@ -446,7 +447,7 @@ pub fn hand_back_conversations(
     diesel::update(
         conversations::table
             .filter(conversations::assignee_id.eq(user_id))
-            .filter(conversations::status.ne("done")),
+            .filter(conversations::status.ne(Status::Done)),
     )
     .set((
         conversations::assignee_id.eq(to),
@@ -478,7 +479,7 @@ pub fn deactivate(
             .filter(users::id.ne(target.id))
             .filter(users::active.eq(true))
             .filter(users::password_hash.is_not_null())
-            .filter(users::user_type.ne("collaborator"))
+            .filter(users::user_type.ne(UserType::Collaborator))
             .count()
             .get_result(conn)?;
         if valid == 0 {
@@ -631,7 +632,7 @@ pub fn close_ended_windows(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult
             };
             let today = org.today(now);
             let ended: Vec<(i64, String, NaiveDate)> = users::table
-                .filter(users::user_type.eq("seasonal"))
+                .filter(users::user_type.eq(UserType::Seasonal))
                 .filter(users::access_ends.lt(today))
                 .filter(
                     users::window_closed_for

@@ -44,7 +44,7 @@ fn file_on(app: &TestApp, conversation: i64, customer: i64) -> i64 {
         &mut conn,
         &confer::models::conversation::NewMessage {
             conversation_id: conversation,
-            kind: "customer",
+            kind: confer::models::conversation::MessageKind::Customer,
             author_user_id: None,
             author_customer_id: Some(customer),
             body: "Photo attached",

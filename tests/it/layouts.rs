@@ -252,7 +252,7 @@ db_test!(route_by_role_matrix, |app| {
             &mut conn,
             &confer::models::conversation::NewMessage {
                 conversation_id: conversation,
-                kind: "customer",
+                kind: confer::models::conversation::MessageKind::Customer,
                 author_user_id: None,
                 author_customer_id: Some(customer),
                 body: "See attached",

@@ -439,12 +439,12 @@ impl TestApp {
             &confer::models::directory::NewConversation {
                 subject,
                 customer_id: customer,
-                status,
+                status: confer::models::conversation::Status::parse(status).expect("a status"),
                 snoozed_until: None,
-                priority: "normal",
+                priority: confer::models::conversation::Priority::Normal,
                 assignee_id: assignee,
                 team_id: team,
-                channel: "email",
+                channel: confer::models::conversation::Channel::Email,
                 created_at: now,
                 updated_at: now,
                 last_activity_at: now,
@@ -884,43 +884,12 @@ impl Client {
     }
 }
 
-/// Every (method, path) registered in `src/handlers/mod.rs`, read from the
-/// source so a new route cannot be left out of the route × role matrices.
+/// Every (method, path) the browser's router registers, from its own table
+/// (`handlers::ROUTES`), so a new route cannot be left out of the route ×
+/// role matrices.
 pub fn registered_routes() -> Vec<(String, String)> {
-    let source =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/handlers/mod.rs"))
-            .expect("routes source");
-    // Join the routing code into one line, then read every `.route("path",
-    // web::get()|post()` and `web::resource("path") … .route(web::…)`.
-    let flat: String = source.split_whitespace().collect::<Vec<_>>().join("");
-    let mut routes = Vec::new();
-    let mut rest = flat.as_str();
-    while let Some(at) = rest
-        .find(".route(\"")
-        .map(|i| (i, 8))
-        .or_else(|| rest.find("web::resource(\"").map(|i| (i, 15)))
-    {
-        let (index, skip) = at;
-        let after = &rest[index + skip..];
-        let path = after.split('"').next().unwrap_or_default().to_string();
-        let tail = &after[path.len()..];
-        let method_at = tail.find("web::get()").map(|i| (i, "GET"));
-        let post_at = tail.find("web::post()").map(|i| (i, "POST"));
-        let method = match (method_at, post_at) {
-            (Some(g), Some(p)) => {
-                if g.0 < p.0 {
-                    g.1
-                } else {
-                    p.1
-                }
-            }
-            (Some(g), None) => g.1,
-            (None, Some(p)) => p.1,
-            (None, None) => "GET",
-        };
-        routes.push((method.to_string(), path));
-        rest = &after[1..];
-    }
-    assert!(routes.len() > 20, "could not read the routes: {routes:?}");
-    routes
+    confer::handlers::ROUTES
+        .iter()
+        .map(|(method, path)| (method.to_uppercase(), path.to_string()))
+        .collect()
 }

@@ -63,9 +63,9 @@ impl ListPage {
 }
 
 pub(super) fn status_options(current: &CurrentUser) -> Vec<(&'static str, &'static str)> {
-    conversation::STATUSES
+    Status::ALL
         .iter()
-        .map(|s| (*s, current.tr.get(&format!("status.{s}"))))
+        .map(|s| (s.key(), current.tr.get(&format!("status.{s}"))))
         .collect()
 }
 
@@ -92,7 +92,7 @@ pub async fn list(
         .filter(|v| views.contains(v))
         .unwrap_or(View::Mine);
     let filter = Filter {
-        status: Some(query.status.clone()).filter(|s| conversation::STATUSES.contains(&s.as_str())),
+        status: Status::parse(&query.status),
         assignee_id: query.assignee.parse().ok(),
         team_id: query.team.parse().ok(),
         tag: Some(query.tag.trim().to_string()).filter(|t| !t.is_empty()),
@@ -159,7 +159,7 @@ pub async fn list(
             id: r.id,
             status: t.get(&format!("status.{}", r.status)),
             priority: t.get(&format!("priority.{}", r.priority)),
-            status_key: r.status,
+            status_key: r.status.to_string(),
             subject: r.subject,
             customer: r.customer_name,
             assignee: r.assignee_name.unwrap_or_default(),

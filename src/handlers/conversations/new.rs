@@ -100,7 +100,7 @@ pub async fn create(
                 message: &f.message,
                 team_id: f.team.parse().ok(),
                 assignee_id: f.assignee.parse().ok(),
-                channel: "email",
+                channel: conversation::Channel::Email,
             };
             match write_transaction(conn, |conn| conversations::open(conn, &ctx, &actor, &input)) {
                 Ok(id) => Ok(Ok(id)),

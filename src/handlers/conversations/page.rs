@@ -185,11 +185,11 @@ pub(super) fn render(
         .timeline
         .iter()
         .map(|m| TimelineEntry {
-            kind: m.kind.clone(),
+            kind: m.kind.to_string(),
             author: match (&m.user_name, &m.customer_name) {
-                (Some(name), _) => Badge::new(name, m.user_type.as_deref() == Some("collaborator")),
-                (None, Some(name)) => Badge::new(name, false),
-                (None, None) => Badge::new("?", false),
+                (Some(name), _) => Badge::for_user(name, m.user_type),
+                (None, Some(name)) => Badge::for_user(name, None),
+                (None, None) => Badge::for_user("?", None),
             },
             when: format_datetime(m.created_at, current.tz),
             html: if m.source == "email" {
@@ -251,7 +251,7 @@ pub(super) fn render(
         );
     }
     let props = drafts.props.unwrap_or_else(|| PropertyForm {
-        status: c.status.clone(),
+        status: c.status.to_string(),
         snoozed_until: c
             .snoozed_until
             .map(|at| {
@@ -261,7 +261,7 @@ pub(super) fn render(
                     .to_string()
             })
             .unwrap_or_default(),
-        priority: c.priority.clone(),
+        priority: c.priority.to_string(),
         assignee: c.assignee_id.map(|a| a.to_string()).unwrap_or_default(),
         team: c.team_id.map(|a| a.to_string()).unwrap_or_default(),
         tags: loaded.tags.join(", "),
@@ -282,9 +282,9 @@ pub(super) fn render(
             teams: loaded.teams,
             assignees: loaded.assignees,
             statuses: status_options(current),
-            priorities: conversation::PRIORITIES
+            priorities: Priority::ALL
                 .iter()
-                .map(|p| (*p, t.get(&format!("priority.{p}"))))
+                .map(|p| (p.key(), t.get(&format!("priority.{p}"))))
                 .collect(),
             reply: drafts.reply,
             note: drafts.note,

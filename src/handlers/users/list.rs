@@ -37,7 +37,7 @@ pub(super) fn rows(
                 status_of(t, &user, deliveries.get(&user.id), today, current.tz);
             UserRow {
                 id: user.id,
-                badge: Badge::new(&user.name, user_type == UserType::Collaborator),
+                badge: Badge::for_user(&user.name, Some(user_type)),
                 email: user.email.clone(),
                 type_label: type_label(t, user_type),
                 role_label: match (user_type, role.as_ref()) {

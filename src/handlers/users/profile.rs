@@ -96,14 +96,14 @@ pub(super) async fn load(state: &AppState, id: i64) -> AppResult<Loaded> {
 
 pub(super) fn stored_form(user: &User, team_ids: &[i64]) -> UserForm {
     UserForm {
-        user_type: user.user_type.clone(),
+        user_type: user.user_type.key().to_string(),
         name: user.name.clone(),
         email: user.email.clone(),
         language: user.language.clone().unwrap_or_default(),
         timezone: user.timezone.clone().unwrap_or_default(),
         role_id: user.role_id.map(|r| r.to_string()).unwrap_or_default(),
         teams: team_ids.iter().map(i64::to_string).collect(),
-        access: user.conversation_access.clone(),
+        access: user.conversation_access.key().to_string(),
         starts: user
             .access_starts
             .map(|d| d.to_string())
@@ -134,7 +134,7 @@ pub(super) fn show_page(
     ShowPage {
         ctx: Ctx::for_user(current, "users"),
         id: user.id,
-        badge: Badge::new(&user.name, user.user_type() == UserType::Collaborator),
+        badge: Badge::for_user(&user.name, Some(user.user_type)),
         email: user.email.clone(),
         status,
         status_class,
