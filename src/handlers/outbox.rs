@@ -5,15 +5,14 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::auth::CurrentUser;
 use crate::db::write_transaction;
-use crate::error::{AppError, AppResult};
-use crate::models::audit::{self, Event};
+use crate::error::AppResult;
 use crate::models::outbox;
 use crate::pages::{Ctx, format_datetime, html_with_status};
 use crate::policy::Flag;
+use crate::services::{By, integrations};
 use crate::state::AppState;
 
 const STATUSES: [&str; 4] = ["queued", "failing", "failed", "sent"];
@@ -114,31 +113,17 @@ pub async fn retry(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    current.ensure(Flag::SettingsOrg)?;
     let (id, now) = (*id, state.clock.now());
-    let actor = current.audit_actor(&req);
+    let (actor, audit) = (current.actor.clone(), current.audit_actor(&req));
     state
         .db(move |conn| {
-            write_transaction(conn, |conn| {
-                let mail = outbox::find(conn, id)?.ok_or(AppError::NotFound)?;
-                outbox::retry_now(conn, id, now)?;
-                audit::record(
-                    conn,
-                    &actor,
-                    Event {
-                        action: "outbox.retried",
-                        target_type: "mail",
-                        target_id: Some(id),
-                        target_label: &mail.recipient,
-                        before: Some(
-                            json!({ "status": mail.status, "last_error": mail.last_error }),
-                        ),
-                        after: Some(json!({ "status": "queued" })),
-                    },
-                    now,
-                )?;
-                Ok::<_, AppError>(())
-            })
+            let by = By {
+                actor: &actor,
+                audit: &audit,
+            };
+            Ok(write_transaction(conn, |conn| {
+                integrations::retry_mail(conn, &by, id, now)
+            })?)
         })
         .await?;
     Ok(crate::web::redirect("/settings/outbox?notice=retried"))

@@ -4,16 +4,15 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use serde_json::json;
 
 use crate::auth::CurrentUser;
 use crate::db::write_transaction;
 use crate::error::{AppError, AppResult};
 use crate::forms::FieldErrors;
-use crate::models::audit::{self, Event};
 use crate::models::webhook::{self, EVENTS, Webhook};
 use crate::pages::{Ctx, format_datetime, html_with_status};
 use crate::policy::Flag;
+use crate::services::{By, Refusal, integrations};
 use crate::state::AppState;
 use crate::urlencoded::form_pairs;
 use crate::web::NoticeQuery;
@@ -60,55 +59,8 @@ impl HookForm {
         self.events.iter().any(|e| e == event)
     }
 
-    /// The form's checks, the target's addresses included (DNS, so async).
-    async fn check(&self, current: &CurrentUser, state: &AppState) -> AppResult<FieldErrors> {
-        let mut errors = self.check_fields(current);
-        if errors.get("url").is_some() {
-            return Ok(errors);
-        }
-        let allow_private = state.config.webhook_allow_private;
-        let target = crate::net::host_and_port(&self.url);
-        let checked = web::block(move || {
-            let (host, port) = target.ok_or(crate::net::TargetRefusal::Unresolved)?;
-            crate::net::check_target(&host, port, allow_private).map(|_| ())
-        })
-        .await?;
-        let t = current.tr;
-        match checked {
-            Ok(()) => {}
-            Err(crate::net::TargetRefusal::Unresolved) => {
-                errors.add("url", t.get("webhooks.error.unresolved"))
-            }
-            Err(crate::net::TargetRefusal::Private(ip)) => errors.add(
-                "url",
-                t.fmt("webhooks.error.private", &[("address", &ip.to_string())]),
-            ),
-        }
-        Ok(errors)
-    }
-
-    fn check_fields(&self, current: &CurrentUser) -> FieldErrors {
-        let t = current.tr;
-        let mut errors = FieldErrors::default();
-        let valid_url = (self.url.starts_with("https://") || self.url.starts_with("http://"))
-            && self.url.len() <= 2000
-            && !self.url.contains(char::is_whitespace)
-            && self
-                .url
-                .split("://")
-                .nth(1)
-                .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
-        if !valid_url {
-            errors.add("url", t.get("webhooks.error.url"));
-        }
-        if self.events.is_empty() {
-            errors.add("events", t.get("webhooks.error.events"));
-        }
-        errors
-    }
-
-    fn event_refs(&self) -> Vec<&str> {
-        self.events.iter().map(String::as_str).collect()
+    fn input(&self) -> (String, Vec<String>, bool) {
+        (self.url.clone(), self.events.clone(), self.active)
     }
 }
 
@@ -178,28 +130,52 @@ pub async fn list(
     list_page(&current, &state, form, FieldErrors::default(), notice).await
 }
 
-fn record(
-    conn: &mut crate::db::DbConn,
-    actor: &crate::models::audit::AuditActor,
-    action: &'static str,
-    id: i64,
-    url: &str,
-    after: Option<serde_json::Value>,
-    now: chrono::NaiveDateTime,
-) -> diesel::QueryResult<()> {
-    audit::record(
-        conn,
-        actor,
-        Event {
-            action,
-            target_type: "webhook",
-            target_id: Some(id),
-            target_label: url,
-            before: None,
-            after,
-        },
-        now,
-    )
+/// Checks the form (the target's addresses too, outside any transaction)
+/// and runs the webhook write; field problems come back for the form.
+async fn write_hook<T, F>(
+    state: &AppState,
+    current: &CurrentUser,
+    req: &HttpRequest,
+    form: &HookForm,
+    work: F,
+) -> AppResult<Result<T, crate::services::Fields>>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut crate::db::DbConn, &By, &integrations::HookInput) -> Result<T, Refusal>
+        + Send
+        + 'static,
+{
+    let (url, events, active) = form.input();
+    let allow_private = state.config.webhook_allow_private;
+    let (checked_url, checked_events) = (url.clone(), events.clone());
+    let problems = web::block(move || {
+        let events: Vec<&str> = checked_events.iter().map(String::as_str).collect();
+        let input = integrations::HookInput {
+            url: &checked_url,
+            events: &events,
+            active,
+        };
+        integrations::check_target(&input, allow_private)
+    })
+    .await?;
+    if !problems.is_empty() {
+        return Ok(Err(problems));
+    }
+    let (actor, audit) = (current.actor.clone(), current.audit_actor(req));
+    crate::web::write(state, move |conn| {
+        let by = By {
+            actor: &actor,
+            audit: &audit,
+        };
+        let events: Vec<&str> = events.iter().map(String::as_str).collect();
+        let input = integrations::HookInput {
+            url: &url,
+            events: &events,
+            active,
+        };
+        work(conn, &by, &input)
+    })
+    .await
 }
 
 pub async fn create(
@@ -210,30 +186,18 @@ pub async fn create(
 ) -> AppResult<HttpResponse> {
     current.ensure(Flag::SettingsIntegrations)?;
     let form = HookForm::read(&body);
-    let errors = form.check(&current, &state).await?;
-    if !errors.is_empty() {
-        return list_page(&current, &state, form, errors, None).await;
+    let now = state.clock.now();
+    let written = write_hook(&state, &current, &req, &form, move |conn, by, input| {
+        integrations::create_webhook(conn, by, input, now)
+    })
+    .await?;
+    match written {
+        Ok(id) => Ok(redirect(&format!("/settings/webhooks/{id}?notice=created"))),
+        Err(fields) => {
+            let errors = fields.messages(current.tr);
+            list_page(&current, &state, form, errors, None).await
+        }
     }
-    let (actor, now) = (current.audit_actor(&req), state.clock.now());
-    let secret = format!("whsec_{}", crate::crypto::random_token());
-    let id = state
-        .db(move |conn| {
-            write_transaction(conn, |conn| {
-                let id = webhook::create(conn, &form.url, &form.event_refs(), &secret, now)?;
-                record(
-                    conn,
-                    &actor,
-                    "webhook.created",
-                    id,
-                    &form.url,
-                    Some(json!({ "events": form.events })),
-                    now,
-                )?;
-                Ok::<_, AppError>(id)
-            })
-        })
-        .await?;
-    Ok(redirect(&format!("/settings/webhooks/{id}?notice=created")))
 }
 
 pub struct DeliveryRow {
@@ -334,32 +298,18 @@ pub async fn update(
     current.ensure(Flag::SettingsIntegrations)?;
     let id = *id;
     let form = HookForm::read(&body);
-    let errors = form.check(&current, &state).await?;
-    if !errors.is_empty() {
-        return hook_page(&current, &state, id, Some(form), errors, None).await;
+    let now = state.clock.now();
+    let written = write_hook(&state, &current, &req, &form, move |conn, by, input| {
+        integrations::update_webhook(conn, by, id, input, now)
+    })
+    .await?;
+    match written {
+        Ok(()) => Ok(redirect(&format!("/settings/webhooks/{id}?notice=saved"))),
+        Err(fields) => {
+            let errors = fields.messages(current.tr);
+            hook_page(&current, &state, id, Some(form), errors, None).await
+        }
     }
-    let (actor, now) = (current.audit_actor(&req), state.clock.now());
-    state
-        .db(move |conn| {
-            write_transaction(conn, |conn| {
-                if webhook::update(conn, id, &form.url, &form.event_refs(), form.active)? == 0 {
-                    return Err(AppError::NotFound);
-                }
-                let after = json!({ "events": form.events, "active": form.active });
-                record(
-                    conn,
-                    &actor,
-                    "webhook.updated",
-                    id,
-                    &form.url,
-                    Some(after),
-                    now,
-                )?;
-                Ok(())
-            })
-        })
-        .await?;
-    Ok(redirect(&format!("/settings/webhooks/{id}?notice=saved")))
 }
 
 pub async fn delete(
@@ -368,16 +318,17 @@ pub async fn delete(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    current.ensure(Flag::SettingsIntegrations)?;
-    let (id, actor, now) = (*id, current.audit_actor(&req), state.clock.now());
+    let (id, now) = (*id, state.clock.now());
+    let (actor, audit) = (current.actor.clone(), current.audit_actor(&req));
     state
         .db(move |conn| {
-            write_transaction(conn, |conn| {
-                let hook = webhook::find(conn, id)?.ok_or(AppError::NotFound)?;
-                webhook::delete(conn, id)?;
-                record(conn, &actor, "webhook.deleted", id, &hook.url, None, now)?;
-                Ok(())
-            })
+            let by = By {
+                actor: &actor,
+                audit: &audit,
+            };
+            Ok(write_transaction(conn, |conn| {
+                integrations::delete_webhook(conn, &by, id, now)
+            })?)
         })
         .await?;
     Ok(redirect("/settings/webhooks?notice=deleted"))
@@ -389,14 +340,13 @@ pub async fn test(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    current.ensure(Flag::SettingsIntegrations)?;
     let (id, now) = (*id, state.clock.now());
-    let by = current.user.email.clone();
+    let (actor, sent_by) = (current.actor.clone(), current.user.email.clone());
     state
         .db(move |conn| {
-            webhook::find(conn, id)?.ok_or(AppError::NotFound)?;
-            webhook::queue(conn, id, "webhook.test", &json!({ "sent_by": by }), now)?;
-            Ok(())
+            Ok(write_transaction(conn, |conn| {
+                integrations::test_webhook(conn, &actor, id, &sent_by, now)
+            })?)
         })
         .await?;
     Ok(redirect(&format!("/settings/webhooks/{id}?notice=tested")))
@@ -407,13 +357,14 @@ pub async fn retry(
     state: web::Data<AppState>,
     path: web::Path<(i64, i64)>,
 ) -> AppResult<HttpResponse> {
-    current.ensure(Flag::SettingsIntegrations)?;
     let ((id, delivery), now) = (path.into_inner(), state.clock.now());
-    let retried = state
-        .db(move |conn| Ok(webhook::retry_now(conn, id, delivery, now)?))
+    let actor = current.actor.clone();
+    state
+        .db(move |conn| {
+            Ok(write_transaction(conn, |conn| {
+                integrations::retry_delivery(conn, &actor, id, delivery, now)
+            })?)
+        })
         .await?;
-    if retried == 0 {
-        return Err(AppError::NotFound);
-    }
     Ok(redirect(&format!("/settings/webhooks/{id}?notice=retried")))
 }

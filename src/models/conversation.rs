@@ -251,7 +251,7 @@ pub fn list(
         query = query.filter(conversations::created_at.lt(to));
     }
     if let Some(status) = &filter.status {
-        query = query.filter(conversations::status.eq(status.clone()));
+        query = query.filter(conversations::status.eq(*status));
     }
     if let Some(assignee) = filter.assignee_id {
         query = query.filter(conversations::assignee_id.eq(assignee));

@@ -8,6 +8,7 @@
 pub mod conversations;
 pub mod customers;
 pub mod demo;
+pub mod integrations;
 pub mod kb;
 pub mod messages;
 pub mod org;
@@ -56,6 +57,8 @@ pub enum Problem {
     UnknownAssignee,
     /// Not a domain like example.com.
     Domain(String),
+    /// A webhook target resolving to a loopback, link-local or private address.
+    PrivateAddress(std::net::IpAddr),
     /// Still used by this many (a role with users).
     InUse(usize),
     /// A reply needs the customer's email address.
@@ -88,6 +91,7 @@ impl Problem {
             Self::TooLong(_) => "form.error.too_long",
             Self::InUse(_) => "roles.error.in_use",
             Self::Domain(_) => "organizations.error.domain",
+            Self::PrivateAddress(_) => "webhooks.error.private",
             Self::Email => "form.error.email",
             Self::Status => "conversation.error.status",
             Self::Priority => "conversation.error.priority",
@@ -108,6 +112,7 @@ impl Problem {
             Self::TooLong(max) => t.fmt(self.key(), &[("max", &max.to_string())]),
             Self::InUse(count) => t.fmt(self.key(), &[("count", &count.to_string())]),
             Self::Domain(domain) => t.fmt(self.key(), &[("domain", domain)]),
+            Self::PrivateAddress(ip) => t.fmt(self.key(), &[("address", &ip.to_string())]),
             _ => t.get(self.key()).to_string(),
         }
     }
@@ -119,6 +124,7 @@ impl Problem {
             Self::TooLong(max) => format!("is longer than {max} characters"),
             Self::InUse(count) => format!("is used by {count}"),
             Self::Domain(domain) => format!("{domain} is not a domain like example.com"),
+            Self::PrivateAddress(ip) => format!("resolves to the private address {ip}"),
             Self::Email => "is not an email address".into(),
             Self::Status => "must be open, pending, snoozed or done".into(),
             Self::Priority => "must be low, normal, high or urgent".into(),
