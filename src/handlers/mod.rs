@@ -1,8 +1,10 @@
 //! HTTP handlers grouped by area, and `web_routes!`, the one table of the
 //! browser's routes. A handler reads through `models` (queries scoped by
-//! `policy`), writes only by calling a `services` function, and turns the
-//! outcome into a typed page or a redirect and a refusal into its answer:
-//! field messages beside the form, the 403 or 404 page.
+//! `policy`), changes records only by calling a `services` function, and
+//! turns the outcome into a page or a redirect and a refusal into its
+//! answer: field messages beside the form, the 403 or 404 page. The only
+//! writes of their own are a reader's bookkeeping: read marks, saved
+//! searches, sign-in failures and rate counters.
 
 mod api_docs;
 pub mod assets;

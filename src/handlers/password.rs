@@ -12,11 +12,9 @@ use crate::auth;
 use crate::db::write_transaction;
 use crate::error::{AppError, AppResult};
 use crate::forms::{Check, FieldErrors};
-use crate::i18n::Tr;
 use crate::models::org::OrgSettings;
-use crate::models::outbox::{self, Mail};
 use crate::models::password_reset;
-use crate::models::user::{AccessState, User};
+use crate::models::user::AccessState;
 use crate::pages::{Ctx, html_with_status};
 use crate::services::profile;
 use crate::state::AppState;
@@ -54,26 +52,6 @@ pub async fn show_forgot(req: HttpRequest, state: web::Data<AppState>) -> AppRes
     )
 }
 
-fn reset_mail(t: Tr, org: &str, name: &str, link: &str) -> (String, String) {
-    let subject = t.fmt("email.reset.subject", &[("org", org)]);
-    let body = [
-        t.fmt("email.invitation.greeting", &[("name", name)]),
-        String::new(),
-        t.get("email.reset.body").to_string(),
-        String::new(),
-        link.to_string(),
-        String::new(),
-        t.fmt(
-            "email.reset.expiry",
-            &[("minutes", &password_reset::VALID_MINUTES.to_string())],
-        ),
-        String::new(),
-        t.get("email.signature").to_string(),
-    ]
-    .join("\n");
-    (subject, body)
-}
-
 pub async fn forgot(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -102,34 +80,9 @@ pub async fn forgot(
     let lookup = email.clone();
     state
         .db(move |conn| {
-            write_transaction(conn, |conn| {
-                let (Some(user), Some(org)) = (
-                    User::find_by_email(conn, &lookup)?,
-                    OrgSettings::find(conn)?,
-                ) else {
-                    return Ok(());
-                };
-                let can_sign_in = user.access_state(org.today(now)) == AccessState::Allowed;
-                if !can_sign_in || password_reset::sent_recently(conn, user.id, now)? {
-                    return Ok(());
-                }
-                let token = password_reset::create(conn, user.id, now)?;
-                let t = Tr::new(user.lang(&org));
-                let link = format!("{public_url}/password/reset/{token}");
-                let (subject, body) = reset_mail(t, &org.name, &user.name, &link);
-                outbox::enqueue(
-                    conn,
-                    &Mail {
-                        kind: "password_reset",
-                        recipient: &user.email,
-                        subject: &subject,
-                        body_text: &body,
-                        ..Mail::default()
-                    },
-                    now,
-                )?;
-                Ok::<_, AppError>(())
-            })
+            Ok(write_transaction(conn, |conn| {
+                profile::request_password_reset(conn, &lookup, &public_url, now)
+            })?)
         })
         .await?;
     html_with_status(

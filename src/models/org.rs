@@ -1,3 +1,6 @@
+//! The one organisation row: its settings and token hashes. There is exactly
+//! one (`ORG_ID`); tokens are stored only as hashes.
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 

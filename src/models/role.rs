@@ -1,3 +1,7 @@
+//! Roles as stored: the built-in four are synchronised from `policy` at
+//! every start (their flags are never edited here); custom roles hold the
+//! flags an admin gave them, as text.
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 

@@ -1,3 +1,6 @@
+//! Teams and their members as stored. The writes are called only by
+//! `services::teams` (and the demo fixture).
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 

@@ -1,3 +1,7 @@
+//! Users as stored: email always lower-case (unique without case), type and
+//! conversation access as enums, and the actor the policy judges them by,
+//! built from the row, its role and its teams on every request.
+
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 

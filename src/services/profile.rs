@@ -9,10 +9,13 @@ use serde_json::json;
 use super::{By, Fields, Problem, Refusal};
 use crate::db::DbConn;
 use crate::i18n::Lang;
+use crate::i18n::Tr;
 use crate::models::api_token;
 use crate::models::audit::{self, Event};
+use crate::models::org::OrgSettings;
+use crate::models::outbox::{self, Mail};
 use crate::models::password_reset;
-use crate::models::user::{Preferences, User};
+use crate::models::user::{AccessState, Preferences, User};
 use crate::policy::{self, Action, Flag};
 
 pub const MAX_NAME_CHARS: usize = 120;
@@ -134,4 +137,59 @@ pub fn revoke_token(
         )?;
     }
     Ok(())
+}
+
+/// Sends a reset link to `email` if it is a user who may sign in today and
+/// no link went out in the last minutes; says nothing either way (the page
+/// must not tell who has an account).
+pub fn request_password_reset(
+    conn: &mut DbConn,
+    email: &str,
+    public_url: &str,
+    now: NaiveDateTime,
+) -> Result<(), Refusal> {
+    let (Some(user), Some(org)) = (User::find_by_email(conn, email)?, OrgSettings::find(conn)?)
+    else {
+        return Ok(());
+    };
+    let can_sign_in = user.access_state(org.today(now)) == AccessState::Allowed;
+    if !can_sign_in || password_reset::sent_recently(conn, user.id, now)? {
+        return Ok(());
+    }
+    let token = password_reset::create(conn, user.id, now)?;
+    let t = Tr::new(user.lang(&org));
+    let link = format!("{public_url}/password/reset/{token}");
+    let (subject, body) = reset_mail(t, &org.name, &user.name, &link);
+    outbox::enqueue(
+        conn,
+        &Mail {
+            kind: "password_reset",
+            recipient: &user.email,
+            subject: &subject,
+            body_text: &body,
+            ..Mail::default()
+        },
+        now,
+    )?;
+    Ok(())
+}
+
+fn reset_mail(t: Tr, org: &str, name: &str, link: &str) -> (String, String) {
+    let subject = t.fmt("email.reset.subject", &[("org", org)]);
+    let body = [
+        t.fmt("email.invitation.greeting", &[("name", name)]),
+        String::new(),
+        t.get("email.reset.body").to_string(),
+        String::new(),
+        link.to_string(),
+        String::new(),
+        t.fmt(
+            "email.reset.expiry",
+            &[("minutes", &password_reset::VALID_MINUTES.to_string())],
+        ),
+        String::new(),
+        t.get("email.signature").to_string(),
+    ]
+    .join("\n");
+    (subject, body)
 }
