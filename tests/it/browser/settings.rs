@@ -1,0 +1,110 @@
+//! In Chromium: the import preview and every settings and customer page checked by axe.
+
+use super::*;
+
+db_test!(the_import_preview_in_the_browser, |app| {
+    let app = app.with_org();
+    app.team("Support");
+    app.user("admin@acme.test", "Ada Admin")
+        .role(BuiltinRole::Admin)
+        .create();
+    let file = std::env::temp_dir().join(format!("confer-import-{}.csv", rand::random::<u32>()));
+    std::fs::write(
+        &file,
+        "name,email,type,role,teams\nAda Lovelace,ada@new.test,full_time,agent,Support\nBad Row,nope,full_time,agent,\n",
+    )
+    .expect("csv");
+    let browser = Browser::open(&app, "import");
+    browser.sign_in("admin@acme.test");
+    browser.goto("/settings/users/import");
+    browser.check_page("import");
+    browser.fill("#file", &file.to_string_lossy());
+    browser.click("form[enctype='multipart/form-data'] button[type=submit]");
+    // The preview answers the post at the same address, the CSRF token
+    // in the body, never in the URL.
+    browser.wait_for_text(
+        "[data-testid=import-summary]",
+        "1 to add, 0 to update, 0 unchanged, 1 with errors.",
+    );
+    assert_eq!(browser.path(), "/settings/users/import");
+    browser.check_page("import-preview");
+    browser.click("form[action^='/settings/users/import/confirm'] button[type=submit]");
+    browser.wait_for_path("/settings/users?notice=imported&added=1&updated=0");
+    assert_eq!(app.count("users WHERE email = 'ada@new.test'"), 1);
+    let _ = std::fs::remove_file(file);
+});
+
+db_test!(every_settings_page_passes_axe, |app| {
+    let app = app.with_org();
+    let team = app.staff();
+    let agent = app.user_id("agent@acme.test");
+    app.sql(
+        "INSERT INTO roles (key, name, builtin, permissions, created_at) \
+         VALUES ('custom-x', 'Readers', FALSE, 'kb.view reports.view', '2026-01-01 00:00:00')",
+    );
+    let role = app.count("roles WHERE builtin = FALSE");
+    assert_eq!(role, 1);
+    let browser = Browser::open(&app, "sweep");
+    browser.sign_in("owner@acme.test");
+    // Something in the audit log, and a deactivated user to reactivate.
+    browser.goto("/settings/teams");
+    browser.fill("#name", "Escalations");
+    browser.click("form[action='/settings/teams'] button[type=submit]");
+    browser.wait_for(|path| path.ends_with("?notice=created"));
+    let pages = [
+        ("teams", "/settings/teams".to_string()),
+        ("team", format!("/settings/teams/{team}")),
+        ("roles", "/settings/roles".to_string()),
+        ("role-new", "/settings/roles/new".to_string()),
+        ("audit", "/settings/audit".to_string()),
+        ("dormant", "/settings/users/dormant".to_string()),
+        ("pending", "/settings/users?tab=pending".to_string()),
+        ("user-agent", format!("/settings/users/{agent}")),
+        ("deactivate", format!("/settings/users/{agent}/deactivate")),
+        ("organisation", "/settings/organisation".to_string()),
+        ("outbox", "/settings/outbox".to_string()),
+        ("email", "/settings/email".to_string()),
+    ];
+    for (name, path) in pages {
+        browser.goto(&path);
+        assert_eq!(browser.path(), path, "{name} did not open");
+        browser.check_page(name);
+    }
+    browser.goto("/settings/roles");
+    browser.click("a[href^='/settings/roles/']:not([href='/settings/roles/new'])");
+    browser.wait_for(|path| path.starts_with("/settings/roles/") && path != "/settings/roles/new");
+    browser.check_page("role-edit");
+});
+
+db_test!(customer_pages_pass_axe_in_both_layouts, |app| {
+    let app = app.with_org();
+    app.staff();
+    let carl = app.customer_with_phone();
+    let browser = Browser::open(&app, "customers");
+    browser.sign_in("agent@acme.test");
+    browser.goto("/customers");
+    browser.check_page("customers-agent");
+    browser.click("a[href='/customers/new']");
+    browser.wait_for_path("/customers/new");
+    browser.check_page("customer-new");
+    browser.goto("/organizations/new");
+    browser.fill("#name", "Globex");
+    browser.fill("#domains", "customer.test");
+    browser.click("form[action='/organizations/new'] button[type=submit]");
+    browser.wait_for(|path| path.ends_with("?notice=saved"));
+    browser.check_page("organization-agent");
+    browser.goto("/organizations");
+    browser.check_page("organizations-agent");
+    browser.click("form[action='/logout'] button[type=submit]");
+    browser.wait_for_path("/login?signed_out=1");
+    browser.sign_in("collab@acme.test");
+    browser.goto(&format!("/customers/{carl}"));
+    browser.fill(
+        "#body",
+        "Prefers **email**; see [docs](https://example.com/docs).",
+    );
+    browser.click("#notes form button[type=submit]");
+    browser.wait_for_text("#notes .note-body", "Prefers email");
+    assert_eq!(browser.body_class(), "layout-collaborator");
+    browser.check_page("customer-collaborator");
+});

@@ -1,0 +1,239 @@
+//! In Chromium: replies and notes, emailed conversations with files, the help center and a collaborator's draft, reports and tasks.
+
+use super::*;
+
+db_test!(an_agent_replies_and_a_collaborator_adds_a_note, |app| {
+    let app = app.with_org();
+    let support = app.staff();
+    let carl = app.customer_with_phone();
+    let alan = app.user_id("agent@acme.test");
+    let id = app.conversation("Printer on fire", carl, Some(support), Some(alan), "open");
+    let agent = Browser::open(&app, "conversation-agent");
+    agent.sign_in("agent@acme.test");
+    agent.click("nav.mainnav a[href='/conversations']");
+    agent.wait_for_path("/conversations");
+    agent.check_page("inbox");
+    agent.click(&format!("a[href='/conversations/{id}']"));
+    agent.wait_for_path(&format!("/conversations/{id}"));
+    agent.fill("#reply", "Please **unplug** it.");
+    agent.click("#reply-form button[type=submit]");
+    agent.wait_for_path(&format!("/conversations/{id}?notice=replied"));
+    // The suggestion list offers Cora after "@Cor"; choosing inserts her name.
+    agent.fill("#note", "@Cor");
+    agent.wait_for_text("#mention-list", "Cora Collaborator");
+    agent.click("#mention-list li");
+    agent.type_more("#note", "is this the batch with the bad toner?");
+    let typed = agent.script("return document.querySelector('#note').value");
+    assert_eq!(
+        typed.as_str(),
+        Some("@Cora Collaborator is this the batch with the bad toner?")
+    );
+    agent.click("#note-form button[type=submit]");
+    agent.wait_for_path(&format!("/conversations/{id}?notice=noted"));
+    agent.check_page("conversation-workspace");
+
+    let collaborator = Browser::open(&app, "conversation-collaborator");
+    collaborator.sign_in("collab@acme.test");
+    assert!(
+        collaborator.text("[data-testid=unread]").contains('1'),
+        "the bell shows the mention"
+    );
+    collaborator.click("a.bell");
+    collaborator.wait_for_path("/notifications");
+    collaborator.check_page("notifications");
+    collaborator.goto(&format!("/conversations/{id}"));
+    assert_eq!(collaborator.body_class(), "layout-collaborator");
+    let reply_controls = collaborator.script(
+        "return document.querySelectorAll('#reply, #reply-form, form[action$=\"/reply\"], form[action$=\"/properties\"]').length",
+    );
+    assert_eq!(
+        reply_controls.as_u64(),
+        Some(0),
+        "no reply or property controls"
+    );
+    collaborator.check_page("conversation-collaborator");
+    collaborator.fill("#note", "Yes — batch 42. Replace the cartridge.");
+    collaborator.click("#note-form button[type=submit]");
+    collaborator.wait_for_path(&format!("/conversations/{id}?notice=noted"));
+
+    agent.goto(&format!("/conversations/{id}"));
+    agent.wait_for_text(".thread", "Replace the cartridge.");
+    agent.goto("/search?q=cartridge");
+    agent.wait_for_text("main", "Printer on fire");
+    agent.check_page("search");
+    assert_eq!(
+        app.count("outbox WHERE kind = 'reply'"),
+        1,
+        "only the reply goes to the customer"
+    );
+});
+
+db_test!(an_emailed_conversation_with_files_in_the_browser, |app| {
+    let app = app.with_org();
+    let support = app.staff();
+    app.sql(&format!(
+        "UPDATE org_settings SET intake_team_id = {support}"
+    ));
+    let token = app.inbound_token();
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/mail");
+    let mut mta = app.client();
+    let logo = mta.post_mail(
+        &token,
+        &std::fs::read(format!("{fixtures}/inline_image.eml")).expect("fixture"),
+    );
+    assert_eq!(logo.status, 200, "{}", logo.body);
+    let id: serde_json::Value = serde_json::from_str(&logo.body).expect("json");
+    let id = id["conversation_id"].as_i64().expect("conversation");
+    let outlook = std::fs::read_to_string(format!("{fixtures}/outlook_original_message.eml"))
+        .expect("fixture")
+        .replace(
+            "Subject: RE: Invoice question",
+            &format!("Subject: RE: Logo [#{id}]"),
+        );
+    assert_eq!(mta.post_mail(&token, outlook.as_bytes()).status, 200);
+
+    let browser = Browser::open(&app, "email");
+    browser.sign_in("agent@acme.test");
+    browser.goto(&format!("/conversations/{id}"));
+    browser.wait_for_text(".thread", "Any news?");
+    // The inline image really loads (served by Confer, nothing remote).
+    let width =
+        browser.script("return document.querySelector('img.attachment-image').naturalWidth");
+    assert_eq!(width.as_u64(), Some(1), "the 1x1 logo is shown");
+    // Quoted history is folded away until asked for.
+    let hidden =
+        browser.script("const d = document.querySelector('details.quoted'); return d.open");
+    assert_eq!(hidden.as_bool(), Some(false));
+    browser.click("details.quoted summary");
+    browser.wait_for_text("details.quoted", "Please send us the invoice number.");
+    browser.check_page("email-conversation");
+
+    // A reply with a file chosen in the file input.
+    let file = std::env::temp_dir().join(format!("confer-upload-{}.txt", rand::random::<u32>()));
+    std::fs::write(&file, "step 1: unplug\n").expect("file");
+    browser.fill("#reply", "The steps are attached.");
+    browser.fill("#reply-files", &file.to_string_lossy());
+    browser.click("#reply-form button[type=submit]");
+    browser.wait_for_path(&format!("/conversations/{id}?notice=replied"));
+    let name = file
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    browser.wait_for_text(".thread", &name);
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(app.count("outbox_attachments"), 1);
+
+    browser.click("form[action='/logout'] button[type=submit]");
+    browser.wait_for_path("/login?signed_out=1");
+    browser.sign_in("owner@acme.test");
+    browser.goto("/settings/email");
+    browser.wait_for_text("main", "Added to conversation");
+    browser.check_page("email-settings");
+});
+
+db_test!(the_help_center_and_a_collaborator_editing_a_draft, |app| {
+    let app = app.with_org();
+    app.staff();
+    let mut manager = app.sign_in("manager@acme.test");
+    manager
+        .post_form("/kb/categories", &[("name", "Getting started")])
+        .expect_done();
+    manager
+        .post_form("/kb/sections", &[("name", "Accounts"), ("category", "1")])
+        .expect_done();
+    for (title, body) in [
+        (
+            "Reset your password",
+            "Open **Settings** and choose *Reset*.\n\n- Check your inbox\n- Follow the link",
+        ),
+        ("Two-factor sign-in", "Draft: use an authenticator app."),
+    ] {
+        let created = manager.post_form(
+            "/kb/articles/new",
+            &[
+                ("section", "1"),
+                ("language", "en"),
+                ("title", title),
+                ("body", body),
+            ],
+        );
+        created.expect_redirect("/kb/articles/*");
+    }
+    manager
+        .post_form("/kb/articles/1/publish", &[])
+        .expect_done();
+
+    let visitor = Browser::open(&app, "help");
+    visitor.goto("/help");
+    visitor.wait_for_text("main", "Reset your password");
+    assert!(
+        !visitor.text("main").contains("Two-factor"),
+        "no drafts in public"
+    );
+    visitor.check_page("help-home");
+    visitor.click("a[href='/help/articles/1-reset-your-password']");
+    visitor.wait_for_path("/help/articles/1-reset-your-password");
+    visitor.wait_for_text("article h1", "Reset your password");
+    visitor.check_page("help-article");
+    visitor.goto("/help");
+    visitor.fill("#help-q", "password");
+    visitor.click("form.help-search button[type=submit]");
+    visitor.wait_for_text("main", "Reset your password");
+    visitor.check_page("help-search");
+
+    let collaborator = Browser::open(&app, "kb-collaborator");
+    collaborator.sign_in("collab@acme.test");
+    collaborator.goto("/kb");
+    collaborator.check_page("kb-collaborator");
+    collaborator.goto("/kb/articles/2");
+    collaborator.click("a[href='/kb/articles/2/edit']");
+    collaborator.wait_for_path("/kb/articles/2/edit");
+    collaborator.check_page("kb-edit-draft");
+    collaborator.fill(
+        "#body",
+        "Use an authenticator app, and keep your backup codes.",
+    );
+    collaborator.click("form[action='/kb/articles/2/edit'] button[type=submit]");
+    collaborator.wait_for_path("/kb/articles/2?notice=saved");
+    collaborator.wait_for_text("article", "keep your backup codes");
+    collaborator.check_page("kb-draft-saved");
+    collaborator.goto("/kb/articles/2/revisions");
+    collaborator.wait_for_text("[data-testid=diff]", "keep your backup codes");
+    collaborator.check_page("kb-revisions");
+    assert_eq!(app.count("kb_revisions WHERE article_id = 2"), 2);
+});
+
+db_test!(reports_and_tasks_in_the_browser, |app| {
+    let app = app.with_org();
+    let support = app.staff();
+    let carl = app.customer_with_phone();
+    let id = app.conversation("Printer on fire", carl, Some(support), None, "open");
+    let mut owner = app.sign_in("owner@acme.test");
+    owner
+        .post_form(&format!("/conversations/{id}/reply"), &[("body", "On it.")])
+        .expect_done();
+    owner
+        .post_form(
+            &format!("/conversations/{id}/notes"),
+            &[("body", "@Cora Collaborator have a look")],
+        )
+        .expect_done();
+
+    let manager = Browser::open(&app, "reports");
+    manager.sign_in("manager@acme.test");
+    manager.click("nav.mainnav a[href='/reports']");
+    manager.wait_for_path("/reports");
+    manager.wait_for_text("[data-testid=times]", "First response");
+    manager.check_page("reports");
+    manager.goto(&format!("/tasks/new?conversation={id}"));
+    manager.fill("#title", "Order toner");
+    manager.click("form[action='/tasks/new'] button[type=submit]");
+    manager.wait_for(|path| path.starts_with("/tasks/") && path.ends_with("?notice=created"));
+    manager.check_page("task");
+    manager.goto("/tasks?view=created");
+    manager.check_page("tasks");
+    manager.goto(&format!("/conversations/{id}"));
+    manager.wait_for_text("#tasks-title", "Tasks");
+    manager.check_page("conversation-with-tasks");
+});
