@@ -434,4 +434,16 @@ impl CurrentUser {
     pub fn today(&self, now: NaiveDateTime) -> NaiveDate {
         self.org.today(now)
     }
+
+    /// This user as the services see a writer, now.
+    pub fn caller(&self, state: &AppState, req: &HttpRequest) -> crate::services::Caller {
+        crate::services::Caller {
+            actor: self.actor.clone(),
+            name: self.user.name.clone(),
+            audit: self.audit_actor(req),
+            org: self.org.clone(),
+            config: state.config.clone(),
+            now: state.clock.now(),
+        }
+    }
 }

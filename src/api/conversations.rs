@@ -11,7 +11,7 @@ use crate::db::DbConn;
 use crate::models::conversation::{self, Conversation, Filter, MessageKind, Reader, Status, View};
 use crate::models::{attachment, customer};
 use crate::policy::{self, Action, ConversationScope, Flag};
-use crate::services::{self, Problem, Refusal, conversations, messages};
+use crate::services::{Problem, Refusal, conversations, messages};
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -320,16 +320,9 @@ pub async fn create(
     body: web::Json<NewConversation>,
 ) -> ApiResult<HttpResponse> {
     let input = body.into_inner();
-    let now = state.clock.now();
-    let actor = api.actor.clone();
-    let (org, config) = (api.org.clone(), state.config.clone());
+    let who = api.caller(&state, &req);
     let request = serde_json::to_value(&input)?;
     idempotency::run(&state, &api, &req, &request, move |conn| {
-        let ctx = services::Ctx {
-            org: &org,
-            config: &config,
-            now,
-        };
         let opened = conversations::NewConversation {
             customer_email: &input.customer_email,
             customer_name: input.customer_name.as_deref(),
@@ -339,7 +332,7 @@ pub async fn create(
             assignee_id: input.assignee_id,
             channel: conversation::Channel::Api,
         };
-        let id = conversations::open(conn, &ctx, &actor, &opened)?;
+        let id = conversations::open(conn, &who.ctx(), &who.actor, &opened)?;
         let c = conversation::find(conn, id)?.ok_or_else(ApiError::not_found)?;
         Ok(Created::new(
             output(conn, &c)?,
@@ -386,6 +379,7 @@ pub struct ConversationChanges {
 pub async fn update(
     api: ApiUser,
     state: web::Data<AppState>,
+    req: HttpRequest,
     id: web::Path<i64>,
     body: web::Json<ConversationChanges>,
 ) -> ApiResult<HttpResponse> {
@@ -398,22 +392,11 @@ pub async fn update(
         team_id: input.team_id,
         tags: input.tags,
     };
-    let id = *id;
-    let now = state.clock.now();
-    let (actor, name) = (api.actor.clone(), api.user.name.clone());
-    let (org, config) = (api.org.clone(), state.config.clone());
+    let (id, who) = (*id, api.caller(&state, &req));
     let out = super::db(&state, move |conn| {
         crate::db::write_transaction(conn, |conn| {
-            let ctx = services::Ctx {
-                org: &org,
-                config: &config,
-                now,
-            };
-            let author = messages::Author {
-                actor: &actor,
-                name: &name,
-            };
-            let c = conversations::update_properties(conn, &ctx, &author, id, &changes)?;
+            let c =
+                conversations::update_properties(conn, &who.ctx(), &who.author(), id, &changes)?;
             output(conn, &c)
         })
     })
@@ -471,20 +454,10 @@ async fn write_message(
     input: NewMessage,
     is_reply: bool,
 ) -> ApiResult<HttpResponse> {
-    let now = state.clock.now();
-    let (actor, name) = (api.actor.clone(), api.user.name.clone());
-    let (org, config) = (api.org.clone(), state.config.clone());
+    let who = api.caller(&state, &req);
     let request = serde_json::to_value(&input)?;
     idempotency::run(&state, &api, &req, &request, move |conn| {
-        let ctx = services::Ctx {
-            org: &org,
-            config: &config,
-            now,
-        };
-        let author = messages::Author {
-            actor: &actor,
-            name: &name,
-        };
+        let (ctx, author) = (who.ctx(), who.author());
         let written = messages::Written::typed(input.body.trim(), &[]);
         let written = if is_reply {
             messages::add_reply(conn, &ctx, &author, id, &written).map(|_| ())

@@ -11,8 +11,7 @@ use crate::db::DbConn;
 use crate::models::conversation::{self, Reader};
 use crate::models::task::{self, Task, TaskList, TaskReader};
 use crate::policy::{self, Action, Flag};
-use crate::services::messages::Author;
-use crate::services::{self, tasks};
+use crate::services::tasks;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -179,42 +178,6 @@ pub struct NewTask {
     pub customer_id: Option<i64>,
 }
 
-/// What writing needs, owned, so it moves into a database closure.
-struct Writer {
-    org: crate::models::org::OrgSettings,
-    config: std::sync::Arc<crate::config::Config>,
-    actor: crate::policy::Actor,
-    name: String,
-    now: chrono::NaiveDateTime,
-}
-
-impl Writer {
-    fn new(api: &ApiUser, state: &AppState) -> Self {
-        Self {
-            org: api.org.clone(),
-            config: state.config.clone(),
-            actor: api.actor.clone(),
-            name: api.user.name.clone(),
-            now: state.clock.now(),
-        }
-    }
-
-    fn ctx(&self) -> services::Ctx<'_> {
-        services::Ctx {
-            org: &self.org,
-            config: &self.config,
-            now: self.now,
-        }
-    }
-
-    fn author(&self) -> Author<'_> {
-        Author {
-            actor: &self.actor,
-            name: &self.name,
-        }
-    }
-}
-
 #[utoipa::path(post, path = "/api/v1/tasks", tag = "tasks", request_body = NewTask,
     params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]{0,253}[!-~])?$", description = "Retries with the same key and body get the first response")),
     responses((status = 201, body = TaskOut, headers(("Location" = String)))))]
@@ -226,7 +189,7 @@ pub async fn create(
 ) -> ApiResult<HttpResponse> {
     api.ensure(Action::Use(Flag::TasksCreate))?;
     let input = body.into_inner();
-    let (p, w) = (parts(&api), Writer::new(&api, &state));
+    let (p, w) = (parts(&api), api.caller(&state, &req));
     let request = serde_json::to_value(&input)?;
     idempotency::run(&state, &api, &req, &request, move |conn| {
         let task = tasks::TaskInput {
@@ -274,6 +237,7 @@ pub struct TaskChanges {
 pub async fn update(
     api: ApiUser,
     state: web::Data<AppState>,
+    req: HttpRequest,
     id: web::Path<i64>,
     body: web::Json<TaskChanges>,
 ) -> ApiResult<HttpResponse> {
@@ -294,7 +258,7 @@ pub async fn update(
             )]));
         }
     };
-    let (p, w, id) = (parts(&api), Writer::new(&api, &state), *id);
+    let (p, w, id) = (parts(&api), api.caller(&state, &req), *id);
     let result = super::db(&state, move |conn| {
         crate::db::write_transaction(conn, |conn| {
             let t = task::find_visible(conn, &p.reader, id)?.ok_or_else(ApiError::not_found)?;
@@ -353,7 +317,7 @@ pub async fn comment(
 ) -> ApiResult<HttpResponse> {
     api.ensure(Action::Use(Flag::TasksComment))?;
     let input = body.into_inner();
-    let (w, task_id) = (Writer::new(&api, &state), *id);
+    let (w, task_id) = (api.caller(&state, &req), *id);
     let request = serde_json::to_value(&input)?;
     idempotency::run(&state, &api, &req, &request, move |conn| {
         let id = tasks::comment(conn, &w.ctx(), &w.author(), task_id, &input.body)?;

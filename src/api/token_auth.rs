@@ -43,6 +43,18 @@ impl ApiUser {
             ip: Some(crate::net::client_ip_text(req)),
         }
     }
+
+    /// This token's user as the services see a writer, now.
+    pub fn caller(&self, state: &AppState, req: &HttpRequest) -> crate::services::Caller {
+        crate::services::Caller {
+            actor: self.actor.clone(),
+            name: self.user.name.clone(),
+            audit: self.audit_actor(req),
+            org: self.org.clone(),
+            config: state.config.clone(),
+            now: state.clock.now(),
+        }
+    }
 }
 
 impl FromRequest for ApiUser {

@@ -14,7 +14,7 @@ use crate::models::inbound_log;
 use crate::models::org::OrgSettings;
 use crate::pages::{Ctx, format_datetime, html_with_status};
 use crate::policy::Flag;
-use crate::services::{By, org};
+use crate::services::org;
 use crate::state::AppState;
 use crate::web::NoticeQuery;
 
@@ -150,18 +150,12 @@ async fn set_token(
     state: &AppState,
     hash: Option<String>,
 ) -> AppResult<OrgSettings> {
-    let (actor, audit, now) = (
-        current.actor.clone(),
-        current.audit_actor(req),
-        state.clock.now(),
-    );
+    let who = current.caller(&state, &req);
+    let now = who.now;
     state
         .db(move |conn| {
             write_transaction(conn, |conn| {
-                let by = By {
-                    actor: &actor,
-                    audit: &audit,
-                };
+                let by = who.by();
                 org::set_inbound_token(conn, &by, hash.as_deref(), now)?;
                 OrgSettings::find(conn)?.ok_or(AppError::NotFound)
             })

@@ -213,7 +213,7 @@ pub async fn confirm(
         .db(move |conn| {
             write_transaction(conn, |conn| {
                 let plans = import::plan(conn, &actor, &org, &rows, t, now)?;
-                let by = crate::services::users::By {
+                let by = crate::services::By {
                     actor: &actor,
                     audit: &audit_actor,
                 };

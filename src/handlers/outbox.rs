@@ -12,7 +12,7 @@ use crate::error::AppResult;
 use crate::models::outbox;
 use crate::pages::{Ctx, format_datetime, html_with_status};
 use crate::policy::Flag;
-use crate::services::{By, integrations};
+use crate::services::integrations;
 use crate::state::AppState;
 
 const STATUSES: [&str; 4] = ["queued", "failing", "failed", "sent"];
@@ -114,13 +114,10 @@ pub async fn retry(
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let (id, now) = (*id, state.clock.now());
-    let (actor, audit) = (current.actor.clone(), current.audit_actor(&req));
+    let who = current.caller(&state, &req);
     state
         .db(move |conn| {
-            let by = By {
-                actor: &actor,
-                audit: &audit,
-            };
+            let by = who.by();
             Ok(write_transaction(conn, |conn| {
                 integrations::retry_mail(conn, &by, id, now)
             })?)

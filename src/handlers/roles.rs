@@ -163,14 +163,11 @@ where
         + Send
         + 'static,
 {
-    let (actor, audit) = (current.actor.clone(), current.audit_actor(req));
+    let who = current.caller(&state, &req);
     let now = state.clock.now();
     state
         .db(move |conn| {
-            let by = By {
-                actor: &actor,
-                audit: &audit,
-            };
+            let by = who.by();
             match write_transaction(conn, |conn| work(conn, &by, now)) {
                 Ok(done) => Ok(Ok(done)),
                 Err(Refusal::Fields(fields)) => Ok(Err(fields)),

@@ -13,7 +13,7 @@ use crate::i18n::Lang;
 use crate::models::team::Team;
 use crate::pages::{Ctx, html_with_status, timezone_names};
 use crate::policy::{self, Action, Flag};
-use crate::services::{By, org};
+use crate::services::org;
 use crate::state::AppState;
 
 /// The first settings page this user may open.
@@ -134,17 +134,11 @@ pub async fn save_org(
     form: web::Form<OrgForm>,
 ) -> AppResult<HttpResponse> {
     let form = form.into_inner();
-    let (actor, audit, now) = (
-        current.actor.clone(),
-        current.audit_actor(&req),
-        state.clock.now(),
-    );
+    let who = current.caller(&state, &req);
+    let now = who.now;
     let f = form.clone();
     let written = crate::web::write(&state, move |conn| {
-        let by = By {
-            actor: &actor,
-            audit: &audit,
-        };
+        let by = who.by();
         let input = org::SettingsInput {
             name: &f.name,
             default_language: &f.default_language,

@@ -4,7 +4,7 @@
 //! the reader can see exist for them (404 otherwise).
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use chrono::NaiveDate;
@@ -19,8 +19,7 @@ use crate::models::customer;
 use crate::models::task::{self, Task, TaskLine, TaskList, TaskReader};
 use crate::pages::{Badge, Ctx, format_datetime, html_with_status};
 use crate::policy::{self, Action, ConversationScope, Flag, UserType};
-use crate::services::messages::Author;
-use crate::services::{self, Refusal, tasks};
+use crate::services::{Refusal, tasks};
 use crate::state::AppState;
 use crate::web::NoticeQuery;
 use crate::web::redirect;
@@ -259,6 +258,7 @@ enum Write {
 async fn write(
     current: &CurrentUser,
     state: &AppState,
+    req: &HttpRequest,
     form: &TaskForm,
     what: Write,
 ) -> AppResult<Result<i64, FieldErrors>> {
@@ -266,9 +266,7 @@ async fn write(
     let due = form.due_on.trim().to_string();
     let due_on = NaiveDate::parse_from_str(&due, "%Y-%m-%d").ok();
     let due_unreadable = !due.is_empty() && due_on.is_none();
-    let (actor, name) = (current.actor.clone(), current.user.name.clone());
-    let (org, config, now) = (current.org.clone(), state.config.clone(), state.clock.now());
-    let form = form.clone();
+    let (who, form) = (current.caller(state, req), form.clone());
     let outcome = state
         .db(move |conn| {
             let input = tasks::TaskInput {
@@ -280,15 +278,7 @@ async fn write(
             if due_unreadable {
                 return Ok(Err(tasks::problems(conn, &input)?));
             }
-            let ctx = services::Ctx {
-                org: &org,
-                config: &config,
-                now,
-            };
-            let author = Author {
-                actor: &actor,
-                name: &name,
-            };
+            let (ctx, author) = (who.ctx(), who.author());
             let written = write_transaction(conn, |conn| match what {
                 Write::Create(link) => tasks::create(conn, &ctx, &author, &input, link),
                 Write::Update(id) => tasks::update(conn, &ctx, &author, id, &input).map(|_| id),
@@ -310,6 +300,7 @@ async fn write(
 }
 
 pub async fn create(
+    req: HttpRequest,
     current: CurrentUser,
     state: web::Data<AppState>,
     form: web::Form<TaskForm>,
@@ -321,7 +312,7 @@ pub async fn create(
         conversation_id,
         customer_id,
     };
-    match write(&current, &state, &form, Write::Create(link)).await? {
+    match write(&current, &state, &req, &form, Write::Create(link)).await? {
         Ok(id) => Ok(redirect(&format!("/tasks/{id}?notice=created"))),
         Err(errors) => form_page(&current, &state, form, about, errors).await,
     }
@@ -497,6 +488,7 @@ pub async fn show(
 
 /// Edits a task (title, description, due date, assignee): `tasks.create`.
 pub async fn update(
+    req: HttpRequest,
     current: CurrentUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
@@ -505,7 +497,7 @@ pub async fn update(
     current.ensure(Flag::TasksCreate)?;
     let task = load(&current, &state, *id).await?;
     let form = form.into_inner();
-    match write(&current, &state, &form, Write::Update(task.id)).await? {
+    match write(&current, &state, &req, &form, Write::Update(task.id)).await? {
         Ok(id) => Ok(redirect(&format!("/tasks/{id}?notice=saved"))),
         Err(errors) => {
             let mut page = render(&current, &state, task, String::new(), errors, None).await?;
@@ -516,41 +508,36 @@ pub async fn update(
 }
 
 async fn set_done(
+    req: HttpRequest,
     current: CurrentUser,
     state: web::Data<AppState>,
     id: i64,
     done: bool,
 ) -> AppResult<HttpResponse> {
-    let actor = current.actor.clone();
-    let (org, config, now) = (current.org.clone(), state.config.clone(), state.clock.now());
+    let who = current.caller(&state, &req);
     state
-        .db(move |conn| {
-            let ctx = services::Ctx {
-                org: &org,
-                config: &config,
-                now,
-            };
-            Ok(tasks::set_done(conn, &ctx, &actor, id, done)?)
-        })
+        .db(move |conn| Ok(tasks::set_done(conn, &who.ctx(), &who.actor, id, done)?))
         .await?;
     let notice = if done { "done" } else { "reopened" };
     Ok(redirect(&format!("/tasks/{id}?notice={notice}")))
 }
 
 pub async fn done(
+    req: HttpRequest,
     current: CurrentUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    set_done(current, state, *id, true).await
+    set_done(req, current, state, *id, true).await
 }
 
 pub async fn reopen(
+    req: HttpRequest,
     current: CurrentUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    set_done(current, state, *id, false).await
+    set_done(req, current, state, *id, false).await
 }
 
 #[derive(Deserialize, Default)]
@@ -562,6 +549,7 @@ pub struct CommentForm {
 /// A comment; the assignee, the creator, earlier commenters and anyone
 /// @mentioned who can see the task are told.
 pub async fn comment(
+    req: HttpRequest,
     current: CurrentUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
@@ -570,30 +558,14 @@ pub async fn comment(
     current.ensure(Flag::TasksComment)?;
     let task = load(&current, &state, *id).await?;
     let body = form.into_inner().body;
-    let (actor, name) = (current.actor.clone(), current.user.name.clone());
-    let (org, config, now) = (current.org.clone(), state.config.clone(), state.clock.now());
-    let (id, text) = (task.id, body.clone());
-    let outcome = state
-        .db(move |conn| {
-            let ctx = services::Ctx {
-                org: &org,
-                config: &config,
-                now,
-            };
-            let author = Author {
-                actor: &actor,
-                name: &name,
-            };
-            match write_transaction(conn, |conn| tasks::comment(conn, &ctx, &author, id, &text)) {
-                Ok(_) => Ok(None),
-                Err(Refusal::Fields(fields)) => Ok(Some(fields)),
-                Err(other) => Err(other.into()),
-            }
-        })
-        .await?;
-    match outcome {
-        None => Ok(redirect(&format!("/tasks/{id}?notice=commented"))),
-        Some(fields) => {
+    let (id, text, who) = (task.id, body.clone(), current.caller(&state, &req));
+    let written = crate::web::write(&state, move |conn| {
+        tasks::comment(conn, &who.ctx(), &who.author(), id, &text)
+    })
+    .await?;
+    match written {
+        Ok(_) => Ok(redirect(&format!("/tasks/{id}?notice=commented"))),
+        Err(fields) => {
             let errors = fields.renamed(&[("body", "comment")]).messages(current.tr);
             render(&current, &state, task, body, errors, None).await
         }

@@ -15,7 +15,7 @@ use crate::models::api_token::{self, ApiToken};
 use crate::models::org::OrgSettings;
 use crate::pages::{Ctx, format_datetime, html_with_status};
 use crate::policy::{self, Action, Flag};
-use crate::services::{By, org, profile};
+use crate::services::{org, profile};
 use crate::state::AppState;
 use crate::web::NoticeQuery;
 use crate::web::redirect;
@@ -119,17 +119,11 @@ pub async fn create(
     form: web::Form<NewTokenForm>,
 ) -> AppResult<HttpResponse> {
     let name = form.into_inner().name;
-    let (actor, audit, now) = (
-        current.actor.clone(),
-        current.audit_actor(&req),
-        state.clock.now(),
-    );
+    let who = current.caller(&state, &req);
+    let now = who.now;
     let label = name.clone();
     let written = crate::web::write(&state, move |conn| {
-        let by = By {
-            actor: &actor,
-            audit: &audit,
-        };
+        let by = who.by();
         profile::create_token(conn, &by, &label, now)
     })
     .await?;
@@ -158,17 +152,11 @@ async fn revoke_token(
     state: &AppState,
     id: i64,
 ) -> AppResult<()> {
-    let (actor, audit, now) = (
-        current.actor.clone(),
-        current.audit_actor(req),
-        state.clock.now(),
-    );
+    let who = current.caller(&state, &req);
+    let now = who.now;
     state
         .db(move |conn| {
-            let by = By {
-                actor: &actor,
-                audit: &audit,
-            };
+            let by = who.by();
             Ok(write_transaction(conn, |conn| {
                 profile::revoke_token(conn, &by, id, now)
             })?)
@@ -297,17 +285,11 @@ async fn set_scim(
 ) -> AppResult<Option<String>> {
     let token = on.then(|| format!("confer_scim_{}", crate::crypto::random_token()));
     let hash = token.as_deref().map(crate::crypto::token_hash);
-    let (actor, audit, now) = (
-        current.actor.clone(),
-        current.audit_actor(req),
-        state.clock.now(),
-    );
+    let who = current.caller(&state, &req);
+    let now = who.now;
     state
         .db(move |conn| {
-            let by = By {
-                actor: &actor,
-                audit: &audit,
-            };
+            let by = who.by();
             Ok(write_transaction(conn, |conn| {
                 org::set_scim_token(conn, &by, hash.as_deref(), now)
             })?)

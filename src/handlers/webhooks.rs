@@ -161,12 +161,9 @@ where
     if !problems.is_empty() {
         return Ok(Err(problems));
     }
-    let (actor, audit) = (current.actor.clone(), current.audit_actor(req));
+    let who = current.caller(&state, &req);
     crate::web::write(state, move |conn| {
-        let by = By {
-            actor: &actor,
-            audit: &audit,
-        };
+        let by = who.by();
         let events: Vec<&str> = events.iter().map(String::as_str).collect();
         let input = integrations::HookInput {
             url: &url,
@@ -319,13 +316,10 @@ pub async fn delete(
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let (id, now) = (*id, state.clock.now());
-    let (actor, audit) = (current.actor.clone(), current.audit_actor(&req));
+    let who = current.caller(&state, &req);
     state
         .db(move |conn| {
-            let by = By {
-                actor: &actor,
-                audit: &audit,
-            };
+            let by = who.by();
             Ok(write_transaction(conn, |conn| {
                 integrations::delete_webhook(conn, &by, id, now)
             })?)

@@ -26,10 +26,7 @@ fn allow(actor: &Actor, flag: Flag) -> Result<(), Refusal> {
 }
 
 /// Who writes an article, as its revisions name them.
-pub struct Editor<'a> {
-    pub actor: &'a Actor,
-    pub name: &'a str,
-}
+pub use super::messages::Author as Editor;
 
 /// An article as the form describes it (fields `section`, `language`,
 /// `title`, `body`). `section` is `None` when none was chosen.

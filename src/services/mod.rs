@@ -33,6 +33,43 @@ pub struct By<'a> {
     pub audit: &'a AuditActor,
 }
 
+/// Who writes, where and when, owned, so it moves into a database closure:
+/// a front door builds it from its request and hands out the views the
+/// service functions take.
+pub struct Caller {
+    pub actor: Actor,
+    /// The display name notifications and revisions carry.
+    pub name: String,
+    pub audit: AuditActor,
+    pub org: OrgSettings,
+    pub config: std::sync::Arc<Config>,
+    pub now: NaiveDateTime,
+}
+
+impl Caller {
+    pub fn ctx(&self) -> Ctx<'_> {
+        Ctx {
+            org: &self.org,
+            config: &self.config,
+            now: self.now,
+        }
+    }
+
+    pub fn by(&self) -> By<'_> {
+        By {
+            actor: &self.actor,
+            audit: &self.audit,
+        }
+    }
+
+    pub fn author(&self) -> messages::Author<'_> {
+        messages::Author {
+            actor: &self.actor,
+            name: &self.name,
+        }
+    }
+}
+
 /// Where and when a write happens.
 #[derive(Clone, Copy)]
 pub struct Ctx<'a> {

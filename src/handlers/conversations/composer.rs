@@ -48,21 +48,22 @@ pub async fn add_note(
     policy::ensure(&current.actor, Action::Use(Flag::ConversationsNote))?;
     let loaded = load(&current, &state, *id).await?;
     let submission = uploads::read(&req, payload).await;
-    let unseen = match write_from_composer(&current, &state, &loaded, submission, false).await? {
-        Ok(unseen) => unseen,
-        Err((errors, submission)) => {
-            return render(
-                &current,
-                loaded,
-                Drafts {
-                    note: submission.field("body"),
-                    ..Drafts::default()
-                },
-                errors,
-                None,
-            );
-        }
-    };
+    let unseen =
+        match write_from_composer(&current, &state, &req, &loaded, submission, false).await? {
+            Ok(unseen) => unseen,
+            Err((errors, submission)) => {
+                return render(
+                    &current,
+                    loaded,
+                    Drafts {
+                        note: submission.field("body"),
+                        ..Drafts::default()
+                    },
+                    errors,
+                    None,
+                );
+            }
+        };
     let unseen = unseen
         .iter()
         .map(i64::to_string)
@@ -88,7 +89,7 @@ pub async fn reply(
     policy::ensure(&current.actor, Action::Use(Flag::ConversationsReply))?;
     let loaded = load(&current, &state, *id).await?;
     let submission = uploads::read(&req, payload).await;
-    match write_from_composer(&current, &state, &loaded, submission, true).await? {
+    match write_from_composer(&current, &state, &req, &loaded, submission, true).await? {
         Ok(_) => Ok(redirect(&format!(
             "/conversations/{}?notice=replied",
             loaded.conversation.id
@@ -112,6 +113,7 @@ pub async fn reply(
 pub(super) async fn write_from_composer(
     current: &CurrentUser,
     state: &AppState,
+    req: &HttpRequest,
     loaded: &Loaded,
     submission: Submission,
     reply: bool,
@@ -122,21 +124,10 @@ pub(super) async fn write_from_composer(
         return Ok(Err((errors, submission)));
     }
     let id = loaded.conversation.id;
-    let (actor, name) = (current.actor.clone(), current.user.name.clone());
-    let org = current.org.clone();
-    let config = state.config.clone();
-    let now = state.clock.now();
+    let who = current.caller(state, req);
     let outcome = state
         .db(move |conn| {
-            let ctx = services::Ctx {
-                org: &org,
-                config: &config,
-                now,
-            };
-            let author = messages::Author {
-                actor: &actor,
-                name: &name,
-            };
+            let (ctx, author) = (who.ctx(), who.author());
             let result = write_transaction(conn, |conn| {
                 let body = submission.field("body");
                 let files = submission.new_files();

@@ -190,6 +190,7 @@ pub async fn list(
 /// assign permission; the others the update permission. Only conversations
 /// the reader can see are touched.
 pub async fn bulk(
+    req: HttpRequest,
     current: CurrentUser,
     state: web::Data<AppState>,
     body: web::Bytes,
@@ -224,19 +225,11 @@ pub async fn bulk(
     if ids.is_empty() {
         return Ok(redirect(&back));
     }
-    let actor = current.actor.clone();
-    let org = current.org.clone();
-    let config = state.config.clone();
-    let now = state.clock.now();
+    let who = current.caller(&state, &req);
     state
         .db(move |conn| {
-            let ctx = services::Ctx {
-                org: &org,
-                config: &config,
-                now,
-            };
             write_transaction(conn, |conn| {
-                conversations::bulk(conn, &ctx, &actor, &ids, &action)
+                conversations::bulk(conn, &who.ctx(), &who.actor, &ids, &action)
             })?;
             Ok(())
         })

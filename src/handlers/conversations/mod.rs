@@ -21,7 +21,7 @@ use crate::models::team::Team;
 use crate::pages::{Badge, Ctx, format_datetime, html_with_status};
 use crate::policy::{self, Action, ConversationScope, Flag};
 use crate::privacy::{mask_email, mask_phone, shown};
-use crate::services::{self, Refusal, conversations, messages};
+use crate::services::{Refusal, conversations, messages};
 use crate::state::AppState;
 use crate::uploads::{self, Submission};
 use crate::urlencoded::url_encode;

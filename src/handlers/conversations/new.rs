@@ -77,39 +77,27 @@ pub async fn new(current: CurrentUser, state: web::Data<AppState>) -> AppResult<
 }
 
 pub async fn create(
+    req: HttpRequest,
     current: CurrentUser,
     state: web::Data<AppState>,
     form: web::Form<NewForm>,
 ) -> AppResult<HttpResponse> {
     let form = form.into_inner();
-    let (actor, f) = (current.actor.clone(), form.clone());
-    let org = current.org.clone();
-    let config = state.config.clone();
-    let now = state.clock.now();
-    let outcome = state
-        .db(move |conn| {
-            let ctx = services::Ctx {
-                org: &org,
-                config: &config,
-                now,
-            };
-            let input = conversations::NewConversation {
-                customer_email: &f.email,
-                customer_name: Some(&f.name),
-                subject: &f.subject,
-                message: &f.message,
-                team_id: f.team.parse().ok(),
-                assignee_id: f.assignee.parse().ok(),
-                channel: conversation::Channel::Email,
-            };
-            match write_transaction(conn, |conn| conversations::open(conn, &ctx, &actor, &input)) {
-                Ok(id) => Ok(Ok(id)),
-                Err(Refusal::Fields(fields)) => Ok(Err(fields)),
-                Err(other) => Err(other.into()),
-            }
-        })
-        .await?;
-    match outcome {
+    let (who, f) = (current.caller(&state, &req), form.clone());
+    let written = crate::web::write(&state, move |conn| {
+        let input = conversations::NewConversation {
+            customer_email: &f.email,
+            customer_name: Some(&f.name),
+            subject: &f.subject,
+            message: &f.message,
+            team_id: f.team.parse().ok(),
+            assignee_id: f.assignee.parse().ok(),
+            channel: conversation::Channel::Email,
+        };
+        conversations::open(conn, &who.ctx(), &who.actor, &input)
+    })
+    .await?;
+    match written {
         Ok(id) => Ok(redirect(&format!("/conversations/{id}"))),
         Err(fields) => {
             let errors = fields

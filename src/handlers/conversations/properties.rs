@@ -14,6 +14,7 @@ pub struct PropertiesForm {
 }
 
 pub async fn update_properties(
+    req: HttpRequest,
     current: CurrentUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
@@ -34,32 +35,12 @@ pub async fn update_properties(
         team_id: Some(form.team.parse::<i64>().ok()),
         tags: Some(vec![form.tags.clone()]),
     };
-    let (actor, name) = (current.actor.clone(), current.user.name.clone());
-    let org = current.org.clone();
-    let config = state.config.clone();
-    let now = state.clock.now();
-    let id = *id;
-    let outcome = state
-        .db(move |conn| {
-            let ctx = services::Ctx {
-                org: &org,
-                config: &config,
-                now,
-            };
-            let author = messages::Author {
-                actor: &actor,
-                name: &name,
-            };
-            match write_transaction(conn, |conn| {
-                conversations::update_properties(conn, &ctx, &author, id, &changes)
-            }) {
-                Ok(_) => Ok(None),
-                Err(Refusal::Fields(fields)) => Ok(Some(fields)),
-                Err(other) => Err(other.into()),
-            }
-        })
-        .await?;
-    let Some(fields) = outcome else {
+    let (id, who) = (*id, current.caller(&state, &req));
+    let written = crate::web::write(&state, move |conn| {
+        conversations::update_properties(conn, &who.ctx(), &who.author(), id, &changes)
+    })
+    .await?;
+    let Err(fields) = written else {
         return Ok(redirect(&format!("/conversations/{id}?notice=updated")));
     };
     let loaded = load(&current, &state, id).await?;

@@ -288,29 +288,29 @@ pub async fn new(
 }
 
 pub async fn create(
+    req: HttpRequest,
     current: CurrentUser,
     state: web::Data<AppState>,
     form: web::Form<ArticleForm>,
 ) -> AppResult<HttpResponse> {
     let form = form.into_inner();
-    let (actor, name, now) = (
-        current.actor.clone(),
-        current.user.name.clone(),
-        state.clock.now(),
-    );
+    let who = current.caller(&state, &req);
     let f = form.clone();
     let written = write(&state, move |conn| {
-        let editor = kb_service::Editor {
-            actor: &actor,
-            name: &name,
-        };
+        let editor = who.author();
         let input = kb_service::ArticleInput {
             section_id: f.section.parse().ok(),
             language: &f.language,
             title: &f.title,
             body: &f.body,
         };
-        kb_service::create(conn, &editor, &input, f.translation_of.parse().ok(), now)
+        kb_service::create(
+            conn,
+            &editor,
+            &input,
+            f.translation_of.parse().ok(),
+            who.now,
+        )
     })
     .await?;
     match written {
@@ -344,6 +344,7 @@ pub async fn edit(
 }
 
 pub async fn update(
+    req: HttpRequest,
     current: CurrentUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
@@ -358,24 +359,17 @@ pub async fn update(
     if article.translation_of.is_some() {
         form.section = article.section_id.to_string();
     }
-    let (actor, name, now) = (
-        current.actor.clone(),
-        current.user.name.clone(),
-        state.clock.now(),
-    );
+    let who = current.caller(&state, &req);
     let (f, id) = (form.clone(), article.id);
     let written = write(&state, move |conn| {
-        let editor = kb_service::Editor {
-            actor: &actor,
-            name: &name,
-        };
+        let editor = who.author();
         let input = kb_service::ArticleInput {
             section_id: f.section.parse().ok(),
             language: &f.language,
             title: &f.title,
             body: &f.body,
         };
-        kb_service::update(conn, &editor, id, &input, now)
+        kb_service::update(conn, &editor, id, &input, who.now)
     })
     .await?;
     match written {
@@ -388,24 +382,18 @@ pub async fn update(
 }
 
 pub(super) async fn change_state(
+    req: HttpRequest,
     current: CurrentUser,
     state: web::Data<AppState>,
     id: i64,
     publish: bool,
 ) -> AppResult<HttpResponse> {
-    let (actor, name, now) = (
-        current.actor.clone(),
-        current.user.name.clone(),
-        state.clock.now(),
-    );
+    let who = current.caller(&state, &req);
     state
         .db(move |conn| {
-            let editor = kb_service::Editor {
-                actor: &actor,
-                name: &name,
-            };
+            let editor = who.author();
             Ok(write_transaction(conn, |conn| {
-                kb_service::set_published(conn, &editor, id, publish, now)
+                kb_service::set_published(conn, &editor, id, publish, who.now)
             })?)
         })
         .await?;
@@ -414,19 +402,21 @@ pub(super) async fn change_state(
 }
 
 pub async fn publish(
+    req: HttpRequest,
     current: CurrentUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    change_state(current, state, *id, true).await
+    change_state(req, current, state, *id, true).await
 }
 
 pub async fn unpublish(
+    req: HttpRequest,
     current: CurrentUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    change_state(current, state, *id, false).await
+    change_state(req, current, state, *id, false).await
 }
 
 pub async fn delete(

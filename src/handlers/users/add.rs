@@ -67,16 +67,13 @@ pub async fn create(
         Ok(input) => input,
         Err(errors) => return render_errors(errors, form, &roles, teams),
     };
-    let (actor, audit) = (current.actor.clone(), current.audit_actor(&req));
+    let who = current.caller(&state, &req);
     let org = current.org.clone();
     let public_url = state.config.public_url.clone();
     let now = state.clock.now();
     let result = state
         .db(move |conn| {
-            let by = By {
-                actor: &actor,
-                audit: &audit,
-            };
+            let by = who.by();
             Ok(write_transaction(conn, |conn| {
                 admin::add_user(conn, &by, &org, &input, &public_url, now)
             }))

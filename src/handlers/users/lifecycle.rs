@@ -95,16 +95,13 @@ pub async fn deactivate(
     policy::ensure(&current.actor, Action::Use(Flag::UsersManage))?;
     let loaded = load(&state, *id).await?;
     let reassign_to = form.reassign_to.trim().parse::<i64>().ok();
-    let (actor, audit) = (current.actor.clone(), current.audit_actor(&req));
+    let who = current.caller(&state, &req);
     let now = state.clock.now();
     let user = loaded.user.clone();
     let managed = loaded.managed.clone();
     let result = state
         .db(move |conn| {
-            let by = By {
-                actor: &actor,
-                audit: &audit,
-            };
+            let by = who.by();
             Ok(write_transaction(conn, |conn| {
                 admin::deactivate(conn, &by, &user, &managed, reassign_to, now)
             }))
@@ -137,17 +134,14 @@ pub async fn reactivate(
 ) -> AppResult<HttpResponse> {
     policy::ensure(&current.actor, Action::Use(Flag::UsersManage))?;
     let loaded = load(&state, *id).await?;
-    let (actor, audit) = (current.actor.clone(), current.audit_actor(&req));
+    let who = current.caller(&state, &req);
     let org = current.org.clone();
     let now = state.clock.now();
     let user = loaded.user.clone();
     let managed = loaded.managed.clone();
     let result = state
         .db(move |conn| {
-            let by = By {
-                actor: &actor,
-                audit: &audit,
-            };
+            let by = who.by();
             Ok(write_transaction(conn, |conn| {
                 admin::reactivate(conn, &by, &org, &user, &managed, now)
             }))
@@ -194,17 +188,14 @@ pub async fn resend(
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let (user, managed) = pending_target(&current, &state, *id).await?;
-    let (actor, audit) = (current.actor.clone(), current.audit_actor(&req));
+    let who = current.caller(&state, &req);
     let org = current.org.clone();
     let public_url = state.config.public_url.clone();
     let now = state.clock.now();
     let user_id = user.id;
     state
         .db(move |conn| {
-            let by = By {
-                actor: &actor,
-                audit: &audit,
-            };
+            let by = who.by();
             Ok(write_transaction(conn, |conn| {
                 admin::resend_invitation(conn, &by, &org, &user, &managed, &public_url, now)
             })?)
@@ -222,14 +213,11 @@ pub async fn revoke(
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let (user, managed) = pending_target(&current, &state, *id).await?;
-    let (actor, audit) = (current.actor.clone(), current.audit_actor(&req));
+    let who = current.caller(&state, &req);
     let now = state.clock.now();
     state
         .db(move |conn| {
-            let by = By {
-                actor: &actor,
-                audit: &audit,
-            };
+            let by = who.by();
             Ok(write_transaction(conn, |conn| {
                 admin::revoke_invitation(conn, &by, &user, &managed, now)
             })?)

@@ -21,7 +21,7 @@ use crate::models::user::User;
 use crate::pages::{Badge, Ctx, format_datetime, html_with_status, timezone_names};
 use crate::policy::{self, Action, Flag, UserType};
 use crate::services::user_form::{self, RoleOption, UserForm, role_label};
-use crate::services::users::{self as admin, By, Outcome};
+use crate::services::users::{self as admin, Outcome};
 use crate::state::AppState;
 use crate::urlencoded::form_pairs;
 use crate::web::NoticeQuery;

@@ -210,15 +210,12 @@ pub async fn update(
             return html_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY);
         }
     };
-    let (actor, audit) = (current.actor.clone(), current.audit_actor(&req));
+    let who = current.caller(&state, &req);
     let org = current.org.clone();
     let user_id = loaded.user.id;
     let result = state
         .db(move |conn| {
-            let by = By {
-                actor: &actor,
-                audit: &audit,
-            };
+            let by = who.by();
             Ok(write_transaction(conn, |conn| {
                 admin::update_user(conn, &by, &org, user_id, &input, now)
             }))
