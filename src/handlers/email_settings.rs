@@ -150,7 +150,7 @@ async fn set_token(
     state: &AppState,
     hash: Option<String>,
 ) -> AppResult<OrgSettings> {
-    let who = current.caller(&state, &req);
+    let who = current.caller(state, req);
     let now = who.now;
     state
         .db(move |conn| {

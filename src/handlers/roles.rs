@@ -163,7 +163,7 @@ where
         + Send
         + 'static,
 {
-    let who = current.caller(&state, &req);
+    let who = current.caller(state, req);
     let now = state.clock.now();
     state
         .db(move |conn| {

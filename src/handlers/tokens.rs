@@ -152,7 +152,7 @@ async fn revoke_token(
     state: &AppState,
     id: i64,
 ) -> AppResult<()> {
-    let who = current.caller(&state, &req);
+    let who = current.caller(state, req);
     let now = who.now;
     state
         .db(move |conn| {
@@ -285,7 +285,7 @@ async fn set_scim(
 ) -> AppResult<Option<String>> {
     let token = on.then(|| format!("confer_scim_{}", crate::crypto::random_token()));
     let hash = token.as_deref().map(crate::crypto::token_hash);
-    let who = current.caller(&state, &req);
+    let who = current.caller(state, req);
     let now = who.now;
     state
         .db(move |conn| {

@@ -161,7 +161,7 @@ where
     if !problems.is_empty() {
         return Ok(Err(problems));
     }
-    let who = current.caller(&state, &req);
+    let who = current.caller(state, req);
     crate::web::write(state, move |conn| {
         let by = who.by();
         let events: Vec<&str> = events.iter().map(String::as_str).collect();
