@@ -98,7 +98,7 @@ async fn load_current_user(req: &HttpRequest) -> AppResult<CurrentUser> {
             // Read first, write only when stale: most requests write nothing
             // (on SQLite even an UPDATE that matches no row takes the write lock).
             if User::last_active_is_stale(&user, now) {
-                User::touch_last_active(conn, user.id, now)?;
+                crate::services::profile::record_activity(conn, user.id, now)?;
             }
             Ok(Some((user, role, actor, org, unread)))
         })

@@ -50,6 +50,14 @@ impl ManageRule {
     }
 }
 
+/// The organisation always keeps an active admin: a change that would leave
+/// none — deactivating the last one, or taking their Admin role away — is
+/// refused, whoever asks (the browser, the API or SCIM). `active_admins`
+/// counts the active admins before the change.
+pub fn keeps_an_admin(target_is_active_admin: bool, stays_admin: bool, active_admins: i64) -> bool {
+    !target_is_active_admin || stays_admin || active_admins > 1
+}
+
 /// Every flag this actor holds (a collaborator's fixed capabilities included).
 pub fn actor_flags(actor: &Actor) -> FlagSet {
     FlagSet::of(

@@ -50,6 +50,12 @@ pub fn update_preferences(
     Ok(User::update_preferences(conn, user_id, &trimmed, now)?)
 }
 
+/// The user was seen: their last activity moves to `now` (the dormant-seats
+/// report reads it).
+pub fn record_activity(conn: &mut DbConn, user_id: i64, now: NaiveDateTime) -> Result<(), Refusal> {
+    Ok(User::touch_last_active(conn, user_id, now)?)
+}
+
 /// Sets the user's new password (checked and hashed by the front door,
 /// which also checked the current one); returns the user as now stored.
 pub fn set_password(

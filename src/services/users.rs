@@ -381,8 +381,8 @@ pub fn update_user(
     let admin_role = Role::id_of(conn, BuiltinRole::Admin)?;
     let stays_admin =
         input.user_type != UserType::Collaborator && input.role_id == Some(admin_role);
-    if user.active && user.role_id == Some(admin_role) && !stays_admin && active_admins(conn)? <= 1
-    {
+    let active_admin = user.active && user.role_id == Some(admin_role);
+    if active_admin && !policy::keeps_an_admin(true, stays_admin, active_admins(conn)?) {
         return refuse(Refusal::LastAdmin);
     }
     let before = snapshot(conn, &user)?;
@@ -470,7 +470,8 @@ pub fn deactivate(
     may_manage(by)?;
     rule(policy::can_deactivate(by.actor, managed))?;
     let is_admin = managed.role.as_ref().and_then(|r| r.builtin) == Some(BuiltinRole::Admin);
-    if is_admin && target.active && active_admins(conn)? <= 1 {
+    let active_admin = is_admin && target.active;
+    if active_admin && !policy::keeps_an_admin(true, false, active_admins(conn)?) {
         return refuse(Refusal::LastAdmin);
     }
     if let Some(to) = reassign_to {
@@ -625,70 +626,66 @@ pub fn revoke_invitation(
 /// end, and the audit log says so. Safe to run on several nodes at once:
 /// each user is claimed by an update that only one node can win.
 pub fn close_ended_windows(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
-    {
-        {
-            let Some(org) = OrgSettings::find(conn)? else {
-                return Ok(0);
-            };
-            let today = org.today(now);
-            let ended: Vec<(i64, String, NaiveDate)> = users::table
-                .filter(users::user_type.eq(UserType::Seasonal))
-                .filter(users::access_ends.lt(today))
-                .filter(
+    let Some(org) = OrgSettings::find(conn)? else {
+        return Ok(0);
+    };
+    let today = org.today(now);
+    let ended: Vec<(i64, String, NaiveDate)> = users::table
+        .filter(users::user_type.eq(UserType::Seasonal))
+        .filter(users::access_ends.lt(today))
+        .filter(
+            users::window_closed_for
+                .is_null()
+                .or(users::window_closed_for
+                    .nullable()
+                    .ne(users::access_ends.nullable())),
+        )
+        .select((
+            users::id,
+            users::email,
+            users::access_ends.assume_not_null(),
+        ))
+        .load(conn)?;
+    let mut closed = 0;
+    for (id, email, ends) in ended {
+        let done = crate::db::write_transaction(conn, |conn| {
+            let claimed = diesel::update(
+                users::table.find(id).filter(
                     users::window_closed_for
                         .is_null()
-                        .or(users::window_closed_for
-                            .nullable()
-                            .ne(users::access_ends.nullable())),
-                )
-                .select((
-                    users::id,
-                    users::email,
-                    users::access_ends.assume_not_null(),
-                ))
-                .load(conn)?;
-            let mut closed = 0;
-            for (id, email, ends) in ended {
-                let done = crate::db::write_transaction(conn, |conn| {
-                    let claimed = diesel::update(
-                        users::table.find(id).filter(
-                            users::window_closed_for
-                                .is_null()
-                                .or(users::window_closed_for.ne(ends)),
-                        ),
-                    )
-                    .set((
-                        users::window_closed_for.eq(ends),
-                        users::session_version.eq(users::session_version + 1),
-                    ))
-                    .execute(conn)?;
-                    if claimed == 0 {
-                        return Ok::<_, diesel::result::Error>(false);
-                    }
-                    let moved = hand_back_conversations(conn, id, None, now)?;
-                    audit::record(
-                        conn,
-                        &AuditActor::system(),
-                        Event {
-                            action: "user.window_ended",
-                            target_type: "user",
-                            target_id: Some(id),
-                            target_label: &email,
-                            before: None,
-                            after: Some(json!({
-                                "access_ends": ends.to_string(),
-                                "conversations_handed_back": moved,
-                            })),
-                        },
-                        now,
-                    )?;
-                    Ok(true)
-                })?;
-                closed += usize::from(done);
+                        .or(users::window_closed_for.ne(ends)),
+                ),
+            )
+            .set((
+                users::window_closed_for.eq(ends),
+                users::session_version.eq(users::session_version + 1),
+            ))
+            .execute(conn)?;
+            if claimed == 0 {
+                return Ok::<_, diesel::result::Error>(false);
             }
-            Ok(closed)
-        }
+            let moved = hand_back_conversations(conn, id, None, now)?;
+            audit::record(
+                conn,
+                &AuditActor::system(),
+                Event {
+                    action: "user.window_ended",
+                    target_type: "user",
+                    target_id: Some(id),
+                    target_label: &email,
+                    before: None,
+                    after: Some(json!({
+                        "access_ends": ends.to_string(),
+                        "conversations_handed_back": moved,
+                    })),
+                },
+                now,
+            )?;
+            Ok(true)
+        })?;
+        closed += usize::from(done);
     }
+    Ok(closed)
 }
 
 /// Accepting an invitation: sets the password; the link dies.

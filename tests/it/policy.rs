@@ -685,3 +685,25 @@ fn scim_provisioning_is_an_admin_that_never_touches_the_owner() {
     assert!(!can(&scim, Action::Use(Flag::SettingsPlan)).allowed);
     assert!(!can(&scim, Action::TransferOwnership).allowed);
 }
+
+#[test]
+fn the_last_active_admin_is_kept_as_a_table() {
+    use confer::policy::keeps_an_admin;
+    // (the target is an active admin, stays one, active admins before) -> allowed
+    let table = [
+        ((false, false, 0), true),
+        ((false, false, 1), true),
+        ((true, true, 1), true),
+        ((true, false, 1), false),
+        ((true, false, 0), false),
+        ((true, false, 2), true),
+        ((true, true, 2), true),
+    ];
+    for ((is_admin, stays, count), allowed) in table {
+        assert_eq!(
+            keeps_an_admin(is_admin, stays, count),
+            allowed,
+            "admin {is_admin}, stays {stays}, {count} active admins"
+        );
+    }
+}
