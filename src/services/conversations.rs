@@ -187,24 +187,26 @@ pub fn update_properties(
         policy::ensure(actor, Action::Use(Flag::ConversationsAssign))?;
     }
     let mut fields = Fields::default();
-    let status = match changes.status.as_deref().map(Status::parse) {
-        None => Some(c.status),
-        Some(parsed) => parsed,
+    // A value that cannot be read is a problem; the current one stands in
+    // for it, and nothing is written.
+    let status = match changes.status.as_deref() {
+        None => c.status,
+        Some(text) => Status::parse(text).unwrap_or_else(|| {
+            fields.add("status", Problem::Status);
+            c.status
+        }),
     };
-    if status.is_none() {
-        fields.add("status", Problem::Status);
-    }
-    let priority = match changes.priority.as_deref().map(Priority::parse) {
-        None => Some(c.priority),
-        Some(parsed) => parsed,
+    let priority = match changes.priority.as_deref() {
+        None => c.priority,
+        Some(text) => Priority::parse(text).unwrap_or_else(|| {
+            fields.add("priority", Problem::Priority);
+            c.priority
+        }),
     };
-    if priority.is_none() {
-        fields.add("priority", Problem::Priority);
-    }
     let snoozed_until = match (status, changes.snoozed_until) {
-        (Some(Status::Snoozed), Some(at)) if at > ctx.now => Some(at),
-        (Some(Status::Snoozed), None) if changes.status.is_none() => c.snoozed_until,
-        (Some(Status::Snoozed), _) => {
+        (Status::Snoozed, Some(at)) if at > ctx.now => Some(at),
+        (Status::Snoozed, None) if changes.status.is_none() => c.snoozed_until,
+        (Status::Snoozed, _) => {
             fields.add("snoozed_until", Problem::SnoozeTime);
             None
         }
@@ -212,9 +214,6 @@ pub fn update_properties(
     };
     check_routing(conn, &mut fields, team, assignee)?;
     super::check(fields)?;
-    let (Some(status), Some(priority)) = (status, priority) else {
-        return Err(Refusal::NotFound);
-    };
     let props = Properties {
         status,
         snoozed_until,
