@@ -89,6 +89,17 @@ db_test!(binary_migrates_and_creates_the_owner, |app| {
         String::from_utf8_lossy(&migrate.stderr)
     );
 
+    // The same checks as /setup, all at once, and nothing written.
+    let bad = run(
+        &["create-owner", "--email", "boss-at-acme", "--name", " "],
+        &[("CONFER_OWNER_PASSWORD", "a long enough password")],
+    );
+    assert!(!bad.status.success());
+    let said = String::from_utf8_lossy(&bad.stderr);
+    assert!(said.contains("--email: is not an email address"), "{said}");
+    assert!(said.contains("--name: is required"), "{said}");
+    assert_eq!(app.count("users"), 0);
+
     let owner = run(
         &[
             "create-owner",

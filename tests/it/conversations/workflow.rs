@@ -444,3 +444,36 @@ db_test!(
         );
     }
 );
+
+// The conversation service answers every problem of the form at once: the
+// text checks and a team that does not exist, in one round; nothing is written.
+db_test!(
+    the_new_conversation_form_shows_every_problem_at_once,
+    |app| {
+        let app = app.with_org();
+        workspace(&app);
+        let mut owner = app.sign_in("owner@acme.test");
+        let refused = owner.post_form(
+            "/conversations/new",
+            &[
+                ("email", "not-an-address"),
+                ("name", "Ruth"),
+                ("subject", ""),
+                ("message", "She called."),
+                ("team", "987654"),
+                ("assignee", ""),
+            ],
+        );
+        assert_eq!(refused.status, 422);
+        for message in [
+            "Enter an email address like name@example.com.",
+            "This field is required.",
+            "This team does not exist.",
+        ] {
+            assert!(refused.body.contains(message), "{message} missing");
+        }
+        assert!(refused.body.contains("She called."), "input kept");
+        assert_eq!(app.count("conversations"), 0);
+        assert_eq!(app.count("customers WHERE email = 'not-an-address'"), 0);
+    }
+);
