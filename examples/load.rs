@@ -1,0 +1,263 @@
+//! Load benchmark under concurrency: many keep-alive connections hammer one
+//! page at a time for a while, on a large workspace, beside a bare
+//! actix-web + askama + diesel/r2d2 page (one conversation and 20 of its
+//! messages) served by the same process: requests/s, p50 and p99 per page.
+//!
+//! `cargo run --release --example load` (SQLite); with
+//! `CONFER_BENCH_PG_URL=postgres://127.0.0.1/confer_load` (an empty
+//! database) for PostgreSQL too. `CONFER_LOAD_CONVERSATIONS` (100000),
+//! `CONFER_LOAD_CONNECTIONS` (32) and `CONFER_LOAD_SECONDS` (15) change the
+//! size, the connections and the time per page. Planner statistics are
+//! gathered (`ANALYZE`) before the load, as a long-running node would have.
+
+mod common;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_web::{HttpResponse, HttpServer, web};
+use askama::Template;
+use confer::app::build_app;
+use confer::config::Config;
+use confer::db::schema::{conversations, messages};
+use confer::db::{DatabaseUrl, DbConn, Pool};
+use confer::state::{AppState, Clock};
+use diesel::prelude::*;
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[derive(Template)]
+#[template(
+    source = "<!doctype html><title>{{ subject }}</title><h1>{{ subject }}</h1>\
+              <ol>{% for (kind, body) in messages %}<li class=\"{{ kind }}\">{{ body }}</li>{% endfor %}</ol>",
+    ext = "html"
+)]
+struct BarePage {
+    subject: String,
+    messages: Vec<(String, String)>,
+}
+
+/// The yardstick: the least a page of this stack can do.
+async fn bare_page(pool: web::Data<Pool>) -> HttpResponse {
+    let page = web::block(move || -> Result<String, String> {
+        let mut conn = pool.get().map_err(|e| e.to_string())?;
+        let subject: String = conversations::table
+            .find(1)
+            .select(conversations::subject)
+            .first(&mut *conn)
+            .map_err(|e| e.to_string())?;
+        let messages: Vec<(String, String)> = messages::table
+            .filter(messages::conversation_id.eq(1))
+            .order(messages::id)
+            .limit(20)
+            .select((messages::kind, messages::body))
+            .load(&mut *conn)
+            .map_err(|e| e.to_string())?;
+        BarePage { subject, messages }
+            .render()
+            .map_err(|e| e.to_string())
+    })
+    .await;
+    match page {
+        Ok(Ok(html)) => HttpResponse::Ok().content_type("text/html").body(html),
+        _ => HttpResponse::InternalServerError().finish(),
+    }
+}
+
+/// Serves an app factory on a loopback port in its own thread (two
+/// workers, as on this machine's two cores); the base URL.
+macro_rules! serve {
+    ($factory:expr) => {{
+        let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let factory = $factory;
+        std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                if let Ok(server) = HttpServer::new(factory).workers(2).listen(listener) {
+                    let _ = server.run().await;
+                }
+            })
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        format!("http://127.0.0.1:{port}")
+    }};
+}
+
+struct Figures {
+    per_second: f64,
+    p50: f64,
+    p99: f64,
+}
+
+/// `connections` threads, each with one keep-alive connection, request
+/// `url` for `seconds`; every answer must be a 200.
+fn load(
+    url: &str,
+    headers: &[(String, String)],
+    connections: usize,
+    seconds: u64,
+) -> Result<Figures, String> {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let headers = Arc::new(headers.to_vec());
+    let workers: Vec<_> = (0..connections)
+        .map(|_| {
+            let (url, headers) = (url.to_string(), headers.clone());
+            std::thread::spawn(move || -> Result<Vec<Duration>, String> {
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .max_redirects(0)
+                    .http_status_as_error(false)
+                    .build()
+                    .into();
+                let mut samples = Vec::new();
+                while Instant::now() < deadline {
+                    let started = Instant::now();
+                    let mut request = agent.get(&url);
+                    for (name, value) in headers.iter() {
+                        request = request.header(name, value);
+                    }
+                    let mut response = request.call().map_err(|e| e.to_string())?;
+                    let _ = response.body_mut().read_to_vec();
+                    if response.status() != 200 {
+                        return Err(format!("{url} answered {}", response.status()));
+                    }
+                    samples.push(started.elapsed());
+                }
+                Ok(samples)
+            })
+        })
+        .collect();
+    let mut samples = Vec::new();
+    for worker in workers {
+        samples.extend(worker.join().map_err(|_| "a client thread panicked")??);
+    }
+    if samples.is_empty() {
+        return Err(format!("{url}: no answers"));
+    }
+    samples.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    Ok(Figures {
+        per_second: samples.len() as f64 / seconds as f64,
+        p50: ms(samples[samples.len() / 2]),
+        p99: ms(samples[samples.len() * 99 / 100]),
+    })
+}
+
+fn run(url: DatabaseUrl) -> Result<(), String> {
+    let n = env_number("CONFER_LOAD_CONVERSATIONS", 100_000);
+    let connections = env_number("CONFER_LOAD_CONNECTIONS", 32);
+    let seconds = env_number("CONFER_LOAD_SECONDS", 15) as u64;
+    let label = if url.is_postgres() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    let data_dir = std::env::temp_dir().join(format!("confer-load-{}", std::process::id()));
+    let config = Config::from_lookup(|name| match name {
+        "CONFER_DATA_DIR" => Some(data_dir.to_string_lossy().into_owned()),
+        "CONFER_SECRET_KEY" => Some("load-secret-key-0123456789abcdef01234567".into()),
+        "CONFER_BCRYPT_COST" => Some("4".into()),
+        _ => None,
+    })
+    .map_err(|e| e.0)?;
+    let config = Config {
+        database_url: url,
+        ..config
+    };
+    let pool = confer::cli::prepare(&config)?;
+    let started = Instant::now();
+    {
+        let mut conn = pool.get().map_err(|e| e.to_string())?;
+        confer::db::write_transaction(&mut conn, |conn| common::seed(conn, n))
+            .map_err(|e| e.to_string())?;
+        match &mut *conn {
+            DbConn::Postgresql(c) => diesel::sql_query("ANALYZE").execute(c),
+            DbConn::Sqlite(c) => diesel::sql_query("ANALYZE").execute(c),
+        }
+        .map_err(|e| e.to_string())?;
+    }
+    println!(
+        "{label}: seeded {n} conversations, {} messages in {:.0} s; {connections} connections, {seconds} s per page",
+        n * 5 + 25,
+        started.elapsed().as_secs_f64()
+    );
+    let token = common::api_token(&mut *pool.get().map_err(|e| e.to_string())?)?;
+    let bare_pool = web::Data::new(pool.clone());
+    let bare = serve!(move || {
+        actix_web::App::new()
+            .app_data(bare_pool.clone())
+            .route("/", web::get().to(bare_page))
+    });
+    let state = web::Data::new(AppState::new(pool, config, Clock::default()));
+    state.api_limiter.set_limit(u32::MAX);
+    let app_state = state.clone();
+    let base = serve!(move || build_app(app_state.clone()));
+    let cookie = common::sign_in(&base)?;
+    let browser = vec![("Cookie".to_string(), cookie)];
+    let api = vec![("Authorization".to_string(), format!("Bearer {token}"))];
+    println!("| page | requests/s | p50 | p99 |");
+    println!("|---|---|---|---|");
+    for (name, url, headers) in [
+        (
+            "bare actix + askama + diesel page",
+            format!("{bare}/"),
+            Vec::new(),
+        ),
+        (
+            "conversation with 30 messages",
+            format!("{base}/conversations/1"),
+            browser.clone(),
+        ),
+        (
+            "inbox, \"All\" with its view counts",
+            format!("{base}/conversations?view=all"),
+            browser.clone(),
+        ),
+        (
+            "search, one word",
+            format!("{base}/search?q=ultramarine"),
+            browser.clone(),
+        ),
+        (
+            "API: `GET /api/v1/conversations?view=all&limit=50`",
+            format!("{base}/api/v1/conversations?view=all&limit=50"),
+            api.clone(),
+        ),
+        (
+            "API: a conversation's 30 messages",
+            format!("{base}/api/v1/conversations/1/messages"),
+            api.clone(),
+        ),
+    ] {
+        let f = load(&url, &headers, connections, seconds)?;
+        println!(
+            "| {label}: {name} | {:.0} | {:.1} ms | {:.1} ms |",
+            f.per_second, f.p50, f.p99
+        );
+    }
+    let _ = std::fs::remove_dir_all(data_dir);
+    Ok(())
+}
+
+fn main() {
+    let dir = std::env::temp_dir().join(format!("confer-load-db-{}", std::process::id()));
+    if let Err(e) = run(DatabaseUrl::Sqlite(dir.join("load.db"))) {
+        eprintln!("SQLite: {e}");
+        std::process::exit(1);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    match std::env::var("CONFER_BENCH_PG_URL") {
+        Ok(url) => {
+            if let Err(e) = run(DatabaseUrl::Postgres(url)) {
+                eprintln!("PostgreSQL: {e}");
+                std::process::exit(1);
+            }
+        }
+        Err(_) => println!("PostgreSQL: skipped (set CONFER_BENCH_PG_URL to an empty database)"),
+    }
+}
