@@ -9,6 +9,12 @@
 //! `CONFER_LOAD_CONNECTIONS` (32) and `CONFER_LOAD_SECONDS` (15) change the
 //! size, the connections and the time per page. Planner statistics are
 //! gathered (`ANALYZE`) before the load, as a long-running node would have.
+//!
+//! `load serve DIR` seeds a SQLite workspace in DIR once (kept for the next
+//! run), serves it and the bare page, writes `DIR/ready` (the two base URLs,
+//! the session cookie and an API token, a line each) and waits:
+//! `examples/callgrind.sh` runs it under callgrind to count instructions
+//! per request.
 
 mod common;
 
@@ -244,7 +250,70 @@ fn run(url: DatabaseUrl) -> Result<(), String> {
     Ok(())
 }
 
+/// Seeds DIR/load.db unless it exists, serves it and the bare page, tells
+/// how to reach them in DIR/ready, and waits to be stopped.
+fn serve_only(dir: &std::path::Path) -> Result<(), String> {
+    let n = env_number("CONFER_LOAD_CONVERSATIONS", 100_000);
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let db = dir.join("load.db");
+    let fresh = !db.exists();
+    let config = Config::from_lookup(|name| match name {
+        "CONFER_DATA_DIR" => Some(dir.to_string_lossy().into_owned()),
+        "CONFER_SECRET_KEY" => Some("load-secret-key-0123456789abcdef01234567".into()),
+        "CONFER_BCRYPT_COST" => Some("4".into()),
+        _ => None,
+    })
+    .map_err(|e| e.0)?;
+    let config = Config {
+        database_url: DatabaseUrl::Sqlite(db),
+        ..config
+    };
+    let pool = confer::cli::prepare(&config)?;
+    if fresh {
+        let mut conn = pool.get().map_err(|e| e.to_string())?;
+        confer::db::write_transaction(&mut conn, |conn| common::seed(conn, n))
+            .map_err(|e| e.to_string())?;
+        if let DbConn::Sqlite(c) = &mut *conn {
+            diesel::sql_query("ANALYZE")
+                .execute(c)
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    let token = common::api_token(&mut *pool.get().map_err(|e| e.to_string())?)?;
+    let bare_pool = web::Data::new(pool.clone());
+    let bare = serve!(move || {
+        actix_web::App::new()
+            .app_data(bare_pool.clone())
+            .route("/", web::get().to(bare_page))
+    });
+    let state = web::Data::new(AppState::new(pool, config, Clock::default()));
+    state.api_limiter.set_limit(u32::MAX);
+    let app_state = state.clone();
+    let base = serve!(move || build_app(app_state.clone()));
+    let cookie = common::sign_in(&base)?;
+    std::fs::write(
+        dir.join("ready"),
+        format!("{bare}\n{base}\n{cookie}\n{token}\n"),
+    )
+    .map_err(|e| e.to_string())?;
+    loop {
+        std::thread::sleep(Duration::from_secs(3600));
+    }
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("serve") {
+        let dir = args
+            .get(2)
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| std::env::temp_dir().join("confer-load-serve"));
+        if let Err(e) = serve_only(&dir) {
+            eprintln!("serve: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     let dir = std::env::temp_dir().join(format!("confer-load-db-{}", std::process::id()));
     if let Err(e) = run(DatabaseUrl::Sqlite(dir.join("load.db"))) {
         eprintln!("SQLite: {e}");
