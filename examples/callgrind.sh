@@ -25,17 +25,17 @@ trap 'kill $server 2>/dev/null || true; rm -rf "$dir"' EXIT
 until [ -f "$dir/ready" ]; do sleep 1; kill -0 "$server" 2>/dev/null || { cat "$dir/valgrind.log"; exit 1; }; done
 { read -r bare; read -r base; read -r cookie; read -r token; } <"$dir/ready"
 total() { # instructions collected so far (the dump's summary line)
-  callgrind_control -d "$server" >/dev/null
+  callgrind_control -d "$server" >/dev/null 2>&1
   local file; file=$(ls -t "$dir"/callgrind.out.* | head -n 1)
-  awk '/^summary:/ {print $2}' "$file"
+  awk '/^totals:/ {print $2}' "$file"
 }
 measure() { # name, url, header
   local name=$1 url=$2 header=$3
   curl -s -o /dev/null -H "$header" "$url" # warm the caches once
-  callgrind_control -z "$server" >/dev/null
-  callgrind_control -i on "$server" >/dev/null
+  callgrind_control -z "$server" >/dev/null 2>&1
+  callgrind_control -i on "$server" >/dev/null 2>&1
   for _ in $(seq "$requests"); do curl -s -o /dev/null -H "$header" "$url"; done
-  callgrind_control -i off "$server" >/dev/null
+  callgrind_control -i off "$server" >/dev/null 2>&1
   local ir; ir=$(total)
   printf '| %s | %s |\n' "$name" "$(awk -v ir="$ir" -v n="$requests" 'BEGIN { printf "%.2f M", ir / n / 1e6 }')"
 }

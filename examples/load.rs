@@ -85,7 +85,11 @@ macro_rules! serve {
         let factory = $factory;
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                if let Ok(server) = HttpServer::new(factory).workers(2).listen(listener) {
+                if let Ok(server) = HttpServer::new(factory)
+                    .workers(2)
+                    .disable_signals()
+                    .listen(listener)
+                {
                     let _ = server.run().await;
                 }
             })

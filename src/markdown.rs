@@ -1,7 +1,19 @@
 //! User-written text: Markdown rendered to HTML, then sanitized — no
-//! script, no event handlers, no styles; links open safely.
+//! script, no event handlers, no styles; links open safely. The sanitizer's
+//! policy is built once for the process, not per message.
+
+use std::sync::LazyLock;
 
 use pulldown_cmark::{Options, Parser, html};
+
+/// The one sanitizer policy (ammonia's defaults, safe link targets).
+static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+    let mut builder = ammonia::Builder::default();
+    builder
+        .link_rel(Some("noopener noreferrer"))
+        .url_schemes(["http", "https", "mailto"].into());
+    builder
+});
 
 pub fn render(text: &str) -> String {
     let mut unsafe_html = String::new();
@@ -9,9 +21,5 @@ pub fn render(text: &str) -> String {
         &mut unsafe_html,
         Parser::new_ext(text, Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES),
     );
-    ammonia::Builder::default()
-        .link_rel(Some("noopener noreferrer"))
-        .url_schemes(["http", "https", "mailto"].into())
-        .clean(&unsafe_html)
-        .to_string()
+    SANITIZER.clean(&unsafe_html).to_string()
 }
