@@ -210,8 +210,11 @@ pub fn user_input(
         .clone()
         .or_else(|| base.map(|u| u.name.clone()))
         .unwrap_or_default();
-    if name.trim().is_empty() || name.chars().count() > 200 {
-        errors.push(("name", "is required (at most 200 characters)".into()));
+    if name.trim().is_empty() || name.chars().count() > admin::MAX_NAME_CHARS {
+        errors.push((
+            "name",
+            format!("is required (at most {} characters)", admin::MAX_NAME_CHARS),
+        ));
     }
     let email = fields
         .email

@@ -114,7 +114,7 @@ pub fn validate(
         t,
         errors: &mut errors,
     };
-    check.required("name", &form.name, 120);
+    check.required("name", &form.name, super::users::MAX_NAME_CHARS);
     check.email("email", &form.email);
     let language = match form.language.trim() {
         "" => None,

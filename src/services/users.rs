@@ -27,6 +27,10 @@ use crate::policy::{
 
 pub use super::By;
 
+/// The longest name a user may have, wherever it is typed (the form, the
+/// CSV import, the API, SCIM).
+pub const MAX_NAME_CHARS: usize = 200;
+
 /// What the add and edit forms (and the CSV import) describe.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UserInput {
