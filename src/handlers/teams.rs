@@ -13,7 +13,8 @@ use crate::forms::FieldErrors;
 use crate::models::team::{self, Team};
 use crate::pages::{Badge, Ctx, html_with_status};
 use crate::policy::Flag;
-use crate::services::teams::{self as teams, Refusal};
+use crate::services::Refusal;
+use crate::services::teams;
 use crate::state::AppState;
 use crate::web::redirect;
 use crate::web::{DeleteForm, NoticeQuery};
@@ -85,20 +86,6 @@ pub async fn list(
     .await
 }
 
-/// The refusals that are not the name's: 403, 404, or the database's error.
-impl From<Refusal> for AppError {
-    fn from(refusal: Refusal) -> Self {
-        match refusal {
-            Refusal::Forbidden(denied) => denied.into(),
-            Refusal::NotFound => Self::NotFound,
-            Refusal::Database(e) => e.into(),
-            Refusal::NameInvalid | Refusal::NameTaken => {
-                Self::BadRequest("the team name is not valid".into())
-            }
-        }
-    }
-}
-
 /// Runs a team write in one transaction: its value, or the refusal (and
 /// nothing written).
 async fn write<T, F>(state: &AppState, work: F) -> AppResult<Result<T, Refusal>>
@@ -112,24 +99,11 @@ where
 }
 
 /// The name's field error, or the refusal as an error page.
-fn name_errors(current: &CurrentUser, name: &str, refusal: Refusal) -> AppResult<FieldErrors> {
-    let t = current.tr;
-    let mut errors = FieldErrors::default();
+fn name_errors(current: &CurrentUser, refusal: Refusal) -> AppResult<FieldErrors> {
     match refusal {
-        Refusal::NameInvalid if name.trim().is_empty() => {
-            errors.add("name", t.get("form.error.required"))
-        }
-        Refusal::NameInvalid => errors.add(
-            "name",
-            t.fmt(
-                "form.error.too_long",
-                &[("max", &teams::MAX_NAME_CHARS.to_string())],
-            ),
-        ),
-        Refusal::NameTaken => errors.add("name", t.get("teams.error.taken")),
-        other => return Err(other.into()),
+        Refusal::Fields(fields) => Ok(fields.messages(current.tr)),
+        other => Err(other.into()),
     }
-    Ok(errors)
 }
 
 pub async fn create(
@@ -158,7 +132,7 @@ pub async fn create(
     match created {
         Ok(id) => Ok(redirect(&format!("/settings/teams/{id}?notice=created"))),
         Err(refusal) => {
-            let errors = name_errors(&current, &form.name, refusal)?;
+            let errors = name_errors(&current, refusal)?;
             teams_page(&current, &state, form, errors, None).await
         }
     }
@@ -287,7 +261,7 @@ pub async fn rename(
             "/settings/teams/{team_id}?notice=renamed"
         ))),
         Err(refusal) => {
-            let errors = name_errors(&current, &form.name, refusal)?;
+            let errors = name_errors(&current, refusal)?;
             team_page(&current, &state, team_id, Some(form), errors, None, None).await
         }
     }

@@ -19,6 +19,7 @@ use crate::db::schema::{team_memberships, teams, users};
 use crate::db::{DbConn, write_transaction};
 use crate::models::team::{self, Team};
 use crate::policy::{Action, Flag};
+use crate::services::Refusal;
 use crate::services::teams as team_service;
 use crate::state::AppState;
 
@@ -281,22 +282,27 @@ fn save(
 }
 
 /// The team service's refusals in SCIM's words.
-impl From<team_service::Refusal> for ScimError {
-    fn from(refusal: team_service::Refusal) -> Self {
+impl From<Refusal> for ScimError {
+    fn from(refusal: Refusal) -> Self {
         match refusal {
-            team_service::Refusal::NameInvalid => ScimError::bad(
+            Refusal::Fields(fields) if fields.has(&team_service::NAME_TAKEN) => {
+                ScimError::uniqueness("Another group has this displayName.")
+            }
+            Refusal::Fields(_) => ScimError::bad(
                 "invalidValue",
                 format!(
                     "displayName is required (at most {} characters)",
                     team_service::MAX_NAME_CHARS
                 ),
             ),
-            team_service::Refusal::NameTaken => {
-                ScimError::uniqueness("Another group has this displayName.")
-            }
-            team_service::Refusal::NotFound => ScimError::not_found("No such group or user."),
-            team_service::Refusal::Forbidden(denied) => denied.into(),
-            team_service::Refusal::Database(e) => e.into(),
+            Refusal::NotFound => ScimError::not_found("No such group or user."),
+            Refusal::Forbidden(denied) => denied.into(),
+            Refusal::Rule(key) => ScimError::new(
+                actix_web::http::StatusCode::FORBIDDEN,
+                None,
+                format!("Refused by {key}."),
+            ),
+            Refusal::Database(e) => e.into(),
         }
     }
 }

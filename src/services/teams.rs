@@ -6,10 +6,11 @@
 use chrono::NaiveDateTime;
 use serde_json::json;
 
+use super::{Fields, Problem, Refusal};
 use crate::db::DbConn;
 use crate::models::audit::{self, AuditActor, Event};
 use crate::models::team::{self, NewTeam, Team};
-use crate::policy::{self, Action, Actor, Denied, Flag};
+use crate::policy::{self, Action, Actor, Flag};
 
 /// As the Teams page shows it.
 pub const MAX_NAME_CHARS: usize = 80;
@@ -21,47 +22,30 @@ pub struct Ctx<'a> {
     pub now: NaiveDateTime,
 }
 
-#[derive(Debug)]
-pub enum Refusal {
-    Forbidden(Denied),
-    /// The name is empty or longer than `MAX_NAME_CHARS`.
-    NameInvalid,
-    /// Another team has this name (compared without case).
-    NameTaken,
-    /// A team or user named in the request does not exist.
-    NotFound,
-    Database(diesel::result::Error),
-}
-
-impl From<diesel::result::Error> for Refusal {
-    fn from(e: diesel::result::Error) -> Self {
-        Self::Database(e)
-    }
-}
-
-impl From<Denied> for Refusal {
-    fn from(d: Denied) -> Self {
-        Self::Forbidden(d)
-    }
-}
-
 fn allowed(ctx: &Ctx) -> Result<(), Refusal> {
     Ok(policy::ensure(ctx.actor, Action::Use(Flag::TeamsManage))?)
 }
 
-/// The trimmed name, if it may be used (by the team `except`, when renaming).
+/// Another team has this name (compared without case).
+pub const NAME_TAKEN: Problem = Problem::Taken {
+    key: "teams.error.taken",
+    english: "another team has this name",
+};
+
+/// The trimmed name, if it may be used (by the team `except`, when
+/// renaming): field `name`, empty or longer than `MAX_NAME_CHARS`, or taken.
 fn checked_name<'n>(
     conn: &mut DbConn,
     name: &'n str,
     except: Option<i64>,
 ) -> Result<&'n str, Refusal> {
+    let mut fields = Fields::default();
+    fields.text("name", name, MAX_NAME_CHARS);
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        return Err(Refusal::NameInvalid);
+    if fields.is_empty() && team::name_taken(conn, name, except)? {
+        fields.add("name", NAME_TAKEN);
     }
-    if team::name_taken(conn, name, except)? {
-        return Err(Refusal::NameTaken);
-    }
+    super::check(fields)?;
     Ok(name)
 }
 
