@@ -14,14 +14,10 @@ use std::time::{Duration, Instant};
 use actix_web::{HttpServer, web};
 use chrono::Utc;
 use confer::app::build_app;
-use confer::config::Config;
-use confer::db::{DatabaseUrl, DbConn};
+use confer::db::DatabaseUrl;
 use confer::state::{AppState, Clock};
-use diesel::prelude::*;
 
 mod common;
-
-use common::seed;
 
 fn median_p90(mut samples: Vec<Duration>) -> (f64, f64) {
     samples.sort();
@@ -39,29 +35,9 @@ fn run(url: DatabaseUrl, n: usize) -> Result<(), String> {
         "SQLite"
     };
     let data_dir = std::env::temp_dir().join(format!("confer-bench-ws-{}", std::process::id()));
-    let config = Config::from_lookup(|name| match name {
-        "CONFER_DATA_DIR" => Some(data_dir.to_string_lossy().into_owned()),
-        "CONFER_SECRET_KEY" => Some("bench-secret-key-0123456789abcdef0123".into()),
-        "CONFER_BCRYPT_COST" => Some("4".into()),
-        _ => None,
-    })
-    .map_err(|e| e.0)?;
-    let config = Config {
-        database_url: url,
-        ..config
-    };
-    let pool = confer::cli::prepare(&config)?;
+    let (config, pool) = common::prepare(url, &data_dir)?;
     let started = Instant::now();
-    {
-        let mut conn = pool.get().map_err(|e| e.to_string())?;
-        confer::db::write_transaction(&mut conn, |conn| seed(conn, n))
-            .map_err(|e| e.to_string())?;
-        if let DbConn::Postgresql(c) = &mut *conn {
-            diesel::sql_query("ANALYZE")
-                .execute(c)
-                .map_err(|e| e.to_string())?;
-        }
-    }
+    common::seed_and_analyze(&pool, n, false)?;
     println!(
         "{label}: seeded {n} conversations, {} messages in {:.0} s",
         n * 5 + 25,

@@ -25,9 +25,8 @@ use std::time::{Duration, Instant};
 use actix_web::{HttpResponse, HttpServer, web};
 use askama::Template;
 use confer::app::build_app;
-use confer::config::Config;
 use confer::db::schema::{conversations, messages};
-use confer::db::{DatabaseUrl, DbConn, Pool};
+use confer::db::{DatabaseUrl, Pool};
 use confer::state::{AppState, Clock};
 use diesel::prelude::*;
 
@@ -168,29 +167,9 @@ fn run(url: DatabaseUrl) -> Result<(), String> {
         "SQLite"
     };
     let data_dir = std::env::temp_dir().join(format!("confer-load-{}", std::process::id()));
-    let config = Config::from_lookup(|name| match name {
-        "CONFER_DATA_DIR" => Some(data_dir.to_string_lossy().into_owned()),
-        "CONFER_SECRET_KEY" => Some("load-secret-key-0123456789abcdef01234567".into()),
-        "CONFER_BCRYPT_COST" => Some("4".into()),
-        _ => None,
-    })
-    .map_err(|e| e.0)?;
-    let config = Config {
-        database_url: url,
-        ..config
-    };
-    let pool = confer::cli::prepare(&config)?;
+    let (config, pool) = common::prepare(url, &data_dir)?;
     let started = Instant::now();
-    {
-        let mut conn = pool.get().map_err(|e| e.to_string())?;
-        confer::db::write_transaction(&mut conn, |conn| common::seed(conn, n))
-            .map_err(|e| e.to_string())?;
-        match &mut *conn {
-            DbConn::Postgresql(c) => diesel::sql_query("ANALYZE").execute(c),
-            DbConn::Sqlite(c) => diesel::sql_query("ANALYZE").execute(c),
-        }
-        .map_err(|e| e.to_string())?;
-    }
+    common::seed_and_analyze(&pool, n, true)?;
     println!(
         "{label}: seeded {n} conversations, {} messages in {:.0} s; {connections} connections, {seconds} s per page",
         n * 5 + 25,
@@ -261,27 +240,9 @@ fn serve_only(dir: &std::path::Path) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     let db = dir.join("load.db");
     let fresh = !db.exists();
-    let config = Config::from_lookup(|name| match name {
-        "CONFER_DATA_DIR" => Some(dir.to_string_lossy().into_owned()),
-        "CONFER_SECRET_KEY" => Some("load-secret-key-0123456789abcdef01234567".into()),
-        "CONFER_BCRYPT_COST" => Some("4".into()),
-        _ => None,
-    })
-    .map_err(|e| e.0)?;
-    let config = Config {
-        database_url: DatabaseUrl::Sqlite(db),
-        ..config
-    };
-    let pool = confer::cli::prepare(&config)?;
+    let (config, pool) = common::prepare(DatabaseUrl::Sqlite(db), dir)?;
     if fresh {
-        let mut conn = pool.get().map_err(|e| e.to_string())?;
-        confer::db::write_transaction(&mut conn, |conn| common::seed(conn, n))
-            .map_err(|e| e.to_string())?;
-        if let DbConn::Sqlite(c) = &mut *conn {
-            diesel::sql_query("ANALYZE")
-                .execute(c)
-                .map_err(|e| e.to_string())?;
-        }
+        common::seed_and_analyze(&pool, n, true)?;
     }
     let token = common::api_token(&mut *pool.get().map_err(|e| e.to_string())?)?;
     let bare_pool = web::Data::new(pool.clone());

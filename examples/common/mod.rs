@@ -192,3 +192,41 @@ pub fn api_token(conn: &mut DbConn) -> Result<String, String> {
             .1,
     )
 }
+
+/// The configuration and migrated pool of a bench workspace on `url`, with
+/// its data directory `data_dir`.
+pub fn prepare(
+    url: confer::db::DatabaseUrl,
+    data_dir: &std::path::Path,
+) -> Result<(confer::config::Config, confer::db::Pool), String> {
+    let config = confer::config::Config::from_lookup(|name| match name {
+        "CONFER_DATA_DIR" => Some(data_dir.to_string_lossy().into_owned()),
+        "CONFER_SECRET_KEY" => Some("bench-secret-key-0123456789abcdef0123".into()),
+        "CONFER_BCRYPT_COST" => Some("4".into()),
+        _ => None,
+    })
+    .map_err(|e| e.0)?;
+    let config = confer::config::Config {
+        database_url: url,
+        ..config
+    };
+    let pool = confer::cli::prepare(&config)?;
+    Ok((config, pool))
+}
+
+/// Seeds `n` conversations in one transaction, then gathers planner
+/// statistics on PostgreSQL, and on SQLite too when `analyze_sqlite`.
+pub fn seed_and_analyze(
+    pool: &confer::db::Pool,
+    n: usize,
+    analyze_sqlite: bool,
+) -> Result<(), String> {
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    confer::db::write_transaction(&mut conn, |conn| seed(conn, n)).map_err(|e| e.to_string())?;
+    match &mut *conn {
+        DbConn::Postgresql(c) => diesel::sql_query("ANALYZE").execute(c).map(|_| ()),
+        DbConn::Sqlite(c) if analyze_sqlite => diesel::sql_query("ANALYZE").execute(c).map(|_| ()),
+        DbConn::Sqlite(_) => Ok(()),
+    }
+    .map_err(|e| e.to_string())
+}
