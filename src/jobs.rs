@@ -231,12 +231,23 @@ pub async fn deliver_webhooks(state: &AppState) -> AppResult<(usize, usize)> {
     Ok((delivered, failed))
 }
 
-/// Runs `run_once` every few seconds until the server stops.
+/// How often the worker refreshes SQLite's planner statistics.
+const OPTIMIZE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Runs `run_once` every few seconds until the server stops, and
+/// `db::optimize` every hour.
 pub fn spawn(state: web::Data<AppState>, mailer: Arc<Mailer>, every: Duration) {
     actix_web::rt::spawn(async move {
         let mut interval = actix_web::rt::time::interval(every);
+        let mut optimized = std::time::Instant::now();
         loop {
             interval.tick().await;
+            if optimized.elapsed() >= OPTIMIZE_EVERY {
+                optimized = std::time::Instant::now();
+                if let Err(e) = state.db(|conn| Ok(crate::db::optimize(conn)?)).await {
+                    tracing::error!(error = %e, "PRAGMA optimize failed");
+                }
+            }
             match run_once(&state, &mailer).await {
                 Ok(round) if round != Round::default() => {
                     tracing::info!(?round, "background round")

@@ -65,11 +65,7 @@ impl AppState {
         F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
     {
         let pool = self.pool.clone();
-        web::block(move || {
-            let mut conn = pool.get()?;
-            work(&mut conn)
-        })
-        .await?
+        web::block(move || crate::db::with_connection(&pool, work)).await?
     }
 
     /// What an unknown account's password is checked against, hashed at the

@@ -310,7 +310,7 @@ where
     F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
 {
     let pool = state.pool.clone();
-    web::block(move || work(&mut *pool.get()?)).await?
+    web::block(move || crate::db::with_connection(&pool, work)).await?
 }
 
 /// RFC 3339 in UTC.

@@ -108,9 +108,12 @@ impl r2d2::ManageConnection for DbManager {
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
                 // busy_timeout first: switching to WAL while other pooled
                 // connections open fails with "database is locked" otherwise.
+                // `optimize=0x10002`: SQLite's advice when a long-lived
+                // connection opens (statistics refreshed only where stale).
                 conn.batch_execute(
                     "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                     PRAGMA optimize = 0x10002;",
                 )
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConn::Sqlite(conn))
@@ -123,9 +126,36 @@ impl r2d2::ManageConnection for DbManager {
             .map_err(ConnectionError::CouldntSetupConfiguration)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// A connection whose transaction broke, or that no longer answers
+    /// after work on it failed (see `with_connection`), is dropped.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        std::thread::panicking()
+            || diesel::r2d2::R2D2Connection::is_broken(conn)
+            || (FAILED_ON_THIS_THREAD.take() && conn.batch_execute("SELECT 1").is_err())
     }
+}
+
+thread_local! {
+    /// Set by `with_connection` when the work failed, read by `has_broken`
+    /// as the connection goes back to the pool on the same thread.
+    static FAILED_ON_THIS_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs blocking `work` on a pooled connection. Connections are not tested
+/// on checkout (no `SELECT 1` before every request): a broken one shows
+/// itself by failing, and after failed work the connection is pinged as it
+/// goes back and dropped if it does not answer.
+pub fn with_connection<T, E, F>(pool: &Pool, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<r2d2::Error>,
+{
+    let mut conn = pool.get()?;
+    let result = work(&mut conn);
+    if result.is_err() {
+        FAILED_ON_THIS_THREAD.set(true);
+    }
+    result
 }
 
 /// Builds the pool; for SQLite the file's directory is created if missing.
@@ -140,9 +170,20 @@ pub fn connect(url: &DatabaseUrl) -> Result<Pool, String> {
     r2d2::Pool::builder()
         .max_size(size)
         .min_idle(Some(1))
+        .test_on_check_out(false)
         .connection_timeout(Duration::from_secs(10))
         .build(DbManager::new(url.clone()))
         .map_err(|e| format!("cannot connect to {}: {e}", url.redacted()))
+}
+
+/// Refreshes SQLite's planner statistics where they are stale, as SQLite
+/// advises long-lived connections to do now and then (the worker runs it
+/// hourly). PostgreSQL's autovacuum does this itself.
+pub fn optimize(conn: &mut DbConn) -> QueryResult<()> {
+    match conn {
+        DbConn::Sqlite(c) => c.batch_execute("PRAGMA optimize"),
+        DbConn::Postgresql(_) => Ok(()),
+    }
 }
 
 /// Runs pending migrations. On PostgreSQL an advisory lock keeps several nodes

@@ -107,6 +107,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    conversation_counts (team_key, assignee_key, done) {
+        team_key -> BigInt,
+        assignee_key -> BigInt,
+        done -> Bool,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
     conversations (id) {
         id -> BigInt,
         subject -> Text,

@@ -154,14 +154,14 @@ macro_rules! in_view {
         match $view {
             View::Mine => query
                 .filter(conversations::assignee_id.eq($reader.user_id))
-                .filter(conversations::status.ne(Status::Done)),
+                .filter(not_done()),
             View::Unassigned => query
                 .filter(conversations::assignee_id.is_null())
-                .filter(conversations::status.ne(Status::Done)),
+                .filter(not_done()),
             View::Teams => query
                 .filter(conversations::team_id.eq_any($reader.team_ids.to_vec()))
-                .filter(conversations::status.ne(Status::Done)),
-            View::All => query.filter(conversations::status.ne(Status::Done)),
+                .filter(not_done()),
+            View::All => query.filter(not_done()),
             View::Mentions => query.filter(
                 conversations::id.eq_any(
                     crate::db::schema::notifications::table
@@ -179,27 +179,58 @@ macro_rules! in_view {
     }};
 }
 
-/// Counts stop here: the tabs say "1000+" beyond it, and counting stays
-/// fast however many conversations there are.
-pub const COUNT_CAP: i64 = 1000;
+/// Not done, written literally (not as a bound parameter) so that the
+/// partial indexes `WHERE status <> 'done'` serve the open views on both
+/// databases, with or without planner statistics.
+fn not_done() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
+    diesel::dsl::sql("conversations.status <> 'done'")
+}
 
-/// How many conversations each view holds for this reader, up to
-/// `COUNT_CAP + 1` (which reads as "more than the cap").
+/// How many conversations each view holds for this reader, exactly and in
+/// constant time: the open/done buckets per team and assignee come from
+/// `conversation_counts` (kept by triggers on every write), the mentions
+/// from the reader's own mention notifications.
 pub fn counts(conn: &mut DbConn, reader: &Reader) -> QueryResult<HashMap<&'static str, i64>> {
-    let mut counts = HashMap::new();
-    for view in View::ALL {
-        let ids: Vec<i64> = in_view!(
-            scoped!(
-                conversations::table.select(conversations::id).into_boxed(),
-                reader
-            ),
-            view,
-            reader
-        )
-        .limit(COUNT_CAP + 1)
+    use crate::db::schema::{conversation_counts as cc, notifications};
+    let buckets: Vec<(i64, i64, bool, i64)> = cc::table
+        .filter(cc::n.gt(0))
+        .select((cc::team_key, cc::assignee_key, cc::done, cc::n))
         .load(conn)?;
-        counts.insert(view.key(), ids.len() as i64);
+    let visible = |team: i64| match reader.scope {
+        ConversationScope::All => true,
+        ConversationScope::Teams(ids) => ids.contains(&team),
+        ConversationScope::None => false,
+    };
+    let mut counts: HashMap<&'static str, i64> = View::ALL.iter().map(|v| (v.key(), 0)).collect();
+    let mut add = |view: View, n: i64| *counts.entry(view.key()).or_default() += n;
+    // Key 0 is "no team" / "unassigned"; real ids start at 1.
+    for (team, assignee, done, n) in buckets.into_iter().filter(|b| visible(b.0)) {
+        if done {
+            add(View::Done, n);
+            continue;
+        }
+        add(View::All, n);
+        if assignee == reader.user_id {
+            add(View::Mine, n);
+        }
+        if assignee == 0 {
+            add(View::Unassigned, n);
+        }
+        if reader.team_ids.contains(&team) {
+            add(View::Teams, n);
+        }
     }
+    let mentions: i64 = scoped!(
+        notifications::table
+            .inner_join(conversations::table)
+            .filter(notifications::user_id.eq(reader.user_id))
+            .filter(notifications::kind.eq("mention"))
+            .select(diesel::dsl::count(notifications::conversation_id).aggregate_distinct())
+            .into_boxed(),
+        reader
+    )
+    .get_result(conn)?;
+    add(View::Mentions, mentions);
     Ok(counts)
 }
 

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::{conversations, customers, messages, organizations};
-use crate::models::conversation::{Channel, MessageKind, Priority, Status};
+use crate::models::conversation::{Channel, MessageKind, Priority, Status, View};
 use crate::policy::ConversationScope;
 
 #[derive(Insertable)]
@@ -97,33 +97,18 @@ pub fn conversation_counts(
     scope: &ConversationScope,
     user_id: i64,
 ) -> QueryResult<ConversationCounts> {
-    let visible = || {
-        let query = conversations::table.into_boxed();
-        match scope {
-            ConversationScope::All => query,
-            ConversationScope::Teams(ids) => {
-                query.filter(conversations::team_id.eq_any(ids.clone()))
-            }
-            ConversationScope::None => query.filter(conversations::id.eq(-1)),
-        }
+    let reader = crate::models::conversation::Reader {
+        scope,
+        user_id,
+        team_ids: &[],
     };
-    let not_done = conversations::status.ne(Status::Done);
+    let views = crate::models::conversation::counts(conn, &reader)?;
+    let count = |view: View| views.get(view.key()).copied().unwrap_or(0);
     Ok(ConversationCounts {
-        open: visible().filter(not_done).count().get_result(conn)?,
-        mine_open: visible()
-            .filter(not_done)
-            .filter(conversations::assignee_id.eq(user_id))
-            .count()
-            .get_result(conn)?,
-        unassigned_open: visible()
-            .filter(not_done)
-            .filter(conversations::assignee_id.is_null())
-            .count()
-            .get_result(conn)?,
-        done: visible()
-            .filter(conversations::status.eq(Status::Done))
-            .count()
-            .get_result(conn)?,
+        open: count(View::All),
+        mine_open: count(View::Mine),
+        unassigned_open: count(View::Unassigned),
+        done: count(View::Done),
     })
 }
 

@@ -176,11 +176,7 @@ where
     F: FnOnce(&mut DbConn) -> ScimResult<T> + Send + 'static,
 {
     let pool = state.pool.clone();
-    web::block(move || {
-        let mut conn = pool.get()?;
-        work(&mut conn)
-    })
-    .await?
+    web::block(move || crate::db::with_connection(&pool, work)).await?
 }
 
 /// Reads a JSON body sent as `application/scim+json` or `application/json`

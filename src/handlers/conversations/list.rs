@@ -17,8 +17,8 @@ pub struct ListQuery {
 pub struct ViewTab {
     pub key: &'static str,
     pub label: &'static str,
-    /// "1000+" past the cap.
-    pub count: String,
+    /// Exact, however many.
+    pub count: i64,
     pub current: bool,
 }
 
@@ -146,10 +146,7 @@ pub async fn list(
         .map(|v| ViewTab {
             key: v.key(),
             label: t.get(&format!("conversations.view.{}", v.key())),
-            count: match counts.get(v.key()).copied().unwrap_or(0) {
-                n if n > conversation::COUNT_CAP => format!("{}+", conversation::COUNT_CAP),
-                n => n.to_string(),
-            },
+            count: counts.get(v.key()).copied().unwrap_or(0),
             current: *v == view,
         })
         .collect();
