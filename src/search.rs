@@ -2,17 +2,13 @@
 //! PostgreSQL tsvector/GIN. The reader's scope is part of the SQL, so a
 //! hidden conversation never matches.
 
+use std::collections::{HashMap, HashSet};
+
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::{BigInt, Double, Text};
 
 use crate::db::DbConn;
 use crate::policy::ConversationScope;
-
-#[derive(QueryableByName)]
-struct Id {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-}
 
 /// FTS5 has its own query syntax; users type words. Each word becomes a
 /// quoted term (all must match), so punctuation can never be a syntax error.
@@ -38,46 +34,339 @@ fn scope_sql(scope: &ConversationScope) -> Option<String> {
     }
 }
 
-/// Ids of visible conversations whose subject or any message (notes
-/// included) matches, most recently active first.
-pub fn conversation_ids(
+/// How results are ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Order {
+    /// The conversation whose newest matching message (or subject) is
+    /// newest comes first. Each page costs about the same however many
+    /// conversations match.
+    #[default]
+    Newest,
+    /// Best match first (bm25 on SQLite, `ts_rank_cd` on PostgreSQL),
+    /// ranked among the newest `RELEVANCE_WINDOW` matches.
+    Relevance,
+}
+
+impl Order {
+    pub fn parse(key: &str) -> Self {
+        if key == "relevance" {
+            Self::Relevance
+        } else {
+            Self::Newest
+        }
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Newest => "newest",
+            Self::Relevance => "relevance",
+        }
+    }
+}
+
+/// Matches are read newest first, a page's worth at first, then in
+/// growing batches up to this many.
+const MAX_CHUNK: usize = 1_000;
+/// One page reads at most this many matches: when filters reject nearly
+/// all of them, the page ends early with a cursor to go on from.
+const MAX_WALK: usize = 20_000;
+/// Relevance ranks the newest this many matches.
+pub const RELEVANCE_WINDOW: i64 = 2_000;
+
+/// A page of results and, when more may follow, where the next starts.
+pub struct Found<T> {
+    pub rows: Vec<T>,
+    pub next: Option<i64>,
+}
+
+impl<T> Found<T> {
+    fn none() -> Self {
+        Self {
+            rows: Vec::new(),
+            next: None,
+        }
+    }
+}
+
+/// The words as each engine takes them; `None` when there is nothing to find.
+enum Words {
+    Fts5(String),
+    Postgres(String),
+}
+
+impl Words {
+    fn of(conn: &DbConn, text: &str) -> Option<Self> {
+        match conn {
+            DbConn::Sqlite(_) => fts5_query(text).map(Self::Fts5),
+            DbConn::Postgresql(_) => {
+                (!text.trim().is_empty()).then(|| Self::Postgres(text.trim().to_string()))
+            }
+        }
+    }
+
+    fn text(&self) -> String {
+        match self {
+            Self::Fts5(q) | Self::Postgres(q) => q.clone(),
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct Hit {
+    #[diesel(sql_type = BigInt)]
+    hit: i64,
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+#[derive(QueryableByName)]
+struct Scored {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    /// Lower is better.
+    #[diesel(sql_type = Double)]
+    score: f64,
+}
+
+/// Every match as (position, conversation): the FTS5 rowid on SQLite; on
+/// PostgreSQL the message id, and for a subject the id of the
+/// conversation's newest message (minus its own id when it has none), so
+/// positions never tie across conversations.
+fn matches_sql(words: &Words) -> &'static str {
+    match words {
+        Words::Fts5(_) => {
+            "SELECT rowid AS hit, conversation_id AS cid FROM conversation_fts \
+             WHERE conversation_fts MATCH ?"
+        }
+        Words::Postgres(_) => {
+            "SELECT m.id AS hit, m.conversation_id AS cid FROM messages m \
+             WHERE m.body_tsv @@ websearch_to_tsquery('simple', $1) \
+             UNION ALL \
+             SELECT COALESCE((SELECT MAX(m2.id) FROM messages m2 WHERE m2.conversation_id = s.id), -s.id), s.id \
+             FROM conversations s WHERE s.subject_tsv @@ websearch_to_tsquery('simple', $1)"
+        }
+    }
+}
+
+/// The visible matches below `before`, newest first.
+fn hits(
+    conn: &mut DbConn,
+    words: &Words,
+    scope: &str,
+    before: i64,
+    size: usize,
+) -> QueryResult<Vec<(i64, i64)>> {
+    let rows: Vec<Hit> = match (conn, words) {
+        // FTS5 walks its index by rowid, newest first, and stops at the limit.
+        (DbConn::Sqlite(c), Words::Fts5(q)) => diesel::sql_query(format!(
+            "SELECT f.rowid AS hit, c.id AS id FROM conversation_fts f \
+             JOIN conversations c ON c.id = f.conversation_id \
+             WHERE conversation_fts MATCH ? AND f.rowid < ?{scope} \
+             ORDER BY f.rowid DESC LIMIT {size}"
+        ))
+        .bind::<Text, _>(q)
+        .bind::<BigInt, _>(before)
+        .load(c)?,
+        (DbConn::Postgresql(c), words) => diesel::sql_query(format!(
+            "SELECT h.hit AS hit, c.id AS id FROM ({}) h \
+             JOIN conversations c ON c.id = h.cid WHERE h.hit < $2{scope} \
+             ORDER BY h.hit DESC LIMIT {size}",
+            matches_sql(words)
+        ))
+        .bind::<Text, _>(words.text())
+        .bind::<BigInt, _>(before)
+        .load(c)?,
+        (DbConn::Sqlite(_), Words::Postgres(_)) => Vec::new(),
+    };
+    Ok(rows.into_iter().map(|r| (r.hit, r.id)).collect())
+}
+
+/// Conversations with a match at `from` or above: shown on earlier pages
+/// (or passed over there), never again.
+fn matched_from(conn: &mut DbConn, words: &Words, from: i64) -> QueryResult<HashSet<i64>> {
+    let sql = format!(
+        "SELECT DISTINCT h.cid AS id, CAST(0 AS BIGINT) AS hit FROM ({}) h WHERE h.hit >= {from}",
+        matches_sql(words)
+    );
+    let rows: Vec<Hit> = match conn {
+        DbConn::Sqlite(c) => diesel::sql_query(sql)
+            .bind::<Text, _>(words.text())
+            .load(c)?,
+        DbConn::Postgresql(c) => diesel::sql_query(sql)
+            .bind::<Text, _>(words.text())
+            .load(c)?,
+    };
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+/// The visible conversations among the newest `RELEVANCE_WINDOW` matches,
+/// best first.
+fn ranked(conn: &mut DbConn, words: &Words, scope: &str) -> QueryResult<Vec<i64>> {
+    let rows: Vec<Scored> = match (conn, words) {
+        (DbConn::Sqlite(c), Words::Fts5(q)) => diesel::sql_query(format!(
+            "SELECT c.id AS id, bm25(conversation_fts) AS score FROM conversation_fts f \
+             JOIN conversations c ON c.id = f.conversation_id \
+             WHERE conversation_fts MATCH ?{scope} \
+             ORDER BY f.rowid DESC LIMIT {RELEVANCE_WINDOW}"
+        ))
+        .bind::<Text, _>(q)
+        .load(c)?,
+        (DbConn::Postgresql(c), Words::Postgres(q)) => diesel::sql_query(format!(
+            "SELECT c.id AS id, h.score AS score FROM ( \
+               SELECT m.id AS hit, m.conversation_id AS cid, \
+                      -ts_rank_cd(m.body_tsv, websearch_to_tsquery('simple', $1))::float8 AS score \
+               FROM messages m WHERE m.body_tsv @@ websearch_to_tsquery('simple', $1) \
+               UNION ALL \
+               SELECT COALESCE((SELECT MAX(m2.id) FROM messages m2 WHERE m2.conversation_id = s.id), -s.id), s.id, \
+                      -ts_rank_cd(s.subject_tsv, websearch_to_tsquery('simple', $1))::float8 \
+               FROM conversations s WHERE s.subject_tsv @@ websearch_to_tsquery('simple', $1) \
+             ) h JOIN conversations c ON c.id = h.cid WHERE true{scope} \
+             ORDER BY h.hit DESC LIMIT {RELEVANCE_WINDOW}"
+        ))
+        .bind::<Text, _>(q)
+        .load(c)?,
+        _ => Vec::new(),
+    };
+    let mut best: HashMap<i64, f64> = HashMap::new();
+    for row in rows {
+        let score = best.entry(row.id).or_insert(row.score);
+        *score = score.min(row.score);
+    }
+    let mut ids: Vec<(i64, f64)> = best.into_iter().collect();
+    ids.sort_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+    Ok(ids.into_iter().map(|(id, _)| id).collect())
+}
+
+/// A page of the visible conversations whose subject or any message (notes
+/// included) matches `text`. `rows_for` turns candidate ids into rows,
+/// leaving out those the caller's filters reject; `after` is a previous
+/// page's `next`. Visibility is part of the SQL, so hidden conversations
+/// are never read.
+#[allow(clippy::too_many_arguments)]
+pub fn conversations<T>(
     conn: &mut DbConn,
     text: &str,
     scope: &ConversationScope,
-    limit: i64,
-) -> QueryResult<Vec<i64>> {
-    let Some(scope) = scope_sql(scope) else {
-        return Ok(Vec::new());
+    order: Order,
+    after: Option<i64>,
+    limit: usize,
+    mut rows_for: impl FnMut(&mut DbConn, &[i64]) -> QueryResult<Vec<T>>,
+    id_of: impl Fn(&T) -> i64,
+) -> QueryResult<Found<T>> {
+    let (Some(scope), Some(words)) = (scope_sql(scope), Words::of(conn, text)) else {
+        return Ok(Found::none());
     };
-    let rows: Vec<Id> = match conn {
-        DbConn::Sqlite(c) => {
-            let Some(query) = fts5_query(text) else {
-                return Ok(Vec::new());
-            };
-            diesel::sql_query(format!(
-                "SELECT c.id AS id FROM conversations c \
-                 WHERE c.id IN (SELECT conversation_id FROM conversation_fts WHERE conversation_fts MATCH ?){scope} \
-                 ORDER BY c.last_activity_at DESC, c.id DESC LIMIT {limit}"
-            ))
-            .bind::<Text, _>(query)
-            .load(c)?
-        }
-        DbConn::Postgresql(c) => {
-            if text.trim().is_empty() {
-                return Ok(Vec::new());
+    let mut page = Page {
+        rows: Vec::new(),
+        limit,
+        last_shown: None,
+        pending: Vec::new(),
+    };
+    let rows_for = &mut rows_for;
+    if order == Order::Relevance {
+        // Positions in the ranking stand in for match positions.
+        let ranked = ranked(conn, &words, &scope)?;
+        let start = (after.unwrap_or(0).max(0) as usize).min(ranked.len());
+        for (position, id) in ranked.into_iter().enumerate().skip(start) {
+            if page.add(conn, position as i64, id, rows_for, &id_of)? {
+                let next = page.last_shown.map(|p| p + 1);
+                return Ok(page.found(next));
             }
-            diesel::sql_query(format!(
-                "SELECT c.id AS id FROM conversations c \
-                 WHERE (c.subject_tsv @@ websearch_to_tsquery('simple', $1) \
-                     OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id \
-                                AND m.body_tsv @@ websearch_to_tsquery('simple', $1))){scope} \
-                 ORDER BY c.last_activity_at DESC, c.id DESC LIMIT {limit}"
-            ))
-            .bind::<Text, _>(text.to_string())
-            .load(c)?
         }
+        let full = page.settle(conn, rows_for, &id_of)?;
+        let next = page.last_shown.map(|p| p + 1).filter(|_| full);
+        return Ok(page.found(next));
+    }
+    let mut seen = match after {
+        Some(from) => matched_from(conn, &words, from)?,
+        None => HashSet::new(),
     };
-    Ok(rows.into_iter().map(|r| r.id).collect())
+    let (mut before, mut walked, mut size) = (after.unwrap_or(i64::MAX), 0, limit + 1);
+    loop {
+        let hits = hits(conn, &words, &scope, before, size)?;
+        for &(hit, id) in &hits {
+            walked += 1;
+            before = hit;
+            if seen.insert(id) && page.add(conn, hit, id, rows_for, &id_of)? {
+                let next = page.last_shown;
+                return Ok(page.found(next));
+            }
+        }
+        if page.settle(conn, rows_for, &id_of)? {
+            let next = page.last_shown;
+            return Ok(page.found(next));
+        }
+        if hits.len() < size {
+            return Ok(page.found(None));
+        }
+        if walked >= MAX_WALK {
+            return Ok(page.found(Some(before)));
+        }
+        size = (size * 4).min(MAX_CHUNK);
+    }
+}
+
+/// A page being filled: candidates wait in `pending` until there are as
+/// many as the page still needs, then one `rows_for` call settles them.
+struct Page<T> {
+    rows: Vec<T>,
+    limit: usize,
+    /// Position of the last row taken.
+    last_shown: Option<i64>,
+    /// (position, conversation id) not yet looked up.
+    pending: Vec<(i64, i64)>,
+}
+
+impl<T> Page<T> {
+    /// Queues a candidate; `true` once a row beyond the page was found
+    /// (so another page follows).
+    fn add(
+        &mut self,
+        conn: &mut DbConn,
+        position: i64,
+        id: i64,
+        rows_for: &mut impl FnMut(&mut DbConn, &[i64]) -> QueryResult<Vec<T>>,
+        id_of: &impl Fn(&T) -> i64,
+    ) -> QueryResult<bool> {
+        self.pending.push((position, id));
+        if self.pending.len() > self.limit - self.rows.len() {
+            return self.settle(conn, rows_for, id_of);
+        }
+        Ok(false)
+    }
+
+    fn settle(
+        &mut self,
+        conn: &mut DbConn,
+        rows_for: &mut impl FnMut(&mut DbConn, &[i64]) -> QueryResult<Vec<T>>,
+        id_of: &impl Fn(&T) -> i64,
+    ) -> QueryResult<bool> {
+        if self.pending.is_empty() {
+            return Ok(false);
+        }
+        let ids: Vec<i64> = self.pending.iter().map(|p| p.1).collect();
+        let mut found: HashMap<i64, T> = rows_for(conn, &ids)?
+            .into_iter()
+            .map(|r| (id_of(&r), r))
+            .collect();
+        for (position, id) in std::mem::take(&mut self.pending) {
+            if let Some(row) = found.remove(&id) {
+                if self.rows.len() == self.limit {
+                    return Ok(true);
+                }
+                self.rows.push(row);
+                self.last_shown = Some(position);
+            }
+        }
+        Ok(false)
+    }
+
+    fn found(self, next: Option<i64>) -> Found<T> {
+        Found {
+            rows: self.rows,
+            next,
+        }
+    }
 }
 
 /// A saved search: personal, or shared with a team.

@@ -507,6 +507,11 @@ pub struct SearchQuery {
     /// Words to find in subjects, messages and notes, and in customers' names.
     #[param(max_length = 500)]
     pub q: String,
+    /// `newest` (default): the conversation with the newest match first;
+    /// `relevance`: best match first, among the newest 2,000 matches.
+    pub sort: Option<String>,
+    /// From `next_cursor` of the previous page (conversations only).
+    pub cursor: Option<String>,
     /// 1–100, default 50.
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
@@ -515,10 +520,14 @@ pub struct SearchQuery {
 #[derive(Serialize, ToSchema)]
 pub struct SearchResults {
     pub conversations: Vec<ConversationSummary>,
+    /// Customers whose name or email matches (first page only).
     pub customers: Vec<super::customers::CustomerOut>,
+    /// Where the next page of conversations starts; absent on the last.
+    pub next_cursor: Option<String>,
 }
 
 /// Searches what the token's user can see: conversations and customers.
+/// Each page of conversations costs about the same however many match.
 #[utoipa::path(get, path = "/api/v1/search", tag = "search", params(SearchQuery),
     responses((status = 200, body = SearchResults)))]
 pub async fn search(
@@ -529,6 +538,17 @@ pub async fn search(
     api.ensure(Action::Search)?;
     let q = query.into_inner();
     let limit = page_limit(q.limit)?;
+    let order = match q.sort.as_deref() {
+        None | Some("newest") => crate::search::Order::Newest,
+        Some("relevance") => crate::search::Order::Relevance,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_sort",
+                "`sort` must be newest or relevance.",
+            ));
+        }
+    };
+    let after: Option<i64> = cursor::decode(q.cursor.as_deref())?;
     let parts = reader_parts(&api);
     let see_customers = api.allowed(Action::Use(Flag::CustomersView));
     let full_contacts =
@@ -539,27 +559,39 @@ pub async fn search(
             user_id: parts.1,
             team_ids: &parts.2,
         };
-        let ids = crate::search::conversation_ids(conn, &q.q, &parts.0, limit)?;
-        let filter = Filter {
-            ids: Some(ids),
-            ..Filter::default()
-        };
-        let conversations = conversation::list(conn, &reader, View::Search, &filter, limit)?;
-        let customers = if see_customers && !q.q.trim().is_empty() {
+        let found = crate::search::conversations(
+            conn,
+            &q.q,
+            &parts.0,
+            order,
+            after,
+            limit as usize,
+            |conn, ids| {
+                let only = Filter {
+                    ids: Some(ids.to_vec()),
+                    ..Filter::default()
+                };
+                conversation::list(conn, &reader, View::Search, &only, ids.len() as i64)
+                    .map(|page| page.0)
+            },
+            |row| row.id,
+        )?;
+        let customers = if see_customers && after.is_none() && !q.q.trim().is_empty() {
             customer::list(conn, Some(&q.q), full_contacts, None, limit)?.0
         } else {
             Vec::new()
         };
-        Ok((conversations, customers))
+        Ok((found, customers))
     })
     .await?;
+    let (found, customers) = results;
     Ok(HttpResponse::Ok().json(SearchResults {
-        conversations: summaries((results.0.0, false)).data,
-        customers: results
-            .1
+        conversations: summaries((found.rows, false)).data,
+        customers: customers
             .into_iter()
             .map(|c| super::customers::output(c, full_contacts))
             .collect(),
+        next_cursor: found.next.map(|next| cursor::encode(&next)),
     }))
 }
 

@@ -20,7 +20,10 @@ use crate::search::{self, SavedSearch};
 use crate::state::AppState;
 use crate::web::redirect;
 
-const LIMIT: i64 = 100;
+/// Conversations per page of results.
+const PAGE: usize = 50;
+/// Rows in a CSV export (its first pages).
+const EXPORT_LIMIT: usize = 1000;
 
 #[derive(Deserialize, Default, Clone)]
 #[serde(default)]
@@ -32,6 +35,10 @@ pub struct SearchQuery {
     pub tag: String,
     pub from: String,
     pub to: String,
+    /// `newest` (default) or `relevance`.
+    pub sort: String,
+    /// Where this page starts (`next` of the previous one).
+    pub after: String,
 }
 
 pub struct ResultRow {
@@ -59,6 +66,8 @@ struct SearchPage {
     query_string: String,
     searched: bool,
     rows: Vec<ResultRow>,
+    /// The link to the next page, when more may follow.
+    more: Option<String>,
     customers: Vec<CustomerHit>,
     saved: Vec<SavedSearch>,
     teams: Vec<Team>,
@@ -79,12 +88,16 @@ impl SearchPage {
     }
 }
 
-/// Runs the search for this reader; `None` when nothing was asked.
+/// Runs the search for this reader: a page of rows and where the next
+/// starts; `None` when nothing was asked. With words, matches are walked
+/// newest first (or ranked) and the filters applied to each batch; with
+/// filters alone, the newest conversations that pass them.
 async fn run(
     current: &CurrentUser,
     state: &AppState,
     query: &SearchQuery,
-) -> AppResult<Option<Vec<Row>>> {
+    limit: usize,
+) -> AppResult<Option<search::Found<Row>>> {
     let (scope, _) = policy::conversation_scope(&current.actor);
     if scope == ConversationScope::None {
         return Err(AppError::Forbidden("no conversation access".into()));
@@ -109,7 +122,7 @@ async fn run(
             .and_then(|local| current.tz.from_local_datetime(&local).earliest())
             .map(|at| at.naive_utc())
     };
-    let mut filter = Filter {
+    let filter = Filter {
         status: Status::parse(&query.status),
         assignee_id: query.assignee.parse().ok(),
         team_id: query.team.parse().ok(),
@@ -119,25 +132,57 @@ async fn run(
         ..Filter::default()
     };
     let text = query.q.trim().to_string();
+    let (order, after) = (search::Order::parse(&query.sort), query.after.parse().ok());
     let (user_id, team_ids) = (current.user.id, current.actor.team_ids.clone());
-    let rows = state
+    let found = state
         .db(move |conn| {
-            if !text.is_empty() {
-                filter.ids = Some(search::conversation_ids(conn, &text, &scope, 1000)?);
-            }
             let reader = Reader {
                 scope: &scope,
                 user_id,
                 team_ids: &team_ids,
             };
-            Ok(conversation::list(conn, &reader, View::Search, &filter, LIMIT)?.0)
+            if text.is_empty() {
+                let rows =
+                    conversation::list(conn, &reader, View::Search, &filter, limit as i64)?.0;
+                return Ok(search::Found { rows, next: None });
+            }
+            let rows_for = |conn: &mut crate::db::DbConn, ids: &[i64]| {
+                let only = Filter {
+                    ids: Some(ids.to_vec()),
+                    ..filter.clone()
+                };
+                Ok(conversation::list(conn, &reader, View::Search, &only, ids.len() as i64)?.0)
+            };
+            Ok(search::conversations(
+                conn,
+                &text,
+                &scope,
+                order,
+                after,
+                limit,
+                rows_for,
+                |row: &Row| row.id,
+            )?)
         })
         .await?;
-    Ok(Some(rows))
+    Ok(Some(found))
 }
 
+/// This search's query string from its first page (what "Save" keeps).
 fn query_string(req: &HttpRequest) -> String {
-    req.query_string().to_string()
+    req.query_string()
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("after="))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// This search's query string, starting after `next`.
+fn with_after(req: &HttpRequest, next: i64) -> String {
+    match query_string(req) {
+        q if q.is_empty() => format!("after={next}"),
+        q => format!("{q}&after={next}"),
+    }
 }
 
 pub async fn page(
@@ -147,15 +192,20 @@ pub async fn page(
     query: web::Query<SearchQuery>,
 ) -> AppResult<HttpResponse> {
     let query = query.into_inner();
-    let found = run(&current, &state, &query).await?;
+    let found = run(&current, &state, &query, PAGE).await?;
+    let more = found
+        .as_ref()
+        .and_then(|f| f.next)
+        .map(|next| format!("/search?{}", with_after(&req, next)));
     let full =
         policy::sees_contact_details(&current.actor, current.org.mask_contacts_for_collaborators);
     let can_view_customers = policy::can(&current.actor, Action::Use(Flag::CustomersView)).allowed;
     let text = query.q.trim().to_string();
+    let query_is_first_page = query.after.is_empty();
     let (user_id, team_ids) = (current.user.id, current.actor.team_ids.clone());
     let (customers, saved, teams, assignees) = state
         .db(move |conn| {
-            let customers = if can_view_customers && !text.is_empty() {
+            let customers = if can_view_customers && !text.is_empty() && query_is_first_page {
                 customer::list(conn, Some(&text), full, None, 20)?.0
             } else {
                 Vec::new()
@@ -179,7 +229,9 @@ pub async fn page(
             ctx: Ctx::for_user(&current, "search"),
             query_string: query_string(&req),
             searched: found.is_some(),
+            more,
             rows: found
+                .map(|f| f.rows)
                 .unwrap_or_default()
                 .into_iter()
                 .map(|r| ResultRow {
@@ -223,7 +275,10 @@ pub async fn export(
     query: web::Query<SearchQuery>,
 ) -> AppResult<HttpResponse> {
     policy::ensure(&current.actor, Action::Use(Flag::ConversationsExport))?;
-    let rows = run(&current, &state, &query).await?.unwrap_or_default();
+    let rows = run(&current, &state, &query, EXPORT_LIMIT)
+        .await?
+        .map(|f| f.rows)
+        .unwrap_or_default();
     let mut out = csv::Writer::from_writer(Vec::new());
     let csv_error = |e: csv::Error| AppError::Internal(format!("csv: {e}"));
     out.write_record([

@@ -306,13 +306,17 @@ pub fn list(
                     .and(conversations::id.lt(id))),
         );
     }
-    let mut rows: Vec<Row> = query
-        .order((
+    query = if filter.ids.is_some() {
+        // Rows for given ids (search results, which keep their own order):
+        // looked up by id, never by walking the activity index.
+        query.order(conversations::id.desc())
+    } else {
+        query.order((
             conversations::last_activity_at.desc(),
             conversations::id.desc(),
         ))
-        .limit(limit + 1)
-        .load(conn)?;
+    };
+    let mut rows: Vec<Row> = query.limit(limit + 1).load(conn)?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     Ok((rows, more))

@@ -143,6 +143,20 @@ pub fn list(
         .select((customers::all_columns, organizations::name.nullable()))
         .into_boxed();
     if let Some(text) = search.filter(|s| !s.trim().is_empty()) {
+        // SQLite: only the trigram index's candidates are read (the LIKE
+        // below still decides), for text of three characters or more.
+        let text = text.trim();
+        if matches!(conn, DbConn::Sqlite(_)) && text.chars().count() >= 3 {
+            let columns = if search_emails { "" } else { "name : " };
+            let phrase = format!("{columns}\"{}\"", text.replace('"', "\"\""));
+            query = query.filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>(
+                    "customers.id IN (SELECT rowid FROM customer_fts WHERE customer_fts MATCH ",
+                )
+                .bind::<diesel::sql_types::Text, _>(phrase)
+                .sql(")"),
+            );
+        }
         let pattern = contains_pattern(text);
         query = if search_emails {
             query.filter(

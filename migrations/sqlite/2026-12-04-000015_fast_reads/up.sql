@@ -47,3 +47,22 @@ CREATE INDEX conversations_open_assignee ON conversations (assignee_id, last_act
     WHERE status <> 'done';
 CREATE INDEX conversations_open_team ON conversations (team_id, last_activity_at, id)
     WHERE status <> 'done';
+
+-- Customers found by any part of their name or email through a trigram
+-- index (case-insensitive), instead of reading every customer: the search
+-- narrows to these candidates and still applies its LIKE, so what matches
+-- is unchanged. Three characters or more; shorter text reads them all.
+CREATE VIRTUAL TABLE customer_fts USING fts5(
+    name, email, content = 'customers', content_rowid = 'id', tokenize = 'trigram'
+);
+INSERT INTO customer_fts (customer_fts) VALUES ('rebuild');
+CREATE TRIGGER customers_fts_insert AFTER INSERT ON customers BEGIN
+    INSERT INTO customer_fts (rowid, name, email) VALUES (new.id, new.name, new.email);
+END;
+CREATE TRIGGER customers_fts_update AFTER UPDATE OF name, email ON customers BEGIN
+    INSERT INTO customer_fts (customer_fts, rowid, name, email) VALUES ('delete', old.id, old.name, old.email);
+    INSERT INTO customer_fts (rowid, name, email) VALUES (new.id, new.name, new.email);
+END;
+CREATE TRIGGER customers_fts_delete AFTER DELETE ON customers BEGIN
+    INSERT INTO customer_fts (customer_fts, rowid, name, email) VALUES ('delete', old.id, old.name, old.email);
+END;

@@ -1,3 +1,7 @@
+DROP TRIGGER customers_fts_delete;
+DROP TRIGGER customers_fts_update;
+DROP TRIGGER customers_fts_insert;
+DROP TABLE customer_fts;
 DROP INDEX conversations_open_team;
 DROP INDEX conversations_open_assignee;
 DROP INDEX conversations_open_activity;
