@@ -146,6 +146,14 @@ pub fn prepare(config: &Config) -> Result<Pool, String> {
     }
     let now = chrono::Utc::now().naive_utc();
     Role::sync_builtin(&mut conn, now).map_err(|e| format!("cannot set up roles: {e}"))?;
+    if crate::markdown::check_version(&mut conn)
+        .map_err(|e| format!("cannot check the stored HTML: {e}"))?
+    {
+        tracing::info!(
+            version = crate::markdown::VERSION,
+            "stored HTML will be rendered again"
+        );
+    }
     Ok(pool)
 }
 
@@ -187,6 +195,14 @@ fn serve(config: Config) -> Result<(), String> {
         public_url = %config.public_url,
         "Confer is listening"
     );
+    // Texts without stored HTML (after an upgrade) are rendered in the
+    // background; until then a page renders such a text itself.
+    let render_pool = pool.clone();
+    std::thread::spawn(move || match crate::markdown::fill_missing(&render_pool) {
+        Ok(0) => {}
+        Ok(rendered) => tracing::info!(rendered, "stored HTML filled in"),
+        Err(e) => tracing::error!(error = %e, "filling in stored HTML failed"),
+    });
     let state = web::Data::new(AppState::new(pool, config, Clock::default()));
     actix_web::rt::System::new().block_on(async move {
         // The SMTP pool spawns its tasks: it is built inside the runtime.

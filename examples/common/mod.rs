@@ -223,6 +223,10 @@ pub fn seed_and_analyze(
 ) -> Result<(), String> {
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     confer::db::write_transaction(&mut conn, |conn| seed(conn, n)).map_err(|e| e.to_string())?;
+    drop(conn);
+    // As a server does at start: the seeded texts get their stored HTML.
+    confer::markdown::fill_missing(pool)?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
     match &mut *conn {
         DbConn::Postgresql(c) => diesel::sql_query("ANALYZE").execute(c).map(|_| ()),
         DbConn::Sqlite(c) if analyze_sqlite => diesel::sql_query("ANALYZE").execute(c).map(|_| ()),

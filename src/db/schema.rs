@@ -134,6 +134,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    markup_version (id) {
+        id -> Integer,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
     messages (id) {
         id -> BigInt,
         conversation_id -> BigInt,
@@ -141,6 +148,7 @@ diesel::table! {
         author_user_id -> Nullable<BigInt>,
         author_customer_id -> Nullable<BigInt>,
         body -> Text,
+        body_html -> Nullable<Text>,
         created_at -> Timestamp,
         email_message_id -> Nullable<Text>,
         /// `web` or `email`: email bodies are plain text, shown as written.
@@ -250,6 +258,7 @@ diesel::table! {
         title -> Text,
         slug -> Text,
         body -> Text,
+        body_html -> Nullable<Text>,
         state -> Text,
         position -> Integer,
         author_id -> Nullable<BigInt>,
@@ -279,6 +288,7 @@ diesel::table! {
         id -> BigInt,
         title -> Text,
         description -> Text,
+        description_html -> Nullable<Text>,
         due_on -> Nullable<Date>,
         assignee_id -> BigInt,
         creator_id -> Nullable<BigInt>,
@@ -297,6 +307,7 @@ diesel::table! {
         task_id -> BigInt,
         author_id -> Nullable<BigInt>,
         body -> Text,
+        body_html -> Nullable<Text>,
         created_at -> Timestamp,
     }
 }
@@ -352,6 +363,7 @@ diesel::table! {
         organization_id -> Nullable<BigInt>,
         author_id -> BigInt,
         body -> Text,
+        body_html -> Nullable<Text>,
         created_at -> Timestamp,
     }
 }

@@ -257,7 +257,7 @@ fn note_views(current: &CurrentUser, notes: Vec<customer::NoteLine>) -> Vec<Note
         .map(|n| NoteView {
             author: Badge::for_user(&n.author_name, Some(n.author_type)),
             when: format_datetime(n.created_at, current.tz),
-            html: crate::markdown::render(&n.body),
+            html: crate::markdown::stored_or_render(n.body_html.as_deref(), &n.body),
         })
         .collect()
 }

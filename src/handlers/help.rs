@@ -112,10 +112,9 @@ fn absolute(state: &AppState, path: &str) -> String {
     format!("{}{path}", state.config.public_url)
 }
 
-/// Plain text of Markdown, for meta descriptions.
-pub fn summary(markdown: &str, max: usize) -> String {
-    let html = crate::markdown::render(markdown);
-    let text = ammonia::Builder::empty().clean(&html).to_string();
+/// Plain text of an article's HTML, for meta descriptions and excerpts.
+pub fn summary(html: &str, max: usize) -> String {
+    let text = ammonia::Builder::empty().clean(html).to_string();
     let text = text
         .replace("&amp;", "&")
         .replace("&lt;", "<")
@@ -337,9 +336,10 @@ pub async fn article(
     // The page is in the article's language, whatever the browser says.
     let lang = Lang::parse(&article.language).unwrap_or_else(|| language(&req, &query));
     let ctx = ctx(&req, &state, lang).await?;
+    let html = crate::markdown::stored_or_render(article.body_html.as_deref(), &article.body);
     let seo = Seo {
         canonical: absolute(&state, &canonical),
-        description: summary(&article.body, 155),
+        description: summary(&html, 155),
         alternates: versions
             .iter()
             .map(|a| (a.language.clone(), absolute(&state, &a.public_path())))
@@ -349,7 +349,7 @@ pub async fn article(
         &ArticlePage {
             seo,
             lang: lang.code(),
-            html: crate::markdown::render(&article.body),
+            html,
             other_languages: versions
                 .iter()
                 .map(|a| {
@@ -400,7 +400,8 @@ pub async fn search(
             results: found
                 .into_iter()
                 .map(|a| {
-                    let excerpt = summary(&a.body, 200);
+                    let html = crate::markdown::stored_or_render(a.body_html.as_deref(), &a.body);
+                    let excerpt = summary(&html, 200);
                     (a, excerpt)
                 })
                 .collect(),

@@ -409,7 +409,10 @@ async fn render(
     html_with_status(
         &TaskPage {
             ctx: Ctx::for_user(current, "tasks"),
-            html: crate::markdown::render(&task.description),
+            html: crate::markdown::stored_or_render(
+                task.description_html.as_deref(),
+                &task.description,
+            ),
             assignee: assignee.unwrap_or_default(),
             creator: creator.unwrap_or_default(),
             about,
@@ -419,7 +422,7 @@ async fn render(
                 .map(|c| CommentRow {
                     author: Badge::for_user(c.author_name.as_deref().unwrap_or("?"), c.author_type),
                     when: format_datetime(c.created_at, current.tz),
-                    html: crate::markdown::render(&c.body),
+                    html: crate::markdown::stored_or_render(c.body_html.as_deref(), &c.body),
                 })
                 .collect(),
             comment,

@@ -362,6 +362,7 @@ pub fn visible_conversations(
 pub struct NoteLine {
     pub id: i64,
     pub body: String,
+    pub body_html: Option<String>,
     pub created_at: NaiveDateTime,
     pub author_name: String,
     pub author_type: crate::policy::UserType,
@@ -379,6 +380,7 @@ pub fn notes(conn: &mut DbConn, target: &NoteTarget) -> QueryResult<Vec<NoteLine
         .select((
             profile_notes::id,
             profile_notes::body,
+            profile_notes::body_html,
             profile_notes::created_at,
             users::name,
             users::user_type,
@@ -411,6 +413,7 @@ pub fn add_note(
             profile_notes::organization_id.eq(organization),
             profile_notes::author_id.eq(author_id),
             profile_notes::body.eq(body),
+            profile_notes::body_html.eq(crate::markdown::for_storage(body)),
             profile_notes::created_at.eq(now),
         ))
         .returning(profile_notes::id)

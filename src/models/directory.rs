@@ -78,7 +78,10 @@ pub fn create_conversation(conn: &mut DbConn, new: &NewConversation) -> QueryRes
 
 pub fn create_message(conn: &mut DbConn, new: &NewMessage) -> QueryResult<i64> {
     diesel::insert_into(messages::table)
-        .values(new)
+        .values((
+            new,
+            messages::body_html.eq(crate::markdown::for_storage(new.body)),
+        ))
         .returning(messages::id)
         .get_result(conn)
 }

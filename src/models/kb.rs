@@ -38,6 +38,8 @@ pub struct Article {
     pub title: String,
     pub slug: String,
     pub body: String,
+    /// `body` rendered and sanitized when written (`None`: not yet).
+    pub body_html: Option<String>,
     pub state: String,
     pub position: i32,
     pub author_id: Option<i64>,
@@ -373,6 +375,7 @@ pub fn create(conn: &mut DbConn, new: &NewArticle, now: NaiveDateTime) -> QueryR
             kb_articles::title.eq(new.title),
             kb_articles::slug.eq(slugify(new.title)),
             kb_articles::body.eq(new.body),
+            kb_articles::body_html.eq(crate::markdown::for_storage(new.body)),
             kb_articles::state.eq("draft"),
             kb_articles::position.eq(position),
             kb_articles::author_id.eq(new.author_id),
@@ -402,6 +405,7 @@ pub fn update(
             kb_articles::title.eq(title),
             kb_articles::slug.eq(slugify(title)),
             kb_articles::body.eq(body),
+            kb_articles::body_html.eq(crate::markdown::for_storage(body)),
             kb_articles::editor_id.eq(editor.0),
             kb_articles::updated_at.eq(now),
         ))

@@ -18,6 +18,8 @@ pub struct Task {
     pub id: i64,
     pub title: String,
     pub description: String,
+    /// `description` rendered and sanitized when written (`None`: not yet).
+    pub description_html: Option<String>,
     pub due_on: Option<NaiveDate>,
     pub assignee_id: i64,
     pub creator_id: Option<i64>,
@@ -213,6 +215,7 @@ pub fn create(
         .values((
             tasks::title.eq(fields.title),
             tasks::description.eq(fields.description),
+            tasks::description_html.eq(crate::markdown::for_storage(fields.description)),
             tasks::due_on.eq(fields.due_on),
             tasks::assignee_id.eq(fields.assignee_id),
             tasks::creator_id.eq(creator_id),
@@ -236,6 +239,7 @@ pub fn update(
         .set((
             tasks::title.eq(fields.title),
             tasks::description.eq(fields.description),
+            tasks::description_html.eq(crate::markdown::for_storage(fields.description)),
             tasks::due_on.eq(fields.due_on),
             tasks::assignee_id.eq(fields.assignee_id),
             tasks::updated_at.eq(now),
@@ -261,6 +265,7 @@ pub fn set_done(conn: &mut DbConn, id: i64, done: bool, now: NaiveDateTime) -> Q
 pub struct CommentLine {
     pub id: i64,
     pub body: String,
+    pub body_html: Option<String>,
     pub created_at: NaiveDateTime,
     pub author_name: Option<String>,
     pub author_type: Option<crate::policy::UserType>,
@@ -274,6 +279,7 @@ pub fn comments(conn: &mut DbConn, task_id: i64) -> QueryResult<Vec<CommentLine>
         .select((
             task_comments::id,
             task_comments::body,
+            task_comments::body_html,
             task_comments::created_at,
             users::name.nullable(),
             users::user_type.nullable(),
@@ -298,6 +304,7 @@ pub fn add_comment(
             task_comments::task_id.eq(task_id),
             task_comments::author_id.eq(author_id),
             task_comments::body.eq(body),
+            task_comments::body_html.eq(crate::markdown::for_storage(body)),
             task_comments::created_at.eq(now),
         ))
         .returning(task_comments::id)

@@ -195,7 +195,7 @@ pub(super) fn render(
             html: if m.source == "email" {
                 String::new()
             } else {
-                crate::markdown::render(&m.body)
+                crate::markdown::stored_or_render(m.body_html.as_deref(), &m.body)
             },
             text: (m.source == "email").then(|| m.body.clone()),
             quoted: m.quoted.clone(),

@@ -151,7 +151,7 @@ pub async fn show(
     html_with_status(
         &ArticlePage {
             ctx: Ctx::for_user(&current, "kb"),
-            html: crate::markdown::render(&article.body),
+            html: crate::markdown::stored_or_render(article.body_html.as_deref(), &article.body),
             section: section.name,
             category: category.name,
             author: author.unwrap_or_default(),
