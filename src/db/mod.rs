@@ -240,6 +240,46 @@ where
     }
 }
 
+/// A condition written as SQL, like `diesel::dsl::sql`, that the statement
+/// cache may keep (`sql` makes every query holding it be parsed and planned
+/// again on each run). Queries holding it are cached by their SQL text,
+/// never by their type, so different text is a different statement. Only
+/// for text made of constants and integers from the database, never input.
+#[derive(Debug, Clone)]
+pub struct CachedSql(String);
+
+pub fn cached_sql(sql: impl Into<String>) -> CachedSql {
+    CachedSql(sql.into())
+}
+
+impl diesel::expression::Expression for CachedSql {
+    type SqlType = diesel::sql_types::Bool;
+}
+
+impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for CachedSql {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        out.push_sql(&self.0);
+        Ok(())
+    }
+}
+
+impl diesel::query_builder::QueryId for CachedSql {
+    type QueryId = ();
+    // Not static: the cache keys these queries by their SQL text.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<QS> diesel::expression::SelectableExpression<QS> for CachedSql {}
+
+impl<QS> diesel::expression::AppearsOnTable<QS> for CachedSql {}
+
+impl<GB> diesel::expression::ValidGrouping<GB> for CachedSql {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
 diesel::define_sql_function! {
     /// SQL `lower()`, the same on both backends; for case-insensitive search.
     fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;

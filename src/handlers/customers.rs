@@ -310,7 +310,9 @@ async fn customer_page(
 ) -> AppResult<HttpResponse> {
     current.ensure(Flag::CustomersView)?;
     let (scope, _) = policy::conversation_scope(&current.actor);
-    let (found, organization, conversations, notes) = state
+    let task_reader = super::tasks::panel_reader(current);
+    let which = crate::models::task::TaskList::Customer(id);
+    let (found, organization, conversations, notes, task_lines) = state
         .db(move |conn| {
             let found = customer::find(conn, id)?.ok_or(AppError::NotFound)?;
             let organization = match found.organization_id {
@@ -319,7 +321,8 @@ async fn customer_page(
             };
             let conversations = customer::visible_conversations(conn, &scope, &[id], 50)?;
             let notes = customer::notes(conn, &NoteTarget::Customer(id))?;
-            Ok((found, organization, conversations, notes))
+            let tasks = super::tasks::panel_tasks(conn, task_reader.as_ref(), which)?;
+            Ok((found, organization, conversations, notes, tasks))
         })
         .await?;
     let full = unmasked(current);
@@ -328,8 +331,7 @@ async fn customer_page(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let (task_rows, new_task_link) =
-        super::tasks::panel(current, state, crate::models::task::TaskList::Customer(id)).await?;
+    let (task_rows, new_task_link) = super::tasks::panel(current, state, which, task_lines);
     html_with_status(
         &CustomerPage {
             task_rows,

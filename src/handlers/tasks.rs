@@ -577,30 +577,43 @@ pub async fn comment(
 
 /// The tasks panel of a conversation or customer page: open tasks the
 /// reader can see, and where "New task" leads (when they may create one).
-pub async fn panel(
+/// The tasks panel of a conversation or customer page: the reader to load
+/// its tasks with (inside the page's own database work), if they may.
+pub fn panel_reader(current: &CurrentUser) -> Option<TaskReader> {
+    allowed(current, Flag::TasksView).then(|| reader(current))
+}
+
+/// The panel's tasks, read with `panel_reader`'s reader.
+pub fn panel_tasks(
+    conn: &mut crate::db::DbConn,
+    reader: Option<&TaskReader>,
+    which: TaskList,
+) -> diesel::QueryResult<Vec<TaskLine>> {
+    match reader {
+        Some(reader) => task::list(conn, reader, which, 50),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// The panel's rows and its "New task" link.
+pub fn panel(
     current: &CurrentUser,
     state: &AppState,
     which: TaskList,
-) -> AppResult<(Vec<TaskRow>, Option<String>)> {
-    if !allowed(current, Flag::TasksView) {
-        return Ok((Vec::new(), None));
-    }
-    let reader = reader(current);
-    let lines = state
-        .db(move |conn| Ok(task::list(conn, &reader, which, 50)?))
-        .await?;
+    lines: Vec<TaskLine>,
+) -> (Vec<TaskRow>, Option<String>) {
     let link = match which {
         TaskList::Conversation(id) => Some(format!("/tasks/new?conversation={id}")),
         TaskList::Customer(id) => Some(format!("/tasks/new?customer={id}")),
         _ => None,
     }
     .filter(|_| allowed(current, Flag::TasksCreate));
-    Ok((
+    (
         rows(
             lines,
             today(current, state),
             &policy::conversation_scope(&current.actor).0,
         ),
         link,
-    ))
+    )
 }

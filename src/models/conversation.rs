@@ -182,8 +182,8 @@ macro_rules! in_view {
 /// Not done, written literally (not as a bound parameter) so that the
 /// partial indexes `WHERE status <> 'done'` serve the open views on both
 /// databases, with or without planner statistics.
-fn not_done() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
-    diesel::dsl::sql("conversations.status <> 'done'")
+fn not_done() -> crate::db::CachedSql {
+    crate::db::cached_sql("conversations.status <> 'done'")
 }
 
 /// How many conversations each view holds for this reader, exactly and in

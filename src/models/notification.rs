@@ -110,9 +110,7 @@ pub fn recent(
         .inner_join(tasks::table.on(notifications::task_id.eq(tasks::id.nullable())))
         .left_join(users::table.on(notifications::actor_id.eq(users::id.nullable())))
         .filter(notifications::user_id.eq(user_id))
-        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
-            &task::visible_condition(reader),
-        ))
+        .filter(crate::db::cached_sql(&task::visible_condition(reader)))
         .select((
             notifications::id,
             notifications::kind,
@@ -167,9 +165,10 @@ pub fn unread_count(
         .filter(notifications::user_id.eq(user_id))
         .filter(notifications::read_at.is_null())
         .filter(notifications::task_id.is_not_null())
-        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
-            &task::visible_ids_in("notifications.task_id", reader),
-        ))
+        .filter(crate::db::cached_sql(&task::visible_ids_in(
+            "notifications.task_id",
+            reader,
+        )))
         .count()
         .get_result(conn)?;
     Ok(about_conversations + about_tasks)

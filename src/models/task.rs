@@ -5,9 +5,7 @@
 //! conversations they can see — nothing else.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
 
 use crate::db::DbConn;
 use crate::db::schema::{conversations, customers, task_comments, tasks, users};
@@ -137,7 +135,7 @@ pub fn list(
         .inner_join(users::table.on(users::id.eq(tasks::assignee_id)))
         .left_join(conversations::table.on(tasks::conversation_id.eq(conversations::id.nullable())))
         .left_join(customers::table.on(tasks::customer_id.eq(customers::id.nullable())))
-        .filter(sql::<Bool>(&reader.condition()))
+        .filter(crate::db::cached_sql(reader.condition()))
         .select((
             tasks::id,
             tasks::title,
@@ -180,7 +178,7 @@ pub fn list(
 pub fn find_visible(conn: &mut DbConn, reader: &TaskReader, id: i64) -> QueryResult<Option<Task>> {
     tasks::table
         .find(id)
-        .filter(sql::<Bool>(&reader.condition()))
+        .filter(crate::db::cached_sql(reader.condition()))
         .first(conn)
         .optional()
 }

@@ -65,7 +65,9 @@ pub(super) struct Loaded {
 
 pub(super) async fn load(current: &CurrentUser, state: &AppState, id: i64) -> AppResult<Loaded> {
     let (scope, user_id, team_ids) = reader(current);
-    let mut loaded = state
+    let task_reader = crate::handlers::tasks::panel_reader(current);
+    let which = crate::models::task::TaskList::Conversation(id);
+    let (mut loaded, task_lines) = state
         .db(move |conn| {
             let reader = Reader {
                 scope: &scope,
@@ -77,7 +79,9 @@ pub(super) async fn load(current: &CurrentUser, state: &AppState, id: i64) -> Ap
                 conversation::find_visible(conn, &reader, id)?.ok_or(AppError::NotFound)?;
             let customer =
                 customer::find(conn, conversation.customer_id)?.ok_or(AppError::NotFound)?;
-            Ok(Loaded {
+            let task_lines =
+                crate::handlers::tasks::panel_tasks(conn, task_reader.as_ref(), which)?;
+            let loaded = Loaded {
                 timeline: conversation::messages(conn, id)?,
                 files: attachment::of_conversation(conn, id)?,
                 tags: conversation::tags_of(conn, id)?,
@@ -86,15 +90,11 @@ pub(super) async fn load(current: &CurrentUser, state: &AppState, id: i64) -> Ap
                 tasks: (Vec::new(), None),
                 conversation,
                 customer,
-            })
+            };
+            Ok((loaded, task_lines))
         })
         .await?;
-    loaded.tasks = crate::handlers::tasks::panel(
-        current,
-        state,
-        crate::models::task::TaskList::Conversation(loaded.conversation.id),
-    )
-    .await?;
+    loaded.tasks = crate::handlers::tasks::panel(current, state, which, task_lines);
     Ok(loaded)
 }
 
@@ -329,21 +329,29 @@ pub async fn show(
         .split(',')
         .filter_map(|s| s.parse().ok())
         .collect();
-    let unseen = state
-        .db(move |conn| {
-            // Opening the conversation reads its notifications.
-            crate::models::notification::mark_read(
-                conn,
-                user_id,
-                None,
-                Some(crate::models::notification::About::Conversation(
-                    conversation_id,
-                )),
-                now,
-            )?;
-            Ok(crate::models::people::names_of(conn, &unseen_ids)?)
-        })
-        .await?;
+    // Nothing to mark read and no one to name: no database work at all.
+    let unread = current.unread > 0;
+    let unseen = if !unread && unseen_ids.is_empty() {
+        Vec::new()
+    } else {
+        state
+            .db(move |conn| {
+                // Opening the conversation reads its notifications.
+                if unread {
+                    crate::models::notification::mark_read(
+                        conn,
+                        user_id,
+                        None,
+                        Some(crate::models::notification::About::Conversation(
+                            conversation_id,
+                        )),
+                        now,
+                    )?;
+                }
+                Ok(crate::models::people::names_of(conn, &unseen_ids)?)
+            })
+            .await?
+    };
     let mut drafts = Drafts::default();
     if !unseen.is_empty() {
         drafts.warning = Some(current.tr.fmt(
