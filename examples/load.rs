@@ -1,20 +1,24 @@
 //! Load benchmark under concurrency: many keep-alive connections hammer one
 //! page at a time for a while, on a large workspace, beside a bare
 //! actix-web + askama + diesel/r2d2 page (one conversation and 20 of its
-//! messages) served by the same process: requests/s, p50 and p99 per page.
+//! messages) served by the same server process: requests/s, p50 and p99 per
+//! page, and the server's peak memory.
 //!
 //! `cargo run --release --example load` (SQLite); with
 //! `CONFER_BENCH_PG_URL=postgres://127.0.0.1/confer_load` (an empty
 //! database) for PostgreSQL too. `CONFER_LOAD_CONVERSATIONS` (100000),
 //! `CONFER_LOAD_CONNECTIONS` (32) and `CONFER_LOAD_SECONDS` (15) change the
-//! size, the connections and the time per page. Planner statistics are
-//! gathered (`ANALYZE`) before the load, as a long-running node would have.
+//! size, the connections and the time per page. The workspace is seeded in
+//! this process, with planner statistics (`ANALYZE`) as a long-running node
+//! would have, then served by a child (`load serve`) so that its memory is
+//! the server's alone; wrk (2 threads) drives it where installed, else a
+//! built-in client.
 //!
-//! `load serve DIR` seeds a SQLite workspace in DIR once (kept for the next
-//! run), serves it and the bare page, writes `DIR/ready` (the two base URLs,
-//! the session cookie and an API token, a line each) and waits:
-//! `examples/callgrind.sh` runs it under callgrind to count instructions
-//! per request.
+//! `load serve DIR [PG_URL]` seeds a workspace (SQLite in DIR, or the
+//! PostgreSQL database) unless it holds one already, serves it and the bare
+//! page, writes `DIR/ready` (the two base URLs, the session cookie and an
+//! API token, a line each) and waits: `examples/callgrind.sh` runs it under
+//! callgrind to count instructions per request.
 
 mod common;
 
@@ -157,6 +161,65 @@ fn load(
     })
 }
 
+/// wrk's figures for one page (2 threads), when wrk is installed.
+fn wrk(
+    url: &str,
+    headers: &[(String, String)],
+    connections: usize,
+    seconds: u64,
+) -> Result<Option<Figures>, String> {
+    let mut command = std::process::Command::new("wrk");
+    command.args([
+        "-t2".to_string(),
+        format!("-c{connections}"),
+        format!("-d{seconds}s"),
+        "--latency".to_string(),
+    ]);
+    for (name, value) in headers {
+        command.args(["-H".to_string(), format!("{name}: {value}")]);
+    }
+    let output = match command.arg(url).output() {
+        Ok(output) => output,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.to_string()),
+    };
+    let text = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() || text.contains("Non-2xx") || text.contains("Socket errors") {
+        return Err(format!("{url}: wrk saw errors:\n{text}"));
+    }
+    let ms = |value: &str| -> Option<f64> {
+        let (number, unit) = value.split_at(value.find(|c: char| c.is_alphabetic())?);
+        let number: f64 = number.parse().ok()?;
+        Some(match unit {
+            "us" => number / 1000.0,
+            "ms" => number,
+            "s" => number * 1000.0,
+            _ => return None,
+        })
+    };
+    let field = |prefix: &str| {
+        text.lines()
+            .map(str::trim)
+            .find_map(|l| l.strip_prefix(prefix))
+            .map(|v| v.trim().to_string())
+            .ok_or_else(|| format!("{url}: no `{prefix}` in wrk's output:\n{text}"))
+    };
+    let per_second: f64 = field("Requests/sec:")?
+        .parse()
+        .map_err(|_| "bad Requests/sec")?;
+    let p50 = ms(&field("50%")?).ok_or("bad p50")?;
+    let p99 = ms(&field("99%")?).ok_or("bad p99")?;
+    Ok(Some(Figures {
+        per_second,
+        p50,
+        p99,
+    }))
+}
+
+/// Seeds a workspace on `url`, serves it from a child process (`load serve`,
+/// so its memory is the server's alone) and drives each page with
+/// `connections` connections for `seconds`: wrk where installed, else the
+/// built-in client.
 fn run(url: DatabaseUrl) -> Result<(), String> {
     let n = env_number("CONFER_LOAD_CONVERSATIONS", 100_000);
     let connections = env_number("CONFER_LOAD_CONNECTIONS", 32);
@@ -167,31 +230,53 @@ fn run(url: DatabaseUrl) -> Result<(), String> {
         "SQLite"
     };
     let data_dir = std::env::temp_dir().join(format!("confer-load-{}", std::process::id()));
-    let (config, pool) = common::prepare(url, &data_dir)?;
+    std::fs::create_dir_all(&data_dir).map_err(|e| e.to_string())?;
+    let url = match url {
+        DatabaseUrl::Sqlite(_) => DatabaseUrl::Sqlite(data_dir.join("load.db")),
+        pg => pg,
+    };
     let started = Instant::now();
-    common::seed_and_analyze(&pool, n, true)?;
+    {
+        let (_, pool) = common::prepare(url.clone(), &data_dir)?;
+        common::seed_and_analyze(&pool, n, true)?;
+    }
+    let mut server =
+        std::process::Command::new(std::env::current_exe().map_err(|e| e.to_string())?);
+    server.arg("serve").arg(&data_dir);
+    if let DatabaseUrl::Postgres(pg) = &url {
+        server.arg(pg);
+    }
+    let mut server = server.spawn().map_err(|e| e.to_string())?;
+    let ready = data_dir.join("ready");
+    while !ready.exists() {
+        if let Ok(Some(status)) = server.try_wait() {
+            return Err(format!("the server stopped: {status}"));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let lines: Vec<String> = std::fs::read_to_string(&ready)
+        .map_err(|e| e.to_string())?
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let [bare, base, cookie, token] = &lines[..] else {
+        return Err("bad ready file".into());
+    };
+    let client = if std::process::Command::new("wrk").arg("-v").output().is_ok() {
+        "wrk -t2"
+    } else {
+        "the built-in client"
+    };
     println!(
-        "{label}: seeded {n} conversations, {} messages in {:.0} s; {connections} connections, {seconds} s per page",
+        "{label}: seeded {n} conversations, {} messages in {:.0} s; {connections} connections, {seconds} s per page, {client}",
         n * 5 + 25,
         started.elapsed().as_secs_f64()
     );
-    let token = common::api_token(&mut *pool.get().map_err(|e| e.to_string())?)?;
-    let bare_pool = web::Data::new(pool.clone());
-    let bare = serve!(move || {
-        actix_web::App::new()
-            .app_data(bare_pool.clone())
-            .route("/", web::get().to(bare_page))
-    });
-    let state = web::Data::new(AppState::new(pool, config, Clock::default()));
-    state.api_limiter.set_limit(u32::MAX);
-    let app_state = state.clone();
-    let base = serve!(move || build_app(app_state.clone()));
-    let cookie = common::sign_in(&base)?;
-    let browser = vec![("Cookie".to_string(), cookie)];
+    let browser = vec![("Cookie".to_string(), cookie.clone())];
     let api = vec![("Authorization".to_string(), format!("Bearer {token}"))];
     println!("| page | requests/s | p50 | p99 |");
     println!("|---|---|---|---|");
-    for (name, url, headers) in [
+    let pages = [
         (
             "bare actix + askama + diesel page",
             format!("{bare}/"),
@@ -222,26 +307,51 @@ fn run(url: DatabaseUrl) -> Result<(), String> {
             format!("{base}/api/v1/conversations/1/messages"),
             api.clone(),
         ),
-    ] {
-        let f = load(&url, &headers, connections, seconds)?;
-        println!(
-            "| {label}: {name} | {:.0} | {:.1} ms | {:.1} ms |",
-            f.per_second, f.p50, f.p99
-        );
-    }
+    ];
+    let result = (|| {
+        for (name, url, headers) in pages {
+            let f = match wrk(&url, &headers, connections, seconds)? {
+                Some(f) => f,
+                None => load(&url, &headers, connections, seconds)?,
+            };
+            println!(
+                "| {label}: {name} | {:.0} | {:.1} ms | {:.1} ms |",
+                f.per_second, f.p50, f.p99
+            );
+        }
+        let status = std::fs::read_to_string(format!("/proc/{}/status", server.id()))
+            .map_err(|e| e.to_string())?;
+        let peak = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .unwrap_or("?")
+            .trim()
+            .to_string();
+        println!("{label}: server memory at its peak (VmHWM): {peak}");
+        Ok::<_, String>(())
+    })();
+    let _ = server.kill();
+    let _ = server.wait();
     let _ = std::fs::remove_dir_all(data_dir);
-    Ok(())
+    result
 }
 
-/// Seeds DIR/load.db unless it exists, serves it and the bare page, tells
-/// how to reach them in DIR/ready, and waits to be stopped.
-fn serve_only(dir: &std::path::Path) -> Result<(), String> {
+/// Seeds DIR/load.db (or the PostgreSQL database at PG_URL) unless it holds
+/// a workspace already, serves it and the bare page, tells how to reach them
+/// in DIR/ready, and waits to be stopped.
+fn serve_only(dir: &std::path::Path, pg: Option<String>) -> Result<(), String> {
     let n = env_number("CONFER_LOAD_CONVERSATIONS", 100_000);
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    let db = dir.join("load.db");
-    let fresh = !db.exists();
-    let (config, pool) = common::prepare(DatabaseUrl::Sqlite(db), dir)?;
-    if fresh {
+    let url = match pg {
+        Some(pg) => DatabaseUrl::Postgres(pg),
+        None => DatabaseUrl::Sqlite(dir.join("load.db")),
+    };
+    let (config, pool) = common::prepare(url, dir)?;
+    let seeded: i64 = conversations::table
+        .count()
+        .get_result(&mut *pool.get().map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())?;
+    if seeded == 0 {
         common::seed_and_analyze(&pool, n, true)?;
     }
     let token = common::api_token(&mut *pool.get().map_err(|e| e.to_string())?)?;
@@ -273,18 +383,16 @@ fn main() {
             .get(2)
             .map(std::path::PathBuf::from)
             .unwrap_or_else(|| std::env::temp_dir().join("confer-load-serve"));
-        if let Err(e) = serve_only(&dir) {
+        if let Err(e) = serve_only(&dir, args.get(3).cloned()) {
             eprintln!("serve: {e}");
             std::process::exit(1);
         }
         return;
     }
-    let dir = std::env::temp_dir().join(format!("confer-load-db-{}", std::process::id()));
-    if let Err(e) = run(DatabaseUrl::Sqlite(dir.join("load.db"))) {
+    if let Err(e) = run(DatabaseUrl::Sqlite(std::path::PathBuf::new())) {
         eprintln!("SQLite: {e}");
         std::process::exit(1);
     }
-    let _ = std::fs::remove_dir_all(&dir);
     match std::env::var("CONFER_BENCH_PG_URL") {
         Ok(url) => {
             if let Err(e) = run(DatabaseUrl::Postgres(url)) {

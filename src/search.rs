@@ -167,11 +167,19 @@ fn hits(
         .bind::<Text, _>(q)
         .bind::<BigInt, _>(before)
         .load(c)?,
+        // The matches come from the GIN indexes (materialized: walking the
+        // newest messages instead reads the whole table for a rare word);
+        // conversations are joined only when the scope needs them.
         (DbConn::Postgresql(c), words) => diesel::sql_query(format!(
-            "SELECT h.hit AS hit, c.id AS id FROM ({}) h \
-             JOIN conversations c ON c.id = h.cid WHERE h.hit < $2{scope} \
+            "WITH h AS MATERIALIZED ({}) \
+             SELECT h.hit AS hit, h.cid AS id FROM h{} WHERE h.hit < $2{scope} \
              ORDER BY h.hit DESC LIMIT {size}",
-            matches_sql(words)
+            matches_sql(words),
+            if scope.is_empty() {
+                ""
+            } else {
+                " JOIN conversations c ON c.id = h.cid"
+            }
         ))
         .bind::<Text, _>(words.text())
         .bind::<BigInt, _>(before)
