@@ -130,8 +130,9 @@ struct Scored {
 
 /// Every match as (position, conversation): the FTS5 rowid on SQLite; on
 /// PostgreSQL the message id, and for a subject the id of the
-/// conversation's newest message (minus its own id when it has none), so
-/// positions never tie across conversations.
+/// conversation's newest message (when it has none, its own id less 2^62:
+/// below every message, newest first), so positions never tie across
+/// conversations.
 fn matches_sql(words: &Words) -> &'static str {
     match words {
         Words::Fts5(_) => {
@@ -142,7 +143,7 @@ fn matches_sql(words: &Words) -> &'static str {
             "SELECT m.id AS hit, m.conversation_id AS cid FROM messages m \
              WHERE m.body_tsv @@ websearch_to_tsquery('simple', $1) \
              UNION ALL \
-             SELECT COALESCE((SELECT MAX(m2.id) FROM messages m2 WHERE m2.conversation_id = s.id), -s.id), s.id \
+             SELECT COALESCE((SELECT MAX(m2.id) FROM messages m2 WHERE m2.conversation_id = s.id), s.id - 4611686018427387904), s.id \
              FROM conversations s WHERE s.subject_tsv @@ websearch_to_tsquery('simple', $1)"
         }
     }
@@ -225,7 +226,7 @@ fn ranked(conn: &mut DbConn, words: &Words, scope: &str) -> QueryResult<Vec<i64>
                       -ts_rank_cd(m.body_tsv, websearch_to_tsquery('simple', $1))::float8 AS score \
                FROM messages m WHERE m.body_tsv @@ websearch_to_tsquery('simple', $1) \
                UNION ALL \
-               SELECT COALESCE((SELECT MAX(m2.id) FROM messages m2 WHERE m2.conversation_id = s.id), -s.id), s.id, \
+               SELECT COALESCE((SELECT MAX(m2.id) FROM messages m2 WHERE m2.conversation_id = s.id), s.id - 4611686018427387904), s.id, \
                       -ts_rank_cd(s.subject_tsv, websearch_to_tsquery('simple', $1))::float8 \
                FROM conversations s WHERE s.subject_tsv @@ websearch_to_tsquery('simple', $1) \
              ) h JOIN conversations c ON c.id = h.cid WHERE true{scope} \

@@ -18,6 +18,7 @@ mod config;
 mod conversations;
 mod customers;
 mod email;
+mod fast_reads;
 mod i18n;
 mod kb;
 mod layouts;

@@ -1,0 +1,276 @@
+//! What keeps pages flat at any size, checked for what users see: view
+//! counts that stay exact through every kind of change, HTML stored when
+//! text is written (and filled in when missing), and search pages that
+//! never repeat a conversation.
+
+use crate::db_test;
+use crate::support::*;
+
+/// The inbox tabs' numbers for this client, by view key.
+fn tab_counts(client: &mut Client) -> Vec<(String, i64)> {
+    let page = client.get("/conversations?view=all");
+    assert_eq!(page.status, 200);
+    page.body
+        .split("<span class=\"count\" data-view=\"")
+        .skip(1)
+        .map(|part| {
+            let (key, rest) = part.split_once("\">").expect("a count");
+            let number = rest.split('<').next().expect("a number");
+            (key.to_string(), number.parse().expect("a whole number"))
+        })
+        .collect()
+}
+
+/// The counts the tabs must show, counted row by row in the database.
+fn counted(app: &TestApp, owner: i64, billing: i64) -> Vec<(String, i64)> {
+    vec![
+        (
+            "mine".into(),
+            app.count(&format!(
+                "conversations WHERE assignee_id = {owner} AND status <> 'done'"
+            )),
+        ),
+        (
+            "unassigned".into(),
+            app.count("conversations WHERE assignee_id IS NULL AND status <> 'done'"),
+        ),
+        (
+            "teams".into(),
+            app.count(&format!(
+                "conversations WHERE team_id = {billing} AND status <> 'done'"
+            )),
+        ),
+        (
+            "all".into(),
+            app.count("conversations WHERE status <> 'done'"),
+        ),
+        ("mentions".into(), 0),
+        (
+            "done".into(),
+            app.count("conversations WHERE status = 'done'"),
+        ),
+    ]
+}
+
+db_test!(view_counts_stay_exact_through_every_kind_of_change, |app| {
+    let app = app.with_org();
+    let support = app.team("Support");
+    let billing = app.team("Billing");
+    let owner = app.user_id("owner@acme.test");
+    app.sql(&format!(
+        "INSERT INTO team_memberships (team_id, user_id) VALUES ({billing}, {owner})"
+    ));
+    let carl = app.customer("Carl Customer", "carl@customer.test");
+    let mut ids = Vec::new();
+    for (i, status) in ["open", "pending", "snoozed", "done"]
+        .iter()
+        .cycle()
+        .take(12)
+        .enumerate()
+    {
+        let team = [Some(support), Some(billing), None][i % 3];
+        let assignee = (i % 2 == 0).then_some(owner);
+        ids.push(app.conversation(&format!("Question {i}"), carl, team, assignee, status));
+    }
+    let mut client = app.sign_in("owner@acme.test");
+    assert_eq!(tab_counts(&mut client), counted(&app, owner, billing));
+
+    // Through the page: one conversation's properties.
+    client
+        .post_form(
+            &format!("/conversations/{}/properties", ids[1]),
+            &[
+                ("status", "done"),
+                ("snoozed_until", ""),
+                ("priority", "high"),
+                ("assignee", &owner.to_string()),
+                ("team", &billing.to_string()),
+                ("tags", ""),
+            ],
+        )
+        .expect_done();
+    assert_eq!(tab_counts(&mut client), counted(&app, owner, billing));
+
+    // Through a bulk action on several at once.
+    let bulk = client.post_form(
+        "/conversations/bulk",
+        &[
+            ("action", "assign"),
+            ("assignee", &owner.to_string()),
+            ("ids", &ids[3].to_string()),
+            ("ids", &ids[5].to_string()),
+            ("ids", &ids[7].to_string()),
+            ("view", "all"),
+        ],
+    );
+    assert_eq!(bulk.status, 303);
+    assert_eq!(tab_counts(&mut client), counted(&app, owner, billing));
+
+    // Whatever else writes: statements that move many rows, and deletes.
+    app.sql(&format!(
+        "UPDATE conversations SET team_id = {billing}, assignee_id = NULL WHERE team_id = {support}"
+    ));
+    app.sql("UPDATE conversations SET status = 'open' WHERE status = 'done'");
+    app.sql(&format!("DELETE FROM conversations WHERE id = {}", ids[0]));
+    let expected = counted(&app, owner, billing);
+    assert_eq!(tab_counts(&mut client), expected);
+    assert_eq!(
+        expected[3],
+        ("all".to_string(), 11),
+        "the data really moved"
+    );
+});
+
+db_test!(
+    text_is_stored_as_html_when_written_and_filled_in_when_missing,
+    |app| {
+        let app = app.with_org();
+        let carl = app.customer("Carl Customer", "carl@customer.test");
+        let id = app.conversation("Printer", carl, None, None, "open");
+        let mut owner = app.sign_in("owner@acme.test");
+        owner
+            .post_form(
+                &format!("/conversations/{id}/notes"),
+                &[("body", "The **fuser** <script>alert(1)</script> is hot.")],
+            )
+            .expect_done();
+        assert_eq!(
+            app.count(
+                "messages WHERE body_html LIKE '%<strong>fuser</strong>%' \
+             AND body_html NOT LIKE '%<script%'"
+            ),
+            1,
+            "the note's sanitized HTML is stored with it"
+        );
+
+        // A row without stored HTML (written by an older version) still shows
+        // rendered, and the server fills it in.
+        app.sql("UPDATE messages SET body = 'Now *emphasised*', body_html = NULL");
+        let page = owner.get(&format!("/conversations/{id}"));
+        assert!(page.body.contains("Now <em>emphasised</em>"));
+        assert_eq!(
+            confer::markdown::fill_missing(&app.state.pool).expect("filled"),
+            1
+        );
+        assert_eq!(
+            app.count("messages WHERE body_html LIKE '%<em>emphasised</em>%'"),
+            1
+        );
+
+        // A new rendering policy clears what the old one stored.
+        app.sql("UPDATE markup_version SET version = 0");
+        assert!(confer::markdown::check_version(&mut app.conn()).expect("checked"));
+        assert_eq!(app.count("messages WHERE body_html IS NULL"), 1);
+        assert!(!confer::markdown::check_version(&mut app.conn()).expect("checked"));
+        confer::markdown::fill_missing(&app.state.pool).expect("filled");
+        assert_eq!(app.count("messages WHERE body_html IS NULL"), 0);
+    }
+);
+
+/// Conversation ids linked from a page of search results, in order.
+fn result_ids(body: &str) -> Vec<i64> {
+    let table = body.split("<tbody>").nth(1).unwrap_or_default();
+    let table = table.split("</tbody>").next().unwrap_or_default();
+    table
+        .split("href=\"/conversations/")
+        .skip(1)
+        .filter_map(|s| s.split('"').next()?.parse().ok())
+        .collect()
+}
+
+db_test!(search_pages_never_repeat_a_conversation, |app| {
+    let app = app.with_org();
+    let support = app.team("Support");
+    let billing = app.team("Billing");
+    app.user("agent@acme.test", "Alan Agent")
+        .in_team(support)
+        .teams_only()
+        .create();
+    let carl = app.customer("Carl Customer", "carl@customer.test");
+    let mut ours = Vec::new();
+    for i in 0..60 {
+        ours.push(app.conversation(
+            &format!("Zebra crossing {i}"),
+            carl,
+            Some(support),
+            None,
+            "open",
+        ));
+    }
+    let hidden = app.conversation("Zebra in billing", carl, Some(billing), None, "open");
+    // A match in a note too: its conversation is found once, however many match.
+    let mut owner = app.sign_in("owner@acme.test");
+    owner
+        .post_form(
+            &format!("/conversations/{}/notes", ours[10]),
+            &[("body", "Another zebra, striped.")],
+        )
+        .expect_done();
+
+    let mut alan = app.sign_in("agent@acme.test");
+    for sort in ["newest", "relevance"] {
+        let first = alan.get(&format!("/search?q=zebra&sort={sort}"));
+        assert_eq!(first.status, 200);
+        let mut seen = result_ids(&first.body);
+        assert_eq!(seen.len(), 50, "a page of 50 ({sort})");
+        let next = first
+            .body
+            .split("rel=\"next\"")
+            .next()
+            .and_then(|s| s.rsplit("href=\"").next())
+            .and_then(|s| s.split('"').next())
+            .expect("a next link")
+            .replace("&amp;", "&")
+            .replace("&#38;", "&");
+        assert!(next.starts_with("/search?q=zebra"), "{next}");
+        let second = alan.get(&next);
+        let rest = result_ids(&second.body);
+        assert_eq!(rest.len(), 10, "the rest ({sort}) from {next}");
+        assert!(
+            !second.body.contains("rel=\"next\""),
+            "no page after the last"
+        );
+        seen.extend(rest);
+        let mut distinct = seen.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(distinct.len(), 60, "every conversation once ({sort})");
+        assert!(!seen.contains(&hidden), "never another team's");
+    }
+    let newest = result_ids(&alan.get("/search?q=zebra").body);
+    assert_eq!(newest[0], ours[10], "the newest match (the note) first");
+
+    // The API pages the same way, with its cursor.
+    let token = app.api_token("agent@acme.test");
+    let mut client = app.client();
+    let mut cursor: Option<String> = None;
+    let mut found = Vec::new();
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/search?q=zebra&limit=25&cursor={c}"),
+            None => "/api/v1/search?q=zebra&limit=25".to_string(),
+        };
+        let page = client.api("GET", &path, Some(&token), None, &[]);
+        assert_eq!(page.status, 200, "{}", page.body);
+        let json = page.json();
+        for c in json["conversations"].as_array().expect("conversations") {
+            found.push(c["id"].as_i64().expect("an id"));
+        }
+        match json["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    found.sort();
+    found.dedup();
+    assert_eq!(found.len(), 60);
+    let bad = client.api(
+        "GET",
+        "/api/v1/search?q=zebra&sort=random",
+        Some(&token),
+        None,
+        &[],
+    );
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.json()["error"]["code"], "invalid_sort");
+});
