@@ -120,11 +120,19 @@ impl Ctx {
     }
 }
 
+/// "22 Nov 2026, 18:40", parsed once for the process.
+static DATETIME_FORMAT: std::sync::LazyLock<Vec<chrono::format::Item<'static>>> =
+    std::sync::LazyLock::new(|| {
+        chrono::format::StrftimeItems::new("%d %b %Y, %H:%M")
+            .parse_to_owned()
+            .expect("a valid format")
+    });
+
 /// A time in the reader's timezone, e.g. "22 Nov 2026, 18:40".
 pub fn format_datetime(at: NaiveDateTime, tz: Tz) -> String {
     at.and_utc()
         .with_timezone(&tz)
-        .format("%d %b %Y, %H:%M")
+        .format_with_items(DATETIME_FORMAT.iter())
         .to_string()
 }
 

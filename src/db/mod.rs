@@ -240,6 +240,20 @@ where
     }
 }
 
+/// Runs a query on the backend's own connection instead of through the
+/// multi-backend wrapper, which writes a query's SQL out again on every run:
+/// a query of a static type (not boxed) is then found in the statement cache
+/// by its type alone. For the queries every page runs.
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite($c) => $body,
+            $crate::db::DbConn::Postgresql($c) => $body,
+        }
+    };
+}
+
 /// A condition written as SQL, like `diesel::dsl::sql`, that the statement
 /// cache may keep (`sql` makes every query holding it be parsed and planned
 /// again on each run). Queries holding it are cached by their SQL text,

@@ -60,11 +60,12 @@ pub fn create(
 
 /// The live token with this secret.
 pub fn find_live(conn: &mut DbConn, token: &str) -> QueryResult<Option<ApiToken>> {
-    api_tokens::table
-        .filter(api_tokens::token_hash.eq(crate::crypto::token_hash(token)))
+    let hash = crate::crypto::token_hash(token);
+    crate::on_backend!(conn, |c| api_tokens::table
+        .filter(api_tokens::token_hash.eq(&hash))
         .filter(api_tokens::revoked_at.is_null())
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 pub fn of_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<ApiToken>> {

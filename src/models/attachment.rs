@@ -83,7 +83,7 @@ pub fn of_conversation(
     conn: &mut DbConn,
     conversation_id: i64,
 ) -> QueryResult<Vec<AttachmentInfo>> {
-    attachments::table
+    crate::on_backend!(conn, |c| attachments::table
         .filter(attachments::conversation_id.eq(conversation_id))
         .select((
             attachments::id,
@@ -94,7 +94,7 @@ pub fn of_conversation(
             attachments::inline,
         ))
         .order(attachments::id)
-        .load(conn)
+        .load(c))
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<AttachmentFile>> {

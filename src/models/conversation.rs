@@ -192,10 +192,10 @@ fn not_done() -> crate::db::CachedSql {
 /// from the reader's own mention notifications.
 pub fn counts(conn: &mut DbConn, reader: &Reader) -> QueryResult<HashMap<&'static str, i64>> {
     use crate::db::schema::{conversation_counts as cc, notifications};
-    let buckets: Vec<(i64, i64, bool, i64)> = cc::table
+    let buckets: Vec<(i64, i64, bool, i64)> = crate::on_backend!(conn, |c| cc::table
         .filter(cc::n.gt(0))
         .select((cc::team_key, cc::assignee_key, cc::done, cc::n))
-        .load(conn)?;
+        .load(c))?;
     let visible = |team: i64| match reader.scope {
         ConversationScope::All => true,
         ConversationScope::Teams(ids) => ids.contains(&team),
@@ -322,17 +322,20 @@ pub fn list(
     Ok((rows, more))
 }
 
-/// The conversation if this reader may see it.
 /// A conversation by id, whoever asks (mail intake; never for a page).
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Conversation>> {
-    conversations::table.find(id).first(conn).optional()
+    crate::on_backend!(conn, |c| conversations::table.find(id).first(c).optional())
 }
 
+/// The conversation if this reader may see it.
 pub fn find_visible(
     conn: &mut DbConn,
     reader: &Reader,
     id: i64,
 ) -> QueryResult<Option<Conversation>> {
+    if *reader.scope == ConversationScope::All {
+        return find(conn, id);
+    }
     scoped!(
         conversations::table
             .filter(conversations::id.eq(id))
@@ -377,7 +380,7 @@ pub struct MessageLine {
 }
 
 pub fn messages(conn: &mut DbConn, conversation_id: i64) -> QueryResult<Vec<MessageLine>> {
-    messages::table
+    crate::on_backend!(conn, |c| messages::table
         .left_join(users::table.on(messages::author_user_id.eq(users::id.nullable())))
         .left_join(customers::table.on(messages::author_customer_id.eq(customers::id.nullable())))
         .left_join(
@@ -401,16 +404,16 @@ pub fn messages(conn: &mut DbConn, conversation_id: i64) -> QueryResult<Vec<Mess
             messages::quoted,
         ))
         .order((messages::created_at, messages::id))
-        .load(conn)
+        .load(c))
 }
 
 pub fn tags_of(conn: &mut DbConn, conversation_id: i64) -> QueryResult<Vec<String>> {
-    conversation_tags::table
+    crate::on_backend!(conn, |c| conversation_tags::table
         .inner_join(tags::table)
         .filter(conversation_tags::conversation_id.eq(conversation_id))
         .select(tags::name)
         .order(tags::name)
-        .load(conn)
+        .load(c))
 }
 
 /// Replaces the conversation's tags (names are lower-cased; new ones created).

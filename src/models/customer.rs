@@ -83,7 +83,7 @@ pub fn organization_for_email(conn: &mut DbConn, email: &str) -> QueryResult<Opt
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Customer>> {
-    customers::table.find(id).first(conn).optional()
+    crate::on_backend!(conn, |c| customers::table.find(id).first(c).optional())
 }
 
 pub fn email_taken(conn: &mut DbConn, email: &str, except: Option<i64>) -> QueryResult<bool> {

@@ -150,28 +150,26 @@ pub fn unread_count(
     scope: &ConversationScope,
     reader: &TaskReader,
 ) -> QueryResult<i64> {
-    let mut query = notifications::table
-        .inner_join(conversations::table)
-        .filter(notifications::user_id.eq(user_id))
-        .filter(notifications::read_at.is_null())
-        .into_boxed();
-    query = match scope {
-        ConversationScope::All => query,
-        ConversationScope::Teams(ids) => query.filter(conversations::team_id.eq_any(ids.clone())),
-        ConversationScope::None => query.filter(conversations::id.eq(-1)),
+    // A notification is about a conversation or about a task, never both:
+    // one count with the two visibility rules side by side.
+    let about_conversation = match scope {
+        ConversationScope::All => "notifications.conversation_id IS NOT NULL".to_string(),
+        ConversationScope::Teams(ids) if !ids.is_empty() => format!(
+            "notifications.conversation_id IN (SELECT id FROM conversations WHERE team_id IN ({}))",
+            ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+        ),
+        _ => "1 = 0".to_string(),
     };
-    let about_conversations: i64 = query.count().get_result(conn)?;
-    let about_tasks: i64 = notifications::table
+    let visible = crate::db::cached_sql(format!(
+        "({about_conversation} OR (notifications.task_id IS NOT NULL AND {}))",
+        task::visible_ids_in("notifications.task_id", reader)
+    ));
+    crate::on_backend!(conn, |c| notifications::table
         .filter(notifications::user_id.eq(user_id))
         .filter(notifications::read_at.is_null())
-        .filter(notifications::task_id.is_not_null())
-        .filter(crate::db::cached_sql(&task::visible_ids_in(
-            "notifications.task_id",
-            reader,
-        )))
+        .filter(visible.clone())
         .count()
-        .get_result(conn)?;
-    Ok(about_conversations + about_tasks)
+        .get_result(c))
 }
 
 /// What a notification is about.

@@ -87,7 +87,10 @@ impl OrgSettings {
     }
 
     pub fn find(conn: &mut DbConn) -> QueryResult<Option<OrgSettings>> {
-        org_settings::table.find(ORG_ID).first(conn).optional()
+        crate::on_backend!(conn, |c| org_settings::table
+            .find(ORG_ID)
+            .first(c)
+            .optional())
     }
 
     pub fn create(conn: &mut DbConn, new: &NewOrgSettings) -> QueryResult<()> {

@@ -296,14 +296,13 @@ pub fn dormant_users(conn: &mut DbConn, since: NaiveDateTime) -> QueryResult<Vec
 /// Who conversations can be assigned to: active, signed-up, not
 /// collaborators; without `except` (the user being deactivated), if given.
 pub fn assignable_users(conn: &mut DbConn, except: Option<i64>) -> QueryResult<Vec<(i64, String)>> {
-    let mut query = assignable().into_boxed();
-    if let Some(id) = except {
-        query = query.filter(users::id.ne(id));
-    }
-    query
+    // -1 is no one's id: "except nobody".
+    let except = except.unwrap_or(-1);
+    crate::on_backend!(conn, |c| assignable()
+        .filter(users::id.ne(except))
         .select((users::id, users::name))
         .order(users::name)
-        .load(conn)
+        .load(c))
 }
 
 /// Whether conversations can be assigned to this user: one query.

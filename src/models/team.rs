@@ -32,7 +32,7 @@ impl Team {
     }
 
     pub fn all(conn: &mut DbConn) -> QueryResult<Vec<Team>> {
-        teams::table.order(teams::name).load(conn)
+        crate::on_backend!(conn, |c| teams::table.order(teams::name).load(c))
     }
 
     pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Team>> {
@@ -73,11 +73,11 @@ impl Team {
     }
 
     pub fn ids_of_user(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<i64>> {
-        team_memberships::table
+        crate::on_backend!(conn, |c| team_memberships::table
             .filter(team_memberships::user_id.eq(user_id))
             .select(team_memberships::team_id)
             .order(team_memberships::team_id)
-            .load(conn)
+            .load(c))
     }
 
     /// The user's teams with their member counts (two queries, whatever the size).

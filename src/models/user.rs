@@ -175,12 +175,12 @@ impl User {
 
     /// The user with their role, in one query.
     pub fn find_with_role(conn: &mut DbConn, id: i64) -> QueryResult<Option<(User, Option<Role>)>> {
-        users::table
+        crate::on_backend!(conn, |c| users::table
             .left_join(roles::table)
             .filter(users::id.eq(id))
             .select((users::all_columns, roles::all_columns.nullable()))
-            .first(conn)
-            .optional()
+            .first(c)
+            .optional())
     }
 
     pub fn owner_exists(conn: &mut DbConn) -> QueryResult<bool> {
