@@ -47,4 +47,5 @@ measure "/conversations/1 (30 messages)" "$base/conversations/1" "Cookie: $cooki
 measure "/conversations?view=all" "$base/conversations?view=all" "Cookie: $cookie"
 measure "/api/v1/conversations?view=all&limit=50" "$base/api/v1/conversations?view=all&limit=50" "Authorization: Bearer $token"
 measure "/api/v1/conversations/1/messages" "$base/api/v1/conversations/1/messages" "Authorization: Bearer $token"
-measure "/search?q=ultramarine" "$base/search?q=ultramarine" "Cookie: $cookie"
+measure "/search?q=ultramarine (1 message in 100)" "$base/search?q=ultramarine" "Cookie: $cookie"
+measure "/search?q=printer (1 message in 12)" "$base/search?q=printer" "Cookie: $cookie"

@@ -1,6 +1,11 @@
 //! Confer: a self-hosted helpdesk. The binary (`main.rs`) and the tests build
 //! the same application from here.
 
+/// mimalloc: fewer instructions per request than the system allocator (a
+/// page allocates and frees thousands of small strings and rows).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod api;
 pub mod app;
 pub mod assets;

@@ -131,7 +131,7 @@ pub fn list(
     limit: i64,
 ) -> QueryResult<Vec<TaskLine>> {
     let uid = reader.user_id;
-    let mut query = tasks::table
+    let base = tasks::table
         .inner_join(users::table.on(users::id.eq(tasks::assignee_id)))
         .left_join(conversations::table.on(tasks::conversation_id.eq(conversations::id.nullable())))
         .left_join(customers::table.on(tasks::customer_id.eq(customers::id.nullable())))
@@ -147,32 +147,39 @@ pub fn list(
             conversations::team_id.nullable(),
             tasks::customer_id,
             customers::name.nullable(),
-        ))
-        .into_boxed();
-    query = match which {
-        TaskList::Mine => query
-            .filter(tasks::assignee_id.eq(uid))
-            .filter(tasks::status.eq("open")),
-        TaskList::Created => query
-            .filter(tasks::creator_id.eq(uid))
-            .filter(tasks::assignee_id.ne(uid))
-            .filter(tasks::status.eq("open")),
-        TaskList::Done => query
-            .filter(tasks::assignee_id.eq(uid).or(tasks::creator_id.eq(uid)))
-            .filter(tasks::status.eq("done")),
-        TaskList::Conversation(id) => query.filter(tasks::conversation_id.eq(id)),
-        TaskList::Customer(id) => query.filter(tasks::customer_id.eq(id)),
-    };
-    // Open first, then by due date (none last), then oldest first.
-    query
-        .order((
-            tasks::status.desc(),
-            tasks::due_on.is_null(),
-            tasks::due_on,
-            tasks::id,
-        ))
-        .limit(limit)
-        .load(conn)
+        ));
+    // Open first, then by due date (none last), then oldest first; each
+    // list a query of its own type, so the statement cache keeps it.
+    macro_rules! ordered {
+        ($query:expr) => {
+            crate::on_backend!(conn, |c| $query
+                .order((
+                    tasks::status.desc(),
+                    tasks::due_on.is_null(),
+                    tasks::due_on,
+                    tasks::id,
+                ))
+                .limit(limit)
+                .load(c))
+        };
+    }
+    match which {
+        TaskList::Mine => ordered!(
+            base.filter(tasks::assignee_id.eq(uid))
+                .filter(tasks::status.eq("open"))
+        ),
+        TaskList::Created => ordered!(
+            base.filter(tasks::creator_id.eq(uid))
+                .filter(tasks::assignee_id.ne(uid))
+                .filter(tasks::status.eq("open"))
+        ),
+        TaskList::Done => ordered!(
+            base.filter(tasks::assignee_id.eq(uid).or(tasks::creator_id.eq(uid)))
+                .filter(tasks::status.eq("done"))
+        ),
+        TaskList::Conversation(id) => ordered!(base.filter(tasks::conversation_id.eq(id))),
+        TaskList::Customer(id) => ordered!(base.filter(tasks::customer_id.eq(id))),
+    }
 }
 
 pub fn find_visible(conn: &mut DbConn, reader: &TaskReader, id: i64) -> QueryResult<Option<Task>> {
