@@ -122,11 +122,7 @@ impl Ctx {
 
 /// "22 Nov 2026, 18:40", parsed once for the process.
 static DATETIME_FORMAT: std::sync::LazyLock<Vec<chrono::format::Item<'static>>> =
-    std::sync::LazyLock::new(|| {
-        chrono::format::StrftimeItems::new("%d %b %Y, %H:%M")
-            .parse_to_owned()
-            .expect("a valid format")
-    });
+    std::sync::LazyLock::new(|| chrono::format::StrftimeItems::new("%d %b %Y, %H:%M").collect());
 
 /// A time in the reader's timezone, e.g. "22 Nov 2026, 18:40".
 pub fn format_datetime(at: NaiveDateTime, tz: Tz) -> String {

@@ -48,18 +48,12 @@ pub enum Order {
 }
 
 impl Order {
-    pub fn parse(key: &str) -> Self {
-        if key == "relevance" {
-            Self::Relevance
-        } else {
-            Self::Newest
-        }
-    }
-
-    pub fn key(self) -> &'static str {
-        match self {
-            Self::Newest => "newest",
-            Self::Relevance => "relevance",
+    /// `newest` or `relevance`.
+    pub fn parse(key: &str) -> Option<Self> {
+        match key {
+            "newest" => Some(Self::Newest),
+            "relevance" => Some(Self::Relevance),
+            _ => None,
         }
     }
 }

@@ -539,14 +539,10 @@ pub async fn search(
     let q = query.into_inner();
     let limit = page_limit(q.limit)?;
     let order = match q.sort.as_deref() {
-        None | Some("newest") => crate::search::Order::Newest,
-        Some("relevance") => crate::search::Order::Relevance,
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "invalid_sort",
-                "`sort` must be newest or relevance.",
-            ));
-        }
+        None => crate::search::Order::default(),
+        Some(key) => crate::search::Order::parse(key).ok_or_else(|| {
+            ApiError::bad_request("invalid_sort", "`sort` must be newest or relevance.")
+        })?,
     };
     let after: Option<i64> = cursor::decode(q.cursor.as_deref())?;
     let parts = reader_parts(&api);

@@ -132,7 +132,10 @@ async fn run(
         ..Filter::default()
     };
     let text = query.q.trim().to_string();
-    let (order, after) = (search::Order::parse(&query.sort), query.after.parse().ok());
+    let (order, after) = (
+        search::Order::parse(&query.sort).unwrap_or_default(),
+        query.after.parse().ok(),
+    );
     let (user_id, team_ids) = (current.user.id, current.actor.team_ids.clone());
     let found = state
         .db(move |conn| {

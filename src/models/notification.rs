@@ -110,7 +110,7 @@ pub fn recent(
         .inner_join(tasks::table.on(notifications::task_id.eq(tasks::id.nullable())))
         .left_join(users::table.on(notifications::actor_id.eq(users::id.nullable())))
         .filter(notifications::user_id.eq(user_id))
-        .filter(crate::db::cached_sql(&task::visible_condition(reader)))
+        .filter(crate::db::cached_sql(task::visible_condition(reader)))
         .select((
             notifications::id,
             notifications::kind,
