@@ -509,6 +509,7 @@ pub struct SearchQuery {
     pub q: String,
     /// `newest` (default): the conversation with the newest match first;
     /// `relevance`: best match first, among the newest 2,000 matches.
+    #[param(inline, value_type = Option<super::values::SearchOrder>)]
     pub sort: Option<String>,
     /// From `next_cursor` of the previous page (conversations only).
     pub cursor: Option<String>,

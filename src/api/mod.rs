@@ -67,6 +67,13 @@ pub mod values {
 
     #[derive(Serialize, ToSchema)]
     #[serde(rename_all = "snake_case")]
+    pub enum SearchOrder {
+        Newest,
+        Relevance,
+    }
+
+    #[derive(Serialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
     pub enum Priority {
         Low,
         Normal,
