@@ -90,6 +90,7 @@ macro_rules! serve {
             actix_web::rt::System::new().block_on(async move {
                 if let Ok(server) = HttpServer::new(factory)
                     .workers(2)
+                    .worker_max_blocking_threads(confer::app::BLOCKING_THREADS_PER_WORKER)
                     .disable_signals()
                     .listen(listener)
                 {

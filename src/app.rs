@@ -21,6 +21,12 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
                    font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
                    base-uri 'none'; object-src 'none'";
 
+/// Threads per server worker for blocking work (database, bcrypt). A
+/// request waits for a pooled connection anyway (8 on SQLite, 10 on
+/// PostgreSQL): more threads than that only hold memory (actix's default
+/// is 512 shared by the workers).
+pub const BLOCKING_THREADS_PER_WORKER: usize = 16;
+
 pub fn build_app(
     state: web::Data<AppState>,
 ) -> App<

@@ -214,6 +214,7 @@ fn serve(config: Config) -> Result<(), String> {
             .bind(bind)
             .map_err(|e| format!("cannot listen on {bind}: {e}"))?
             .keep_alive(KEEP_ALIVE)
+            .worker_max_blocking_threads(crate::app::BLOCKING_THREADS_PER_WORKER)
             .shutdown_timeout(30)
             .disable_signals()
             .run();
