@@ -107,6 +107,8 @@ struct Figures {
     per_second: f64,
     p50: f64,
     p99: f64,
+    /// Requests that took longer than the client's timeout (2 s).
+    timeouts: u64,
 }
 
 /// `connections` threads, each with one keep-alive connection, request
@@ -159,6 +161,7 @@ fn load(
         per_second: samples.len() as f64 / seconds as f64,
         p50: ms(samples[samples.len() / 2]),
         p99: ms(samples[samples.len() * 99 / 100]),
+        timeouts: 0,
     })
 }
 
@@ -185,9 +188,29 @@ fn wrk(
         Err(e) => return Err(e.to_string()),
     };
     let text = String::from_utf8_lossy(&output.stdout);
-    if !output.status.success() || text.contains("Non-2xx") || text.contains("Socket errors") {
+    // An answer other than 200, or a broken connection, fails the run; a
+    // request slower than wrk's 2 s timeout is counted and shown.
+    let broken = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Socket errors:"))
+        .is_some_and(|errors| {
+            errors
+                .split(',')
+                .any(|e| !e.trim().starts_with("timeout") && !e.trim().ends_with(" 0"))
+        });
+    if !output.status.success() || text.contains("Non-2xx") || broken {
         return Err(format!("{url}: wrk saw errors:\n{text}"));
     }
+    let timeouts: u64 = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Socket errors:"))
+        .and_then(|errors| {
+            errors
+                .split(',')
+                .find_map(|e| e.trim().strip_prefix("timeout "))
+        })
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
     let ms = |value: &str| -> Option<f64> {
         let (number, unit) = value.split_at(value.find(|c: char| c.is_alphabetic())?);
         let number: f64 = number.parse().ok()?;
@@ -214,6 +237,7 @@ fn wrk(
         per_second,
         p50,
         p99,
+        timeouts,
     }))
 }
 
@@ -315,8 +339,12 @@ fn run(url: DatabaseUrl) -> Result<(), String> {
                 Some(f) => f,
                 None => load(&url, &headers, connections, seconds)?,
             };
+            let slow = match f.timeouts {
+                0 => String::new(),
+                n => format!(" ({n} over 2 s)"),
+            };
             println!(
-                "| {label}: {name} | {:.0} | {:.1} ms | {:.1} ms |",
+                "| {label}: {name} | {:.0} | {:.1} ms | {:.1} ms{slow} |",
                 f.per_second, f.p50, f.p99
             );
         }
