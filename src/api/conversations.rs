@@ -563,14 +563,7 @@ pub async fn search(
             order,
             after,
             limit as usize,
-            |conn, ids| {
-                let only = Filter {
-                    ids: Some(ids.to_vec()),
-                    ..Filter::default()
-                };
-                conversation::list(conn, &reader, View::Search, &only, ids.len() as i64)
-                    .map(|page| page.0)
-            },
+            |conn, ids| conversation::rows_among(conn, &reader, &Filter::default(), ids),
             |row| row.id,
         )?;
         let customers = if see_customers && after.is_none() && !q.q.trim().is_empty() {

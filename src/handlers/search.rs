@@ -149,13 +149,6 @@ async fn run(
                     conversation::list(conn, &reader, View::Search, &filter, limit as i64)?.0;
                 return Ok(search::Found { rows, next: None });
             }
-            let rows_for = |conn: &mut crate::db::DbConn, ids: &[i64]| {
-                let only = Filter {
-                    ids: Some(ids.to_vec()),
-                    ..filter.clone()
-                };
-                Ok(conversation::list(conn, &reader, View::Search, &only, ids.len() as i64)?.0)
-            };
             Ok(search::conversations(
                 conn,
                 &text,
@@ -163,7 +156,7 @@ async fn run(
                 order,
                 after,
                 limit,
-                rows_for,
+                |conn, ids| conversation::rows_among(conn, &reader, &filter, ids),
                 |row: &Row| row.id,
             )?)
         })

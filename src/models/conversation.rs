@@ -322,6 +322,21 @@ pub fn list(
     Ok((rows, more))
 }
 
+/// The rows of those of `ids` this reader may see and `filter` lets
+/// through, in no particular order (search candidates, which keep their own).
+pub fn rows_among(
+    conn: &mut DbConn,
+    reader: &Reader,
+    filter: &Filter,
+    ids: &[i64],
+) -> QueryResult<Vec<Row>> {
+    let only = Filter {
+        ids: Some(ids.to_vec()),
+        ..filter.clone()
+    };
+    Ok(list(conn, reader, View::Search, &only, ids.len() as i64)?.0)
+}
+
 /// A conversation by id, whoever asks (mail intake; never for a page).
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Conversation>> {
     crate::on_backend!(conn, |c| conversations::table.find(id).first(c).optional())
