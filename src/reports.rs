@@ -1,13 +1,18 @@
-//! Reporting figures, each computed by aggregate SQL in the database (no
-//! rows are loaded into memory to be counted): conversations opened and
-//! closed per day, first-response and resolution times (median and p90 by
-//! nearest rank, sorted by the database), the backlog by status, and tables
-//! per agent, per team and per collaborator. Days are UTC days; times are
-//! calendar time (business hours are not taken out).
+//! Reporting figures, read from rollups that triggers keep per UTC day in
+//! the same transaction as every write (migration `report_rollups`):
+//! conversations opened and closed per day, team and assignee; replies and
+//! notes per day, team and author; first-response and resolution times
+//! counted per day, team and bucket of seconds, and per exact value. A report therefore reads a
+//! few rows per day of its range, never its conversations and messages.
+//! Percentiles (median and p90 by nearest rank) are exact: the buckets'
+//! counts find the bucket holding the rank, and that bucket's counts per
+//! distinct value find the value. What is "now" (the backlog, open conversations)
+//! comes from `conversation_counts`. Days are UTC days; times are calendar
+//! time (business hours are not taken out).
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Double, Nullable, Text};
+use diesel::sql_types::{BigInt, Double, Text};
 
 use crate::db::DbConn;
 
@@ -38,21 +43,30 @@ impl Range {
     /// query needs no binds on either database.
     fn within(&self, column: &str) -> String {
         format!(
-            "{} AND {column} < {}",
-            self.since(column),
+            "{column} >= {} AND {column} < {}",
+            literal(self.start()),
             literal(self.end())
         )
     }
 
-    /// `column >= 'start'`.
-    fn since(&self, column: &str) -> String {
-        format!("{column} >= {}", literal(self.start()))
+    /// A rollup's days in the range, and its team when one is chosen.
+    fn rollup_days(&self, conn: &DbConn) -> String {
+        let day = |d: NaiveDate| match conn {
+            DbConn::Sqlite(_) => d.format("'%Y-%m-%d'").to_string(),
+            DbConn::Postgresql(_) => d.format("DATE '%Y-%m-%d'").to_string(),
+        };
+        format!(
+            "day >= {} AND day <= {}{}",
+            day(self.from),
+            day(self.to),
+            self.team_filter("team_key")
+        )
     }
 
-    /// `AND c.team_id = N` (an integer, safe inline), or nothing.
-    fn team_sql(&self) -> String {
+    /// `AND column = N` (an integer, safe inline), or nothing.
+    fn team_filter(&self, column: &str) -> String {
         self.team
-            .map(|t| format!(" AND c.team_id = {t}"))
+            .map(|t| format!(" AND {column} = {t}"))
             .unwrap_or_default()
     }
 
@@ -68,62 +82,42 @@ fn literal(at: NaiveDateTime) -> String {
     at.format("'%Y-%m-%d %H:%M:%S'").to_string()
 }
 
-/// SQL differing between the two databases.
-struct Dialect {
-    /// The UTC day of a timestamp column as `YYYY-MM-DD`.
-    day: fn(&str) -> String,
-    /// Seconds from one timestamp to another.
-    seconds: fn(&str, &str) -> String,
-}
-
-fn dialect(conn: &DbConn) -> Dialect {
+/// A rollup's day column as `YYYY-MM-DD` (a date on PostgreSQL).
+fn day_text(conn: &DbConn) -> &'static str {
     match conn {
-        DbConn::Sqlite(_) => Dialect {
-            day: |col| format!("strftime('%Y-%m-%d', {col})"),
-            seconds: |from, to| {
-                format!("CAST(ROUND((julianday({to}) - julianday({from})) * 86400) AS REAL)")
-            },
-        },
-        DbConn::Postgresql(_) => Dialect {
-            day: |col| format!("to_char({col}, 'YYYY-MM-DD')"),
-            seconds: |from, to| {
-                format!("CAST(EXTRACT(EPOCH FROM ({to} - {from})) AS DOUBLE PRECISION)")
-            },
-        },
+        DbConn::Sqlite(_) => "day",
+        DbConn::Postgresql(_) => "to_char(day, 'YYYY-MM-DD')",
     }
 }
 
 #[derive(QueryableByName)]
-struct DayCount {
+struct DayCounts {
     #[diesel(sql_type = Text)]
     day: String,
     #[diesel(sql_type = BigInt)]
-    n: i64,
+    opened: i64,
+    #[diesel(sql_type = BigInt)]
+    closed: i64,
 }
 
 /// (day, opened, closed) for every day of the range, zeros included.
 pub fn per_day(conn: &mut DbConn, range: &Range) -> QueryResult<Vec<(NaiveDate, i64, i64)>> {
-    let d = dialect(conn);
-    let team = range.team_sql();
-    let mut count = |column: &str, extra: &str| -> QueryResult<Vec<DayCount>> {
-        diesel::sql_query(format!(
-            "SELECT {day} AS day, COUNT(*) AS n FROM conversations c \
-             WHERE {within}{extra}{team} GROUP BY {day}",
-            day = (d.day)(&format!("c.{column}")),
-            within = range.within(&format!("c.{column}")),
-        ))
-        .load(conn)
-    };
-    let opened = count("created_at", "")?;
-    let closed = count("closed_at", " AND c.status = 'done'")?;
-    let find = |rows: &[DayCount], day: NaiveDate| {
-        let key = day.format("%Y-%m-%d").to_string();
-        rows.iter().find(|r| r.day == key).map_or(0, |r| r.n)
-    };
+    let rows: Vec<DayCounts> = diesel::sql_query(format!(
+        "SELECT {day} AS day, CAST(SUM(opened) AS BIGINT) AS opened, \
+         CAST(SUM(closed) AS BIGINT) AS closed FROM report_days WHERE {days} GROUP BY day",
+        day = day_text(conn),
+        days = range.rollup_days(conn),
+    ))
+    .load(conn)?;
     Ok(range
         .days()
         .into_iter()
-        .map(|day| (day, find(&opened, day), find(&closed, day)))
+        .map(|day| {
+            let key = day.format("%Y-%m-%d").to_string();
+            rows.iter()
+                .find(|r| r.day == key)
+                .map_or((day, 0, 0), |r| (day, r.opened, r.closed))
+        })
         .collect())
 }
 
@@ -135,85 +129,83 @@ pub struct Durations {
     pub p90: Option<f64>,
 }
 
-#[derive(QueryableByName)]
-struct Percentiles {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-    #[diesel(sql_type = Nullable<Double>)]
-    median: Option<f64>,
-    #[diesel(sql_type = Nullable<Double>)]
-    p90: Option<f64>,
-}
-
 /// The nearest-rank percentile: the smallest value with at least `p`% of
 /// the values at or below it (rank ⌈p·n/100⌉).
 pub fn rank(p: i64, n: i64) -> i64 {
     ((p * n + 99) / 100).max(1)
 }
 
-/// Count, median and p90 of `values_sql` (a query selecting one column `v`,
-/// NULLs ignored), ranked by the database in one pass (window functions).
-fn durations(conn: &mut DbConn, values_sql: &str) -> QueryResult<Durations> {
-    let rows: Vec<Percentiles> = diesel::sql_query(format!(
-        "SELECT n, \
-         MAX(CASE WHEN rn = (n * 50 + 99) / 100 THEN v END) AS median, \
-         MAX(CASE WHEN rn = (n * 90 + 99) / 100 THEN v END) AS p90 \
-         FROM (SELECT v, ROW_NUMBER() OVER (ORDER BY v) AS rn, COUNT(*) OVER () AS n \
-               FROM ({values_sql}) vals WHERE v IS NOT NULL) ranked \
-         GROUP BY n"
+#[derive(QueryableByName)]
+struct BucketCount {
+    #[diesel(sql_type = BigInt)]
+    bucket: i64,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName)]
+struct ValueCount {
+    #[diesel(sql_type = Double)]
+    seconds: f64,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Count, median and p90 of a measure (`first_response`, `resolution`)
+/// over the range: the buckets' counts (ascending seconds) locate each
+/// rank's bucket and its place in it; that bucket's values in the range,
+/// counted per value, give the value.
+fn durations(conn: &mut DbConn, measure: &str, range: &Range) -> QueryResult<Durations> {
+    let days = range.rollup_days(conn);
+    let buckets: Vec<BucketCount> = diesel::sql_query(format!(
+        "SELECT bucket, CAST(SUM(n) AS BIGINT) AS n FROM report_durations \
+         WHERE measure = '{measure}' AND {days} GROUP BY bucket HAVING SUM(n) <> 0 ORDER BY bucket"
     ))
     .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .next()
-        .map(|r| Durations {
-            count: r.n,
-            median: r.median,
-            p90: r.p90,
-        })
-        .unwrap_or_default())
+    let count: i64 = buckets.iter().map(|b| b.n).sum();
+    if count == 0 {
+        return Ok(Durations::default());
+    }
+    let mut value_at = |rank: i64| -> QueryResult<Option<f64>> {
+        let mut through = 0;
+        let Some(bucket) = buckets.iter().find(|b| {
+            through += b.n;
+            through >= rank
+        }) else {
+            return Ok(None);
+        };
+        let values: Vec<ValueCount> = diesel::sql_query(format!(
+            "SELECT seconds, CAST(SUM(n) AS BIGINT) AS n FROM report_duration_values \
+             WHERE measure = '{measure}' AND bucket = {b} AND {days} \
+             GROUP BY seconds HAVING SUM(n) <> 0 ORDER BY seconds",
+            b = bucket.bucket,
+        ))
+        .load(conn)?;
+        let mut seen = through - bucket.n;
+        Ok(values
+            .iter()
+            .find(|v| {
+                seen += v.n;
+                seen >= rank
+            })
+            .map(|v| v.seconds))
+    };
+    Ok(Durations {
+        count,
+        median: value_at(rank(50, count))?,
+        p90: value_at(rank(90, count))?,
+    })
 }
 
 /// Time from a conversation's creation to its first reply, for the
 /// conversations opened in the range that got one.
 pub fn first_response(conn: &mut DbConn, range: &Range) -> QueryResult<Durations> {
-    let d = dialect(conn);
-    let within = range.within("c.created_at");
-    let team = range.team_sql();
-    // The faster plan differs: SQLite probes an index per conversation;
-    // PostgreSQL groups the replies written since the range began (a first
-    // reply never comes before its conversation).
-    let values = match conn {
-        DbConn::Sqlite(_) => {
-            let first_reply = "(SELECT MIN(m.created_at) FROM messages m \
-                               WHERE m.conversation_id = c.id AND m.kind = 'reply')";
-            format!(
-                "SELECT {secs} AS v FROM conversations c WHERE {within}{team}",
-                secs = (d.seconds)("c.created_at", first_reply),
-            )
-        }
-        DbConn::Postgresql(_) => format!(
-            "SELECT {secs} AS v FROM conversations c \
-             JOIN (SELECT m.conversation_id, MIN(m.created_at) AS first_reply FROM messages m \
-                   WHERE m.kind = 'reply' AND {since} GROUP BY m.conversation_id) f \
-             ON f.conversation_id = c.id WHERE {within}{team}",
-            secs = (d.seconds)("c.created_at", "f.first_reply"),
-            since = range.since("m.created_at"),
-        ),
-    };
-    durations(conn, &values)
+    durations(conn, "first_response", range)
 }
 
 /// Time from creation to done, for the conversations closed in the range.
 pub fn resolution(conn: &mut DbConn, range: &Range) -> QueryResult<Durations> {
-    let d = dialect(conn);
-    let values = format!(
-        "SELECT {secs} AS v FROM conversations c WHERE c.status = 'done' AND {within}{team}",
-        secs = (d.seconds)("c.created_at", "c.closed_at"),
-        within = range.within("c.closed_at"),
-        team = range.team_sql(),
-    );
-    durations(conn, &values)
+    durations(conn, "resolution", range)
 }
 
 #[derive(QueryableByName)]
@@ -226,12 +218,10 @@ struct KeyCount {
 
 /// Conversations by status now (the team filter applies, the dates do not).
 pub fn backlog(conn: &mut DbConn, range: &Range) -> QueryResult<Vec<(String, i64)>> {
-    let where_team = range
-        .team
-        .map(|t| format!(" WHERE c.team_id = {t}"))
-        .unwrap_or_default();
     let rows: Vec<KeyCount> = diesel::sql_query(format!(
-        "SELECT c.status AS key, COUNT(*) AS n FROM conversations c{where_team} GROUP BY c.status"
+        "SELECT status AS key, CAST(SUM(n) AS BIGINT) AS n FROM conversation_counts \
+         WHERE n <> 0{team} GROUP BY status",
+        team = range.team_filter("team_key"),
     ))
     .load(conn)?;
     Ok(crate::models::conversation::Status::ALL
@@ -259,6 +249,19 @@ fn find(rows: &[IdCount], id: i64) -> i64 {
     rows.iter().find(|r| r.id == id).map_or(0, |r| r.n)
 }
 
+/// Open conversations now per `key` (`team_key` or `assignee_key`), leaving
+/// out key 0 (no team, unassigned).
+fn open_now(conn: &mut DbConn, range: &Range, key: &str) -> QueryResult<Vec<IdCount>> {
+    counts_by(
+        conn,
+        format!(
+            "SELECT {key} AS id, CAST(SUM(n) AS BIGINT) AS n FROM conversation_counts \
+             WHERE status <> 'done' AND {key} <> 0{team} GROUP BY {key}",
+            team = range.team_filter("team_key"),
+        ),
+    )
+}
+
 #[derive(QueryableByName)]
 struct Written {
     #[diesel(sql_type = BigInt)]
@@ -269,34 +272,30 @@ struct Written {
     notes: i64,
 }
 
+/// Replies and notes each person wrote in the range.
+fn written(conn: &mut DbConn, range: &Range) -> QueryResult<Vec<Written>> {
+    diesel::sql_query(format!(
+        "SELECT author_id AS id, CAST(SUM(replies) AS BIGINT) AS replies, \
+         CAST(SUM(notes) AS BIGINT) AS notes FROM report_messages WHERE {days} GROUP BY author_id",
+        days = range.rollup_days(conn),
+    ))
+    .load(conn)
+}
+
 /// `JOIN conversations` and the team condition when a team is chosen.
 fn message_team(range: &Range) -> (&'static str, String) {
     match range.team {
         Some(_) => (
             " JOIN conversations c ON c.id = m.conversation_id",
-            range.team_sql(),
+            range.team_filter("c.team_id"),
         ),
         None => ("", String::new()),
     }
 }
 
-/// Replies and notes each person wrote in the range, in one pass over the
-/// range's messages.
-fn written(conn: &mut DbConn, range: &Range) -> QueryResult<Vec<Written>> {
-    let (join, team) = message_team(range);
-    diesel::sql_query(format!(
-        "SELECT m.author_user_id AS id, \
-         SUM(CASE WHEN m.kind = 'reply' THEN 1 ELSE 0 END) AS replies, \
-         SUM(CASE WHEN m.kind = 'note' THEN 1 ELSE 0 END) AS notes \
-         FROM messages m{join} \
-         WHERE {within} AND m.kind IN ('reply', 'note') AND m.author_user_id IS NOT NULL{team} \
-         GROUP BY m.author_user_id",
-        within = range.within("m.created_at"),
-    ))
-    .load(conn)
-}
-
-/// In how many conversations each collaborator wrote notes in the range.
+/// In how many conversations each collaborator wrote notes in the range
+/// (distinct conversations do not add up by day: read from the notes
+/// themselves, through the index by author).
 fn noted_by_collaborators(conn: &mut DbConn, range: &Range) -> QueryResult<Vec<IdCount>> {
     let (join, team) = message_team(range);
     counts_by(
@@ -310,7 +309,6 @@ fn noted_by_collaborators(conn: &mut DbConn, range: &Range) -> QueryResult<Vec<I
         ),
     )
 }
-
 /// A full-time or seasonal user's row.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PersonRow {
@@ -353,25 +351,17 @@ struct Person {
 }
 
 pub fn people(conn: &mut DbConn, range: &Range) -> QueryResult<People> {
-    let team = range.team_sql();
     let written = written(conn, range)?;
     let noted = noted_by_collaborators(conn, range)?;
     let closed = counts_by(
         conn,
         format!(
-            "SELECT c.assignee_id AS id, COUNT(*) AS n FROM conversations c \
-             WHERE c.status = 'done' AND {within}{team} \
-             AND c.assignee_id IS NOT NULL GROUP BY c.assignee_id",
-            within = range.within("c.closed_at"),
+            "SELECT assignee_key AS id, CAST(SUM(closed) AS BIGINT) AS n FROM report_days \
+             WHERE {days} AND assignee_key <> 0 GROUP BY assignee_key",
+            days = range.rollup_days(conn),
         ),
     )?;
-    let open = counts_by(
-        conn,
-        format!(
-            "SELECT c.assignee_id AS id, COUNT(*) AS n FROM conversations c \
-             WHERE c.status <> 'done' AND c.assignee_id IS NOT NULL{team} GROUP BY c.assignee_id"
-        ),
-    )?;
+    let open = open_now(conn, range, "assignee_key")?;
     let mentions = counts_by(
         conn,
         format!(
@@ -380,6 +370,7 @@ pub fn people(conn: &mut DbConn, range: &Range) -> QueryResult<People> {
              WHERE n.kind = 'mention' AND {within}{team} \
              AND n.actor_id IS NOT NULL GROUP BY n.actor_id",
             within = range.within("n.created_at"),
+            team = range.team_filter("c.team_id"),
         ),
     )?;
     let everyone: Vec<Person> =
@@ -434,44 +425,40 @@ pub struct TeamRow {
     pub open_now: i64,
 }
 
+#[derive(QueryableByName)]
+struct TeamCounts {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = BigInt)]
+    opened: i64,
+    #[diesel(sql_type = BigInt)]
+    closed: i64,
+}
+
 /// Per team: opened and closed in the range, open now.
 pub fn per_team(conn: &mut DbConn, range: &Range) -> QueryResult<Vec<TeamRow>> {
-    let team = range.team_sql();
-    let opened = counts_by(
-        conn,
-        format!(
-            "SELECT c.team_id AS id, COUNT(*) AS n FROM conversations c \
-             WHERE {within} AND c.team_id IS NOT NULL{team} GROUP BY c.team_id",
-            within = range.within("c.created_at"),
-        ),
-    )?;
-    let closed = counts_by(
-        conn,
-        format!(
-            "SELECT c.team_id AS id, COUNT(*) AS n FROM conversations c \
-             WHERE c.status = 'done' AND {within} AND c.team_id IS NOT NULL{team} \
-             GROUP BY c.team_id",
-            within = range.within("c.closed_at"),
-        ),
-    )?;
-    let open = counts_by(
-        conn,
-        format!(
-            "SELECT c.team_id AS id, COUNT(*) AS n FROM conversations c \
-             WHERE c.status <> 'done' AND c.team_id IS NOT NULL{team} GROUP BY c.team_id"
-        ),
-    )?;
+    let counted: Vec<TeamCounts> = diesel::sql_query(format!(
+        "SELECT team_key AS id, CAST(SUM(opened) AS BIGINT) AS opened, \
+         CAST(SUM(closed) AS BIGINT) AS closed FROM report_days \
+         WHERE {days} AND team_key <> 0 GROUP BY team_key",
+        days = range.rollup_days(conn),
+    ))
+    .load(conn)?;
+    let open = open_now(conn, range, "team_key")?;
     let teams: Vec<Named> =
         diesel::sql_query("SELECT id, name FROM teams ORDER BY name, id").load(conn)?;
     Ok(teams
         .into_iter()
         .filter(|t| range.team.is_none_or(|only| only == t.id))
-        .map(|t| TeamRow {
-            opened: find(&opened, t.id),
-            closed: find(&closed, t.id),
-            open_now: find(&open, t.id),
-            id: t.id,
-            name: t.name,
+        .map(|t| {
+            let counts = counted.iter().find(|c| c.id == t.id);
+            TeamRow {
+                opened: counts.map_or(0, |c| c.opened),
+                closed: counts.map_or(0, |c| c.closed),
+                open_now: find(&open, t.id),
+                id: t.id,
+                name: t.name,
+            }
         })
         .collect())
 }

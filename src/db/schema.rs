@@ -107,10 +107,10 @@ diesel::table! {
 }
 
 diesel::table! {
-    conversation_counts (team_key, assignee_key, done) {
+    conversation_counts (team_key, assignee_key, status) {
         team_key -> BigInt,
         assignee_key -> BigInt,
-        done -> Bool,
+        status -> Text,
         n -> BigInt,
     }
 }

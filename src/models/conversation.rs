@@ -187,14 +187,14 @@ fn not_done() -> crate::db::CachedSql {
 }
 
 /// How many conversations each view holds for this reader, exactly and in
-/// constant time: the open/done buckets per team and assignee come from
+/// constant time: the buckets per team, assignee and status come from
 /// `conversation_counts` (kept by triggers on every write), the mentions
 /// from the reader's own mention notifications.
 pub fn counts(conn: &mut DbConn, reader: &Reader) -> QueryResult<HashMap<&'static str, i64>> {
     use crate::db::schema::{conversation_counts as cc, notifications};
-    let buckets: Vec<(i64, i64, bool, i64)> = crate::on_backend!(conn, |c| cc::table
+    let buckets: Vec<(i64, i64, String, i64)> = crate::on_backend!(conn, |c| cc::table
         .filter(cc::n.gt(0))
-        .select((cc::team_key, cc::assignee_key, cc::done, cc::n))
+        .select((cc::team_key, cc::assignee_key, cc::status, cc::n))
         .load(c))?;
     let visible = |team: i64| match reader.scope {
         ConversationScope::All => true,
@@ -204,8 +204,8 @@ pub fn counts(conn: &mut DbConn, reader: &Reader) -> QueryResult<HashMap<&'stati
     let mut counts: HashMap<&'static str, i64> = View::ALL.iter().map(|v| (v.key(), 0)).collect();
     let mut add = |view: View, n: i64| *counts.entry(view.key()).or_default() += n;
     // Key 0 is "no team" / "unassigned"; real ids start at 1.
-    for (team, assignee, done, n) in buckets.into_iter().filter(|b| visible(b.0)) {
-        if done {
+    for (team, assignee, status, n) in buckets.into_iter().filter(|b| visible(b.0)) {
+        if status == Status::Done.key() {
             add(View::Done, n);
             continue;
         }

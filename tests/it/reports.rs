@@ -323,3 +323,206 @@ db_test!(collaborators_and_agents_get_no_reports, |app| {
             .contains("href=\"/reports\"")
     );
 });
+
+/// How many rollup rows differ from the same sums computed from the
+/// conversations and messages themselves (rows summing to zero aside),
+/// and how many conversations' first reply is not their earliest reply.
+fn rollup_drift(app: &TestApp) -> [(&'static str, i64); 5] {
+    let day = |column: &str| match app.backend {
+        Backend::Sqlite => format!("strftime('%Y-%m-%d', {column})"),
+        Backend::Postgres => format!("CAST({column} AS DATE)"),
+    };
+    let differ = |stored: &str, computed: &str| {
+        app.count(&format!("({stored} EXCEPT SELECT * FROM ({computed}) c) a"))
+            + app.count(&format!("(SELECT * FROM ({computed}) c EXCEPT {stored}) b"))
+    };
+    let days = differ(
+        "SELECT day, team_key, assignee_key, opened, closed FROM report_days \
+         WHERE opened <> 0 OR closed <> 0",
+        &format!(
+            "SELECT day, team_key, assignee_key, SUM(opened), SUM(closed) FROM ( \
+             SELECT {created} AS day, COALESCE(team_id, 0) AS team_key, \
+             COALESCE(assignee_id, 0) AS assignee_key, 1 AS opened, 0 AS closed FROM conversations \
+             UNION ALL SELECT {closed}, COALESCE(team_id, 0), COALESCE(assignee_id, 0), 0, 1 \
+             FROM conversations WHERE status = 'done' AND closed_at IS NOT NULL) d GROUP BY 1, 2, 3",
+            created = day("created_at"),
+            closed = day("closed_at"),
+        ),
+    );
+    let durations = differ(
+        "SELECT measure, day, team_key, bucket, n FROM report_durations WHERE n <> 0",
+        &format!(
+            "SELECT 'first_response', {created}, COALESCE(team_id, 0), first_response_bucket, COUNT(*) \
+             FROM conversations WHERE first_response_bucket IS NOT NULL GROUP BY 2, 3, 4 \
+             UNION ALL SELECT 'resolution', {closed}, COALESCE(team_id, 0), resolution_bucket, COUNT(*) \
+             FROM conversations WHERE resolution_bucket IS NOT NULL GROUP BY 2, 3, 4",
+            created = day("created_at"),
+            closed = day("closed_at"),
+        ),
+    );
+    let values = differ(
+        "SELECT measure, bucket, day, team_key, seconds, n FROM report_duration_values WHERE n <> 0",
+        &format!(
+            "SELECT 'first_response', first_response_bucket, {created}, COALESCE(team_id, 0), \
+             first_response_seconds, COUNT(*) FROM conversations \
+             WHERE first_response_bucket IS NOT NULL GROUP BY 2, 3, 4, 5 \
+             UNION ALL SELECT 'resolution', resolution_bucket, {closed}, COALESCE(team_id, 0), \
+             resolution_seconds, COUNT(*) FROM conversations \
+             WHERE resolution_bucket IS NOT NULL GROUP BY 2, 3, 4, 5",
+            created = day("created_at"),
+            closed = day("closed_at"),
+        ),
+    );
+    let messages = differ(
+        "SELECT day, team_key, author_id, replies, notes FROM report_messages \
+         WHERE replies <> 0 OR notes <> 0",
+        &format!(
+            "SELECT {created}, COALESCE(c.team_id, 0), m.author_user_id, \
+             SUM(CASE WHEN m.kind = 'reply' THEN 1 ELSE 0 END), \
+             SUM(CASE WHEN m.kind = 'note' THEN 1 ELSE 0 END) \
+             FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+             WHERE m.kind IN ('reply', 'note') AND m.author_user_id IS NOT NULL GROUP BY 1, 2, 3",
+            created = day("m.created_at"),
+        ),
+    );
+    let first_replies = app.count(
+        "conversations c WHERE c.first_reply_at IS DISTINCT FROM \
+         (SELECT MIN(m.created_at) FROM messages m WHERE m.conversation_id = c.id AND m.kind = 'reply')",
+    );
+    [
+        ("report_days", days),
+        ("report_durations", durations),
+        ("report_duration_values", values),
+        ("report_messages", messages),
+        ("first replies", first_replies),
+    ]
+}
+
+db_test!(rollups_stay_equal_to_their_rows_whatever_writes, |app| {
+    let app = app.with_org();
+    let support = data(&app);
+    let alan = app.user_id("agent@acme.test");
+    for (rollup, drift) in rollup_drift(&app) {
+        assert_eq!(drift, 0, "{rollup} drifted");
+    }
+    for statement in [
+        // Moves between teams, assignees and statuses, one and many at once.
+        "UPDATE conversations SET team_id = NULL WHERE subject = 'c1'".into(),
+        format!("UPDATE conversations SET team_id = {support} WHERE team_id IS NULL"),
+        format!("UPDATE conversations SET assignee_id = NULL, status = 'open', closed_at = NULL WHERE subject = 'c2'"),
+        format!("UPDATE conversations SET status = 'done', closed_at = '2026-01-03 04:05:06', assignee_id = {alan} WHERE subject IN ('c3', 'c5')"),
+        "UPDATE conversations SET created_at = '2025-12-20 00:00:00' WHERE subject = 'c4'".into(),
+        // The first reply goes, then an earlier one arrives, then one moves.
+        "DELETE FROM messages WHERE kind = 'reply' AND created_at = '2026-01-01 09:10:00'".into(),
+        format!(
+            "INSERT INTO messages (conversation_id, kind, author_user_id, body, created_at) \
+             SELECT id, 'reply', {alan}, 'early', '2026-01-01 09:01:00' FROM conversations WHERE subject = 'c1'"
+        ),
+        "UPDATE messages SET conversation_id = (SELECT id FROM conversations WHERE subject = 'c7') \
+         WHERE body = 'early'"
+            .into(),
+        "UPDATE messages SET body_html = '<p>x</p>'".into(),
+        // A team goes (its conversations move), then a conversation goes.
+        format!("UPDATE conversations SET team_id = NULL WHERE team_id = {support}"),
+        "DELETE FROM conversations WHERE subject = 'c3'".into(),
+    ] {
+        app.sql(&statement);
+        for (rollup, drift) in rollup_drift(&app) {
+            assert_eq!(drift, 0, "{rollup} drifted after {statement}");
+        }
+    }
+    // And the report says what the rows say: of the conversations opened in
+    // the range, c1 lost its replies (the early one moved to c7), c3 is
+    // gone, c4 now opened before it, c5 never got one: c2's 1,800 s remain.
+    let mut conn = app.conn();
+    let first = confer::reports::first_response(&mut conn, &range(None)).unwrap();
+    assert_eq!(
+        (first.count, first.median, first.p90),
+        (1, Some(1800.0), Some(1800.0))
+    );
+});
+
+db_test!(percentiles_are_exact_however_the_durations_spread, |app| {
+    use chrono::{Duration, NaiveDate};
+    let app = app.with_org();
+    let support = app.staff();
+    let billing = app.team("Billing");
+    let carl = app.customer_with_phone();
+    let alan = app.user_id("agent@acme.test");
+    let start = NaiveDate::from_ymd_opt(2026, 3, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
+    let at = |t: chrono::NaiveDateTime| t.format("'%Y-%m-%d %H:%M:%S'").to_string();
+    // 61 conversations over ten days, resolved after 0 s to 11 days and
+    // first answered after 0 s to 28 h: many buckets, several values in some.
+    let mut rows = Vec::new();
+    for i in 0..61i64 {
+        let team = if i % 4 == 0 { billing } else { support };
+        let created = start + Duration::hours(i * 4);
+        let first = (i * 7919) % 100_000 + i % 2;
+        let closed = created + Duration::seconds((i * i * i * 13 + i * 7) % 1_000_000);
+        let id = app.conversation(&format!("p{i}"), carl, Some(team), None, "done");
+        app.sql(&format!(
+            "UPDATE conversations SET created_at = {}, closed_at = {} WHERE id = {id}",
+            at(created),
+            at(closed)
+        ));
+        app.sql(&format!(
+            "INSERT INTO messages (conversation_id, kind, author_user_id, body, created_at) \
+             VALUES ({id}, 'reply', {alan}, 'x', {})",
+            at(created + Duration::seconds(first))
+        ));
+        rows.push((team, created, first, closed));
+    }
+    let nearest_rank = |mut values: Vec<i64>| {
+        values.sort();
+        let n = values.len() as i64;
+        let at = |p| {
+            values
+                .get((confer::reports::rank(p, n) - 1) as usize)
+                .map(|v| *v as f64)
+        };
+        (n, at(50), at(90))
+    };
+    let mut conn = app.conn();
+    let day = |d: u32| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+    for (from, to, team) in [
+        (day(1), day(20), None),
+        (day(1), day(20), Some(support)),
+        (day(3), day(6), None),
+        (day(3), day(6), Some(billing)),
+        (day(25), day(31), None),
+    ] {
+        let range = confer::reports::Range { from, to, team };
+        let mine = |t: i64| team.is_none_or(|only| only == t);
+        let within = |t: chrono::NaiveDateTime| t.date() >= from && t.date() <= to;
+        let first = confer::reports::first_response(&mut conn, &range).unwrap();
+        let expected = nearest_rank(
+            rows.iter()
+                .filter(|r| mine(r.0) && within(r.1))
+                .map(|r| r.2)
+                .collect(),
+        );
+        assert_eq!(
+            (first.count, first.median, first.p90),
+            expected,
+            "{range:?}"
+        );
+        let resolution = confer::reports::resolution(&mut conn, &range).unwrap();
+        let expected = nearest_rank(
+            rows.iter()
+                .filter(|r| mine(r.0) && within(r.3))
+                .map(|r| (r.3 - r.1).num_seconds())
+                .collect(),
+        );
+        assert_eq!(
+            (resolution.count, resolution.median, resolution.p90),
+            expected,
+            "{range:?}"
+        );
+    }
+    // The values spread over many buckets, and some buckets hold several.
+    let buckets = app.count("(SELECT DISTINCT resolution_bucket FROM conversations) b");
+    assert!(buckets > 15, "{buckets} buckets");
+});
