@@ -409,7 +409,7 @@ db_test!(rollups_stay_equal_to_their_rows_whatever_writes, |app| {
         // Moves between teams, assignees and statuses, one and many at once.
         "UPDATE conversations SET team_id = NULL WHERE subject = 'c1'".into(),
         format!("UPDATE conversations SET team_id = {support} WHERE team_id IS NULL"),
-        format!("UPDATE conversations SET assignee_id = NULL, status = 'open', closed_at = NULL WHERE subject = 'c2'"),
+        "UPDATE conversations SET assignee_id = NULL, status = 'open', closed_at = NULL WHERE subject = 'c2'".into(),
         format!("UPDATE conversations SET status = 'done', closed_at = '2026-01-03 04:05:06', assignee_id = {alan} WHERE subject IN ('c3', 'c5')"),
         "UPDATE conversations SET created_at = '2025-12-20 00:00:00' WHERE subject = 'c4'".into(),
         // The first reply goes, then an earlier one arrives, then one moves.
