@@ -49,3 +49,4 @@ measure "/api/v1/conversations?view=all&limit=50" "$base/api/v1/conversations?vi
 measure "/api/v1/conversations/1/messages" "$base/api/v1/conversations/1/messages" "Authorization: Bearer $token"
 measure "/search?q=ultramarine (1 message in 100)" "$base/search?q=ultramarine" "Cookie: $cookie"
 measure "/search?q=printer (1 message in 12)" "$base/search?q=printer" "Cookie: $cookie"
+measure "/reports for a whole year" "$base/reports?from=$(date -u -d '365 days ago' +%F)&to=$(date -u +%F)" "Cookie: $cookie"

@@ -241,6 +241,16 @@ fn wrk(
     }))
 }
 
+/// The reports page over the year up to today (the seeded data is its
+/// last ten weeks).
+fn year_report() -> String {
+    let today = chrono::Utc::now().date_naive();
+    format!(
+        "/reports?from={}&to={today}",
+        today - chrono::Duration::days(365)
+    )
+}
+
 /// Seeds a workspace on `url`, serves it from a child process (`load serve`,
 /// so its memory is the server's alone) and drives each page with
 /// `connections` connections for `seconds`: wrk where installed, else the
@@ -331,6 +341,11 @@ fn run(url: DatabaseUrl) -> Result<(), String> {
             "API: a conversation's 30 messages",
             format!("{base}/api/v1/conversations/1/messages"),
             api.clone(),
+        ),
+        (
+            "reports, a whole year",
+            format!("{base}{}", year_report()),
+            browser.clone(),
         ),
     ];
     let result = (|| {

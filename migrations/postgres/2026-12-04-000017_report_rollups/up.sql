@@ -128,36 +128,67 @@ CREATE TABLE report_messages (
     PRIMARY KEY (day, team_key, author_id)
 );
 
--- Each trigger gathers one statement's conversation rows with the sign of
--- their contribution (`changed`: the new rows add, the old ones take away)
--- and adds them to the day and duration rollups. Transition tables are
--- visible only to the trigger function itself, hence the dynamic SQL here.
-CREATE FUNCTION report_conversations_apply() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    changed TEXT;
+-- One statement's conversation rows, the old ones taking their contribution
+-- away and the new ones adding theirs, summed per key into the day and
+-- duration rollups. The triggers pass their transition tables as arrays
+-- (only the trigger function itself can read them), so these statements
+-- are planned once per connection.
+CREATE FUNCTION report_conversations_add(old_rows conversations[], new_rows conversations[])
+RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        changed := 'SELECT n.*, 1 AS sign FROM new_rows n';
-    ELSIF TG_OP = 'DELETE' THEN
-        changed := 'SELECT o.*, -1 AS sign FROM old_rows o';
-    ELSIF EXISTS (
-        -- Most updates (activity, subject, priority) move nothing.
-        SELECT 1 FROM old_rows o JOIN new_rows n ON n.id = o.id
-        WHERE (o.created_at, o.closed_at, o.status, o.team_id, o.assignee_id, o.first_reply_at)
-            IS DISTINCT FROM (n.created_at, n.closed_at, n.status, n.team_id, n.assignee_id, n.first_reply_at)
-    ) THEN
-        changed := 'SELECT o.*, -1 AS sign FROM old_rows o UNION ALL SELECT n.*, 1 FROM new_rows n';
-        -- A conversation moved to another team takes its messages' counts along.
+    WITH changed AS MATERIALIZED (
+        SELECT o.*, -1 AS sign FROM unnest(old_rows) o
+        UNION ALL SELECT n.*, 1 FROM unnest(new_rows) n
+    ), days AS (
+        INSERT INTO report_days (day, team_key, assignee_key, opened, closed)
+        SELECT day, team_key, assignee_key, SUM(opened), SUM(closed) FROM (
+            SELECT CAST(created_at AS DATE) AS day, COALESCE(team_id, 0) AS team_key,
+                   COALESCE(assignee_id, 0) AS assignee_key, sign AS opened, 0 AS closed
+            FROM changed
+            UNION ALL
+            SELECT CAST(closed_at AS DATE), COALESCE(team_id, 0), COALESCE(assignee_id, 0), 0, sign
+            FROM changed WHERE status = 'done' AND closed_at IS NOT NULL
+        ) d GROUP BY 1, 2, 3 HAVING SUM(opened) <> 0 OR SUM(closed) <> 0 ORDER BY 1, 2, 3
+        ON CONFLICT (day, team_key, assignee_key) DO UPDATE
+        SET opened = report_days.opened + EXCLUDED.opened,
+            closed = report_days.closed + EXCLUDED.closed
+    ), durations AS MATERIALIZED (
+        SELECT 'first_response' AS measure, first_response_bucket AS bucket,
+               CAST(created_at AS DATE) AS day, COALESCE(team_id, 0) AS team_key,
+               first_response_seconds AS seconds, sign
+        FROM changed WHERE first_response_bucket IS NOT NULL
+        UNION ALL
+        SELECT 'resolution', resolution_bucket, CAST(closed_at AS DATE), COALESCE(team_id, 0),
+               resolution_seconds, sign
+        FROM changed WHERE resolution_bucket IS NOT NULL
+    ), buckets AS (
+        INSERT INTO report_durations (measure, day, team_key, bucket, n)
+        SELECT measure, day, team_key, bucket, SUM(sign) FROM durations
+        GROUP BY 1, 2, 3, 4 HAVING SUM(sign) <> 0 ORDER BY 1, 2, 3, 4
+        ON CONFLICT (measure, day, team_key, bucket) DO UPDATE
+        SET n = report_durations.n + EXCLUDED.n
+    )
+    INSERT INTO report_duration_values (measure, bucket, day, team_key, seconds, n)
+    SELECT measure, bucket, day, team_key, seconds, SUM(sign) FROM durations
+    GROUP BY 1, 2, 3, 4, 5 HAVING SUM(sign) <> 0 ORDER BY 1, 2, 3, 4, 5
+    ON CONFLICT (measure, bucket, day, team_key, seconds) DO UPDATE
+    SET n = report_duration_values.n + EXCLUDED.n;
+
+    -- A conversation moved to another team takes its messages' counts along.
+    IF EXISTS (SELECT 1 FROM unnest(old_rows) o JOIN unnest(new_rows) n ON n.id = o.id
+               WHERE o.team_id IS DISTINCT FROM n.team_id) THEN
         INSERT INTO report_messages (day, team_key, author_id, replies, notes)
         SELECT CAST(m.created_at AS DATE), t.team_key, m.author_user_id,
                SUM(CASE WHEN m.kind = 'reply' THEN t.sign ELSE 0 END),
                SUM(CASE WHEN m.kind = 'note' THEN t.sign ELSE 0 END)
         FROM (
             SELECT o.id, COALESCE(o.team_id, 0) AS team_key, -1 AS sign
-            FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE o.team_id IS DISTINCT FROM n.team_id
+            FROM unnest(old_rows) o JOIN unnest(new_rows) n ON n.id = o.id
+            WHERE o.team_id IS DISTINCT FROM n.team_id
             UNION ALL
             SELECT n.id, COALESCE(n.team_id, 0), 1
-            FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE o.team_id IS DISTINCT FROM n.team_id
+            FROM unnest(old_rows) o JOIN unnest(new_rows) n ON n.id = o.id
+            WHERE o.team_id IS DISTINCT FROM n.team_id
         ) t JOIN messages m ON m.conversation_id = t.id
         WHERE m.kind IN ('reply', 'note') AND m.author_user_id IS NOT NULL
         GROUP BY 1, 2, 3
@@ -167,52 +198,25 @@ BEGIN
         ON CONFLICT (day, team_key, author_id) DO UPDATE
         SET replies = report_messages.replies + EXCLUDED.replies,
             notes = report_messages.notes + EXCLUDED.notes;
-    ELSE
-        RETURN NULL;
     END IF;
-    EXECUTE format($q$
-        INSERT INTO report_days (day, team_key, assignee_key, opened, closed)
-        SELECT day, team_key, assignee_key, SUM(opened), SUM(closed) FROM (
-            SELECT CAST(created_at AS DATE) AS day, COALESCE(team_id, 0) AS team_key,
-                   COALESCE(assignee_id, 0) AS assignee_key, sign AS opened, 0 AS closed
-            FROM (%1$s) r
-            UNION ALL
-            SELECT CAST(closed_at AS DATE), COALESCE(team_id, 0), COALESCE(assignee_id, 0), 0, sign
-            FROM (%1$s) r WHERE status = 'done' AND closed_at IS NOT NULL
-        ) d GROUP BY 1, 2, 3 HAVING SUM(opened) <> 0 OR SUM(closed) <> 0 ORDER BY 1, 2, 3
-        ON CONFLICT (day, team_key, assignee_key) DO UPDATE
-        SET opened = report_days.opened + EXCLUDED.opened,
-            closed = report_days.closed + EXCLUDED.closed
-    $q$, changed);
-    EXECUTE format($q$
-        INSERT INTO report_durations (measure, day, team_key, bucket, n)
-        SELECT measure, day, team_key, bucket, SUM(sign) FROM (
-            SELECT 'first_response' AS measure, CAST(created_at AS DATE) AS day,
-                   COALESCE(team_id, 0) AS team_key, first_response_bucket AS bucket, sign
-            FROM (%1$s) r WHERE first_response_bucket IS NOT NULL
-            UNION ALL
-            SELECT 'resolution', CAST(closed_at AS DATE), COALESCE(team_id, 0),
-                   resolution_bucket, sign
-            FROM (%1$s) r WHERE resolution_bucket IS NOT NULL
-        ) d GROUP BY 1, 2, 3, 4 HAVING SUM(sign) <> 0 ORDER BY 1, 2, 3, 4
-        ON CONFLICT (measure, day, team_key, bucket) DO UPDATE
-        SET n = report_durations.n + EXCLUDED.n
-    $q$, changed);
-    EXECUTE format($q$
-        INSERT INTO report_duration_values (measure, bucket, day, team_key, seconds, n)
-        SELECT measure, bucket, day, team_key, seconds, SUM(sign) FROM (
-            SELECT 'first_response' AS measure, first_response_bucket AS bucket,
-                   CAST(created_at AS DATE) AS day, COALESCE(team_id, 0) AS team_key,
-                   first_response_seconds AS seconds, sign
-            FROM (%1$s) r WHERE first_response_bucket IS NOT NULL
-            UNION ALL
-            SELECT 'resolution', resolution_bucket, CAST(closed_at AS DATE), COALESCE(team_id, 0),
-                   resolution_seconds, sign
-            FROM (%1$s) r WHERE resolution_bucket IS NOT NULL
-        ) d GROUP BY 1, 2, 3, 4, 5 HAVING SUM(sign) <> 0 ORDER BY 1, 2, 3, 4, 5
-        ON CONFLICT (measure, bucket, day, team_key, seconds) DO UPDATE
-        SET n = report_duration_values.n + EXCLUDED.n
-    $q$, changed);
+END $$;
+
+CREATE FUNCTION report_conversations_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM report_conversations_add('{}', ARRAY(SELECT CAST(ROW(n.*) AS conversations) FROM new_rows n));
+    ELSIF TG_OP = 'DELETE' THEN
+        PERFORM report_conversations_add(ARRAY(SELECT CAST(ROW(o.*) AS conversations) FROM old_rows o), '{}');
+    ELSIF EXISTS (
+        -- Most updates (activity, subject, priority) move nothing.
+        SELECT 1 FROM old_rows o JOIN new_rows n ON n.id = o.id
+        WHERE (o.created_at, o.closed_at, o.status, o.team_id, o.assignee_id, o.first_reply_at)
+            IS DISTINCT FROM (n.created_at, n.closed_at, n.status, n.team_id, n.assignee_id, n.first_reply_at)
+    ) THEN
+        PERFORM report_conversations_add(
+            ARRAY(SELECT CAST(ROW(o.*) AS conversations) FROM old_rows o),
+            ARRAY(SELECT CAST(ROW(n.*) AS conversations) FROM new_rows n));
+    END IF;
     RETURN NULL;
 END $$;
 CREATE TRIGGER conversations_report_insert AFTER INSERT ON conversations
@@ -244,58 +248,60 @@ END $$;
 CREATE TRIGGER conversations_report_messages_delete BEFORE DELETE ON conversations
     FOR EACH ROW EXECUTE FUNCTION report_conversation_messages_delete();
 
--- One statement's message rows with the sign of their contribution: replies
--- and notes per author and team, and the first replies of their
--- conversations.
+-- One statement's message rows, the old ones taking their contribution away
+-- and the new ones adding theirs: replies and notes per author and team,
+-- and the first replies of their conversations (arrays, as above).
+CREATE FUNCTION report_messages_add(old_rows messages[], new_rows messages[])
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO report_messages (day, team_key, author_id, replies, notes)
+    SELECT CAST(r.created_at AS DATE), COALESCE(c.team_id, 0), r.author_user_id,
+           SUM(CASE WHEN r.kind = 'reply' THEN r.sign ELSE 0 END),
+           SUM(CASE WHEN r.kind = 'note' THEN r.sign ELSE 0 END)
+    FROM (SELECT o.*, -1 AS sign FROM unnest(old_rows) o
+          UNION ALL SELECT n.*, 1 FROM unnest(new_rows) n) r
+    JOIN conversations c ON c.id = r.conversation_id
+    WHERE r.kind IN ('reply', 'note') AND r.author_user_id IS NOT NULL
+    GROUP BY 1, 2, 3
+    HAVING SUM(CASE WHEN r.kind = 'reply' THEN r.sign ELSE 0 END) <> 0
+        OR SUM(CASE WHEN r.kind = 'note' THEN r.sign ELSE 0 END) <> 0
+    ORDER BY 1, 2, 3
+    ON CONFLICT (day, team_key, author_id) DO UPDATE
+    SET replies = report_messages.replies + EXCLUDED.replies,
+        notes = report_messages.notes + EXCLUDED.notes;
+    IF cardinality(old_rows) = 0 THEN
+        -- New replies can only make a first reply earlier.
+        UPDATE conversations c SET first_reply_at = f.first_at
+        FROM (SELECT n.conversation_id, MIN(n.created_at) AS first_at FROM unnest(new_rows) n
+              WHERE n.kind = 'reply' GROUP BY n.conversation_id) f
+        WHERE c.id = f.conversation_id
+          AND (c.first_reply_at IS NULL OR c.first_reply_at > f.first_at);
+    ELSE
+        UPDATE conversations c SET first_reply_at = f.first_at
+        FROM (SELECT t.conversation_id,
+                     (SELECT MIN(m.created_at) FROM messages m
+                      WHERE m.conversation_id = t.conversation_id AND m.kind = 'reply') AS first_at
+              FROM (SELECT o.conversation_id FROM unnest(old_rows) o WHERE o.kind = 'reply'
+                    UNION SELECT n.conversation_id FROM unnest(new_rows) n WHERE n.kind = 'reply') t) f
+        WHERE c.id = f.conversation_id AND c.first_reply_at IS DISTINCT FROM f.first_at;
+    END IF;
+END $$;
+
 CREATE FUNCTION report_messages_apply() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    changed TEXT;
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        changed := 'SELECT n.*, 1 AS sign FROM new_rows n';
+        PERFORM report_messages_add('{}', ARRAY(SELECT CAST(ROW(n.*) AS messages) FROM new_rows n));
     ELSIF TG_OP = 'DELETE' THEN
-        changed := 'SELECT o.*, -1 AS sign FROM old_rows o';
+        PERFORM report_messages_add(ARRAY(SELECT CAST(ROW(o.*) AS messages) FROM old_rows o), '{}');
     ELSIF EXISTS (
         -- Most updates (the stored HTML) move nothing.
         SELECT 1 FROM old_rows o JOIN new_rows n ON n.id = o.id
         WHERE (o.conversation_id, o.kind, o.author_user_id, o.created_at)
             IS DISTINCT FROM (n.conversation_id, n.kind, n.author_user_id, n.created_at)
     ) THEN
-        changed := 'SELECT o.*, -1 AS sign FROM old_rows o UNION ALL SELECT n.*, 1 FROM new_rows n';
-    ELSE
-        RETURN NULL;
-    END IF;
-    EXECUTE format($q$
-        INSERT INTO report_messages (day, team_key, author_id, replies, notes)
-        SELECT CAST(r.created_at AS DATE), COALESCE(c.team_id, 0), r.author_user_id,
-               SUM(CASE WHEN r.kind = 'reply' THEN r.sign ELSE 0 END),
-               SUM(CASE WHEN r.kind = 'note' THEN r.sign ELSE 0 END)
-        FROM (%s) r JOIN conversations c ON c.id = r.conversation_id
-        WHERE r.kind IN ('reply', 'note') AND r.author_user_id IS NOT NULL
-        GROUP BY 1, 2, 3
-        HAVING SUM(CASE WHEN r.kind = 'reply' THEN r.sign ELSE 0 END) <> 0
-            OR SUM(CASE WHEN r.kind = 'note' THEN r.sign ELSE 0 END) <> 0
-        ORDER BY 1, 2, 3
-        ON CONFLICT (day, team_key, author_id) DO UPDATE
-        SET replies = report_messages.replies + EXCLUDED.replies,
-            notes = report_messages.notes + EXCLUDED.notes
-    $q$, changed);
-    IF TG_OP = 'INSERT' THEN
-        -- New replies can only make a first reply earlier.
-        UPDATE conversations c SET first_reply_at = f.first_at
-        FROM (SELECT conversation_id, MIN(created_at) AS first_at FROM new_rows
-              WHERE kind = 'reply' GROUP BY conversation_id) f
-        WHERE c.id = f.conversation_id
-          AND (c.first_reply_at IS NULL OR c.first_reply_at > f.first_at);
-    ELSE
-        EXECUTE format($q$
-            UPDATE conversations c SET first_reply_at = f.first_at
-            FROM (SELECT t.conversation_id,
-                         (SELECT MIN(m.created_at) FROM messages m
-                          WHERE m.conversation_id = t.conversation_id AND m.kind = 'reply') AS first_at
-                  FROM (SELECT DISTINCT conversation_id FROM (%s) r WHERE kind = 'reply') t) f
-            WHERE c.id = f.conversation_id AND c.first_reply_at IS DISTINCT FROM f.first_at
-        $q$, changed);
+        PERFORM report_messages_add(
+            ARRAY(SELECT CAST(ROW(o.*) AS messages) FROM old_rows o),
+            ARRAY(SELECT CAST(ROW(n.*) AS messages) FROM new_rows n));
     END IF;
     RETURN NULL;
 END $$;
