@@ -120,16 +120,29 @@ impl Ctx {
     }
 }
 
-/// "22 Nov 2026, 18:40", parsed once for the process.
-static DATETIME_FORMAT: std::sync::LazyLock<Vec<chrono::format::Item<'static>>> =
-    std::sync::LazyLock::new(|| chrono::format::StrftimeItems::new("%d %b %Y, %H:%M").collect());
-
-/// A time in the reader's timezone, e.g. "22 Nov 2026, 18:40".
+/// A time in the reader's timezone, e.g. "22 Nov 2026, 18:40" (written
+/// digit by digit: a conversation page shows one per message).
 pub fn format_datetime(at: NaiveDateTime, tz: Tz) -> String {
-    at.and_utc()
-        .with_timezone(&tz)
-        .format_with_items(DATETIME_FORMAT.iter())
-        .to_string()
+    use chrono::{Datelike, Timelike};
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let local = at.and_utc().with_timezone(&tz).naive_local();
+    let two = |text: &mut String, n: u32| {
+        text.push(char::from(b'0' + (n / 10 % 10) as u8));
+        text.push(char::from(b'0' + (n % 10) as u8));
+    };
+    let mut text = String::with_capacity(18);
+    two(&mut text, local.day());
+    text.push(' ');
+    text.push_str(MONTHS[local.month0() as usize]);
+    text.push(' ');
+    text.push_str(&local.year().to_string());
+    text.push_str(", ");
+    two(&mut text, local.hour());
+    text.push(':');
+    two(&mut text, local.minute());
+    text
 }
 
 /// Every IANA timezone name, for pickers.
@@ -261,4 +274,32 @@ pub fn explain_scope(rule: &crate::policy::ScopeRule, t: Tr) -> String {
         ScopeRule::NoViewPermission => "rule.scope.none",
     })
     .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_datetime;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn times_read_as_chrono_would_write_them_in_the_readers_timezone() {
+        for (tz, (y, mo, d, h, mi)) in [
+            (chrono_tz::UTC, (2026, 11, 22, 18, 40)),
+            (chrono_tz::Europe::Berlin, (2026, 3, 29, 0, 59)),
+            (chrono_tz::America::Los_Angeles, (2027, 1, 1, 7, 5)),
+            (chrono_tz::Asia::Kolkata, (2026, 12, 31, 23, 45)),
+        ] {
+            let Some(at) =
+                NaiveDate::from_ymd_opt(y, mo, d).and_then(|day| day.and_hms_opt(h, mi, 30))
+            else {
+                panic!("{y}-{mo}-{d} {h}:{mi} is a time");
+            };
+            let expected = at
+                .and_utc()
+                .with_timezone(&tz)
+                .format("%d %b %Y, %H:%M")
+                .to_string();
+            assert_eq!(format_datetime(at, tz), expected);
+        }
+    }
 }

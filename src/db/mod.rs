@@ -5,6 +5,8 @@
 //! `models`, which match on the connection themselves.
 
 pub mod schema;
+mod stored_time;
+pub use stored_time::StoredTime;
 pub mod text_enum;
 
 use std::path::PathBuf;

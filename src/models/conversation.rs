@@ -68,8 +68,11 @@ pub struct Conversation {
     pub assignee_id: Option<i64>,
     pub team_id: Option<i64>,
     pub channel: Channel,
+    #[diesel(deserialize_as = crate::db::StoredTime)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::StoredTime)]
     pub updated_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::StoredTime)]
     pub last_activity_at: NaiveDateTime,
     pub closed_at: Option<NaiveDateTime>,
 }
@@ -381,6 +384,7 @@ pub struct MessageLine {
     pub body: String,
     /// `body` rendered and sanitized when written (`None`: not yet).
     pub body_html: Option<String>,
+    #[diesel(deserialize_as = crate::db::StoredTime)]
     pub created_at: NaiveDateTime,
     pub user_name: Option<String>,
     pub user_type: Option<UserType>,

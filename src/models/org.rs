@@ -14,7 +14,9 @@ pub struct OrgSettings {
     pub name: String,
     pub default_language: String,
     pub timezone: String,
+    #[diesel(deserialize_as = crate::db::StoredTime)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::StoredTime)]
     pub updated_at: NaiveDateTime,
     /// `unlimited`, `full_time_seats` or `fixed`.
     pub collaborator_allowance: String,

@@ -43,7 +43,9 @@ pub struct User {
     pub access_ends: Option<NaiveDate>,
     pub session_version: i32,
     pub last_active_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = crate::db::StoredTime)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::StoredTime)]
     pub updated_at: NaiveDateTime,
     pub deactivated_at: Option<NaiveDateTime>,
     /// The end date of the last access window whose closing was handled.

@@ -1,0 +1,119 @@
+//! Timestamps read without chrono's general format parser where a page
+//! reads many: SQLite keeps them as text, and diesel tries up to eighteen
+//! formats with `parse_from_str` for each value (≈ 2,000 instructions);
+//! the form this application writes, `YYYY-MM-DD HH:MM:SS[.fraction]`, is
+//! read directly here and anything else goes to diesel as before.
+//! PostgreSQL's binary timestamps are diesel's, unchanged.
+//!
+//! Use it on a `Queryable` field: `#[diesel(deserialize_as = StoredTime)]`.
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use diesel::deserialize::{self, FromSql};
+use diesel::pg::Pg;
+use diesel::sql_types::Timestamp;
+use diesel::sqlite::{Sqlite, SqliteType};
+
+#[derive(diesel::deserialize::FromSqlRow)]
+pub struct StoredTime(NaiveDateTime);
+
+impl From<StoredTime> for NaiveDateTime {
+    fn from(time: StoredTime) -> Self {
+        time.0
+    }
+}
+
+impl FromSql<Timestamp, Sqlite> for StoredTime {
+    fn from_sql(
+        mut value: <Sqlite as diesel::backend::Backend>::RawValue<'_>,
+    ) -> deserialize::Result<Self> {
+        if value.value_type() == Some(SqliteType::Text)
+            && let Some(time) = parse(value.read_text())
+        {
+            return Ok(Self(time));
+        }
+        <NaiveDateTime as FromSql<Timestamp, Sqlite>>::from_sql(value).map(Self)
+    }
+}
+
+impl FromSql<Timestamp, Pg> for StoredTime {
+    fn from_sql(
+        value: <Pg as diesel::backend::Backend>::RawValue<'_>,
+    ) -> deserialize::Result<Self> {
+        <NaiveDateTime as FromSql<Timestamp, Pg>>::from_sql(value).map(Self)
+    }
+}
+
+/// The backend of the connection chosen at run time (`DbConn`).
+type Chosen = <super::DbConn as diesel::Connection>::Backend;
+
+/// The connection chosen at run time: its backend's own reading above.
+impl FromSql<Timestamp, Chosen> for StoredTime {
+    fn from_sql(
+        value: <Chosen as diesel::backend::Backend>::RawValue<'_>,
+    ) -> deserialize::Result<Self> {
+        value.from_sql::<Self, Timestamp>()
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS` with an optional `.` and 1–9 digits of fraction.
+fn parse(text: &str) -> Option<NaiveDateTime> {
+    let b = text.as_bytes();
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b' '
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| -> Option<u32> {
+        b.get(range)?.iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let nanos = match &b[19..] {
+        [] => 0,
+        [b'.', digits @ ..] if (1..=9).contains(&digits.len()) => {
+            number(20..b.len())? * 10u32.pow(9 - digits.len() as u32)
+        }
+        _ => return None,
+    };
+    let date = NaiveDate::from_ymd_opt(number(0..4)? as i32, number(5..7)?, number(8..10)?)?;
+    let time =
+        NaiveTime::from_hms_nano_opt(number(11..13)?, number(14..16)?, number(17..19)?, nanos)?;
+    Some(date.and_time(time))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+    use chrono::NaiveDateTime;
+
+    #[test]
+    fn reads_what_diesel_writes_and_refuses_the_rest() {
+        for text in [
+            "2026-12-04 10:00:00",
+            "2026-12-04 10:00:00.5",
+            "2026-12-04 23:59:59.873567450",
+            "1999-01-31 00:00:01.000001",
+        ] {
+            assert_eq!(
+                parse(text),
+                NaiveDateTime::parse_from_str(text, "%F %T%.f").ok(),
+                "{text}"
+            );
+        }
+        for text in [
+            "2026-12-04T10:00:00",
+            "2026-13-04 10:00:00",
+            "2026-12-04 10:00",
+            "2026-12-04 10:00:00.",
+            "2026-12-04 10:00:00.1234567890",
+            "2026-12-04 10:00:00+02:00",
+            "2460000.5",
+        ] {
+            assert_eq!(parse(text), None, "{text}");
+        }
+    }
+}
