@@ -2,13 +2,13 @@
 //! the same transaction as every write (migration `report_rollups`):
 //! conversations opened and closed per day, team and assignee; replies and
 //! notes per day, team and author; first-response and resolution times
-//! counted per day, team and bucket of seconds, and per exact value. A report therefore reads a
-//! few rows per day of its range, never its conversations and messages.
-//! Percentiles (median and p90 by nearest rank) are exact: the buckets'
-//! counts find the bucket holding the rank, and that bucket's counts per
-//! distinct value find the value. What is "now" (the backlog, open conversations)
-//! comes from `conversation_counts`. Days are UTC days; times are calendar
-//! time (business hours are not taken out).
+//! counted per day, team and bucket of seconds, and per exact value. A
+//! report therefore reads a few rows per day of its range, never its
+//! conversations and messages. Percentiles (median and p90 by nearest rank)
+//! are exact: the buckets' counts find the bucket holding the rank, and
+//! that bucket's counts per distinct value find the value. What is "now"
+//! (the backlog, open conversations) comes from `conversation_counts`. Days
+//! are UTC days; times are calendar time (business hours are not taken out).
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -109,14 +109,19 @@ pub fn per_day(conn: &mut DbConn, range: &Range) -> QueryResult<Vec<(NaiveDate, 
         days = range.rollup_days(conn),
     ))
     .load(conn)?;
+    let by_day: std::collections::HashMap<String, (i64, i64)> = rows
+        .into_iter()
+        .map(|r| (r.day, (r.opened, r.closed)))
+        .collect();
     Ok(range
         .days()
         .into_iter()
         .map(|day| {
-            let key = day.format("%Y-%m-%d").to_string();
-            rows.iter()
-                .find(|r| r.day == key)
-                .map_or((day, 0, 0), |r| (day, r.opened, r.closed))
+            let (opened, closed) = by_day
+                .get(&day.format("%Y-%m-%d").to_string())
+                .copied()
+                .unwrap_or_default();
+            (day, opened, closed)
         })
         .collect())
 }
