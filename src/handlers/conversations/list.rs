@@ -69,12 +69,41 @@ pub(super) fn status_options(current: &CurrentUser) -> Vec<(&'static str, &'stat
         .collect()
 }
 
-/// The views this reader has: "All" only for those who see everything.
-pub(super) fn views_for(scope: &ConversationScope) -> Vec<View> {
+/// The views this reader has: "All" only for those who see everything;
+/// collaborators, who are never assigned anything, have no "Mine" or
+/// "Unassigned".
+pub(super) fn views_for(scope: &ConversationScope, collaborator: bool) -> Vec<View> {
     View::ALL
         .into_iter()
         .filter(|v| *v != View::All || *scope == ConversationScope::All)
+        .filter(|v| !(collaborator && matches!(v, View::Mine | View::Unassigned)))
         .collect()
+}
+
+/// Where the inbox opens when no view is asked for: the first of the
+/// reader's usual views that holds something (collaborators: what they were
+/// mentioned in, then their teams'), else the first of them.
+fn default_view(
+    views: &[View],
+    collaborator: bool,
+    counts: &std::collections::HashMap<&str, i64>,
+) -> View {
+    let usual: &[View] = if collaborator {
+        &[View::Mentions, View::Teams, View::All]
+    } else {
+        &[View::Mine, View::Teams, View::All]
+    };
+    let usual: Vec<View> = usual
+        .iter()
+        .copied()
+        .filter(|v| views.contains(v))
+        .collect();
+    usual
+        .iter()
+        .copied()
+        .find(|v| counts.get(v.key()).copied().unwrap_or(0) > 0)
+        .or_else(|| usual.first().copied())
+        .unwrap_or(View::Mentions)
 }
 
 pub async fn list(
@@ -87,10 +116,10 @@ pub async fn list(
         return Err(AppError::Forbidden("no conversation access".into()));
     }
     let query = query.into_inner();
-    let views = views_for(&scope);
-    let view = View::parse(&query.view)
-        .filter(|v| views.contains(v))
-        .unwrap_or(View::Mine);
+    let collaborator = current.actor.is_collaborator();
+    let views = views_for(&scope, collaborator);
+    let asked = View::parse(&query.view).filter(|v| views.contains(v));
+    let default_views = views.clone();
     let filter = Filter {
         status: Status::parse(&query.status),
         assignee_id: query.assignee.parse().ok(),
@@ -101,15 +130,18 @@ pub async fn list(
             .zip(query.after_id),
         ..Filter::default()
     };
-    let (counts, (rows, more), teams, assignees, saved) = state
+    let (view, counts, (rows, more), teams, assignees, saved) = state
         .db(move |conn| {
             let reader = Reader {
                 scope: &scope,
                 user_id,
                 team_ids: &team_ids,
             };
+            let counts = conversation::counts(conn, &reader)?;
+            let view = asked.unwrap_or_else(|| default_view(&default_views, collaborator, &counts));
             Ok((
-                conversation::counts(conn, &reader)?,
+                view,
+                counts,
                 conversation::list(conn, &reader, view, &filter, PAGE_SIZE)?,
                 Team::all(conn)?,
                 crate::models::people::assignable_users(conn, None)?,

@@ -247,3 +247,39 @@ db_test!(bulk_actions_touch_only_visible_conversations, |app| {
     );
     assert_eq!(refused.status, 403);
 });
+
+db_test!(the_inbox_opens_on_a_view_that_holds_something, |app| {
+    let app = app.with_org();
+    let support = app.staff();
+    let carl = app.customer_with_phone();
+    let alan = app.user_id("agent@acme.test");
+    app.conversation("Printer on fire", carl, Some(support), None, "open");
+    app.conversation("Lost parcel", carl, None, None, "open");
+    let opens_on = |email: &str, path: &str, view: &str| {
+        let page = app.sign_in(email).get(path);
+        assert!(
+            page.body.contains(&format!(
+                "href=\"/conversations?view={view}\" aria-current=\"page\""
+            )),
+            "{email} {path} should open on {view}"
+        );
+        page
+    };
+    // Nothing assigned to the owner, who is in no team: everything.
+    opens_on("owner@acme.test", "/conversations", "all");
+    // Nothing assigned to Alan: his team's conversations.
+    opens_on("agent@acme.test", "/conversations", "teams");
+    app.conversation("Toner smudges", carl, Some(support), Some(alan), "open");
+    opens_on("agent@acme.test", "/conversations", "mine");
+    // A view asked for is the view shown, empty or not.
+    opens_on("owner@acme.test", "/conversations?view=mine", "mine");
+    // Collaborators are never assigned: no Mine or Unassigned, and their
+    // teams' conversations while nobody has mentioned them.
+    let page = opens_on("collab@acme.test", "/conversations", "teams");
+    assert!(
+        !page.body.contains("view=mine\"") && !page.body.contains("view=unassigned\""),
+        "{}",
+        page.body
+    );
+    opens_on("collab@acme.test", "/conversations?view=mine", "teams");
+});
