@@ -188,28 +188,29 @@ fn wrk(
         Err(e) => return Err(e.to_string()),
     };
     let text = String::from_utf8_lossy(&output.stdout);
-    // An answer other than 200, or a broken connection, fails the run; a
-    // request slower than wrk's 2 s timeout is counted and shown.
-    let broken = text
+    // wrk's "Socket errors: connect 0, read 0, write 0, timeout N" as
+    // (kind, count). An answer other than 200, or a broken connection,
+    // fails the run; a request slower than wrk's 2 s timeout is counted.
+    let socket_errors: Vec<(&str, u64)> = text
         .lines()
         .find_map(|l| l.trim().strip_prefix("Socket errors:"))
-        .is_some_and(|errors| {
+        .map(|errors| {
             errors
                 .split(',')
-                .any(|e| !e.trim().starts_with("timeout") && !e.trim().ends_with(" 0"))
-        });
+                .filter_map(|e| e.trim().split_once(' '))
+                .map(|(kind, n)| (kind, n.trim().parse().unwrap_or(u64::MAX)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let broken = socket_errors
+        .iter()
+        .any(|(kind, n)| *kind != "timeout" && *n != 0);
     if !output.status.success() || text.contains("Non-2xx") || broken {
         return Err(format!("{url}: wrk saw errors:\n{text}"));
     }
-    let timeouts: u64 = text
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Socket errors:"))
-        .and_then(|errors| {
-            errors
-                .split(',')
-                .find_map(|e| e.trim().strip_prefix("timeout "))
-        })
-        .and_then(|n| n.trim().parse().ok())
+    let timeouts = socket_errors
+        .iter()
+        .find_map(|(kind, n)| (*kind == "timeout").then_some(*n))
         .unwrap_or(0);
     let ms = |value: &str| -> Option<f64> {
         let (number, unit) = value.split_at(value.find(|c: char| c.is_alphabetic())?);
