@@ -122,26 +122,52 @@ struct Scored {
     score: f64,
 }
 
-/// Every match as (position, conversation): the FTS5 rowid on SQLite; on
-/// PostgreSQL the message id, and for a subject the id of the
-/// conversation's newest message (when it has none, its own id less 2^62:
-/// below every message, newest first), so positions never tie across
-/// conversations.
-fn matches_sql(words: &Words) -> &'static str {
+/// Where a subject match sits on PostgreSQL: at the conversation's first
+/// message, as in SQLite's FTS5 table (when it has none, its own id less
+/// 2^62: below every message), so positions never tie across
+/// conversations. Indexed (`conversations_search_position`).
+const SUBJECT_POSITION: &str = "COALESCE(s.first_message_id, s.id - 4611686018427387904)";
+
+/// Every match as (position, conversation) with `lower <= position < upper`:
+/// the FTS5 rowid on SQLite; on PostgreSQL the message id, or
+/// `SUBJECT_POSITION` for a subject. Bounds are integers, written inline.
+fn matches_sql(words: &Words, lower: Option<i64>, upper: Option<i64>) -> String {
+    let range = |column: &str| {
+        let mut sql = String::new();
+        if let Some(lower) = lower {
+            sql.push_str(&format!(" AND {column} >= {lower}"));
+        }
+        if let Some(upper) = upper {
+            sql.push_str(&format!(" AND {column} < {upper}"));
+        }
+        sql
+    };
     match words {
-        Words::Fts5(_) => {
+        Words::Fts5(_) => format!(
             "SELECT rowid AS hit, conversation_id AS cid FROM conversation_fts \
-             WHERE conversation_fts MATCH ?"
-        }
-        Words::Postgres(_) => {
+             WHERE conversation_fts MATCH ?{}",
+            range("rowid")
+        ),
+        Words::Postgres(_) => format!(
             "SELECT m.id AS hit, m.conversation_id AS cid FROM messages m \
-             WHERE m.body_tsv @@ websearch_to_tsquery('simple', $1) \
+             WHERE m.body_tsv @@ websearch_to_tsquery('simple', $1){} \
              UNION ALL \
-             SELECT COALESCE((SELECT MAX(m2.id) FROM messages m2 WHERE m2.conversation_id = s.id), s.id - 4611686018427387904), s.id \
-             FROM conversations s WHERE s.subject_tsv @@ websearch_to_tsquery('simple', $1)"
-        }
+             SELECT {SUBJECT_POSITION}, s.id FROM conversations s \
+             WHERE s.subject_tsv @@ websearch_to_tsquery('simple', $1){}",
+            range("m.id"),
+            range(SUBJECT_POSITION)
+        ),
     }
 }
+
+/// PostgreSQL reads matches in windows of positions, newest first: GIN
+/// indexes cannot return matches in order, and reading every match costs a
+/// common word's thousands. The first window is read in position order
+/// (the planner walks the newest messages when the word is common, and
+/// never more than the window); later ones sort what they find (`+ 0`
+/// keeps the planner from walking a wide window row by row for a rare
+/// word); the last has no lower bound.
+const POSTGRES_WINDOWS: [i64; 2] = [8_192, 65_536];
 
 /// The visible matches below `before`, newest first.
 fn hits(
@@ -162,23 +188,40 @@ fn hits(
         .bind::<Text, _>(q)
         .bind::<BigInt, _>(before)
         .load(c)?,
-        // The matches come from the GIN indexes (materialized: walking the
-        // newest messages instead reads the whole table for a rare word);
-        // conversations are joined only when the scope needs them.
-        (DbConn::Postgresql(c), words) => diesel::sql_query(format!(
-            "WITH h AS MATERIALIZED ({}) \
-             SELECT h.hit AS hit, h.cid AS id FROM h{} WHERE h.hit < $2{scope} \
-             ORDER BY h.hit DESC LIMIT {size}",
-            matches_sql(words),
-            if scope.is_empty() {
+        (DbConn::Postgresql(c), words) => {
+            // Conversations are joined only when the scope needs them.
+            let join = if scope.is_empty() {
                 ""
             } else {
                 " JOIN conversations c ON c.id = h.cid"
+            };
+            let newest: Option<i64> = crate::db::schema::messages::table
+                .select(diesel::dsl::max(crate::db::schema::messages::id))
+                .first(c)?;
+            let mut upper = before.min(newest.unwrap_or(0).saturating_add(1));
+            let mut rows: Vec<Hit> = Vec::new();
+            for window in 0..=POSTGRES_WINDOWS.len() {
+                let lower = POSTGRES_WINDOWS
+                    .get(window)
+                    .map(|span| upper.saturating_sub(*span))
+                    .filter(|lower| *lower > 0);
+                let found: Vec<Hit> = diesel::sql_query(format!(
+                    "SELECT h.hit AS hit, h.cid AS id FROM ({}) h{join} WHERE true{scope} \
+                     ORDER BY h.hit{} DESC LIMIT {}",
+                    matches_sql(words, lower, Some(upper)),
+                    if window == 0 { "" } else { " + 0" },
+                    size - rows.len()
+                ))
+                .bind::<Text, _>(words.text())
+                .load(c)?;
+                rows.extend(found);
+                match lower {
+                    Some(lower) if rows.len() < size => upper = lower,
+                    _ => break,
+                }
             }
-        ))
-        .bind::<Text, _>(words.text())
-        .bind::<BigInt, _>(before)
-        .load(c)?,
+            rows
+        }
         (DbConn::Sqlite(_), Words::Postgres(_)) => Vec::new(),
     };
     Ok(rows.into_iter().map(|r| (r.hit, r.id)).collect())
@@ -188,8 +231,8 @@ fn hits(
 /// (or passed over there), never again.
 fn matched_from(conn: &mut DbConn, words: &Words, from: i64) -> QueryResult<HashSet<i64>> {
     let sql = format!(
-        "SELECT DISTINCT h.cid AS id, CAST(0 AS BIGINT) AS hit FROM ({}) h WHERE h.hit >= {from}",
-        matches_sql(words)
+        "SELECT DISTINCT h.cid AS id, CAST(0 AS BIGINT) AS hit FROM ({}) h",
+        matches_sql(words, Some(from), None)
     );
     let rows: Vec<Hit> = match conn {
         DbConn::Sqlite(c) => diesel::sql_query(sql)
@@ -214,20 +257,33 @@ fn ranked(conn: &mut DbConn, words: &Words, scope: &str) -> QueryResult<Vec<i64>
         ))
         .bind::<Text, _>(q)
         .load(c)?,
-        (DbConn::Postgresql(c), Words::Postgres(q)) => diesel::sql_query(format!(
-            "SELECT c.id AS id, h.score AS score FROM ( \
-               SELECT m.id AS hit, m.conversation_id AS cid, \
-                      -ts_rank_cd(m.body_tsv, websearch_to_tsquery('simple', $1))::float8 AS score \
-               FROM messages m WHERE m.body_tsv @@ websearch_to_tsquery('simple', $1) \
-               UNION ALL \
-               SELECT COALESCE((SELECT MAX(m2.id) FROM messages m2 WHERE m2.conversation_id = s.id), s.id - 4611686018427387904), s.id, \
-                      -ts_rank_cd(s.subject_tsv, websearch_to_tsquery('simple', $1))::float8 \
-               FROM conversations s WHERE s.subject_tsv @@ websearch_to_tsquery('simple', $1) \
-             ) h JOIN conversations c ON c.id = h.cid WHERE true{scope} \
-             ORDER BY h.hit DESC LIMIT {RELEVANCE_WINDOW}"
-        ))
-        .bind::<Text, _>(q)
-        .load(c)?,
+        // The newest matches come from the windows above; only they are ranked.
+        (conn @ DbConn::Postgresql(_), words @ Words::Postgres(q)) => {
+            let positions = hits(conn, words, scope, i64::MAX, RELEVANCE_WINDOW as usize)?;
+            if positions.is_empty() {
+                return Ok(Vec::new());
+            }
+            let list = positions
+                .iter()
+                .map(|(hit, _)| hit.to_string())
+                .collect::<Vec<_>>()
+                .join(",");
+            let DbConn::Postgresql(c) = conn else {
+                return Ok(Vec::new());
+            };
+            diesel::sql_query(format!(
+                "SELECT m.conversation_id AS id, \
+                        -ts_rank_cd(m.body_tsv, websearch_to_tsquery('simple', $1))::float8 AS score \
+                 FROM messages m WHERE m.id IN ({list}) \
+                   AND m.body_tsv @@ websearch_to_tsquery('simple', $1) \
+                 UNION ALL \
+                 SELECT s.id, -ts_rank_cd(s.subject_tsv, websearch_to_tsquery('simple', $1))::float8 \
+                 FROM conversations s WHERE {SUBJECT_POSITION} IN ({list}) \
+                   AND s.subject_tsv @@ websearch_to_tsquery('simple', $1)"
+            ))
+            .bind::<Text, _>(q)
+            .load(c)?
+        }
         _ => Vec::new(),
     };
     let mut best: HashMap<i64, f64> = HashMap::new();

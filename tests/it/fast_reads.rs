@@ -274,3 +274,63 @@ db_test!(search_pages_never_repeat_a_conversation, |app| {
     assert_eq!(bad.status, 400);
     assert_eq!(bad.json()["error"]["code"], "invalid_sort");
 });
+
+db_test!(search_finds_matches_newest_first_however_far_apart, |app| {
+    let app = app.with_org();
+    let carl = app.customer("Carl Customer", "carl@customer.test");
+    let mut owner = app.sign_in("owner@acme.test");
+    let mut noted = |subject: &str, note: &str| {
+        let id = app.conversation(subject, carl, None, None, "open");
+        owner
+            .post_form(&format!("/conversations/{id}/notes"), &[("body", note)])
+            .expect_done();
+        id
+    };
+    // On PostgreSQL matches are read in windows of message ids: gaps in
+    // the ids put each match in a different window, the last below all.
+    let gap = |to: i64| {
+        if app.backend == Backend::Postgres {
+            app.sql(&format!("SELECT setval('messages_id_seq', {to})"));
+        }
+    };
+    let silent = app.conversation("Quokka without messages", carl, None, None, "open");
+    let old = noted("Old order", "The quokka escaped.");
+    gap(100_000);
+    let middle = noted("Middle order", "A quokka again.");
+    gap(200_000);
+    let by_subject = noted("Quokka sighting", "Nothing to find in here.");
+    noted("Unrelated", "Nothing here either.");
+    let newest_first = vec![by_subject, middle, old, silent];
+
+    let page = owner.get("/search?q=quokka");
+    assert_eq!(page.status, 200);
+    assert_eq!(result_ids(&page.body), newest_first);
+    let ranked = owner.get("/search?q=quokka&sort=relevance");
+    let mut ranked = result_ids(&ranked.body);
+    ranked.sort();
+    let mut expected = newest_first.clone();
+    expected.sort();
+    assert_eq!(ranked, expected, "relevance finds the same conversations");
+
+    // One at a time through the API: each page goes on below the last.
+    let token = app.api_token("owner@acme.test");
+    let mut client = app.client();
+    let (mut found, mut cursor) = (Vec::new(), None::<String>);
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/search?q=quokka&limit=1&cursor={c}"),
+            None => "/api/v1/search?q=quokka&limit=1".to_string(),
+        };
+        let page = client.api("GET", &path, Some(&token), None, &[]);
+        assert_eq!(page.status, 200, "{}", page.body);
+        let json = page.json();
+        for c in json["conversations"].as_array().expect("conversations") {
+            found.push(c["id"].as_i64().expect("an id"));
+        }
+        match json["next_cursor"].as_str() {
+            Some(c) if found.len() < 10 => cursor = Some(c.to_string()),
+            _ => break,
+        }
+    }
+    assert_eq!(found, newest_first);
+});
