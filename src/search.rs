@@ -128,10 +128,22 @@ struct Scored {
 /// conversations. Indexed (`conversations_search_position`).
 const SUBJECT_POSITION: &str = "COALESCE(s.first_message_id, s.id - 4611686018427387904)";
 
+/// How PostgreSQL finds a window's matches.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lookup {
+    /// Through the GIN indexes: costs what the word's index entries cost
+    /// to read (all of them, whatever the window), then the matches.
+    Indexed,
+    /// Row by row through the window, newest first, without the GIN
+    /// indexes (`ts_match_vq` is `@@` written as a function, which no index
+    /// serves): costs the window's rows, however common the word.
+    Scan,
+}
+
 /// Every match as (position, conversation) with `lower <= position < upper`:
 /// the FTS5 rowid on SQLite; on PostgreSQL the message id, or
 /// `SUBJECT_POSITION` for a subject. Bounds are integers, written inline.
-fn matches_sql(words: &Words, lower: Option<i64>, upper: Option<i64>) -> String {
+fn matches_sql(words: &Words, lower: Option<i64>, upper: Option<i64>, lookup: Lookup) -> String {
     let range = |column: &str| {
         let mut sql = String::new();
         if let Some(lower) = lower {
@@ -142,6 +154,10 @@ fn matches_sql(words: &Words, lower: Option<i64>, upper: Option<i64>) -> String 
         }
         sql
     };
+    let matching = |column: &str| match lookup {
+        Lookup::Indexed => format!("{column} @@ websearch_to_tsquery('simple', $1)"),
+        Lookup::Scan => format!("ts_match_vq({column}, websearch_to_tsquery('simple', $1))"),
+    };
     match words {
         Words::Fts5(_) => format!(
             "SELECT rowid AS hit, conversation_id AS cid FROM conversation_fts \
@@ -150,24 +166,29 @@ fn matches_sql(words: &Words, lower: Option<i64>, upper: Option<i64>) -> String 
         ),
         Words::Postgres(_) => format!(
             "SELECT m.id AS hit, m.conversation_id AS cid FROM messages m \
-             WHERE m.body_tsv @@ websearch_to_tsquery('simple', $1){} \
+             WHERE {}{} \
              UNION ALL \
-             SELECT {SUBJECT_POSITION}, s.id FROM conversations s \
-             WHERE s.subject_tsv @@ websearch_to_tsquery('simple', $1){}",
+             SELECT {SUBJECT_POSITION}, s.id FROM conversations s WHERE {}{}",
+            matching("m.body_tsv"),
             range("m.id"),
+            matching("s.subject_tsv"),
             range(SUBJECT_POSITION)
         ),
     }
 }
 
-/// PostgreSQL reads matches in windows of positions, newest first: GIN
-/// indexes cannot return matches in order, and reading every match costs a
-/// common word's thousands. The first window is read in position order
-/// (the planner walks the newest messages when the word is common, and
-/// never more than the window); later ones sort what they find (`+ 0`
-/// keeps the planner from walking a wide window row by row for a rare
-/// word); the last has no lower bound.
-const POSTGRES_WINDOWS: [i64; 2] = [8_192, 65_536];
+/// PostgreSQL reads matches in windows of positions, newest first (GIN
+/// indexes cannot return them in order, and reading every match costs a
+/// common word's thousands): the newest 1,024 messages row by row, which
+/// settles a page for a word in one message in twenty or more; then wider
+/// windows through the indexes, sorting what each finds (`+ 0` keeps the
+/// planner from walking a wide window row by row for a word it wrongly
+/// thinks common); the last window has no lower bound.
+const POSTGRES_WINDOWS: [(i64, Lookup); 3] = [
+    (1_024, Lookup::Scan),
+    (16_384, Lookup::Indexed),
+    (131_072, Lookup::Indexed),
+];
 
 /// The visible matches below `before`, newest first.
 fn hits(
@@ -201,15 +222,25 @@ fn hits(
             let mut upper = before.min(newest.unwrap_or(0).saturating_add(1));
             let mut rows: Vec<Hit> = Vec::new();
             for window in 0..=POSTGRES_WINDOWS.len() {
-                let lower = POSTGRES_WINDOWS
+                let (span, lookup) = POSTGRES_WINDOWS
                     .get(window)
-                    .map(|span| upper.saturating_sub(*span))
+                    .map_or((None, Lookup::Indexed), |(span, lookup)| {
+                        (Some(*span), *lookup)
+                    });
+                let lower = span
+                    .map(|span| upper.saturating_sub(span))
                     .filter(|lower| *lower > 0);
+                // Unbounded, a scan would read every row below.
+                let lookup = if lower.is_none() {
+                    Lookup::Indexed
+                } else {
+                    lookup
+                };
                 let found: Vec<Hit> = diesel::sql_query(format!(
                     "SELECT h.hit AS hit, h.cid AS id FROM ({}) h{join} WHERE true{scope} \
                      ORDER BY h.hit{} DESC LIMIT {}",
-                    matches_sql(words, lower, Some(upper)),
-                    if window == 0 { "" } else { " + 0" },
+                    matches_sql(words, lower, Some(upper), lookup),
+                    if lookup == Lookup::Scan { "" } else { " + 0" },
                     size - rows.len()
                 ))
                 .bind::<Text, _>(words.text())
@@ -232,7 +263,7 @@ fn hits(
 fn matched_from(conn: &mut DbConn, words: &Words, from: i64) -> QueryResult<HashSet<i64>> {
     let sql = format!(
         "SELECT DISTINCT h.cid AS id, CAST(0 AS BIGINT) AS hit FROM ({}) h",
-        matches_sql(words, Some(from), None)
+        matches_sql(words, Some(from), None, Lookup::Indexed)
     );
     let rows: Vec<Hit> = match conn {
         DbConn::Sqlite(c) => diesel::sql_query(sql)

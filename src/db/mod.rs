@@ -105,7 +105,15 @@ impl r2d2::ManageConnection for DbManager {
 
     fn connect(&self) -> Result<DbConn, ConnectionError> {
         match &self.url {
-            DatabaseUrl::Postgres(url) => PgConnection::establish(url).map(DbConn::Postgresql),
+            DatabaseUrl::Postgres(url) => {
+                let mut conn = PgConnection::establish(url)?;
+                // A page's queries take a few milliseconds: starting parallel
+                // workers for one costs more than it saves, and under load
+                // every core is busy with other requests already.
+                conn.batch_execute("SET max_parallel_workers_per_gather = 0")
+                    .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConn::Postgresql(conn))
+            }
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
                 // busy_timeout first: switching to WAL while other pooled
