@@ -1,3 +1,5 @@
+DROP INDEX IF EXISTS customers_email_trigrams;
+DROP INDEX IF EXISTS customers_name_trigrams;
 ALTER INDEX messages_body_tsv RESET (fastupdate);
 ALTER INDEX conversations_subject_tsv RESET (fastupdate);
 DROP TRIGGER messages_first_message_delete ON messages;
