@@ -215,7 +215,7 @@ pub fn prepare(
 }
 
 /// Seeds `n` conversations in one transaction, then gathers planner
-/// statistics on PostgreSQL, and on SQLite too when `analyze_sqlite`.
+/// statistics on PostgreSQL (vacuumed too), and on SQLite when `analyze_sqlite`.
 pub fn seed_and_analyze(
     pool: &confer::db::Pool,
     n: usize,
@@ -228,7 +228,9 @@ pub fn seed_and_analyze(
     confer::markdown::fill_missing(pool)?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     match &mut *conn {
-        DbConn::Postgresql(c) => diesel::sql_query("ANALYZE").execute(c).map(|_| ()),
+        // As autovacuum would have by then: the stored HTML just written
+        // left a dead version of every message behind.
+        DbConn::Postgresql(c) => diesel::sql_query("VACUUM ANALYZE").execute(c).map(|_| ()),
         DbConn::Sqlite(c) if analyze_sqlite => diesel::sql_query("ANALYZE").execute(c).map(|_| ()),
         DbConn::Sqlite(_) => Ok(()),
     }
