@@ -64,6 +64,18 @@ impl FromRequest for CurrentUser {
     }
 }
 
+/// What a page's header needs of the signed-in reader, kept with the
+/// request so that its error page shows the same header.
+pub struct SignedIn {
+    pub tr: Tr,
+    pub csrf: String,
+    pub org_name: String,
+    pub name: String,
+    pub user_type: crate::policy::UserType,
+    pub perms: Permissions,
+    pub unread: i64,
+}
+
 async fn load_current_user(req: &HttpRequest) -> AppResult<CurrentUser> {
     let session = req.get_session();
     let login_required = || AppError::LoginRequired {
@@ -113,9 +125,19 @@ async fn load_current_user(req: &HttpRequest) -> AppResult<CurrentUser> {
         return Err(login_required());
     }
     let lang = user.lang(&org);
-    let _ = session.insert(SESSION_LANG, lang.code());
+    // Written only when it changes: a changed session is encrypted and sent
+    // again with the response.
+    if session
+        .get::<String>(SESSION_LANG)
+        .ok()
+        .flatten()
+        .as_deref()
+        != Some(lang.code())
+    {
+        let _ = session.insert(SESSION_LANG, lang.code());
+    }
     let tz = user.tz(&org);
-    Ok(CurrentUser {
+    let current = CurrentUser {
         perms: Permissions::for_actor(&actor),
         csrf: csrf_token(&session)?,
         tr: Tr::new(lang),
@@ -125,7 +147,19 @@ async fn load_current_user(req: &HttpRequest) -> AppResult<CurrentUser> {
         role,
         actor,
         org,
-    })
+    };
+    // An error page for this request keeps the navigation and the
+    // organisation's name (`pages::render_error_page`).
+    req.extensions_mut().insert(SignedIn {
+        tr: current.tr,
+        csrf: current.csrf.clone(),
+        org_name: current.org.name.clone(),
+        name: current.user.name.clone(),
+        user_type: current.actor.user_type,
+        perms: current.perms.clone(),
+        unread: current.unread,
+    });
+    Ok(current)
 }
 
 /// The language for visitors who are not signed in: what they chose before

@@ -3,10 +3,10 @@
 //! roles or user types themselves.
 
 use actix_session::SessionExt;
-use actix_web::HttpRequest;
 use actix_web::dev::ServiceResponse;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{HttpMessage, HttpRequest};
 use askama::Template;
 use chrono::NaiveDateTime;
 use chrono_tz::Tz;
@@ -145,9 +145,78 @@ pub fn format_datetime(at: NaiveDateTime, tz: Tz) -> String {
     text
 }
 
-/// Every IANA timezone name, for pickers.
-pub fn timezone_names() -> impl Iterator<Item = &'static str> {
-    chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())
+/// One region of a timezone picker (`<optgroup>`).
+pub struct TimezoneGroup {
+    pub region: &'static str,
+    pub zones: Vec<TimezoneChoice>,
+}
+
+/// A timezone as a picker offers it: its IANA name as the value, the place
+/// and its current UTC offset as the label ("Berlin (UTC+01:00)").
+pub struct TimezoneChoice {
+    pub name: &'static str,
+    pub label: String,
+}
+
+/// The regions a picker lists; other IANA names (`CST6CDT`, `GB-Eire`,
+/// `US/Eastern`, `Etc/GMT+5`, `Zulu`…) are legacy aliases or offsets
+/// without a place, still accepted but not offered.
+const TIMEZONE_REGIONS: [&str; 10] = [
+    "Africa",
+    "America",
+    "Antarctica",
+    "Arctic",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+];
+
+/// The timezone picker's choices, grouped by region, with the offsets in
+/// force at `now`: UTC first, then places by region and name. `selected`
+/// (a saved legacy name) is offered too, so that saving a form keeps it.
+pub fn timezone_choices(selected: &str, now: NaiveDateTime) -> Vec<TimezoneGroup> {
+    use chrono::{Offset, TimeZone};
+    let choice = |tz: &Tz, place: String| {
+        let seconds = tz.offset_from_utc_datetime(&now).fix().local_minus_utc();
+        let sign = if seconds < 0 { '-' } else { '+' };
+        let minutes = seconds.abs() / 60;
+        TimezoneChoice {
+            name: tz.name(),
+            label: format!("{place} (UTC{sign}{:02}:{:02})", minutes / 60, minutes % 60),
+        }
+    };
+    let mut groups = vec![TimezoneGroup {
+        region: "UTC",
+        zones: vec![choice(&Tz::UTC, "UTC".into())],
+    }];
+    let mut offered = false;
+    for region in TIMEZONE_REGIONS {
+        let zones = chrono_tz::TZ_VARIANTS
+            .iter()
+            .filter_map(|tz| {
+                let place = tz.name().strip_prefix(region)?.strip_prefix('/')?;
+                offered |= tz.name() == selected;
+                Some(choice(tz, place.replace('_', " ").replace('/', " / ")))
+            })
+            .collect();
+        groups.push(TimezoneGroup { region, zones });
+    }
+    if !offered
+        && selected != "UTC"
+        && let Ok(tz) = selected.parse::<Tz>()
+    {
+        groups.insert(
+            1,
+            TimezoneGroup {
+                region: "—",
+                zones: vec![choice(&tz, tz.name().to_string())],
+            },
+        );
+    }
+    groups
 }
 
 #[derive(Template)]
@@ -201,7 +270,19 @@ pub fn render_error_page<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorH
         ErrorKind::Internal => ("error.internal.title", "error.internal.message"),
     };
     let (req, res) = res.into_parts();
-    let ctx = Ctx::anonymous(visitor_lang(&req), String::new(), "Confer".into());
+    let signed_in = req.extensions_mut().remove::<crate::auth::SignedIn>();
+    let ctx = match signed_in {
+        Some(reader) => Ctx {
+            t: reader.tr,
+            csrf: reader.csrf,
+            org_name: reader.org_name,
+            user: Some(Badge::for_user(&reader.name, Some(reader.user_type))),
+            perms: reader.perms,
+            nav: "",
+            unread: reader.unread,
+        },
+        None => Ctx::anonymous(visitor_lang(&req), String::new(), "Confer".into()),
+    };
     let title = ctx.t.get(title);
     let message = match kind {
         ErrorKind::TooLarge { limit_kib } => ctx

@@ -63,6 +63,20 @@ fn text(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_string()
 }
 
+/// OpenAPI descriptions are CommonMark: rendered and sanitized like any
+/// Markdown in Confer, without the paragraph around a one-line text.
+fn described(v: &Value) -> String {
+    let html = crate::markdown::render(v.as_str().unwrap_or_default());
+    let html = html.trim();
+    match html
+        .strip_prefix("<p>")
+        .and_then(|inner| inner.strip_suffix("</p>"))
+    {
+        Some(inner) if !inner.contains("<p>") => inner.to_string(),
+        _ => html.to_string(),
+    }
+}
+
 /// A schema in a word or two: `string (date-time)`, `Conversation`, `array of Message`.
 fn kind(schema: &Value) -> String {
     if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
@@ -115,7 +129,7 @@ fn operations(doc: &Value) -> Vec<Group> {
                             place: text(&p["in"]),
                             required: p["required"].as_bool().unwrap_or(false),
                             kind: kind(&p["schema"]),
-                            description: text(&p["description"]),
+                            description: described(&p["description"]),
                         })
                         .collect()
                 })
@@ -127,7 +141,7 @@ fn operations(doc: &Value) -> Vec<Group> {
                     rs.iter()
                         .map(|(status, r)| Reply {
                             status: status.clone(),
-                            description: text(&r["description"]),
+                            description: described(&r["description"]),
                             schema: r["content"]["application/json"]["schema"]
                                 .as_object()
                                 .map(|_| kind(&r["content"]["application/json"]["schema"]))
@@ -137,11 +151,13 @@ fn operations(doc: &Value) -> Vec<Group> {
                 })
                 .unwrap_or_default();
             replies.sort_by(|a, b| a.status.cmp(&b.status));
-            let summary = [text(&op["summary"]), text(&op["description"])]
-                .into_iter()
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>()
-                .join(" ");
+            let summary = described(&Value::String(
+                [text(&op["summary"]), text(&op["description"])]
+                    .into_iter()
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ));
             let operation = Operation {
                 anchor: format!("{method}-{}", path.replace(['/', '{', '}', '.'], "-")),
                 method: method.to_uppercase(),
@@ -188,7 +204,7 @@ fn schemas(doc: &Value) -> Vec<Schema> {
                                 required: required.contains(&field.as_str()),
                                 name: field.clone(),
                                 kind: kind(s),
-                                description: text(&s["description"]),
+                                description: described(&s["description"]),
                             })
                             .collect()
                     })

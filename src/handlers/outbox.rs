@@ -28,7 +28,7 @@ pub struct OutboxQuery {
 pub struct Row {
     pub id: i64,
     pub when: String,
-    pub kind: String,
+    pub kind: &'static str,
     pub recipient: String,
     pub subject: String,
     pub status: String,
@@ -44,7 +44,7 @@ struct OutboxPage {
     ctx: Ctx,
     query: OutboxQuery,
     destination: String,
-    counts: Vec<(String, i64)>,
+    counts: Vec<(&'static str, i64)>,
     rows: Vec<Row>,
     statuses: Vec<(&'static str, &'static str)>,
     retried: bool,
@@ -82,7 +82,7 @@ pub async fn list(
             when: format_datetime(m.created_at, current.tz),
             retry: m.status == "failed" || m.status == "failing",
             status_label: t.get(&format!("outbox.status.{}", m.status)),
-            kind: m.kind,
+            kind: t.get(&format!("outbox.kind.{}", m.kind)),
             recipient: m.recipient,
             subject: m.subject,
             status: m.status,
@@ -96,7 +96,10 @@ pub async fn list(
             retried: query.notice == "retried",
             query,
             destination,
-            counts,
+            counts: counts
+                .into_iter()
+                .map(|(status, n)| (t.get(&format!("outbox.status.{status}")), n))
+                .collect(),
             rows,
             statuses: STATUSES
                 .iter()

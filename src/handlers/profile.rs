@@ -11,7 +11,7 @@ use crate::error::AppResult;
 use crate::forms::{Check, FieldErrors};
 use crate::i18n::Lang;
 use crate::models::user::Preferences;
-use crate::pages::{Ctx, html_with_status, timezone_names};
+use crate::pages::{Ctx, TimezoneGroup, html_with_status, timezone_choices};
 use crate::services::profile;
 use crate::state::AppState;
 
@@ -52,10 +52,11 @@ struct ProfilePage {
     password_errors: FieldErrors,
     notice: Option<&'static str>,
     languages: [Lang; 3],
-    timezones: Vec<&'static str>,
+    timezones: Vec<TimezoneGroup>,
 }
 
 fn page(current: &CurrentUser, form: ProfileForm) -> ProfilePage {
+    let timezones = timezone_choices(&form.timezone, chrono::Utc::now().naive_utc());
     ProfilePage {
         ctx: Ctx::for_user(current, "profile"),
         email: current.user.email.clone(),
@@ -64,7 +65,7 @@ fn page(current: &CurrentUser, form: ProfileForm) -> ProfilePage {
         password_errors: FieldErrors::default(),
         notice: None,
         languages: Lang::ALL,
-        timezones: timezone_names().collect(),
+        timezones,
     }
 }
 

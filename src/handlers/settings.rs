@@ -11,7 +11,7 @@ use crate::error::{AppError, AppResult};
 use crate::forms::FieldErrors;
 use crate::i18n::Lang;
 use crate::models::team::Team;
-use crate::pages::{Ctx, html_with_status, timezone_names};
+use crate::pages::{Ctx, TimezoneGroup, html_with_status, timezone_choices};
 use crate::policy::{self, Action, Flag};
 use crate::services::org;
 use crate::state::AppState;
@@ -68,7 +68,7 @@ struct OrgPage {
     errors: FieldErrors,
     saved: bool,
     languages: [Lang; 3],
-    timezones: Vec<&'static str>,
+    timezones: Vec<TimezoneGroup>,
     teams: Vec<Team>,
 }
 
@@ -87,11 +87,11 @@ async fn page(
 ) -> AppResult<OrgPage> {
     Ok(OrgPage {
         ctx: Ctx::for_user(current, "org"),
+        timezones: timezone_choices(&form.timezone, chrono::Utc::now().naive_utc()),
         form,
         errors,
         saved,
         languages: Lang::ALL,
-        timezones: timezone_names().collect(),
         teams: state.db(|conn| Ok(Team::all(conn)?)).await?,
     })
 }

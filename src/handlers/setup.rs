@@ -11,7 +11,7 @@ use crate::db::write_transaction;
 use crate::error::{AppError, AppResult};
 use crate::forms::{Check, FieldErrors};
 use crate::i18n::Lang;
-use crate::pages::{Ctx, html_with_status, timezone_names};
+use crate::pages::{Ctx, TimezoneGroup, html_with_status, timezone_choices};
 use crate::services::{Refusal, org};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -35,17 +35,17 @@ struct SetupPage {
     form: SetupForm,
     errors: FieldErrors,
     languages: [Lang; 3],
-    timezones: Vec<&'static str>,
+    timezones: Vec<TimezoneGroup>,
 }
 
 impl SetupPage {
     fn new(ctx: Ctx, form: SetupForm, errors: FieldErrors) -> Self {
         Self {
             ctx,
+            timezones: timezone_choices(&form.timezone, chrono::Utc::now().naive_utc()),
             form,
             errors,
             languages: Lang::ALL,
-            timezones: timezone_names().collect(),
         }
     }
 }

@@ -269,6 +269,18 @@ fn invite(
     invitation::insert(conn, user.id, invited_by, &token, mail_id, now)
 }
 
+/// Whether another user than `except` holds `email` (compared normalized).
+/// Asked by `add_user`, and by a form with other errors, so that a user
+/// hears of every problem at once.
+pub fn email_refusal(
+    conn: &mut DbConn,
+    email: &str,
+    except: Option<i64>,
+) -> QueryResult<Option<Refusal>> {
+    let email = crate::models::user::normalize_email(email);
+    Ok(email_taken(conn, &email, except)?.then_some(Refusal::EmailTaken))
+}
+
 /// Adds a user (no password yet), their teams, the invitation and its email,
 /// and the audit entry — all in the caller's transaction.
 pub fn add_user(
@@ -281,10 +293,10 @@ pub fn add_user(
 ) -> Result<i64, Outcome> {
     may_manage(by)?;
     may_grant(conn, by, input)?;
-    let email = crate::models::user::normalize_email(&input.email);
-    if email_taken(conn, &email, None)? {
-        return refuse(Refusal::EmailTaken);
+    if let Some(refusal) = email_refusal(conn, &input.email, None)? {
+        return refuse(refusal);
     }
+    let email = crate::models::user::normalize_email(&input.email);
     check_references(conn, input)?;
     if input.user_type == UserType::Collaborator {
         check_allowance(conn, org, org.today(now), 1)?;

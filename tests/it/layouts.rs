@@ -426,3 +426,28 @@ fn normalize(path: &str) -> String {
         .collect::<Vec<_>>()
         .join("/")
 }
+
+db_test!(
+    a_refused_page_keeps_the_navigation_and_the_organisation,
+    |app| {
+        let app = app.with_org();
+        people(&app);
+        let refused = app.sign_in("agent@acme.test").get("/settings/organisation");
+        assert_eq!(refused.status, 403);
+        assert!(refused.body.contains("class=\"error-code\">403<"));
+        assert!(
+            refused.body.contains("Acme Support"),
+            "the organisation's name"
+        );
+        assert!(refused.body.contains("Alan Agent"), "the reader's menu");
+        assert!(
+            refused.body.contains("href=\"/conversations\""),
+            "the navigation"
+        );
+        // Signed out, the page stays the bare one.
+        let anonymous = app.client().get("/no-such-page");
+        assert_eq!(anonymous.status, 404);
+        assert!(!anonymous.body.contains("class=\"usermenu\""));
+        assert!(!anonymous.body.contains("class=\"mainnav\""));
+    }
+);

@@ -87,6 +87,6 @@ db_test!(users_keep_their_own_preferences, |app| {
     assert!(
         profile
             .body
-            .contains("<option selected>America/Mexico_City</option>")
+            .contains("<option value=\"America/Mexico_City\" selected>Mexico City (UTC-")
     );
 });

@@ -242,6 +242,24 @@ db_test!(the_add_form_explains_errors_and_keeps_input, |app| {
             .contains("The access window must end on or after the day it starts.")
     );
     assert!(bad_window.body.contains("value=\"2027-02-01\""));
+
+    // Every problem at once: missing dates and a taken address together.
+    let mut everything = add_form("Al Again", "agent@acme.test", "seasonal", &agent_role);
+    everything.retain(|(k, _)| !["starts", "ends"].contains(k));
+    let all_at_once = owner.post_form("/settings/users/new", &everything);
+    assert_eq!(all_at_once.status, 422);
+    assert_eq!(
+        all_at_once
+            .body
+            .matches("Enter a date, or pick one from the calendar.")
+            .count(),
+        2
+    );
+    assert!(
+        all_at_once
+            .body
+            .contains("A user or pending invitation already has this email address.")
+    );
     assert_eq!(
         app.count("users WHERE email IN ('cole@acme.test', 'sam@acme.test')"),
         0
@@ -784,4 +802,32 @@ db_test!(effective_permissions_explain_each_decision, |app| {
     let agent = admin.get(&format!("/settings/users/{alan}"));
     assert!(agent.body.contains("The role Agent allows it."));
     assert!(agent.body.contains("The role Agent does not allow it."));
+});
+
+db_test!(timezone_pickers_list_places_by_region, |app| {
+    let app = app.with_org();
+    let mut owner = app.sign_in("owner@acme.test");
+    let profile = owner.get("/profile").body;
+    assert!(profile.contains("<optgroup label=\"Europe\">"));
+    assert!(profile.contains("<option value=\"Europe/Berlin\">Berlin (UTC+0"));
+    assert!(profile.contains(
+        "<option value=\"America/Argentina/Buenos_Aires\">Argentina / Buenos Aires (UTC-03:00)"
+    ));
+    for legacy in [
+        "CST6CDT",
+        "GB-Eire",
+        "W-SU",
+        "Zulu",
+        "US/Eastern",
+        "Etc/GMT+5",
+    ] {
+        assert!(
+            !profile.contains(&format!("value=\"{legacy}\"")),
+            "{legacy} is not offered"
+        );
+    }
+    // A legacy name saved before (through the API, say) stays selected.
+    app.sql("UPDATE users SET timezone = 'US/Eastern' WHERE email = 'owner@acme.test'");
+    let profile = owner.get("/profile").body;
+    assert!(profile.contains("<option value=\"US/Eastern\" selected>US/Eastern (UTC-0"));
 });

@@ -89,9 +89,14 @@ pub async fn reply(
     policy::ensure(&current.actor, Action::Use(Flag::ConversationsReply))?;
     let loaded = load(&current, &state, *id).await?;
     let submission = uploads::read(&req, payload).await;
+    let notice = match submission.field("then").as_str() {
+        "done" => "replied_done",
+        "pending" => "replied_pending",
+        _ => "replied",
+    };
     match write_from_composer(&current, &state, &req, &loaded, submission, true).await? {
         Ok(_) => Ok(redirect(&format!(
-            "/conversations/{}?notice=replied",
+            "/conversations/{}?notice={notice}",
             loaded.conversation.id
         ))),
         Err((errors, submission)) => render(
@@ -125,6 +130,7 @@ pub(super) async fn write_from_composer(
     }
     let id = loaded.conversation.id;
     let who = current.caller(state, req);
+    let then = Some(submission.field("then")).filter(|s| !s.is_empty());
     let outcome = state
         .db(move |conn| {
             let (ctx, author) = (who.ctx(), who.author());
@@ -133,7 +139,20 @@ pub(super) async fn write_from_composer(
                 let files = submission.new_files();
                 let written = messages::Written::typed(body.trim(), &files);
                 if reply {
-                    messages::add_reply(conn, &ctx, &author, id, &written).map(|_| Vec::new())
+                    messages::add_reply(conn, &ctx, &author, id, &written)?;
+                    // "Send and mark done" / "Send and set pending": the
+                    // status changes with the reply, or neither happens.
+                    if let Some(status) = then.filter(|s| ["done", "pending"].contains(&s.as_str()))
+                    {
+                        let changes = crate::services::conversations::Changes {
+                            status: Some(status),
+                            ..Default::default()
+                        };
+                        crate::services::conversations::update_properties(
+                            conn, &ctx, &author, id, &changes,
+                        )?;
+                    }
+                    Ok(Vec::new())
                 } else {
                     messages::add_note(conn, &ctx, &author, id, &written).map(|(_, unseen)| unseen)
                 }

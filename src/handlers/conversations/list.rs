@@ -80,8 +80,9 @@ pub(super) fn views_for(scope: &ConversationScope, collaborator: bool) -> Vec<Vi
         .collect()
 }
 
-/// Where the inbox opens when no view is asked for: the first of the
-/// reader's usual views that holds something (collaborators: what they were
+/// Where the inbox opens when no view is asked for and none was chosen
+/// before in this session: the first of the reader's usual views that
+/// holds something (collaborators: what they were
 /// mentioned in, then their teams'), else the first of them.
 fn default_view(
     views: &[View],
@@ -106,10 +107,15 @@ fn default_view(
         .unwrap_or(View::Mentions)
 }
 
+/// The session key holding the last view a reader chose: the inbox opens
+/// on it again.
+const SESSION_LAST_VIEW: &str = "inbox_view";
+
 pub async fn list(
     current: CurrentUser,
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
+    session: actix_session::Session,
 ) -> AppResult<HttpResponse> {
     let (scope, user_id, team_ids) = reader(&current);
     if scope == ConversationScope::None {
@@ -119,6 +125,16 @@ pub async fn list(
     let collaborator = current.actor.is_collaborator();
     let views = views_for(&scope, collaborator);
     let asked = View::parse(&query.view).filter(|v| views.contains(v));
+    let remembered = session
+        .get::<String>(SESSION_LAST_VIEW)
+        .ok()
+        .flatten()
+        .and_then(|key| View::parse(&key))
+        .filter(|v| views.contains(v));
+    if let Some(chosen) = asked.filter(|v| Some(*v) != remembered) {
+        let _ = session.insert(SESSION_LAST_VIEW, chosen.key());
+    }
+    let asked = asked.or(remembered);
     let default_views = views.clone();
     let filter = Filter {
         status: Status::parse(&query.status),

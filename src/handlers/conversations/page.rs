@@ -309,6 +309,8 @@ pub struct ConversationNotice {
 pub(super) fn notice_key(notice: &str) -> Option<&'static str> {
     match notice {
         "replied" => Some("conversation.notice.replied"),
+        "replied_done" => Some("conversation.notice.replied_done"),
+        "replied_pending" => Some("conversation.notice.replied_pending"),
         "noted" => Some("conversation.notice.noted"),
         "updated" => Some("conversation.notice.updated"),
         _ => None,

@@ -11,7 +11,7 @@ pub(super) struct NewPage {
     pub(super) roles: Vec<RoleOption>,
     pub(super) teams: Vec<Team>,
     pub(super) languages: [Lang; 3],
-    pub(super) timezones: Vec<&'static str>,
+    pub(super) timezones: Vec<TimezoneGroup>,
 }
 
 pub(super) async fn form_choices(state: &AppState) -> AppResult<(Vec<Role>, Vec<Team>)> {
@@ -34,7 +34,7 @@ pub async fn new(current: CurrentUser, state: web::Data<AppState>) -> AppResult<
         roles: user_form::grantable_roles(&current.actor, &roles, current.tr),
         teams,
         languages: Lang::ALL,
-        timezones: timezone_names().collect(),
+        timezones: timezone_choices("", chrono::Utc::now().naive_utc()),
     };
     html_with_status(&page, StatusCode::OK)
 }
@@ -53,19 +53,31 @@ pub async fn create(
         html_with_status(
             &NewPage {
                 ctx: Ctx::for_user(&current, "users"),
+                timezones: timezone_choices(&form.timezone, chrono::Utc::now().naive_utc()),
                 form,
                 errors,
                 roles: user_form::grantable_roles(&current.actor, roles, t),
                 teams,
                 languages: Lang::ALL,
-                timezones: timezone_names().collect(),
             },
             StatusCode::UNPROCESSABLE_ENTITY,
         )
     };
     let input = match user_form::validate(&form, &current.actor, &roles, &teams, t) {
         Ok(input) => input,
-        Err(errors) => return render_errors(errors, form, &roles, teams),
+        Err(mut errors) => {
+            // The other problems are named with these, not after they are fixed.
+            let email = form.email.trim().to_string();
+            if errors.get("email").is_none() && !email.is_empty() {
+                let taken = state
+                    .db(move |conn| Ok(admin::email_refusal(conn, &email, None)?))
+                    .await?;
+                if let Some(refusal) = taken {
+                    errors.add("email", refusal.message(t));
+                }
+            }
+            return render_errors(errors, form, &roles, teams);
+        }
     };
     let who = current.caller(&state, &req);
     let org = current.org.clone();

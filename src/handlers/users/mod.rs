@@ -18,7 +18,9 @@ use crate::models::people::{self, Seats, Tab, UserFilter};
 use crate::models::role::Role;
 use crate::models::team::Team;
 use crate::models::user::User;
-use crate::pages::{Badge, Ctx, format_datetime, html_with_status, timezone_names};
+use crate::pages::{
+    Badge, Ctx, TimezoneGroup, format_datetime, html_with_status, timezone_choices,
+};
 use crate::policy::{self, Action, Flag, UserType};
 use crate::services::user_form::{self, RoleOption, UserForm, role_label};
 use crate::services::users::{self as admin, Outcome};

@@ -55,7 +55,7 @@ pub(super) struct ShowPage {
     pub(super) roles: Vec<RoleOption>,
     pub(super) teams: Vec<Team>,
     pub(super) languages: [Lang; 3],
-    pub(super) timezones: Vec<&'static str>,
+    pub(super) timezones: Vec<TimezoneGroup>,
     pub(super) areas: Vec<PermissionArea>,
     pub(super) scope: String,
     pub(super) notice: Option<&'static str>,
@@ -131,6 +131,8 @@ pub(super) fn show_page(
     );
     let (areas, scope) = effective_permissions(&loaded.actor, t);
     let user = &loaded.user;
+    let form = form.unwrap_or_else(|| stored_form(user, &loaded.team_ids));
+    let timezones = timezone_choices(&form.timezone, chrono::Utc::now().naive_utc());
     ShowPage {
         ctx: Ctx::for_user(current, "users"),
         id: user.id,
@@ -142,12 +144,12 @@ pub(super) fn show_page(
         active: user.active,
         can_manage,
         manage_reason: t.get(rule.key()),
-        form: form.unwrap_or_else(|| stored_form(user, &loaded.team_ids)),
+        form,
         errors,
         roles: user_form::grantable_roles(&current.actor, &loaded.roles, t),
         teams: loaded.teams,
         languages: Lang::ALL,
-        timezones: timezone_names().collect(),
+        timezones,
         areas,
         scope,
         notice,

@@ -180,6 +180,9 @@ db_test!(the_openapi_document_matches_the_router, |app| {
         routed.len()
     );
     assert!(page.body.contains("/api/v1/conversations/{id}/replies"));
+    // Descriptions are Markdown, shown formatted: no backtick is left.
+    assert!(page.body.contains("see <code>Retry-After</code>"));
+    assert!(!page.body.contains('`'), "Markdown left as written");
 });
 
 db_test!(tokens_follow_their_user, |app| {

@@ -281,4 +281,24 @@ db_test!(the_inbox_opens_on_a_view_that_holds_something, |app| {
         "{body}"
     );
     opens_on("collab@acme.test", "/conversations?view=mine", "teams");
+
+    // The view chosen last opens again, empty or not, until another is chosen.
+    let mut alan_client = app.sign_in("agent@acme.test");
+    let is_current = |body: &str, view: &str| {
+        body.contains(&format!(
+            "href=\"/conversations?view={view}\" aria-current=\"page\""
+        ))
+    };
+    assert!(is_current(&alan_client.get("/conversations").body, "mine"));
+    let chosen = alan_client.get("/conversations?view=unassigned");
+    assert!(is_current(&chosen.body, "unassigned"));
+    assert!(is_current(
+        &alan_client.get("/conversations").body,
+        "unassigned"
+    ));
+    let chosen = alan_client.get("/conversations?view=teams");
+    assert!(is_current(&chosen.body, "teams"));
+    assert!(is_current(&alan_client.get("/conversations").body, "teams"));
+    // Another session (a new sign-in) starts from the usual default.
+    opens_on("agent@acme.test", "/conversations", "mine");
 });

@@ -56,6 +56,68 @@ db_test!(replies_are_emailed_with_threading_headers, |app| {
     assert!(mail.body().contains("Please unplug it **now**."));
 });
 
+db_test!(a_reply_can_mark_done_or_pending_in_one_step, |app| {
+    let app = app.with_org();
+    let (support, _, carl) = workspace(&app);
+    let first = app.conversation("Printer on fire", carl, Some(support), None, "open");
+    let second = app.conversation("Toner smudges", carl, Some(support), None, "open");
+    let mut alan = app.sign_in("agent@acme.test");
+    let page = alan.get(&format!("/conversations/{first}"));
+    assert!(
+        page.body
+            .contains("name=\"then\" value=\"done\">Send and mark done<")
+    );
+    assert!(
+        page.body
+            .contains("name=\"then\" value=\"pending\">Send and set pending<")
+    );
+    let status = |id: i64| {
+        app.count(&format!(
+            "conversations WHERE id = {id} AND status = 'done'"
+        )) * 2
+            + app.count(&format!(
+                "conversations WHERE id = {id} AND status = 'pending'"
+            ))
+    };
+    // Nothing to send: neither the reply nor the status change happens.
+    let empty = alan.post_form(
+        &format!("/conversations/{first}/reply"),
+        &[("body", " "), ("then", "done")],
+    );
+    assert_eq!(empty.status, 422);
+    assert_eq!(status(first), 0, "still open");
+    let done = alan.post_form(
+        &format!("/conversations/{first}/reply"),
+        &[("body", "Fixed, closing."), ("then", "done")],
+    );
+    assert_eq!(
+        done.location,
+        Some(format!("/conversations/{first}?notice=replied_done"))
+    );
+    assert_eq!(status(first), 2, "done");
+    assert_eq!(
+        app.count(&format!(
+            "messages WHERE conversation_id = {first} AND kind = 'reply'"
+        )),
+        1
+    );
+    let shown = alan.get(done.location.as_deref().unwrap_or_default());
+    assert!(
+        shown
+            .body
+            .contains("Reply sent and the conversation marked done.")
+    );
+    let pending = alan.post_form(
+        &format!("/conversations/{second}/reply"),
+        &[("body", "Could you send a photo?"), ("then", "pending")],
+    );
+    assert_eq!(
+        pending.location,
+        Some(format!("/conversations/{second}?notice=replied_pending"))
+    );
+    assert_eq!(status(second), 1, "pending");
+});
+
 db_test!(properties_change_and_snoozed_conversations_reopen, |app| {
     let app = app.with_org();
     let (support, billing, carl) = workspace(&app);
@@ -420,6 +482,10 @@ db_test!(
             outbox_page.body.contains("No SMTP server is configured"),
             "the page says where mail goes"
         );
+        // Kinds and states in words, in the counts too.
+        assert!(outbox_page.body.contains("<td>Reply</td>"), "the kind");
+        assert!(outbox_page.body.contains("<dt>Failed</dt>"), "the count");
+        assert!(!outbox_page.body.contains("<td>reply</td>"));
         let mail = {
             use confer::db::schema::outbox;
             use diesel::prelude::*;
