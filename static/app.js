@@ -41,6 +41,7 @@ function mentionSuggestions() {
   list.className = "mention-list";
   list.id = "mention-list";
   list.setAttribute("role", "listbox");
+  list.setAttribute("aria-label", area.dataset.mentionsLabel || "");
   list.hidden = true;
   area.after(list);
   area.setAttribute("aria-controls", "mention-list");
@@ -150,3 +151,91 @@ function knowledgeBaseLinks() {
 }
 
 document.addEventListener("DOMContentLoaded", knowledgeBaseLinks);
+
+// Keyboard shortcuts (listed by "?", and in README): never while typing in
+// a field, nor with Ctrl, Alt or Cmd held. In a composer, Ctrl+Enter (or
+// Cmd+Enter) sends it.
+function keyboardShortcuts() {
+  const help = document.getElementById("shortcuts");
+  if (!help) return;
+  const opener = document.getElementById("shortcuts-open");
+  if (opener) {
+    opener.hidden = false;
+    opener.addEventListener("click", () => help.showModal());
+  }
+  const typing = (el) =>
+    el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+  const rows = () => Array.from(document.querySelectorAll("a[data-row-link]"));
+  const current = () => {
+    const links = rows();
+    const at = links.indexOf(document.activeElement);
+    return at < 0 ? null : links[at];
+  };
+  const move = (step) => {
+    const links = rows();
+    if (!links.length) return;
+    const at = links.indexOf(document.activeElement);
+    const next = at < 0 ? 0 : Math.min(links.length - 1, Math.max(0, at + step));
+    links[next].focus();
+    links[next].closest("tr")?.scrollIntoView({ block: "nearest" });
+  };
+  const focusField = (id) => {
+    const field = document.getElementById(id);
+    if (!field) return false;
+    field.focus();
+    field.scrollIntoView({ block: "center" });
+    return true;
+  };
+  // Sets a select of the properties form and saves the form.
+  const setProperty = (name, value) => {
+    const form = document.querySelector("form[data-properties]");
+    const select = form && form.querySelector(`select[name="${name}"]`);
+    if (!select || select.disabled || value === undefined) return false;
+    select.value = value;
+    form.requestSubmit();
+    return true;
+  };
+  let afterG = false;
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && e.target.matches("textarea")) {
+      e.target.form?.requestSubmit();
+      e.preventDefault();
+      return;
+    }
+    if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || help.open) return;
+    if (typing(e.target)) return;
+    if (afterG) {
+      afterG = false;
+      if (e.key === "i") {
+        window.location.assign("/conversations");
+        e.preventDefault();
+      }
+      return;
+    }
+    let done = true;
+    switch (e.key) {
+      case "?": help.showModal(); break;
+      case "g": afterG = true; break;
+      case "j": move(1); break;
+      case "k": move(-1); break;
+      case "o": (current() || rows()[0])?.click(); break;
+      case "x": {
+        const box = current()?.closest("tr")?.querySelector('input[type="checkbox"]');
+        if (box) box.click(); else done = false;
+        break;
+      }
+      case "r": done = focusField("reply"); break;
+      case "n": done = focusField("note"); break;
+      case "e": done = setProperty("status", "done"); break;
+      case "a": {
+        const form = document.querySelector("form[data-properties]");
+        done = setProperty("assignee", form?.dataset.me);
+        break;
+      }
+      case "/": done = focusField("q") || (window.location.assign("/search"), true); break;
+      default: done = false;
+    }
+    if (done) e.preventDefault();
+  });
+}
+document.addEventListener("DOMContentLoaded", keyboardShortcuts);

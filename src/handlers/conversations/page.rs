@@ -123,6 +123,8 @@ pub(super) struct ConversationPage {
     pub(super) notice: Option<&'static str>,
     pub(super) task_rows: Vec<crate::handlers::tasks::TaskRow>,
     pub(super) new_task_link: Option<String>,
+    /// The reader's id: "a" assigns the conversation to them.
+    pub(super) me: i64,
 }
 
 impl ConversationPage {
@@ -293,6 +295,7 @@ pub(super) fn render(
             notice,
             task_rows: loaded.tasks.0,
             new_task_link: loaded.tasks.1,
+            me: current.user.id,
         },
         status_code,
     )

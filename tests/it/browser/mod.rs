@@ -157,6 +157,15 @@ impl Browser {
             .unwrap_or_else(|e| panic!("type into {css}: {e}"));
     }
 
+    /// Presses keys where the focus is, as a person at the keyboard does
+    /// (WebDriver key codes such as `\u{E009}` for Control stay held until
+    /// the end of `keys`).
+    fn press(&self, keys: &str) {
+        self.rt
+            .block_on(async { self.d().active_element().await?.send_keys(keys).await })
+            .unwrap_or_else(|e| panic!("press {keys:?}: {e}"));
+    }
+
     /// Clicks the element; if a script re-rendered it between finding and
     /// clicking (a stale element), finds it again.
     fn click(&self, css: &str) {

@@ -21,6 +21,7 @@ db_test!(an_agent_replies_and_a_collaborator_adds_a_note, |app| {
     // The suggestion list offers Cora after "@Cor"; choosing inserts her name.
     agent.fill("#note", "@Cor");
     agent.wait_for_text("#mention-list", "Cora Collaborator");
+    agent.check_page("mention-list-open");
     agent.click("#mention-list li");
     agent.type_more("#note", "is this the batch with the bad toner?");
     let typed = agent.script("return document.querySelector('#note').value");
@@ -236,4 +237,85 @@ db_test!(reports_and_tasks_in_the_browser, |app| {
     manager.goto(&format!("/conversations/{id}"));
     manager.wait_for_text("#tasks-title", "Tasks");
     manager.check_page("conversation-with-tasks");
+});
+
+db_test!(an_agent_triages_the_inbox_by_keyboard, |app| {
+    let app = app.with_org();
+    let support = app.staff();
+    let carl = app.customer_with_phone();
+    let alan = app.user_id("agent@acme.test");
+    let first = app.conversation("Printer on fire", carl, Some(support), Some(alan), "open");
+    let second = app.conversation("Toner smudges", carl, Some(support), Some(alan), "open");
+    let unassigned = app.conversation("Paper jam", carl, Some(support), None, "open");
+    let agent = Browser::open(&app, "keyboard");
+    agent.sign_in("agent@acme.test");
+    let focused = || {
+        agent
+            .script(
+                "return document.activeElement.getAttribute('href') || document.activeElement.id",
+            )
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    // "g i" goes to the inbox; j and k move through its rows.
+    agent.press("gi");
+    agent.wait_for_path("/conversations");
+    agent.press("j");
+    let top = focused();
+    agent.press("j");
+    let below = focused();
+    assert!(top.starts_with("/conversations/") && below.starts_with("/conversations/"));
+    assert_ne!(top, below, "j moves down");
+    agent.press("k");
+    assert_eq!(focused(), top, "k moves up");
+    // "o" opens it; "r" goes to the reply, which Ctrl+Enter sends.
+    agent.press("o");
+    agent.wait_for_path(&top);
+    agent.press("r");
+    assert_eq!(focused(), "reply");
+    agent.type_more("#reply", "On it.");
+    agent.press("\u{E009}\u{E007}");
+    agent.wait_for_path(&format!("{top}?notice=replied"));
+    // "e" marks it done.
+    agent.press("e");
+    agent.wait_for_path(&format!("{top}?notice=updated"));
+    let done = |id: i64| {
+        app.count(&format!(
+            "conversations WHERE id = {id} AND status = 'done'"
+        ))
+    };
+    assert_eq!(done(first) + done(second), 1, "one of the two is done");
+    // "a" assigns to me; "?" lists the shortcuts, Escape closes the list.
+    agent.goto(&format!("/conversations/{unassigned}"));
+    agent.press("a");
+    agent.wait_for_path(&format!("/conversations/{unassigned}?notice=updated"));
+    assert_eq!(
+        app.count(&format!(
+            "conversations WHERE id = {unassigned} AND assignee_id = {alan}"
+        )),
+        1
+    );
+    agent.press("?");
+    assert_eq!(
+        agent.script("return document.getElementById('shortcuts').open"),
+        serde_json::json!(true)
+    );
+    agent.check_page("shortcuts");
+    agent.press("\u{E00C}");
+    assert_eq!(
+        agent.script("return document.getElementById('shortcuts').open"),
+        serde_json::json!(false)
+    );
+    // Typing in a field is typing, not a shortcut.
+    agent.click("#note");
+    agent.press("e");
+    assert_eq!(
+        agent.path(),
+        format!("/conversations/{unassigned}?notice=updated")
+    );
+    assert_eq!(
+        agent.script("return document.querySelector('#note').value"),
+        serde_json::json!("e")
+    );
 });
