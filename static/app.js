@@ -180,6 +180,7 @@ function keyboardShortcuts() {
     links[next].closest("tr")?.scrollIntoView({ block: "nearest" });
   };
   const focusField = (id) => {
+    document.getElementById(`tab-${id}`)?.click();
     const field = document.getElementById(id);
     if (!field) return false;
     field.focus();
@@ -239,3 +240,57 @@ function keyboardShortcuts() {
   });
 }
 document.addEventListener("DOMContentLoaded", keyboardShortcuts);
+
+// The conversation's composer: "Reply" and "Note" tabs over the two forms
+// (a WAI-ARIA tablist: arrow keys move between them). The server's choice
+// (a form that came back with errors or text) wins, else the last one
+// used in this browser.
+function composerTabs() {
+  const tabs = document.querySelector("[data-composer-tabs]");
+  if (!tabs) return;
+  const buttons = Array.from(tabs.querySelectorAll("button"));
+  const panels = buttons.map((b) => document.getElementById(b.getAttribute("aria-controls")));
+  tabs.hidden = false;
+  tabs.setAttribute("role", "tablist");
+  tabs.setAttribute("aria-label", document.getElementById("compose-title")?.textContent || "");
+  const show = (index, remember) => {
+    buttons.forEach((button, i) => {
+      button.setAttribute("role", "tab");
+      button.setAttribute("aria-selected", String(i === index));
+      button.tabIndex = i === index ? 0 : -1;
+      panels[i].setAttribute("role", "tabpanel");
+      panels[i].hidden = i !== index;
+    });
+    if (remember) {
+      try { localStorage.setItem("confer.composer", buttons[index].id); } catch (_) { /* private mode */ }
+    }
+  };
+  buttons.forEach((button, i) => {
+    button.addEventListener("click", () => show(i, true));
+    button.addEventListener("keydown", (e) => {
+      const step = e.key === "ArrowRight" ? 1 : e.key === "ArrowLeft" ? -1 : 0;
+      if (!step) return;
+      const next = (i + step + buttons.length) % buttons.length;
+      show(next, true);
+      buttons[next].focus();
+      e.preventDefault();
+    });
+  });
+  let remembered = null;
+  try { remembered = localStorage.getItem("confer.composer"); } catch (_) { /* private mode */ }
+  const wanted = tabs.dataset.selected ? `tab-${tabs.dataset.selected}` : remembered;
+  show(Math.max(0, buttons.findIndex((b) => b.id === wanted)), false);
+}
+document.addEventListener("DOMContentLoaded", composerTabs);
+
+// "Snoozed until" shows only while the status is Snoozed (without script it
+// always shows, and the server ignores it for other statuses).
+function snoozeField() {
+  const field = document.querySelector("[data-snooze-field]");
+  const status = field && field.closest("form")?.querySelector('select[name="status"]');
+  if (!status) return;
+  const update = () => { field.hidden = status.value !== "snoozed"; };
+  status.addEventListener("change", update);
+  update();
+}
+document.addEventListener("DOMContentLoaded", snoozeField);

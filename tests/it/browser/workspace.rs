@@ -18,6 +18,16 @@ db_test!(an_agent_replies_and_a_collaborator_adds_a_note, |app| {
     agent.fill("#reply", "Please **unplug** it.");
     agent.click("#reply-form button[type=submit]");
     agent.wait_for_path(&format!("/conversations/{id}?notice=replied"));
+    // One composer: the Note tab shows the note form in place of the reply.
+    let visible = |css: &str| {
+        agent.script(&format!(
+            "return !document.querySelector('{css}').closest('[hidden]')"
+        ))
+    };
+    assert_eq!(visible("#reply"), serde_json::json!(true));
+    assert_eq!(visible("#note"), serde_json::json!(false));
+    agent.click("#tab-note");
+    assert_eq!(visible("#reply"), serde_json::json!(false));
     // The suggestion list offers Cora after "@Cor"; choosing inserts her name.
     agent.fill("#note", "@Cor");
     agent.wait_for_text("#mention-list", "Cora Collaborator");
@@ -31,6 +41,9 @@ db_test!(an_agent_replies_and_a_collaborator_adds_a_note, |app| {
     );
     agent.click("#note-form button[type=submit]");
     agent.wait_for_path(&format!("/conversations/{id}?notice=noted"));
+    // The last choice is remembered: the page comes back on the Note tab.
+    assert_eq!(visible("#note"), serde_json::json!(true));
+    assert_eq!(visible("#reply"), serde_json::json!(false));
     agent.check_page("conversation-workspace");
 
     let collaborator = Browser::open(&app, "conversation-collaborator");
@@ -286,6 +299,17 @@ db_test!(an_agent_triages_the_inbox_by_keyboard, |app| {
         ))
     };
     assert_eq!(done(first) + done(second), 1, "one of the two is done");
+    // "Snoozed until" shows only while Snoozed is chosen.
+    let snooze_shown = |status: &str| {
+        agent.script(&format!(
+            "const s = document.querySelector('#status'); s.value = '{status}';
+             s.dispatchEvent(new Event('change'));
+             return !document.querySelector('#snoozed_until').closest('[hidden]');"
+        ))
+    };
+    assert_eq!(snooze_shown("open"), serde_json::json!(false));
+    assert_eq!(snooze_shown("snoozed"), serde_json::json!(true));
+    assert_eq!(snooze_shown("pending"), serde_json::json!(false));
     // "a" assigns to me; "?" lists the shortcuts, Escape closes the list.
     agent.goto(&format!("/conversations/{unassigned}"));
     agent.press("a");
@@ -308,6 +332,7 @@ db_test!(an_agent_triages_the_inbox_by_keyboard, |app| {
         serde_json::json!(false)
     );
     // Typing in a field is typing, not a shortcut.
+    agent.click("#tab-note");
     agent.click("#note");
     agent.press("e");
     assert_eq!(
