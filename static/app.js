@@ -294,3 +294,58 @@ function snoozeField() {
   update();
 }
 document.addEventListener("DOMContentLoaded", snoozeField);
+
+// On a phone the navigation folds behind a "Menu" button (one short top
+// bar); without script it stays a row that scrolls sideways.
+function phoneMenu() {
+  const toggle = document.querySelector(".menu-toggle");
+  const nav = document.getElementById("mainnav");
+  const bar = toggle && toggle.closest(".topbar");
+  if (!nav || !bar) return;
+  toggle.hidden = false;
+  bar.classList.add("topbar--menu");
+  toggle.addEventListener("click", () => {
+    const open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", String(open));
+    bar.classList.toggle("topbar--open", open);
+  });
+}
+document.addEventListener("DOMContentLoaded", phoneMenu);
+
+// The inbox: on a phone the filters fold behind "Filters" unless one is
+// set; the bulk bar shows once a conversation is selected, and a header
+// checkbox selects the whole page. Without script the form simply shows.
+function inboxControls() {
+  const fold = document.querySelector("details[data-fold-on-phone]");
+  if (fold && window.matchMedia("(max-width: 40rem)").matches) {
+    const active = Array.from(fold.querySelectorAll("select, input:not([type=hidden])"))
+      .some((field) => field.value !== "");
+    if (!active) fold.open = false;
+  }
+  const bulk = document.getElementById("bulk-form");
+  if (!bulk) return;
+  const boxes = Array.from(document.querySelectorAll('input[name="ids"][form="bulk-form"]'));
+  const header = document.querySelector("th.cell-select");
+  let all = null;
+  if (header && boxes.length) {
+    all = document.createElement("input");
+    all.type = "checkbox";
+    all.setAttribute("aria-label", bulk.dataset.selectAllLabel || "");
+    header.replaceChildren(all);
+    all.addEventListener("change", () => {
+      boxes.forEach((box) => { box.checked = all.checked; });
+      update();
+    });
+  }
+  const update = () => {
+    const chosen = boxes.filter((box) => box.checked).length;
+    bulk.hidden = chosen === 0;
+    if (all) {
+      all.checked = chosen === boxes.length;
+      all.indeterminate = chosen > 0 && chosen < boxes.length;
+    }
+  };
+  boxes.forEach((box) => box.addEventListener("change", update));
+  update();
+}
+document.addEventListener("DOMContentLoaded", inboxControls);

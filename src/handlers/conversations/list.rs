@@ -207,7 +207,9 @@ pub async fn list(
             status_key: r.status.to_string(),
             subject: r.subject,
             customer: r.customer_name,
-            assignee: r.assignee_name.unwrap_or_default(),
+            assignee: r
+                .assignee_name
+                .unwrap_or_else(|| t.get("conversation.unassigned").to_string()),
             team: r.team_name.unwrap_or_default(),
             when: format_datetime(r.last_activity_at, current.tz),
         })

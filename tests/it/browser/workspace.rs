@@ -344,3 +344,78 @@ db_test!(an_agent_triages_the_inbox_by_keyboard, |app| {
         serde_json::json!("e")
     );
 });
+
+db_test!(a_phone_gets_one_short_bar_and_a_menu, |app| {
+    let app = app.with_org();
+    let support = app.staff();
+    let carl = app.customer_with_phone();
+    let alan = app.user_id("agent@acme.test");
+    for subject in ["Printer on fire", "Toner smudges", "Paper jam"] {
+        app.conversation(subject, carl, Some(support), Some(alan), "open");
+    }
+    let agent = Browser::open(&app, "phone-menu");
+    agent.sign_in("agent@acme.test");
+    agent.resize(390, 844);
+    agent.goto("/conversations");
+    let number = |js: &str| agent.script(js).as_f64().unwrap_or(f64::MAX);
+    agent.screenshot("menu-closed-390");
+    assert!(
+        number("return document.querySelector('.topbar').getBoundingClientRect().height") <= 64.0,
+        "one short bar"
+    );
+    let nav_shown = || {
+        agent.script(
+            "return getComputedStyle(document.getElementById('mainnav')).display !== 'none'",
+        )
+    };
+    assert_eq!(
+        nav_shown(),
+        serde_json::json!(false),
+        "the navigation waits behind Menu"
+    );
+    agent.click(".menu-toggle");
+    assert_eq!(nav_shown(), serde_json::json!(true));
+    assert_eq!(
+        agent.script("return document.querySelector('.menu-toggle').getAttribute('aria-expanded')"),
+        serde_json::json!("true")
+    );
+    agent.check_page("menu-open-390");
+    // The inbox on a phone: cards, the filters folded, no bulk bar until
+    // something is selected; the header box selects the whole page.
+    agent.click(".menu-toggle");
+    let shown = |css: &str| {
+        agent.script(&format!(
+            "const e = document.querySelector('{css}'); return !!e && !e.closest('[hidden]') && e.getClientRects().length > 0"
+        ))
+    };
+    assert_eq!(shown("#bulk-form"), serde_json::json!(false));
+    assert_eq!(
+        agent.script("return document.querySelector('details[data-fold-on-phone]').open"),
+        serde_json::json!(false),
+        "filters folded"
+    );
+    assert_eq!(
+        agent.script("return getComputedStyle(document.querySelector('.table--inbox tr')).display"),
+        serde_json::json!("flex"),
+        "rows as cards"
+    );
+    agent.check_both_widths("inbox");
+    agent.resize(390, 844);
+    agent.click(".table--inbox td.cell-select input");
+    assert_eq!(shown("#bulk-form"), serde_json::json!(true), "the bulk bar");
+    agent.resize(1366, 800);
+    agent.click("th.cell-select input");
+    assert_eq!(
+        agent.script("return document.querySelectorAll('input[name=ids]:checked').length"),
+        serde_json::json!(3)
+    );
+    agent.check_page("inbox-all-selected-1366");
+    agent.resize(390, 844);
+    // The menu reaches every page and ends with signing out.
+    agent.click(".menu-toggle");
+    agent.click("#mainnav a[href='/customers']");
+    agent.wait_for_path("/customers");
+    agent.click(".menu-toggle");
+    agent.click("#mainnav .nav-signout button");
+    agent.wait_for(|path| path.starts_with("/login"));
+});
