@@ -29,10 +29,23 @@ struct WorkspaceHome {
     scope_key: &'static str,
 }
 
+/// A note that mentioned the collaborator: what they were asked about.
+pub struct MentionRow {
+    pub link: String,
+    pub subject: String,
+    pub actor: String,
+    pub when: String,
+    pub unread: bool,
+}
+
+/// How many mentions the collaborator's home lists.
+const HOME_MENTIONS: usize = 10;
+
 #[derive(Template)]
 #[template(path = "pages/home_collaborator.html")]
 struct CollaboratorHome {
     ctx: Ctx,
+    mentions: Vec<MentionRow>,
     first_name: String,
     teams: Vec<TeamRow>,
     counts: ConversationCounts,
@@ -53,7 +66,9 @@ pub async fn show(current: CurrentUser, state: web::Data<AppState>) -> AppResult
     let user_id = current.user.id;
     let can_view_customers =
         policy::can(&current.actor, policy::Action::Use(Flag::CustomersView)).allowed;
-    let (teams, counts, customers) = state
+    let collaborator = current.actor.is_collaborator();
+    let task_reader = crate::models::task::TaskReader::for_actor(user_id, &current.actor);
+    let (teams, counts, customers, mentions) = state
         .db(move |conn| {
             let teams = Team::of_user_with_sizes(conn, user_id)?
                 .into_iter()
@@ -72,7 +87,18 @@ pub async fn show(current: CurrentUser, state: web::Data<AppState>) -> AppResult
             } else {
                 0
             };
-            Ok((teams, counts, customers))
+            // Collaborators' home starts with what they were asked about
+            // (within what they may see, as the notifications list).
+            let mentions = if collaborator {
+                crate::models::notification::recent(conn, user_id, &scope, &task_reader, 50)?
+                    .into_iter()
+                    .filter(|line| line.kind == "mention")
+                    .take(HOME_MENTIONS)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            Ok((teams, counts, customers, mentions))
         })
         .await?;
     let first_name = current
@@ -89,9 +115,20 @@ pub async fn show(current: CurrentUser, state: web::Data<AppState>) -> AppResult
             .filter(|f| !matches!(f, Flag::ConversationsViewAll | Flag::ConversationsViewTeam))
             .map(|f| f.key())
             .collect();
+        let mentions = mentions
+            .into_iter()
+            .map(|line| MentionRow {
+                link: line.link,
+                subject: line.subject,
+                actor: line.actor_name.unwrap_or_default(),
+                when: crate::pages::format_datetime(line.created_at, current.tz),
+                unread: line.read_at.is_none(),
+            })
+            .collect();
         return html_with_status(
             &CollaboratorHome {
                 ctx,
+                mentions,
                 first_name,
                 teams,
                 counts,

@@ -32,7 +32,7 @@ fn people(app: &TestApp) -> i64 {
 
 db_test!(each_role_sees_its_own_layout, |app| {
     let app = app.with_org();
-    people(&app);
+    let billing = people(&app);
 
     let owner = app.sign_in("owner@acme.test").get("/").body;
     assert!(owner.contains("class=\"layout-workspace\""));
@@ -74,6 +74,27 @@ db_test!(each_role_sees_its_own_layout, |app| {
     );
     assert!(!collaborator.contains("href=\"/settings\""));
     assert!(!collaborator.contains("Signed in as"));
+    assert!(
+        !collaborator.contains("Assigned to you") && !collaborator.contains("view=unassigned"),
+        "collaborators are never assigned"
+    );
+    assert!(collaborator.contains("Nobody has mentioned you yet."));
+
+    // Their home starts with what they were asked about.
+    let carl = app.customer("Carl Customer", "carl@customer.test");
+    let asked = app.conversation("Refund for order 7", carl, Some(billing), None, "open");
+    let mut alan = app.sign_in("agent@acme.test");
+    alan.post_form(
+        &format!("/conversations/{asked}/notes"),
+        &[("body", "@Cora Collaborator is this refund allowed?")],
+    )
+    .expect_done();
+    let home = app.sign_in("collab@acme.test").get("/").body;
+    let feed = home.split("id=\"asked-title\"").nth(1).unwrap_or_default();
+    assert!(feed.contains(&format!(
+        "href=\"/conversations/{asked}\">Refund for order 7</a>"
+    )));
+    assert!(feed.contains(">New<") && feed.contains("by Alan Agent"));
 });
 
 /// (method, path, [owner, admin, manager, agent, collaborator]) with the
