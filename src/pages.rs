@@ -120,22 +120,29 @@ impl Ctx {
     }
 }
 
-/// A time in the reader's timezone, e.g. "22 Nov 2026, 18:40" (written
-/// digit by digit: a conversation page shows one per message).
-pub fn format_datetime(at: NaiveDateTime, tz: Tz) -> String {
+/// The catalog keys of the months' short names, January first.
+const MONTH_KEYS: [&str; 12] = [
+    "month.1", "month.2", "month.3", "month.4", "month.5", "month.6", "month.7", "month.8",
+    "month.9", "month.10", "month.11", "month.12",
+];
+
+/// A time in the reader's timezone and language, e.g. "22 Nov 2026, 18:40",
+/// "22 nov 2026, 18:40", "22. Nov. 2026, 18:40" (written digit by digit: a
+/// conversation page shows one per message).
+pub fn format_datetime(at: NaiveDateTime, tz: Tz, t: Tr) -> String {
     use chrono::{Datelike, Timelike};
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
     let local = at.and_utc().with_timezone(&tz).naive_local();
     let two = |text: &mut String, n: u32| {
         text.push(char::from(b'0' + (n / 10 % 10) as u8));
         text.push(char::from(b'0' + (n % 10) as u8));
     };
-    let mut text = String::with_capacity(18);
+    let mut text = String::with_capacity(20);
     two(&mut text, local.day());
+    if t.lang == Lang::De {
+        text.push('.');
+    }
     text.push(' ');
-    text.push_str(MONTHS[local.month0() as usize]);
+    text.push_str(t.get(MONTH_KEYS[local.month0() as usize]));
     text.push(' ');
     text.push_str(&local.year().to_string());
     text.push_str(", ");
@@ -360,6 +367,7 @@ pub fn explain_scope(rule: &crate::policy::ScopeRule, t: Tr) -> String {
 #[cfg(test)]
 mod tests {
     use super::format_datetime;
+    use crate::i18n::{Lang, Tr};
     use chrono::NaiveDate;
 
     #[test]
@@ -380,7 +388,7 @@ mod tests {
                 .with_timezone(&tz)
                 .format("%d %b %Y, %H:%M")
                 .to_string();
-            assert_eq!(format_datetime(at, tz), expected);
+            assert_eq!(format_datetime(at, tz, Tr::new(Lang::En)), expected);
         }
     }
 }

@@ -67,9 +67,9 @@ pub struct Row {
     pub ip: String,
 }
 
-fn row(entry: AuditEntry, tz: chrono_tz::Tz) -> Row {
+fn row(entry: AuditEntry, tz: chrono_tz::Tz, t: crate::i18n::Tr) -> Row {
     Row {
-        when: format_datetime(entry.created_at, tz),
+        when: format_datetime(entry.created_at, tz, t),
         actor: entry.actor_name,
         action: entry.action,
         target: entry.target_label,
@@ -123,7 +123,10 @@ pub async fn list(
                 .map(|e| query.link(Some(e.id), "/settings/audit"))
         })
         .flatten();
-    let rows = entries.into_iter().map(|e| row(e, current.tz)).collect();
+    let rows = entries
+        .into_iter()
+        .map(|e| row(e, current.tz, current.tr))
+        .collect();
     html_with_status(
         &AuditPage {
             ctx: Ctx::for_user(&current, "audit"),

@@ -256,7 +256,7 @@ fn note_views(current: &CurrentUser, notes: Vec<customer::NoteLine>) -> Vec<Note
         .into_iter()
         .map(|n| NoteView {
             author: Badge::for_user(&n.author_name, Some(n.author_type)),
-            when: format_datetime(n.created_at, current.tz),
+            when: format_datetime(n.created_at, current.tz, current.tr),
             html: crate::markdown::stored_or_render(n.body_html.as_deref(), &n.body),
         })
         .collect()
@@ -271,7 +271,7 @@ fn conversation_views(
         .map(|c| ConversationView {
             subject: c.subject,
             status: current.tr.get(&format!("status.{}", c.status)).to_string(),
-            when: format_datetime(c.last_activity_at, current.tz),
+            when: format_datetime(c.last_activity_at, current.tz, current.tr),
         })
         .collect()
 }

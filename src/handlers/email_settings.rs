@@ -81,13 +81,13 @@ async fn page(
             token_since: current
                 .org
                 .inbound_token_created_at
-                .map(|at| format_datetime(at, current.tz)),
+                .map(|at| format_datetime(at, current.tz, current.tr)),
             new_token,
             notice,
             log: entries
                 .into_iter()
                 .map(|e| LogRow {
-                    when: format_datetime(e.received_at, current.tz),
+                    when: format_datetime(e.received_at, current.tz, current.tr),
                     sender: e.sender.unwrap_or_default(),
                     subject: e.subject,
                     outcome_label: t.get(&format!("email.outcome.{}", e.outcome)),

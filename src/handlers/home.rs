@@ -121,7 +121,7 @@ pub async fn show(current: CurrentUser, state: web::Data<AppState>) -> AppResult
                 link: line.link,
                 subject: line.subject,
                 actor: line.actor_name.unwrap_or_default(),
-                when: crate::pages::format_datetime(line.created_at, current.tz),
+                when: crate::pages::format_datetime(line.created_at, current.tz, current.tr),
                 unread: line.read_at.is_none(),
             })
             .collect();

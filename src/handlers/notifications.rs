@@ -47,7 +47,7 @@ pub async fn list(current: CurrentUser, state: web::Data<AppState>) -> AppResult
                 ],
             ),
             link: n.link,
-            when: format_datetime(n.created_at, current.tz),
+            when: format_datetime(n.created_at, current.tz, current.tr),
             unread: n.read_at.is_none(),
         })
         .collect();

@@ -79,7 +79,7 @@ pub async fn list(
         .into_iter()
         .map(|m| Row {
             id: m.id,
-            when: format_datetime(m.created_at, current.tz),
+            when: format_datetime(m.created_at, current.tz, current.tr),
             retry: m.status == "failed" || m.status == "failing",
             status_label: t.get(&format!("outbox.status.{}", m.status)),
             kind: t.get(&format!("outbox.kind.{}", m.kind)),

@@ -238,7 +238,7 @@ pub async fn page(
                     customer: r.customer_name,
                     assignee: r.assignee_name.unwrap_or_default(),
                     team: r.team_name.unwrap_or_default(),
-                    when: format_datetime(r.last_activity_at, current.tz),
+                    when: format_datetime(r.last_activity_at, current.tz, current.tr),
                 })
                 .collect(),
             customers: customers

@@ -421,7 +421,7 @@ async fn render(
                 .into_iter()
                 .map(|c| CommentRow {
                     author: Badge::for_user(c.author_name.as_deref().unwrap_or("?"), c.author_type),
-                    when: format_datetime(c.created_at, current.tz),
+                    when: format_datetime(c.created_at, current.tz, current.tr),
                     html: crate::markdown::stored_or_render(c.body_html.as_deref(), &c.body),
                 })
                 .collect(),

@@ -36,9 +36,13 @@ fn row(current: &CurrentUser, t: &ApiToken, owner: String) -> TokenRow {
         name: t.name.clone(),
         prefix: t.prefix.clone(),
         owner,
-        created: format_datetime(t.created_at, current.tz),
-        last_used: t.last_used_at.map(|at| format_datetime(at, current.tz)),
-        revoked: t.revoked_at.map(|at| format_datetime(at, current.tz)),
+        created: format_datetime(t.created_at, current.tz, current.tr),
+        last_used: t
+            .last_used_at
+            .map(|at| format_datetime(at, current.tz, current.tr)),
+        revoked: t
+            .revoked_at
+            .map(|at| format_datetime(at, current.tz, current.tr)),
     }
 }
 
@@ -222,7 +226,7 @@ async fn settings_page(
             scim_endpoint: format!("{}/scim/v2", state.config.public_url),
             scim_since: org
                 .scim_token_created_at
-                .map(|at| format_datetime(at, current.tz)),
+                .map(|at| format_datetime(at, current.tz, current.tr)),
             new_scim_token,
             notice,
         },

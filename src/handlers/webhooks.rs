@@ -253,13 +253,13 @@ async fn hook_page(
                 .map(|d| DeliveryRow {
                     id: d.id,
                     next_attempt: (d.state == "pending")
-                        .then(|| format_datetime(d.next_attempt_at, current.tz)),
+                        .then(|| format_datetime(d.next_attempt_at, current.tz, current.tr)),
                     event: d.event,
                     state: d.state,
                     attempts: d.attempts,
                     response_status: d.response_status,
                     error: d.last_error.unwrap_or_default(),
-                    created: format_datetime(d.created_at, current.tz),
+                    created: format_datetime(d.created_at, current.tz, current.tr),
                 })
                 .collect(),
             notice,

@@ -73,3 +73,29 @@ fn formatting_fills_placeholders() {
     let t = Tr::new(Lang::En);
     assert_eq!(t.fmt("home.greeting", &[("name", "Ada")]), "Hello, Ada");
 }
+
+crate::db_test!(dates_are_written_in_the_readers_language, |app| {
+    let app = app.with_org();
+    let support = app.team("Support");
+    for (email, lang) in [("es@acme.test", "es"), ("de@acme.test", "de")] {
+        app.user(email, "Reader")
+            .language(lang)
+            .in_team(support)
+            .create();
+    }
+    let carl = app.customer("Carl Customer", "carl@customer.test");
+    let id = app.conversation("Printer on fire", carl, Some(support), None, "open");
+    app.sql(&format!(
+        "INSERT INTO messages (conversation_id, kind, author_customer_id, body, created_at, source) \
+         VALUES ({id}, 'customer', {carl}, 'It is on fire!', '2026-03-05 10:07:00', 'web')"
+    ));
+    app.sql("UPDATE users SET timezone = 'UTC'");
+    for (email, expected) in [
+        ("owner@acme.test", "05 Mar 2026, 10:07"),
+        ("es@acme.test", "05 mar 2026, 10:07"),
+        ("de@acme.test", "05. März 2026, 10:07"),
+    ] {
+        let page = app.sign_in(email).get(&format!("/conversations/{id}"));
+        assert!(page.body.contains(expected), "{email}: {expected}");
+    }
+});

@@ -211,7 +211,7 @@ pub async fn list(
                 .assignee_name
                 .unwrap_or_else(|| t.get("conversation.unassigned").to_string()),
             team: r.team_name.unwrap_or_default(),
-            when: format_datetime(r.last_activity_at, current.tz),
+            when: format_datetime(r.last_activity_at, current.tz, current.tr),
         })
         .collect();
     html_with_status(

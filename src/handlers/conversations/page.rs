@@ -193,7 +193,7 @@ pub(super) fn render(
                 (None, Some(name)) => Badge::for_user(name, None),
                 (None, None) => Badge::for_user("?", None),
             },
-            when: format_datetime(m.created_at, current.tz),
+            when: format_datetime(m.created_at, current.tz, current.tr),
             html: if m.source == "email" {
                 String::new()
             } else {

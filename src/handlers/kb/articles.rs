@@ -156,7 +156,7 @@ pub async fn show(
             category: category.name,
             author: author.unwrap_or_default(),
             editor: editor.unwrap_or_default(),
-            updated: format_datetime(article.updated_at, current.tz),
+            updated: format_datetime(article.updated_at, current.tz, current.tr),
             public_url: published
                 .then(|| format!("{}{}", state.config.public_url, article.public_path())),
             translations: translations
@@ -516,7 +516,7 @@ pub async fn revisions(
         .map(|(i, r)| RevisionRow {
             id: r.id,
             number: count - i,
-            when: format_datetime(r.created_at, current.tz),
+            when: format_datetime(r.created_at, current.tz, current.tr),
             editor: r.editor_name.clone(),
             state_label: t.get(&format!("kb.state.{}", r.state)),
             title: r.title.clone(),

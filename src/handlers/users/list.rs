@@ -50,7 +50,7 @@ pub(super) fn rows(
                     .unwrap_or_default(),
                 last_active: user
                     .last_active_at
-                    .map(|at| format_datetime(at, current.tz))
+                    .map(|at| format_datetime(at, current.tz, current.tr))
                     .unwrap_or_else(|| t.get("users.never").to_string()),
                 status,
                 status_class,
@@ -78,7 +78,7 @@ pub(super) fn status_of(
             Some(d) if d.status == "sent" => (
                 t.fmt(
                     "users.status.invited_sent",
-                    &[("date", &format_datetime(d.expires_at, tz))],
+                    &[("date", &format_datetime(d.expires_at, tz, t))],
                 ),
                 "pill--pending",
             ),

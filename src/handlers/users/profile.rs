@@ -155,9 +155,9 @@ pub(super) fn show_page(
         notice,
         last_active: user
             .last_active_at
-            .map(|at| format_datetime(at, current.tz))
+            .map(|at| format_datetime(at, current.tz, current.tr))
             .unwrap_or_else(|| t.get("users.never").to_string()),
-        created: format_datetime(user.created_at, current.tz),
+        created: format_datetime(user.created_at, current.tz, current.tr),
     }
 }
 
