@@ -152,6 +152,38 @@ pub fn format_datetime(at: NaiveDateTime, tz: Tz, t: Tr) -> String {
     text
 }
 
+/// A list's time, as a glance wants it: "just now", "5 min", "3 h",
+/// "yesterday", "4 d", then the date ("05 Mar"; with the year when not
+/// this one), in the reader's timezone and language. The exact time goes
+/// beside it (`format_datetime`, shown on hover).
+pub fn relative_time(at: NaiveDateTime, now: NaiveDateTime, tz: Tz, t: Tr) -> String {
+    use chrono::Datelike;
+    let minutes = (now - at).num_minutes();
+    let local = |time: NaiveDateTime| time.and_utc().with_timezone(&tz).date_naive();
+    let days = (local(now) - local(at)).num_days();
+    let count = |key: &str, n: i64| t.fmt(key, &[("n", &n.to_string())]);
+    match (minutes, days) {
+        (..=0, _) => t.get("time.just_now").to_string(),
+        (1..=59, _) => count("time.minutes", minutes),
+        (_, ..=0) => count("time.hours", minutes / 60),
+        (_, 1) => t.get("time.yesterday").to_string(),
+        (_, 2..=6) => count("time.days", days),
+        _ => {
+            let date = local(at);
+            let mut text = format!(
+                "{:02}{} {}",
+                date.day(),
+                if t.lang == Lang::De { "." } else { "" },
+                t.get(MONTH_KEYS[date.month0() as usize])
+            );
+            if date.year() != local(now).year() {
+                text.push_str(&format!(" {}", date.year()));
+            }
+            text
+        }
+    }
+}
+
 /// One region of a timezone picker (`<optgroup>`).
 pub struct TimezoneGroup {
     pub region: &'static str,
@@ -369,6 +401,43 @@ mod tests {
     use super::format_datetime;
     use crate::i18n::{Lang, Tr};
     use chrono::NaiveDate;
+
+    #[test]
+    fn list_times_read_at_a_glance() {
+        let at = |y, mo, d, h, mi| {
+            NaiveDate::from_ymd_opt(y, mo, d)
+                .and_then(|day| day.and_hms_opt(h, mi, 0))
+                .unwrap_or_default()
+        };
+        let now = at(2026, 12, 5, 12, 0);
+        let en = Tr::new(Lang::En);
+        let utc = chrono_tz::UTC;
+        for (then, expected) in [
+            (at(2026, 12, 5, 12, 0), "just now"),
+            (at(2026, 12, 5, 11, 55), "5 min"),
+            (at(2026, 12, 5, 8, 30), "3 h"),
+            (at(2026, 12, 4, 23, 0), "yesterday"),
+            (at(2026, 12, 1, 9, 0), "4 d"),
+            (at(2026, 3, 5, 9, 0), "05 Mar"),
+            (at(2025, 3, 5, 9, 0), "05 Mar 2025"),
+        ] {
+            assert_eq!(super::relative_time(then, now, utc, en), expected);
+        }
+        // Days are the reader's: 17:00 on the 4th in Los Angeles is yesterday there.
+        let la = chrono_tz::America::Los_Angeles;
+        assert_eq!(
+            super::relative_time(at(2026, 12, 5, 1, 0), now, la, en),
+            "yesterday"
+        );
+        assert_eq!(
+            super::relative_time(at(2026, 11, 25, 9, 0), now, utc, Tr::new(Lang::De)),
+            "25. Nov."
+        );
+        assert_eq!(
+            super::relative_time(at(2026, 12, 4, 9, 0), now, utc, Tr::new(Lang::Es)),
+            "ayer"
+        );
+    }
 
     #[test]
     fn times_read_as_chrono_would_write_them_in_the_readers_timezone() {

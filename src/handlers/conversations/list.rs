@@ -28,10 +28,16 @@ pub struct ListRow {
     pub status_key: String,
     pub status: &'static str,
     pub priority: &'static str,
+    pub priority_key: &'static str,
     pub customer: String,
     pub assignee: String,
     pub team: String,
+    /// "5 min", "yesterday"…
     pub when: String,
+    /// The exact time, shown on hover.
+    pub exact: String,
+    /// RFC 3339, for `<time datetime>`.
+    pub iso: String,
 }
 
 #[derive(Template)]
@@ -166,6 +172,7 @@ pub async fn list(
         })
         .await?;
     let t = current.tr;
+    let now = state.clock.now();
     let next = more
         .then(|| {
             rows.last().map(|r| {
@@ -204,6 +211,7 @@ pub async fn list(
             id: r.id,
             status: t.get(&format!("status.{}", r.status)),
             priority: t.get(&format!("priority.{}", r.priority)),
+            priority_key: r.priority.key(),
             status_key: r.status.to_string(),
             subject: r.subject,
             customer: r.customer_name,
@@ -211,7 +219,9 @@ pub async fn list(
                 .assignee_name
                 .unwrap_or_else(|| t.get("conversation.unassigned").to_string()),
             team: r.team_name.unwrap_or_default(),
-            when: format_datetime(r.last_activity_at, current.tz, current.tr),
+            when: crate::pages::relative_time(r.last_activity_at, now, current.tz, current.tr),
+            exact: format_datetime(r.last_activity_at, current.tz, current.tr),
+            iso: r.last_activity_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         })
         .collect();
     html_with_status(
