@@ -317,11 +317,14 @@ document.addEventListener("DOMContentLoaded", phoneMenu);
 // checkbox selects the whole page. Without script the form simply shows.
 function inboxControls() {
   const fold = document.querySelector("details[data-fold-on-phone]");
-  if (fold && window.matchMedia("(max-width: 40rem)").matches) {
+  const phone = window.matchMedia("(max-width: 40rem)");
+  if (fold && phone.matches) {
     const active = Array.from(fold.querySelectorAll("select, input:not([type=hidden])"))
       .some((field) => field.value !== "");
     if (!active) fold.open = false;
   }
+  // Widened past a phone's width (a turned tablet), the filters unfold.
+  phone.addEventListener("change", (e) => { if (fold && !e.matches) fold.open = true; });
   const bulk = document.getElementById("bulk-form");
   if (!bulk) return;
   const boxes = Array.from(document.querySelectorAll('input[name="ids"][form="bulk-form"]'));

@@ -400,6 +400,11 @@ db_test!(a_phone_gets_one_short_bar_and_a_menu, |app| {
         "rows as cards"
     );
     agent.check_both_widths("inbox");
+    assert_eq!(
+        agent.script("return document.querySelector('details[data-fold-on-phone]').open"),
+        serde_json::json!(true),
+        "widened, the filters unfold"
+    );
     agent.resize(390, 844);
     agent.click(".table--inbox td.cell-select input");
     assert_eq!(shown("#bulk-form"), serde_json::json!(true), "the bulk bar");
