@@ -159,29 +159,58 @@ pub fn format_datetime(at: NaiveDateTime, tz: Tz, t: Tr) -> String {
 pub fn relative_time(at: NaiveDateTime, now: NaiveDateTime, tz: Tz, t: Tr) -> String {
     use chrono::Datelike;
     let minutes = (now - at).num_minutes();
-    let local = |time: NaiveDateTime| time.and_utc().with_timezone(&tz).date_naive();
-    let days = (local(now) - local(at)).num_days();
     let count = |key: &str, n: i64| t.fmt(key, &[("n", &n.to_string())]);
-    match (minutes, days) {
-        (..=0, _) => t.get("time.just_now").to_string(),
-        (1..=59, _) => count("time.minutes", minutes),
-        (_, ..=0) => count("time.hours", minutes / 60),
-        (_, 1) => t.get("time.yesterday").to_string(),
-        (_, 2..=6) => count("time.days", days),
+    match minutes {
+        ..=0 => return t.get("time.just_now").to_string(),
+        1..=59 => return count("time.minutes", minutes),
+        _ => {}
+    }
+    // Older than an hour: the reader's calendar decides (a list shows
+    // dozens of these, so each time is converted once).
+    let local = |time: NaiveDateTime| time.and_utc().with_timezone(&tz).date_naive();
+    let (then, today) = (local(at), local(now));
+    match (today - then).num_days() {
+        ..=0 => count("time.hours", minutes / 60),
+        1 => t.get("time.yesterday").to_string(),
+        days @ 2..=6 => count("time.days", days),
         _ => {
-            let date = local(at);
             let mut text = format!(
                 "{:02}{} {}",
-                date.day(),
+                then.day(),
                 if t.lang == Lang::De { "." } else { "" },
-                t.get(MONTH_KEYS[date.month0() as usize])
+                t.get(MONTH_KEYS[then.month0() as usize])
             );
-            if date.year() != local(now).year() {
-                text.push_str(&format!(" {}", date.year()));
+            if then.year() != today.year() {
+                text.push_str(&format!(" {}", then.year()));
             }
             text
         }
     }
+}
+
+/// A UTC time as RFC 3339 for `<time datetime>`, e.g.
+/// "2026-12-05T10:07:00Z" (digit by digit: a list writes fifty).
+pub fn iso_utc(at: NaiveDateTime) -> String {
+    use chrono::{Datelike, Timelike};
+    let mut text = String::with_capacity(20);
+    let digits = |text: &mut String, n: u32, width: u32| {
+        for place in (0..width).rev() {
+            text.push(char::from(b'0' + (n / 10u32.pow(place) % 10) as u8));
+        }
+    };
+    digits(&mut text, at.year().max(0) as u32, 4);
+    text.push('-');
+    digits(&mut text, at.month(), 2);
+    text.push('-');
+    digits(&mut text, at.day(), 2);
+    text.push('T');
+    digits(&mut text, at.hour(), 2);
+    text.push(':');
+    digits(&mut text, at.minute(), 2);
+    text.push(':');
+    digits(&mut text, at.second(), 2);
+    text.push('Z');
+    text
 }
 
 /// One region of a timezone picker (`<optgroup>`).
@@ -401,6 +430,17 @@ mod tests {
     use super::format_datetime;
     use crate::i18n::{Lang, Tr};
     use chrono::NaiveDate;
+
+    #[test]
+    fn iso_times_read_as_chrono_writes_them() {
+        let at = NaiveDate::from_ymd_opt(2026, 3, 5)
+            .and_then(|day| day.and_hms_opt(9, 7, 3))
+            .unwrap_or_default();
+        assert_eq!(
+            super::iso_utc(at),
+            at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+        );
+    }
 
     #[test]
     fn list_times_read_at_a_glance() {

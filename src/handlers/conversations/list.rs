@@ -221,7 +221,7 @@ pub async fn list(
             team: r.team_name.unwrap_or_default(),
             when: crate::pages::relative_time(r.last_activity_at, now, current.tz, current.tr),
             exact: format_datetime(r.last_activity_at, current.tz, current.tr),
-            iso: r.last_activity_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            iso: crate::pages::iso_utc(r.last_activity_at),
         })
         .collect();
     html_with_status(
