@@ -178,6 +178,29 @@ fn result_ids(body: &str) -> Vec<i64> {
         .collect()
 }
 
+/// Every conversation id `/api/v1/search` returns for `q`, following its
+/// cursor `limit` at a time (at most 100 pages).
+fn api_search(client: &mut Client, token: &str, q: &str, limit: usize) -> Vec<i64> {
+    let (mut found, mut cursor) = (Vec::new(), None::<String>);
+    for _ in 0..100 {
+        let mut path = format!("/api/v1/search?q={q}&limit={limit}");
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&cursor={c}"));
+        }
+        let page = client.api("GET", &path, Some(token), None, &[]);
+        assert_eq!(page.status, 200, "{}", page.body);
+        let json = page.json();
+        for c in json["conversations"].as_array().expect("conversations") {
+            found.push(c["id"].as_i64().expect("an id"));
+        }
+        match json["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    found
+}
+
 db_test!(search_pages_never_repeat_a_conversation, |app| {
     let app = app.with_org();
     let support = app.team("Support");
@@ -242,29 +265,11 @@ db_test!(search_pages_never_repeat_a_conversation, |app| {
 
     // The API pages the same way, with its cursor.
     let token = app.api_token("agent@acme.test");
-    let mut client = app.client();
-    let mut cursor: Option<String> = None;
-    let mut found = Vec::new();
-    loop {
-        let path = match &cursor {
-            Some(c) => format!("/api/v1/search?q=zebra&limit=25&cursor={c}"),
-            None => "/api/v1/search?q=zebra&limit=25".to_string(),
-        };
-        let page = client.api("GET", &path, Some(&token), None, &[]);
-        assert_eq!(page.status, 200, "{}", page.body);
-        let json = page.json();
-        for c in json["conversations"].as_array().expect("conversations") {
-            found.push(c["id"].as_i64().expect("an id"));
-        }
-        match json["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_string()),
-            None => break,
-        }
-    }
+    let mut found = api_search(&mut app.client(), &token, "zebra", 25);
     found.sort();
     found.dedup();
     assert_eq!(found.len(), 60);
-    let bad = client.api(
+    let bad = app.client().api(
         "GET",
         "/api/v1/search?q=zebra&sort=random",
         Some(&token),
@@ -314,23 +319,6 @@ db_test!(search_finds_matches_newest_first_however_far_apart, |app| {
 
     // One at a time through the API: each page goes on below the last.
     let token = app.api_token("owner@acme.test");
-    let mut client = app.client();
-    let (mut found, mut cursor) = (Vec::new(), None::<String>);
-    loop {
-        let path = match &cursor {
-            Some(c) => format!("/api/v1/search?q=quokka&limit=1&cursor={c}"),
-            None => "/api/v1/search?q=quokka&limit=1".to_string(),
-        };
-        let page = client.api("GET", &path, Some(&token), None, &[]);
-        assert_eq!(page.status, 200, "{}", page.body);
-        let json = page.json();
-        for c in json["conversations"].as_array().expect("conversations") {
-            found.push(c["id"].as_i64().expect("an id"));
-        }
-        match json["next_cursor"].as_str() {
-            Some(c) if found.len() < 10 => cursor = Some(c.to_string()),
-            _ => break,
-        }
-    }
+    let found = api_search(&mut app.client(), &token, "quokka", 1);
     assert_eq!(found, newest_first);
 });
