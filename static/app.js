@@ -352,3 +352,44 @@ function inboxControls() {
   update();
 }
 document.addEventListener("DOMContentLoaded", inboxControls);
+
+// A conversation's properties save as they change (the same form, posted in
+// the background); the Save button stays for those without script. A
+// snooze waits for its time; a refusal posts the form for real, so the
+// page shows the message beside its field.
+function propertiesInPlace() {
+  const form = document.querySelector("form[data-properties]");
+  const said = form && form.querySelector("[data-properties-status]");
+  if (!said) return;
+  const status = form.querySelector('select[name="status"]');
+  const snooze = form.querySelector('input[name="snoozed_until"]');
+  const save = async () => {
+    said.textContent = "";
+    let response = null;
+    try {
+      response = await fetch(form.action, {
+        method: "POST",
+        body: new URLSearchParams(new FormData(form)),
+        credentials: "same-origin",
+      });
+    } catch (_) { /* offline: the real post below says so */ }
+    if (response && response.ok && response.redirected) {
+      said.textContent = said.dataset.saved || "";
+      const label = document.querySelector("[data-status-label]");
+      if (label && status) label.textContent = status.selectedOptions[0]?.textContent || "";
+    } else {
+      form.submit();
+    }
+  };
+  form.querySelectorAll("select").forEach((select) => {
+    select.addEventListener("change", () => {
+      if (select === status && status.value === "snoozed") return;
+      save();
+    });
+  });
+  snooze?.addEventListener("change", () => {
+    if (status?.value === "snoozed" && snooze.value) save();
+  });
+  form.querySelector('input[name="tags"]')?.addEventListener("change", save);
+}
+document.addEventListener("DOMContentLoaded", propertiesInPlace);

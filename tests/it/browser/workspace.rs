@@ -299,6 +299,21 @@ db_test!(an_agent_triages_the_inbox_by_keyboard, |app| {
         ))
     };
     assert_eq!(done(first) + done(second), 1, "one of the two is done");
+    // Properties save as they change, without leaving the page.
+    let before = agent.path();
+    agent.script(
+        "const p = document.querySelector('#priority'); p.value = 'urgent';
+         p.dispatchEvent(new Event('change'));",
+    );
+    agent.wait_for_text("[data-properties-status]", "Saved.");
+    assert_eq!(agent.path(), before, "the page stays");
+    assert_eq!(
+        app.count(&format!(
+            "conversations WHERE id IN ({first}, {second}) AND priority = 'urgent'"
+        )),
+        1,
+        "the open conversation's priority"
+    );
     // "Snoozed until" shows only while Snoozed is chosen.
     let snooze_shown = |status: &str| {
         agent.script(&format!(
