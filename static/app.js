@@ -393,3 +393,25 @@ function propertiesInPlace() {
   form.querySelector('input[name="tags"]')?.addEventListener("change", save);
 }
 document.addEventListener("DOMContentLoaded", propertiesInPlace);
+
+// A form that came back with errors: the focus goes to their summary, and
+// each of its links to the field it names.
+function errorSummary() {
+  const summary = document.querySelector("[data-error-summary]");
+  if (!summary) return;
+  summary.focus();
+  summary.addEventListener("click", (e) => {
+    const link = e.target.closest("a[data-field]");
+    if (!link) return;
+    const name = link.dataset.field;
+    const field =
+      document.querySelector(`[aria-describedby~="${name}-error"]`) ||
+      document.getElementById(name) ||
+      document.querySelector(`[name="${name}"]`);
+    if (!field) return;
+    e.preventDefault();
+    field.focus();
+    field.scrollIntoView({ block: "center" });
+  });
+}
+document.addEventListener("DOMContentLoaded", errorSummary);

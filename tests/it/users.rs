@@ -248,18 +248,31 @@ db_test!(the_add_form_explains_errors_and_keeps_input, |app| {
     everything.retain(|(k, _)| !["starts", "ends"].contains(k));
     let all_at_once = owner.post_form("/settings/users/new", &everything);
     assert_eq!(all_at_once.status, 422);
-    assert_eq!(
-        all_at_once
-            .body
-            .matches("Enter a date, or pick one from the calendar.")
-            .count(),
-        2
-    );
+    for field in ["starts", "ends"] {
+        assert!(
+            all_at_once.body.contains(&format!(
+                "id=\"{field}-error\">Enter a date, or pick one from the calendar."
+            )),
+            "{field} explained beside it"
+        );
+    }
     assert!(
         all_at_once
             .body
             .contains("A user or pending invitation already has this email address.")
     );
+    // Summed up at the top, each linking to its field's message.
+    let summary = all_at_once
+        .body
+        .split("data-error-summary")
+        .nth(1)
+        .unwrap_or_default();
+    for field in ["starts", "ends", "email"] {
+        assert!(
+            summary.contains(&format!("href=\"#{field}-error\"")),
+            "{field} in the summary"
+        );
+    }
     assert_eq!(
         app.count("users WHERE email IN ('cole@acme.test', 'sam@acme.test')"),
         0

@@ -87,6 +87,23 @@ db_test!(customer_pages_pass_axe_in_both_layouts, |app| {
     browser.click("a[href='/customers/new']");
     browser.wait_for_path("/customers/new");
     browser.check_page("customer-new");
+    // A refused form: the focus goes to the summary of its problems, whose
+    // links lead into the fields.
+    browser.fill("#name", "Carla Copy");
+    browser.fill("#email", "carl@customer.test");
+    browser.click("form[action='/customers/new'] button[type=submit]");
+    browser.wait_for_text("[data-error-summary]", "email");
+    assert_eq!(
+        browser.script("return document.activeElement.hasAttribute('data-error-summary')"),
+        serde_json::json!(true),
+        "focus on the summary"
+    );
+    browser.check_page("customer-errors");
+    browser.click("[data-error-summary] a");
+    assert_eq!(
+        browser.script("return document.activeElement.id"),
+        serde_json::json!("email")
+    );
     browser.goto("/organizations/new");
     browser.fill("#name", "Globex");
     browser.fill("#domains", "customer.test");
