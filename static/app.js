@@ -415,3 +415,32 @@ function errorSummary() {
   });
 }
 document.addEventListener("DOMContentLoaded", errorSummary);
+
+// Tables, charts and code wider than the screen scroll sideways in their own box:
+// such a box takes the keyboard focus (arrow keys scroll it) and is named
+// after its table or section (a group, not a second landmark), so it can be
+// reached without a mouse.
+function scrollRegions() {
+  const boxes = Array.from(document.querySelectorAll(".table-wrap, .chart-wrap, pre"));
+  if (!boxes.length) return;
+  const update = () => {
+    for (const box of boxes) {
+      if (box.scrollWidth > box.clientWidth + 1) {
+        const named =
+          box.querySelector("caption")?.textContent ||
+          box.closest("section")?.querySelector("h2, h3")?.textContent ||
+          "";
+        box.tabIndex = 0;
+        box.setAttribute("role", "group");
+        box.setAttribute("aria-label", named.trim());
+      } else if (box.getAttribute("role") === "group") {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("role");
+        box.removeAttribute("aria-label");
+      }
+    }
+  };
+  window.addEventListener("resize", update);
+  update();
+}
+document.addEventListener("DOMContentLoaded", scrollRegions);

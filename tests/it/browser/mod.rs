@@ -275,6 +275,14 @@ impl Browser {
         self.rt
             .block_on(self.d().set_window_size(width, height))
             .expect("resize");
+        // Two frames, so the page's resize handlers have run.
+        self.rt
+            .block_on(self.d().execute_async(
+                "const done = arguments[arguments.length - 1];
+                 requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+                vec![],
+            ))
+            .expect("frames after resize");
     }
 
     /// The page at desktop and phone width: screenshots and axe at both,

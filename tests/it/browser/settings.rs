@@ -68,7 +68,7 @@ db_test!(every_settings_page_passes_axe, |app| {
     for (name, path) in pages {
         browser.goto(&path);
         assert_eq!(browser.path(), path, "{name} did not open");
-        browser.check_page(name);
+        browser.check_both_widths(name);
     }
     browser.goto("/settings/roles");
     browser.click("a[href^='/settings/roles/']:not([href='/settings/roles/new'])");

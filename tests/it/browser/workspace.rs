@@ -239,7 +239,7 @@ db_test!(reports_and_tasks_in_the_browser, |app| {
     manager.click("nav.mainnav a[href='/reports']");
     manager.wait_for_path("/reports");
     manager.wait_for_text("[data-testid=times]", "First response");
-    manager.check_page("reports");
+    manager.check_both_widths("reports");
     manager.goto(&format!("/tasks/new?conversation={id}"));
     manager.fill("#title", "Order toner");
     manager.click("form[action='/tasks/new'] button[type=submit]");
