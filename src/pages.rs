@@ -152,6 +152,19 @@ pub fn format_datetime(at: NaiveDateTime, tz: Tz, t: Tr) -> String {
     text
 }
 
+/// A day in the reader's language: "30 Nov 2026", "30 nov 2026",
+/// "30. Nov. 2026".
+pub fn format_date(day: chrono::NaiveDate, t: Tr) -> String {
+    use chrono::Datelike;
+    format!(
+        "{:02}{} {} {}",
+        day.day(),
+        if t.lang == Lang::De { "." } else { "" },
+        t.get(MONTH_KEYS[day.month0() as usize]),
+        day.year()
+    )
+}
+
 /// A list's time, as a glance wants it: "just now", "5 min", "3 h",
 /// "yesterday", "4 d", then the date ("05 Mar"; with the year when not
 /// this one), in the reader's timezone and language. The exact time goes
@@ -477,6 +490,10 @@ mod tests {
             super::relative_time(at(2026, 12, 4, 9, 0), now, utc, Tr::new(Lang::Es)),
             "ayer"
         );
+        let day = at(2026, 11, 30, 0, 0).date();
+        assert_eq!(super::format_date(day, en), "30 Nov 2026");
+        assert_eq!(super::format_date(day, Tr::new(Lang::Es)), "30 nov 2026");
+        assert_eq!(super::format_date(day, Tr::new(Lang::De)), "30. Nov. 2026");
     }
 
     #[test]

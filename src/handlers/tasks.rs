@@ -46,7 +46,12 @@ pub struct TaskRow {
 
 /// Rows for lists and panels; overdue is judged in the reader's timezone,
 /// and a conversation outside the reader's scope is not named.
-pub fn rows(lines: Vec<TaskLine>, today: NaiveDate, scope: &ConversationScope) -> Vec<TaskRow> {
+pub fn rows(
+    lines: Vec<TaskLine>,
+    today: NaiveDate,
+    scope: &ConversationScope,
+    t: crate::i18n::Tr,
+) -> Vec<TaskRow> {
     let sees = |team: Option<i64>| match scope {
         ConversationScope::All => true,
         ConversationScope::Teams(ids) => team.is_some_and(|t| ids.contains(&t)),
@@ -58,7 +63,7 @@ pub fn rows(lines: Vec<TaskLine>, today: NaiveDate, scope: &ConversationScope) -
             overdue: l.status == "open" && l.due_on.is_some_and(|d| d < today),
             due: l
                 .due_on
-                .map(|d| d.format("%Y-%m-%d").to_string())
+                .map(|d| crate::pages::format_date(d, t))
                 .unwrap_or_default(),
             done: l.status == "done",
             about: match (l.conversation_id, l.customer_id) {
@@ -123,7 +128,12 @@ pub async fn list(
         &TasksPage {
             ctx: Ctx::for_user(&current, "tasks"),
             view,
-            rows: rows(lines, today, &policy::conversation_scope(&current.actor).0),
+            rows: rows(
+                lines,
+                today,
+                &policy::conversation_scope(&current.actor).0,
+                current.tr,
+            ),
             can_create: allowed(&current, Flag::TasksCreate),
         },
         StatusCode::OK,
@@ -334,6 +344,8 @@ struct TaskPage {
     creator: String,
     about: Option<(String, String)>,
     overdue: bool,
+    /// The due day in the reader's language, or empty.
+    due: String,
     comments: Vec<CommentRow>,
     comment: String,
     errors: FieldErrors,
@@ -417,6 +429,10 @@ async fn render(
             creator: creator.unwrap_or_default(),
             about,
             overdue: task.is_overdue(today),
+            due: task
+                .due_on
+                .map(|d| crate::pages::format_date(d, current.tr))
+                .unwrap_or_default(),
             comments: comments
                 .into_iter()
                 .map(|c| CommentRow {
@@ -613,6 +629,7 @@ pub fn panel(
             lines,
             today(current, state),
             &policy::conversation_scope(&current.actor).0,
+            current.tr,
         ),
         link,
     )
