@@ -44,7 +44,7 @@ db_test!(an_agent_replies_and_a_collaborator_adds_a_note, |app| {
     // The last choice is remembered: the page comes back on the Note tab.
     assert_eq!(visible("#note"), serde_json::json!(true));
     assert_eq!(visible("#reply"), serde_json::json!(false));
-    agent.check_page("conversation-workspace");
+    agent.check_both_widths("conversation-workspace");
 
     let collaborator = Browser::open(&app, "conversation-collaborator");
     collaborator.sign_in("collab@acme.test");
@@ -52,6 +52,7 @@ db_test!(an_agent_replies_and_a_collaborator_adds_a_note, |app| {
         collaborator.text("[data-testid=unread]").contains('1'),
         "the bell shows the mention"
     );
+    collaborator.check_both_widths("home-collaborator");
     collaborator.click("a.bell");
     collaborator.wait_for_path("/notifications");
     collaborator.check_page("notifications");
@@ -65,7 +66,7 @@ db_test!(an_agent_replies_and_a_collaborator_adds_a_note, |app| {
         Some(0),
         "no reply or property controls"
     );
-    collaborator.check_page("conversation-collaborator");
+    collaborator.check_both_widths("conversation-collaborator");
     collaborator.fill("#note", "Yes — batch 42. Replace the cartridge.");
     collaborator.click("#note-form button[type=submit]");
     collaborator.wait_for_path(&format!("/conversations/{id}?notice=noted"));
