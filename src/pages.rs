@@ -273,17 +273,21 @@ pub fn timezone_choices(selected: &str, now: NaiveDateTime) -> Vec<TimezoneGroup
         region: "UTC",
         zones: vec![choice(&Tz::UTC, "UTC".into())],
     }];
+    groups.extend(TIMEZONE_REGIONS.iter().map(|&region| TimezoneGroup {
+        region,
+        zones: Vec::new(),
+    }));
     let mut offered = false;
-    for region in TIMEZONE_REGIONS {
-        let zones = chrono_tz::TZ_VARIANTS
-            .iter()
-            .filter_map(|tz| {
-                let place = tz.name().strip_prefix(region)?.strip_prefix('/')?;
-                offered |= tz.name() == selected;
-                Some(choice(tz, place.replace('_', " ").replace('/', " / ")))
-            })
-            .collect();
-        groups.push(TimezoneGroup { region, zones });
+    for tz in chrono_tz::TZ_VARIANTS.iter() {
+        let Some((region, place)) = tz.name().split_once('/') else {
+            continue;
+        };
+        if let Some(group) = groups.iter_mut().skip(1).find(|g| g.region == region) {
+            offered |= tz.name() == selected;
+            group
+                .zones
+                .push(choice(tz, place.replace('_', " ").replace('/', " / ")));
+        }
     }
     if !offered
         && selected != "UTC"

@@ -216,10 +216,16 @@ fn hits(
             } else {
                 " JOIN conversations c ON c.id = h.cid"
             };
-            let newest: Option<i64> = crate::db::schema::messages::table
-                .select(diesel::dsl::max(crate::db::schema::messages::id))
-                .first(c)?;
-            let mut upper = before.min(newest.unwrap_or(0).saturating_add(1));
+            // The first page starts above the newest message; a later one at
+            // its cursor, below it already.
+            let mut upper = if before == i64::MAX {
+                let newest: Option<i64> = crate::db::schema::messages::table
+                    .select(diesel::dsl::max(crate::db::schema::messages::id))
+                    .first(c)?;
+                newest.unwrap_or(0).saturating_add(1)
+            } else {
+                before
+            };
             let mut rows: Vec<Hit> = Vec::new();
             for window in 0..=POSTGRES_WINDOWS.len() {
                 let (span, lookup) = POSTGRES_WINDOWS
