@@ -1,5 +1,7 @@
 //! Sessions, the signed-in user extractor, CSRF protection, the first-run
-//! gate, passwords and sign-in throttling.
+//! gate, passwords and sign-in throttling. A session is signed in only by
+//! `sign_in`; one waiting for a second factor holds its user under other
+//! keys, which `CurrentUser` never reads.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -28,6 +30,10 @@ const SESSION_VERSION: &str = "sv";
 const SESSION_CSRF: &str = "csrf";
 /// The reader's language, so error pages and the sign-in page speak it.
 const SESSION_LANG: &str = "lang";
+const SESSION_PENDING_USER: &str = "p_uid";
+const SESSION_PENDING_VERSION: &str = "p_sv";
+const SESSION_PENDING_AT: &str = "p_at";
+const SESSION_PENDING_NEXT: &str = "p_next";
 pub const CSRF_FIELD: &str = "csrf_token";
 const CSRF_HEADER: &str = "x-csrf-token";
 
@@ -124,6 +130,14 @@ async fn load_current_user(req: &HttpRequest) -> AppResult<CurrentUser> {
         session.purge();
         return Err(login_required());
     }
+    // The organisation requires a second factor this user has not set up:
+    // nothing but its setup page (and signing out) until they do.
+    if user.two_factor_since.is_none()
+        && crate::policy::must_use_two_factor(crate::services::security::rule_of(&org), &actor)
+        && !matches!(req.path(), crate::error::TWO_FACTOR_SETUP_PATH | "/logout")
+    {
+        return Err(AppError::TwoFactorSetupRequired);
+    }
     let lang = user.lang(&org);
     // Written only when it changes: a changed session is encrypted and sent
     // again with the response.
@@ -200,6 +214,54 @@ pub fn sign_in(session: &Session, user: &User, lang: Lang) -> AppResult<()> {
     session.insert(SESSION_CSRF, random_token())?;
     session.insert(SESSION_LANG, lang.code())?;
     Ok(())
+}
+
+/// The password (or the identity provider) was right and a second factor
+/// is asked for next: the session holds who is half signed in, for
+/// `PENDING_MINUTES`, and is no sign-in (`CurrentUser` ignores it).
+pub fn begin_second_factor(
+    session: &Session,
+    user: &User,
+    lang: Lang,
+    next: &str,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    session.renew();
+    session.clear();
+    session.insert(SESSION_LANG, lang.code())?;
+    session.insert(SESSION_PENDING_USER, user.id)?;
+    session.insert(SESSION_PENDING_VERSION, user.session_version)?;
+    session.insert(SESSION_PENDING_AT, now.and_utc().timestamp())?;
+    session.insert(SESSION_PENDING_NEXT, next)?;
+    session.insert(SESSION_CSRF, random_token())?;
+    Ok(())
+}
+
+/// Minutes a half-finished sign-in waits for its second factor.
+pub const PENDING_MINUTES: i64 = 10;
+
+/// A sign-in waiting for its second factor.
+pub struct PendingSignIn {
+    pub user_id: i64,
+    pub session_version: i32,
+    pub next: String,
+}
+
+/// The sign-in this session waits to finish, unless it is too old.
+pub fn pending_second_factor(session: &Session, now: NaiveDateTime) -> Option<PendingSignIn> {
+    let at = session.get::<i64>(SESSION_PENDING_AT).ok().flatten()?;
+    if now.and_utc().timestamp() - at > PENDING_MINUTES * 60 {
+        return None;
+    }
+    Some(PendingSignIn {
+        user_id: session.get::<i64>(SESSION_PENDING_USER).ok().flatten()?,
+        session_version: session.get::<i32>(SESSION_PENDING_VERSION).ok().flatten()?,
+        next: session
+            .get::<String>(SESSION_PENDING_NEXT)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| "/".into()),
+    })
 }
 
 pub fn sign_out(session: &Session) {

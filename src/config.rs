@@ -28,6 +28,18 @@ pub struct Config {
     /// Webhooks may target loopback, link-local and private addresses
     /// (`CONFER_WEBHOOK_ALLOW_PRIVATE`, default no).
     pub webhook_allow_private: bool,
+    /// Single sign-on set by the environment (`CONFER_OIDC_ISSUER`,
+    /// `CONFER_OIDC_CLIENT_ID`, `CONFER_OIDC_CLIENT_SECRET`,
+    /// `CONFER_OIDC_LABEL`); when set, Settings > Security shows it read-only.
+    pub oidc: Option<OidcConfig>,
+}
+
+#[derive(Clone, Debug)]
+pub struct OidcConfig {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    pub label: Option<String>,
 }
 
 #[derive(Debug)]
@@ -121,6 +133,29 @@ impl Config {
                 )));
             }
         };
+        let oidc = match (get("CONFER_OIDC_ISSUER"), get("CONFER_OIDC_CLIENT_ID")) {
+            (None, None) => None,
+            (Some(issuer), Some(client_id)) => {
+                let issuer = issuer.trim().trim_end_matches('/').to_string();
+                if !is_issuer_url(&issuer) {
+                    return Err(ConfigError(format!(
+                        "CONFER_OIDC_ISSUER `{issuer}` must be an https:// address (http:// only for 127.0.0.1 or localhost)"
+                    )));
+                }
+                Some(OidcConfig {
+                    issuer,
+                    client_id: client_id.trim().to_string(),
+                    client_secret: get("CONFER_OIDC_CLIENT_SECRET"),
+                    label: get("CONFER_OIDC_LABEL"),
+                })
+            }
+            _ => {
+                return Err(ConfigError(
+                    "CONFER_OIDC_ISSUER and CONFER_OIDC_CLIENT_ID go together: set both or neither"
+                        .into(),
+                ));
+            }
+        };
         let secret_key = match get("CONFER_SECRET_KEY") {
             Some(key) if key.len() >= MIN_SECRET_LEN => key.into_bytes(),
             Some(_) => {
@@ -149,6 +184,7 @@ impl Config {
             api_rate_per_minute,
             trusted_proxies,
             webhook_allow_private,
+            oidc,
         })
     }
 
@@ -192,4 +228,17 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options.open(path)?.write_all(contents.as_bytes())
+}
+
+/// An issuer is an https:// URL; plain http only on this machine (a test
+/// or development provider).
+pub fn is_issuer_url(text: &str) -> bool {
+    let Ok(parsed) = openidconnect::url::Url::parse(text) else {
+        return false;
+    };
+    match parsed.scheme() {
+        "https" => parsed.host_str().is_some(),
+        "http" => matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")),
+        _ => false,
+    }
 }

@@ -2,6 +2,8 @@
 //! - `NotFound`: the thing does not exist *or the user may not know it does*;
 //! - `Forbidden`: the user is known and the policy refused the action;
 //! - `LoginRequired`: no valid session — redirects to the sign-in page;
+//! - `TwoFactorSetupRequired`: the organisation requires a second factor
+//!   this user has not set up — redirects to its setup page;
 //! - `Csrf`: a state-changing request without the right token;
 //! - `BadRequest`, `MethodNotAllowed`, `PayloadTooLarge`: a request that
 //!   cannot be read as sent (the page says what to change);
@@ -11,6 +13,11 @@
 //! the messages and the user's input.
 
 use actix_web::http::StatusCode;
+
+/// Where a user sets up their second factor: the one page open to someone
+/// the organisation requires one of, until they have.
+pub const TWO_FACTOR_SETUP_PATH: &str = "/profile/two-factor";
+
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 
@@ -23,6 +30,7 @@ pub enum AppError {
     LoginRequired {
         next: String,
     },
+    TwoFactorSetupRequired,
     Csrf,
     BadRequest(String),
     MethodNotAllowed,
@@ -42,6 +50,7 @@ impl std::fmt::Display for AppError {
             Self::NotFound => write!(f, "not found"),
             Self::Forbidden(why) => write!(f, "forbidden: {why}"),
             Self::LoginRequired { .. } => write!(f, "sign-in required"),
+            Self::TwoFactorSetupRequired => write!(f, "two-factor setup required"),
             Self::Csrf => write!(f, "missing or invalid CSRF token"),
             Self::BadRequest(why) => write!(f, "bad request: {why}"),
             Self::MethodNotAllowed => write!(f, "method not allowed"),
@@ -57,7 +66,7 @@ impl ResponseError for AppError {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Forbidden(_) | Self::Csrf => StatusCode::FORBIDDEN,
-            Self::LoginRequired { .. } => StatusCode::SEE_OTHER,
+            Self::LoginRequired { .. } | Self::TwoFactorSetupRequired => StatusCode::SEE_OTHER,
             Self::BadRequest(_) | Self::SearchTooLong { .. } => StatusCode::BAD_REQUEST,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -75,6 +84,9 @@ impl ResponseError for AppError {
                     .insert_header((header::LOCATION, location))
                     .finish()
             }
+            Self::TwoFactorSetupRequired => HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, TWO_FACTOR_SETUP_PATH))
+                .finish(),
             Self::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");
                 let mut response = HttpResponse::new(self.status_code());

@@ -164,7 +164,7 @@ impl From<AppError> for ApiError {
                 tracing::info!(reason = %why, "API forbidden");
                 Self::forbidden("This token's user may not do this.")
             }
-            AppError::LoginRequired { .. } | AppError::Csrf => {
+            AppError::LoginRequired { .. } | AppError::TwoFactorSetupRequired | AppError::Csrf => {
                 Self::unauthorized("invalid_token", "The token is not valid.")
             }
             AppError::Internal(detail) => Self::internal(detail),

@@ -18,6 +18,13 @@ diesel::table! {
         inbound_token_created_at -> Nullable<Timestamp>,
         scim_token_hash -> Nullable<Text>,
         scim_token_created_at -> Nullable<Timestamp>,
+        two_factor_required -> Text,
+        sso_issuer -> Nullable<Text>,
+        sso_client_id -> Nullable<Text>,
+        sso_client_secret -> Nullable<Text>,
+        sso_label -> Nullable<Text>,
+        sso_create_domains -> Text,
+        sso_only -> Bool,
     }
 }
 
@@ -57,6 +64,35 @@ diesel::table! {
         email_on_reply -> Bool,
         scim_external_id -> Nullable<Text>,
         scim_user_name -> Nullable<Text>,
+        two_factor_since -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    user_totp (user_id) {
+        user_id -> BigInt,
+        secret -> Text,
+        last_step -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    recovery_codes (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    remembered_devices (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        expires_at -> Timestamp,
+        created_at -> Timestamp,
     }
 }
 

@@ -27,12 +27,15 @@ mod profile;
 mod reports;
 mod roles;
 mod search;
-mod session;
-mod settings;
+mod security;
+pub mod session;
+pub mod settings;
 mod setup;
+mod sso;
 mod tasks;
 mod teams;
 mod tokens;
+pub mod two_factor;
 mod users;
 mod webhooks;
 
@@ -71,6 +74,10 @@ web_routes! {
     post "/setup" => setup::submit;
     get "/login" => session::show_login;
     post "/login" => session::login;
+    get "/login/two-factor" => two_factor::show_code;
+    post "/login/two-factor" => two_factor::submit_code;
+    get "/login/sso" => sso::start;
+    get "/login/sso/callback" => sso::callback;
     get "/password/forgot" => password::show_forgot;
     post "/password/forgot" => password::forgot;
     get "/password/reset/{token}" => password::show_reset;
@@ -113,6 +120,10 @@ web_routes! {
     get "/profile" => profile::show;
     post "/profile" => profile::save;
     post "/profile/password" => profile::change_password;
+    get "/profile/two-factor" => two_factor::show_setup;
+    post "/profile/two-factor" => two_factor::confirm_setup;
+    post "/profile/two-factor/recovery-codes" => two_factor::regenerate_codes;
+    post "/profile/two-factor/disable" => two_factor::disable;
     get "/profile/tokens" => tokens::list;
     post "/profile/tokens" => tokens::create;
     post "/profile/tokens/{id}/revoke" => tokens::revoke;
@@ -131,6 +142,8 @@ web_routes! {
     get "/settings" => settings::index;
     get "/settings/organisation" => settings::show_org;
     post "/settings/organisation" => settings::save_org;
+    get "/settings/security" => security::show;
+    post "/settings/security" => security::save;
     get "/settings/users" => users::list;
     get "/settings/users/new" => users::new;
     post "/settings/users/new" => users::create;
@@ -148,6 +161,7 @@ web_routes! {
     post "/settings/users/{id}/reactivate" => users::reactivate;
     post "/settings/users/{id}/resend" => users::resend;
     post "/settings/users/{id}/revoke" => users::revoke;
+    post "/settings/users/{id}/two-factor/reset" => two_factor::reset;
     get "/settings/teams" => teams::list;
     post "/settings/teams" => teams::create;
     get "/settings/teams/{id}" => teams::show;

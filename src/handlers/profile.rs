@@ -53,6 +53,7 @@ struct ProfilePage {
     notice: Option<&'static str>,
     languages: [Lang; 3],
     timezones: Vec<TimezoneGroup>,
+    two_factor_on: bool,
 }
 
 fn page(current: &CurrentUser, form: ProfileForm) -> ProfilePage {
@@ -66,6 +67,7 @@ fn page(current: &CurrentUser, form: ProfileForm) -> ProfilePage {
         notice: None,
         languages: Lang::ALL,
         timezones,
+        two_factor_on: current.user.two_factor_since.is_some(),
     }
 }
 

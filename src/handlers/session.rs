@@ -7,7 +7,7 @@ use askama_web::WebTemplate;
 use serde::Deserialize;
 
 use crate::auth::{self, CurrentUser, throttle};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::models::login_failure;
 use crate::models::org::OrgSettings;
 use crate::models::user::{AccessState, User};
@@ -19,6 +19,8 @@ use actix_web::http::StatusCode;
 pub struct LoginQuery {
     pub next: Option<String>,
     pub signed_out: Option<String>,
+    /// A second-factor step that took too long.
+    pub expired: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -37,14 +39,49 @@ pub struct LoginPage {
     next: String,
     error: Option<String>,
     notice: Option<&'static str>,
+    /// "Sign in with …" when single sign-on is configured.
+    sso_label: Option<String>,
+    /// Passwords are off (but for the owner): the form is folded away.
+    sso_only: bool,
 }
 
-async fn org_name(state: &AppState) -> AppResult<String> {
-    Ok(state
-        .db(|conn| Ok(OrgSettings::find(conn)?))
-        .await?
-        .map(|o| o.name)
-        .unwrap_or_else(|| "Confer".into()))
+/// What the sign-in page needs of the organisation: its name and the
+/// single sign-on button.
+pub struct LoginSettings {
+    pub org_name: String,
+    pub sso_label: Option<String>,
+    pub sso_only: bool,
+}
+
+pub async fn login_settings(state: &AppState) -> AppResult<LoginSettings> {
+    let org = state.db(|conn| Ok(OrgSettings::find(conn)?)).await?;
+    let provider = org
+        .as_ref()
+        .and_then(|org| crate::sso::Provider::configured(&state.config, org));
+    Ok(LoginSettings {
+        org_name: org
+            .as_ref()
+            .map(|o| o.name.clone())
+            .unwrap_or_else(|| "Confer".into()),
+        sso_only: provider.is_some() && org.is_some_and(|o| o.sso_only),
+        sso_label: provider.map(|p| p.label),
+    })
+}
+
+impl LoginPage {
+    /// The sign-in page with an error (the SSO callback shows its
+    /// refusals here too).
+    pub fn with_error(ctx: Ctx, settings: LoginSettings, next: String, error: String) -> Self {
+        LoginPage {
+            ctx,
+            email: String::new(),
+            next,
+            error: Some(error),
+            notice: None,
+            sso_label: settings.sso_label,
+            sso_only: settings.sso_only,
+        }
+    }
 }
 
 pub async fn show_login(
@@ -52,17 +89,23 @@ pub async fn show_login(
     state: web::Data<AppState>,
     query: web::Query<LoginQuery>,
 ) -> AppResult<LoginPage> {
-    let ctx = Ctx::for_visitor(&req, org_name(&state).await?);
-    let notice = query
-        .signed_out
-        .as_ref()
-        .map(|_| ctx.t.get("login.signed_out"));
+    let settings = login_settings(&state).await?;
+    let ctx = Ctx::for_visitor(&req, settings.org_name);
+    let notice = if query.signed_out.is_some() {
+        Some(ctx.t.get("login.signed_out"))
+    } else if query.expired.is_some() {
+        Some(ctx.t.get("two_factor.expired"))
+    } else {
+        None
+    };
     Ok(LoginPage {
         ctx,
         email: String::new(),
         next: crate::web::safe_next(query.next.as_deref()),
         error: None,
         notice,
+        sso_label: settings.sso_label,
+        sso_only: settings.sso_only,
     })
 }
 
@@ -73,7 +116,9 @@ pub async fn login(
     form: web::Form<LoginForm>,
 ) -> AppResult<HttpResponse> {
     let form = form.into_inner();
-    let ctx = Ctx::for_visitor(&req, org_name(&state).await?);
+    let settings = login_settings(&state).await?;
+    let (sso_label, sso_only) = (settings.sso_label.clone(), settings.sso_only);
+    let ctx = Ctx::for_visitor(&req, settings.org_name);
     let t = ctx.t;
     let next = crate::web::safe_next(form.next.as_deref());
     let ip = crate::net::client_ip_text(&req);
@@ -101,6 +146,8 @@ pub async fn login(
         next: next.clone(),
         error: Some(error),
         notice: None,
+        sso_label: sso_label.clone(),
+        sso_only,
     };
     if let Some(minutes) = account_locked {
         let message = t.fmt("login.throttled", &[("minutes", &minutes.to_string())]);
@@ -153,12 +200,20 @@ pub async fn login(
         return html_with_status(&page(ctx, message), StatusCode::FORBIDDEN);
     }
     let account = throttle::account_scope(&user.email);
-    state
-        .db(move |conn| Ok(login_failure::clear(conn, &account)?))
-        .await?;
-    auth::sign_in(&session, &user, user.lang(&org))?;
-    tracing::info!(user_id = user.id, "signed in");
-    Ok(crate::web::redirect(&next))
+    let id = user.id;
+    let actor = state
+        .db(move |conn| {
+            login_failure::clear(conn, &account)?;
+            Ok(User::load_actor(conn, id)?.map(|(_, _, actor)| actor))
+        })
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if sso_only && !crate::policy::may_use_password(true, &actor) {
+        let message = t.get("login.sso_only").to_string();
+        return html_with_status(&page(ctx, message), StatusCode::FORBIDDEN);
+    }
+    crate::handlers::two_factor::after_first_factor(&req, &session, &state, &user, &org, &next)
+        .await
 }
 
 #[derive(Template, WebTemplate)]

@@ -20,5 +20,6 @@ pub mod rate;
 pub mod role;
 pub mod task;
 pub mod team;
+pub mod two_factor;
 pub mod user;
 pub mod webhook;

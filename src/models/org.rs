@@ -31,6 +31,20 @@ pub struct OrgSettings {
     /// SHA-256 of the SCIM bearer token (Settings > SCIM); none = closed.
     pub scim_token_hash: Option<String>,
     pub scim_token_created_at: Option<NaiveDateTime>,
+    /// Who must use a second factor (`policy::TwoFactorRule`).
+    pub two_factor_required: String,
+    /// Single sign-on with OpenID Connect, as Settings > Security keeps it
+    /// (the environment may override it: `sso::Provider::configured`).
+    pub sso_issuer: Option<String>,
+    pub sso_client_id: Option<String>,
+    /// Sealed (`crypto::seal`).
+    pub sso_client_secret: Option<String>,
+    pub sso_label: Option<String>,
+    /// Email domains, comma separated, whose first SSO sign-in creates a
+    /// Full-time Agent.
+    pub sso_create_domains: String,
+    /// Passwords off for everyone but the owner.
+    pub sso_only: bool,
 }
 
 /// The organisation always has id 1.

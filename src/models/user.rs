@@ -57,6 +57,8 @@ pub struct User {
     pub scim_external_id: Option<String>,
     /// The identity provider's `userName` when it is not the email address.
     pub scim_user_name: Option<String>,
+    /// Since when sign-in asks for a second factor (none: it does not).
+    pub two_factor_since: Option<NaiveDateTime>,
 }
 
 #[derive(Insertable)]
@@ -99,6 +101,11 @@ pub enum AccessState {
     WindowEnded(NaiveDate),
 }
 
+/// The stored "password" of a user who came in through single sign-on
+/// and never set one: it is no bcrypt hash, so no password matches it, and
+/// the invitation counts as accepted.
+pub const NO_PASSWORD_SSO: &str = "!sso";
+
 pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
@@ -119,6 +126,13 @@ impl User {
             .as_deref()
             .and_then(|t| t.parse().ok())
             .unwrap_or_else(|| org.tz())
+    }
+
+    /// Has this user a password they can type (not only single sign-on)?
+    pub fn has_password(&self) -> bool {
+        self.password_hash
+            .as_deref()
+            .is_some_and(|h| h != NO_PASSWORD_SSO)
     }
 
     pub fn user_type(&self) -> UserType {

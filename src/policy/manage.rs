@@ -35,6 +35,8 @@ pub enum ManageRule {
     RoleAboveYours,
     /// Nobody deactivates themselves.
     NotYourself,
+    /// Only those who manage admins may do this (reset a second factor).
+    AdminsOnly,
 }
 
 impl ManageRule {
@@ -46,6 +48,7 @@ impl ManageRule {
             Self::OwnerProtected => "policy.manage.owner_protected",
             Self::RoleAboveYours => "policy.manage.role_above_yours",
             Self::NotYourself => "policy.manage.not_yourself",
+            Self::AdminsOnly => "policy.manage.admins_only",
         }
     }
 }

@@ -5,7 +5,9 @@
 
 use std::fmt;
 
+mod identity;
 mod manage;
+pub use identity::*;
 pub use manage::*;
 
 /// The kind of seat a user holds (`users.user_type`).

@@ -361,6 +361,7 @@ db_test!(csv_import_previews_then_imports_once, |app| {
 const SETTINGS_MATRIX: &[(&str, [u16; 5])] = &[
     ("/settings", [303, 303, 303, 403, 403]),
     ("/settings/organisation", [200, 200, 403, 403, 403]),
+    ("/settings/security", [200, 200, 403, 403, 403]),
     ("/settings/users", [200, 200, 200, 403, 403]),
     ("/settings/users/new", [200, 200, 200, 403, 403]),
     ("/settings/users/import", [200, 200, 200, 403, 403]),
@@ -400,6 +401,11 @@ const SETTINGS_MATRIX: &[(&str, [u16; 5])] = &[
 /// State-changing routes: nobody below the column's level gets through.
 const SETTINGS_POSTS: &[(&str, [bool; 5])] = &[
     ("/settings/organisation", [true, true, false, false, false]),
+    ("/settings/security", [true, true, false, false, false]),
+    (
+        "/settings/users/{agent}/two-factor/reset",
+        [true, true, false, false, false],
+    ),
     ("/settings/users/new", [true, true, true, false, false]),
     ("/settings/users/{agent}", [true, true, true, false, false]),
     ("/settings/users/{admin}", [true, true, false, false, false]),

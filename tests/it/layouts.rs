@@ -103,6 +103,7 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     ("GET", "/", [200, 200, 200, 200, 200]),
     ("GET", "/profile", [200, 200, 200, 200, 200]),
     ("GET", "/profile/tokens", [200, 200, 200, 200, 200]),
+    ("GET", "/profile/two-factor", [200, 200, 200, 200, 200]),
     ("GET", "/api/docs", [200, 200, 200, 200, 200]),
     ("GET", "/logout", [200, 200, 200, 200, 200]),
     ("GET", "/settings", [303, 303, 303, 403, 403]),
@@ -204,6 +205,15 @@ const POSTS: &[(&str, [bool; 5])] = &[
     ("/kb/articles/{id}/delete", [true, true, true, true, false]),
     ("/profile", [true, true, true, true, true]),
     ("/profile/password", [true, true, true, true, true]),
+    ("/profile/two-factor", [true, true, true, true, true]),
+    (
+        "/profile/two-factor/recovery-codes",
+        [true, true, true, true, true],
+    ),
+    (
+        "/profile/two-factor/disable",
+        [true, true, true, true, true],
+    ),
 ];
 
 db_test!(route_by_role_matrix, |app| {
@@ -216,6 +226,9 @@ db_test!(route_by_role_matrix, |app| {
         "/static/{file}",
         "/setup",
         "/login",
+        "/login/two-factor",
+        "/login/sso",
+        "/login/sso/callback",
         "/invitations/{token}",
         "/password/forgot",
         "/password/reset/{token}",
@@ -224,6 +237,7 @@ db_test!(route_by_role_matrix, |app| {
     let public_posts = [
         "/setup",
         "/login",
+        "/login/two-factor",
         "/logout",
         "/password/forgot",
         "/contact",

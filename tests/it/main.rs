@@ -20,6 +20,7 @@ mod customers;
 mod email;
 mod fast_reads;
 mod i18n;
+mod identity;
 mod kb;
 mod layouts;
 mod password;

@@ -230,6 +230,19 @@ impl TestApp {
 
     /// The same, with the test configuration changed by `configure` first.
     pub fn start_with(backend: Backend, configure: fn(&mut Config)) -> Self {
+        Self::start_inner(backend, configure, false)
+    }
+
+    /// A running app whose `CONFER_PUBLIC_URL` is the address it really
+    /// listens on (for flows through another server that redirects back,
+    /// like single sign-on).
+    pub fn start_at_own_url(backend: Backend) -> Self {
+        Self::start_inner(backend, |_| {}, true)
+    }
+
+    fn start_inner(backend: Backend, configure: fn(&mut Config), own_url: bool) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
         let (url, cleanup) = match backend {
             Backend::Sqlite => {
                 let dir = std::env::temp_dir().join("confer-tests");
@@ -251,11 +264,12 @@ impl TestApp {
         };
         let mut config = test_config(url);
         configure(&mut config);
+        if own_url {
+            config.public_url = format!("http://127.0.0.1:{port}");
+        }
         let pool = confer::cli::prepare(&config).expect("prepare database");
         let clock = Clock::default();
         let state = web::Data::new(AppState::new(pool, config, clock.clone()));
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = listener.local_addr().expect("addr").port();
         let (tx, rx) = std::sync::mpsc::channel();
         let server_state = state.clone();
         let thread = std::thread::spawn(move || {
@@ -594,6 +608,8 @@ pub struct Client {
     base: String,
     agent: ureq::Agent,
     cookie: Option<String>,
+    /// The remembered-device cookie of two-factor sign-in, when set.
+    pub device_cookie: Option<String>,
     pub accept_language: Option<String>,
     /// Sent with every request (e.g. `X-Forwarded-For`).
     pub headers: Vec<(String, String)>,
@@ -681,6 +697,7 @@ impl Client {
             base: base.to_string(),
             agent,
             cookie: None,
+            device_cookie: None,
             accept_language: None,
             headers: Vec::new(),
         }
@@ -699,12 +716,14 @@ impl Client {
         for (name, value) in &headers {
             if name.eq_ignore_ascii_case("set-cookie") {
                 let pair = value.split(';').next().unwrap_or_default();
-                if let Some(("confer_session", v)) = pair.split_once('=') {
-                    self.cookie = if v.is_empty() {
-                        None
-                    } else {
-                        Some(pair.to_string())
-                    };
+                match pair.split_once('=') {
+                    Some(("confer_session", v)) => {
+                        self.cookie = (!v.is_empty()).then(|| pair.to_string());
+                    }
+                    Some(("confer_device", v)) => {
+                        self.device_cookie = (!v.is_empty()).then(|| pair.to_string());
+                    }
+                    _ => {}
                 }
             }
         }
@@ -724,7 +743,7 @@ impl Client {
 
     pub fn get(&mut self, path: &str) -> Response {
         let mut request = self.agent.get(format!("{}{path}", self.base));
-        if let Some(cookie) = &self.cookie {
+        if let Some(cookie) = self.cookies() {
             request = request.header("Cookie", cookie);
         }
         if let Some(lang) = &self.accept_language {
@@ -804,7 +823,7 @@ impl Client {
             "Content-Type",
             format!("multipart/form-data; boundary={boundary}"),
         );
-        if let Some(cookie) = &self.cookie {
+        if let Some(cookie) = self.cookies() {
             request = request.header("Cookie", cookie);
         }
         let result = request.send(&body[..]);
@@ -851,7 +870,7 @@ impl Client {
     /// Posts exactly these fields (no CSRF token added).
     pub fn post_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
         let mut request = self.agent.post(format!("{}{path}", self.base));
-        if let Some(cookie) = &self.cookie {
+        if let Some(cookie) = self.cookies() {
             request = request.header("Cookie", cookie);
         }
         for (name, value) in &self.headers {
@@ -872,6 +891,14 @@ impl Client {
             }
         }
         panic!("no page with a CSRF token");
+    }
+
+    /// The `Cookie` header: the session and the remembered device.
+    fn cookies(&self) -> Option<String> {
+        match (&self.cookie, &self.device_cookie) {
+            (Some(session), Some(device)) => Some(format!("{session}; {device}")),
+            (session, device) => session.clone().or_else(|| device.clone()),
+        }
     }
 
     /// The session cookie as a `Cookie` header value (for raw requests).

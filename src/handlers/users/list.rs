@@ -202,6 +202,7 @@ pub(super) fn notice_key(notice: Option<&str>) -> Option<&'static str> {
         "reactivated" => Some("users.notice.reactivated"),
         "resent" => Some("users.notice.resent"),
         "revoked" => Some("users.notice.revoked"),
+        "two_factor_reset" => Some("users.notice.two_factor_reset"),
         _ => None,
     }
 }

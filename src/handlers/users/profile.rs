@@ -61,6 +61,10 @@ pub(super) struct ShowPage {
     pub(super) notice: Option<&'static str>,
     pub(super) last_active: String,
     pub(super) created: String,
+    /// "On since …" or "Off".
+    pub(super) two_factor: String,
+    pub(super) two_factor_on: bool,
+    pub(super) can_reset_two_factor: bool,
 }
 
 pub(super) struct Loaded {
@@ -158,6 +162,21 @@ pub(super) fn show_page(
             .map(|at| format_datetime(at, current.tz, current.tr))
             .unwrap_or_else(|| t.get("users.never").to_string()),
         created: format_datetime(user.created_at, current.tz, current.tr),
+        two_factor: match user.two_factor_since {
+            Some(at) => t.fmt(
+                "two_factor.on_since",
+                &[(
+                    "date",
+                    &crate::pages::format_date(
+                        at.and_utc().with_timezone(&current.tz).date_naive(),
+                        t,
+                    ),
+                )],
+            ),
+            None => t.get("two_factor.off").to_string(),
+        },
+        two_factor_on: user.two_factor_since.is_some(),
+        can_reset_two_factor: policy::can_reset_two_factor(&current.actor, &loaded.managed).0,
     }
 }
 

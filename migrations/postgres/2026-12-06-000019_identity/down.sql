@@ -1,0 +1,11 @@
+ALTER TABLE org_settings DROP COLUMN sso_only;
+ALTER TABLE org_settings DROP COLUMN sso_create_domains;
+ALTER TABLE org_settings DROP COLUMN sso_label;
+ALTER TABLE org_settings DROP COLUMN sso_client_secret;
+ALTER TABLE org_settings DROP COLUMN sso_client_id;
+ALTER TABLE org_settings DROP COLUMN sso_issuer;
+ALTER TABLE org_settings DROP COLUMN two_factor_required;
+DROP TABLE remembered_devices;
+DROP TABLE recovery_codes;
+DROP TABLE user_totp;
+ALTER TABLE users DROP COLUMN two_factor_since;
