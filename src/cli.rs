@@ -39,6 +39,13 @@ enum Command {
     },
     /// Fill an empty database with a sample organisation.
     Demo,
+    /// Remove a user's second factor (authenticator app, recovery codes,
+    /// remembered devices) and sign them out: the break-glass for an owner
+    /// who lost both their phone and their recovery codes. Audited.
+    ResetTwoFactor {
+        /// The user's email address.
+        email: String,
+    },
     /// Write a consistent copy of the SQLite database to PATH while Confer
     /// keeps running (on PostgreSQL, use pg_dump).
     Backup {
@@ -116,6 +123,7 @@ pub fn main() -> ExitCode {
             organisation,
         } => create_owner(&config, &email, &name, &organisation),
         Command::Backup { path } => backup(&config, &path),
+        Command::ResetTwoFactor { email } => reset_two_factor(&config, &email),
         Command::Worker { until_idle, every } => worker(config, until_idle, every),
         Command::Mailgate { .. } => Ok(()),
         Command::Demo => prepare(&config).and_then(|pool| {
@@ -132,6 +140,25 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn reset_two_factor(config: &Config, email: &str) -> Result<(), String> {
+    let pool = prepare(config)?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let now = chrono::Utc::now().naive_utc();
+    let email = crate::models::user::normalize_email(email);
+    let user = db::write_transaction(&mut conn, |conn| {
+        crate::services::security::reset_by_operator(conn, &email, now)
+    })
+    .map_err(|refusal| match refusal {
+        crate::services::Refusal::NotFound => format!("no user has the email address {email}"),
+        other => format!("cannot reset: {}", crate::error::AppError::from(other)),
+    })?;
+    println!(
+        "two-factor sign-in reset for {} <{}>; they are signed out and sign in with their password",
+        user.name, user.email
+    );
+    Ok(())
 }
 
 /// Connects, migrates and brings the built-in roles up to date.

@@ -4,7 +4,7 @@
 #
 # It installs what the project cannot vendor and is missing: Debian's
 # chromium and chromium-driver, a PostgreSQL server when none answers, and
-# axe-core from npm, schemathesis from PyPI (in a venv under target/). With CI=true nothing is optional: every PostgreSQL and
+# axe-core and oidc-provider from npm, schemathesis from PyPI (in a venv under target/). With CI=true nothing is optional: every PostgreSQL and
 # browser test must run (they never skip anyway; they fail with a message).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +36,13 @@ if [ ! -f tests/browser/node_modules/axe-core/axe.min.js ]; then
   say "installing axe-core (npm)"
   command -v npm >/dev/null || apt_install nodejs npm
   (cd tests/browser && npm ci --no-audit --no-fund --silent)
+fi
+
+# --- node-oidc-provider, the real OpenID provider of the single sign-on tests ---
+if [ ! -f tests/oidc/node_modules/oidc-provider/package.json ]; then
+  say "installing oidc-provider (npm)"
+  command -v npm >/dev/null || apt_install nodejs npm
+  (cd tests/oidc && npm ci --no-audit --no-fund --silent)
 fi
 
 # --- PostgreSQL ----------------------------------------------------------------

@@ -162,6 +162,15 @@ pub fn request_password_reset(
     if !can_sign_in || password_reset::sent_recently(conn, user.id, now)? {
         return Ok(());
     }
+    // With single sign-on the only way in, only the owner has a password
+    // to reset.
+    if org.sso_only {
+        let owner = User::load_actor(conn, user.id)?
+            .is_some_and(|(_, _, actor)| policy::may_use_password(true, &actor));
+        if !owner {
+            return Ok(());
+        }
+    }
     let token = password_reset::create(conn, user.id, now)?;
     let t = Tr::new(user.lang(&org));
     let link = format!("{public_url}/password/reset/{token}");

@@ -85,7 +85,9 @@ db_test!(binary_migrates_and_creates_the_owner, |app| {
     let migrate = run(&["migrate"], &[]);
     assert!(
         migrate.status.success(),
-        "{}",
+        "{:?}\nstdout: {}\nstderr: {}",
+        migrate.status,
+        String::from_utf8_lossy(&migrate.stdout),
         String::from_utf8_lossy(&migrate.stderr)
     );
 
@@ -130,6 +132,32 @@ db_test!(binary_migrates_and_creates_the_owner, |app| {
         ],
     );
     login.expect_redirect("/");
+
+    // The break-glass for a lost second factor.
+    crate::identity::set_up(&app, &mut client);
+    assert_eq!(app.count("users WHERE two_factor_since IS NOT NULL"), 1);
+    let reset = run(&["reset-two-factor", "BOSS@acme.test"], &[]);
+    assert!(
+        reset.status.success(),
+        "{}",
+        String::from_utf8_lossy(&reset.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&reset.stdout).contains("two-factor sign-in reset for Bea Boss")
+    );
+    assert_eq!(app.count("users WHERE two_factor_since IS NOT NULL"), 0);
+    assert_eq!(app.count("recovery_codes"), 0);
+    assert_eq!(
+        app.count("audit_log WHERE action = 'user.two_factor_reset' AND actor_id IS NULL"),
+        1
+    );
+    client.get("/conversations").expect_redirect("/login");
+    let unknown = run(&["reset-two-factor", "nobody@acme.test"], &[]);
+    assert!(!unknown.status.success());
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr)
+            .contains("no user has the email address nobody@acme.test")
+    );
 
     let second = run(
         &[

@@ -19,7 +19,7 @@ fn code(app: &TestApp, secret: &str) -> String {
 
 /// Sets up two-factor sign-in from the profile; returns the secret and the
 /// recovery codes the page showed.
-fn set_up(app: &TestApp, client: &mut Client) -> (String, Vec<String>) {
+pub fn set_up(app: &TestApp, client: &mut Client) -> (String, Vec<String>) {
     let page = client.get("/profile/two-factor");
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(
