@@ -97,3 +97,35 @@ fn https_public_url_makes_cookies_secure_and_urls_parse() {
         Ok("postgres://***@db/confer".to_string())
     );
 }
+
+#[test]
+fn single_sign_on_from_the_environment_is_checked_at_start() {
+    let key = ("CONFER_SECRET_KEY", "0123456789abcdef0123456789abcdef");
+    let ok = config_with(&[
+        key,
+        (
+            "CONFER_OIDC_ISSUER",
+            "https://login.example.com/realms/acme/",
+        ),
+        ("CONFER_OIDC_CLIENT_ID", "confer"),
+        ("CONFER_OIDC_CLIENT_SECRET", "s3cret"),
+    ])
+    .expect("a complete provider");
+    let oidc = ok.oidc.expect("configured");
+    assert_eq!(oidc.issuer, "https://login.example.com/realms/acme");
+    assert_eq!(oidc.client_secret.as_deref(), Some("s3cret"));
+    let alone = config_with(&[key, ("CONFER_OIDC_ISSUER", "https://login.example.com")])
+        .expect_err("issuer without client id");
+    assert!(
+        alone.to_string().contains("CONFER_OIDC_CLIENT_ID"),
+        "{alone}"
+    );
+    let plain = config_with(&[
+        key,
+        ("CONFER_OIDC_ISSUER", "http://login.example.com"),
+        ("CONFER_OIDC_CLIENT_ID", "confer"),
+    ])
+    .expect_err("plain http to another host");
+    assert!(plain.to_string().contains("https://"), "{plain}");
+    assert!(config_with(&[key]).expect("none").oidc.is_none());
+}

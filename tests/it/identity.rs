@@ -523,7 +523,7 @@ fn through_provider(authorize_url: &str, email: &str, base_url: &str) -> String 
 }
 
 /// Configures the provider through Settings > Security as the owner.
-fn configure(app: &TestApp, provider: &OidcProvider, client_id: &str, extra: &[(&str, &str)]) {
+pub fn configure(app: &TestApp, provider: &OidcProvider, client_id: &str, extra: &[(&str, &str)]) {
     let mut owner = app.sign_in("owner@acme.test");
     let mut fields = vec![
         ("two_factor", "off"),

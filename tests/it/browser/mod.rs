@@ -14,6 +14,7 @@ use fantoccini::{Client as Driver, ClientBuilder, Locator};
 use crate::db_test;
 use crate::support::*;
 
+mod identity;
 mod security;
 mod settings;
 mod signing_in;
