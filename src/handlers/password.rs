@@ -12,6 +12,7 @@ use crate::auth;
 use crate::db::write_transaction;
 use crate::error::{AppError, AppResult};
 use crate::forms::{Check, FieldErrors};
+use crate::handlers::session::org_name;
 use crate::models::org::OrgSettings;
 use crate::models::password_reset;
 use crate::models::user::AccessState;
@@ -31,13 +32,6 @@ struct ForgotPage {
 #[serde(default)]
 pub struct ForgotForm {
     pub email: String,
-}
-
-async fn org_name(state: &AppState) -> AppResult<String> {
-    Ok(state
-        .db(|conn| Ok(OrgSettings::find(conn)?))
-        .await?
-        .map_or_else(|| "Confer".into(), |o| o.name))
 }
 
 pub async fn show_forgot(req: HttpRequest, state: web::Data<AppState>) -> AppResult<HttpResponse> {

@@ -53,6 +53,14 @@ pub struct LoginSettings {
     pub sso_only: bool,
 }
 
+/// The organisation's name for pages seen before signing in.
+pub async fn org_name(state: &AppState) -> AppResult<String> {
+    Ok(state
+        .db(|conn| Ok(OrgSettings::find(conn)?))
+        .await?
+        .map_or_else(|| "Confer".into(), |o| o.name))
+}
+
 pub async fn login_settings(state: &AppState) -> AppResult<LoginSettings> {
     let org = state.db(|conn| Ok(OrgSettings::find(conn)?)).await?;
     let provider = org
@@ -208,7 +216,7 @@ pub async fn login(
         })
         .await?
         .ok_or(AppError::NotFound)?;
-    if sso_only && !crate::policy::may_use_password(true, &actor) {
+    if !crate::policy::may_use_password(sso_only, &actor) {
         let message = t.get("login.sso_only").to_string();
         return html_with_status(&page(ctx, message), StatusCode::FORBIDDEN);
     }

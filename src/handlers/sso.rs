@@ -15,6 +15,7 @@ use crate::crypto::secrets_match;
 use crate::db::write_transaction;
 use crate::error::AppResult;
 use crate::handlers::session::{LoginPage, login_settings};
+use crate::i18n::Tr;
 use crate::models::org::OrgSettings;
 use crate::models::user::AccessState;
 use crate::pages::{Ctx, html_with_status};
@@ -49,13 +50,19 @@ async fn provider(state: &AppState) -> AppResult<Option<(Provider, OrgSettings)>
     Ok(org.and_then(|org| Provider::configured(&state.config, &org).map(|p| (p, org))))
 }
 
-/// The sign-in page with `key`'s message, and the status to send it with.
+/// A refusal for the sign-in page: its message, and the status to send.
+struct Refused(Box<dyn FnOnce(Tr) -> String>, StatusCode);
+
+fn refusal(key: &'static str, status: StatusCode) -> Refused {
+    Refused(Box::new(move |t| t.get(key).to_string()), status)
+}
+
+/// The sign-in page with the refusal's message.
 async fn refused(
     req: &HttpRequest,
     state: &AppState,
     next: String,
-    message: impl FnOnce(crate::i18n::Tr) -> String,
-    status: StatusCode,
+    Refused(message, status): Refused,
 ) -> AppResult<HttpResponse> {
     let settings = login_settings(state).await?;
     let ctx = Ctx::for_visitor(req, settings.org_name.clone());
@@ -74,20 +81,12 @@ pub async fn start(
         return Err(crate::error::AppError::NotFound);
     };
     let redirect = redirect_url(&state);
-    let started = web::block(move || sso::start(&provider, &redirect)).await?;
-    let started = match started {
+    let started = match web::block(move || sso::start(&provider, &redirect)).await? {
         Ok(started) => started,
         Err(e) => {
             tracing::warn!(error = ?e, "single sign-on could not start");
-            let key = e.key();
-            return refused(
-                &req,
-                &state,
-                next,
-                |t| t.get(key).to_string(),
-                StatusCode::BAD_GATEWAY,
-            )
-            .await;
+            let refusal = refusal(e.key(), StatusCode::BAD_GATEWAY);
+            return refused(&req, &state, next, refusal).await;
         }
     };
     session.insert(SESSION_STATE, &started.state)?;
@@ -109,44 +108,59 @@ pub async fn callback(
         value
     };
     // Single use: whatever happens next, this attempt's values are gone.
-    let (expected_state, nonce, verifier, next) = (
-        take(SESSION_STATE),
-        take(SESSION_NONCE),
-        take(SESSION_VERIFIER),
-        take(SESSION_NEXT).unwrap_or_else(|| "/".into()),
-    );
+    let attempt = Attempt {
+        state: take(SESSION_STATE),
+        nonce: take(SESSION_NONCE),
+        pkce_verifier: take(SESSION_VERIFIER),
+    };
+    let next = take(SESSION_NEXT).unwrap_or_else(|| "/".into());
+    match returned(&req, &session, &state, &query, attempt, &next).await? {
+        Ok(response) => Ok(response),
+        Err(refusal) => refused(&req, &state, next, refusal).await,
+    }
+}
+
+/// What the session kept of the attempt the browser returns from.
+struct Attempt {
+    state: Option<String>,
+    nonce: Option<String>,
+    pkce_verifier: Option<String>,
+}
+
+/// The provider's answer checked, and the user signed in (or asked for
+/// their second factor) — or why not.
+async fn returned(
+    req: &HttpRequest,
+    session: &Session,
+    state: &AppState,
+    query: &CallbackQuery,
+    attempt: Attempt,
+    next: &str,
+) -> AppResult<Result<HttpResponse, Refused>> {
     if let Some(error) = &query.error {
         tracing::info!(error, "the identity provider refused the sign-in");
-        return refused(
-            &req,
-            &state,
-            next,
-            |t| t.get("sso.error.provider_refused").to_string(),
+        return Ok(Err(refusal(
+            "sso.error.provider_refused",
             StatusCode::FORBIDDEN,
-        )
-        .await;
+        )));
     }
-    let state_matches = match (&expected_state, &query.state) {
+    let state_matches = match (&attempt.state, &query.state) {
         (Some(expected), Some(got)) => secrets_match(expected, got),
         _ => false,
     };
-    let (true, Some(nonce), Some(verifier), Some(code)) =
-        (state_matches, nonce, verifier, query.code.clone())
-    else {
+    let (true, Some(nonce), Some(verifier), Some(code)) = (
+        state_matches,
+        attempt.nonce,
+        attempt.pkce_verifier,
+        query.code.clone(),
+    ) else {
         tracing::warn!("single sign-on returned with a missing or wrong state");
-        return refused(
-            &req,
-            &state,
-            next,
-            |t| t.get("sso.error.state").to_string(),
-            StatusCode::BAD_REQUEST,
-        )
-        .await;
+        return Ok(Err(refusal("sso.error.state", StatusCode::BAD_REQUEST)));
     };
-    let Some((provider, org)) = provider(&state).await? else {
+    let Some((provider, org)) = provider(state).await? else {
         return Err(crate::error::AppError::NotFound);
     };
-    let (redirect, now) = (redirect_url(&state), state.clock.now());
+    let (redirect, now) = (redirect_url(state), state.clock.now());
     let finished =
         web::block(move || sso::finish(&provider, &redirect, &code, &verifier, &nonce, now))
             .await?;
@@ -154,15 +168,7 @@ pub async fn callback(
         Ok(identity) => identity,
         Err(e) => {
             tracing::warn!(error = ?e, "single sign-on refused");
-            let key = e.key();
-            return refused(
-                &req,
-                &state,
-                next,
-                |t| t.get(key).to_string(),
-                StatusCode::FORBIDDEN,
-            )
-            .await;
+            return Ok(Err(refusal(e.key(), StatusCode::FORBIDDEN)));
         }
     };
     let org_for_user = org.clone();
@@ -182,33 +188,31 @@ pub async fn callback(
     let user = match found {
         Ok(user) => user,
         Err(SsoRefusal::UnknownUser) => {
-            return refused(
-                &req,
-                &state,
-                next,
-                |t| t.get("sso.error.unknown_user").to_string(),
+            return Ok(Err(refusal(
+                "sso.error.unknown_user",
                 StatusCode::FORBIDDEN,
-            )
-            .await;
+            )));
         }
     };
+    // Exactly the rules of a password sign-in.
     let date = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
-    let message: Option<Box<dyn FnOnce(crate::i18n::Tr) -> String>> =
-        match user.access_state(org.today(now)) {
-            AccessState::Allowed => None,
-            AccessState::Deactivated | AccessState::NoPassword => {
-                Some(Box::new(|t| t.get("login.deactivated").to_string()))
-            }
-            AccessState::WindowNotStarted(d) => Some(Box::new(move |t| {
-                t.fmt("login.window_not_started", &[("date", &date(d))])
-            })),
-            AccessState::WindowEnded(d) => Some(Box::new(move |t| {
-                t.fmt("login.window_ended", &[("date", &date(d))])
-            })),
-        };
+    let message: Option<Box<dyn FnOnce(Tr) -> String>> = match user.access_state(org.today(now)) {
+        AccessState::Allowed => None,
+        AccessState::Deactivated | AccessState::NoPassword => {
+            Some(Box::new(|t| t.get("login.deactivated").to_string()))
+        }
+        AccessState::WindowNotStarted(d) => Some(Box::new(move |t| {
+            t.fmt("login.window_not_started", &[("date", &date(d))])
+        })),
+        AccessState::WindowEnded(d) => Some(Box::new(move |t| {
+            t.fmt("login.window_ended", &[("date", &date(d))])
+        })),
+    };
     if let Some(message) = message {
-        return refused(&req, &state, next, message, StatusCode::FORBIDDEN).await;
+        return Ok(Err(Refused(message, StatusCode::FORBIDDEN)));
     }
-    crate::handlers::two_factor::after_first_factor(&req, &session, &state, &user, &org, &next)
-        .await
+    let response =
+        crate::handlers::two_factor::after_first_factor(req, session, state, &user, &org, next)
+            .await?;
+    Ok(Ok(response))
 }

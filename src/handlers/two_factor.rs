@@ -16,6 +16,7 @@ use crate::crypto::{random_token, token_hash};
 use crate::db::write_transaction;
 use crate::error::{AppError, AppResult};
 use crate::forms::FieldErrors;
+use crate::handlers::session::org_name;
 use crate::models::login_failure;
 use crate::models::org::OrgSettings;
 use crate::models::two_factor;
@@ -82,14 +83,6 @@ pub struct CodeForm {
     pub code: String,
     /// A checkbox: present when ticked.
     pub remember: Option<String>,
-}
-
-async fn org_name(state: &AppState) -> AppResult<String> {
-    Ok(state
-        .db(|conn| Ok(OrgSettings::find(conn)?))
-        .await?
-        .map(|o| o.name)
-        .unwrap_or_else(|| "Confer".into()))
 }
 
 pub async fn show_code(

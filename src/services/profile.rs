@@ -164,12 +164,11 @@ pub fn request_password_reset(
     }
     // With single sign-on the only way in, only the owner has a password
     // to reset.
-    if org.sso_only {
-        let owner = User::load_actor(conn, user.id)?
-            .is_some_and(|(_, _, actor)| policy::may_use_password(true, &actor));
-        if !owner {
-            return Ok(());
-        }
+    if org.sso_only
+        && !User::load_actor(conn, user.id)?
+            .is_some_and(|(_, _, actor)| policy::may_use_password(org.sso_only, &actor))
+    {
+        return Ok(());
     }
     let token = password_reset::create(conn, user.id, now)?;
     let t = Tr::new(user.lang(&org));
