@@ -108,13 +108,7 @@ pub async fn save(
 ) -> AppResult<HttpResponse> {
     policy::ensure(&current.actor, Action::Use(Flag::SettingsOrg))?;
     let mut form = form.into_inner();
-    if let Some(env) = &state.config.oidc {
-        // The environment's provider wins; only the rest is saved here.
-        form.sso_issuer = env.issuer.clone();
-        form.sso_client_id = env.client_id.clone();
-        form.sso_label = env.label.clone().unwrap_or_default();
-        form.sso_client_secret.clear();
-    }
+    let environment_provider = state.config.oidc.is_some();
     let caller = current.caller(&state, &req);
     let (f, secret_key) = (form.clone(), state.config.secret_key.clone());
     let written = crate::web::write(&state, move |conn| {
@@ -126,6 +120,7 @@ pub async fn save(
             sso_label: &f.sso_label,
             sso_create_domains: &f.sso_create_domains,
             sso_only: f.sso_only.is_some(),
+            environment_provider,
         };
         security::update_settings(
             conn,

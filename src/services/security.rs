@@ -238,6 +238,8 @@ pub struct SecurityInput<'a> {
     pub sso_label: &'a str,
     pub sso_create_domains: &'a str,
     pub sso_only: bool,
+    /// `CONFER_OIDC_*` set the provider: the stored one is left as it is.
+    pub environment_provider: bool,
 }
 
 /// Validates and saves Settings > Security (flag `settings.org`), every
@@ -262,8 +264,25 @@ pub fn update_settings(
         );
         return Err(Refusal::Fields(fields));
     };
-    let issuer = input.sso_issuer.trim().trim_end_matches('/');
-    let client_id = input.sso_client_id.trim();
+    let stored = |value: &Option<String>| value.clone().unwrap_or_default();
+    let (stored_issuer, stored_client, stored_label) = (
+        stored(&org.sso_issuer),
+        stored(&org.sso_client_id),
+        stored(&org.sso_label),
+    );
+    let (issuer, client_id, label) = if input.environment_provider {
+        (
+            stored_issuer.as_str(),
+            stored_client.as_str(),
+            stored_label.as_str(),
+        )
+    } else {
+        (
+            input.sso_issuer.trim().trim_end_matches('/'),
+            input.sso_client_id.trim(),
+            input.sso_label.trim(),
+        )
+    };
     if !issuer.is_empty() && !crate::config::is_issuer_url(issuer) {
         fields.add(
             "sso_issuer",
@@ -279,14 +298,14 @@ pub fn update_settings(
     if client_id.chars().count() > 500 {
         fields.add("sso_client_id", Problem::TooLong(500));
     }
-    if input.sso_label.trim().chars().count() > 60 {
+    if label.chars().count() > 60 {
         fields.add("sso_label", Problem::TooLong(60));
     }
     let domains = customer::parse_domains(input.sso_create_domains);
     if let Some(bad) = domains.iter().find(|d| !customer::valid_domain(d)) {
         fields.add("sso_create_domains", Problem::Domain(bad.clone()));
     }
-    if input.sso_only && issuer.is_empty() {
+    if input.sso_only && issuer.is_empty() && !input.environment_provider {
         fields.add(
             "sso_only",
             Problem::Rule {
@@ -297,7 +316,9 @@ pub fn update_settings(
     }
     super::check(fields)?;
     let sealed_secret = match input.sso_client_secret.map(str::trim) {
-        Some(secret) if !secret.is_empty() => Some(crypto::seal(secret_key, secret)),
+        Some(secret) if !secret.is_empty() && !input.environment_provider => {
+            Some(crypto::seal(secret_key, secret))
+        }
         _ => org.sso_client_secret.clone(),
     };
     let optional = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
@@ -308,7 +329,7 @@ pub fn update_settings(
             org_settings::sso_issuer.eq(optional(issuer)),
             org_settings::sso_client_id.eq(optional(client_id)),
             org_settings::sso_client_secret.eq(sealed_secret.clone()),
-            org_settings::sso_label.eq(optional(input.sso_label)),
+            org_settings::sso_label.eq(optional(label)),
             org_settings::sso_create_domains.eq(domains.join(", ")),
             org_settings::sso_only.eq(input.sso_only),
             org_settings::updated_at.eq(now),

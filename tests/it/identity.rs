@@ -832,3 +832,55 @@ sso_test!(
         assert!(client.is_signed_in());
     }
 );
+
+fn provider_from_environment(config: &mut confer::config::Config) {
+    config.oidc = Some(confer::config::OidcConfig {
+        issuer: "https://login.example.com".into(),
+        client_id: "confer-env".into(),
+        client_secret: Some("from-the-environment".into()),
+        label: Some("Env IdP".into()),
+    });
+}
+
+db_test!(
+    a_provider_set_by_the_environment_is_shown_read_only,
+    configure = provider_from_environment,
+    |app| {
+        let app = app.with_org();
+        let mut visitor = app.client();
+        assert!(
+            visitor
+                .get("/login")
+                .body
+                .contains(">Sign in with Env IdP</a>")
+        );
+        let mut owner = app.sign_in("owner@acme.test");
+        let page = owner.get("/settings/security");
+        assert!(
+            page.body
+                .contains("Set by the CONFER_OIDC_ environment variables")
+        );
+        assert!(page.body.contains(
+            "value=\"https://login.example.com\" placeholder=\"https://login.example.com\" readonly"
+        ));
+        assert!(page.body.contains("A secret is stored."));
+        owner
+            .post_form(
+                "/settings/security",
+                &[
+                    ("two_factor", "admins"),
+                    ("sso_issuer", "https://elsewhere.example.com"),
+                    ("sso_client_id", "other"),
+                    ("sso_only", "on"),
+                ],
+            )
+            .expect_redirect("/settings/security");
+        assert_eq!(
+            app.count("org_settings WHERE two_factor_required = 'admins' AND sso_only AND sso_issuer IS NULL AND sso_client_id IS NULL AND sso_client_secret IS NULL"),
+            1,
+            "the environment's provider wins and is not copied; the rest is saved"
+        );
+        let login = app.client().get("/login");
+        assert!(login.body.contains("Sign in with a password (owner)"));
+    }
+);
