@@ -444,3 +444,41 @@ function scrollRegions() {
   update();
 }
 document.addEventListener("DOMContentLoaded", scrollRegions);
+
+// Saved replies in the composer: typing filters the list; choosing one
+// puts its text (placeholders already filled in by the server) at the
+// cursor of the Reply or Note box and switches to that tab. Without script
+// each is a link that reloads the page with it in the box.
+function savedReplies() {
+  const picker = document.querySelector("[data-saved-picker]");
+  if (!picker) return;
+  const filter = picker.querySelector("[data-saved-filter]");
+  const items = Array.from(picker.querySelectorAll("li[data-saved-text]"));
+  const none = picker.querySelector("[data-saved-none]");
+  filter?.addEventListener("input", () => {
+    const words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
+    let shown = 0;
+    items.forEach((item) => {
+      const match = words.every((w) => item.dataset.savedText.includes(w));
+      item.hidden = !match;
+      if (match) shown += 1;
+    });
+    if (none) none.hidden = shown > 0;
+  });
+  picker.addEventListener("click", (e) => {
+    const link = e.target.closest("a[data-saved-insert]");
+    if (!link) return;
+    const box = document.getElementById(link.dataset.kind === "reply" ? "reply" : "note");
+    if (!box) return;
+    e.preventDefault();
+    document.getElementById(`tab-${link.dataset.kind}`)?.click();
+    const text = link.dataset.body;
+    const start = box.selectionStart ?? box.value.length;
+    const end = box.selectionEnd ?? box.value.length;
+    box.value = box.value.slice(0, start) + text + box.value.slice(end);
+    box.focus();
+    box.selectionStart = box.selectionEnd = start + text.length;
+    picker.open = false;
+  });
+}
+document.addEventListener("DOMContentLoaded", savedReplies);

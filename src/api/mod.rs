@@ -18,6 +18,7 @@ mod error;
 mod idempotency;
 mod kb;
 mod notifications;
+mod saved_replies;
 mod tasks;
 mod token_auth;
 
@@ -52,6 +53,13 @@ pub mod values {
         Pending,
         Snoozed,
         Done,
+    }
+
+    #[derive(Serialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum SnippetKind {
+        Reply,
+        Note,
     }
 
     #[derive(Serialize, ToSchema)]
@@ -192,6 +200,11 @@ api_routes! {
     post "/tasks/{id}/comments" => tasks::comment;
     get "/kb/articles" => kb::list;
     get "/kb/articles/{id}" => kb::show;
+    get "/saved-replies" => saved_replies::list;
+    post "/saved-replies" => saved_replies::create;
+    get "/saved-replies/{id}" => saved_replies::show;
+    patch "/saved-replies/{id}" => saved_replies::update;
+    delete "/saved-replies/{id}" => saved_replies::delete;
     get "/search" => conversations::search;
     get "/notifications" => notifications::list;
     post "/notifications/{id}/read" => notifications::mark_read;

@@ -69,6 +69,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    saved_replies (id) {
+        id -> BigInt,
+        title -> Text,
+        body -> Text,
+        kind -> Text,
+        user_id -> Nullable<BigInt>,
+        team_id -> Nullable<BigInt>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     user_totp (user_id) {
         user_id -> BigInt,
         secret -> Text,
@@ -445,9 +459,11 @@ diesel::joinable!(team_memberships -> users (user_id));
 diesel::joinable!(customers -> organizations (organization_id));
 diesel::joinable!(conversations -> customers (customer_id));
 diesel::joinable!(conversations -> teams (team_id));
+diesel::joinable!(saved_replies -> teams (team_id));
 diesel::joinable!(messages -> conversations (conversation_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    saved_replies,
     org_settings,
     api_tokens,
     idempotency_keys,

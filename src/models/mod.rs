@@ -18,6 +18,7 @@ pub mod password_reset;
 pub mod people;
 pub mod rate;
 pub mod role;
+pub mod saved_reply;
 pub mod task;
 pub mod team;
 pub mod two_factor;

@@ -7,8 +7,10 @@ use std::fmt;
 
 mod identity;
 mod manage;
+mod saved_replies;
 pub use identity::*;
 pub use manage::*;
+pub use saved_replies::*;
 
 /// The kind of seat a user holds (`users.user_type`).
 #[derive(

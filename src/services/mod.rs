@@ -14,6 +14,7 @@ pub mod messages;
 pub mod org;
 pub mod profile;
 pub mod roles;
+pub mod saved_replies;
 pub mod security;
 pub mod tasks;
 pub mod teams;

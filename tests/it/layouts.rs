@@ -7,6 +7,21 @@ use crate::db_test;
 use crate::support::*;
 
 /// Returns the Billing team, which the agent and the collaborator share.
+/// A new note shared with the Billing team; its id.
+fn billing_note(app: &TestApp) -> i64 {
+    app.sql(
+        "INSERT INTO saved_replies (title, body, kind, team_id, created_at, updated_at) \
+         SELECT 'Billing note', 'Checked.', 'note', id, '2026-01-01 00:00:00', '2026-01-01 00:00:00' \
+         FROM teams WHERE name = 'Billing'",
+    );
+    use diesel::prelude::*;
+    confer::db::schema::saved_replies::table
+        .select(diesel::dsl::max(confer::db::schema::saved_replies::id))
+        .first::<Option<i64>>(&mut app.conn())
+        .expect("note")
+        .expect("a note")
+}
+
 fn people(app: &TestApp) -> i64 {
     let support = app.team("Support");
     let billing = app.team("Billing");
@@ -104,6 +119,8 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     ("GET", "/profile", [200, 200, 200, 200, 200]),
     ("GET", "/profile/tokens", [200, 200, 200, 200, 200]),
     ("GET", "/profile/two-factor", [200, 200, 200, 200, 200]),
+    ("GET", "/saved-replies", [200, 200, 200, 200, 200]),
+    ("GET", "/saved-replies/{id}", [200, 200, 200, 200, 200]),
     ("GET", "/api/docs", [200, 200, 200, 200, 200]),
     ("GET", "/logout", [200, 200, 200, 200, 200]),
     ("GET", "/settings", [303, 303, 303, 403, 403]),
@@ -214,7 +231,15 @@ const POSTS: &[(&str, [bool; 5])] = &[
         "/profile/two-factor/disable",
         [true, true, true, true, true],
     ),
+    ("/saved-replies", [true, true, true, true, true]),
+    // A note shared with Billing: its members read it, those who manage
+    // teams change it.
+    ("/saved-replies/{id}", [true, true, true, false, false]),
 ];
+
+/// Posts that remove what they are about: each role gets a fresh one
+/// (a note shared with Billing), and the status it answers.
+const REMOVALS: &[(&str, [u16; 5])] = &[("/saved-replies/{id}/delete", [303, 303, 303, 403, 403])];
 
 db_test!(route_by_role_matrix, |app| {
     let app = app.with_org();
@@ -265,6 +290,7 @@ db_test!(route_by_role_matrix, |app| {
             MATRIX.iter().any(|(_, p, _)| normalize(p) == normalized)
         } else {
             POSTS.iter().any(|(p, _)| normalize(p) == normalized)
+                || REMOVALS.iter().any(|(p, _)| normalize(p) == normalized)
         };
         assert!(listed, "{method} {path} is missing from the matrix");
     }
@@ -372,6 +398,8 @@ db_test!(route_by_role_matrix, |app| {
             organization
         } else if path.starts_with("/conversations") {
             conversation
+        } else if path.starts_with("/saved-replies") {
+            billing_note(&app)
         } else {
             customer
         };
@@ -409,6 +437,15 @@ db_test!(route_by_role_matrix, |app| {
             };
             if !ok {
                 wrong.push(format!("{email} POST {path}: allowed={allowed}, got {got}"));
+            }
+        }
+    }
+    for (path, expected) in REMOVALS {
+        for ((client, email), status) in clients.iter_mut().zip(emails).zip(expected) {
+            let path = fill(path);
+            let got = client.post_form(&path, &[]).status;
+            if got != *status {
+                wrong.push(format!("{email} POST {path}: expected {status}, got {got}"));
             }
         }
     }

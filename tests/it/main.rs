@@ -27,6 +27,7 @@ mod password;
 mod policy;
 mod reports;
 mod robustness;
+mod saved_replies;
 mod scim;
 mod settings;
 mod setup;

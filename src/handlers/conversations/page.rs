@@ -42,6 +42,17 @@ pub struct CustomerSummary {
     pub phone: String,
 }
 
+/// A saved reply the composer offers, its placeholders filled in for this
+/// conversation.
+pub struct SavedChoice {
+    pub id: i64,
+    pub title: String,
+    /// `reply` or `note`: which composer it goes into.
+    pub kind: &'static str,
+    pub label: String,
+    pub body: String,
+}
+
 /// What the property form offers and shows.
 pub struct PropertyForm {
     pub status: String,
@@ -61,12 +72,14 @@ pub(super) struct Loaded {
     pub(super) assignees: Vec<(i64, String)>,
     pub(super) files: Vec<attachment::AttachmentInfo>,
     pub(super) tasks: (Vec<crate::handlers::tasks::TaskRow>, Option<String>),
+    pub(super) saved: Vec<crate::models::saved_reply::Listed>,
 }
 
 pub(super) async fn load(current: &CurrentUser, state: &AppState, id: i64) -> AppResult<Loaded> {
     let (scope, user_id, team_ids) = reader(current);
     let task_reader = crate::handlers::tasks::panel_reader(current);
     let which = crate::models::task::TaskList::Conversation(id);
+    let snippets = policy::snippet_scope(&current.actor);
     let (mut loaded, task_lines) = state
         .db(move |conn| {
             let reader = Reader {
@@ -88,6 +101,7 @@ pub(super) async fn load(current: &CurrentUser, state: &AppState, id: i64) -> Ap
                 teams: Team::all(conn)?,
                 assignees: crate::models::people::assignable_users(conn, None)?,
                 tasks: (Vec::new(), None),
+                saved: crate::models::saved_reply::visible(conn, &snippets)?,
                 conversation,
                 customer,
             };
@@ -125,6 +139,7 @@ pub(super) struct ConversationPage {
     pub(super) new_task_link: Option<String>,
     /// The reader's id: "a" assigns the conversation to them.
     pub(super) me: i64,
+    pub(super) saved: Vec<SavedChoice>,
 }
 
 impl ConversationPage {
@@ -154,6 +169,7 @@ pub(super) struct CollaboratorConversationPage {
     pub(super) notice: Option<&'static str>,
     pub(super) task_rows: Vec<crate::handlers::tasks::TaskRow>,
     pub(super) new_task_link: Option<String>,
+    pub(super) saved: Vec<SavedChoice>,
 }
 
 /// Text typed into a composer, kept when the page comes back with an error.
@@ -164,6 +180,9 @@ pub(super) struct Drafts {
     pub(super) props: Option<PropertyForm>,
     /// Said above the thread (mentions that notified nobody).
     pub(super) warning: Option<String>,
+    /// A saved reply to put into its composer (the link's fallback
+    /// without JavaScript).
+    pub(super) insert: Option<i64>,
 }
 
 pub(super) fn render(
@@ -226,6 +245,45 @@ pub(super) fn render(
             },
         })
         .collect();
+    let placeholders = crate::services::saved_replies::Placeholders {
+        customer_name: &loaded.customer.name,
+        agent_name: &current.user.name,
+        conversation_id: c.id,
+    };
+    let saved: Vec<SavedChoice> = loaded
+        .saved
+        .iter()
+        .map(|l| {
+            let kind = if l.reply.kind == "reply" {
+                "reply"
+            } else {
+                "note"
+            };
+            SavedChoice {
+                id: l.reply.id,
+                title: l.reply.title.clone(),
+                kind,
+                label: format!(
+                    "{} · {}",
+                    t.get(&format!("saved.kind.{kind}")),
+                    l.team_name
+                        .as_deref()
+                        .unwrap_or_else(|| t.get("saved.personal"))
+                ),
+                body: crate::services::saved_replies::fill(&l.reply.body, &placeholders),
+            }
+        })
+        .collect();
+    let mut drafts = drafts;
+    if let Some(chosen) = drafts
+        .insert
+        .and_then(|id| saved.iter().find(|s| s.id == id))
+    {
+        match chosen.kind {
+            "reply" => drafts.reply = chosen.body.clone(),
+            _ => drafts.note = chosen.body.clone(),
+        }
+    }
     let status = t.get(&format!("status.{}", c.status));
     let status_code = if errors.is_empty() {
         StatusCode::OK
@@ -248,6 +306,7 @@ pub(super) fn render(
                 notice,
                 task_rows: loaded.tasks.0,
                 new_task_link: loaded.tasks.1,
+                saved,
             },
             status_code,
         );
@@ -296,6 +355,7 @@ pub(super) fn render(
             task_rows: loaded.tasks.0,
             new_task_link: loaded.tasks.1,
             me: current.user.id,
+            saved,
         },
         status_code,
     )
@@ -307,6 +367,8 @@ pub struct ConversationNotice {
     pub notice: String,
     /// Users mentioned in the last note who cannot see the conversation.
     pub unseen: String,
+    /// A saved reply to put into its composer (without JavaScript).
+    pub insert: String,
 }
 
 pub(super) fn notice_key(notice: &str) -> Option<&'static str> {
@@ -364,6 +426,7 @@ pub async fn show(
             &[("names", &unseen.join(", "))],
         ));
     }
+    drafts.insert = query.insert.parse().ok();
     render(
         &current,
         loaded,

@@ -38,6 +38,8 @@ struct World {
     notification: i64,
     spare_user: i64,
     attachment: i64,
+    /// A note snippet shared with the Support team.
+    saved_reply: i64,
 }
 
 /// A customer message with a file on `conversation`; the file's id.
@@ -125,7 +127,12 @@ fn world(app: &TestApp) -> World {
     let notification = id_of(app, "SELECT MAX(id) AS n FROM notifications");
     let spare_user = app.user("spare@acme.test", "Sam Spare").create();
     let attachment = file_on(app, conversation, customer);
+    app.sql(&format!(
+        "INSERT INTO saved_replies (title, body, kind, team_id, created_at, updated_at) VALUES ('Escalated', 'Escalated for {{customer.first_name}}.', 'note', {team}, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+    ));
+    let saved_reply = id_of(app, "SELECT MAX(id) AS n FROM saved_replies");
     World {
+        saved_reply,
         team,
         conversation,
         customer,
@@ -169,6 +176,8 @@ fn fill(path: &str, w: &World) -> String {
         w.notification
     } else if path.starts_with("/attachments") {
         w.attachment
+    } else if path.starts_with("/saved-replies") {
+        w.saved_reply
     } else {
         w.conversation
     };
@@ -287,6 +296,30 @@ fn matrix(w: &World, collab: i64) -> Vec<(&'static str, &'static str, Option<Val
         ("get", "/kb/articles", None, all_ok),
         ("get", "/kb/articles/{id}", None, all_ok),
         ("get", "/search?q=printer", None, all_ok),
+        ("get", "/saved-replies", None, all_ok),
+        (
+            "post",
+            "/saved-replies",
+            Some(
+                json!({ "title": "Thanks", "body": "Thanks, {customer.first_name}!", "kind": "note" }),
+            ),
+            [201; 5],
+        ),
+        // A team's reply: every member reads it; those who manage teams change it.
+        ("get", "/saved-replies/{id}", None, all_ok),
+        (
+            "patch",
+            "/saved-replies/{id}",
+            Some(json!({ "title": "Escalated to engineering" })),
+            staff_only,
+        ),
+        // The first deletes it; it is gone for the rest.
+        (
+            "delete",
+            "/saved-replies/{id}",
+            None,
+            [204, 404, 404, 404, 404],
+        ),
         ("get", "/notifications", None, all_ok),
         // The notification is the collaborator's: nobody else's to read.
         (
