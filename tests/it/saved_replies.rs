@@ -40,10 +40,7 @@ db_test!(saved_replies_personal_and_shared_with_a_team, |app| {
         &[("title", " "), ("body", ""), ("kind", "shout")],
     );
     assert_eq!(bad.status, 422);
-    assert_eq!(
-        bad.body.matches("This field is required.").count() >= 2,
-        true
-    );
+    assert!(bad.body.matches("This field is required.").count() >= 2);
     assert!(bad.body.contains("Choose Reply or Note."));
     agent
         .post_form(
