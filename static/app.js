@@ -482,3 +482,69 @@ function savedReplies() {
   });
 }
 document.addEventListener("DOMContentLoaded", savedReplies);
+
+// A conversation updates itself: its live stream (server-sent events) says
+// when a newer message exists — the thread is then fetched and replaced,
+// the reply form learns it has been seen, and a screen reader hears it —
+// and who else has it open or is replying. Typing in the reply box tells
+// the others (at most every 10 s; an emptied box says it stopped). Without
+// EventSource the page simply stays as loaded.
+function liveConversation() {
+  const root = document.querySelector("[data-live]");
+  if (!root || !window.EventSource) return;
+  const presence = document.querySelector("[data-presence]");
+  const announce = document.querySelector("[data-live-announce]");
+  const source = new EventSource(root.dataset.live);
+  let refreshing = false;
+  source.addEventListener("messages", async () => {
+    if (refreshing) return;
+    refreshing = true;
+    try {
+      const response = await fetch(location.pathname, { credentials: "same-origin" });
+      if (!response.ok) return;
+      const page = new DOMParser().parseFromString(await response.text(), "text/html");
+      const fresh = page.querySelector("ol.thread");
+      const shown = document.querySelector("ol.thread");
+      if (fresh && shown) shown.replaceWith(fresh);
+      const seen = page.querySelector("[data-seen-last]")?.value;
+      if (seen) document.querySelectorAll("[data-seen-last]").forEach((input) => { input.value = seen; });
+      if (announce) announce.textContent = announce.dataset.newLabel;
+    } catch (_) {
+      /* the next event tries again */
+    } finally {
+      refreshing = false;
+    }
+  });
+  source.addEventListener("presence", (e) => {
+    if (!presence) return;
+    const { text } = JSON.parse(e.data);
+    presence.textContent = text;
+    presence.hidden = !text;
+  });
+  const reply = document.getElementById("reply");
+  const form = document.getElementById("reply-form");
+  const url = root.dataset.presenceUrl;
+  if (!reply || !form || !url) return;
+  const csrf = form.querySelector('input[name="csrf_token"]')?.value || "";
+  const tell = (replying) => fetch(url, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "X-CSRF-Token": csrf, "Content-Type": "application/x-www-form-urlencoded" },
+    body: `replying=${replying ? 1 : 0}`,
+  }).catch(() => {});
+  let active = false;
+  let told = 0;
+  reply.addEventListener("input", () => {
+    if (reply.value.trim() === "") {
+      if (active) tell(false);
+      active = false;
+      return;
+    }
+    if (!active || Date.now() - told > 10000) {
+      active = true;
+      told = Date.now();
+      tell(true);
+    }
+  });
+}
+document.addEventListener("DOMContentLoaded", liveConversation);

@@ -69,6 +69,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    conversation_viewers (conversation_id, user_id) {
+        conversation_id -> BigInt,
+        user_id -> BigInt,
+        seen_at -> Timestamp,
+        replying_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     saved_replies (id) {
         id -> BigInt,
         title -> Text,
@@ -460,9 +469,11 @@ diesel::joinable!(customers -> organizations (organization_id));
 diesel::joinable!(conversations -> customers (customer_id));
 diesel::joinable!(conversations -> teams (team_id));
 diesel::joinable!(saved_replies -> teams (team_id));
+diesel::joinable!(conversation_viewers -> users (user_id));
 diesel::joinable!(messages -> conversations (conversation_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    conversation_viewers,
     saved_replies,
     org_settings,
     api_tokens,

@@ -94,6 +94,8 @@ web_routes! {
     post "/conversations/new" => conversations::create;
     get "/conversations/{id}" => conversations::show;
     get "/conversations/{id}/mentionable" => conversations::mentionable;
+    get "/conversations/{id}/live" => conversations::live;
+    post "/conversations/{id}/presence" => conversations::presence;
     post "/conversations/{id}/reply" => conversations::reply;
     post "/conversations/{id}/notes" => conversations::add_note;
     post "/conversations/{id}/properties" => conversations::update_properties;

@@ -16,6 +16,7 @@ pub mod org;
 pub mod outbox;
 pub mod password_reset;
 pub mod people;
+pub mod presence;
 pub mod rate;
 pub mod role;
 pub mod saved_reply;

@@ -232,10 +232,18 @@ const POSTS: &[(&str, [bool; 5])] = &[
         [true, true, true, true, true],
     ),
     ("/saved-replies", [true, true, true, true, true]),
+    // Saying one is replying: those who may reply.
+    (
+        "/conversations/{id}/presence",
+        [true, true, true, true, false],
+    ),
     // A note shared with Billing: its members read it, those who manage
     // teams change it.
     ("/saved-replies/{id}", [true, true, true, false, false]),
 ];
+
+/// Event streams (they stay open): only their status is read.
+const STREAMS: &[(&str, [u16; 5])] = &[("/conversations/{id}/live", [200, 200, 200, 200, 200])];
 
 /// Posts that remove what they are about: each role gets a fresh one
 /// (a note shared with Billing), and the status it answers.
@@ -288,6 +296,7 @@ db_test!(route_by_role_matrix, |app| {
         }
         let listed = if method == "GET" {
             MATRIX.iter().any(|(_, p, _)| normalize(p) == normalized)
+                || STREAMS.iter().any(|(p, _)| normalize(p) == normalized)
         } else {
             POSTS.iter().any(|(p, _)| normalize(p) == normalized)
                 || REMOVALS.iter().any(|(p, _)| normalize(p) == normalized)
@@ -437,6 +446,15 @@ db_test!(route_by_role_matrix, |app| {
             };
             if !ok {
                 wrong.push(format!("{email} POST {path}: allowed={allowed}, got {got}"));
+            }
+        }
+    }
+    for (path, expected) in STREAMS {
+        let path = fill(path);
+        for ((client, email), status) in clients.iter_mut().zip(emails).zip(expected) {
+            let got = client.status_only(&path);
+            if got != *status {
+                wrong.push(format!("{email} GET {path}: expected {status}, got {got}"));
             }
         }
     }

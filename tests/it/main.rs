@@ -23,6 +23,7 @@ mod i18n;
 mod identity;
 mod kb;
 mod layouts;
+mod live;
 mod password;
 mod policy;
 mod reports;

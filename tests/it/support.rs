@@ -756,6 +756,16 @@ impl Client {
         self.finish(result)
     }
 
+    /// The status of a GET, without reading the body (for event streams,
+    /// which stay open).
+    pub fn status_only(&mut self, path: &str) -> u16 {
+        let mut request = self.agent.get(format!("{}{path}", self.base));
+        if let Some(cookie) = self.cookies() {
+            request = request.header("Cookie", cookie);
+        }
+        request.call().expect("HTTP request").status().as_u16()
+    }
+
     /// Posts a form with the CSRF token of the session (fetched from
     /// `/login`'s or the current page's form when needed).
     pub fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {

@@ -89,6 +89,40 @@ pub async fn reply(
     policy::ensure(&current.actor, Action::Use(Flag::ConversationsReply))?;
     let loaded = load(&current, &state, *id).await?;
     let submission = uploads::read(&req, payload).await;
+    // Someone else replied since this page was loaded: show it first, keep
+    // what was typed, and let a second press send it.
+    if let Ok(seen) = submission.field("seen_last").parse::<i64>() {
+        let (me, conversation_id) = (current.user.id, loaded.conversation.id);
+        let others = state
+            .db(move |conn| {
+                Ok(crate::models::presence::written_since(
+                    conn,
+                    conversation_id,
+                    seen,
+                    me,
+                )?)
+            })
+            .await?;
+        if !others.is_empty() {
+            let warning = current.tr.fmt(
+                "conversation.replied_meanwhile",
+                &[("names", &others.join(", "))],
+            );
+            let mut page = render(
+                &current,
+                loaded,
+                Drafts {
+                    reply: submission.field("body"),
+                    warning: Some(warning),
+                    ..Drafts::default()
+                },
+                FieldErrors::default(),
+                None,
+            )?;
+            *page.status_mut() = StatusCode::CONFLICT;
+            return Ok(page);
+        }
+    }
     let notice = match submission.field("then").as_str() {
         "done" => "replied_done",
         "pending" => "replied_pending",

@@ -29,11 +29,13 @@ use crate::web::redirect;
 
 mod composer;
 mod list;
+mod live;
 mod new;
 mod page;
 mod properties;
 pub use composer::*;
 pub use list::*;
+pub use live::*;
 pub use new::*;
 pub use page::*;
 pub use properties::*;

@@ -140,6 +140,9 @@ pub(super) struct ConversationPage {
     /// The reader's id: "a" assigns the conversation to them.
     pub(super) me: i64,
     pub(super) saved: Vec<SavedChoice>,
+    /// The newest message shown: live updates start after it, and a reply
+    /// says it had seen up to it.
+    pub(super) newest: i64,
 }
 
 impl ConversationPage {
@@ -170,6 +173,7 @@ pub(super) struct CollaboratorConversationPage {
     pub(super) task_rows: Vec<crate::handlers::tasks::TaskRow>,
     pub(super) new_task_link: Option<String>,
     pub(super) saved: Vec<SavedChoice>,
+    pub(super) newest: i64,
 }
 
 /// Text typed into a composer, kept when the page comes back with an error.
@@ -284,6 +288,7 @@ pub(super) fn render(
             _ => drafts.note = chosen.body.clone(),
         }
     }
+    let newest = loaded.timeline.iter().map(|m| m.id).max().unwrap_or(0);
     let status = t.get(&format!("status.{}", c.status));
     let status_code = if errors.is_empty() {
         StatusCode::OK
@@ -307,6 +312,7 @@ pub(super) fn render(
                 task_rows: loaded.tasks.0,
                 new_task_link: loaded.tasks.1,
                 saved,
+                newest,
             },
             status_code,
         );
@@ -356,6 +362,7 @@ pub(super) fn render(
             new_task_link: loaded.tasks.1,
             me: current.user.id,
             saved,
+            newest,
         },
         status_code,
     )
