@@ -15,6 +15,7 @@ use crate::db_test;
 use crate::support::*;
 
 mod identity;
+mod live;
 mod saved_replies;
 mod security;
 mod settings;
