@@ -60,7 +60,8 @@ pub struct SavedReplyQuery {
 }
 
 #[utoipa::path(get, path = "/api/v1/saved-replies", tag = "saved replies",
-    params(SavedReplyQuery), responses((status = 200, body = SavedReplyPage)))]
+    params(SavedReplyQuery), responses((status = 200, body = SavedReplyPage),
+        (status = 404, description = "`conversation_id` names no conversation the token's user can see.")))]
 pub async fn list(
     api: ApiUser,
     state: web::Data<AppState>,
