@@ -278,7 +278,7 @@ fn team_reply(
         files: &files,
     };
     let conversation = match messages::add_note(conn, ctx, &author, conversation_id, &written) {
-        Ok((conversation, _)) => conversation,
+        Ok(added) => added.conversation,
         Err(Refusal::Forbidden(_) | Refusal::Rule(_) | Refusal::Fields(_)) => {
             return refuse(conn, ctx, mail, sender, Some(&user), "not_allowed");
         }

@@ -548,3 +548,83 @@ function liveConversation() {
   });
 }
 document.addEventListener("DOMContentLoaded", liveConversation);
+
+// Files dropped anywhere on a composer join its file field (as if chosen
+// with "Choose files"), and the chosen names are listed under it.
+function fileDrops() {
+  if (typeof DataTransfer === "undefined") return;
+  document.querySelectorAll("form.composer").forEach((form) => {
+    const input = form.querySelector('input[type="file"][data-drop-hint]');
+    if (!input) return;
+    const hint = document.getElementById(`${input.id}-hint`);
+    if (hint) hint.textContent = `${hint.textContent} ${input.dataset.dropHint}`;
+    const chosen = document.createElement("p");
+    chosen.className = "field-hint files-chosen";
+    chosen.setAttribute("aria-live", "polite");
+    input.insertAdjacentElement("afterend", chosen);
+    const show = () => {
+      const names = Array.from(input.files).map((f) => f.name);
+      chosen.textContent = names.length ? `${input.dataset.chosenLabel} ${names.join(", ")}` : "";
+    };
+    input.addEventListener("change", show);
+    const carriesFiles = (e) => Array.from(e.dataTransfer?.types || []).includes("Files");
+    form.addEventListener("dragover", (e) => {
+      if (!carriesFiles(e)) return;
+      e.preventDefault();
+      form.classList.add("composer--drop");
+    });
+    form.addEventListener("dragleave", (e) => {
+      if (!form.contains(e.relatedTarget)) form.classList.remove("composer--drop");
+    });
+    form.addEventListener("drop", (e) => {
+      form.classList.remove("composer--drop");
+      if (!e.dataTransfer?.files.length) return;
+      e.preventDefault();
+      const all = new DataTransfer();
+      Array.from(input.files).forEach((f) => all.items.add(f));
+      Array.from(e.dataTransfer.files).forEach((f) => all.items.add(f));
+      input.files = all.files;
+      show();
+    });
+  });
+}
+document.addEventListener("DOMContentLoaded", fileDrops);
+
+// "Preview" under a composer box: the text rendered by the server exactly
+// as it will show; pressed again, the preview folds away.
+function markdownPreviews() {
+  document.querySelectorAll("[data-preview-for]").forEach((button) => {
+    const box = document.getElementById(button.dataset.previewFor);
+    const region = document.getElementById(button.getAttribute("aria-controls"));
+    const csrf = box?.form?.querySelector('input[name="csrf_token"]')?.value;
+    if (!box || !region || !csrf) return;
+    button.hidden = false;
+    button.addEventListener("click", async () => {
+      if (button.getAttribute("aria-expanded") === "true") {
+        button.setAttribute("aria-expanded", "false");
+        region.hidden = true;
+        return;
+      }
+      try {
+        const response = await fetch("/markdown/preview", {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "X-CSRF-Token": csrf, "Content-Type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({ text: box.value }),
+        });
+        if (!response.ok) return;
+        const { html } = await response.json();
+        region.innerHTML = html || `<p class="muted">${region.dataset.previewEmpty}</p>`;
+        region.hidden = false;
+        button.setAttribute("aria-expanded", "true");
+      } catch (_) {
+        /* the preview stays closed */
+      }
+    });
+    box.addEventListener("input", () => {
+      button.setAttribute("aria-expanded", "false");
+      region.hidden = true;
+    });
+  });
+}
+document.addEventListener("DOMContentLoaded", markdownPreviews);

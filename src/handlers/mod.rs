@@ -23,6 +23,7 @@ mod kb;
 mod notifications;
 mod outbox;
 mod password;
+mod preview;
 mod profile;
 mod reports;
 mod roles;
@@ -127,6 +128,7 @@ web_routes! {
     post "/profile/two-factor" => two_factor::confirm_setup;
     post "/profile/two-factor/recovery-codes" => two_factor::regenerate_codes;
     post "/profile/two-factor/disable" => two_factor::disable;
+    post "/markdown/preview" => preview::markdown;
     get "/saved-replies" => saved_replies::list;
     post "/saved-replies" => saved_replies::create;
     get "/saved-replies/{id}" => saved_replies::edit;

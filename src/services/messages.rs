@@ -101,7 +101,7 @@ pub fn add_note(
     author: &Author,
     conversation_id: i64,
     written: &Written,
-) -> Result<(Conversation, Vec<i64>), Refusal> {
+) -> Result<Added, Refusal> {
     policy::ensure(author.actor, Action::Use(Flag::ConversationsNote))?;
     let conversation = visible(conn, author.actor, conversation_id)?;
     written.check()?;
@@ -139,7 +139,20 @@ pub fn add_note(
             unseen.push(user_id);
         }
     }
-    Ok((conversation, unseen))
+    Ok(Added {
+        conversation,
+        message_id,
+        unseen,
+    })
+}
+
+/// What adding a reply or a note did.
+pub struct Added {
+    pub conversation: Conversation,
+    pub message_id: i64,
+    /// Users the note mentions who cannot see the conversation (nobody
+    /// was told); always empty for a reply.
+    pub unseen: Vec<i64>,
 }
 
 /// Adds a public reply and queues its email (with the files) to the customer.
@@ -150,7 +163,7 @@ pub fn add_reply(
     author: &Author,
     conversation_id: i64,
     written: &Written,
-) -> Result<Conversation, Refusal> {
+) -> Result<Added, Refusal> {
     policy::ensure(author.actor, Action::Use(Flag::ConversationsReply))?;
     let conversation = visible(conn, author.actor, conversation_id)?;
     written.check()?;
@@ -214,7 +227,11 @@ pub fn add_reply(
             &about(conversation),
         )?;
     }
-    Ok(conversation.clone())
+    Ok(Added {
+        conversation: conversation.clone(),
+        message_id,
+        unseen: Vec::new(),
+    })
 }
 
 /// Adds a customer's message (by email) to a conversation, reopens it if it

@@ -232,6 +232,7 @@ const POSTS: &[(&str, [bool; 5])] = &[
         [true, true, true, true, true],
     ),
     ("/saved-replies", [true, true, true, true, true]),
+    ("/markdown/preview", [true, true, true, true, true]),
     // Saying one is replying: those who may reply.
     (
         "/conversations/{id}/presence",

@@ -204,3 +204,42 @@ fn between(text: &str, start: &str, end: &str) -> String {
     let to = text[from..].find(end).expect("end") + from;
     text[from..to].to_string()
 }
+
+db_test!(
+    the_composer_previews_markdown_and_comes_back_to_the_message,
+    |app| {
+        let app = app.with_org();
+        let support = app.staff();
+        let customer = app.customer("Carla Customer", "carla@example.com");
+        let conversation = app.conversation("Printer", customer, Some(support), None, "open");
+        let mut collab = app.sign_in("collab@acme.test");
+        let preview = collab.post_form(
+            "/markdown/preview",
+            &[(
+                "text",
+                "**Bold** and <script>alert(1)</script> [a](javascript:x)",
+            )],
+        );
+        assert_eq!(preview.status, 200);
+        let html = preview.json()["html"].as_str().unwrap().to_string();
+        assert!(html.contains("<strong>Bold</strong>"), "{html}");
+        assert!(
+            !html.contains("<script") && !html.contains("javascript:"),
+            "{html}"
+        );
+        app.client()
+            .post_raw("/markdown/preview", &[("text", "x")])
+            .expect_status(403);
+        // After a note, the page comes back at that note.
+        let done = collab.post_multipart(
+            &format!("/conversations/{conversation}/notes"),
+            &[("body", "Looked into it.")],
+            &[],
+        );
+        let location = done.location.clone().unwrap_or_default();
+        let note = location.split("#message-").nth(1).expect("a fragment");
+        let page = collab.get(&format!("/conversations/{conversation}"));
+        assert!(page.body.contains(&format!("id=\"message-{note}\"")));
+        assert!(page.body.contains("Looked into it."));
+    }
+);

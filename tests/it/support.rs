@@ -492,6 +492,12 @@ impl TestApp {
         token.to_string()
     }
 
+    /// The id of the newest message of a conversation.
+    pub fn newest_message(&self, conversation: i64) -> i64 {
+        let mut conn = self.conn();
+        confer::models::presence::newest_message(&mut conn, conversation).expect("newest message")
+    }
+
     pub fn sql(&self, statement: &str) {
         self.conn().batch_execute(statement).expect("sql");
     }

@@ -48,9 +48,9 @@ pub async fn add_note(
     policy::ensure(&current.actor, Action::Use(Flag::ConversationsNote))?;
     let loaded = load(&current, &state, *id).await?;
     let submission = uploads::read(&req, payload).await;
-    let unseen =
+    let added =
         match write_from_composer(&current, &state, &req, &loaded, submission, false).await? {
-            Ok(unseen) => unseen,
+            Ok(added) => added,
             Err((errors, submission)) => {
                 return render(
                     &current,
@@ -64,17 +64,21 @@ pub async fn add_note(
                 );
             }
         };
-    let unseen = unseen
+    let unseen = added
+        .unseen
         .iter()
         .map(i64::to_string)
         .collect::<Vec<_>>()
         .join(",");
-    let id = loaded.conversation.id;
+    let (id, message) = (loaded.conversation.id, added.message_id);
+    // Back where the reader was: at the note just added.
     if unseen.is_empty() {
-        Ok(redirect(&format!("/conversations/{id}?notice=noted")))
+        Ok(redirect(&format!(
+            "/conversations/{id}?notice=noted#message-{message}"
+        )))
     } else {
         Ok(redirect(&format!(
-            "/conversations/{id}?notice=noted&unseen={unseen}"
+            "/conversations/{id}?notice=noted&unseen={unseen}#message-{message}"
         )))
     }
 }
@@ -129,9 +133,9 @@ pub async fn reply(
         _ => "replied",
     };
     match write_from_composer(&current, &state, &req, &loaded, submission, true).await? {
-        Ok(_) => Ok(redirect(&format!(
-            "/conversations/{}?notice={notice}",
-            loaded.conversation.id
+        Ok(added) => Ok(redirect(&format!(
+            "/conversations/{}?notice={notice}#message-{}",
+            loaded.conversation.id, added.message_id
         ))),
         Err((errors, submission)) => render(
             &current,
@@ -156,7 +160,7 @@ pub(super) async fn write_from_composer(
     loaded: &Loaded,
     submission: Submission,
     reply: bool,
-) -> AppResult<Result<Vec<i64>, (FieldErrors, Submission)>> {
+) -> AppResult<Result<messages::Added, (FieldErrors, Submission)>> {
     let field = if reply { "reply" } else { "note" };
     let errors = read_composer(current, field, &submission);
     if !errors.is_empty() {
@@ -173,7 +177,7 @@ pub(super) async fn write_from_composer(
                 let files = submission.new_files();
                 let written = messages::Written::typed(body.trim(), &files);
                 if reply {
-                    messages::add_reply(conn, &ctx, &author, id, &written)?;
+                    let added = messages::add_reply(conn, &ctx, &author, id, &written)?;
                     // "Send and mark done" / "Send and set pending": the
                     // status changes with the reply, or neither happens.
                     if let Some(status) = then.filter(|s| ["done", "pending"].contains(&s.as_str()))
@@ -186,13 +190,13 @@ pub(super) async fn write_from_composer(
                             conn, &ctx, &author, id, &changes,
                         )?;
                     }
-                    Ok(Vec::new())
+                    Ok(added)
                 } else {
-                    messages::add_note(conn, &ctx, &author, id, &written).map(|(_, unseen)| unseen)
+                    messages::add_note(conn, &ctx, &author, id, &written)
                 }
             });
             Ok(match result {
-                Ok(unseen) => Ok(unseen),
+                Ok(added) => Ok(added),
                 Err(Refusal::Fields(fields)) => Err((fields, submission)),
                 Err(other) => return Err(other.into()),
             })

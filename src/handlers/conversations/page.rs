@@ -3,6 +3,7 @@
 use super::*;
 
 pub struct TimelineEntry {
+    pub id: i64,
     /// A reply's email that failed or keeps failing, in words.
     pub delivery_problem: Option<String>,
     pub kind: String,
@@ -210,6 +211,7 @@ pub(super) fn render(
         .timeline
         .iter()
         .map(|m| TimelineEntry {
+            id: m.id,
             kind: m.kind.to_string(),
             author: match (&m.user_name, &m.customer_name) {
                 (Some(name), _) => Badge::for_user(name, m.user_type),

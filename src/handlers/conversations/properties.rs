@@ -41,7 +41,9 @@ pub async fn update_properties(
     })
     .await?;
     let Err(fields) = written else {
-        return Ok(redirect(&format!("/conversations/{id}?notice=updated")));
+        return Ok(redirect(&format!(
+            "/conversations/{id}?notice=updated#properties-title"
+        )));
     };
     let loaded = load(&current, &state, id).await?;
     let errors = fields

@@ -132,7 +132,10 @@ db_test!(collaborators_only_add_notes, |app| {
     );
     assert_eq!(
         noted.location,
-        Some(format!("/conversations/{id}?notice=noted"))
+        Some(format!(
+            "/conversations/{id}?notice=noted#message-{}",
+            app.newest_message(id)
+        ))
     );
     let mut alan = app.sign_in("agent@acme.test");
     let seen = alan.get(&format!("/conversations/{id}"));

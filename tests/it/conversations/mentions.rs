@@ -22,7 +22,10 @@ db_test!(mentions_notify_only_people_who_can_see, |app| {
     let bill = app.user_id("bill@acme.test");
     assert_eq!(
         noted.location,
-        Some(format!("/conversations/{id}?notice=noted&unseen={bill}"))
+        Some(format!(
+            "/conversations/{id}?notice=noted&unseen={bill}#message-{}",
+            app.newest_message(id)
+        ))
     );
     let page = alan.get(noted.location.as_deref().unwrap_or("/"));
     assert!(

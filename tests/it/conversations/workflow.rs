@@ -20,7 +20,10 @@ db_test!(replies_are_emailed_with_threading_headers, |app| {
     );
     assert_eq!(
         sent.location,
-        Some(format!("/conversations/{id}?notice=replied"))
+        Some(format!(
+            "/conversations/{id}?notice=replied#message-{}",
+            app.newest_message(id)
+        ))
     );
     assert_eq!(
         app.count("outbox WHERE kind = 'reply' AND status = 'queued'"),
@@ -92,7 +95,10 @@ db_test!(a_reply_can_mark_done_or_pending_in_one_step, |app| {
     );
     assert_eq!(
         done.location,
-        Some(format!("/conversations/{first}?notice=replied_done"))
+        Some(format!(
+            "/conversations/{first}?notice=replied_done#message-{}",
+            app.newest_message(first)
+        ))
     );
     assert_eq!(status(first), 2, "done");
     assert_eq!(
@@ -113,7 +119,10 @@ db_test!(a_reply_can_mark_done_or_pending_in_one_step, |app| {
     );
     assert_eq!(
         pending.location,
-        Some(format!("/conversations/{second}?notice=replied_pending"))
+        Some(format!(
+            "/conversations/{second}?notice=replied_pending#message-{}",
+            app.newest_message(second)
+        ))
     );
     assert_eq!(status(second), 1, "pending");
 });
@@ -160,7 +169,9 @@ db_test!(properties_change_and_snoozed_conversations_reopen, |app| {
     );
     assert_eq!(
         saved.location,
-        Some(format!("/conversations/{id}?notice=updated"))
+        Some(format!(
+            "/conversations/{id}?notice=updated#properties-title"
+        ))
     );
     assert_eq!(app.count(&format!("conversations WHERE id = {id} AND status = 'snoozed' AND priority = 'urgent' AND assignee_id = {alan} AND team_id = {billing}")), 1);
     assert_eq!(
