@@ -1,8 +1,15 @@
-//! Translations: one `key = value` file per language in `locales/`, compiled
-//! into the binary. A test fails when a locale lacks a key another one has.
+//! Translations: one Fluent file per language in `locales/` (`login-title =
+//! …`; the code names it `login.title`), compiled into the binary. Plural
+//! variants follow each language's CLDR rules. A test fails when a locale
+//! lacks a message another one has, or a variable.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
+
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use fluent_syntax::ast;
+use unic_langid::LanguageIdentifier;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum Lang {
@@ -58,39 +65,159 @@ impl Lang {
 
     fn source(self) -> &'static str {
         match self {
-            Self::En => include_str!("../locales/en.txt"),
-            Self::Es => include_str!("../locales/es.txt"),
-            Self::De => include_str!("../locales/de.txt"),
+            Self::En => include_str!("../locales/en.ftl"),
+            Self::Es => include_str!("../locales/es.ftl"),
+            Self::De => include_str!("../locales/de.ftl"),
         }
     }
 }
 
 /// Keyed with foldhash: SipHash's resistance to chosen keys buys nothing
 /// for keys compiled into the binary, and a page looks up about ninety.
-type Catalog = HashMap<&'static str, &'static str, foldhash::fast::FixedState>;
+type Texts = HashMap<&'static str, &'static str, foldhash::fast::FixedState>;
 
-/// Parses a locale file: `key = value` lines, `#` comments, blank lines.
-pub fn parse_catalog(source: &'static str) -> Catalog {
-    source
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with('#'))
-        .filter_map(|line| line.split_once('='))
-        .map(|(key, value)| (key.trim(), value.trim()))
-        .collect()
+/// One language: its Fluent bundle, and every message's text with its
+/// variables shown as `{name}` — what `Tr::get` answers without formatting
+/// (messages without variables are just their text).
+struct Catalog {
+    bundle: FluentBundle<FluentResource>,
+    texts: Texts,
+    /// Messages that choose a variant (plurals): formatted by Fluent; the
+    /// rest only insert values, done on `texts` without it (cheaper: a page
+    /// of fifty relative times formats fifty messages).
+    selecting: std::collections::HashSet<&'static str, foldhash::fast::FixedState>,
+}
+
+/// Does the message choose between variants?
+fn selects(pattern: &ast::Pattern<&str>) -> bool {
+    pattern.elements.iter().any(|element| {
+        matches!(
+            element,
+            ast::PatternElement::Placeable {
+                expression: ast::Expression::Select { .. }
+            }
+        )
+    })
+}
+
+/// The variables a message uses (selectors and every variant included).
+fn variables(pattern: &ast::Pattern<&str>, found: &mut Vec<String>) {
+    fn expression(e: &ast::Expression<&str>, found: &mut Vec<String>) {
+        match e {
+            ast::Expression::Inline(inline) => inline_expression(inline, found),
+            ast::Expression::Select { selector, variants } => {
+                inline_expression(selector, found);
+                for variant in variants {
+                    variables(&variant.value, found);
+                }
+            }
+        }
+    }
+    fn inline_expression(e: &ast::InlineExpression<&str>, found: &mut Vec<String>) {
+        match e {
+            ast::InlineExpression::VariableReference { id } => {
+                if !found.iter().any(|f| f == id.name) {
+                    found.push(id.name.to_string());
+                }
+            }
+            ast::InlineExpression::Placeable { expression: inner } => expression(inner, found),
+            _ => {}
+        }
+    }
+    for element in &pattern.elements {
+        if let ast::PatternElement::Placeable { expression: e } = element {
+            expression(e, found);
+        }
+    }
+}
+
+/// A message id as the code names it (`login.title`) from its Fluent id
+/// (`login-title`: Fluent ids have no dots, and ours have no hyphens).
+fn dotted(id: &str) -> String {
+    id.replace('-', ".")
+}
+
+fn load(lang: Lang) -> Catalog {
+    let resource = match FluentResource::try_new(lang.source().to_string()) {
+        Ok(resource) => resource,
+        Err((resource, errors)) => {
+            tracing::error!(language = lang.code(), ?errors, "locale file has errors");
+            resource
+        }
+    };
+    let mut messages: Vec<(String, Vec<String>, bool)> = Vec::new();
+    for entry in resource.entries() {
+        if let ast::Entry::Message(message) = entry
+            && let Some(pattern) = &message.value
+        {
+            let mut found = Vec::new();
+            variables(pattern, &mut found);
+            messages.push((message.id.name.to_string(), found, selects(pattern)));
+        }
+    }
+    let id: LanguageIdentifier = lang.code().parse().unwrap_or_default();
+    let mut bundle = FluentBundle::new_concurrent(vec![id]);
+    // Plain text: no Unicode isolation marks around filled-in values.
+    bundle.set_use_isolating(false);
+    if let Err(errors) = bundle.add_resource(resource) {
+        tracing::error!(
+            language = lang.code(),
+            ?errors,
+            "duplicate messages in locale file"
+        );
+    }
+    let mut texts = Texts::default();
+    let mut selecting = std::collections::HashSet::default();
+    for (name, vars, select) in messages {
+        let Some(pattern) = bundle.get_message(&name).and_then(|m| m.value()) else {
+            continue;
+        };
+        let mut args = FluentArgs::new();
+        for var in &vars {
+            args.set(var.clone(), format!("{{{var}}}"));
+        }
+        let mut errors = Vec::new();
+        let text = bundle
+            .format_pattern(pattern, Some(&args), &mut errors)
+            .into_owned();
+        // Loaded once per language for the life of the process.
+        let key: &'static str = Box::leak(dotted(&name).into_boxed_str());
+        texts.insert(key, Box::leak(text.into_boxed_str()));
+        if select {
+            selecting.insert(key);
+        }
+    }
+    Catalog {
+        bundle,
+        texts,
+        selecting,
+    }
 }
 
 fn catalog(lang: Lang) -> &'static Catalog {
     static CATALOGS: OnceLock<[Catalog; 3]> = OnceLock::new();
-    let all = CATALOGS.get_or_init(|| Lang::ALL.map(|l| parse_catalog(l.source())));
+    let all = CATALOGS.get_or_init(|| Lang::ALL.map(load));
     &all[Lang::ALL.iter().position(|&l| l == lang).unwrap_or(0)]
 }
 
 /// Every key of a language, for the completeness test.
 pub fn keys(lang: Lang) -> Vec<&'static str> {
-    let mut keys: Vec<_> = catalog(lang).keys().copied().collect();
+    let mut keys: Vec<_> = catalog(lang).texts.keys().copied().collect();
     keys.sort_unstable();
     keys
+}
+
+/// A value for a Fluent variable: whole numbers as numbers, so that plural
+/// rules (CLDR's, for the bundle's language) choose the variant.
+fn value(text: &str) -> FluentValue<'_> {
+    let digits = !text.is_empty()
+        && text.len() < 16
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'));
+    match digits.then(|| text.parse::<i64>().ok()).flatten() {
+        Some(n) => FluentValue::from(n),
+        None => FluentValue::from(text),
+    }
 }
 
 /// A translator bound to one language; templates call `t.get("key")`.
@@ -108,8 +235,9 @@ impl Tr {
     /// resort (the completeness test keeps that from happening).
     pub fn get(&self, key: &str) -> &'static str {
         catalog(self.lang)
+            .texts
             .get(key)
-            .or_else(|| catalog(Lang::En).get(key))
+            .or_else(|| catalog(Lang::En).texts.get(key))
             .copied()
             .unwrap_or_else(|| {
                 tracing::warn!(key, "missing translation");
@@ -117,12 +245,45 @@ impl Tr {
             })
     }
 
-    /// The text for `key` with `{name}` placeholders filled in.
+    /// The message `key` with its variables filled in; a message that
+    /// chooses a variant is formatted by Fluent, where whole numbers choose
+    /// plural variants by the language's CLDR rules.
     pub fn fmt(&self, key: &str, args: &[(&str, &str)]) -> String {
-        args.iter()
-            .fold(self.get(key).to_string(), |text, (name, value)| {
-                text.replace(&format!("{{{name}}}"), value)
-            })
+        let chooses = [self.lang, Lang::En]
+            .into_iter()
+            .map(catalog)
+            .find(|c| c.texts.contains_key(key))
+            .is_some_and(|c| c.selecting.contains(key));
+        if !chooses {
+            // Only values to insert: the same text Fluent would make.
+            return args
+                .iter()
+                .fold(self.get(key).to_string(), |text, (name, value)| {
+                    text.replace(&format!("{{{name}}}"), value)
+                });
+        }
+        let id = key.replace('.', "-");
+        let bundle = [self.lang, Lang::En].into_iter().find_map(|lang| {
+            let bundle = &catalog(lang).bundle;
+            bundle
+                .get_message(&id)
+                .and_then(|m| m.value())
+                .map(|pattern| (bundle, pattern))
+        });
+        let Some((bundle, pattern)) = bundle else {
+            tracing::warn!(key, "missing translation");
+            return "?".to_string();
+        };
+        let mut fluent_args = FluentArgs::new();
+        for (name, text) in args {
+            fluent_args.set(*name, value(text));
+        }
+        let mut errors = Vec::new();
+        let text = bundle.format_pattern(pattern, Some(&fluent_args), &mut errors);
+        if !errors.is_empty() {
+            tracing::warn!(key, ?errors, "translation arguments");
+        }
+        text.into_owned()
     }
 
     pub fn code(&self) -> &'static str {

@@ -158,7 +158,7 @@ db_test!(custom_roles_by_flags_and_deleting_one_in_use, |app| {
     edited.expect_redirect("/settings/roles");
     let in_use = admin.post_form(&format!("/settings/roles/{id}/delete"), &[("move_to", "")]);
     assert_eq!(in_use.status, 422);
-    assert!(in_use.body.contains("1 users hold this role."));
+    assert!(in_use.body.contains("1 user holds this role."));
     let agent_role = app.role_id(BuiltinRole::Agent).to_string();
     let deleted = admin.post_form(
         &format!("/settings/roles/{id}/delete"),

@@ -1,4 +1,4 @@
-use confer::i18n::{Lang, Tr, keys, parse_catalog};
+use confer::i18n::{Lang, Tr, keys};
 
 #[test]
 fn every_locale_has_every_key() {
@@ -61,11 +61,48 @@ fn accept_language_picks_the_best_supported_language() {
 }
 
 #[test]
-fn catalog_format_ignores_comments_and_blank_lines() {
-    let catalog = parse_catalog("# comment\n\na.b = Hello = World\n  c = x  \n");
-    assert_eq!(catalog.get("a.b"), Some(&"Hello = World"));
-    assert_eq!(catalog.get("c"), Some(&"x"));
-    assert_eq!(catalog.len(), 2);
+fn plurals_follow_each_languages_rules() {
+    let cases = [
+        (
+            Lang::En,
+            "1 conversation",
+            "2 conversations",
+            "0 conversations",
+        ),
+        (
+            Lang::Es,
+            "1 conversación",
+            "2 conversaciones",
+            "0 conversaciones",
+        ),
+        (
+            Lang::De,
+            "1 Konversation",
+            "2 Konversationen",
+            "0 Konversationen",
+        ),
+    ];
+    for (lang, one, two, zero) in cases {
+        let t = Tr::new(lang);
+        assert_eq!(t.fmt("search.results", &[("count", "1")]), one);
+        assert_eq!(t.fmt("search.results", &[("count", "2")]), two);
+        assert_eq!(t.fmt("search.results", &[("count", "0")]), zero);
+    }
+    let t = Tr::new(Lang::En);
+    assert_eq!(
+        t.fmt("roles.users", &[("count", "1")]),
+        "1 user holds this role."
+    );
+    assert_eq!(
+        t.fmt("roles.users", &[("count", "3")]),
+        "3 users hold this role."
+    );
+    assert!(
+        t.fmt("users.error.allowance", &[("allowed", "1"), ("used", "1")])
+            .starts_with("Your organisation may have 1 collaborator and has 1.")
+    );
+    // Text that only looks like a number stays text.
+    assert_eq!(t.fmt("home.greeting", &[("name", "007")]), "Hello, 007");
 }
 
 #[test]

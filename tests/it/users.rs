@@ -514,7 +514,7 @@ db_test!(the_collaborator_allowance_is_enforced_with_numbers, |app| {
     assert!(
         refused
             .body
-            .contains("Your organisation may have 1 collaborators and has 1.")
+            .contains("Your organisation may have 1 collaborator and has 1.")
     );
     let cora = app.user_id("collab@acme.test");
     owner
@@ -537,7 +537,7 @@ db_test!(the_collaborator_allowance_is_enforced_with_numbers, |app| {
     assert!(
         reactivate
             .body
-            .contains("may have 1 collaborators and has 1")
+            .contains("may have 1 collaborator and has 1")
     );
     assert_eq!(
         app.count("audit_log WHERE action = 'organisation.updated'"),

@@ -258,7 +258,7 @@ db_test!(
             !found.body.contains("Invoice question"),
             "never another team's conversation"
         );
-        assert!(found.body.contains("1 conversations"));
+        assert!(found.body.contains("1 conversation<"));
         assert!(
             owner
                 .get("/search?q=fuser")
