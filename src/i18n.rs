@@ -115,10 +115,10 @@ fn variables(pattern: &ast::Pattern<&str>, found: &mut Vec<String>) {
     }
     fn inline_expression(e: &ast::InlineExpression<&str>, found: &mut Vec<String>) {
         match e {
-            ast::InlineExpression::VariableReference { id } => {
-                if !found.iter().any(|f| f == id.name) {
-                    found.push(id.name.to_string());
-                }
+            ast::InlineExpression::VariableReference { id }
+                if !found.iter().any(|f| f == id.name) =>
+            {
+                found.push(id.name.to_string());
             }
             ast::InlineExpression::Placeable { expression: inner } => expression(inner, found),
             _ => {}
