@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{saved_replies, teams};
+use crate::db::schema::{saved_replies, team_memberships, teams};
 use crate::policy::SnippetScope;
 
 #[derive(Queryable, Clone, Debug)]
@@ -33,23 +33,32 @@ pub struct Listed {
 pub const LIST_LIMIT: i64 = 500;
 
 /// The saved replies `scope` sees, personal first, then by team and title.
+/// One statement of fixed text (the scope travels as bound values), so
+/// every connection prepares it once: the conversation page runs it.
 pub fn visible(conn: &mut DbConn, scope: &SnippetScope) -> QueryResult<Vec<Listed>> {
-    load(conn, scope, None)
-}
-
-/// One saved reply, if `scope` sees it.
-pub fn find_visible(
-    conn: &mut DbConn,
-    scope: &SnippetScope,
-    id: i64,
-) -> QueryResult<Option<SavedReply>> {
-    Ok(load(conn, scope, Some(id))?.pop().map(|l| l.reply))
-}
-
-fn load(conn: &mut DbConn, scope: &SnippetScope, id: Option<i64>) -> QueryResult<Vec<Listed>> {
-    let mut query = saved_replies::table
+    use diesel::sql_types::Bool;
+    let kinds = |kind: &str| scope.kinds.contains(&kind);
+    let my_teams = team_memberships::table
+        .filter(team_memberships::user_id.eq(scope.user_id))
+        .select(team_memberships::team_id.nullable());
+    let rows = saved_replies::table
         .left_join(teams::table)
-        .filter(saved_replies::kind.eq_any(&scope.kinds))
+        .filter(
+            saved_replies::kind
+                .eq("reply")
+                .and(kinds("reply").into_sql::<Bool>())
+                .or(saved_replies::kind
+                    .eq("note")
+                    .and(kinds("note").into_sql::<Bool>())),
+        )
+        .filter(
+            saved_replies::user_id
+                .eq(scope.user_id)
+                .or(saved_replies::team_id.eq_any(my_teams))
+                .or(saved_replies::team_id
+                    .is_not_null()
+                    .and(scope.every_team.into_sql::<Bool>())),
+        )
         .select((saved_replies::all_columns, teams::name.nullable()))
         .order((
             saved_replies::team_id.is_not_null(),
@@ -58,27 +67,23 @@ fn load(conn: &mut DbConn, scope: &SnippetScope, id: Option<i64>) -> QueryResult
             saved_replies::id,
         ))
         .limit(LIST_LIMIT)
-        .into_boxed();
-    if let Some(id) = id {
-        query = query.filter(saved_replies::id.eq(id));
-    }
-    query = match &scope.team_ids {
-        Some(team_ids) => query.filter(
-            saved_replies::user_id
-                .eq(scope.user_id)
-                .or(saved_replies::team_id.eq_any(team_ids)),
-        ),
-        None => query.filter(
-            saved_replies::user_id
-                .eq(scope.user_id)
-                .or(saved_replies::team_id.is_not_null()),
-        ),
-    };
-    Ok(query
-        .load::<(SavedReply, Option<String>)>(conn)?
+        .load::<(SavedReply, Option<String>)>(conn)?;
+    Ok(rows
         .into_iter()
         .map(|(reply, team_name)| Listed { reply, team_name })
         .collect())
+}
+
+/// One saved reply, if `scope` sees it.
+pub fn find_visible(
+    conn: &mut DbConn,
+    scope: &SnippetScope,
+    id: i64,
+) -> QueryResult<Option<SavedReply>> {
+    Ok(visible(conn, scope)?
+        .into_iter()
+        .find(|l| l.reply.id == id)
+        .map(|l| l.reply))
 }
 
 pub struct Fields<'a> {

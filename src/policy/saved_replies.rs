@@ -67,8 +67,9 @@ pub fn can_write_snippet(
 #[derive(Clone, Debug)]
 pub struct SnippetScope {
     pub user_id: i64,
-    /// Teams whose shared replies they read; `None`: every team's.
-    pub team_ids: Option<Vec<i64>>,
+    /// Every team's shared replies (they manage teams), not only those of
+    /// the teams they belong to.
+    pub every_team: bool,
     /// The kinds they may use.
     pub kinds: Vec<&'static str>,
 }
@@ -76,8 +77,7 @@ pub struct SnippetScope {
 pub fn snippet_scope(actor: &Actor) -> SnippetScope {
     SnippetScope {
         user_id: actor.user_id,
-        team_ids: (!can(actor, Action::Use(Flag::TeamsManage)).allowed)
-            .then(|| actor.team_ids.clone()),
+        every_team: can(actor, Action::Use(Flag::TeamsManage)).allowed,
         kinds: SnippetKind::ALL
             .into_iter()
             .filter(|&k| can_use_snippet(actor, k))
