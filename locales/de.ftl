@@ -1089,3 +1089,4 @@ conversation-drop_hint = Sie können Dateien auch auf das Formular ziehen.
 conversation-files_chosen = Angehängt:
 conversation-preview = Vorschau
 conversation-preview_empty = Noch nichts für die Vorschau.
+saved-show = Textbausteine anzeigen

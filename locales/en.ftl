@@ -1089,3 +1089,4 @@ conversation-drop_hint = You can also drop files onto the form.
 conversation-files_chosen = Attached:
 conversation-preview = Preview
 conversation-preview_empty = Nothing to preview yet.
+saved-show = Show saved replies

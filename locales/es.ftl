@@ -1089,3 +1089,4 @@ conversation-drop_hint = También puedes soltar archivos sobre el formulario.
 conversation-files_chosen = Adjuntos:
 conversation-preview = Vista previa
 conversation-preview_empty = Aún no hay nada que previsualizar.
+saved-show = Mostrar respuestas guardadas

@@ -452,17 +452,29 @@ document.addEventListener("DOMContentLoaded", scrollRegions);
 function savedReplies() {
   const picker = document.querySelector("[data-saved-picker]");
   if (!picker) return;
-  const filter = picker.querySelector("[data-saved-filter]");
-  const items = Array.from(picker.querySelectorAll("li[data-saved-text]"));
-  const none = picker.querySelector("[data-saved-none]");
-  filter?.addEventListener("input", () => {
-    const words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
+  // Fetched on first opening (the page carries no list by default).
+  picker.addEventListener("toggle", async () => {
+    const slot = picker.querySelector("[data-saved-slot]");
+    if (!picker.open || !slot) return;
+    try {
+      const response = await fetch(picker.dataset.savedUrl, { credentials: "same-origin" });
+      if (!response.ok) return;
+      slot.outerHTML = await response.text();
+      picker.querySelector("[data-saved-filter]")?.focus();
+    } catch (_) {
+      /* the link in the slot still works */
+    }
+  });
+  picker.addEventListener("input", (e) => {
+    if (!e.target.matches("[data-saved-filter]")) return;
+    const words = e.target.value.toLowerCase().split(/\s+/).filter(Boolean);
     let shown = 0;
-    items.forEach((item) => {
+    picker.querySelectorAll("li[data-saved-text]").forEach((item) => {
       const match = words.every((w) => item.dataset.savedText.includes(w));
       item.hidden = !match;
       if (match) shown += 1;
     });
+    const none = picker.querySelector("[data-saved-none]");
     if (none) none.hidden = shown > 0;
   });
   picker.addEventListener("click", (e) => {

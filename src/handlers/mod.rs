@@ -96,6 +96,7 @@ web_routes! {
     get "/conversations/{id}" => conversations::show;
     get "/conversations/{id}/mentionable" => conversations::mentionable;
     get "/conversations/{id}/live" => conversations::live;
+    get "/conversations/{id}/saved-replies" => conversations::saved_replies;
     post "/conversations/{id}/presence" => conversations::presence;
     post "/conversations/{id}/reply" => conversations::reply;
     post "/conversations/{id}/notes" => conversations::add_note;

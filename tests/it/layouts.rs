@@ -120,6 +120,11 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     ("GET", "/profile/tokens", [200, 200, 200, 200, 200]),
     ("GET", "/profile/two-factor", [200, 200, 200, 200, 200]),
     ("GET", "/saved-replies", [200, 200, 200, 200, 200]),
+    (
+        "GET",
+        "/conversations/{id}/saved-replies",
+        [200, 200, 200, 200, 200],
+    ),
     ("GET", "/saved-replies/{id}", [200, 200, 200, 200, 200]),
     ("GET", "/api/docs", [200, 200, 200, 200, 200]),
     ("GET", "/logout", [200, 200, 200, 200, 200]),

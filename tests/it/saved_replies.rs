@@ -89,9 +89,17 @@ db_test!(saved_replies_personal_and_shared_with_a_team, |app| {
 
     // The agent sees their own and their team's, filled in for the
     // conversation; "insert" puts one into its composer without script.
+    // The page itself carries no list (it is fetched when the picker
+    // opens, or shown with ?saved=1 without script).
     let page = agent.get(&format!("/conversations/{conversation}"));
-    assert!(page.body.contains(">Refund</a>"));
-    assert!(page.body.contains(">Escalate</a>"));
+    assert!(!page.body.contains(">Refund</a>"));
+    assert!(page.body.contains("?saved=1#compose-title"));
+    let list = agent.get(&format!("/conversations/{conversation}/saved-replies"));
+    assert_eq!(list.status, 200);
+    assert!(list.body.contains(">Refund</a>"));
+    assert!(list.body.contains(">Escalate</a>"));
+    let page = agent.get(&format!("/conversations/{conversation}?saved=1"));
+    assert!(page.body.contains(">Refund</a>") && page.body.contains(">Escalate</a>"));
     let page = agent.get(&format!("/conversations/{conversation}?insert={refund}"));
     let filled =
         format!("Hi Carla, your refund for #{conversation} is on its way. Alan</textarea>");
@@ -136,7 +144,7 @@ db_test!(saved_replies_personal_and_shared_with_a_team, |app| {
 
     // The collaborator: note snippets only, the team's note included.
     let mut collab = app.sign_in("collab@acme.test");
-    let page = collab.get(&format!("/conversations/{conversation}"));
+    let page = collab.get(&format!("/conversations/{conversation}/saved-replies"));
     assert!(page.body.contains(">Escalate</a>"));
     assert!(!page.body.contains(">Refund</a>"));
     let page = collab.get("/saved-replies");

@@ -54,6 +54,37 @@ pub struct SavedChoice {
     pub body: String,
 }
 
+/// The saved replies as the composer offers them, filled in.
+pub(super) fn saved_choices(
+    listed: &[crate::models::saved_reply::Listed],
+    placeholders: &crate::services::saved_replies::Placeholders,
+    t: crate::i18n::Tr,
+) -> Vec<SavedChoice> {
+    listed
+        .iter()
+        .map(|l| {
+            let kind = if l.reply.kind == "reply" {
+                "reply"
+            } else {
+                "note"
+            };
+            SavedChoice {
+                id: l.reply.id,
+                title: l.reply.title.clone(),
+                kind,
+                label: format!(
+                    "{} · {}",
+                    t.get(&format!("saved.kind.{kind}")),
+                    l.team_name
+                        .as_deref()
+                        .unwrap_or_else(|| t.get("saved.personal"))
+                ),
+                body: crate::services::saved_replies::fill(&l.reply.body, placeholders),
+            }
+        })
+        .collect()
+}
+
 /// What the property form offers and shows.
 pub struct PropertyForm {
     pub status: String,
@@ -73,14 +104,15 @@ pub(super) struct Loaded {
     pub(super) assignees: Vec<(i64, String)>,
     pub(super) files: Vec<attachment::AttachmentInfo>,
     pub(super) tasks: (Vec<crate::handlers::tasks::TaskRow>, Option<String>),
-    pub(super) saved: Vec<crate::models::saved_reply::Listed>,
+    /// Loaded only when asked for (`?saved=1`, `?insert=`): the composer's
+    /// script fetches them when the picker is opened.
+    pub(super) saved: Option<Vec<crate::models::saved_reply::Listed>>,
 }
 
 pub(super) async fn load(current: &CurrentUser, state: &AppState, id: i64) -> AppResult<Loaded> {
     let (scope, user_id, team_ids) = reader(current);
     let task_reader = crate::handlers::tasks::panel_reader(current);
     let which = crate::models::task::TaskList::Conversation(id);
-    let snippets = policy::snippet_scope(&current.actor);
     let (mut loaded, task_lines) = state
         .db(move |conn| {
             let reader = Reader {
@@ -102,7 +134,7 @@ pub(super) async fn load(current: &CurrentUser, state: &AppState, id: i64) -> Ap
                 teams: Team::all(conn)?,
                 assignees: crate::models::people::assignable_users(conn, None)?,
                 tasks: (Vec::new(), None),
-                saved: crate::models::saved_reply::visible(conn, &snippets)?,
+                saved: None,
                 conversation,
                 customer,
             };
@@ -140,7 +172,7 @@ pub(super) struct ConversationPage {
     pub(super) new_task_link: Option<String>,
     /// The reader's id: "a" assigns the conversation to them.
     pub(super) me: i64,
-    pub(super) saved: Vec<SavedChoice>,
+    pub(super) saved: Option<Vec<SavedChoice>>,
     /// The newest message shown: live updates start after it, and a reply
     /// says it had seen up to it.
     pub(super) newest: i64,
@@ -173,7 +205,7 @@ pub(super) struct CollaboratorConversationPage {
     pub(super) notice: Option<&'static str>,
     pub(super) task_rows: Vec<crate::handlers::tasks::TaskRow>,
     pub(super) new_task_link: Option<String>,
-    pub(super) saved: Vec<SavedChoice>,
+    pub(super) saved: Option<Vec<SavedChoice>>,
     pub(super) newest: i64,
 }
 
@@ -251,39 +283,21 @@ pub(super) fn render(
             },
         })
         .collect();
-    let placeholders = crate::services::saved_replies::Placeholders {
-        customer_name: &loaded.customer.name,
-        agent_name: &current.user.name,
-        conversation_id: c.id,
-    };
-    let saved: Vec<SavedChoice> = loaded
-        .saved
-        .iter()
-        .map(|l| {
-            let kind = if l.reply.kind == "reply" {
-                "reply"
-            } else {
-                "note"
-            };
-            SavedChoice {
-                id: l.reply.id,
-                title: l.reply.title.clone(),
-                kind,
-                label: format!(
-                    "{} · {}",
-                    t.get(&format!("saved.kind.{kind}")),
-                    l.team_name
-                        .as_deref()
-                        .unwrap_or_else(|| t.get("saved.personal"))
-                ),
-                body: crate::services::saved_replies::fill(&l.reply.body, &placeholders),
-            }
-        })
-        .collect();
+    let saved = loaded.saved.as_ref().map(|listed| {
+        saved_choices(
+            listed,
+            &crate::services::saved_replies::Placeholders {
+                customer_name: &loaded.customer.name,
+                agent_name: &current.user.name,
+                conversation_id: c.id,
+            },
+            t,
+        )
+    });
     let mut drafts = drafts;
     if let Some(chosen) = drafts
         .insert
-        .and_then(|id| saved.iter().find(|s| s.id == id))
+        .and_then(|id| saved.iter().flatten().find(|s| s.id == id))
     {
         match chosen.kind {
             "reply" => drafts.reply = chosen.body.clone(),
@@ -378,6 +392,8 @@ pub struct ConversationNotice {
     pub unseen: String,
     /// A saved reply to put into its composer (without JavaScript).
     pub insert: String,
+    /// List the saved replies (the picker without JavaScript).
+    pub saved: String,
 }
 
 pub(super) fn notice_key(notice: &str) -> Option<&'static str> {
@@ -397,7 +413,15 @@ pub async fn show(
     id: web::Path<i64>,
     query: web::Query<ConversationNotice>,
 ) -> AppResult<HttpResponse> {
-    let loaded = load(&current, &state, *id).await?;
+    let mut loaded = load(&current, &state, *id).await?;
+    if !query.insert.is_empty() || !query.saved.is_empty() {
+        let scope = policy::snippet_scope(&current.actor);
+        loaded.saved = Some(
+            state
+                .db(move |conn| Ok(crate::models::saved_reply::visible(conn, &scope)?))
+                .await?,
+        );
+    }
     let (user_id, conversation_id, now) =
         (current.user.id, loaded.conversation.id, state.clock.now());
     let unseen_ids: Vec<i64> = query
@@ -442,5 +466,56 @@ pub async fn show(
         drafts,
         FieldErrors::default(),
         notice_key(&query.notice),
+    )
+}
+
+/// The picker's list, for the script that fetches it on opening.
+#[derive(Template)]
+#[template(path = "partials/saved_list.html")]
+struct SavedList {
+    ctx: Ctx,
+    id: i64,
+    saved: Vec<SavedChoice>,
+}
+
+pub async fn saved_replies(
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let (scope, user_id, team_ids) = reader(&current);
+    let snippets = policy::snippet_scope(&current.actor);
+    let id = *id;
+    let (customer_name, listed) = state
+        .db(move |conn| {
+            let reader = Reader {
+                scope: &scope,
+                user_id,
+                team_ids: &team_ids,
+            };
+            let c = conversation::find_visible(conn, &reader, id)?.ok_or(AppError::NotFound)?;
+            let customer = customer::find(conn, c.customer_id)?.ok_or(AppError::NotFound)?;
+            Ok((
+                customer.name,
+                crate::models::saved_reply::visible(conn, &snippets)?,
+            ))
+        })
+        .await?;
+    let saved = saved_choices(
+        &listed,
+        &crate::services::saved_replies::Placeholders {
+            customer_name: &customer_name,
+            agent_name: &current.user.name,
+            conversation_id: id,
+        },
+        current.tr,
+    );
+    html_with_status(
+        &SavedList {
+            ctx: Ctx::for_user(&current, "conversations"),
+            id,
+            saved,
+        },
+        StatusCode::OK,
     )
 }

@@ -32,6 +32,7 @@ db_test!(
         agent.goto(&format!("/conversations/{conversation}"));
         agent.click("#tab-note");
         agent.click("[data-saved-picker] summary");
+        agent.wait_for_text("#saved-choices", "Refund on its way");
         agent.fill("#saved-filter", "refund");
         let visible = agent.script(
             "return Array.from(document.querySelectorAll('#saved-choices li'))
@@ -78,6 +79,7 @@ db_test!(
         collab.sign_in("collab@acme.test");
         collab.goto(&format!("/conversations/{conversation}"));
         collab.click("[data-saved-picker] summary");
+        collab.wait_for_text("#saved-choices", "Checked the logs");
         let offered = collab.script(
         "return Array.from(document.querySelectorAll('#saved-choices a')).map(a => a.textContent)",
     );
