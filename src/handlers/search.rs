@@ -49,7 +49,12 @@ pub struct ResultRow {
     pub customer: String,
     pub assignee: String,
     pub team: String,
+    /// "5 min", "yesterday"…
     pub when: String,
+    /// The exact time, shown on hover.
+    pub exact: String,
+    /// RFC 3339, for `<time datetime>`.
+    pub iso: String,
 }
 
 pub struct CustomerHit {
@@ -198,6 +203,7 @@ pub async fn page(
     let can_view_customers = policy::can(&current.actor, Action::Use(Flag::CustomersView)).allowed;
     let text = query.q.trim().to_string();
     let query_is_first_page = query.after.is_empty();
+    let now = state.clock.now();
     let (user_id, team_ids) = (current.user.id, current.actor.team_ids.clone());
     let (customers, saved, teams, assignees) = state
         .db(move |conn| {
@@ -238,7 +244,14 @@ pub async fn page(
                     customer: r.customer_name,
                     assignee: r.assignee_name.unwrap_or_default(),
                     team: r.team_name.unwrap_or_default(),
-                    when: format_datetime(r.last_activity_at, current.tz, current.tr),
+                    when: crate::pages::relative_time(
+                        r.last_activity_at,
+                        now,
+                        current.tz,
+                        current.tr,
+                    ),
+                    exact: format_datetime(r.last_activity_at, current.tz, current.tr),
+                    iso: crate::pages::iso_utc(r.last_activity_at),
                 })
                 .collect(),
             customers: customers

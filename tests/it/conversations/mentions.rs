@@ -259,6 +259,14 @@ db_test!(
             "never another team's conversation"
         );
         assert!(found.body.contains("1 conversation<"));
+        // Times at a glance, the exact one on hover (as in the inbox).
+        assert!(
+            found
+                .body
+                .contains("<td class=\"cell-when\"><time datetime=\""),
+            "{}",
+            found.body
+        );
         assert!(
             owner
                 .get("/search?q=fuser")
