@@ -29,8 +29,6 @@ pub struct Provider {
     pub client_secret: Option<String>,
     /// The button reads "Sign in with {label}".
     pub label: String,
-    /// Set by `CONFER_OIDC_*` (Settings > Security shows it read-only).
-    pub from_environment: bool,
 }
 
 impl Provider {
@@ -44,7 +42,6 @@ impl Provider {
                     .label
                     .clone()
                     .unwrap_or_else(|| default_label(&env.issuer)),
-                from_environment: true,
             });
         }
         let (Some(issuer), Some(client_id)) = (&org.sso_issuer, &org.sso_client_id) else {
@@ -70,7 +67,6 @@ impl Provider {
                 .sso_label
                 .clone()
                 .unwrap_or_else(|| default_label(issuer)),
-            from_environment: false,
         })
     }
 }
