@@ -388,11 +388,17 @@ async fn identity_confirmed(
     }
 }
 
-async fn refuse_identity(
+/// The setup page with "wrong password" (or code) when the form does not
+/// confirm who is asking; `None` when it does.
+async fn unconfirmed(
     current: &CurrentUser,
     session: &Session,
     state: &AppState,
-) -> AppResult<HttpResponse> {
+    form: &IdentityForm,
+) -> AppResult<Option<HttpResponse>> {
+    if identity_confirmed(current, state, &form.current_password).await? {
+        return Ok(None);
+    }
     let mut page = setup_page(current, session, state).await?;
     let key = if current.user.has_password() {
         "profile.wrong_password"
@@ -400,7 +406,7 @@ async fn refuse_identity(
         "two_factor.wrong_code"
     };
     page.errors.add("current_password", current.tr.get(key));
-    html_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY)
+    html_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY).map(Some)
 }
 
 pub async fn regenerate_codes(
@@ -410,8 +416,8 @@ pub async fn regenerate_codes(
     state: web::Data<AppState>,
     form: web::Form<IdentityForm>,
 ) -> AppResult<HttpResponse> {
-    if !identity_confirmed(&current, &state, &form.current_password).await? {
-        return refuse_identity(&current, &session, &state).await;
+    if let Some(refused) = unconfirmed(&current, &session, &state, &form).await? {
+        return Ok(refused);
     }
     let by = current.audit_actor(&req);
     let (user, now) = (current.user.clone(), state.clock.now());
@@ -430,8 +436,8 @@ pub async fn disable(
     state: web::Data<AppState>,
     form: web::Form<IdentityForm>,
 ) -> AppResult<HttpResponse> {
-    if !identity_confirmed(&current, &state, &form.current_password).await? {
-        return refuse_identity(&current, &session, &state).await;
+    if let Some(refused) = unconfirmed(&current, &session, &state, &form).await? {
+        return Ok(refused);
     }
     let by = current.audit_actor(&req);
     let (actor, org, user, now) = (
