@@ -395,11 +395,16 @@ pub fn render_error_page<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorH
 
 /// Renders a page with a status other than 200 (a form with errors is 422,
 /// a refused sign-in 401, and so on).
-pub fn html_with_status(
-    page: &impl Template,
+/// Room reserved for a rendered page: a workspace page is 10–40 KB, and
+/// growing a string from askama's estimate copied it half a dozen times.
+const PAGE_CAPACITY: usize = 32 * 1024;
+
+pub fn html_with_status<T: Template>(
+    page: &T,
     status: actix_web::http::StatusCode,
 ) -> Result<actix_web::HttpResponse, crate::error::AppError> {
-    let body = page.render()?;
+    let mut body = String::with_capacity(PAGE_CAPACITY.max(T::SIZE_HINT));
+    page.render_into(&mut body)?;
     Ok(actix_web::HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))

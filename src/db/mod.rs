@@ -6,7 +6,7 @@
 
 pub mod schema;
 mod stored_time;
-pub use stored_time::StoredTime;
+pub use stored_time::{OptionalStoredTime, StoredTime};
 pub mod text_enum;
 
 use std::path::PathBuf;
@@ -263,6 +263,37 @@ macro_rules! on_backend {
         }
     };
 }
+
+/// A whole query written as SQL (`diesel::sql_query` with its binds) that
+/// the statement cache keeps, keyed by its text: prepared once per
+/// connection instead of parsed and planned on every run (`sql_query`
+/// alone is never cached). Every distinct text stays prepared, so the text
+/// must come from a small set: values are bound, never written in.
+pub struct Prepared<Q>(pub Q);
+
+impl<DB: diesel::backend::Backend, Q: diesel::query_builder::QueryFragment<DB>>
+    diesel::query_builder::QueryFragment<DB> for Prepared<Q>
+{
+    fn walk_ast<'b>(&'b self, out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.0.walk_ast(out)
+    }
+
+    fn is_safe_to_cache_prepared(&self, _backend: &DB) -> QueryResult<bool> {
+        Ok(true)
+    }
+}
+
+impl<Q> diesel::query_builder::QueryId for Prepared<Q> {
+    type QueryId = ();
+    // Not static: the cache keys these queries by their SQL text.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q: diesel::query_builder::Query> diesel::query_builder::Query for Prepared<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q, Conn> diesel::RunQueryDsl<Conn> for Prepared<Q> {}
 
 /// A condition written as SQL, like `diesel::dsl::sql`, that the statement
 /// cache may keep (`sql` makes every query holding it be parsed and planned

@@ -55,6 +55,30 @@ impl FromSql<Timestamp, Chosen> for StoredTime {
     }
 }
 
+/// `StoredTime` for a column that may be NULL:
+/// `#[diesel(deserialize_as = OptionalStoredTime)]` on an
+/// `Option<NaiveDateTime>` field.
+pub struct OptionalStoredTime(Option<NaiveDateTime>);
+
+impl From<OptionalStoredTime> for Option<NaiveDateTime> {
+    fn from(time: OptionalStoredTime) -> Self {
+        time.0
+    }
+}
+
+impl<DB> diesel::Queryable<diesel::sql_types::Nullable<Timestamp>, DB> for OptionalStoredTime
+where
+    DB: diesel::backend::Backend,
+    Option<StoredTime>:
+        diesel::deserialize::FromStaticSqlRow<diesel::sql_types::Nullable<Timestamp>, DB>,
+{
+    type Row = Option<StoredTime>;
+
+    fn build(row: Self::Row) -> deserialize::Result<Self> {
+        Ok(Self(row.map(NaiveDateTime::from)))
+    }
+}
+
 /// `YYYY-MM-DD HH:MM:SS` with an optional `.` and 1–9 digits of fraction.
 fn parse(text: &str) -> Option<NaiveDateTime> {
     let b = text.as_bytes();

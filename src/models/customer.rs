@@ -14,6 +14,7 @@ pub struct Customer {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub organization_id: Option<i64>,
+    #[diesel(deserialize_as = crate::db::StoredTime)]
     pub created_at: NaiveDateTime,
     pub updated_at: Option<NaiveDateTime>,
 }

@@ -16,6 +16,7 @@ pub struct Role {
     pub name: String,
     pub builtin: bool,
     pub permissions: String,
+    #[diesel(deserialize_as = crate::db::StoredTime)]
     pub created_at: NaiveDateTime,
 }
 

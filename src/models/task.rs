@@ -124,6 +124,30 @@ pub enum TaskList {
     Customer(i64),
 }
 
+/// Tasks with the names a list shows, before any filter.
+macro_rules! task_lines {
+    () => {
+        tasks::table
+            .inner_join(users::table.on(users::id.eq(tasks::assignee_id)))
+            .left_join(
+                conversations::table.on(tasks::conversation_id.eq(conversations::id.nullable())),
+            )
+            .left_join(customers::table.on(tasks::customer_id.eq(customers::id.nullable())))
+            .select((
+                tasks::id,
+                tasks::title,
+                tasks::due_on,
+                tasks::status,
+                users::name,
+                tasks::conversation_id,
+                conversations::subject.nullable(),
+                conversations::team_id.nullable(),
+                tasks::customer_id,
+                customers::name.nullable(),
+            ))
+    };
+}
+
 pub fn list(
     conn: &mut DbConn,
     reader: &TaskReader,
@@ -131,23 +155,7 @@ pub fn list(
     limit: i64,
 ) -> QueryResult<Vec<TaskLine>> {
     let uid = reader.user_id;
-    let base = tasks::table
-        .inner_join(users::table.on(users::id.eq(tasks::assignee_id)))
-        .left_join(conversations::table.on(tasks::conversation_id.eq(conversations::id.nullable())))
-        .left_join(customers::table.on(tasks::customer_id.eq(customers::id.nullable())))
-        .filter(crate::db::cached_sql(reader.condition()))
-        .select((
-            tasks::id,
-            tasks::title,
-            tasks::due_on,
-            tasks::status,
-            users::name,
-            tasks::conversation_id,
-            conversations::subject.nullable(),
-            conversations::team_id.nullable(),
-            tasks::customer_id,
-            customers::name.nullable(),
-        ));
+    let base = task_lines!().filter(crate::db::cached_sql(reader.condition()));
     // Open first, then by due date (none last), then oldest first; each
     // list a query of its own type, so the statement cache keeps it.
     macro_rules! ordered {
@@ -180,6 +188,32 @@ pub fn list(
         TaskList::Conversation(id) => ordered!(base.filter(tasks::conversation_id.eq(id))),
         TaskList::Customer(id) => ordered!(base.filter(tasks::customer_id.eq(id))),
     }
+}
+
+/// The tasks on a conversation the reader was shown (`visible` comes from
+/// `conversation::find_visible`), in `list`'s order. Whoever sees a
+/// conversation sees every task on it, so the reader's condition is not
+/// needed: a fixed statement the cache keeps. A conversation has a few
+/// tasks: they are sorted here, as SQLite would sort them in a temporary
+/// b-tree that costs more to set up than the page's other queries.
+pub fn of_visible_conversation(
+    conn: &mut DbConn,
+    visible: &crate::models::conversation::Conversation,
+    limit: usize,
+) -> QueryResult<Vec<TaskLine>> {
+    let id = visible.id;
+    let mut lines: Vec<TaskLine> = crate::on_backend!(conn, |c| task_lines!()
+        .filter(tasks::conversation_id.eq(id))
+        .load(c))?;
+    lines.sort_by(|a, b| {
+        b.status
+            .cmp(&a.status)
+            .then(a.due_on.is_none().cmp(&b.due_on.is_none()))
+            .then(a.due_on.cmp(&b.due_on))
+            .then(a.id.cmp(&b.id))
+    });
+    lines.truncate(limit);
+    Ok(lines)
 }
 
 pub fn find_visible(conn: &mut DbConn, reader: &TaskReader, id: i64) -> QueryResult<Option<Task>> {

@@ -11,9 +11,17 @@ use crate::db::schema::{team_memberships, teams};
 pub struct Team {
     pub id: i64,
     pub name: String,
+    #[diesel(deserialize_as = crate::db::StoredTime)]
     pub created_at: NaiveDateTime,
     /// The identity provider's id, when SCIM manages the team as a group.
     pub external_id: Option<String>,
+}
+
+/// A team as a picker offers it.
+#[derive(Queryable, Clone, Debug)]
+pub struct TeamChoice {
+    pub id: i64,
+    pub name: String,
 }
 
 #[derive(Insertable)]
@@ -29,6 +37,15 @@ impl Team {
             .values(new)
             .returning(teams::id)
             .get_result(conn)
+    }
+
+    /// Every team's id and name, by name, as pickers offer them: read
+    /// from the name index alone.
+    pub fn choices(conn: &mut DbConn) -> QueryResult<Vec<TeamChoice>> {
+        crate::on_backend!(conn, |c| teams::table
+            .select((teams::id, teams::name))
+            .order(teams::name)
+            .load(c))
     }
 
     pub fn all(conn: &mut DbConn) -> QueryResult<Vec<Team>> {

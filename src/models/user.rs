@@ -42,11 +42,13 @@ pub struct User {
     pub access_starts: Option<NaiveDate>,
     pub access_ends: Option<NaiveDate>,
     pub session_version: i32,
+    #[diesel(deserialize_as = crate::db::OptionalStoredTime)]
     pub last_active_at: Option<NaiveDateTime>,
     #[diesel(deserialize_as = crate::db::StoredTime)]
     pub created_at: NaiveDateTime,
     #[diesel(deserialize_as = crate::db::StoredTime)]
     pub updated_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::OptionalStoredTime)]
     pub deactivated_at: Option<NaiveDateTime>,
     /// The end date of the last access window whose closing was handled.
     pub window_closed_for: Option<NaiveDate>,
@@ -58,6 +60,7 @@ pub struct User {
     /// The identity provider's `userName` when it is not the email address.
     pub scim_user_name: Option<String>,
     /// Since when sign-in asks for a second factor (none: it does not).
+    #[diesel(deserialize_as = crate::db::OptionalStoredTime)]
     pub two_factor_since: Option<NaiveDateTime>,
 }
 

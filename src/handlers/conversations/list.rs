@@ -49,7 +49,7 @@ pub(super) struct ListPage {
     pub(super) query: ListQuery,
     pub(super) rows: Vec<ListRow>,
     pub(super) next: Option<String>,
-    pub(super) teams: Vec<Team>,
+    pub(super) teams: Vec<crate::models::team::TeamChoice>,
     pub(super) assignees: Vec<(i64, String)>,
     pub(super) statuses: Vec<(&'static str, &'static str)>,
     /// Bulk actions are offered only to those who may update conversations.
@@ -165,7 +165,7 @@ pub async fn list(
                 view,
                 counts,
                 conversation::list(conn, &reader, view, &filter, PAGE_SIZE)?,
-                Team::all(conn)?,
+                Team::choices(conn)?,
                 crate::models::people::assignable_users(conn, None)?,
                 crate::search::saved_for(conn, user_id, &team_ids)?,
             ))

@@ -1,12 +1,13 @@
 //! The conversation page: one timeline of customer messages, replies and notes, the customer summary and the property form; collaborators get the minimal page with nothing else in its HTML.
 
 use super::*;
+use crate::models::conversation::MessageKind;
 
 pub struct TimelineEntry {
     pub id: i64,
     /// A reply's email that failed or keeps failing, in words.
     pub delivery_problem: Option<String>,
-    pub kind: String,
+    pub kind: &'static str,
     pub author: Badge,
     pub when: String,
     /// Markdown written in Confer, rendered and sanitized.
@@ -100,7 +101,7 @@ pub(super) struct Loaded {
     pub(super) timeline: Vec<conversation::MessageLine>,
     pub(super) customer: customer::Customer,
     pub(super) tags: Vec<String>,
-    pub(super) teams: Vec<Team>,
+    pub(super) teams: Vec<crate::models::team::TeamChoice>,
     pub(super) assignees: Vec<(i64, String)>,
     pub(super) files: Vec<attachment::AttachmentInfo>,
     pub(super) tasks: (Vec<crate::handlers::tasks::TaskRow>, Option<String>),
@@ -111,7 +112,7 @@ pub(super) struct Loaded {
 
 pub(super) async fn load(current: &CurrentUser, state: &AppState, id: i64) -> AppResult<Loaded> {
     let (scope, user_id, team_ids) = reader(current);
-    let task_reader = crate::handlers::tasks::panel_reader(current);
+    let sees_tasks = allowed(current, Flag::TasksView);
     let which = crate::models::task::TaskList::Conversation(id);
     let (mut loaded, task_lines) = state
         .db(move |conn| {
@@ -125,13 +126,16 @@ pub(super) async fn load(current: &CurrentUser, state: &AppState, id: i64) -> Ap
                 conversation::find_visible(conn, &reader, id)?.ok_or(AppError::NotFound)?;
             let customer =
                 customer::find(conn, conversation.customer_id)?.ok_or(AppError::NotFound)?;
-            let task_lines =
-                crate::handlers::tasks::panel_tasks(conn, task_reader.as_ref(), which)?;
+            let task_lines = if sees_tasks {
+                crate::models::task::of_visible_conversation(conn, &conversation, 50)?
+            } else {
+                Vec::new()
+            };
             let loaded = Loaded {
                 timeline: conversation::messages(conn, id)?,
                 files: attachment::of_conversation(conn, id)?,
                 tags: conversation::tags_of(conn, id)?,
-                teams: Team::all(conn)?,
+                teams: Team::choices(conn)?,
                 assignees: crate::models::people::assignable_users(conn, None)?,
                 tasks: (Vec::new(), None),
                 saved: None,
@@ -159,7 +163,7 @@ pub(super) struct ConversationPage {
     pub(super) can_update: bool,
     pub(super) can_assign: bool,
     pub(super) props: PropertyForm,
-    pub(super) teams: Vec<Team>,
+    pub(super) teams: Vec<crate::models::team::TeamChoice>,
     pub(super) assignees: Vec<(i64, String)>,
     pub(super) statuses: Vec<(&'static str, &'static str)>,
     pub(super) priorities: Vec<(&'static str, &'static str)>,
@@ -224,7 +228,7 @@ pub(super) struct Drafts {
 
 pub(super) fn render(
     current: &CurrentUser,
-    loaded: Loaded,
+    mut loaded: Loaded,
     drafts: Drafts,
     errors: FieldErrors,
     notice: Option<&'static str>,
@@ -239,48 +243,68 @@ pub(super) fn render(
         phone: shown(loaded.customer.phone.as_deref(), !full, mask_phone),
         name: loaded.customer.name.clone(),
     };
-    let timeline = loaded
-        .timeline
-        .iter()
-        .map(|m| TimelineEntry {
-            id: m.id,
-            kind: m.kind.to_string(),
-            author: match (&m.user_name, &m.customer_name) {
-                (Some(name), _) => Badge::for_user(name, m.user_type),
-                (None, Some(name)) => Badge::for_user(name, None),
-                (None, None) => Badge::for_user("?", None),
-            },
-            when: format_datetime(m.created_at, current.tz, current.tr),
-            html: if m.source == "email" {
-                String::new()
-            } else {
-                crate::markdown::stored_or_render(m.body_html.as_deref(), &m.body)
-            },
-            text: (m.source == "email").then(|| m.body.clone()),
-            quoted: m.quoted.clone(),
-            files: loaded
-                .files
+    let newest = loaded.timeline.iter().map(|m| m.id).max().unwrap_or(0);
+    // Authors repeat down a thread: each badge is made once.
+    let mut badges: Vec<(Option<String>, Option<String>, Badge)> = Vec::new();
+    let timeline = std::mem::take(&mut loaded.timeline)
+        .into_iter()
+        .map(|m| {
+            let author = match badges
                 .iter()
-                .filter(|f| f.message_id == Some(m.id))
-                .map(|f| FileLink {
-                    id: f.id,
-                    name: f.filename.clone(),
-                    size: human_size(f.size_bytes),
-                    image: f.is_image(),
-                })
-                .collect(),
-            label: t.get(&format!("conversation.kind.{}", m.kind)),
-            delivery_problem: match (m.delivery.as_deref(), m.delivery_error.as_deref()) {
-                (Some("failed"), error) => Some(t.fmt(
-                    "conversation.undelivered",
-                    &[("error", error.unwrap_or("?"))],
-                )),
-                (Some("failing"), error) => Some(t.fmt(
-                    "conversation.delivery_pending",
-                    &[("error", error.unwrap_or("?"))],
-                )),
-                _ => None,
-            },
+                .find(|(user, customer, _)| *user == m.user_name && *customer == m.customer_name)
+            {
+                Some((_, _, badge)) => badge.clone(),
+                None => {
+                    let badge = match (&m.user_name, &m.customer_name) {
+                        (Some(name), _) => Badge::for_user(name, m.user_type),
+                        (None, Some(name)) => Badge::for_user(name, None),
+                        (None, None) => Badge::for_user("?", None),
+                    };
+                    badges.push((m.user_name.clone(), m.customer_name.clone(), badge.clone()));
+                    badge
+                }
+            };
+            let email = m.source == "email";
+            TimelineEntry {
+                id: m.id,
+                kind: m.kind.key(),
+                author,
+                when: format_datetime(m.created_at, current.tz, current.tr),
+                html: match (email, m.body_html) {
+                    (true, _) => String::new(),
+                    (false, Some(html)) => html,
+                    (false, None) => crate::markdown::render(&m.body),
+                },
+                files: loaded
+                    .files
+                    .iter()
+                    .filter(|f| f.message_id == Some(m.id))
+                    .map(|f| FileLink {
+                        id: f.id,
+                        name: f.filename.clone(),
+                        size: human_size(f.size_bytes),
+                        image: f.is_image(),
+                    })
+                    .collect(),
+                label: t.get(match m.kind {
+                    MessageKind::Customer => "conversation.kind.customer",
+                    MessageKind::Reply => "conversation.kind.reply",
+                    MessageKind::Note => "conversation.kind.note",
+                }),
+                delivery_problem: match (m.delivery.as_deref(), m.delivery_error.as_deref()) {
+                    (Some("failed"), error) => Some(t.fmt(
+                        "conversation.undelivered",
+                        &[("error", error.unwrap_or("?"))],
+                    )),
+                    (Some("failing"), error) => Some(t.fmt(
+                        "conversation.delivery_pending",
+                        &[("error", error.unwrap_or("?"))],
+                    )),
+                    _ => None,
+                },
+                text: email.then_some(m.body),
+                quoted: m.quoted,
+            }
         })
         .collect();
     let saved = loaded.saved.as_ref().map(|listed| {
@@ -304,7 +328,6 @@ pub(super) fn render(
             _ => drafts.note = chosen.body.clone(),
         }
     }
-    let newest = loaded.timeline.iter().map(|m| m.id).max().unwrap_or(0);
     let status = t.get(&format!("status.{}", c.status));
     let status_code = if errors.is_empty() {
         StatusCode::OK
