@@ -43,10 +43,18 @@ pub struct AppState {
     dummy_hash: std::sync::OnceLock<String>,
     /// Set when the server is shutting down: answers close their connection.
     draining: AtomicBool,
+    /// Turns at the pool, given in order of arrival: at most one database
+    /// job per connection (less one, left to the background worker) runs
+    /// on the blocking threads; the others wait here without holding a
+    /// thread. r2d2's own wait is not first come, first served — a waiter
+    /// woken for a returned connection can lose it to a newcomer and queue
+    /// again — which under load left a few requests waiting for seconds.
+    db_turns: tokio::sync::Semaphore,
 }
 
 impl AppState {
     pub fn new(pool: Pool, config: Config, clock: Clock) -> Self {
+        let turns = (pool.max_size() as usize).saturating_sub(1).max(1);
         Self {
             pool,
             api_limiter: crate::rate_limit::RateLimiter::new(config.api_rate_per_minute),
@@ -54,6 +62,7 @@ impl AppState {
             clock,
             owner_exists: AtomicBool::new(false),
             dummy_hash: std::sync::OnceLock::new(),
+            db_turns: tokio::sync::Semaphore::new(turns),
             draining: AtomicBool::new(false),
         }
     }
@@ -64,8 +73,15 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
     {
+        let _turn = self.db_turn().await;
         let pool = self.pool.clone();
         web::block(move || crate::db::with_connection(&pool, work)).await?
+    }
+
+    /// Waits for a turn at the pool (`db_turns`); held while the job runs.
+    pub async fn db_turn(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        // The semaphore is never closed: `None` cannot happen.
+        self.db_turns.acquire().await.ok()
     }
 
     /// What an unknown account's password is checked against, hashed at the
