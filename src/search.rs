@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double, Text};
 
-use crate::db::DbConn;
+use crate::db::{DbConn, Prepared};
 use crate::policy::ConversationScope;
 
 /// FTS5 has its own query syntax; users type words. Each word becomes a
@@ -142,53 +142,52 @@ enum Lookup {
 
 /// Every match as (position, conversation) with `lower <= position < upper`:
 /// the FTS5 rowid on SQLite; on PostgreSQL the message id, or
-/// `SUBJECT_POSITION` for a subject. Bounds are integers, written inline.
-fn matches_sql(words: &Words, lower: Option<i64>, upper: Option<i64>, lookup: Lookup) -> String {
-    let range = |column: &str| {
-        let mut sql = String::new();
-        if let Some(lower) = lower {
-            sql.push_str(&format!(" AND {column} >= {lower}"));
-        }
-        if let Some(upper) = upper {
-            sql.push_str(&format!(" AND {column} < {upper}"));
-        }
-        sql
-    };
+/// `SUBJECT_POSITION` for a subject. The words, the bounds (and any
+/// further values) are bound: `?` in order on SQLite; `$1` the words, `$2`
+/// the lower and `$3` the upper bound on PostgreSQL.
+fn matches_sql(words: &Words, lookup: Lookup) -> String {
     let matching = |column: &str| match lookup {
         Lookup::Indexed => format!("{column} @@ websearch_to_tsquery('simple', $1)"),
         Lookup::Scan => format!("ts_match_vq({column}, websearch_to_tsquery('simple', $1))"),
     };
     match words {
-        Words::Fts5(_) => format!(
-            "SELECT rowid AS hit, conversation_id AS cid FROM conversation_fts \
-             WHERE conversation_fts MATCH ?{}",
-            range("rowid")
-        ),
+        Words::Fts5(_) => "SELECT rowid AS hit, conversation_id AS cid FROM conversation_fts \
+             WHERE conversation_fts MATCH ? AND rowid >= ? AND rowid < ?"
+            .to_string(),
         Words::Postgres(_) => format!(
             "SELECT m.id AS hit, m.conversation_id AS cid FROM messages m \
-             WHERE {}{} \
+             WHERE {} AND m.id >= $2 AND m.id < $3 \
              UNION ALL \
-             SELECT {SUBJECT_POSITION}, s.id FROM conversations s WHERE {}{}",
+             SELECT {SUBJECT_POSITION}, s.id FROM conversations s \
+             WHERE {} AND {SUBJECT_POSITION} >= $2 AND {SUBJECT_POSITION} < $3",
             matching("m.body_tsv"),
-            range("m.id"),
             matching("s.subject_tsv"),
-            range(SUBJECT_POSITION)
         ),
     }
 }
 
 /// PostgreSQL reads matches in windows of positions, newest first (GIN
 /// indexes cannot return them in order, and reading every match costs a
-/// common word's thousands): the newest 1,024 messages row by row, which
-/// settles a page for a word in one message in twenty or more; then wider
-/// windows through the indexes, sorting what each finds (`+ 0` keeps the
-/// planner from walking a wide window row by row for a word it wrongly
-/// thinks common); the last window has no lower bound.
-const POSTGRES_WINDOWS: [(i64, Lookup); 3] = [
-    (1_024, Lookup::Scan),
-    (16_384, Lookup::Indexed),
-    (131_072, Lookup::Indexed),
-];
+/// common word's thousands). The first window is the newest
+/// `FIRST_WINDOW` positions, row by row. Each next window is sized from the
+/// matches found so far to hold what the page still needs (twice over, at
+/// least `FIRST_WINDOW`, at most eight times the last): row by row up to
+/// `SCAN_LIMIT` positions, beyond through the indexes, sorting what they
+/// find (`+ 0` keeps the planner from walking a wide window row by row for
+/// a word it wrongly thinks common). Once a window would reach below the
+/// first position, the last one has no lower bound.
+const FIRST_WINDOW: i64 = 1_024;
+const SCAN_LIMIT: i64 = 4_096;
+
+/// The size of the next window: where the matches seen so far say the
+/// `needed` ones are, twice over.
+fn next_window(walked: i64, found: usize, needed: usize, last: i64) -> i64 {
+    let wanted = match found {
+        0 => last.saturating_mul(8),
+        found => walked.saturating_mul(2 * needed as i64) / found as i64,
+    };
+    wanted.clamp(FIRST_WINDOW, last.saturating_mul(8))
+}
 
 /// The visible matches below `before`, newest first.
 fn hits(
@@ -200,14 +199,17 @@ fn hits(
 ) -> QueryResult<Vec<(i64, i64)>> {
     let rows: Vec<Hit> = match (conn, words) {
         // FTS5 walks its index by rowid, newest first, and stops at the limit.
-        (DbConn::Sqlite(c), Words::Fts5(q)) => diesel::sql_query(format!(
-            "SELECT f.rowid AS hit, c.id AS id FROM conversation_fts f \
-             JOIN conversations c ON c.id = f.conversation_id \
-             WHERE conversation_fts MATCH ? AND f.rowid < ?{scope} \
-             ORDER BY f.rowid DESC LIMIT {size}"
-        ))
-        .bind::<Text, _>(q)
-        .bind::<BigInt, _>(before)
+        (DbConn::Sqlite(c), Words::Fts5(q)) => Prepared(
+            diesel::sql_query(format!(
+                "SELECT f.rowid AS hit, c.id AS id FROM conversation_fts f \
+                 JOIN conversations c ON c.id = f.conversation_id \
+                 WHERE conversation_fts MATCH ? AND f.rowid < ?{scope} \
+                 ORDER BY f.rowid DESC LIMIT ?"
+            ))
+            .bind::<Text, _>(q)
+            .bind::<BigInt, _>(before)
+            .bind::<BigInt, _>(size as i64),
+        )
         .load(c)?,
         (DbConn::Postgresql(c), words) => {
             // Conversations are joined only when the scope needs them.
@@ -226,34 +228,34 @@ fn hits(
             } else {
                 before
             };
-            let mut rows: Vec<Hit> = Vec::new();
-            for window in 0..=POSTGRES_WINDOWS.len() {
-                let (span, lookup) = POSTGRES_WINDOWS
-                    .get(window)
-                    .map_or((None, Lookup::Indexed), |(span, lookup)| {
-                        (Some(*span), *lookup)
-                    });
-                let lower = span
-                    .map(|span| upper.saturating_sub(span))
-                    .filter(|lower| *lower > 0);
+            let (mut rows, mut walked, mut span) = (Vec::<Hit>::new(), 0i64, FIRST_WINDOW);
+            loop {
+                let lower = Some(upper.saturating_sub(span)).filter(|lower| *lower > 0);
                 // Unbounded, a scan would read every row below.
-                let lookup = if lower.is_none() {
-                    Lookup::Indexed
-                } else {
-                    lookup
+                let lookup = match lower {
+                    Some(_) if span <= SCAN_LIMIT => Lookup::Scan,
+                    _ => Lookup::Indexed,
                 };
-                let found: Vec<Hit> = diesel::sql_query(format!(
-                    "SELECT h.hit AS hit, h.cid AS id FROM ({}) h{join} WHERE true{scope} \
-                     ORDER BY h.hit{} DESC LIMIT {}",
-                    matches_sql(words, lower, Some(upper), lookup),
-                    if lookup == Lookup::Scan { "" } else { " + 0" },
-                    size - rows.len()
-                ))
-                .bind::<Text, _>(words.text())
+                let found: Vec<Hit> = Prepared(
+                    diesel::sql_query(format!(
+                        "SELECT h.hit AS hit, h.cid AS id FROM ({}) h{join} WHERE true{scope} \
+                         ORDER BY h.hit{} DESC LIMIT $4",
+                        matches_sql(words, lookup),
+                        if lookup == Lookup::Scan { "" } else { " + 0" },
+                    ))
+                    .bind::<Text, _>(words.text())
+                    .bind::<BigInt, _>(lower.unwrap_or(i64::MIN))
+                    .bind::<BigInt, _>(upper)
+                    .bind::<BigInt, _>((size - rows.len()) as i64),
+                )
                 .load(c)?;
                 rows.extend(found);
+                walked = walked.saturating_add(span);
                 match lower {
-                    Some(lower) if rows.len() < size => upper = lower,
+                    Some(lower) if rows.len() < size => {
+                        upper = lower;
+                        span = next_window(walked, rows.len(), size - rows.len(), span);
+                    }
                     _ => break,
                 }
             }
@@ -269,15 +271,19 @@ fn hits(
 fn matched_from(conn: &mut DbConn, words: &Words, from: i64) -> QueryResult<HashSet<i64>> {
     let sql = format!(
         "SELECT DISTINCT h.cid AS id, CAST(0 AS BIGINT) AS hit FROM ({}) h",
-        matches_sql(words, Some(from), None, Lookup::Indexed)
+        matches_sql(words, Lookup::Indexed)
     );
+    let query = || {
+        Prepared(
+            diesel::sql_query(sql.as_str())
+                .bind::<Text, _>(words.text())
+                .bind::<BigInt, _>(from)
+                .bind::<BigInt, _>(i64::MAX),
+        )
+    };
     let rows: Vec<Hit> = match conn {
-        DbConn::Sqlite(c) => diesel::sql_query(sql)
-            .bind::<Text, _>(words.text())
-            .load(c)?,
-        DbConn::Postgresql(c) => diesel::sql_query(sql)
-            .bind::<Text, _>(words.text())
-            .load(c)?,
+        DbConn::Sqlite(c) => query().load(c)?,
+        DbConn::Postgresql(c) => query().load(c)?,
     };
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
