@@ -143,11 +143,13 @@ pub fn list(
         .left_join(organizations::table)
         .select((customers::all_columns, organizations::name.nullable()))
         .into_boxed();
+    let mut by_trigrams = false;
     if let Some(text) = search.filter(|s| !s.trim().is_empty()) {
         // SQLite: only the trigram index's candidates are read (the LIKE
         // below still decides), for text of three characters or more.
         let text = text.trim();
-        if matches!(conn, DbConn::Sqlite(_)) && text.chars().count() >= 3 {
+        by_trigrams = text.chars().count() >= 3;
+        if matches!(conn, DbConn::Sqlite(_)) && by_trigrams {
             let columns = if search_emails { "" } else { "name : " };
             let phrase = format!("{columns}\"{}\"", text.replace('"', "\"\""));
             query = query.filter(
@@ -177,10 +179,17 @@ pub fn list(
                 .or(customers::name.eq(name).and(customers::id.gt(id))),
         );
     }
-    let mut rows: Vec<CustomerWithOrg> = query
-        .order((customers::name, customers::id))
-        .limit(limit + 1)
-        .load(conn)?;
+    // With the trigram indexes' few candidates, sorting them is cheap; a
+    // plan that walks the name index instead reads every customer when
+    // nothing matches — PostgreSQL's generic plan for the prepared
+    // statement, which cannot see the pattern, chose that (7 ms at 10,000
+    // customers). Sorting by `name || ''` leaves it no index to walk.
+    query = if by_trigrams {
+        query.order((customers::name.concat(""), customers::id))
+    } else {
+        query.order((customers::name, customers::id))
+    };
+    let mut rows: Vec<CustomerWithOrg> = query.limit(limit + 1).load(conn)?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     Ok((rows, more))
