@@ -146,9 +146,13 @@ enum Lookup {
 /// further values) are bound: `?` in order on SQLite; `$1` the words, `$2`
 /// the lower and `$3` the upper bound on PostgreSQL.
 fn matches_sql(words: &Words, lookup: Lookup) -> String {
+    // A sub-select: the statement's one generic plan computes the query
+    // once per run, not once per row.
     let matching = |column: &str| match lookup {
-        Lookup::Indexed => format!("{column} @@ websearch_to_tsquery('simple', $1)"),
-        Lookup::Scan => format!("ts_match_vq({column}, websearch_to_tsquery('simple', $1))"),
+        Lookup::Indexed => format!("{column} @@ (SELECT websearch_to_tsquery('simple', $1))"),
+        Lookup::Scan => {
+            format!("ts_match_vq({column}, (SELECT websearch_to_tsquery('simple', $1)))")
+        }
     };
     match words {
         Words::Fts5(_) => "SELECT rowid AS hit, conversation_id AS cid FROM conversation_fts \

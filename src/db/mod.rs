@@ -110,8 +110,18 @@ impl r2d2::ManageConnection for DbManager {
                 // A page's queries take a few milliseconds: starting parallel
                 // workers for one costs more than it saves, and under load
                 // every core is busy with other requests already.
-                conn.batch_execute("SET max_parallel_workers_per_gather = 0")
-                    .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                //
+                // Prepared statements keep their one generic plan: planning
+                // again on every run (PostgreSQL's choice for any statement
+                // with a bound LIMIT, whose generic plan it costs as if it
+                // returned a tenth of the table) took more than running
+                // the page's queries. The plans do not depend on the values:
+                // conditions that choose an index are written in the SQL.
+                conn.batch_execute(
+                    "SET max_parallel_workers_per_gather = 0; \
+                     SET plan_cache_mode = force_generic_plan",
+                )
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConn::Postgresql(conn))
             }
             DatabaseUrl::Sqlite(path) => {
