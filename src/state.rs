@@ -43,18 +43,22 @@ pub struct AppState {
     dummy_hash: std::sync::OnceLock<String>,
     /// Set when the server is shutting down: answers close their connection.
     draining: AtomicBool,
-    /// Turns at the pool, given in order of arrival: at most one database
-    /// job per connection (less one, left to the background worker) runs
-    /// on the blocking threads; the others wait here without holding a
-    /// thread. r2d2's own wait is not first come, first served — a waiter
-    /// woken for a returned connection can lose it to a newcomer and queue
-    /// again — which under load left a few requests waiting for seconds.
-    db_turns: tokio::sync::Semaphore,
+    /// On PostgreSQL, turns at the pool given in order of arrival: at most
+    /// one database job per connection (less one, left to the background
+    /// worker) runs on the blocking threads; the others wait here without
+    /// holding a thread. r2d2's own wait is not first come, first served — a
+    /// waiter woken for a returned connection can lose it to a newcomer and
+    /// queue again — which under load left a few requests waiting half a
+    /// second or more. SQLite's jobs are short enough that its tails stayed
+    /// small, and there the queue cost a quarter of the inbox's throughput.
+    db_turns: Option<tokio::sync::Semaphore>,
 }
 
 impl AppState {
     pub fn new(pool: Pool, config: Config, clock: Clock) -> Self {
-        let turns = (pool.max_size() as usize).saturating_sub(1).max(1);
+        let turns = config.database_url.is_postgres().then(|| {
+            tokio::sync::Semaphore::new((pool.max_size() as usize).saturating_sub(1).max(1))
+        });
         Self {
             pool,
             api_limiter: crate::rate_limit::RateLimiter::new(config.api_rate_per_minute),
@@ -62,7 +66,7 @@ impl AppState {
             clock,
             owner_exists: AtomicBool::new(false),
             dummy_hash: std::sync::OnceLock::new(),
-            db_turns: tokio::sync::Semaphore::new(turns),
+            db_turns: turns,
             draining: AtomicBool::new(false),
         }
     }
@@ -80,8 +84,11 @@ impl AppState {
 
     /// Waits for a turn at the pool (`db_turns`); held while the job runs.
     pub async fn db_turn(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
-        // The semaphore is never closed: `None` cannot happen.
-        self.db_turns.acquire().await.ok()
+        match &self.db_turns {
+            // Never closed: acquiring fails only on a closed semaphore.
+            Some(turns) => turns.acquire().await.ok(),
+            None => None,
+        }
     }
 
     /// What an unknown account's password is checked against, hashed at the
