@@ -104,10 +104,7 @@ async fn load_current_user(req: &HttpRequest) -> AppResult<CurrentUser> {
     let now = state.clock.now();
     let loaded = state
         .db(move |conn| {
-            let Some((user, role, actor)) = User::load_actor(conn, user_id)? else {
-                return Ok(None);
-            };
-            let Some(org) = OrgSettings::find(conn)? else {
+            let Some((user, role, actor, org)) = User::load_context(conn, user_id)? else {
                 return Ok(None);
             };
             let scope = crate::policy::conversation_scope(&actor).0;

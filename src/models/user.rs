@@ -6,9 +6,10 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{roles, users};
+use crate::db::schema::{org_settings, roles, users};
+use crate::models::org::{ORG_ID, OrgSettings};
 use crate::models::role::Role;
-use crate::models::team::Team;
+use crate::models::team::{TeamIdsOfUser, team_ids_from};
 use crate::policy::{Actor, ConversationAccess, UserType};
 
 crate::text_column!(UserType);
@@ -289,15 +290,51 @@ impl User {
         }
     }
 
+    /// The user, their role and what they may do (their teams read in the
+    /// same statement).
     pub fn load_actor(
         conn: &mut DbConn,
         id: i64,
     ) -> QueryResult<Option<(User, Option<Role>, Actor)>> {
-        let Some((user, role)) = Self::find_with_role(conn, id)? else {
-            return Ok(None);
-        };
-        let teams = Team::ids_of_user(conn, id)?;
-        let actor = user.actor(role.as_ref(), teams);
-        Ok(Some((user, role, actor)))
+        let found: Option<(User, Option<Role>, Option<String>)> =
+            crate::on_backend!(conn, |c| users::table
+                .left_join(roles::table)
+                .filter(users::id.eq(id))
+                .select((
+                    users::all_columns,
+                    roles::all_columns.nullable(),
+                    TeamIdsOfUser,
+                ))
+                .first(c)
+                .optional())?;
+        Ok(found.map(|(user, role, teams)| {
+            let actor = user.actor(role.as_ref(), team_ids_from(teams.as_deref()));
+            (user, role, actor)
+        }))
+    }
+
+    /// What every signed-in request needs first, in one statement: the
+    /// user, their role, what they may do and the organisation's settings.
+    pub fn load_context(
+        conn: &mut DbConn,
+        id: i64,
+    ) -> QueryResult<Option<(User, Option<Role>, Actor, OrgSettings)>> {
+        let found: Option<(User, Option<Role>, OrgSettings, Option<String>)> =
+            crate::on_backend!(conn, |c| users::table
+                .left_join(roles::table)
+                .inner_join(org_settings::table.on(org_settings::id.eq(ORG_ID)))
+                .filter(users::id.eq(id))
+                .select((
+                    users::all_columns,
+                    roles::all_columns.nullable(),
+                    org_settings::all_columns,
+                    TeamIdsOfUser,
+                ))
+                .first(c)
+                .optional())?;
+        Ok(found.map(|(user, role, org, teams)| {
+            let actor = user.actor(role.as_ref(), team_ids_from(teams.as_deref()));
+            (user, role, actor, org)
+        }))
     }
 }
