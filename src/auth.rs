@@ -104,7 +104,13 @@ async fn load_current_user(req: &HttpRequest) -> AppResult<CurrentUser> {
     let now = state.clock.now();
     let loaded = state
         .db(move |conn| {
-            let Some((user, role, actor, org)) = User::load_context(conn, user_id)? else {
+            let Some(crate::models::user::ReaderContext {
+                user,
+                role,
+                actor,
+                org,
+            }) = User::load_context(conn, user_id)?
+            else {
                 return Ok(None);
             };
             let scope = crate::policy::conversation_scope(&actor).0;

@@ -114,6 +114,14 @@ pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+/// What every signed-in request needs first (`User::load_context`).
+pub struct ReaderContext {
+    pub user: User,
+    pub role: Option<Role>,
+    pub actor: Actor,
+    pub org: OrgSettings,
+}
+
 impl User {
     /// The user's language, else the organisation's default.
     pub fn lang(&self, org: &crate::models::org::OrgSettings) -> crate::i18n::Lang {
@@ -315,10 +323,7 @@ impl User {
 
     /// What every signed-in request needs first, in one statement: the
     /// user, their role, what they may do and the organisation's settings.
-    pub fn load_context(
-        conn: &mut DbConn,
-        id: i64,
-    ) -> QueryResult<Option<(User, Option<Role>, Actor, OrgSettings)>> {
+    pub fn load_context(conn: &mut DbConn, id: i64) -> QueryResult<Option<ReaderContext>> {
         let found: Option<(User, Option<Role>, OrgSettings, Option<String>)> =
             crate::on_backend!(conn, |c| users::table
                 .left_join(roles::table)
@@ -332,9 +337,11 @@ impl User {
                 ))
                 .first(c)
                 .optional())?;
-        Ok(found.map(|(user, role, org, teams)| {
-            let actor = user.actor(role.as_ref(), team_ids_from(teams.as_deref()));
-            (user, role, actor, org)
+        Ok(found.map(|(user, role, org, teams)| ReaderContext {
+            actor: user.actor(role.as_ref(), team_ids_from(teams.as_deref())),
+            user,
+            role,
+            org,
         }))
     }
 }

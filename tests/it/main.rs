@@ -33,4 +33,5 @@ mod scim;
 mod settings;
 mod setup;
 mod tasks;
+mod times;
 mod users;
