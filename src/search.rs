@@ -128,6 +128,12 @@ struct Scored {
 /// conversations. Indexed (`conversations_search_position`).
 const SUBJECT_POSITION: &str = "COALESCE(s.first_message_id, s.id - 4611686018427387904)";
 
+/// The words as a PostgreSQL `tsquery`, from the text bound as `$1`. A
+/// sub-select, so that it is computed once per run: PostgreSQL plans with
+/// `force_generic_plan` (see `db`), which does not fold it into a constant,
+/// and would parse the words again for every row.
+const WORDS: &str = "(SELECT websearch_to_tsquery('simple', $1))";
+
 /// How PostgreSQL finds a window's matches.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Lookup {
@@ -146,13 +152,9 @@ enum Lookup {
 /// further values) are bound: `?` in order on SQLite; `$1` the words, `$2`
 /// the lower and `$3` the upper bound on PostgreSQL.
 fn matches_sql(words: &Words, lookup: Lookup) -> String {
-    // A sub-select: the statement's one generic plan computes the query
-    // once per run, not once per row.
     let matching = |column: &str| match lookup {
-        Lookup::Indexed => format!("{column} @@ (SELECT websearch_to_tsquery('simple', $1))"),
-        Lookup::Scan => {
-            format!("ts_match_vq({column}, (SELECT websearch_to_tsquery('simple', $1)))")
-        }
+        Lookup::Indexed => format!("{column} @@ {WORDS}"),
+        Lookup::Scan => format!("ts_match_vq({column}, {WORDS})"),
     };
     match words {
         Words::Fts5(_) => "SELECT rowid AS hit, conversation_id AS cid FROM conversation_fts \
@@ -318,15 +320,16 @@ fn ranked(conn: &mut DbConn, words: &Words, scope: &str) -> QueryResult<Vec<i64>
             let DbConn::Postgresql(c) = conn else {
                 return Ok(Vec::new());
             };
+            // `WORDS`: the query computed once per run (a sub-select), not
+            // once per row.
             diesel::sql_query(format!(
                 "SELECT m.conversation_id AS id, \
-                        -ts_rank_cd(m.body_tsv, websearch_to_tsquery('simple', $1))::float8 AS score \
-                 FROM messages m WHERE m.id IN ({list}) \
-                   AND m.body_tsv @@ websearch_to_tsquery('simple', $1) \
+                        -ts_rank_cd(m.body_tsv, {WORDS})::float8 AS score \
+                 FROM messages m WHERE m.id IN ({list}) AND m.body_tsv @@ {WORDS} \
                  UNION ALL \
-                 SELECT s.id, -ts_rank_cd(s.subject_tsv, websearch_to_tsquery('simple', $1))::float8 \
+                 SELECT s.id, -ts_rank_cd(s.subject_tsv, {WORDS})::float8 \
                  FROM conversations s WHERE {SUBJECT_POSITION} IN ({list}) \
-                   AND s.subject_tsv @@ websearch_to_tsquery('simple', $1)"
+                   AND s.subject_tsv @@ {WORDS}"
             ))
             .bind::<Text, _>(q)
             .load(c)?
