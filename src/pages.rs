@@ -156,12 +156,18 @@ pub fn format_datetime(at: NaiveDateTime, tz: Tz, t: Tr) -> String {
 /// "30. Nov. 2026".
 pub fn format_date(day: chrono::NaiveDate, t: Tr) -> String {
     use chrono::Datelike;
+    format!("{} {}", day_and_month(day, t), day.year())
+}
+
+/// A day of the year in the reader's language: "30 Nov", "30 nov",
+/// "30. Nov." (list times, chart axes).
+pub fn day_and_month(day: chrono::NaiveDate, t: Tr) -> String {
+    use chrono::Datelike;
     format!(
-        "{:02}{} {} {}",
+        "{:02}{} {}",
         day.day(),
         if t.lang == Lang::De { "." } else { "" },
-        t.get(MONTH_KEYS[day.month0() as usize]),
-        day.year()
+        t.get(MONTH_KEYS[day.month0() as usize])
     )
 }
 
@@ -187,12 +193,7 @@ pub fn relative_time(at: NaiveDateTime, now: NaiveDateTime, tz: Tz, t: Tr) -> St
         1 => t.get("time.yesterday").to_string(),
         days @ 2..=6 => count("time.days", days),
         _ => {
-            let mut text = format!(
-                "{:02}{} {}",
-                then.day(),
-                if t.lang == Lang::De { "." } else { "" },
-                t.get(MONTH_KEYS[then.month0() as usize])
-            );
+            let mut text = day_and_month(then, t);
             if then.year() != today.year() {
                 text.push_str(&format!(" {}", then.year()));
             }

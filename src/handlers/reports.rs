@@ -237,12 +237,12 @@ pub async fn show(
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
     };
-    let f = figures(&state, range.clone()).await?;
     let t = current.tr;
+    let f = figures(&state, range.clone()).await?;
     let labels: Vec<String> = f
         .per_day
         .iter()
-        .map(|(d, _, _)| d.format("%d %b").to_string())
+        .map(|(d, _, _)| crate::pages::day_and_month(*d, t))
         .collect();
     let (total_opened, total_closed) = f
         .per_day

@@ -228,6 +228,21 @@ db_test!(the_reports_page_and_exports_show_the_same_figures, |app| {
         page.body
             .contains("<title id=\"daily-title\">Conversations opened and closed per day</title>")
     );
+    // The days under the bars are written in the reader's language.
+    assert!(page.body.contains("class=\"chart-label\">01 Jan</text>"));
+    app.sql("UPDATE users SET language = 'de' WHERE email = 'manager@acme.test'");
+    let german = manager.get("/reports?from=2026-01-01&to=2026-01-07");
+    assert!(
+        german
+            .body
+            .contains("class=\"chart-label\">01. Jan.</text>"),
+        "{}",
+        german.body
+    );
+    app.sql("UPDATE users SET language = 'es' WHERE email = 'manager@acme.test'");
+    let spanish = manager.get("/reports?from=2026-01-01&to=2026-01-07");
+    assert!(spanish.body.contains("class=\"chart-label\">01 ene</text>"));
+    app.sql("UPDATE users SET language = NULL WHERE email = 'manager@acme.test'");
     assert!(
         page.body
             .contains("5 opened and 4 closed from 2026-01-01 to 2026-01-07.")
