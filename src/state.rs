@@ -77,13 +77,25 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
     {
+        self.run_db(work).await
+    }
+
+    /// Runs blocking database work on the thread pool, after waiting for
+    /// its turn at the pool; for the browser's, the API's and SCIM's
+    /// errors alike.
+    pub async fn run_db<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<r2d2::Error> + From<actix_web::error::BlockingError> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+    {
         let _turn = self.db_turn().await;
         let pool = self.pool.clone();
         web::block(move || crate::db::with_connection(&pool, work)).await?
     }
 
     /// Waits for a turn at the pool (`db_turns`); held while the job runs.
-    pub async fn db_turn(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+    async fn db_turn(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
         match &self.db_turns {
             // Never closed: acquiring fails only on a closed semaphore.
             Some(turns) => turns.acquire().await.ok(),

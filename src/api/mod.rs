@@ -329,9 +329,7 @@ where
     T: Send + 'static,
     F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
 {
-    let _turn = state.db_turn().await;
-    let pool = state.pool.clone();
-    web::block(move || crate::db::with_connection(&pool, work)).await?
+    state.run_db(work).await
 }
 
 /// RFC 3339 in UTC.

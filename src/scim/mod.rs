@@ -175,9 +175,7 @@ where
     T: Send + 'static,
     F: FnOnce(&mut DbConn) -> ScimResult<T> + Send + 'static,
 {
-    let _turn = state.db_turn().await;
-    let pool = state.pool.clone();
-    web::block(move || crate::db::with_connection(&pool, work)).await?
+    state.run_db(work).await
 }
 
 /// Reads a JSON body sent as `application/scim+json` or `application/json`
