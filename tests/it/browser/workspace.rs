@@ -241,6 +241,12 @@ db_test!(reports_and_tasks_in_the_browser, |app| {
     manager.wait_for_path("/reports");
     manager.wait_for_text("[data-testid=times]", "First response");
     manager.check_both_widths("reports");
+    // The chart's days in the reader's language.
+    app.sql("UPDATE users SET language = 'de' WHERE email = 'manager@acme.test'");
+    manager.goto("/reports");
+    manager.wait_for_text("[data-testid=times]", "Erste Antwort");
+    manager.check_both_widths("reports-de");
+    app.sql("UPDATE users SET language = NULL WHERE email = 'manager@acme.test'");
     manager.goto(&format!("/tasks/new?conversation={id}"));
     manager.fill("#title", "Order toner");
     manager.click("form[action='/tasks/new'] button[type=submit]");
