@@ -36,9 +36,10 @@ pub fn for_storage(text: &str) -> Option<String> {
 
 /// The stored HTML, or — for a row not yet rendered with this policy —
 /// the source rendered now.
-pub fn stored_or_render(html: Option<&str>, source: &str) -> String {
+/// An owned `String` is moved, not copied.
+pub fn stored_or_render(html: Option<impl Into<String>>, source: &str) -> String {
     match html {
-        Some(html) => html.to_string(),
+        Some(html) => html.into(),
         None => render(source),
     }
 }

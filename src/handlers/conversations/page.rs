@@ -270,10 +270,10 @@ pub(super) fn render(
                 kind: m.kind.key(),
                 author,
                 when: format_datetime(m.created_at, current.tz, current.tr),
-                html: match (email, m.body_html) {
-                    (true, _) => String::new(),
-                    (false, Some(html)) => html,
-                    (false, None) => crate::markdown::render(&m.body),
+                html: if email {
+                    String::new()
+                } else {
+                    crate::markdown::stored_or_render(m.body_html, &m.body)
                 },
                 files: loaded
                     .files
