@@ -23,6 +23,8 @@ pub struct Round {
     pub windows_closed: usize,
     /// Snoozed conversations whose time came.
     pub reopened: usize,
+    /// Conversations deleted after their time in Trash or Spam.
+    pub purged: usize,
     /// Assignees told that a task's due date came.
     pub tasks_due: usize,
     /// Webhook deliveries answered with 2xx, and attempts that failed.
@@ -143,6 +145,13 @@ pub async fn run_once(state: &AppState, mailer: &Mailer) -> AppResult<Round> {
     let reopened = state
         .db(move |conn| Ok(crate::services::conversations::wake_snoozed(conn, now)?))
         .await?;
+    let purged = state
+        .db(move |conn| {
+            Ok(write_transaction(conn, |conn| {
+                crate::services::conversations::purge_moved(conn, now)
+            })?)
+        })
+        .await?;
     let tasks_due = tell_due_tasks(state).await?;
     let (sent, failed) = deliver_outbox(state, mailer).await?;
     let (webhooks_delivered, webhooks_failed) = deliver_webhooks(state).await?;
@@ -153,6 +162,7 @@ pub async fn run_once(state: &AppState, mailer: &Mailer) -> AppResult<Round> {
         failed,
         windows_closed,
         reopened,
+        purged,
         tasks_due,
     })
 }

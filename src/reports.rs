@@ -255,13 +255,14 @@ fn find(rows: &[IdCount], id: i64) -> i64 {
 }
 
 /// Open conversations now per `key` (`team_key` or `assignee_key`), leaving
-/// out key 0 (no team, unassigned).
+/// out key 0 (no team, unassigned) and Trash and Spam (counted under their
+/// folder's name).
 fn open_now(conn: &mut DbConn, range: &Range, key: &str) -> QueryResult<Vec<IdCount>> {
     counts_by(
         conn,
         format!(
             "SELECT {key} AS id, CAST(SUM(n) AS BIGINT) AS n FROM conversation_counts \
-             WHERE status <> 'done' AND {key} <> 0{team} GROUP BY {key}",
+             WHERE status IN ('open', 'pending', 'snoozed') AND {key} <> 0{team} GROUP BY {key}",
             team = range.team_filter("team_key"),
         ),
     )

@@ -8,7 +8,9 @@ use utoipa::{IntoParams, ToSchema};
 use super::idempotency::{self, Created};
 use super::{ApiError, ApiResult, ApiUser, Page, cursor, page_limit, time};
 use crate::db::DbConn;
-use crate::models::conversation::{self, Conversation, Filter, MessageKind, Reader, Status, View};
+use crate::models::conversation::{
+    self, Conversation, Filter, Folder, MessageKind, Reader, Status, View,
+};
 use crate::models::{attachment, customer};
 use crate::policy::{self, Action, ConversationScope, Flag};
 use crate::services::{Problem, Refusal, conversations, messages};
@@ -45,6 +47,10 @@ pub struct ConversationOut {
     pub updated_at: DateTime<Utc>,
     pub last_activity_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// `trash` or `spam` once moved there (purged 30 days after `moved_at`).
+    #[schema(value_type = Option<super::values::Folder>)]
+    pub folder: Option<String>,
+    pub moved_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -115,6 +121,8 @@ pub fn output(conn: &mut DbConn, c: &Conversation) -> ApiResult<ConversationOut>
         updated_at: time(c.updated_at),
         last_activity_at: time(c.last_activity_at),
         closed_at: c.closed_at.map(time),
+        folder: c.folder.map(|f| f.to_string()),
+        moved_at: c.moved_at.map(time),
     })
 }
 
@@ -122,7 +130,8 @@ pub fn output(conn: &mut DbConn, c: &Conversation) -> ApiResult<ConversationOut>
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// A workspace view: `mine`, `unassigned`, `teams`, `all` (not done),
-    /// `mentions` or `done`. Without it, every status.
+    /// `mentions`, `done`, or `trash` and `spam` (for those who may move
+    /// conversations there). Without it, every status, Trash and Spam left out.
     #[param(inline, value_type = Option<super::values::ConversationView>)]
     pub view: Option<String>,
     #[param(inline, value_type = Option<super::values::ConversationStatus>)]
@@ -156,10 +165,13 @@ pub async fn list(
         Some(key) => View::parse(key).ok_or_else(|| {
             ApiError::bad_request(
                 "invalid_view",
-                "`view` must be mine, unassigned, teams, all, mentions or done.",
+                "`view` must be mine, unassigned, teams, all, mentions, done, trash or spam.",
             )
         })?,
     };
+    if matches!(view, View::Trash | View::Spam) {
+        policy::ensure(&api.actor, Action::Use(Flag::ConversationsArchive))?;
+    }
     let status = q.status.as_deref().map(Status::parse);
     if status.is_some_and(|s| s.is_none()) {
         return Err(ApiError::bad_request(
@@ -370,6 +382,12 @@ pub struct ConversationChanges {
     pub team_id: Option<Option<i64>>,
     /// Replaces the tags.
     pub tags: Option<Vec<String>>,
+    /// `trash` or `spam` moves the conversation there (marking as spam
+    /// blocks the customer); `null` brings it back (out of Spam: unblocks).
+    /// Needs the archive permission.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<super::values::Folder>)]
+    pub folder: Option<Option<String>>,
 }
 
 /// Changes properties (needs the update permission; assigning needs assign).
@@ -384,6 +402,25 @@ pub async fn update(
     body: web::Json<ConversationChanges>,
 ) -> ApiResult<HttpResponse> {
     let input = body.into_inner();
+    let folder = match input
+        .folder
+        .as_ref()
+        .map(|f| f.as_deref().map(Folder::parse))
+    {
+        Some(Some(None)) => {
+            return Err(ApiError::invalid(vec![(
+                "folder",
+                "must be trash, spam or null".into(),
+            )]));
+        }
+        moved => moved.map(Option::flatten),
+    };
+    let properties_changed = input.status.is_some()
+        || input.snoozed_until.is_some()
+        || input.priority.is_some()
+        || input.assignee_id.is_some()
+        || input.team_id.is_some()
+        || input.tags.is_some();
     let changes = conversations::Changes {
         status: input.status,
         snoozed_until: input.snoozed_until.map(|at| at.naive_utc()),
@@ -395,8 +432,15 @@ pub async fn update(
     let (id, who) = (*id, api.caller(&state, &req));
     let out = super::db(&state, move |conn| {
         crate::db::write_transaction(conn, |conn| {
-            let c =
-                conversations::update_properties(conn, &who.ctx(), &who.author(), id, &changes)?;
+            if let Some(folder) = folder {
+                conversations::visible(conn, &who.actor, id)?;
+                conversations::move_to(conn, &who.ctx(), &who.by(), &[id], folder)?;
+            }
+            let c = if properties_changed || folder.is_none() {
+                conversations::update_properties(conn, &who.ctx(), &who.author(), id, &changes)?
+            } else {
+                conversations::visible(conn, &who.actor, id)?
+            };
             output(conn, &c)
         })
     })

@@ -71,6 +71,15 @@ pub mod values {
         All,
         Mentions,
         Done,
+        Trash,
+        Spam,
+    }
+
+    #[derive(Serialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Folder {
+        Trash,
+        Spam,
     }
 
     #[derive(Serialize, ToSchema)]

@@ -162,6 +162,7 @@ diesel::table! {
         organization_id -> Nullable<BigInt>,
         created_at -> Timestamp,
         updated_at -> Nullable<Timestamp>,
+        blocked_at -> Nullable<Timestamp>,
     }
 }
 
@@ -189,6 +190,8 @@ diesel::table! {
         updated_at -> Timestamp,
         last_activity_at -> Timestamp,
         closed_at -> Nullable<Timestamp>,
+        folder -> Nullable<Text>,
+        moved_at -> Nullable<Timestamp>,
     }
 }
 

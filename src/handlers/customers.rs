@@ -292,6 +292,10 @@ struct CustomerPage {
     saved: bool,
     task_rows: Vec<super::tasks::TaskRow>,
     new_task_link: Option<String>,
+    /// "Blocked since …" when their mail goes to Spam.
+    blocked: Option<String>,
+    can_unblock: bool,
+    unblocked: bool,
 }
 
 impl CustomerPage {
@@ -306,7 +310,7 @@ async fn customer_page(
     id: i64,
     note: String,
     errors: FieldErrors,
-    saved: bool,
+    notice: Option<&str>,
 ) -> AppResult<HttpResponse> {
     current.ensure(Flag::CustomersView)?;
     let (scope, _) = policy::conversation_scope(&current.actor);
@@ -332,10 +336,26 @@ async fn customer_page(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let (task_rows, new_task_link) = super::tasks::panel(current, state, which, task_lines);
+    let blocked = found.blocked_at.map(|at| {
+        let day = at.and_utc().with_timezone(&current.tz).date_naive();
+        current.tr.fmt(
+            "customers.blocked",
+            &[("since", &crate::pages::format_date(day, current.tr))],
+        )
+    });
     html_with_status(
         &CustomerPage {
             task_rows,
             new_task_link,
+            can_unblock: blocked.is_some()
+                && policy::can(
+                    &current.actor,
+                    policy::Action::Use(Flag::ConversationsArchive),
+                )
+                .allowed,
+            blocked,
+            unblocked: notice == Some("unblocked"),
+            saved: notice.is_some_and(|n| n != "unblocked"),
             ctx: Ctx::for_user(current, "customers"),
             id,
             email: shown(found.email.as_deref(), !full, mask_email),
@@ -346,7 +366,6 @@ async fn customer_page(
             notes: note_views(current, notes),
             note,
             errors,
-            saved,
         },
         status,
     )
@@ -364,9 +383,28 @@ pub async fn show(
         *id,
         String::new(),
         FieldErrors::default(),
-        query.notice.is_some(),
+        query.notice.as_deref(),
     )
     .await
+}
+
+/// Unblocks a customer marked as spam; back to their page.
+pub async fn unblock(
+    req: actix_web::HttpRequest,
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let (id, who) = (*id, current.caller(&state, &req));
+    state
+        .db(move |conn| {
+            crate::db::write_transaction(conn, |conn| {
+                customers::unblock(conn, &who.ctx(), &who.by(), id)
+            })?;
+            Ok(())
+        })
+        .await?;
+    Ok(redirect(&format!("/customers/{id}?notice=unblocked")))
 }
 
 #[derive(Deserialize, Default)]
@@ -397,7 +435,7 @@ async fn add_profile_note(
     };
     let errors = fields.messages(current.tr);
     match target {
-        NoteTarget::Customer(id) => customer_page(&current, &state, id, body, errors, false).await,
+        NoteTarget::Customer(id) => customer_page(&current, &state, id, body, errors, None).await,
         NoteTarget::Organization(id) => {
             organization_page(&current, &state, id, body, errors, false).await
         }

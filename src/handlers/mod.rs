@@ -101,6 +101,7 @@ web_routes! {
     post "/conversations/{id}/reply" => conversations::reply;
     post "/conversations/{id}/notes" => conversations::add_note;
     post "/conversations/{id}/properties" => conversations::update_properties;
+    post "/conversations/{id}/move" => conversations::move_conversation;
     get "/customers" => customers::list;
     get "/customers/new" => customers::new;
     post "/customers/new" => customers::create;
@@ -108,6 +109,7 @@ web_routes! {
     get "/customers/{id}/edit" => customers::edit;
     post "/customers/{id}/edit" => customers::update;
     post "/customers/{id}/notes" => customers::add_note;
+    post "/customers/{id}/unblock" => customers::unblock;
     get "/organizations" => customers::organizations;
     get "/organizations/new" => customers::new_organization;
     post "/organizations/new" => customers::create_organization;

@@ -78,7 +78,7 @@ struct ListPage {
     hooks: Vec<HookRow>,
     form: HookForm,
     errors: FieldErrors,
-    events: [&'static str; 5],
+    events: [&'static str; 6],
     notice: Option<&'static str>,
 }
 
@@ -216,7 +216,7 @@ struct HookPage {
     secret: String,
     form: HookForm,
     errors: FieldErrors,
-    events: [&'static str; 5],
+    events: [&'static str; 6],
     deliveries: Vec<DeliveryRow>,
     notice: Option<&'static str>,
 }

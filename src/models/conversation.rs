@@ -57,6 +57,21 @@ crate::text_enum! {
     }
 }
 
+crate::text_enum! {
+    /// Where a conversation was moved out of the workspace
+    /// (`conversations.folder`; `None` is the workspace itself).
+    pub enum Folder {
+        /// Restorable until the worker purges it.
+        Trash = "trash",
+        /// Its customer is blocked; purged like the trash.
+        Spam = "spam",
+    }
+}
+
+/// How long a conversation stays in Trash or Spam before the worker
+/// deletes it for good.
+pub const PURGE_AFTER_DAYS: i64 = 30;
+
 #[derive(Queryable, Clone, Debug)]
 pub struct Conversation {
     pub id: i64,
@@ -75,6 +90,9 @@ pub struct Conversation {
     #[diesel(deserialize_as = crate::db::StoredTime)]
     pub last_activity_at: NaiveDateTime,
     pub closed_at: Option<NaiveDateTime>,
+    pub folder: Option<Folder>,
+    #[diesel(deserialize_as = crate::db::OptionalStoredTime)]
+    pub moved_at: Option<NaiveDateTime>,
 }
 
 /// The workspace views.
@@ -86,18 +104,22 @@ pub enum View {
     All,
     Mentions,
     Done,
+    Trash,
+    Spam,
     /// Search results: every status (not a tab).
     Search,
 }
 
 impl View {
-    pub const ALL: [View; 6] = [
+    pub const ALL: [View; 8] = [
         Self::Mine,
         Self::Unassigned,
         Self::Teams,
         Self::All,
         Self::Mentions,
         Self::Done,
+        Self::Trash,
+        Self::Spam,
     ];
 
     pub fn key(self) -> &'static str {
@@ -108,6 +130,8 @@ impl View {
             Self::All => "all",
             Self::Mentions => "mentions",
             Self::Done => "done",
+            Self::Trash => "trash",
+            Self::Spam => "spam",
             Self::Search => "search",
         }
     }
@@ -138,6 +162,18 @@ pub struct Reader<'a> {
     pub team_ids: &'a [i64],
 }
 
+impl Reader<'static> {
+    /// Sees every conversation: for writes with no person behind them
+    /// (mail intake, the worker).
+    pub fn anyone() -> Self {
+        Reader {
+            scope: &ConversationScope::All,
+            user_id: 0,
+            team_ids: &[],
+        }
+    }
+}
+
 macro_rules! scoped {
     ($query:expr, $reader:expr) => {{
         let query = $query;
@@ -153,7 +189,11 @@ macro_rules! scoped {
 
 macro_rules! in_view {
     ($query:expr, $view:expr, $reader:expr) => {{
-        let query = $query;
+        let query = match $view {
+            View::Trash => $query.filter(conversations::folder.eq(Folder::Trash)),
+            View::Spam => $query.filter(conversations::folder.eq(Folder::Spam)),
+            _ => $query.filter(in_workspace()),
+        };
         match $view {
             View::Mine => query
                 .filter(conversations::assignee_id.eq($reader.user_id))
@@ -177,9 +217,14 @@ macro_rules! in_view {
                 ),
             ),
             View::Done => query.filter(conversations::status.eq(Status::Done)),
-            View::Search => query,
+            View::Trash | View::Spam | View::Search => query,
         }
     }};
+}
+
+/// Not moved to Trash or Spam: every view but those two, and search.
+fn in_workspace() -> crate::db::CachedSql {
+    crate::db::cached_sql("conversations.folder IS NULL")
 }
 
 /// Not done, written literally (not as a bound parameter) so that the
@@ -207,9 +252,15 @@ pub fn counts(conn: &mut DbConn, reader: &Reader) -> QueryResult<HashMap<&'stati
     let mut counts: HashMap<&'static str, i64> = View::ALL.iter().map(|v| (v.key(), 0)).collect();
     let mut add = |view: View, n: i64| *counts.entry(view.key()).or_default() += n;
     // Key 0 is "no team" / "unassigned"; real ids start at 1.
+    // A bucket's status is the folder's name for moved conversations.
     for (team, assignee, status, n) in buckets.into_iter().filter(|b| visible(b.0)) {
-        if status == Status::Done.key() {
-            add(View::Done, n);
+        let elsewhere = [
+            (Status::Done.key(), View::Done),
+            (Folder::Trash.key(), View::Trash),
+            (Folder::Spam.key(), View::Spam),
+        ];
+        if let Some((_, view)) = elsewhere.iter().find(|(key, _)| *key == status) {
+            add(*view, n);
             continue;
         }
         add(View::All, n);
@@ -228,6 +279,7 @@ pub fn counts(conn: &mut DbConn, reader: &Reader) -> QueryResult<HashMap<&'stati
             .inner_join(conversations::table)
             .filter(notifications::user_id.eq(reader.user_id))
             .filter(notifications::kind.eq("mention"))
+            .filter(in_workspace())
             .select(diesel::dsl::count(notifications::conversation_id).aggregate_distinct())
             .into_boxed(),
         reader
@@ -776,6 +828,70 @@ pub fn bulk(
         }
     }
     Ok(visible.len())
+}
+
+/// A conversation `move_to` moved, and the folder it left.
+pub struct Moved {
+    pub id: i64,
+    pub subject: String,
+    pub customer_id: i64,
+    pub from: Option<Folder>,
+}
+
+/// Moves those of `ids` the reader may see and that are not there yet to
+/// `folder` (`None`: back to the workspace, as they were).
+pub fn move_to(
+    conn: &mut DbConn,
+    reader: &Reader,
+    ids: &[i64],
+    folder: Option<Folder>,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<Moved>> {
+    let found: Vec<(i64, String, i64, Option<Folder>)> = scoped!(
+        conversations::table
+            .filter(conversations::id.eq_any(ids.to_vec()))
+            .into_boxed(),
+        reader
+    )
+    .select((
+        conversations::id,
+        conversations::subject,
+        conversations::customer_id,
+        conversations::folder,
+    ))
+    .load(conn)?;
+    let moved: Vec<Moved> = found
+        .into_iter()
+        .filter(|(.., from)| *from != folder)
+        .map(|(id, subject, customer_id, from)| Moved {
+            id,
+            subject,
+            customer_id,
+            from,
+        })
+        .collect();
+    if !moved.is_empty() {
+        let ids: Vec<i64> = moved.iter().map(|m| m.id).collect();
+        diesel::update(conversations::table.filter(conversations::id.eq_any(ids)))
+            .set((
+                conversations::folder.eq(folder),
+                conversations::moved_at.eq(folder.map(|_| now)),
+                conversations::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(moved)
+}
+
+/// Deletes for good what was moved to Trash or Spam before `cutoff`, with
+/// its messages, attachments, tags and notifications; returns how many.
+pub fn purge_moved_before(conn: &mut DbConn, cutoff: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(
+        conversations::table
+            .filter(conversations::folder.is_not_null())
+            .filter(conversations::moved_at.lt(cutoff)),
+    )
+    .execute(conn)
 }
 
 /// Puts a new conversation in a team's queue and/or with an assignee.

@@ -17,6 +17,9 @@ pub struct Customer {
     #[diesel(deserialize_as = crate::db::StoredTime)]
     pub created_at: NaiveDateTime,
     pub updated_at: Option<NaiveDateTime>,
+    /// Marked as spam: their mail goes straight to Spam.
+    #[diesel(deserialize_as = crate::db::OptionalStoredTime)]
+    pub blocked_at: Option<NaiveDateTime>,
 }
 
 #[derive(Queryable, Clone, Debug)]
@@ -85,6 +88,24 @@ pub fn organization_for_email(conn: &mut DbConn, email: &str) -> QueryResult<Opt
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Customer>> {
     crate::on_backend!(conn, |c| customers::table.find(id).first(c).optional())
+}
+
+/// Blocks the customer from `since`, or unblocks them (`None`).
+pub fn set_blocked(conn: &mut DbConn, id: i64, since: Option<NaiveDateTime>) -> QueryResult<()> {
+    diesel::update(customers::table.find(id))
+        .set(customers::blocked_at.eq(since))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Whether the customer's mail goes straight to Spam.
+pub fn is_blocked(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
+    customers::table
+        .find(id)
+        .select(customers::blocked_at.is_not_null())
+        .first(conn)
+        .optional()
+        .map(|b| b.unwrap_or(false))
 }
 
 pub fn email_taken(conn: &mut DbConn, email: &str, except: Option<i64>) -> QueryResult<bool> {
@@ -344,6 +365,7 @@ pub fn visible_conversations(
 ) -> QueryResult<Vec<ConversationLine>> {
     let mut query = conversations::table
         .filter(conversations::customer_id.eq_any(customer_ids))
+        .filter(conversations::folder.is_null())
         .select((
             conversations::id,
             conversations::subject,

@@ -10,8 +10,9 @@ use serde_json::{Value, json};
 use crate::db::DbConn;
 use crate::db::schema::{webhook_deliveries, webhooks};
 
-pub const EVENTS: [&str; 5] = [
+pub const EVENTS: [&str; 6] = [
     "conversation.created",
+    "conversation.moved",
     "message.added",
     "note.added",
     "assignment.changed",

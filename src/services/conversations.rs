@@ -5,15 +5,19 @@
 
 use chrono::NaiveDateTime;
 
+use serde_json::json;
+
 use super::messages::{self, Written};
-use super::{Ctx, Fields, Problem, Refusal};
+use super::{By, Ctx, Fields, Problem, Refusal};
 use crate::db::DbConn;
+use crate::models::audit::{self, Event};
 use crate::models::conversation::{
-    self, Bulk, Channel, Conversation, Priority, Properties, Reader, Status,
+    self, Bulk, Channel, Conversation, Folder, Priority, Properties, Reader, Status,
 };
 use crate::models::customer;
 use crate::models::people;
 use crate::models::team::Team;
+use crate::models::webhook;
 use crate::notify;
 use crate::policy::{self, Action, Actor, ConversationScope, Flag};
 
@@ -130,6 +134,7 @@ pub fn open_from_contact_form(
         ctx.now,
     )?;
     conversation::route(conn, id, ctx.org.intake_team_id, None)?;
+    messages::file_as_spam_if_blocked(conn, id, customer, ctx.now)?;
     Ok(id)
 }
 
@@ -269,6 +274,119 @@ pub fn bulk(
         team_ids: &actor.team_ids,
     };
     Ok(conversation::bulk(conn, &reader, ids, action, ctx.now)?)
+}
+
+/// Moves those of `ids` the actor can see to Trash or Spam, or back to the
+/// workspace (`None`), with the archive permission; returns how many moved.
+/// Marking as spam blocks each conversation's customer, so their next mail
+/// goes straight to Spam; taking a conversation out of Spam unblocks them.
+pub fn move_to(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    by: &By,
+    ids: &[i64],
+    folder: Option<Folder>,
+) -> Result<usize, Refusal> {
+    policy::ensure(by.actor, Action::Use(Flag::ConversationsArchive))?;
+    let (scope, _) = policy::conversation_scope(by.actor);
+    let reader = Reader {
+        scope: &scope,
+        user_id: by.actor.user_id,
+        team_ids: &by.actor.team_ids,
+    };
+    let moved = conversation::move_to(conn, &reader, ids, folder, ctx.now)?;
+    let action = match folder {
+        Some(Folder::Trash) => "conversation.trashed",
+        Some(Folder::Spam) => "conversation.marked_spam",
+        None => "conversation.restored",
+    };
+    for m in &moved {
+        audit::record(
+            conn,
+            by.audit,
+            Event {
+                action,
+                target_type: "conversation",
+                target_id: Some(m.id),
+                target_label: &m.subject,
+                before: Some(json!({ "folder": m.from })),
+                after: Some(json!({ "folder": folder })),
+            },
+            ctx.now,
+        )?;
+        webhook::enqueue(
+            conn,
+            "conversation.moved",
+            json!({ "conversation_id": m.id, "folder": folder, "from": m.from }),
+            ctx.now,
+        )?;
+        let blocked = match (m.from, folder) {
+            (_, Some(Folder::Spam)) => Some(ctx.now),
+            (Some(Folder::Spam), None) => None,
+            _ => continue,
+        };
+        block_customer(conn, ctx, by, m.customer_id, blocked)?;
+    }
+    Ok(moved.len())
+}
+
+/// Blocks a customer from `since` (their mail goes to Spam), or unblocks
+/// them (`None`); audited when it changes anything.
+pub(super) fn block_customer(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    by: &By,
+    customer_id: i64,
+    since: Option<NaiveDateTime>,
+) -> Result<(), Refusal> {
+    let Some(found) = customer::find(conn, customer_id)? else {
+        return Err(Refusal::NotFound);
+    };
+    if found.blocked_at.is_some() == since.is_some() {
+        return Ok(());
+    }
+    customer::set_blocked(conn, customer_id, since)?;
+    audit::record(
+        conn,
+        by.audit,
+        Event {
+            action: if since.is_some() {
+                "customer.blocked"
+            } else {
+                "customer.unblocked"
+            },
+            target_type: "customer",
+            target_id: Some(customer_id),
+            target_label: &found.name,
+            before: None,
+            after: None,
+        },
+        ctx.now,
+    )?;
+    Ok(())
+}
+
+/// Deletes for good what has been in Trash or Spam for
+/// `PURGE_AFTER_DAYS` (the worker); audited when anything went.
+pub fn purge_moved(conn: &mut DbConn, now: NaiveDateTime) -> diesel::QueryResult<usize> {
+    let cutoff = now - chrono::Duration::days(conversation::PURGE_AFTER_DAYS);
+    let purged = conversation::purge_moved_before(conn, cutoff)?;
+    if purged > 0 {
+        audit::record(
+            conn,
+            &audit::AuditActor::system(),
+            Event {
+                action: "conversation.purged",
+                target_type: "conversation",
+                target_id: None,
+                target_label: "",
+                before: None,
+                after: Some(json!({ "count": purged })),
+            },
+            now,
+        )?;
+    }
+    Ok(purged)
 }
 
 /// Snoozed conversations whose time has come open again (the worker).

@@ -159,6 +159,18 @@ pub fn add_note(
 
 /// The customer who wrote from `email` (found without case, or created with
 /// `name`): their id and the name to show.
+/// Unblocks a customer marked as spam (the archive permission): their mail
+/// comes in as usual again. Their conversations stay where they are.
+pub fn unblock(
+    conn: &mut DbConn,
+    ctx: &super::Ctx,
+    by: &super::By,
+    id: i64,
+) -> Result<(), Refusal> {
+    policy::ensure(by.actor, Action::Use(Flag::ConversationsArchive))?;
+    super::conversations::block_customer(conn, ctx, by, id, None)
+}
+
 pub fn from_email(
     conn: &mut DbConn,
     name: Option<&str>,

@@ -11,7 +11,7 @@ use super::{Ctx, Fields, Problem, Refusal};
 use crate::db::DbConn;
 use crate::mentions;
 use crate::models::attachment::{self, NewFile};
-use crate::models::conversation::{self, Conversation, MessageKind, NewMessage};
+use crate::models::conversation::{self, Conversation, MessageKind, NewMessage, Reader};
 use crate::models::outbox::{self, Mail};
 use crate::notify;
 use crate::policy::{self, Action, Actor, Flag};
@@ -235,7 +235,9 @@ pub fn add_reply(
 }
 
 /// Adds a customer's message (by email) to a conversation, reopens it if it
-/// was done, pending or snoozed, and tells the assignee.
+/// was done, pending or snoozed, and tells the assignee. A blocked
+/// customer's message goes to Spam with its conversation, and nobody is
+/// told; anyone else's brings the conversation back from Trash or Spam.
 pub fn add_customer_message(
     conn: &mut DbConn,
     ctx: &Ctx,
@@ -258,8 +260,14 @@ pub fn add_customer_message(
         ctx.now,
     )?;
     store_files(conn, conversation.id, message_id, written.files, ctx.now)?;
-    conversation::reopen(conn, conversation.id, ctx.now)?;
     conversation::touch(conn, conversation.id, ctx.now)?;
+    if file_as_spam_if_blocked(conn, conversation.id, customer.0, ctx.now)? {
+        return Ok(());
+    }
+    if conversation.folder.is_some() {
+        conversation::move_to(conn, &Reader::anyone(), &[conversation.id], None, ctx.now)?;
+    }
+    conversation::reopen(conn, conversation.id, ctx.now)?;
     if let Some(to) = conversation.assignee_id {
         let from = notify::Sender {
             org: ctx.org,
@@ -271,6 +279,21 @@ pub fn add_customer_message(
         notify::tell(conn, &from, to, notify::Kind::Reply, &about(conversation))?;
     }
     Ok(())
+}
+
+/// Moves the conversation to Spam if its customer is blocked; says whether.
+pub fn file_as_spam_if_blocked(
+    conn: &mut DbConn,
+    conversation_id: i64,
+    customer_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    if !crate::models::customer::is_blocked(conn, customer_id)? {
+        return Ok(false);
+    }
+    let spam = Some(conversation::Folder::Spam);
+    conversation::move_to(conn, &Reader::anyone(), &[conversation_id], spam, now)?;
+    Ok(true)
 }
 
 /// The host part of the public URL, for Message-IDs.

@@ -184,6 +184,8 @@ const POSTS: &[(&str, [bool; 5])] = &[
         "/conversations/{id}/properties",
         [true, true, true, true, false],
     ),
+    ("/conversations/{id}/move", [true, true, true, true, false]),
+    ("/customers/{id}/unblock", [true, true, true, true, false]),
     ("/customers/new", [true, true, true, true, false]),
     ("/customers/{id}/edit", [true, true, true, true, false]),
     ("/customers/{id}/notes", [true, true, true, true, true]),

@@ -633,6 +633,17 @@ impl Response {
     /// Asserts a 303 to `path` (with any query after it; `*` stands for one
     /// segment, e.g. an id): a redirect to the sign-in page is also a 303,
     /// so the status alone proves nothing.
+    /// Asserts a 303 to exactly this location, query included.
+    pub fn expect_location(&self, location: &str) -> &Self {
+        assert_eq!(
+            (self.status, self.location.as_deref()),
+            (303, Some(location)),
+            "{}",
+            self.body
+        );
+        self
+    }
+
     pub fn expect_redirect(&self, path: &str) -> &Self {
         let location = self.location.as_deref().unwrap_or_default();
         let target = location.split('?').next().unwrap_or_default();

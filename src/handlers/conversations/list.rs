@@ -52,9 +52,14 @@ pub(super) struct ListPage {
     pub(super) teams: Vec<crate::models::team::TeamChoice>,
     pub(super) assignees: Vec<(i64, String)>,
     pub(super) statuses: Vec<(&'static str, &'static str)>,
-    /// Bulk actions are offered only to those who may update conversations.
+    /// Bulk actions are offered only to those who may update conversations
+    /// or move them to Trash and Spam.
     pub(super) can_bulk: bool,
+    pub(super) can_update: bool,
     pub(super) can_assign: bool,
+    pub(super) can_move: bool,
+    /// Trash or Spam: the only bulk action brings conversations back.
+    pub(super) moved_view: bool,
     pub(super) saved: Vec<crate::search::SavedSearch>,
 }
 
@@ -77,12 +82,15 @@ pub(super) fn status_options(current: &CurrentUser) -> Vec<(&'static str, &'stat
 
 /// The views this reader has: "All" only for those who see everything;
 /// collaborators, who are never assigned anything, have no "Mine" or
-/// "Unassigned".
-pub(super) fn views_for(scope: &ConversationScope, collaborator: bool) -> Vec<View> {
+/// "Unassigned"; Trash and Spam for those who may move conversations there.
+pub(super) fn views_for(current: &CurrentUser, scope: &ConversationScope) -> Vec<View> {
+    let collaborator = current.actor.is_collaborator();
+    let can_move = allowed(current, Flag::ConversationsArchive);
     View::ALL
         .into_iter()
         .filter(|v| *v != View::All || *scope == ConversationScope::All)
         .filter(|v| !(collaborator && matches!(v, View::Mine | View::Unassigned)))
+        .filter(|v| can_move || !matches!(v, View::Trash | View::Spam))
         .collect()
 }
 
@@ -129,7 +137,7 @@ pub async fn list(
     }
     let query = query.into_inner();
     let collaborator = current.actor.is_collaborator();
-    let views = views_for(&scope, collaborator);
+    let views = views_for(&current, &scope);
     let asked = View::parse(&query.view).filter(|v| views.contains(v));
     let remembered = session
         .get::<String>(SESSION_LAST_VIEW)
@@ -235,24 +243,31 @@ pub async fn list(
             next,
             teams,
             assignees,
-            can_bulk: allowed(&current, Flag::ConversationsUpdate),
+            can_bulk: allowed(&current, Flag::ConversationsUpdate)
+                || allowed(&current, Flag::ConversationsArchive),
+            can_update: allowed(&current, Flag::ConversationsUpdate),
             can_assign: allowed(&current, Flag::ConversationsAssign),
+            can_move: allowed(&current, Flag::ConversationsArchive),
+            moved_view: matches!(view, View::Trash | View::Spam),
             saved,
         },
         StatusCode::OK,
     )
 }
 
-/// Bulk actions from the list: assign, close, tag. Assigning needs the
-/// assign permission; the others the update permission. Only conversations
-/// the reader can see are touched.
+/// Bulk actions from the list: assign, close, tag (the update permission;
+/// assigning also the assign permission), and move to Trash or Spam or back
+/// (the archive permission). Only conversations the reader can see are
+/// touched.
 pub async fn bulk(
     req: HttpRequest,
     current: CurrentUser,
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
-    policy::ensure(&current.actor, Action::Use(Flag::ConversationsUpdate))?;
+    if !allowed(&current, Flag::ConversationsUpdate) {
+        policy::ensure(&current.actor, Action::Use(Flag::ConversationsArchive))?;
+    }
     let pairs = crate::urlencoded::form_pairs(&body);
     let value = |key: &str| {
         pairs
@@ -270,14 +285,19 @@ pub async fn bulk(
         "" => "/conversations".to_string(),
         view => format!("/conversations?view={}", url_encode(view)),
     };
-    let action = match value("action").as_str() {
-        "assign" => conversation::Bulk::Assign(value("assignee").parse().ok()),
-        "close" => conversation::Bulk::Close,
+    // Moves are `Err(folder)`, the other actions `Ok(action)`.
+    let chosen = value("action");
+    let action = match chosen.as_str() {
+        "assign" => Ok(conversation::Bulk::Assign(value("assignee").parse().ok())),
+        "close" => Ok(conversation::Bulk::Close),
         "tag" => match conversation::parse_tags(&value("tag")).into_iter().next() {
-            Some(tag) => conversation::Bulk::Tag(tag),
+            Some(tag) => Ok(conversation::Bulk::Tag(tag)),
             None => return Ok(redirect(&back)),
         },
-        _ => return Ok(redirect(&back)),
+        other => match super::folders::destination(other) {
+            Some(folder) => Err(folder),
+            None => return Ok(redirect(&back)),
+        },
     };
     if ids.is_empty() {
         return Ok(redirect(&back));
@@ -285,8 +305,9 @@ pub async fn bulk(
     let who = current.caller(&state, &req);
     state
         .db(move |conn| {
-            write_transaction(conn, |conn| {
-                conversations::bulk(conn, &who.ctx(), &who.actor, &ids, &action)
+            write_transaction(conn, |conn| match &action {
+                Ok(action) => conversations::bulk(conn, &who.ctx(), &who.actor, &ids, action),
+                Err(folder) => conversations::move_to(conn, &who.ctx(), &who.by(), &ids, *folder),
             })?;
             Ok(())
         })

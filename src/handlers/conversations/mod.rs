@@ -28,12 +28,14 @@ use crate::urlencoded::url_encode;
 use crate::web::redirect;
 
 mod composer;
+mod folders;
 mod list;
 mod live;
 mod new;
 mod page;
 mod properties;
 pub use composer::*;
+pub use folders::*;
 pub use list::*;
 pub use live::*;
 pub use new::*;

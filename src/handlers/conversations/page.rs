@@ -180,6 +180,12 @@ pub(super) struct ConversationPage {
     /// The newest message shown: live updates start after it, and a reply
     /// says it had seen up to it.
     pub(super) newest: i64,
+    /// In Trash or Spam: since when, and when it goes for good.
+    pub(super) folder_note: Option<String>,
+    /// May move it to Trash or Spam and back.
+    pub(super) can_move: bool,
+    /// `trash`, `spam`, or empty in the workspace.
+    pub(super) folder: &'static str,
 }
 
 impl ConversationPage {
@@ -211,6 +217,8 @@ pub(super) struct CollaboratorConversationPage {
     pub(super) new_task_link: Option<String>,
     pub(super) saved: Option<Vec<SavedChoice>>,
     pub(super) newest: i64,
+    /// In Trash or Spam: since when, and when it goes for good.
+    pub(super) folder_note: Option<String>,
 }
 
 /// Text typed into a composer, kept when the page comes back with an error.
@@ -352,6 +360,7 @@ pub(super) fn render(
                 new_task_link: loaded.tasks.1,
                 saved,
                 newest,
+                folder_note: super::folders::folder_note(c, current),
             },
             status_code,
         );
@@ -402,6 +411,9 @@ pub(super) fn render(
             me: current.user.id,
             saved,
             newest,
+            folder_note: super::folders::folder_note(c, current),
+            can_move: allowed(current, Flag::ConversationsArchive),
+            folder: c.folder.map_or("", |f| f.key()),
         },
         status_code,
     )
@@ -426,6 +438,9 @@ pub(super) fn notice_key(notice: &str) -> Option<&'static str> {
         "replied_pending" => Some("conversation.notice.replied_pending"),
         "noted" => Some("conversation.notice.noted"),
         "updated" => Some("conversation.notice.updated"),
+        "trashed" => Some("conversation.notice.trashed"),
+        "spam" => Some("conversation.notice.spam"),
+        "restored" => Some("conversation.notice.restored"),
         _ => None,
     }
 }

@@ -9,6 +9,7 @@ use crate::smtp::SmtpSink;
 use crate::support::*;
 
 mod access;
+mod folders;
 mod mentions;
 mod workflow;
 

@@ -246,3 +246,143 @@ db_test!(the_inbound_endpoint_wants_the_current_token, |app| {
         1
     );
 });
+
+db_test!(a_spam_senders_mail_goes_to_spam_until_unblocked, |app| {
+    let app = app.with_org();
+    let (_, token) = email_workspace(&app);
+    let mut mta = app.client();
+    let (_, first) = outcome(&mta.post_mail(&token, &fixture("plain.eml")));
+    let first = first.expect("conversation");
+    let alan = app.user_id("agent@acme.test");
+    app.sql(&format!(
+        "UPDATE conversations SET assignee_id = {alan} WHERE id = {first}"
+    ));
+    let carla = app.count("customers WHERE email = 'carla@customer.test'");
+    assert_eq!(carla, 1);
+    let mut agent = app.sign_in("agent@acme.test");
+    agent
+        .post_form(&format!("/conversations/{first}/move"), &[("to", "spam")])
+        .expect_location(&format!("/conversations/{first}?notice=spam"));
+    assert_eq!(
+        app.count("customers WHERE email = 'carla@customer.test' AND blocked_at IS NOT NULL"),
+        1
+    );
+    assert_eq!(app.count("audit_log WHERE action = 'customer.blocked'"), 1);
+    let page = agent.get(&format!("/conversations/{first}"));
+    assert!(page.body.contains("Marked as spam on"), "{}", page.body);
+    assert!(page.body.contains("value=\"inbox\">Not spam<"));
+
+    // Her answer threads in, but the conversation stays in Spam and its
+    // assignee hears nothing; a new mail opens a conversation in Spam.
+    let answer = customer_mail(
+        "carla@customer.test",
+        "Re: Printer on fire",
+        "<spam-2@customer.test>",
+        "<plain-1@customer.test>",
+        "Buy cheap toner!",
+    );
+    assert_eq!(
+        outcome(&mta.post_mail(&token, &answer)),
+        ("appended".into(), Some(first))
+    );
+    let fresh = customer_mail(
+        "carla@customer.test",
+        "Amazing offer",
+        "<spam-3@customer.test>",
+        "",
+        "Click here.",
+    );
+    let (result, second) = outcome(&mta.post_mail(&token, &fresh));
+    assert_eq!(result, "created");
+    let second = second.expect("conversation");
+    assert_eq!(app.count("conversations WHERE folder = 'spam'"), 2);
+    assert_eq!(
+        app.count(&format!(
+            "conversations WHERE id = {first} AND status = 'open'"
+        )),
+        1
+    );
+    assert_eq!(app.count("notifications"), 0, "nobody was told");
+    let spam = agent.get("/conversations?view=spam");
+    assert!(spam.body.contains("Amazing offer") && spam.body.contains("Printer on fire"));
+    assert!(spam.body.contains("data-view=\"spam\">2<"));
+    assert!(
+        !agent
+            .get("/conversations?view=teams")
+            .body
+            .contains("Amazing offer")
+    );
+
+    // Unblocked from her page: the next mail comes in as usual, while what
+    // is in Spam stays there until someone says "Not spam".
+    let carla_id = {
+        use confer::db::schema::customers;
+        use diesel::prelude::*;
+        customers::table
+            .filter(customers::email.eq("carla@customer.test"))
+            .select(customers::id)
+            .first::<i64>(&mut app.conn())
+            .expect("carla")
+    };
+    let profile = agent.get(&format!("/customers/{carla_id}"));
+    assert!(profile.body.contains("Blocked since"), "{}", profile.body);
+    agent
+        .post_form(&format!("/customers/{carla_id}/unblock"), &[])
+        .expect_location(&format!("/customers/{carla_id}?notice=unblocked"));
+    assert_eq!(app.count("customers WHERE blocked_at IS NOT NULL"), 0);
+    assert_eq!(
+        app.count("audit_log WHERE action = 'customer.unblocked'"),
+        1
+    );
+    assert!(
+        agent
+            .get(&format!("/customers/{carla_id}?notice=unblocked"))
+            .body
+            .contains("comes in as usual again")
+    );
+    let later = customer_mail(
+        "carla@customer.test",
+        "Real question",
+        "<real-4@customer.test>",
+        "",
+        "Where is my order?",
+    );
+    let (_, third) = outcome(&mta.post_mail(&token, &later));
+    let third = third.expect("conversation");
+    assert_eq!(
+        app.count(&format!(
+            "conversations WHERE id = {third} AND folder IS NULL"
+        )),
+        1
+    );
+    assert_eq!(app.count("conversations WHERE folder = 'spam'"), 2);
+    agent
+        .post_form(
+            "/conversations/bulk",
+            &[
+                ("ids", &second.to_string()),
+                ("action", "inbox"),
+                ("view", "spam"),
+            ],
+        )
+        .expect_location("/conversations?view=spam");
+    assert_eq!(
+        app.count(&format!(
+            "conversations WHERE id = {second} AND folder IS NULL"
+        )),
+        1
+    );
+    // Marking as spam again, then "Not spam", unblocks her too.
+    agent
+        .post_form(&format!("/conversations/{first}/move"), &[("to", "inbox")])
+        .expect_location(&format!("/conversations/{first}?notice=restored"));
+    assert_eq!(app.count("customers WHERE blocked_at IS NOT NULL"), 0);
+    agent
+        .post_form(&format!("/conversations/{third}/move"), &[("to", "spam")])
+        .expect_done();
+    assert_eq!(app.count("customers WHERE blocked_at IS NOT NULL"), 1);
+    agent
+        .post_form(&format!("/conversations/{third}/move"), &[("to", "inbox")])
+        .expect_done();
+    assert_eq!(app.count("customers WHERE blocked_at IS NOT NULL"), 0);
+});
