@@ -31,6 +31,14 @@ db_test!(trash_leaves_the_views_is_restored_and_purged, |app| {
          VALUES ({first}, 'customer', {carl}, 'Smoke everywhere', '2026-11-01 10:00:00')"
     ));
     let mut agent = app.sign_in("agent@acme.test");
+    agent
+        .post_multipart(
+            &format!("/conversations/{first}/notes"),
+            &[("body", "Photo of the smoke attached.")],
+            &[("files", "smoke.txt", b"smoke")],
+        )
+        .expect_done();
+    assert_eq!(app.count("attachments"), 1);
     let page = agent.get(&format!("/conversations/{first}"));
     assert!(page.body.contains(">Move to Trash<"), "{}", page.body);
     assert!(page.body.contains(">Mark as spam<"));
@@ -122,6 +130,11 @@ db_test!(trash_leaves_the_views_is_restored_and_purged, |app| {
     assert_eq!(app.run_jobs(None).purged, 2);
     assert_eq!(app.count("conversations"), 0);
     assert_eq!(app.count("messages"), 0);
+    assert_eq!(
+        app.count("attachments"),
+        0,
+        "files go with their conversation"
+    );
     assert_eq!(
         app.count("audit_log WHERE action = 'conversation.purged' AND actor_id IS NULL"),
         1

@@ -295,6 +295,22 @@ db_test!(a_spam_senders_mail_goes_to_spam_until_unblocked, |app| {
     let (result, second) = outcome(&mta.post_mail(&token, &fresh));
     assert_eq!(result, "created");
     let second = second.expect("conversation");
+    // The contact form too.
+    app.client().post_form(
+        "/contact",
+        &[
+            ("name", "Carla"),
+            ("email", "carla@customer.test"),
+            ("subject", "Free prizes"),
+            ("message", "Claim now"),
+            ("website", ""),
+        ],
+    );
+    assert_eq!(
+        app.count("conversations WHERE subject = 'Free prizes' AND folder = 'spam'"),
+        1
+    );
+    app.sql("DELETE FROM conversations WHERE subject = 'Free prizes'");
     assert_eq!(app.count("conversations WHERE folder = 'spam'"), 2);
     assert_eq!(
         app.count(&format!(
