@@ -1105,3 +1105,4 @@ conversation-notice-restored = Wieder im Posteingang.
 customers-blocked = Blockiert seit { $since }: E-Mails dieses Kunden landen direkt im Spam und benachrichtigen niemanden.
 customers-unblock = Blockierung aufheben
 customers-notice-unblocked = Blockierung aufgehoben: E-Mails dieses Kunden kommen wieder normal an.
+conversations-waiting = Wartet seit { $time }

@@ -1105,3 +1105,4 @@ conversation-notice-restored = Back in the inbox.
 customers-blocked = Blocked since { $since }: mail from this customer goes straight to Spam and notifies nobody.
 customers-unblock = Unblock
 customers-notice-unblocked = Unblocked: mail from this customer comes in as usual again.
+conversations-waiting = Waiting { $time }

@@ -1105,3 +1105,4 @@ conversation-notice-restored = De vuelta en la bandeja de entrada.
 customers-blocked = Bloqueado desde el { $since }: el correo de este cliente va directamente a Spam y no avisa a nadie.
 customers-unblock = Desbloquear
 customers-notice-unblocked = Desbloqueado: el correo de este cliente vuelve a llegar con normalidad.
+conversations-waiting = Esperando desde hace { $time }

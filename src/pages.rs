@@ -202,6 +202,19 @@ pub fn relative_time(at: NaiveDateTime, now: NaiveDateTime, tz: Tz, t: Tr) -> St
     }
 }
 
+/// How long a customer has been waiting, e.g. "Waiting 3 h": minutes,
+/// then hours, then days.
+pub fn waiting_for(since: NaiveDateTime, now: NaiveDateTime, t: Tr) -> String {
+    let minutes = (now - since).num_minutes();
+    let count = |key: &str, n: i64| t.fmt(key, &[("n", &n.to_string())]);
+    let time = match minutes {
+        ..=59 => count("time.minutes", minutes.max(1)),
+        60..=1439 => count("time.hours", minutes / 60),
+        _ => count("time.days", minutes / 1440),
+    };
+    t.fmt("conversations.waiting", &[("time", &time)])
+}
+
 /// A UTC time as RFC 3339 for `<time datetime>`, e.g.
 /// "2026-12-05T10:07:00Z" (digit by digit: a list writes fifty).
 pub fn iso_utc(at: NaiveDateTime) -> String {

@@ -28,6 +28,10 @@ pub struct ConversationSummary {
     pub customer_name: String,
     pub assignee_name: Option<String>,
     pub team_name: Option<String>,
+    /// The first 200 characters of the newest message.
+    pub preview: Option<String>,
+    /// The customer's first message since the last reply, while unanswered.
+    pub waiting_since: Option<DateTime<Utc>>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -223,6 +227,8 @@ fn summaries((rows, more): (Vec<conversation::Row>, bool)) -> Page<ConversationS
                 customer_name: r.customer_name,
                 assignee_name: r.assignee_name,
                 team_name: r.team_name,
+                preview: r.preview,
+                waiting_since: r.waiting_since.map(time),
             })
             .collect(),
         next_cursor,

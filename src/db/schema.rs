@@ -192,6 +192,8 @@ diesel::table! {
         closed_at -> Nullable<Timestamp>,
         folder -> Nullable<Text>,
         moved_at -> Nullable<Timestamp>,
+        preview -> Nullable<Text>,
+        waiting_since -> Nullable<Timestamp>,
     }
 }
 

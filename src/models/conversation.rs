@@ -93,6 +93,12 @@ pub struct Conversation {
     pub folder: Option<Folder>,
     #[diesel(deserialize_as = crate::db::OptionalStoredTime)]
     pub moved_at: Option<NaiveDateTime>,
+    /// The beginning of the newest message (kept by a trigger).
+    pub preview: Option<String>,
+    /// The customer's first message since our last reply, while unanswered
+    /// (kept by a trigger).
+    #[diesel(deserialize_as = crate::db::OptionalStoredTime)]
+    pub waiting_since: Option<NaiveDateTime>,
 }
 
 /// The workspace views.
@@ -300,6 +306,11 @@ pub struct Row {
     pub customer_name: String,
     pub assignee_name: Option<String>,
     pub team_name: Option<String>,
+    /// The beginning of the newest message.
+    pub preview: Option<String>,
+    /// The customer's first message since our last reply, while unanswered.
+    #[diesel(deserialize_as = crate::db::OptionalStoredTime)]
+    pub waiting_since: Option<NaiveDateTime>,
 }
 
 /// A page of a view, newest activity first, plus whether more follow.
@@ -323,6 +334,8 @@ pub fn list(
             customers::name,
             users::name.nullable(),
             teams::name.nullable(),
+            conversations::preview,
+            conversations::waiting_since,
         ))
         .into_boxed();
     query = scoped!(query, reader);

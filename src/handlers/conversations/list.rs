@@ -38,6 +38,11 @@ pub struct ListRow {
     pub exact: String,
     /// RFC 3339, for `<time datetime>`.
     pub iso: String,
+    /// The beginning of the newest message.
+    pub preview: String,
+    /// "Waiting 3 h" and the exact time, while the customer's message is
+    /// unanswered and the conversation not done.
+    pub waiting: Option<(String, String)>,
 }
 
 #[derive(Template)]
@@ -227,6 +232,16 @@ pub async fn list(
                 .assignee_name
                 .unwrap_or_else(|| t.get("conversation.unassigned").to_string()),
             team: r.team_name.unwrap_or_default(),
+            waiting: r
+                .waiting_since
+                .filter(|_| r.status != Status::Done)
+                .map(|since| {
+                    (
+                        crate::pages::waiting_for(since, now, t),
+                        format_datetime(since, current.tz, t),
+                    )
+                }),
+            preview: r.preview.unwrap_or_default(),
             when: crate::pages::relative_time(r.last_activity_at, now, current.tz, current.tr),
             exact: format_datetime(r.last_activity_at, current.tz, current.tr),
             iso: crate::pages::iso_utc(r.last_activity_at),

@@ -112,9 +112,14 @@ db_test!(an_emailed_conversation_with_files_in_the_browser, |app| {
     browser.goto(&format!("/conversations/{id}"));
     browser.wait_for_text(".thread", "Any news?");
     // The inline image really loads (served by Confer, nothing remote).
-    let width =
-        browser.script("return document.querySelector('img.attachment-image').naturalWidth");
-    assert_eq!(width.as_u64(), Some(1), "the 1x1 logo is shown");
+    // (Polled: the image may still be on its way when the text is there.)
+    let natural_width =
+        || browser.script("return document.querySelector('img.attachment-image').naturalWidth");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while natural_width().as_u64() == Some(0) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(natural_width().as_u64(), Some(1), "the 1x1 logo is shown");
     // Quoted history is folded away until asked for.
     let hidden =
         browser.script("const d = document.querySelector('details.quoted'); return d.open");

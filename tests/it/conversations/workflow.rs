@@ -554,3 +554,104 @@ db_test!(
         assert_eq!(app.count("customers WHERE email = 'not-an-address'"), 0);
     }
 );
+
+db_test!(
+    the_inbox_shows_the_newest_message_and_how_long_the_customer_waits,
+    |app| {
+        let app = app.with_org();
+        let (support, _, carl) = workspace(&app);
+        let alan = app.user_id("agent@acme.test");
+        let id = app.conversation("Printer on fire", carl, Some(support), Some(alan), "open");
+        let at = |ago: Duration| {
+            (app.clock.now() - ago)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        };
+        app.sql(&format!(
+            "INSERT INTO messages (conversation_id, kind, author_customer_id, body, created_at) \
+         VALUES ({id}, 'customer', {carl}, 'It smokes.', '{}'), \
+                ({id}, 'customer', {carl}, 'Now it is on fire!', '{}')",
+            at(Duration::hours(3)),
+            at(Duration::hours(2)),
+        ));
+        let mut agent = app.sign_in("agent@acme.test");
+        let row = |agent: &mut Client| {
+            let page = agent.get("/conversations?view=mine");
+            assert_eq!(page.status, 200);
+            let start = page.body.find("class=\"cell-subject\"").expect("a row");
+            let end = page.body[start..].find("</tr>").expect("row end") + start;
+            page.body[start..end].to_string()
+        };
+        let first = row(&mut agent);
+        assert!(
+            first.contains("<span class=\"snippet\">Now it is on fire!</span>"),
+            "{first}"
+        );
+        assert!(
+            first.contains(">Waiting 3 h</span>"),
+            "since the first unanswered one: {first}"
+        );
+
+        // A note is the newest message but does not answer the customer.
+        agent
+            .post_form(
+                &format!("/conversations/{id}/notes"),
+                &[("body", "Calling the fire brigade.")],
+            )
+            .expect_done();
+        let noted = row(&mut agent);
+        assert!(
+            noted.contains(">Calling the fire brigade.</span>") && noted.contains(">Waiting 3 h<")
+        );
+
+        // A reply ends the wait; the customer's next message starts a new one.
+        agent
+            .post_form(
+                &format!("/conversations/{id}/reply"),
+                &[("body", "Leave the building.")],
+            )
+            .expect_done();
+        let replied = row(&mut agent);
+        assert!(replied.contains(">Leave the building.</span>") && !replied.contains("Waiting"));
+        app.clock.advance(Duration::minutes(5));
+        app.sql(&format!(
+            "INSERT INTO messages (conversation_id, kind, author_customer_id, body, created_at) \
+         VALUES ({id}, 'customer', {carl}, 'Done, thanks.', '{}')",
+            at(Duration::minutes(4)),
+        ));
+        assert!(row(&mut agent).contains(">Waiting 4 min<"));
+        let token = app.api_token("agent@acme.test");
+        let listed = app
+            .client()
+            .api(
+                "GET",
+                "/api/v1/conversations?view=mine",
+                Some(&token),
+                None,
+                &[],
+            )
+            .json();
+        assert_eq!(listed["data"][0]["preview"], "Done, thanks.");
+        assert!(listed["data"][0]["waiting_since"].is_string());
+
+        // Done conversations wait for nobody; in German the words are German.
+        app.sql(&format!(
+            "UPDATE users SET language = 'de' WHERE id = {alan}"
+        ));
+        let german = agent.get("/conversations?view=mine");
+        assert!(
+            german.body.contains(">Wartet seit 4 Min.<"),
+            "{}",
+            german.body
+        );
+        app.sql(&format!(
+            "UPDATE conversations SET status = 'done' WHERE id = {id}"
+        ));
+        assert!(
+            !agent
+                .get("/conversations?view=done")
+                .body
+                .contains("Wartet")
+        );
+    }
+);

@@ -296,16 +296,18 @@ db_test!(a_spam_senders_mail_goes_to_spam_until_unblocked, |app| {
     assert_eq!(result, "created");
     let second = second.expect("conversation");
     // The contact form too.
-    app.client().post_form(
-        "/contact",
-        &[
-            ("name", "Carla"),
-            ("email", "carla@customer.test"),
-            ("subject", "Free prizes"),
-            ("message", "Claim now"),
-            ("website", ""),
-        ],
-    );
+    app.client()
+        .post_form(
+            "/contact",
+            &[
+                ("name", "Carla"),
+                ("email", "carla@customer.test"),
+                ("subject", "Free prizes"),
+                ("message", "Claim now"),
+                ("website", ""),
+            ],
+        )
+        .expect_done();
     assert_eq!(
         app.count("conversations WHERE subject = 'Free prizes' AND folder = 'spam'"),
         1
