@@ -1106,3 +1106,4 @@ customers-blocked = Blockiert seit { $since }: E-Mails dieses Kunden landen dire
 customers-unblock = Blockierung aufheben
 customers-notice-unblocked = Blockierung aufgehoben: E-Mails dieses Kunden kommen wieder normal an.
 conversations-waiting = Wartet seit { $time }
+conversations-unread = Neue Aktivität

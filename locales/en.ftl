@@ -1106,3 +1106,4 @@ customers-blocked = Blocked since { $since }: mail from this customer goes strai
 customers-unblock = Unblock
 customers-notice-unblocked = Unblocked: mail from this customer comes in as usual again.
 conversations-waiting = Waiting { $time }
+conversations-unread = New activity

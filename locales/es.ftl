@@ -1106,3 +1106,4 @@ customers-blocked = Bloqueado desde el { $since }: el correo de este cliente va 
 customers-unblock = Desbloquear
 customers-notice-unblocked = Desbloqueado: el correo de este cliente vuelve a llegar con normalidad.
 conversations-waiting = Esperando desde hace { $time }
+conversations-unread = Actividad nueva

@@ -456,6 +456,14 @@ diesel::table! {
 
 diesel::joinable!(notifications -> conversations (conversation_id));
 diesel::table! {
+    conversation_reads (user_id, conversation_id) {
+        user_id -> BigInt,
+        conversation_id -> BigInt,
+        seen_activity_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     saved_searches (id) {
         id -> BigInt,
         user_id -> BigInt,
@@ -478,6 +486,7 @@ diesel::joinable!(conversation_viewers -> users (user_id));
 diesel::joinable!(messages -> conversations (conversation_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    conversation_reads,
     conversation_viewers,
     saved_replies,
     org_settings,

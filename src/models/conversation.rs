@@ -9,7 +9,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::{
-    conversation_tags, conversations, customers, messages, tags, teams, users,
+    conversation_reads, conversation_tags, conversations, customers, messages, tags, teams, users,
 };
 use crate::models::webhook;
 use crate::policy::{ConversationScope, UserType};
@@ -311,6 +311,17 @@ pub struct Row {
     /// The customer's first message since our last reply, while unanswered.
     #[diesel(deserialize_as = crate::db::OptionalStoredTime)]
     pub waiting_since: Option<NaiveDateTime>,
+    /// The last activity the reader saw when they last opened it.
+    #[diesel(deserialize_as = crate::db::OptionalStoredTime)]
+    pub seen_activity_at: Option<NaiveDateTime>,
+}
+
+impl Row {
+    /// Something happened since the reader last opened it (or they never did).
+    pub fn unread(&self) -> bool {
+        self.seen_activity_at
+            .is_none_or(|seen| seen < self.last_activity_at)
+    }
 }
 
 /// A page of a view, newest activity first, plus whether more follow.
@@ -325,6 +336,11 @@ pub fn list(
         .inner_join(customers::table)
         .left_join(users::table.on(conversations::assignee_id.eq(users::id.nullable())))
         .left_join(teams::table)
+        .left_join(
+            conversation_reads::table.on(conversation_reads::conversation_id
+                .eq(conversations::id)
+                .and(conversation_reads::user_id.eq(reader.user_id))),
+        )
         .select((
             conversations::id,
             conversations::subject,
@@ -336,6 +352,7 @@ pub fn list(
             teams::name.nullable(),
             conversations::preview,
             conversations::waiting_since,
+            conversation_reads::seen_activity_at.nullable(),
         ))
         .into_boxed();
     query = scoped!(query, reader);
@@ -439,6 +456,43 @@ pub fn visible_ids(conn: &mut DbConn, reader: &Reader, ids: &[i64]) -> QueryResu
         reader
     )
     .load(conn)
+}
+
+/// The last activity this user saw of the conversation, if they opened it.
+pub fn seen_by(
+    conn: &mut DbConn,
+    user_id: i64,
+    conversation_id: i64,
+) -> QueryResult<Option<NaiveDateTime>> {
+    conversation_reads::table
+        .find((user_id, conversation_id))
+        .select(conversation_reads::seen_activity_at)
+        .first::<crate::db::StoredTime>(conn)
+        .optional()
+        .map(|seen| seen.map(NaiveDateTime::from))
+}
+
+/// Records that the user saw the conversation as of `activity`.
+pub fn mark_seen(
+    conn: &mut DbConn,
+    user_id: i64,
+    conversation_id: i64,
+    activity: NaiveDateTime,
+) -> QueryResult<()> {
+    crate::on_backend!(conn, |c| diesel::insert_into(conversation_reads::table)
+        .values((
+            conversation_reads::user_id.eq(user_id),
+            conversation_reads::conversation_id.eq(conversation_id),
+            conversation_reads::seen_activity_at.eq(activity),
+        ))
+        .on_conflict((
+            conversation_reads::user_id,
+            conversation_reads::conversation_id
+        ))
+        .do_update()
+        .set(conversation_reads::seen_activity_at.eq(activity))
+        .execute(c))
+    .map(|_| ())
 }
 
 /// One entry of the timeline.

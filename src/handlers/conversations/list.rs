@@ -40,6 +40,8 @@ pub struct ListRow {
     pub iso: String,
     /// The beginning of the newest message.
     pub preview: String,
+    /// New activity since the reader last opened it.
+    pub unread: bool,
     /// "Waiting 3 h" and the exact time, while the customer's message is
     /// unanswered and the conversation not done.
     pub waiting: Option<(String, String)>,
@@ -221,6 +223,7 @@ pub async fn list(
     let rows = rows
         .into_iter()
         .map(|r| ListRow {
+            unread: r.unread(),
             id: r.id,
             status: t.get(&format!("status.{}", r.status)),
             priority: t.get(&format!("priority.{}", r.priority)),

@@ -108,6 +108,8 @@ pub(super) struct Loaded {
     /// Loaded only when asked for (`?saved=1`, `?insert=`): the composer's
     /// script fetches them when the picker is opened.
     pub(super) saved: Option<Vec<crate::models::saved_reply::Listed>>,
+    /// The last activity the reader saw here before this page.
+    pub(super) seen_activity_at: Option<NaiveDateTime>,
 }
 
 pub(super) async fn load(current: &CurrentUser, state: &AppState, id: i64) -> AppResult<Loaded> {
@@ -139,6 +141,7 @@ pub(super) async fn load(current: &CurrentUser, state: &AppState, id: i64) -> Ap
                 assignees: crate::models::people::assignable_users(conn, None)?,
                 tasks: (Vec::new(), None),
                 saved: None,
+                seen_activity_at: conversation::seen_by(conn, user_id, id)?,
                 conversation,
                 customer,
             };
@@ -469,11 +472,16 @@ pub async fn show(
         .collect();
     // Nothing to mark read and no one to name: no database work at all.
     let unread = current.unread > 0;
-    let unseen = if !unread && unseen_ids.is_empty() {
+    let activity = loaded.conversation.last_activity_at;
+    let new_activity = loaded.seen_activity_at.is_none_or(|seen| seen < activity);
+    let unseen = if !unread && !new_activity && unseen_ids.is_empty() {
         Vec::new()
     } else {
         state
             .db(move |conn| {
+                if new_activity {
+                    conversation::mark_seen(conn, user_id, conversation_id, activity)?;
+                }
                 // Opening the conversation reads its notifications.
                 if unread {
                     crate::models::notification::mark_read(

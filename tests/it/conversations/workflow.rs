@@ -655,3 +655,46 @@ db_test!(
         );
     }
 );
+
+db_test!(the_inbox_marks_what_is_new_for_each_reader, |app| {
+    let app = app.with_org();
+    let (support, _, carl) = workspace(&app);
+    let alan = app.user_id("agent@acme.test");
+    let id = app.conversation("Printer on fire", carl, Some(support), Some(alan), "open");
+    let mut agent = app.sign_in("agent@acme.test");
+    let mut owner = app.sign_in("owner@acme.test");
+    // Alan sees his team's queue; the owner sees everything.
+    let unread = |client: &mut Client| {
+        let page = client.get("/conversations?view=teams").body;
+        let page = if page.contains("Printer on fire") {
+            page
+        } else {
+            client.get("/conversations?view=all").body
+        };
+        assert!(page.contains("Printer on fire"));
+        page.contains("<tr class=\"row--unread\">")
+            && page.contains("<span class=\"visually-hidden\">New activity: </span>Printer on fire")
+    };
+    assert!(unread(&mut agent), "never opened");
+    assert_eq!(agent.get(&format!("/conversations/{id}")).status, 200);
+    assert!(!unread(&mut agent), "opened");
+    assert_eq!(
+        app.count(&format!(
+            "conversation_reads WHERE user_id = {alan} AND conversation_id = {id}"
+        )),
+        1
+    );
+    // The owner writes a note: new for Alan, not for the owner, whose
+    // page came back showing it.
+    app.clock.advance(Duration::minutes(1));
+    let noted = owner.post_form(
+        &format!("/conversations/{id}/notes"),
+        &[("body", "Any news?")],
+    );
+    let back = noted.location.clone().expect("back to the page");
+    assert_eq!(owner.get(&back).status, 200);
+    assert!(!unread(&mut owner));
+    assert!(unread(&mut agent), "new activity");
+    assert_eq!(agent.get(&format!("/conversations/{id}")).status, 200);
+    assert!(!unread(&mut agent));
+});
