@@ -8,10 +8,19 @@ db_test!(an_agent_replies_and_a_collaborator_adds_a_note, |app| {
     let carl = app.customer_with_phone();
     let alan = app.user_id("agent@acme.test");
     let id = app.conversation("Printer on fire", carl, Some(support), Some(alan), "open");
+    let written = app.clock.now() - chrono::Duration::minutes(50);
+    app.sql(&format!(
+        "INSERT INTO messages (conversation_id, kind, author_customer_id, body, created_at) \
+         VALUES ({id}, 'customer', {carl}, 'The printer in room 4 smokes and smells of burnt toner.', '{}')",
+        written.format("%Y-%m-%d %H:%M:%S")
+    ));
     let agent = Browser::open(&app, "conversation-agent");
     agent.sign_in("agent@acme.test");
     agent.click("nav.mainnav a[href='/conversations']");
     agent.wait_for_path("/conversations");
+    // The row: unread, the newest message's beginning, how long Carl waits.
+    agent.wait_for_text("tr.row--unread .cell-subject", "smells of burnt toner");
+    agent.wait_for_text("tr.row--unread .cell-when", "Waiting 50 min");
     agent.check_page("inbox");
     agent.click(&format!("a[href='/conversations/{id}']"));
     agent.wait_for_path(&format!("/conversations/{id}"));
