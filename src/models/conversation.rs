@@ -458,18 +458,31 @@ pub fn visible_ids(conn: &mut DbConn, reader: &Reader, ids: &[i64]) -> QueryResu
     .load(conn)
 }
 
-/// The last activity this user saw of the conversation, if they opened it.
-pub fn seen_by(
+/// The conversation if this reader may see it, with the last activity
+/// they saw of it when they last opened it (one statement: the page's).
+pub fn find_visible_as_seen(
     conn: &mut DbConn,
-    user_id: i64,
-    conversation_id: i64,
-) -> QueryResult<Option<NaiveDateTime>> {
-    conversation_reads::table
-        .find((user_id, conversation_id))
-        .select(conversation_reads::seen_activity_at)
-        .first::<crate::db::StoredTime>(conn)
-        .optional()
-        .map(|seen| seen.map(NaiveDateTime::from))
+    reader: &Reader,
+    id: i64,
+) -> QueryResult<Option<(Conversation, Option<NaiveDateTime>)>> {
+    let found: Option<(Conversation, Option<crate::db::StoredTime>)> = scoped!(
+        conversations::table
+            .left_join(
+                conversation_reads::table.on(conversation_reads::conversation_id
+                    .eq(conversations::id)
+                    .and(conversation_reads::user_id.eq(reader.user_id))),
+            )
+            .filter(conversations::id.eq(id))
+            .select((
+                conversations::all_columns,
+                conversation_reads::seen_activity_at.nullable(),
+            ))
+            .into_boxed(),
+        reader
+    )
+    .first(conn)
+    .optional()?;
+    Ok(found.map(|(c, seen)| (c, seen.map(NaiveDateTime::from))))
 }
 
 /// Records that the user saw the conversation as of `activity`.

@@ -124,8 +124,8 @@ pub(super) async fn load(current: &CurrentUser, state: &AppState, id: i64) -> Ap
                 team_ids: &team_ids,
             };
             // Not visible and not existing look the same: 404.
-            let conversation =
-                conversation::find_visible(conn, &reader, id)?.ok_or(AppError::NotFound)?;
+            let (conversation, seen_activity_at) =
+                conversation::find_visible_as_seen(conn, &reader, id)?.ok_or(AppError::NotFound)?;
             let customer =
                 customer::find(conn, conversation.customer_id)?.ok_or(AppError::NotFound)?;
             let task_lines = if sees_tasks {
@@ -141,7 +141,7 @@ pub(super) async fn load(current: &CurrentUser, state: &AppState, id: i64) -> Ap
                 assignees: crate::models::people::assignable_users(conn, None)?,
                 tasks: (Vec::new(), None),
                 saved: None,
-                seen_activity_at: conversation::seen_by(conn, user_id, id)?,
+                seen_activity_at,
                 conversation,
                 customer,
             };
