@@ -139,7 +139,9 @@ db_test!(binary_migrates_and_creates_the_owner, |app| {
     let reset = run(&["reset-two-factor", "BOSS@acme.test"], &[]);
     assert!(
         reset.status.success(),
-        "{}",
+        "{:?}\nstdout: {}\nstderr: {}",
+        reset.status,
+        String::from_utf8_lossy(&reset.stdout),
         String::from_utf8_lossy(&reset.stderr)
     );
     assert!(
