@@ -407,12 +407,12 @@ pub fn render_error_page<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorH
     ))
 }
 
-/// Renders a page with a status other than 200 (a form with errors is 422,
-/// a refused sign-in 401, and so on).
 /// Room reserved for a rendered page: a workspace page is 10–40 KB, and
 /// growing a string from askama's estimate copied it half a dozen times.
 const PAGE_CAPACITY: usize = 32 * 1024;
 
+/// Renders a page with a status other than 200 (a form with errors is 422,
+/// a refused sign-in 401, and so on).
 pub fn html_with_status<T: Template>(
     page: &T,
     status: actix_web::http::StatusCode,

@@ -132,7 +132,7 @@ const SUBJECT_POSITION: &str = "COALESCE(s.first_message_id, s.id - 461168601842
 /// sub-select, so that it is computed once per run: PostgreSQL plans with
 /// `force_generic_plan` (see `db`), which does not fold it into a constant,
 /// and would parse the words again for every row.
-const WORDS: &str = "(SELECT websearch_to_tsquery('simple', $1))";
+pub(crate) const WORDS: &str = "(SELECT websearch_to_tsquery('simple', $1))";
 
 /// How PostgreSQL finds a window's matches.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -601,14 +601,12 @@ pub fn search(
             if text.trim().is_empty() {
                 return Ok(Vec::new());
             }
-            // The query in sub-selects: computed once per run, not once per
-            // matching row (a generic plan, which PostgreSQL is told to use,
-            // does not fold it into a constant).
+            // `WORDS`: the query computed once per run, not once per row.
+            let words = crate::search::WORDS;
             diesel::sql_query(format!(
                 "SELECT a.id AS id FROM kb_articles a \
-                 WHERE a.search_tsv @@ (SELECT websearch_to_tsquery('simple', $1)){state} \
-                 ORDER BY ts_rank(a.search_tsv, (SELECT websearch_to_tsquery('simple', $1))) DESC, \
-                 a.id LIMIT {limit}"
+                 WHERE a.search_tsv @@ {words}{state} \
+                 ORDER BY ts_rank(a.search_tsv, {words}) DESC, a.id LIMIT {limit}"
             ))
             .bind::<Text, _>(text.to_string())
             .load(c)?

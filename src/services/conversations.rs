@@ -320,12 +320,22 @@ pub fn move_to(
             json!({ "conversation_id": m.id, "folder": folder, "from": m.from }),
             ctx.now,
         )?;
-        let blocked = match (m.from, folder) {
-            (_, Some(Folder::Spam)) => Some(ctx.now),
-            (Some(Folder::Spam), None) => None,
-            _ => continue,
-        };
-        block_customer(conn, ctx, by, m.customer_id, blocked)?;
+    }
+    // Each customer once, however many of their conversations moved.
+    let mut customers: Vec<i64> = moved
+        .iter()
+        .filter(|m| match folder {
+            Some(Folder::Spam) => true,
+            Some(Folder::Trash) => false,
+            None => m.from == Some(Folder::Spam),
+        })
+        .map(|m| m.customer_id)
+        .collect();
+    customers.sort_unstable();
+    customers.dedup();
+    let blocked = (folder == Some(Folder::Spam)).then_some(ctx.now);
+    for customer_id in customers {
+        block_customer(conn, ctx, by, customer_id, blocked)?;
     }
     Ok(moved.len())
 }

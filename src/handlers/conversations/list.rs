@@ -303,17 +303,20 @@ pub async fn bulk(
         "" => "/conversations".to_string(),
         view => format!("/conversations?view={}", url_encode(view)),
     };
-    // Moves are `Err(folder)`, the other actions `Ok(action)`.
-    let chosen = value("action");
-    let action = match chosen.as_str() {
-        "assign" => Ok(conversation::Bulk::Assign(value("assignee").parse().ok())),
-        "close" => Ok(conversation::Bulk::Close),
+    /// A property change, or a move to Trash or Spam or back.
+    enum Chosen {
+        Change(conversation::Bulk),
+        Move(Option<conversation::Folder>),
+    }
+    let action = match value("action").as_str() {
+        "assign" => Chosen::Change(conversation::Bulk::Assign(value("assignee").parse().ok())),
+        "close" => Chosen::Change(conversation::Bulk::Close),
         "tag" => match conversation::parse_tags(&value("tag")).into_iter().next() {
-            Some(tag) => Ok(conversation::Bulk::Tag(tag)),
+            Some(tag) => Chosen::Change(conversation::Bulk::Tag(tag)),
             None => return Ok(redirect(&back)),
         },
         other => match super::folders::destination(other) {
-            Some(folder) => Err(folder),
+            Some(folder) => Chosen::Move(folder),
             None => return Ok(redirect(&back)),
         },
     };
@@ -324,8 +327,12 @@ pub async fn bulk(
     state
         .db(move |conn| {
             write_transaction(conn, |conn| match &action {
-                Ok(action) => conversations::bulk(conn, &who.ctx(), &who.actor, &ids, action),
-                Err(folder) => conversations::move_to(conn, &who.ctx(), &who.by(), &ids, *folder),
+                Chosen::Change(change) => {
+                    conversations::bulk(conn, &who.ctx(), &who.actor, &ids, change)
+                }
+                Chosen::Move(folder) => {
+                    conversations::move_to(conn, &who.ctx(), &who.by(), &ids, *folder)
+                }
             })?;
             Ok(())
         })
