@@ -316,6 +316,13 @@ document.addEventListener("DOMContentLoaded", phoneMenu);
 // set; the bulk bar shows once a conversation is selected, and a header
 // checkbox selects the whole page. Without script the form simply shows.
 function inboxControls() {
+  // A view strip wider than the screen scrolls to show the current view
+  // (Trash or Spam sit at its far end).
+  const current = document.querySelector("nav.tabs [aria-current]");
+  const strip = current && current.closest("nav.tabs");
+  if (strip && strip.scrollWidth > strip.clientWidth) {
+    strip.scrollLeft += current.getBoundingClientRect().left - strip.getBoundingClientRect().left - 16;
+  }
   const fold = document.querySelector("details[data-fold-on-phone]");
   const phone = window.matchMedia("(max-width: 40rem)");
   if (fold && phone.matches) {

@@ -460,3 +460,63 @@ db_test!(a_phone_gets_one_short_bar_and_a_menu, |app| {
     agent.click("#mainnav .nav-signout button");
     agent.wait_for(|path| path.starts_with("/login"));
 });
+
+db_test!(trash_and_spam_in_the_browser, |app| {
+    let app = app.with_org();
+    let support = app.staff();
+    let carl = app.customer_with_phone();
+    let alan = app.user_id("agent@acme.test");
+    let fire = app.conversation("Printer on fire", carl, Some(support), Some(alan), "open");
+    let offer = app.conversation("Cheap toner offer", carl, Some(support), None, "open");
+
+    // An agent moves one to Trash from its header: the page says until when.
+    let agent = Browser::open(&app, "folders-agent");
+    agent.sign_in("agent@acme.test");
+    agent.goto(&format!("/conversations/{fire}"));
+    agent.click(".conversation-moves button[value=trash]");
+    agent.wait_for_path(&format!("/conversations/{fire}?notice=trashed"));
+    agent.wait_for_text(".notice--warning", "In Trash since");
+    agent.check_both_widths("trashed");
+    agent.goto("/conversations?view=trash");
+    agent.wait_for_text(".table--inbox", "Printer on fire");
+    agent.check_both_widths("trash-view");
+
+    // Marking the other as spam blocks Carl: his page says so, with Unblock.
+    agent.goto(&format!("/conversations/{offer}"));
+    agent.click(".conversation-moves button[value=spam]");
+    agent.wait_for_path(&format!("/conversations/{offer}?notice=spam"));
+    agent.wait_for_text(".notice--warning", "Marked as spam on");
+    agent.goto(&format!("/customers/{carl}"));
+    agent.wait_for_text(".notice--warning", "Blocked since");
+    agent.check_both_widths("customer-blocked");
+
+    // A manager works the Spam view; "Not spam" from its bulk bar.
+    let manager = Browser::open(&app, "folders-manager");
+    manager.sign_in("manager@acme.test");
+    manager.resize(390, 844);
+    manager.goto("/conversations?view=spam");
+    manager.wait_for_text(".table--inbox", "Cheap toner offer");
+    // On a phone the strip of views shows the current one, at its far end
+    // (to the pixel: layout works in fractions).
+    assert_eq!(
+        manager.script(
+            "const tab = document.querySelector('nav.tabs [aria-current]').getBoundingClientRect();
+             const strip = document.querySelector('nav.tabs').getBoundingClientRect();
+             return tab.left >= strip.left - 1 && tab.right <= strip.right + 1;"
+        ),
+        serde_json::json!(true)
+    );
+    manager.check_both_widths("spam-view");
+
+    // The collaborator reads the trashed conversation with its banner and
+    // no way to move it.
+    let cora = Browser::open(&app, "folders-collaborator");
+    cora.sign_in("collab@acme.test");
+    cora.goto(&format!("/conversations/{fire}"));
+    cora.wait_for_text(".notice--warning", "In Trash since");
+    assert_eq!(
+        cora.script("return document.querySelector('.conversation-moves') === null"),
+        serde_json::json!(true)
+    );
+    cora.check_both_widths("trashed-collaborator");
+});
