@@ -28,7 +28,7 @@ pub struct ConversationSummary {
     pub customer_name: String,
     pub assignee_name: Option<String>,
     pub team_name: Option<String>,
-    /// The first 200 characters of the newest message.
+    /// The first 120 characters of the newest message (a line of the inbox).
     pub preview: Option<String>,
     /// The customer's first message since the last reply, while unanswered.
     pub waiting_since: Option<DateTime<Utc>>,

@@ -302,6 +302,7 @@ pub struct Row {
     pub subject: String,
     pub status: Status,
     pub priority: Priority,
+    #[diesel(deserialize_as = crate::db::StoredTime)]
     pub last_activity_at: NaiveDateTime,
     pub customer_name: String,
     pub assignee_name: Option<String>,
@@ -465,23 +466,31 @@ pub fn find_visible_as_seen(
     reader: &Reader,
     id: i64,
 ) -> QueryResult<Option<(Conversation, Option<NaiveDateTime>)>> {
-    let found: Option<(Conversation, Option<crate::db::StoredTime>)> = scoped!(
-        conversations::table
-            .left_join(
-                conversation_reads::table.on(conversation_reads::conversation_id
-                    .eq(conversations::id)
-                    .and(conversation_reads::user_id.eq(reader.user_id))),
-            )
-            .filter(conversations::id.eq(id))
-            .select((
-                conversations::all_columns,
-                conversation_reads::seen_activity_at.nullable(),
-            ))
-            .into_boxed(),
-        reader
-    )
-    .first(conn)
-    .optional()?;
+    let user_id = reader.user_id;
+    macro_rules! as_seen {
+        () => {
+            conversations::table
+                .left_join(
+                    conversation_reads::table.on(conversation_reads::conversation_id
+                        .eq(conversations::id)
+                        .and(conversation_reads::user_id.eq(user_id))),
+                )
+                .filter(conversations::id.eq(id))
+                .select((
+                    conversations::all_columns,
+                    conversation_reads::seen_activity_at.nullable(),
+                ))
+        };
+    }
+    // Those who see everything: a statement the cache keeps by its type.
+    let found: Option<(Conversation, Option<crate::db::StoredTime>)> =
+        if *reader.scope == ConversationScope::All {
+            crate::on_backend!(conn, |c| as_seen!().first(c).optional())?
+        } else {
+            scoped!(as_seen!().into_boxed(), reader)
+                .first(conn)
+                .optional()?
+        };
     Ok(found.map(|(c, seen)| (c, seen.map(NaiveDateTime::from))))
 }
 

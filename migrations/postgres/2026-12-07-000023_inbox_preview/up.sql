@@ -14,7 +14,7 @@ FROM (
     FROM (SELECT m.conversation_id, m.kind, m.created_at,
                  MAX(m.created_at) FILTER (WHERE m.kind = 'reply')
                      OVER (PARTITION BY m.conversation_id) AS last_reply,
-                 first_value(left(m.body, 200))
+                 first_value(left(m.body, 120))
                      OVER (PARTITION BY m.conversation_id ORDER BY m.created_at DESC, m.id DESC) AS preview
           FROM messages m) x
     GROUP BY conversation_id, preview
@@ -35,7 +35,7 @@ BEGIN
         FROM (SELECT n.conversation_id, n.kind, n.created_at,
                      MAX(n.created_at) FILTER (WHERE n.kind = 'reply')
                          OVER (PARTITION BY n.conversation_id) AS last_reply,
-                     first_value(left(n.body, 200))
+                     first_value(left(n.body, 120))
                          OVER (PARTITION BY n.conversation_id ORDER BY n.created_at DESC, n.id DESC) AS preview
               FROM new_rows n) x
         GROUP BY conversation_id, preview, last_reply

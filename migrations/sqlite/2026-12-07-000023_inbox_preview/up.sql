@@ -7,7 +7,7 @@ ALTER TABLE conversations ADD COLUMN preview TEXT;
 ALTER TABLE conversations ADD COLUMN waiting_since TIMESTAMP;
 
 UPDATE conversations SET
-    preview = (SELECT substr(m.body, 1, 200) FROM messages m
+    preview = (SELECT substr(m.body, 1, 120) FROM messages m
                WHERE m.conversation_id = conversations.id
                ORDER BY m.created_at DESC, m.id DESC LIMIT 1),
     waiting_since = (SELECT MIN(m.created_at) FROM messages m
@@ -19,7 +19,7 @@ UPDATE conversations SET
 
 CREATE TRIGGER messages_preview AFTER INSERT ON messages BEGIN
     UPDATE conversations SET
-        preview = substr(new.body, 1, 200),
+        preview = substr(new.body, 1, 120),
         waiting_since = CASE new.kind
             WHEN 'customer' THEN COALESCE(waiting_since, new.created_at)
             WHEN 'reply' THEN NULL
