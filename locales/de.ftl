@@ -1107,3 +1107,7 @@ customers-unblock = Blockierung aufheben
 customers-notice-unblocked = Blockierung aufgehoben: E-Mails dieses Kunden kommen wieder normal an.
 conversations-waiting = Wartet seit { $time }
 conversations-unread = Neue Aktivität
+conversations-sort-label = Sortieren nach
+conversations-sort-activity = Neueste Aktivität
+conversations-sort-waiting = Am längsten wartend
+conversations-sort-priority = Priorität

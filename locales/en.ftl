@@ -1107,3 +1107,7 @@ customers-unblock = Unblock
 customers-notice-unblocked = Unblocked: mail from this customer comes in as usual again.
 conversations-waiting = Waiting { $time }
 conversations-unread = New activity
+conversations-sort-label = Sort by
+conversations-sort-activity = Latest activity
+conversations-sort-waiting = Waiting longest
+conversations-sort-priority = Priority

@@ -1107,3 +1107,7 @@ customers-unblock = Desbloquear
 customers-notice-unblocked = Desbloqueado: el correo de este cliente vuelve a llegar con normalidad.
 conversations-waiting = Esperando desde hace { $time }
 conversations-unread = Actividad nueva
+conversations-sort-label = Ordenar por
+conversations-sort-activity = Actividad más reciente
+conversations-sort-waiting = Esperando desde hace más tiempo
+conversations-sort-priority = Prioridad

@@ -9,7 +9,7 @@ use super::idempotency::{self, Created};
 use super::{ApiError, ApiResult, ApiUser, Page, cursor, page_limit, time};
 use crate::db::DbConn;
 use crate::models::conversation::{
-    self, Conversation, Filter, Folder, MessageKind, Reader, Status, View,
+    self, Conversation, Filter, Folder, MessageKind, Reader, Sort, Status, View,
 };
 use crate::models::{attachment, customer};
 use crate::policy::{self, Action, ConversationScope, Flag};
@@ -147,7 +147,13 @@ pub struct ListQuery {
     pub created_from: Option<DateTime<Utc>>,
     /// Created before (RFC 3339).
     pub created_to: Option<DateTime<Utc>>,
-    /// From `next_cursor` of the previous page.
+    /// `activity` (newest activity first, the default), `waiting` (the
+    /// customers who have waited longest first, then the rest by newest
+    /// activity; newest first in `done`, `trash` and `spam`) or `priority`
+    /// (urgent first, newest activity first within each).
+    #[param(inline, value_type = Option<super::values::ConversationSort>)]
+    pub sort: Option<String>,
+    /// From `next_cursor` of the previous page (of the same `sort`).
     pub cursor: Option<String>,
     /// 1–100, default 50.
     #[param(minimum = 1, maximum = 100)]
@@ -184,7 +190,16 @@ pub async fn list(
         ));
     }
     let limit = page_limit(q.limit)?;
-    let after: Option<(DateTime<Utc>, i64)> = cursor::decode(q.cursor.as_deref())?;
+    let sort = match q.sort.as_deref() {
+        None => Sort::default(),
+        Some(key) => Sort::parse(key).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_sort",
+                "`sort` must be activity, waiting or priority.",
+            )
+        })?,
+    };
+    let after: Option<(usize, DateTime<Utc>, i64)> = cursor::decode(q.cursor.as_deref())?;
     let filter = Filter {
         ids: None,
         created_from: q.created_from.map(|t| t.naive_utc()),
@@ -193,7 +208,12 @@ pub async fn list(
         assignee_id: q.assignee_id,
         team_id: q.team_id,
         tag: q.tag,
-        after: after.map(|(at, id)| (at.naive_utc(), id)),
+        sort,
+        after: after.map(|(segment, at, id)| conversation::Cursor {
+            segment,
+            at: at.naive_utc(),
+            id,
+        }),
     };
     let parts = reader_parts(&api);
     let page = super::db(&state, move |conn| {
@@ -208,13 +228,10 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(summaries(page)))
 }
 
-fn summaries((rows, more): (Vec<conversation::Row>, bool)) -> Page<ConversationSummary> {
-    let next_cursor = if more {
-        rows.last()
-            .map(|r| cursor::encode(&(time(r.last_activity_at), r.id)))
-    } else {
-        None
-    };
+fn summaries(
+    (rows, next): (Vec<conversation::Row>, Option<conversation::Cursor>),
+) -> Page<ConversationSummary> {
+    let next_cursor = next.map(|c| cursor::encode(&(c.segment, time(c.at), c.id)));
     Page {
         data: rows
             .into_iter()
@@ -627,7 +644,7 @@ pub async fn search(
     .await?;
     let (found, customers) = results;
     Ok(HttpResponse::Ok().json(SearchResults {
-        conversations: summaries((found.rows, false)).data,
+        conversations: summaries((found.rows, None)).data,
         customers: customers
             .into_iter()
             .map(|c| super::customers::output(c, full_contacts))

@@ -77,6 +77,14 @@ pub mod values {
 
     #[derive(Serialize, ToSchema)]
     #[serde(rename_all = "snake_case")]
+    pub enum ConversationSort {
+        Activity,
+        Waiting,
+        Priority,
+    }
+
+    #[derive(Serialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
     pub enum Folder {
         Trash,
         Spam,

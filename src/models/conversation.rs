@@ -157,8 +157,80 @@ pub struct Filter {
     pub assignee_id: Option<i64>,
     pub team_id: Option<i64>,
     pub tag: Option<String>,
-    /// Keyset cursor: (last activity, id) of the last row shown.
-    pub after: Option<(NaiveDateTime, i64)>,
+    /// The order of the list (search results keep their own).
+    pub sort: Sort,
+    /// Where the page starts: after the last row of the page before.
+    pub after: Option<Cursor>,
+}
+
+/// The orders a view can be read in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Sort {
+    /// Newest activity first.
+    #[default]
+    Activity,
+    /// The customers who have waited longest for an answer first, then
+    /// the rest by newest activity.
+    Waiting,
+    /// Urgent, high, normal, low; newest activity first within each.
+    Priority,
+}
+
+impl Sort {
+    pub const ALL: [Sort; 3] = [Self::Activity, Self::Waiting, Self::Priority];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Activity => "activity",
+            Self::Waiting => "waiting",
+            Self::Priority => "priority",
+        }
+    }
+
+    pub fn parse(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.key() == key)
+    }
+
+    /// The order as a run of segments, each read on its own along an index
+    /// (so a page costs the same however many conversations the view
+    /// holds). Done, Trash and Spam have no one waiting: newest first.
+    fn segments(self, view: View) -> &'static [Segment] {
+        const URGENT_FIRST: [Segment; 4] = [
+            Segment::Priority(Priority::Urgent),
+            Segment::Priority(Priority::High),
+            Segment::Priority(Priority::Normal),
+            Segment::Priority(Priority::Low),
+        ];
+        match self {
+            Self::Waiting if !matches!(view, View::Done | View::Trash | View::Spam) => {
+                &[Segment::Waiting, Segment::NotWaiting]
+            }
+            Self::Priority => &URGENT_FIRST,
+            _ => &[Segment::Everything],
+        }
+    }
+}
+
+/// A part of an order: the conversations it holds and how it reads them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Segment {
+    /// All of them, newest activity first.
+    Everything,
+    /// A customer is waiting: the longest wait first.
+    Waiting,
+    /// No one is waiting, newest activity first.
+    NotWaiting,
+    /// One priority, newest activity first.
+    Priority(Priority),
+}
+
+/// Keyset cursor: the segment of the order, and the key (last activity, or
+/// waiting since) and id of the last row shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    pub segment: usize,
+    pub at: NaiveDateTime,
+    pub id: i64,
 }
 
 /// Who is looking: their scope, id and teams.
@@ -325,87 +397,136 @@ impl Row {
     }
 }
 
-/// A page of a view, newest activity first, plus whether more follow.
+/// A page of a view in the filter's order, and where the next page starts
+/// if more follow.
 pub fn list(
     conn: &mut DbConn,
     reader: &Reader,
     view: View,
     filter: &Filter,
     limit: i64,
-) -> QueryResult<(Vec<Row>, bool)> {
-    let mut query = conversations::table
-        .inner_join(customers::table)
-        .left_join(users::table.on(conversations::assignee_id.eq(users::id.nullable())))
-        .left_join(teams::table)
-        .left_join(
-            conversation_reads::table.on(conversation_reads::conversation_id
-                .eq(conversations::id)
-                .and(conversation_reads::user_id.eq(reader.user_id))),
-        )
-        .select((
-            conversations::id,
-            conversations::subject,
-            conversations::status,
-            conversations::priority,
-            conversations::last_activity_at,
-            customers::name,
-            users::name.nullable(),
-            teams::name.nullable(),
-            conversations::preview,
-            conversations::waiting_since,
-            conversation_reads::seen_activity_at.nullable(),
-        ))
-        .into_boxed();
-    query = scoped!(query, reader);
-    query = in_view!(query, view, reader);
-    if let Some(ids) = &filter.ids {
-        query = query.filter(conversations::id.eq_any(ids.clone()));
-    }
-    if let Some(from) = filter.created_from {
-        query = query.filter(conversations::created_at.ge(from));
-    }
-    if let Some(to) = filter.created_to {
-        query = query.filter(conversations::created_at.lt(to));
-    }
-    if let Some(status) = &filter.status {
-        query = query.filter(conversations::status.eq(*status));
-    }
-    if let Some(assignee) = filter.assignee_id {
-        query = query.filter(conversations::assignee_id.eq(assignee));
-    }
-    if let Some(team) = filter.team_id {
-        query = query.filter(conversations::team_id.eq(team));
-    }
-    if let Some(tag) = &filter.tag {
-        let tagged = conversation_tags::table
-            .inner_join(tags::table)
-            .filter(tags::name.eq(tag.to_lowercase()))
-            .select(conversation_tags::conversation_id);
-        query = query.filter(conversations::id.eq_any(tagged));
-    }
-    if let Some((at, id)) = filter.after {
-        query = query.filter(
-            conversations::last_activity_at
-                .lt(at)
-                .or(conversations::last_activity_at
-                    .eq(at)
-                    .and(conversations::id.lt(id))),
-        );
-    }
-    query = if filter.ids.is_some() {
-        // Rows for given ids (search results, which keep their own order):
-        // looked up by id, never by walking the activity index.
-        query.order(conversations::id.desc())
-    } else {
-        query.order((
-            conversations::last_activity_at.desc(),
-            conversations::id.desc(),
-        ))
+) -> QueryResult<(Vec<Row>, Option<Cursor>)> {
+    let base = || {
+        let mut query = conversations::table
+            .inner_join(customers::table)
+            .left_join(users::table.on(conversations::assignee_id.eq(users::id.nullable())))
+            .left_join(teams::table)
+            .left_join(
+                conversation_reads::table.on(conversation_reads::conversation_id
+                    .eq(conversations::id)
+                    .and(conversation_reads::user_id.eq(reader.user_id))),
+            )
+            .select((
+                conversations::id,
+                conversations::subject,
+                conversations::status,
+                conversations::priority,
+                conversations::last_activity_at,
+                customers::name,
+                users::name.nullable(),
+                teams::name.nullable(),
+                conversations::preview,
+                conversations::waiting_since,
+                conversation_reads::seen_activity_at.nullable(),
+            ))
+            .into_boxed();
+        query = scoped!(query, reader);
+        query = in_view!(query, view, reader);
+        if let Some(ids) = &filter.ids {
+            query = query.filter(conversations::id.eq_any(ids.clone()));
+        }
+        if let Some(from) = filter.created_from {
+            query = query.filter(conversations::created_at.ge(from));
+        }
+        if let Some(to) = filter.created_to {
+            query = query.filter(conversations::created_at.lt(to));
+        }
+        if let Some(status) = &filter.status {
+            query = query.filter(conversations::status.eq(*status));
+        }
+        if let Some(assignee) = filter.assignee_id {
+            query = query.filter(conversations::assignee_id.eq(assignee));
+        }
+        if let Some(team) = filter.team_id {
+            query = query.filter(conversations::team_id.eq(team));
+        }
+        if let Some(tag) = &filter.tag {
+            let tagged = conversation_tags::table
+                .inner_join(tags::table)
+                .filter(tags::name.eq(tag.to_lowercase()))
+                .select(conversation_tags::conversation_id);
+            query = query.filter(conversations::id.eq_any(tagged));
+        }
+        query
     };
-    let mut rows: Vec<Row> = query.limit(limit + 1).load(conn)?;
+    if filter.ids.is_some() {
+        // Rows for given ids (search results, which keep their own order):
+        // looked up by id, never by walking an index of the order.
+        let rows: Vec<Row> = base()
+            .order(conversations::id.desc())
+            .limit(limit)
+            .load(conn)?;
+        return Ok((rows, None));
+    }
+    let segments = filter.sort.segments(view);
+    let start = filter.after.map_or(0, |c| c.segment);
+    let mut rows: Vec<(usize, Row)> = Vec::new();
+    for (index, segment) in segments.iter().enumerate().skip(start) {
+        let after = filter
+            .after
+            .filter(|c| c.segment == index)
+            .map(|c| (c.at, c.id));
+        let mut query = base();
+        query = match segment {
+            Segment::Everything => query,
+            Segment::Waiting => query.filter(conversations::waiting_since.is_not_null()),
+            Segment::NotWaiting => query.filter(conversations::waiting_since.is_null()),
+            Segment::Priority(p) => query.filter(conversations::priority.eq(*p)),
+        };
+        query = if *segment == Segment::Waiting {
+            if let Some((at, id)) = after {
+                query = query.filter(
+                    conversations::waiting_since
+                        .gt(at)
+                        .or(conversations::waiting_since
+                            .eq(at)
+                            .and(conversations::id.gt(id))),
+                );
+            }
+            query.order((conversations::waiting_since.asc(), conversations::id.asc()))
+        } else {
+            if let Some((at, id)) = after {
+                query = query.filter(
+                    conversations::last_activity_at
+                        .lt(at)
+                        .or(conversations::last_activity_at
+                            .eq(at)
+                            .and(conversations::id.lt(id))),
+                );
+            }
+            query.order((
+                conversations::last_activity_at.desc(),
+                conversations::id.desc(),
+            ))
+        };
+        let wanted = limit + 1 - rows.len() as i64;
+        let found: Vec<Row> = query.limit(wanted).load(conn)?;
+        rows.extend(found.into_iter().map(|row| (index, row)));
+        if rows.len() as i64 > limit {
+            break;
+        }
+    }
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
-    Ok((rows, more))
+    let next = rows.last().filter(|_| more).map(|(index, row)| Cursor {
+        segment: *index,
+        at: match segments[*index] {
+            Segment::Waiting => row.waiting_since.unwrap_or(row.last_activity_at),
+            _ => row.last_activity_at,
+        },
+        id: row.id,
+    });
+    Ok((rows.into_iter().map(|(_, row)| row).collect(), next))
 }
 
 /// The rows of those of `ids` this reader may see and `filter` lets

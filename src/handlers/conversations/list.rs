@@ -10,6 +10,8 @@ pub struct ListQuery {
     pub assignee: String,
     pub team: String,
     pub tag: String,
+    pub sort: String,
+    pub after_seg: Option<usize>,
     pub after_at: String,
     pub after_id: Option<i64>,
 }
@@ -59,6 +61,9 @@ pub(super) struct ListPage {
     pub(super) teams: Vec<crate::models::team::TeamChoice>,
     pub(super) assignees: Vec<(i64, String)>,
     pub(super) statuses: Vec<(&'static str, &'static str)>,
+    /// The orders to choose from, and the one shown.
+    pub(super) sorts: Vec<(&'static str, &'static str)>,
+    pub(super) sort: &'static str,
     /// Bulk actions are offered only to those who may update conversations
     /// or move them to Trash and Spam.
     pub(super) can_bulk: bool,
@@ -128,9 +133,30 @@ fn default_view(
         .unwrap_or(View::Mentions)
 }
 
-/// The session key holding the last view a reader chose: the inbox opens
-/// on it again.
+/// The session keys holding the last view and order a reader chose: the
+/// inbox opens with them again.
 const SESSION_LAST_VIEW: &str = "inbox_view";
+const SESSION_LAST_SORT: &str = "inbox_sort";
+
+/// What the reader asked for, else what they chose before in this session
+/// (remembering a new choice).
+fn chosen<T: Copy + PartialEq>(
+    session: &actix_session::Session,
+    key: &str,
+    asked: Option<T>,
+    parse: impl Fn(&str) -> Option<T>,
+    name: impl Fn(T) -> &'static str,
+) -> Option<T> {
+    let remembered = session
+        .get::<String>(key)
+        .ok()
+        .flatten()
+        .and_then(|k| parse(&k));
+    if let Some(new) = asked.filter(|a| Some(*a) != remembered) {
+        let _ = session.insert(key, name(new));
+    }
+    asked.or(remembered)
+}
 
 pub async fn list(
     current: CurrentUser,
@@ -145,29 +171,39 @@ pub async fn list(
     let query = query.into_inner();
     let collaborator = current.actor.is_collaborator();
     let views = views_for(&current, &scope);
-    let asked = View::parse(&query.view).filter(|v| views.contains(v));
-    let remembered = session
-        .get::<String>(SESSION_LAST_VIEW)
-        .ok()
-        .flatten()
-        .and_then(|key| View::parse(&key))
-        .filter(|v| views.contains(v));
-    if let Some(chosen) = asked.filter(|v| Some(*v) != remembered) {
-        let _ = session.insert(SESSION_LAST_VIEW, chosen.key());
-    }
-    let asked = asked.or(remembered);
+    let asked = chosen(
+        &session,
+        SESSION_LAST_VIEW,
+        View::parse(&query.view).filter(|v| views.contains(v)),
+        |key| View::parse(key).filter(|v| views.contains(v)),
+        View::key,
+    );
+    let sort = chosen(
+        &session,
+        SESSION_LAST_SORT,
+        Sort::parse(&query.sort),
+        Sort::parse,
+        Sort::key,
+    )
+    .unwrap_or_default();
     let default_views = views.clone();
     let filter = Filter {
         status: Status::parse(&query.status),
         assignee_id: query.assignee.parse().ok(),
         team_id: query.team.parse().ok(),
         tag: Some(query.tag.trim().to_string()).filter(|t| !t.is_empty()),
+        sort,
         after: NaiveDateTime::parse_from_str(&query.after_at, "%Y-%m-%dT%H:%M:%S%.f")
             .ok()
-            .zip(query.after_id),
+            .zip(query.after_id)
+            .map(|(at, id)| conversation::Cursor {
+                segment: query.after_seg.unwrap_or(0),
+                at,
+                id,
+            }),
         ..Filter::default()
     };
-    let (view, counts, (rows, more), teams, assignees, saved) = state
+    let (view, counts, (rows, next), teams, assignees, saved) = state
         .db(move |conn| {
             let reader = Reader {
                 scope: &scope,
@@ -188,29 +224,27 @@ pub async fn list(
         .await?;
     let t = current.tr;
     let now = state.clock.now();
-    let next = more
-        .then(|| {
-            rows.last().map(|r| {
-                let mut link = format!(
-                    "/conversations?view={}&after_at={}&after_id={}",
-                    view.key(),
-                    r.last_activity_at.format("%Y-%m-%dT%H:%M:%S%.f"),
-                    r.id
-                );
-                for (key, value) in [
-                    ("status", &query.status),
-                    ("assignee", &query.assignee),
-                    ("team", &query.team),
-                    ("tag", &query.tag),
-                ] {
-                    if !value.is_empty() {
-                        link.push_str(&format!("&{key}={}", url_encode(value)));
-                    }
-                }
-                link
-            })
-        })
-        .flatten();
+    let next = next.map(|cursor| {
+        let mut link = format!(
+            "/conversations?view={}&sort={}&after_seg={}&after_at={}&after_id={}",
+            view.key(),
+            sort.key(),
+            cursor.segment,
+            cursor.at.format("%Y-%m-%dT%H:%M:%S%.f"),
+            cursor.id
+        );
+        for (key, value) in [
+            ("status", &query.status),
+            ("assignee", &query.assignee),
+            ("team", &query.team),
+            ("tag", &query.tag),
+        ] {
+            if !value.is_empty() {
+                link.push_str(&format!("&{key}={}", url_encode(value)));
+            }
+        }
+        link
+    });
     let tabs = views
         .iter()
         .map(|v| ViewTab {
@@ -256,6 +290,11 @@ pub async fn list(
             tabs,
             view: view.key(),
             statuses: status_options(&current),
+            sorts: Sort::ALL
+                .iter()
+                .map(|s| (s.key(), t.get(&format!("conversations.sort.{}", s.key()))))
+                .collect(),
+            sort: sort.key(),
             query,
             rows,
             next,

@@ -15,7 +15,9 @@ use crate::db::write_transaction;
 use crate::error::{AppError, AppResult};
 use crate::forms::FieldErrors;
 use crate::models::attachment;
-use crate::models::conversation::{self, Conversation, Filter, Priority, Reader, Status, View};
+use crate::models::conversation::{
+    self, Conversation, Filter, Priority, Reader, Sort, Status, View,
+};
 use crate::models::customer;
 use crate::models::team::Team;
 use crate::pages::{Badge, Ctx, format_datetime, html_with_status};

@@ -698,3 +698,128 @@ db_test!(the_inbox_marks_what_is_new_for_each_reader, |app| {
     assert_eq!(agent.get(&format!("/conversations/{id}")).status, 200);
     assert!(!unread(&mut agent));
 });
+
+db_test!(the_inbox_sorts_by_activity_waiting_and_priority, |app| {
+    let app = app.with_org();
+    let (support, _, carl) = workspace(&app);
+    let at = |minutes: i64| {
+        (app.clock.now() - Duration::minutes(minutes))
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string()
+    };
+    // (subject, priority, last activity and waiting since, minutes ago)
+    let shapes: [(&str, &str, i64, Option<i64>); 5] = [
+        ("Quiet low", "low", 60, None),
+        ("Urgent old", "urgent", 300, Some(300)),
+        ("Normal waiting long", "normal", 120, Some(600)),
+        ("High recent", "high", 10, Some(10)),
+        ("Normal quiet", "normal", 30, None),
+    ];
+    let mut ids = std::collections::HashMap::new();
+    for (subject, priority, active, waiting) in shapes {
+        let id = app.conversation(subject, carl, Some(support), None, "open");
+        let waiting = waiting.map_or("NULL".to_string(), |m| format!("'{}'", at(m)));
+        app.sql(&format!(
+            "UPDATE conversations SET priority = '{priority}', last_activity_at = '{}', \
+             waiting_since = {waiting} WHERE id = {id}",
+            at(active)
+        ));
+        ids.insert(id, subject);
+    }
+    let by_activity = [
+        "High recent",
+        "Normal quiet",
+        "Quiet low",
+        "Normal waiting long",
+        "Urgent old",
+    ];
+    let by_waiting = [
+        "Normal waiting long",
+        "Urgent old",
+        "High recent",
+        "Normal quiet",
+        "Quiet low",
+    ];
+    let by_priority = [
+        "Urgent old",
+        "High recent",
+        "Normal quiet",
+        "Normal waiting long",
+        "Quiet low",
+    ];
+    let shown = |body: &str| -> Vec<&str> {
+        let mut found: Vec<(usize, &str)> = by_activity
+            .iter()
+            .map(|s| (body.find(&format!(">{s}</a>")).expect(s), *s))
+            .collect();
+        found.sort();
+        found.into_iter().map(|(_, s)| s).collect()
+    };
+
+    let mut owner = app.sign_in("owner@acme.test");
+    let page = owner.get("/conversations?view=all");
+    assert_eq!(shown(&page.body), by_activity, "newest activity first");
+    assert!(page.body.contains("<label for=\"sort\">Sort by</label>"));
+    let page = owner.get("/conversations?view=all&sort=waiting");
+    assert_eq!(shown(&page.body), by_waiting);
+    assert!(
+        page.body
+            .contains("<option value=\"waiting\" selected>Waiting longest</option>")
+    );
+    let page = owner.get("/conversations?view=all");
+    assert_eq!(
+        shown(&page.body),
+        by_waiting,
+        "the chosen order is remembered"
+    );
+    let page = owner.get("/conversations?view=all&sort=priority");
+    assert_eq!(shown(&page.body), by_priority);
+    // Done conversations have no one waiting: newest first.
+    app.sql("UPDATE conversations SET status = 'done'");
+    let page = owner.get("/conversations?view=done&sort=waiting");
+    assert_eq!(shown(&page.body), by_activity);
+    app.sql("UPDATE conversations SET status = 'open'");
+
+    // The API pages through each order two at a time, across its segments.
+    let token = app.api_token("owner@acme.test");
+    let mut client = app.client();
+    for (sort, expected) in [
+        ("activity", by_activity),
+        ("waiting", by_waiting),
+        ("priority", by_priority),
+    ] {
+        let mut seen = Vec::new();
+        let mut cursor = String::new();
+        loop {
+            let page = client
+                .api(
+                    "GET",
+                    &format!("/api/v1/conversations?view=all&sort={sort}&limit=2{cursor}"),
+                    Some(&token),
+                    None,
+                    &[],
+                )
+                .expect_status(200)
+                .json();
+            for row in page["data"].as_array().expect("rows") {
+                seen.push(ids[&row["id"].as_i64().expect("an id")]);
+            }
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = format!("&cursor={next}"),
+                None => break,
+            }
+        }
+        assert_eq!(seen, expected, "sort={sort}");
+    }
+    let refused = client
+        .api(
+            "GET",
+            "/api/v1/conversations?sort=oldest",
+            Some(&token),
+            None,
+            &[],
+        )
+        .expect_status(400)
+        .json();
+    assert_eq!(refused["error"]["code"], "invalid_sort");
+});

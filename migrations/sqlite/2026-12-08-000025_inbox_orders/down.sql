@@ -1,0 +1,2 @@
+DROP INDEX conversations_open_priority;
+DROP INDEX conversations_open_waiting;
