@@ -57,6 +57,9 @@ pub(super) struct ShowPage {
     pub(super) languages: [Lang; 3],
     pub(super) timezones: Vec<TimezoneGroup>,
     pub(super) areas: Vec<PermissionArea>,
+    /// How many of the permissions are allowed, of how many.
+    pub(super) allowed_count: usize,
+    pub(super) total_count: usize,
     pub(super) scope: String,
     pub(super) notice: Option<&'static str>,
     pub(super) last_active: String,
@@ -154,6 +157,12 @@ pub(super) fn show_page(
         teams: loaded.teams,
         languages: Lang::ALL,
         timezones,
+        allowed_count: areas
+            .iter()
+            .flat_map(|a| &a.lines)
+            .filter(|l| l.allowed)
+            .count(),
+        total_count: areas.iter().map(|a| a.lines.len()).sum(),
         areas,
         scope,
         notice,

@@ -125,3 +125,50 @@ db_test!(customer_pages_pass_axe_in_both_layouts, |app| {
     assert_eq!(browser.body_class(), "layout-collaborator");
     browser.check_page("customer-collaborator");
 });
+
+db_test!(settings_users_fit_a_laptop_in_every_language, |app| {
+    let app = app.with_org();
+    app.staff();
+    let agent = app.user_id("agent@acme.test");
+    let browser = Browser::open(&app, "density");
+    browser.sign_in("owner@acme.test");
+    browser.resize(1366, 800);
+    let number = |js: &str| browser.script(js).as_f64().unwrap_or(f64::MAX);
+    for lang in ["en", "de", "es"] {
+        app.sql(&format!("UPDATE users SET language = '{lang}'"));
+        browser.goto("/settings/users");
+        assert_eq!(browser.script("return document.documentElement.lang"), lang);
+        assert!(
+            number("return document.querySelector('.topbar').getBoundingClientRect().height")
+                <= 64.0,
+            "{lang}: the header keeps to one row at 1366 px"
+        );
+        assert!(
+            number(
+                "const w = document.querySelector('.table--users').closest('.table-wrap'); \
+                 return w.scrollWidth - w.clientWidth"
+            ) <= 0.0,
+            "{lang}: every column of the users table shows, Status included"
+        );
+        browser.check_page(&format!("users-{lang}-1366"));
+
+        browser.goto(&format!("/settings/users/{agent}"));
+        assert_eq!(
+            browser.script("return document.getElementById('permissions').open"),
+            serde_json::json!(false),
+            "the permissions wait behind their summary"
+        );
+        let height = number("return document.documentElement.scrollHeight");
+        assert!(
+            height < 1700.0,
+            "{lang}: the user's page is {height} px tall"
+        );
+        browser.click("#permissions > summary");
+        // One table: the columns of every area line up.
+        let lefts = browser.script(
+            "return [...new Set([...document.querySelectorAll('.table--permissions tbody tr:not(.group-row) td:nth-child(2)')].map(td => Math.round(td.getBoundingClientRect().left)))]",
+        );
+        assert_eq!(lefts.as_array().map(Vec::len), Some(1), "{lefts}");
+        browser.check_page(&format!("user-{lang}-1366"));
+    }
+});
