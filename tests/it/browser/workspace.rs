@@ -520,3 +520,51 @@ db_test!(trash_and_spam_in_the_browser, |app| {
     );
     cora.check_both_widths("trashed-collaborator");
 });
+
+db_test!(a_spanish_agent_reads_spanish_dates_and_plurals, |app| {
+    let app = app.with_org();
+    let support = app.staff();
+    let billing = app.team("Facturación");
+    app.user("lucia@acme.test", "Lucía Gómez")
+        .language("es")
+        .in_team(support)
+        .in_team(billing)
+        .create();
+    app.sql("UPDATE users SET timezone = 'UTC'");
+    let carl = app.customer_with_phone();
+    for (subject, body) in [
+        ("Impresora en llamas", "La impresora echa humo."),
+        ("Impresora atascada", "La impresora no avanza."),
+    ] {
+        let id = app.conversation(subject, carl, Some(support), None, "open");
+        app.sql(&format!(
+            "INSERT INTO messages (conversation_id, kind, author_customer_id, body, created_at, source) \
+             VALUES ({id}, 'customer', {carl}, '{body}', '2026-03-05 10:07:00', 'web')"
+        ));
+    }
+    let browser = Browser::open(&app, "spanish");
+    browser.sign_in("lucia@acme.test");
+    browser.goto("/");
+    let home = browser.text("main");
+    assert!(
+        home.contains("1 miembro") && home.contains("4 miembros"),
+        "{home}"
+    );
+    browser.check_both_widths("home-es");
+
+    browser.goto("/conversations?view=teams");
+    let inbox = browser.text("main");
+    assert!(inbox.contains("Esperando desde hace"), "{inbox}");
+    assert!(inbox.contains("Sin asignar"), "{inbox}");
+    browser.check_both_widths("inbox-es");
+
+    browser.goto("/search?q=impresora");
+    browser.wait_for_text("main", "2 conversaciones");
+    browser.goto("/search?q=humo");
+    browser.wait_for_text("main", "1 conversación");
+    browser.check_both_widths("search-es");
+
+    browser.click("main a[href^='/conversations/']");
+    browser.wait_for_text("main", "05 mar 2026, 10:07");
+    browser.check_both_widths("conversation-es");
+});
