@@ -313,7 +313,7 @@ function phoneMenu() {
 document.addEventListener("DOMContentLoaded", phoneMenu);
 
 // The inbox: on a phone the filters fold behind "Filters" unless one is
-// set; a new order applies as it is chosen; the bulk bar shows once a conversation is selected, and a header
+// set (the order is not a filter); a new order applies as it is chosen; the bulk bar shows once a conversation is selected, and a header
 // checkbox selects the whole page. Without script the form simply shows.
 function inboxControls() {
   // A view strip wider than the screen scrolls to show the current view
@@ -327,7 +327,7 @@ function inboxControls() {
   const phone = window.matchMedia("(max-width: 40rem)");
   if (fold && phone.matches) {
     const active = Array.from(fold.querySelectorAll("select, input:not([type=hidden])"))
-      .some((field) => field.value !== (field.dataset.default || ""));
+      .some((field) => !field.hasAttribute("data-submit-on-change") && field.value !== "");
     if (!active) fold.open = false;
   }
   // A new order shows at once.

@@ -568,3 +568,204 @@ db_test!(a_spanish_agent_reads_spanish_dates_and_plurals, |app| {
     browser.wait_for_text("main", "05 mar 2026, 10:07");
     browser.check_both_widths("conversation-es");
 });
+
+db_test!(a_busy_inbox_and_conversation_at_both_widths, |app| {
+    // A morning's queue as README shows it (docs/screenshots/ are copied
+    // from this test's screenshots).
+    let app = app.with_org();
+    let support = app.staff();
+    let alan = app.user_id("agent@acme.test");
+    let mia = app.user_id("manager@acme.test");
+    let ago = |minutes: i64| {
+        (app.clock.now() - chrono::Duration::minutes(minutes))
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string()
+    };
+    // (subject, customer, priority, status, assignee, minutes since the
+    // customer wrote, their words, whether we answered since)
+    type Queued = (
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        Option<i64>,
+        i64,
+        &'static str,
+        bool,
+    );
+    let queue: [Queued; 6] = [
+        (
+            "Refund for order #4821",
+            "Maya Patel",
+            "urgent",
+            "open",
+            Some(alan),
+            130,
+            "The parcel came back to you two weeks ago and I still have no refund.",
+            false,
+        ),
+        (
+            "Can't sign in after the password reset",
+            "Jonas Berg",
+            "high",
+            "open",
+            None,
+            25,
+            "The reset link says it expired the moment I open it.",
+            false,
+        ),
+        (
+            "Invoice shows the wrong VAT number",
+            "Aiko Tanaka",
+            "normal",
+            "pending",
+            Some(mia),
+            300,
+            "Our VAT number is DE 811 569 869, the invoice has an old one.",
+            true,
+        ),
+        (
+            "Shipping to Norway?",
+            "Lars Nilsen",
+            "normal",
+            "open",
+            None,
+            2 * 24 * 60,
+            "Do you ship to Tromsø, and how long does it take?",
+            false,
+        ),
+        (
+            "Feature request: dark mode",
+            "Priya Raman",
+            "low",
+            "open",
+            Some(alan),
+            26 * 60,
+            "Our night shift would love a dark theme.",
+            true,
+        ),
+        (
+            "Printer on fire",
+            "Carl Customer",
+            "urgent",
+            "open",
+            Some(alan),
+            8,
+            "The printer in room 4 smokes and smells of burnt toner.",
+            false,
+        ),
+    ];
+    let mut first = 0;
+    for (subject, name, priority, status, assignee, minutes, words, answered) in queue {
+        let email = format!(
+            "{}@customer.test",
+            name.split(' ').next().unwrap_or("x").to_lowercase()
+        );
+        let customer = app.customer(name, &email);
+        let id = app.conversation(subject, customer, Some(support), assignee, status);
+        first = if first == 0 { id } else { first };
+        app.sql(&format!(
+            "INSERT INTO messages (conversation_id, kind, author_customer_id, body, created_at, source) \
+             VALUES ({id}, 'customer', {customer}, '{words}', '{}', 'email')",
+            ago(minutes)
+        ));
+        if answered {
+            app.sql(&format!(
+                "INSERT INTO messages (conversation_id, kind, author_user_id, body, created_at) \
+                 VALUES ({id}, 'reply', {}, 'Thanks — we are on it and will write again today.', '{}')",
+                assignee.unwrap_or(alan),
+                ago(minutes - 5)
+            ));
+        }
+        let last = if answered { minutes - 5 } else { minutes };
+        app.sql(&format!(
+            "UPDATE conversations SET priority = '{priority}', last_activity_at = '{}' WHERE id = {id}",
+            ago(last)
+        ));
+        if answered {
+            // Alan has seen the ones answered since.
+            app.sql(&format!(
+                "INSERT INTO conversation_reads (user_id, conversation_id, seen_activity_at) \
+                 VALUES ({alan}, {id}, '{}')",
+                ago(last)
+            ));
+        }
+    }
+    app.sql(&format!(
+        "INSERT INTO saved_searches (user_id, team_id, name, query, created_at) VALUES \
+         ({alan}, NULL, 'Refunds this week', 'q=refund', '{0}'), \
+         ({alan}, {support}, 'VIP customers', 'tag=vip', '{0}')",
+        ago(60)
+    ));
+    // A reply, then a note that asks a collaborator, on the first one.
+    let mut agent = app.sign_in("agent@acme.test");
+    agent
+        .post_form(
+            &format!("/conversations/{first}/reply"),
+            &[(
+                "body",
+                "Sorry for the wait, Maya. I have asked finance to push it through today.",
+            )],
+        )
+        .expect_done();
+    agent
+        .post_form(
+            &format!("/conversations/{first}/notes"),
+            &[(
+                "body",
+                "@Cora Collaborator can you confirm the return was booked in the warehouse system?",
+            )],
+        )
+        .expect_done();
+
+    let browser = Browser::open(&app, "busy");
+    browser.sign_in("agent@acme.test");
+    browser.goto("/conversations?view=teams&sort=waiting");
+    let order = browser.script(
+        "return [...document.querySelectorAll('.table--inbox .cell-subject a')].map(a => a.textContent.trim())",
+    );
+    assert!(
+        order[0]
+            .as_str()
+            .is_some_and(|s| s.ends_with("Shipping to Norway?")),
+        "the longest wait first: {order}"
+    );
+    browser.resize(1366, 800);
+    assert!(
+        browser
+            .script(
+                "const w = document.querySelector('.table--inbox').closest('.table-wrap'); \
+                 return w.scrollWidth <= w.clientWidth"
+            )
+            .as_bool()
+            .unwrap_or(false),
+        "every column of the inbox shows at 1366 px"
+    );
+    browser.check_both_widths("inbox");
+    // Opened on a phone, the order chosen before is no filter: they fold.
+    browser.resize(390, 844);
+    browser.goto("/conversations");
+    assert_eq!(
+        browser.script("return document.querySelector('details[data-fold-on-phone]').open"),
+        serde_json::json!(false)
+    );
+    browser.check_page("inbox-phone");
+    browser.goto(&format!("/conversations/{first}"));
+    browser.wait_for_text("main", "warehouse system");
+    browser.check_both_widths("conversation");
+
+    let cora = Browser::open(&app, "busy-collaborator");
+    cora.sign_in("collab@acme.test");
+    cora.goto("/");
+    cora.wait_for_text("main", "Refund for order #4821");
+    cora.check_both_widths("collaborator-home");
+    cora.goto(&format!("/conversations/{first}"));
+    assert_eq!(
+        cora.script(
+            "return document.querySelector('#tab-reply, form[action$=\"/reply\"]') === null"
+        ),
+        serde_json::json!(true),
+        "no reply for a collaborator"
+    );
+    cora.check_both_widths("collaborator-conversation");
+});
