@@ -109,13 +109,20 @@ async fn load_current_user(req: &HttpRequest) -> AppResult<CurrentUser> {
                 role,
                 actor,
                 org,
+                unread_any,
             }) = User::load_context(conn, user_id)?
             else {
                 return Ok(None);
             };
-            let scope = crate::policy::conversation_scope(&actor).0;
-            let reader = crate::models::task::TaskReader::for_actor(user.id, &actor);
-            let unread = crate::models::notification::unread_count(conn, user.id, &scope, &reader)?;
+            // Of the unread, only what they may still see counts: asked
+            // only when there is something unread at all.
+            let unread = if unread_any == 0 {
+                0
+            } else {
+                let scope = crate::policy::conversation_scope(&actor).0;
+                let reader = crate::models::task::TaskReader::for_actor(user.id, &actor);
+                crate::models::notification::unread_count(conn, user.id, &scope, &reader)?
+            };
             // Read first, write only when stale: most requests write nothing
             // (on SQLite even an UPDATE that matches no row takes the write lock).
             if User::last_active_is_stale(&user, now) {

@@ -52,6 +52,8 @@ pub struct AppState {
     /// second or more. SQLite's jobs are short enough that its tails stayed
     /// small, and there the queue cost a quarter of the inbox's throughput.
     db_turns: Option<tokio::sync::Semaphore>,
+    /// The team and assignee pickers as this node last read them.
+    pub pickers: crate::models::pickers::PickerCache,
 }
 
 impl AppState {
@@ -68,6 +70,7 @@ impl AppState {
             dummy_hash: std::sync::OnceLock::new(),
             db_turns: turns,
             draining: AtomicBool::new(false),
+            pickers: Default::default(),
         }
     }
 

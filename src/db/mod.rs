@@ -345,6 +345,54 @@ impl<GB> diesel::expression::ValidGrouping<GB> for CachedSql {
     type IsAggregate = diesel::expression::is_aggregate::Never;
 }
 
+/// A selectable value written as SQL, one fixed text per backend (a
+/// correlated sub-select, say): `sql_per_backend!(Name, SqlType, sqlite:
+/// "...", postgres: "...")`, or `both: "..."` where the two agree. Static text, so the statement cache keeps every
+/// query holding it by the query's type.
+#[macro_export]
+macro_rules! sql_per_backend {
+    ($(#[$meta:meta])* $name:ident, $sql_type:ty, both: $sql:expr $(,)?) => {
+        $crate::sql_per_backend!($(#[$meta])* $name, $sql_type, sqlite: $sql, postgres: $sql);
+    };
+    ($(#[$meta:meta])* $name:ident, $sql_type:ty, sqlite: $sqlite:expr, postgres: $pg:expr $(,)?) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
+        pub struct $name;
+
+        impl diesel::expression::Expression for $name {
+            type SqlType = $sql_type;
+        }
+
+        impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for $name {
+            fn walk_ast<'b>(
+                &'b self,
+                mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+            ) -> diesel::QueryResult<()> {
+                out.push_sql($sqlite);
+                Ok(())
+            }
+        }
+
+        impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for $name {
+            fn walk_ast<'b>(
+                &'b self,
+                mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+            ) -> diesel::QueryResult<()> {
+                out.push_sql($pg);
+                Ok(())
+            }
+        }
+
+        impl<QS> diesel::expression::SelectableExpression<QS> for $name {}
+
+        impl<QS> diesel::expression::AppearsOnTable<QS> for $name {}
+
+        impl<GB> diesel::expression::ValidGrouping<GB> for $name {
+            type IsAggregate = diesel::expression::is_aggregate::Never;
+        }
+    };
+}
+
 diesel::define_sql_function! {
     /// SQL `lower()`, the same on both backends; for case-insensitive search.
     fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;

@@ -25,6 +25,7 @@ diesel::table! {
         sso_label -> Nullable<Text>,
         sso_create_domains -> Text,
         sso_only -> Bool,
+        pickers_version -> BigInt,
     }
 }
 

@@ -12,7 +12,6 @@ use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::models::conversation::{self, Filter, Reader, Row, Status, View};
 use crate::models::customer;
-use crate::models::team::Team;
 use crate::pages::{Ctx, format_datetime, html_with_status};
 use crate::policy::{self, Action, ConversationScope, Flag};
 use crate::privacy::{mask_email, shown};
@@ -75,9 +74,8 @@ struct SearchPage {
     more: Option<String>,
     customers: Vec<CustomerHit>,
     saved: Vec<SavedSearch>,
-    teams: Vec<Team>,
-    my_teams: Vec<Team>,
-    assignees: Vec<(i64, String)>,
+    pickers: std::sync::Arc<crate::models::pickers::Pickers>,
+    my_teams: Vec<crate::models::team::TeamChoice>,
     statuses: Vec<(&'static str, &'static str)>,
     can_export: bool,
     user_id: i64,
@@ -205,7 +203,8 @@ pub async fn page(
     let query_is_first_page = query.after.is_empty();
     let now = state.clock.now();
     let (user_id, team_ids) = (current.user.id, current.actor.team_ids.clone());
-    let (customers, saved, teams, assignees) = state
+    let (pickers, version) = (state.pickers.clone(), current.org.pickers_version);
+    let (customers, saved, pickers) = state
         .db(move |conn| {
             let customers = if can_view_customers && !text.is_empty() && query_is_first_page {
                 customer::list(conn, Some(&text), full, None, 20)?.0
@@ -215,13 +214,13 @@ pub async fn page(
             Ok((
                 customers,
                 search::saved_for(conn, user_id, &team_ids)?,
-                Team::all(conn)?,
-                crate::models::people::assignable_users(conn, None)?,
+                pickers.get(conn, version)?,
             ))
         })
         .await?;
     let t = current.tr;
-    let my_teams = teams
+    let my_teams = pickers
+        .teams
         .iter()
         .filter(|team| current.actor.team_ids.contains(&team.id))
         .cloned()
@@ -263,9 +262,8 @@ pub async fn page(
                 })
                 .collect(),
             saved,
-            teams,
+            pickers,
             my_teams,
-            assignees,
             statuses: Status::ALL
                 .iter()
                 .map(|s| (s.key(), t.get(&format!("status.{s}"))))

@@ -580,17 +580,58 @@ pub fn visible_ids(conn: &mut DbConn, reader: &Reader, ids: &[i64]) -> QueryResu
     .load(conn)
 }
 
-/// The conversation if this reader may see it, with the last activity
-/// they saw of it when they last opened it (one statement: the page's).
-pub fn find_visible_as_seen(
-    conn: &mut DbConn,
-    reader: &Reader,
-    id: i64,
-) -> QueryResult<Option<(Conversation, Option<NaiveDateTime>)>> {
+crate::sql_per_backend!(
+    /// The names of the selected conversation's tags as one SQL value,
+    /// separated by U+001F (never in a tag), NULL for none.
+    TagNamesOfConversation,
+    diesel::sql_types::Nullable<diesel::sql_types::Text>,
+    sqlite: "(SELECT group_concat(tags.name, char(31)) FROM conversation_tags \
+             JOIN tags ON tags.id = conversation_tags.tag_id \
+             WHERE conversation_tags.conversation_id = conversations.id)",
+    postgres: "(SELECT string_agg(tags.name, chr(31)) FROM conversation_tags \
+               JOIN tags ON tags.id = conversation_tags.tag_id \
+               WHERE conversation_tags.conversation_id = conversations.id)",
+);
+
+crate::sql_per_backend!(
+    /// Whether the selected conversation has files.
+    ConversationHasFiles,
+    diesel::sql_types::Bool,
+    both: "EXISTS (SELECT 1 FROM attachments \
+           WHERE attachments.conversation_id = conversations.id)",
+);
+
+crate::sql_per_backend!(
+    /// Whether the selected conversation has tasks.
+    ConversationHasTasks,
+    diesel::sql_types::Bool,
+    both: "EXISTS (SELECT 1 FROM tasks WHERE tasks.conversation_id = conversations.id)",
+);
+
+/// What the conversation page shows above its thread, read in one
+/// statement.
+pub struct PageHead {
+    pub conversation: Conversation,
+    /// The last activity the reader saw when they last opened it.
+    pub seen_activity_at: Option<NaiveDateTime>,
+    pub customer: crate::models::customer::Customer,
+    /// In name order.
+    pub tags: Vec<String>,
+    /// Whether any files are attached, or tasks made for it (if not,
+    /// there are none to read).
+    pub has_files: bool,
+    pub has_tasks: bool,
+}
+
+/// The conversation if this reader may see it, with the last activity they
+/// saw of it, its customer, its tags and whether it has files and tasks:
+/// one statement, the page's first.
+pub fn page_head(conn: &mut DbConn, reader: &Reader, id: i64) -> QueryResult<Option<PageHead>> {
     let user_id = reader.user_id;
-    macro_rules! as_seen {
+    macro_rules! head {
         () => {
             conversations::table
+                .inner_join(customers::table)
                 .left_join(
                     conversation_reads::table.on(conversation_reads::conversation_id
                         .eq(conversations::id)
@@ -600,19 +641,50 @@ pub fn find_visible_as_seen(
                 .select((
                     conversations::all_columns,
                     conversation_reads::seen_activity_at.nullable(),
+                    customers::all_columns,
+                    TagNamesOfConversation,
+                    ConversationHasFiles,
+                    ConversationHasTasks,
                 ))
         };
     }
+    type Found = (
+        Conversation,
+        Option<crate::db::StoredTime>,
+        crate::models::customer::Customer,
+        Option<String>,
+        bool,
+        bool,
+    );
     // Those who see everything: a statement the cache keeps by its type.
-    let found: Option<(Conversation, Option<crate::db::StoredTime>)> =
-        if *reader.scope == ConversationScope::All {
-            crate::on_backend!(conn, |c| as_seen!().first(c).optional())?
-        } else {
-            scoped!(as_seen!().into_boxed(), reader)
-                .first(conn)
-                .optional()?
-        };
-    Ok(found.map(|(c, seen)| (c, seen.map(NaiveDateTime::from))))
+    let found: Option<Found> = if *reader.scope == ConversationScope::All {
+        crate::on_backend!(conn, |c| head!().first(c).optional())?
+    } else {
+        crate::on_backend!(conn, |c| scoped!(head!().into_boxed(), reader)
+            .first(c)
+            .optional())?
+    };
+    Ok(found.map(
+        |(conversation, seen, customer, tags, has_files, has_tasks)| {
+            // Sorted here: SQLite would sort them in a temporary b-tree.
+            let mut tags: Vec<String> = tags
+                .as_deref()
+                .unwrap_or_default()
+                .split('\u{1f}')
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+                .collect();
+            tags.sort_unstable();
+            PageHead {
+                conversation,
+                seen_activity_at: seen.map(NaiveDateTime::from),
+                customer,
+                tags,
+                has_files,
+                has_tasks,
+            }
+        },
+    ))
 }
 
 /// Records that the user saw the conversation as of `activity`.

@@ -246,50 +246,17 @@ pub fn set_external_id(conn: &mut DbConn, id: i64, external_id: Option<&str>) ->
         .map(|_| ())
 }
 
-/// The ids of the selected user's teams as one SQL value (`"3,7"`; NULL
-/// for none), read in the same statement as the user (`User::load_actor`)
-/// instead of a statement of its own. A fixed fragment per backend, so the
-/// statement cache keeps the query by its type.
-#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
-pub struct TeamIdsOfUser;
-
-impl diesel::expression::Expression for TeamIdsOfUser {
-    type SqlType = diesel::sql_types::Nullable<diesel::sql_types::Text>;
-}
-
-impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for TeamIdsOfUser {
-    fn walk_ast<'b>(
-        &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
-    ) -> QueryResult<()> {
-        out.push_sql(
-            "(SELECT group_concat(team_memberships.team_id) FROM team_memberships \
+crate::sql_per_backend!(
+    /// The ids of the selected user's teams as one SQL value (`"3,7"`; NULL
+    /// for none), read in the same statement as the user (`User::load_actor`)
+    /// instead of a statement of its own.
+    TeamIdsOfUser,
+    diesel::sql_types::Nullable<diesel::sql_types::Text>,
+    sqlite: "(SELECT group_concat(team_memberships.team_id) FROM team_memberships \
              WHERE team_memberships.user_id = users.id)",
-        );
-        Ok(())
-    }
-}
-
-impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for TeamIdsOfUser {
-    fn walk_ast<'b>(
-        &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
-    ) -> QueryResult<()> {
-        out.push_sql(
-            "(SELECT string_agg(team_memberships.team_id::text, ',') FROM team_memberships \
-             WHERE team_memberships.user_id = users.id)",
-        );
-        Ok(())
-    }
-}
-
-impl<QS> diesel::expression::SelectableExpression<QS> for TeamIdsOfUser {}
-
-impl<QS> diesel::expression::AppearsOnTable<QS> for TeamIdsOfUser {}
-
-impl<GB> diesel::expression::ValidGrouping<GB> for TeamIdsOfUser {
-    type IsAggregate = diesel::expression::is_aggregate::Never;
-}
+    postgres: "(SELECT string_agg(team_memberships.team_id::text, ',') FROM team_memberships \
+               WHERE team_memberships.user_id = users.id)",
+);
 
 /// `TeamIdsOfUser`'s value as ids, in order.
 pub fn team_ids_from(list: Option<&str>) -> Vec<i64> {

@@ -120,7 +120,19 @@ pub struct ReaderContext {
     pub role: Option<Role>,
     pub actor: Actor,
     pub org: OrgSettings,
+    /// Unread notifications, before asking which of them the reader may
+    /// still see: when none, there is nothing more to count.
+    pub unread_any: i64,
 }
+
+crate::sql_per_backend!(
+    /// How many notifications the selected user has not read, whatever
+    /// they are about.
+    UnreadOfUser,
+    diesel::sql_types::BigInt,
+    both: "(SELECT COUNT(*) FROM notifications \
+           WHERE notifications.user_id = users.id AND notifications.read_at IS NULL)",
+);
 
 impl User {
     /// The user's language, else the organisation's default.
@@ -322,26 +334,31 @@ impl User {
     }
 
     /// What every signed-in request needs first, in one statement: the
-    /// user, their role, what they may do and the organisation's settings.
+    /// user, their role, what they may do, the organisation's settings and
+    /// whether they have unread notifications.
     pub fn load_context(conn: &mut DbConn, id: i64) -> QueryResult<Option<ReaderContext>> {
-        let found: Option<(User, Option<Role>, OrgSettings, Option<String>)> =
-            crate::on_backend!(conn, |c| users::table
-                .left_join(roles::table)
-                .inner_join(org_settings::table.on(org_settings::id.eq(ORG_ID)))
-                .filter(users::id.eq(id))
-                .select((
-                    users::all_columns,
-                    roles::all_columns.nullable(),
-                    org_settings::all_columns,
-                    TeamIdsOfUser,
-                ))
-                .first(c)
-                .optional())?;
-        Ok(found.map(|(user, role, org, teams)| ReaderContext {
-            actor: user.actor(role.as_ref(), team_ids_from(teams.as_deref())),
-            user,
-            role,
-            org,
-        }))
+        type Found = (User, Option<Role>, OrgSettings, Option<String>, i64);
+        let found: Option<Found> = crate::on_backend!(conn, |c| users::table
+            .left_join(roles::table)
+            .inner_join(org_settings::table.on(org_settings::id.eq(ORG_ID)))
+            .filter(users::id.eq(id))
+            .select((
+                users::all_columns,
+                roles::all_columns.nullable(),
+                org_settings::all_columns,
+                TeamIdsOfUser,
+                UnreadOfUser,
+            ))
+            .first(c)
+            .optional())?;
+        Ok(
+            found.map(|(user, role, org, teams, unread_any)| ReaderContext {
+                actor: user.actor(role.as_ref(), team_ids_from(teams.as_deref())),
+                user,
+                role,
+                org,
+                unread_any,
+            }),
+        )
     }
 }

@@ -347,3 +347,69 @@ db_test!(search_finds_matches_newest_first_however_far_apart, |app| {
     let found = api_search(&mut app.client(), &token, "quokka", 1);
     assert_eq!(found, newest_first);
 });
+
+db_test!(the_pickers_follow_every_change_whoever_writes_it, |app| {
+    // The team and assignee pickers are kept in the node's memory; a change
+    // written anywhere (here straight into the database, as another node
+    // or a script would) shows on the next page.
+    let app = app.with_org();
+    let support = app.staff();
+    let carl = app.customer_with_phone();
+    let id = app.conversation("Printer on fire", carl, Some(support), None, "open");
+    let alan = app.user_id("agent@acme.test");
+    let mut owner = app.sign_in("owner@acme.test");
+    let version = || app.number("SELECT pickers_version FROM org_settings");
+    let page = owner.get(&format!("/conversations/{id}"));
+    assert!(page.body.contains(&format!(
+        "<option value=\"{support}\" selected>Support</option>"
+    )));
+    assert!(
+        page.body
+            .contains(&format!("<option value=\"{alan}\">Alan Agent</option>"))
+    );
+
+    let before = version();
+    app.sql(&format!(
+        "UPDATE teams SET name = 'Customer Care' WHERE id = {support}"
+    ));
+    assert!(version() > before, "a team's new name bumps the version");
+    let page = owner.get(&format!("/conversations/{id}"));
+    assert!(page.body.contains(&format!(
+        "<option value=\"{support}\" selected>Customer Care</option>"
+    )));
+    let inbox = owner.get("/conversations?view=all");
+    assert!(inbox.body.contains(&format!(
+        "<option value=\"{support}\">Customer Care</option>"
+    )));
+
+    app.sql(&format!(
+        "UPDATE users SET active = FALSE WHERE id = {alan}"
+    ));
+    let page = owner.get(&format!("/conversations/{id}"));
+    assert!(
+        !page.body.contains("Alan Agent</option>"),
+        "a deactivated user is no choice"
+    );
+    let inbox = owner.get("/conversations?view=all");
+    assert!(!inbox.body.contains("Alan Agent</option>"));
+
+    let nora = app.user("nora@acme.test", "Nora New").create();
+    let page = owner.get(&format!("/conversations/{id}"));
+    assert!(
+        page.body
+            .contains(&format!("<option value=\"{nora}\">Nora New</option>"))
+    );
+    let search = owner.get("/search?q=printer");
+    assert!(
+        search
+            .body
+            .contains(&format!("<option value=\"{nora}\">Nora New</option>"))
+    );
+
+    // What does not change the pickers leaves the version alone.
+    let before = version();
+    app.sql(&format!(
+        "UPDATE users SET last_active_at = '2026-12-01 10:00:00' WHERE id = {nora}"
+    ));
+    assert_eq!(version(), before);
+});

@@ -392,16 +392,21 @@ impl TestApp {
         })
     }
 
-    /// A single number from SQL, e.g. `count("users WHERE active")`.
+    /// How many rows, e.g. `count("users WHERE active")`.
     pub fn count(&self, from_where: &str) -> i64 {
+        self.number(&format!("SELECT COUNT(*) FROM {from_where}"))
+    }
+
+    /// The number a query selects, e.g. `number("SELECT MAX(id) FROM users")`.
+    pub fn number(&self, select: &str) -> i64 {
         #[derive(QueryableByName)]
-        struct Count {
+        struct Number {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
             n: i64,
         }
-        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {from_where}"))
-            .get_result::<Count>(&mut self.conn())
-            .expect("count")
+        diesel::sql_query(format!("SELECT CAST(({select}) AS BIGINT) AS n"))
+            .get_result::<Number>(&mut self.conn())
+            .expect("number")
             .n
     }
 

@@ -58,8 +58,7 @@ pub(super) struct ListPage {
     pub(super) query: ListQuery,
     pub(super) rows: Vec<ListRow>,
     pub(super) next: Option<String>,
-    pub(super) teams: Vec<crate::models::team::TeamChoice>,
-    pub(super) assignees: Vec<(i64, String)>,
+    pub(super) pickers: std::sync::Arc<crate::models::pickers::Pickers>,
     pub(super) statuses: Vec<(&'static str, &'static str)>,
     /// The orders to choose from, and the one shown.
     pub(super) sorts: Vec<(&'static str, &'static str)>,
@@ -203,7 +202,8 @@ pub async fn list(
             }),
         ..Filter::default()
     };
-    let (view, counts, (rows, next), teams, assignees, saved) = state
+    let (pickers, version) = (state.pickers.clone(), current.org.pickers_version);
+    let (view, counts, (rows, next), pickers, saved) = state
         .db(move |conn| {
             let reader = Reader {
                 scope: &scope,
@@ -216,8 +216,7 @@ pub async fn list(
                 view,
                 counts,
                 conversation::list(conn, &reader, view, &filter, PAGE_SIZE)?,
-                Team::choices(conn)?,
-                crate::models::people::assignable_users(conn, None)?,
+                pickers.get(conn, version)?,
                 crate::search::saved_for(conn, user_id, &team_ids)?,
             ))
         })
@@ -298,8 +297,7 @@ pub async fn list(
             query,
             rows,
             next,
-            teams,
-            assignees,
+            pickers,
             can_bulk: allowed(&current, Flag::ConversationsUpdate)
                 || allowed(&current, Flag::ConversationsArchive),
             can_update: allowed(&current, Flag::ConversationsUpdate),

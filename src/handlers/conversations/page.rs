@@ -101,8 +101,7 @@ pub(super) struct Loaded {
     pub(super) timeline: Vec<conversation::MessageLine>,
     pub(super) customer: customer::Customer,
     pub(super) tags: Vec<String>,
-    pub(super) teams: Vec<crate::models::team::TeamChoice>,
-    pub(super) assignees: Vec<(i64, String)>,
+    pub(super) pickers: std::sync::Arc<crate::models::pickers::Pickers>,
     pub(super) files: Vec<attachment::AttachmentInfo>,
     pub(super) tasks: (Vec<crate::handlers::tasks::TaskRow>, Option<String>),
     /// Loaded only when asked for (`?saved=1`, `?insert=`): the composer's
@@ -116,6 +115,7 @@ pub(super) async fn load(current: &CurrentUser, state: &AppState, id: i64) -> Ap
     let (scope, user_id, team_ids) = reader(current);
     let sees_tasks = allowed(current, Flag::TasksView);
     let which = crate::models::task::TaskList::Conversation(id);
+    let (pickers, version) = (state.pickers.clone(), current.org.pickers_version);
     let (mut loaded, task_lines) = state
         .db(move |conn| {
             let reader = Reader {
@@ -124,26 +124,26 @@ pub(super) async fn load(current: &CurrentUser, state: &AppState, id: i64) -> Ap
                 team_ids: &team_ids,
             };
             // Not visible and not existing look the same: 404.
-            let (conversation, seen_activity_at) =
-                conversation::find_visible_as_seen(conn, &reader, id)?.ok_or(AppError::NotFound)?;
-            let customer =
-                customer::find(conn, conversation.customer_id)?.ok_or(AppError::NotFound)?;
-            let task_lines = if sees_tasks {
-                crate::models::task::of_visible_conversation(conn, &conversation, 50)?
+            let head = conversation::page_head(conn, &reader, id)?.ok_or(AppError::NotFound)?;
+            let task_lines = if sees_tasks && head.has_tasks {
+                crate::models::task::of_visible_conversation(conn, &head.conversation, 50)?
             } else {
                 Vec::new()
             };
             let loaded = Loaded {
                 timeline: conversation::messages(conn, id)?,
-                files: attachment::of_conversation(conn, id)?,
-                tags: conversation::tags_of(conn, id)?,
-                teams: Team::choices(conn)?,
-                assignees: crate::models::people::assignable_users(conn, None)?,
+                files: if head.has_files {
+                    attachment::of_conversation(conn, id)?
+                } else {
+                    Vec::new()
+                },
+                tags: head.tags,
+                pickers: pickers.get(conn, version)?,
                 tasks: (Vec::new(), None),
                 saved: None,
-                seen_activity_at,
-                conversation,
-                customer,
+                seen_activity_at: head.seen_activity_at,
+                conversation: head.conversation,
+                customer: head.customer,
             };
             Ok((loaded, task_lines))
         })
@@ -166,8 +166,7 @@ pub(super) struct ConversationPage {
     pub(super) can_update: bool,
     pub(super) can_assign: bool,
     pub(super) props: PropertyForm,
-    pub(super) teams: Vec<crate::models::team::TeamChoice>,
-    pub(super) assignees: Vec<(i64, String)>,
+    pub(super) pickers: std::sync::Arc<crate::models::pickers::Pickers>,
     pub(super) statuses: Vec<(&'static str, &'static str)>,
     pub(super) priorities: Vec<(&'static str, &'static str)>,
     pub(super) reply: String,
@@ -397,8 +396,7 @@ pub(super) fn render(
             can_update: allowed(current, Flag::ConversationsUpdate),
             can_assign: allowed(current, Flag::ConversationsAssign),
             props,
-            teams: loaded.teams,
-            assignees: loaded.assignees,
+            pickers: loaded.pickers,
             statuses: status_options(current),
             priorities: Priority::ALL
                 .iter()
