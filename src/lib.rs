@@ -22,6 +22,7 @@ pub mod import;
 pub mod inbound;
 pub mod input;
 pub mod jobs;
+pub mod kept;
 pub mod mail;
 pub mod markdown;
 pub mod mentions;

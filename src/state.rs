@@ -53,7 +53,9 @@ pub struct AppState {
     /// small, and there the queue cost a quarter of the inbox's throughput.
     db_turns: Option<tokio::sync::Semaphore>,
     /// The team and assignee pickers as this node last read them.
-    pub pickers: crate::models::pickers::PickerCache,
+    pub pickers: crate::kept::PickerCache,
+    /// Conversation threads as this node last rendered them.
+    pub threads: crate::kept::ThreadCache,
 }
 
 impl AppState {
@@ -71,6 +73,7 @@ impl AppState {
             db_turns: turns,
             draining: AtomicBool::new(false),
             pickers: Default::default(),
+            threads: Default::default(),
         }
     }
 

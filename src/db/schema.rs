@@ -25,7 +25,7 @@ diesel::table! {
         sso_label -> Nullable<Text>,
         sso_create_domains -> Text,
         sso_only -> Bool,
-        pickers_version -> BigInt,
+        directory_version -> BigInt,
     }
 }
 
@@ -195,6 +195,7 @@ diesel::table! {
         moved_at -> Nullable<Timestamp>,
         preview -> Nullable<Text>,
         waiting_since -> Nullable<Timestamp>,
+        timeline_version -> BigInt,
     }
 }
 

@@ -74,7 +74,7 @@ struct SearchPage {
     more: Option<String>,
     customers: Vec<CustomerHit>,
     saved: Vec<SavedSearch>,
-    pickers: std::sync::Arc<crate::models::pickers::Pickers>,
+    pickers: std::sync::Arc<crate::kept::Pickers>,
     my_teams: Vec<crate::models::team::TeamChoice>,
     statuses: Vec<(&'static str, &'static str)>,
     can_export: bool,
@@ -203,7 +203,7 @@ pub async fn page(
     let query_is_first_page = query.after.is_empty();
     let now = state.clock.now();
     let (user_id, team_ids) = (current.user.id, current.actor.team_ids.clone());
-    let (pickers, version) = (state.pickers.clone(), current.org.pickers_version);
+    let (pickers, version) = (state.pickers.clone(), current.org.directory_version);
     let (customers, saved, pickers) = state
         .db(move |conn| {
             let customers = if can_view_customers && !text.is_empty() && query_is_first_page {

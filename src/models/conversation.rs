@@ -99,6 +99,9 @@ pub struct Conversation {
     /// (kept by a trigger).
     #[diesel(deserialize_as = crate::db::OptionalStoredTime)]
     pub waiting_since: Option<NaiveDateTime>,
+    /// Bumped by triggers whenever its timeline would show something else
+    /// (messages, files, delivery): the key of each node's rendered copy.
+    pub timeline_version: i64,
 }
 
 /// The workspace views.

@@ -16,7 +16,6 @@ pub mod org;
 pub mod outbox;
 pub mod password_reset;
 pub mod people;
-pub mod pickers;
 pub mod presence;
 pub mod rate;
 pub mod role;

@@ -45,9 +45,10 @@ pub struct OrgSettings {
     pub sso_create_domains: String,
     /// Passwords off for everyone but the owner.
     pub sso_only: bool,
-    /// Bumped by triggers whenever the team or assignee pickers would show
-    /// something else: the key of each node's copy of them (`Pickers`).
-    pub pickers_version: i64,
+    /// Bumped by triggers whenever a name of a person or team changes, or
+    /// who can be assigned: the key of each node's copy of the pickers and
+    /// (with the conversation's own version) of its rendered timelines.
+    pub directory_version: i64,
 }
 
 /// The organisation always has id 1.

@@ -358,7 +358,7 @@ db_test!(the_pickers_follow_every_change_whoever_writes_it, |app| {
     let id = app.conversation("Printer on fire", carl, Some(support), None, "open");
     let alan = app.user_id("agent@acme.test");
     let mut owner = app.sign_in("owner@acme.test");
-    let version = || app.number("SELECT pickers_version FROM org_settings");
+    let version = || app.number("SELECT directory_version FROM org_settings");
     let page = owner.get(&format!("/conversations/{id}"));
     assert!(page.body.contains(&format!(
         "<option value=\"{support}\" selected>Support</option>"
@@ -413,3 +413,83 @@ db_test!(the_pickers_follow_every_change_whoever_writes_it, |app| {
     ));
     assert_eq!(version(), before);
 });
+
+db_test!(
+    a_kept_thread_follows_every_change_whoever_writes_it,
+    |app| {
+        // Each node keeps the threads it rendered; a change written anywhere
+        // (here straight into the database, as another node, the mail worker
+        // or a script would) shows on the next view.
+        let app = app.with_org();
+        let support = app.staff();
+        let carl = app.customer("Carl Customer", "carl@customer.test");
+        let id = app.conversation("Printer on fire", carl, Some(support), None, "open");
+        app.sql(&format!(
+        "INSERT INTO messages (conversation_id, kind, author_customer_id, body, created_at, source) \
+         VALUES ({id}, 'customer', {carl}, 'It smokes.', '2026-03-05 10:07:00', 'web')"
+    ));
+        app.sql("UPDATE users SET timezone = 'UTC' WHERE email = 'agent@acme.test'");
+        let mut agent = app.sign_in("agent@acme.test");
+        let page = |agent: &mut Client| agent.get(&format!("/conversations/{id}")).body;
+        assert!(page(&mut agent).contains("It smokes."));
+        agent
+            .post_form(
+                &format!("/conversations/{id}/reply"),
+                &[("body", "Please step away from it.")],
+            )
+            .expect_done();
+        let shown = page(&mut agent);
+        assert!(
+            shown.contains("Please step away from it.")
+                && !shown.contains("Could not be delivered")
+        );
+
+        // The reply's email fails (the mail worker, maybe on another node).
+        app.sql("UPDATE outbox SET status = 'failed', last_error = '550 mailbox unavailable'");
+        assert!(page(&mut agent).contains("Could not be delivered: 550 mailbox unavailable"));
+
+        // A new message, an edited one, a deleted one.
+        app.sql(&format!(
+        "INSERT INTO messages (conversation_id, kind, author_customer_id, body, created_at, source) \
+         VALUES ({id}, 'customer', {carl}, 'Now it is on fire!', '2026-03-05 10:09:00', 'web')"
+    ));
+        assert!(page(&mut agent).contains("Now it is on fire!"));
+        app.sql("UPDATE messages SET body = 'It smokes a lot.', body_html = '<p>It smokes a lot.</p>' WHERE body = 'It smokes.'");
+        assert!(page(&mut agent).contains("It smokes a lot."));
+        app.sql("DELETE FROM messages WHERE body = 'Now it is on fire!'");
+        assert!(!page(&mut agent).contains("Now it is on fire!"));
+
+        // Authors renamed: the customer, and the agent who replied.
+        app.sql(&format!(
+            "UPDATE customers SET name = 'Carla Customer' WHERE id = {carl}"
+        ));
+        app.sql("UPDATE users SET name = 'Alan Answer' WHERE email = 'agent@acme.test'");
+        let shown = page(&mut agent);
+        assert!(
+            shown.contains("<strong>Carla Customer</strong>"),
+            "the customer's new name"
+        );
+        assert!(
+            shown.contains("<strong>Alan Answer</strong>"),
+            "the agent's new name"
+        );
+
+        // Another reader's language and timezone get their own thread.
+        app.sql(
+            "UPDATE users SET language = 'de', timezone = 'America/New_York' \
+         WHERE email = 'manager@acme.test'",
+        );
+        let german = app
+            .sign_in("manager@acme.test")
+            .get(&format!("/conversations/{id}"))
+            .body;
+        assert!(
+            german.contains("05. März 2026, 05:07"),
+            "New York time, in German"
+        );
+        assert!(
+            page(&mut agent).contains("05 Mar 2026, 10:07"),
+            "the agent's stays UTC"
+        );
+    }
+);

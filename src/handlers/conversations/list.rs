@@ -58,7 +58,7 @@ pub(super) struct ListPage {
     pub(super) query: ListQuery,
     pub(super) rows: Vec<ListRow>,
     pub(super) next: Option<String>,
-    pub(super) pickers: std::sync::Arc<crate::models::pickers::Pickers>,
+    pub(super) pickers: std::sync::Arc<crate::kept::Pickers>,
     pub(super) statuses: Vec<(&'static str, &'static str)>,
     /// The orders to choose from, and the one shown.
     pub(super) sorts: Vec<(&'static str, &'static str)>,
@@ -202,7 +202,7 @@ pub async fn list(
             }),
         ..Filter::default()
     };
-    let (pickers, version) = (state.pickers.clone(), current.org.pickers_version);
+    let (pickers, version) = (state.pickers.clone(), current.org.directory_version);
     let (view, counts, (rows, next), pickers, saved) = state
         .db(move |conn| {
             let reader = Reader {

@@ -36,6 +36,7 @@ mod live;
 mod new;
 mod page;
 mod properties;
+mod thread;
 pub use composer::*;
 pub use folders::*;
 pub use list::*;
@@ -43,6 +44,7 @@ pub use live::*;
 pub use new::*;
 pub use page::*;
 pub use properties::*;
+pub use thread::*;
 
 const PAGE_SIZE: i64 = 50;
 

@@ -1,41 +1,7 @@
 //! The conversation page: one timeline of customer messages, replies and notes, the customer summary and the property form; collaborators get the minimal page with nothing else in its HTML.
 
 use super::*;
-use crate::models::conversation::MessageKind;
-
-pub struct TimelineEntry {
-    pub id: i64,
-    /// A reply's email that failed or keeps failing, in words.
-    pub delivery_problem: Option<String>,
-    pub kind: &'static str,
-    pub author: Badge,
-    pub when: String,
-    /// Markdown written in Confer, rendered and sanitized.
-    pub html: String,
-    /// Email text, shown as written (escaped, line breaks kept).
-    pub text: Option<String>,
-    /// The quoted history trimmed off an email.
-    pub quoted: Option<String>,
-    pub files: Vec<FileLink>,
-    pub label: &'static str,
-}
-
-/// A file on a message: a download link, and the picture for images.
-pub struct FileLink {
-    pub id: i64,
-    pub name: String,
-    pub size: String,
-    pub image: bool,
-}
-
-/// "12 KB", "3.4 MB".
-pub(super) fn human_size(bytes: i64) -> String {
-    match bytes {
-        b if b < 1024 => format!("{b} B"),
-        b if b < 1024 * 1024 => format!("{} KB", b / 1024),
-        b => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
-    }
-}
+use crate::kept::{Thread, ThreadKey};
 
 pub struct CustomerSummary {
     pub id: i64,
@@ -98,11 +64,10 @@ pub struct PropertyForm {
 
 pub(super) struct Loaded {
     pub(super) conversation: Conversation,
-    pub(super) timeline: Vec<conversation::MessageLine>,
+    pub(super) thread: std::sync::Arc<Thread>,
     pub(super) customer: customer::Customer,
     pub(super) tags: Vec<String>,
-    pub(super) pickers: std::sync::Arc<crate::models::pickers::Pickers>,
-    pub(super) files: Vec<attachment::AttachmentInfo>,
+    pub(super) pickers: std::sync::Arc<crate::kept::Pickers>,
     pub(super) tasks: (Vec<crate::handlers::tasks::TaskRow>, Option<String>),
     /// Loaded only when asked for (`?saved=1`, `?insert=`): the composer's
     /// script fetches them when the picker is opened.
@@ -115,8 +80,10 @@ pub(super) async fn load(current: &CurrentUser, state: &AppState, id: i64) -> Ap
     let (scope, user_id, team_ids) = reader(current);
     let sees_tasks = allowed(current, Flag::TasksView);
     let which = crate::models::task::TaskList::Conversation(id);
-    let (pickers, version) = (state.pickers.clone(), current.org.pickers_version);
-    let (mut loaded, task_lines) = state
+    let (pickers, threads) = (state.pickers.clone(), state.threads.clone());
+    let directory_version = current.org.directory_version;
+    let (lang, tz) = (current.tr.lang, current.tz);
+    let (mut loaded, task_lines, unrendered) = state
         .db(move |conn| {
             let reader = Reader {
                 scope: &scope,
@@ -125,29 +92,47 @@ pub(super) async fn load(current: &CurrentUser, state: &AppState, id: i64) -> Ap
             };
             // Not visible and not existing look the same: 404.
             let head = conversation::page_head(conn, &reader, id)?.ok_or(AppError::NotFound)?;
+            let key = ThreadKey {
+                conversation_id: id,
+                timeline_version: head.conversation.timeline_version,
+                directory_version,
+                lang,
+                tz,
+            };
+            // A thread this node rendered at these versions is the same
+            // thread: its messages and files are not read again.
+            let (thread, unrendered) = match threads.get(&key) {
+                Some(thread) => (Some(thread), None),
+                None => {
+                    let files = if head.has_files {
+                        attachment::of_conversation(conn, id)?
+                    } else {
+                        Vec::new()
+                    };
+                    (None, Some((key, conversation::messages(conn, id)?, files)))
+                }
+            };
             let task_lines = if sees_tasks && head.has_tasks {
                 crate::models::task::of_visible_conversation(conn, &head.conversation, 50)?
             } else {
                 Vec::new()
             };
             let loaded = Loaded {
-                timeline: conversation::messages(conn, id)?,
-                files: if head.has_files {
-                    attachment::of_conversation(conn, id)?
-                } else {
-                    Vec::new()
-                },
+                thread: thread.unwrap_or_else(|| std::sync::Arc::new(Thread::default())),
                 tags: head.tags,
-                pickers: pickers.get(conn, version)?,
+                pickers: pickers.get(conn, directory_version)?,
                 tasks: (Vec::new(), None),
                 saved: None,
                 seen_activity_at: head.seen_activity_at,
                 conversation: head.conversation,
                 customer: head.customer,
             };
-            Ok((loaded, task_lines))
+            Ok((loaded, task_lines, unrendered))
         })
         .await?;
+    if let Some((key, messages, files)) = unrendered {
+        loaded.thread = render_and_keep(&state.threads, key, messages, &files)?;
+    }
     loaded.tasks = crate::handlers::tasks::panel(current, state, which, task_lines);
     Ok(loaded)
 }
@@ -159,14 +144,14 @@ pub(super) struct ConversationPage {
     pub(super) id: i64,
     pub(super) subject: String,
     pub(super) status: &'static str,
-    pub(super) timeline: Vec<TimelineEntry>,
+    pub(super) thread: std::sync::Arc<Thread>,
     pub(super) customer: CustomerSummary,
     pub(super) tags: Vec<String>,
     pub(super) can_reply: bool,
     pub(super) can_update: bool,
     pub(super) can_assign: bool,
     pub(super) props: PropertyForm,
-    pub(super) pickers: std::sync::Arc<crate::models::pickers::Pickers>,
+    pub(super) pickers: std::sync::Arc<crate::kept::Pickers>,
     pub(super) statuses: Vec<(&'static str, &'static str)>,
     pub(super) priorities: Vec<(&'static str, &'static str)>,
     pub(super) reply: String,
@@ -208,7 +193,7 @@ pub(super) struct CollaboratorConversationPage {
     pub(super) id: i64,
     pub(super) subject: String,
     pub(super) status: &'static str,
-    pub(super) timeline: Vec<TimelineEntry>,
+    pub(super) thread: std::sync::Arc<Thread>,
     pub(super) customer: CustomerSummary,
     pub(super) tags: Vec<String>,
     pub(super) note: String,
@@ -238,7 +223,7 @@ pub(super) struct Drafts {
 
 pub(super) fn render(
     current: &CurrentUser,
-    mut loaded: Loaded,
+    loaded: Loaded,
     drafts: Drafts,
     errors: FieldErrors,
     notice: Option<&'static str>,
@@ -253,70 +238,6 @@ pub(super) fn render(
         phone: shown(loaded.customer.phone.as_deref(), !full, mask_phone),
         name: loaded.customer.name.clone(),
     };
-    let newest = loaded.timeline.iter().map(|m| m.id).max().unwrap_or(0);
-    // Authors repeat down a thread: each badge is made once.
-    let mut badges: Vec<(Option<String>, Option<String>, Badge)> = Vec::new();
-    let timeline = std::mem::take(&mut loaded.timeline)
-        .into_iter()
-        .map(|m| {
-            let author = match badges
-                .iter()
-                .find(|(user, customer, _)| *user == m.user_name && *customer == m.customer_name)
-            {
-                Some((_, _, badge)) => badge.clone(),
-                None => {
-                    let badge = match (&m.user_name, &m.customer_name) {
-                        (Some(name), _) => Badge::for_user(name, m.user_type),
-                        (None, Some(name)) => Badge::for_user(name, None),
-                        (None, None) => Badge::for_user("?", None),
-                    };
-                    badges.push((m.user_name.clone(), m.customer_name.clone(), badge.clone()));
-                    badge
-                }
-            };
-            let email = m.source == "email";
-            TimelineEntry {
-                id: m.id,
-                kind: m.kind.key(),
-                author,
-                when: format_datetime(m.created_at, current.tz, current.tr),
-                html: if email {
-                    String::new()
-                } else {
-                    crate::markdown::stored_or_render(m.body_html, &m.body)
-                },
-                files: loaded
-                    .files
-                    .iter()
-                    .filter(|f| f.message_id == Some(m.id))
-                    .map(|f| FileLink {
-                        id: f.id,
-                        name: f.filename.clone(),
-                        size: human_size(f.size_bytes),
-                        image: f.is_image(),
-                    })
-                    .collect(),
-                label: t.get(match m.kind {
-                    MessageKind::Customer => "conversation.kind.customer",
-                    MessageKind::Reply => "conversation.kind.reply",
-                    MessageKind::Note => "conversation.kind.note",
-                }),
-                delivery_problem: match (m.delivery.as_deref(), m.delivery_error.as_deref()) {
-                    (Some("failed"), error) => Some(t.fmt(
-                        "conversation.undelivered",
-                        &[("error", error.unwrap_or("?"))],
-                    )),
-                    (Some("failing"), error) => Some(t.fmt(
-                        "conversation.delivery_pending",
-                        &[("error", error.unwrap_or("?"))],
-                    )),
-                    _ => None,
-                },
-                text: email.then_some(m.body),
-                quoted: m.quoted,
-            }
-        })
-        .collect();
     let saved = loaded.saved.as_ref().map(|listed| {
         saved_choices(
             listed,
@@ -351,7 +272,7 @@ pub(super) fn render(
                 id: c.id,
                 subject: c.subject.clone(),
                 status,
-                timeline,
+                thread: loaded.thread.clone(),
                 customer,
                 tags: loaded.tags,
                 note: drafts.note,
@@ -361,7 +282,7 @@ pub(super) fn render(
                 task_rows: loaded.tasks.0,
                 new_task_link: loaded.tasks.1,
                 saved,
-                newest,
+                newest: loaded.thread.newest,
                 folder_note: super::folders::folder_note(c, current),
             },
             status_code,
@@ -389,7 +310,7 @@ pub(super) fn render(
             id: c.id,
             subject: c.subject.clone(),
             status,
-            timeline,
+            thread: loaded.thread.clone(),
             customer,
             tags: loaded.tags,
             can_reply: allowed(current, Flag::ConversationsReply),
@@ -411,7 +332,7 @@ pub(super) fn render(
             new_task_link: loaded.tasks.1,
             me: current.user.id,
             saved,
-            newest,
+            newest: loaded.thread.newest,
             folder_note: super::folders::folder_note(c, current),
             can_move: allowed(current, Flag::ConversationsArchive),
             folder: c.folder.map_or("", |f| f.key()),

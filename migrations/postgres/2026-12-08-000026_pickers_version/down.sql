@@ -1,4 +1,0 @@
-DROP TRIGGER users_pickers ON users;
-DROP TRIGGER teams_pickers ON teams;
-DROP FUNCTION pickers_bump();
-ALTER TABLE org_settings DROP COLUMN pickers_version;
