@@ -55,7 +55,6 @@ impl PickerCache {
 const KEPT_THREADS: usize = 512;
 
 /// A rendered thread and the newest message in it.
-#[derive(Default)]
 pub struct Thread {
     pub html: String,
     pub newest: i64,

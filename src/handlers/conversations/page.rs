@@ -83,7 +83,7 @@ pub(super) async fn load(current: &CurrentUser, state: &AppState, id: i64) -> Ap
     let (pickers, threads) = (state.pickers.clone(), state.threads.clone());
     let directory_version = current.org.directory_version;
     let (lang, tz) = (current.tr.lang, current.tz);
-    let (mut loaded, task_lines, unrendered) = state
+    let (head, kept, pickers, task_lines) = state
         .db(move |conn| {
             let reader = Reader {
                 scope: &scope,
@@ -101,15 +101,15 @@ pub(super) async fn load(current: &CurrentUser, state: &AppState, id: i64) -> Ap
             };
             // A thread this node rendered at these versions is the same
             // thread: its messages and files are not read again.
-            let (thread, unrendered) = match threads.get(&key) {
-                Some(thread) => (Some(thread), None),
+            let kept = match threads.get(&key) {
+                Some(thread) => Ok(thread),
                 None => {
                     let files = if head.has_files {
                         attachment::of_conversation(conn, id)?
                     } else {
                         Vec::new()
                     };
-                    (None, Some((key, conversation::messages(conn, id)?, files)))
+                    Err((key, conversation::messages(conn, id)?, files))
                 }
             };
             let task_lines = if sees_tasks && head.has_tasks {
@@ -117,23 +117,28 @@ pub(super) async fn load(current: &CurrentUser, state: &AppState, id: i64) -> Ap
             } else {
                 Vec::new()
             };
-            let loaded = Loaded {
-                thread: thread.unwrap_or_else(|| std::sync::Arc::new(Thread::default())),
-                tags: head.tags,
-                pickers: pickers.get(conn, directory_version)?,
-                tasks: (Vec::new(), None),
-                saved: None,
-                seen_activity_at: head.seen_activity_at,
-                conversation: head.conversation,
-                customer: head.customer,
-            };
-            Ok((loaded, task_lines, unrendered))
+            Ok((
+                head,
+                kept,
+                pickers.get(conn, directory_version)?,
+                task_lines,
+            ))
         })
         .await?;
-    if let Some((key, messages, files)) = unrendered {
-        loaded.thread = render_and_keep(&state.threads, key, messages, &files)?;
-    }
-    loaded.tasks = crate::handlers::tasks::panel(current, state, which, task_lines);
+    let thread = match kept {
+        Ok(thread) => thread,
+        Err((key, messages, files)) => render_and_keep(&state.threads, key, messages, &files)?,
+    };
+    let loaded = Loaded {
+        thread,
+        tags: head.tags,
+        pickers,
+        tasks: crate::handlers::tasks::panel(current, state, which, task_lines),
+        saved: None,
+        seen_activity_at: head.seen_activity_at,
+        conversation: head.conversation,
+        customer: head.customer,
+    };
     Ok(loaded)
 }
 
