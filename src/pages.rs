@@ -159,6 +159,11 @@ pub fn format_date(day: chrono::NaiveDate, t: Tr) -> String {
     format!("{} {}", day_and_month(day, t), day.year())
 }
 
+/// The day a UTC time falls on in the reader's timezone, in their language.
+pub fn format_local_date(at: NaiveDateTime, tz: Tz, t: Tr) -> String {
+    format_date(at.and_utc().with_timezone(&tz).date_naive(), t)
+}
+
 /// A day of the year in the reader's language: "30 Nov", "30 nov",
 /// "30. Nov." (list times, chart axes).
 pub fn day_and_month(day: chrono::NaiveDate, t: Tr) -> String {

@@ -313,7 +313,8 @@ function phoneMenu() {
 document.addEventListener("DOMContentLoaded", phoneMenu);
 
 // The inbox: on a phone the filters fold behind "Filters" unless one is
-// set (the order is not a filter); a new order applies as it is chosen; the bulk bar shows once a conversation is selected, and a header
+// set (the order is not a filter); a new order applies as it is chosen;
+// the bulk bar shows once a conversation is selected, and a header
 // checkbox selects the whole page. Without script the form simply shows.
 function inboxControls() {
   // A view strip wider than the screen scrolls to show the current view

@@ -347,8 +347,9 @@ impl<GB> diesel::expression::ValidGrouping<GB> for CachedSql {
 
 /// A selectable value written as SQL, one fixed text per backend (a
 /// correlated sub-select, say): `sql_per_backend!(Name, SqlType, sqlite:
-/// "...", postgres: "...")`, or `both: "..."` where the two agree. Static text, so the statement cache keeps every
-/// query holding it by the query's type.
+/// "...", postgres: "...")`, or `both: "..."` where the two agree. Static
+/// text, so the statement cache keeps every query holding it by the
+/// query's type.
 #[macro_export]
 macro_rules! sql_per_backend {
     ($(#[$meta:meta])* $name:ident, $sql_type:ty, both: $sql:expr $(,)?) => {

@@ -337,11 +337,8 @@ async fn customer_page(
     };
     let (task_rows, new_task_link) = super::tasks::panel(current, state, which, task_lines);
     let blocked = found.blocked_at.map(|at| {
-        let day = at.and_utc().with_timezone(&current.tz).date_naive();
-        current.tr.fmt(
-            "customers.blocked",
-            &[("since", &crate::pages::format_date(day, current.tr))],
-        )
+        let day = crate::pages::format_local_date(at, current.tz, current.tr);
+        current.tr.fmt("customers.blocked", &[("since", &day)])
     });
     html_with_status(
         &CustomerPage {

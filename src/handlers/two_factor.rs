@@ -284,9 +284,9 @@ async fn setup_page(
     };
     Ok(SetupPage {
         ctx: Ctx::for_user(current, "profile"),
-        on_since: user.two_factor_since.map(|at| {
-            crate::pages::format_date(at.and_utc().with_timezone(&current.tz).date_naive(), t)
-        }),
+        on_since: user
+            .two_factor_since
+            .map(|at| crate::pages::format_local_date(at, current.tz, t)),
         required,
         qr_svg,
         secret,

@@ -56,10 +56,7 @@ pub async fn move_conversation(
 pub(super) fn folder_note(c: &Conversation, current: &CurrentUser) -> Option<String> {
     let (folder, moved) = (c.folder?, c.moved_at?);
     let t = current.tr;
-    let day = |at: NaiveDateTime| {
-        let local = at.and_utc().with_timezone(&current.tz).date_naive();
-        crate::pages::format_date(local, t)
-    };
+    let day = |at: NaiveDateTime| crate::pages::format_local_date(at, current.tz, t);
     let purge = moved + chrono::Duration::days(conversation::PURGE_AFTER_DAYS);
     let key = match folder {
         Folder::Trash => "conversation.in_trash",

@@ -283,6 +283,8 @@ pub async fn list(
             iso: crate::pages::iso_utc(r.last_activity_at),
         })
         .collect();
+    let can_update = allowed(&current, Flag::ConversationsUpdate);
+    let can_move = allowed(&current, Flag::ConversationsArchive);
     html_with_status(
         &ListPage {
             ctx: Ctx::for_user(&current, "conversations"),
@@ -298,11 +300,10 @@ pub async fn list(
             rows,
             next,
             pickers,
-            can_bulk: allowed(&current, Flag::ConversationsUpdate)
-                || allowed(&current, Flag::ConversationsArchive),
-            can_update: allowed(&current, Flag::ConversationsUpdate),
+            can_bulk: can_update || can_move,
+            can_update,
             can_assign: allowed(&current, Flag::ConversationsAssign),
-            can_move: allowed(&current, Flag::ConversationsArchive),
+            can_move,
             moved_view: matches!(view, View::Trash | View::Spam),
             saved,
         },

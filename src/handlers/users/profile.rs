@@ -174,13 +174,7 @@ pub(super) fn show_page(
         two_factor: match user.two_factor_since {
             Some(at) => t.fmt(
                 "two_factor.on_since",
-                &[(
-                    "date",
-                    &crate::pages::format_date(
-                        at.and_utc().with_timezone(&current.tz).date_naive(),
-                        t,
-                    ),
-                )],
+                &[("date", &crate::pages::format_local_date(at, current.tz, t))],
             ),
             None => t.get("two_factor.off").to_string(),
         },
