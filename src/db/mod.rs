@@ -187,9 +187,14 @@ pub fn connect(url: &DatabaseUrl) -> Result<Pool, String> {
             .map_err(|e| format!("cannot create directory {}: {e}", dir.display()))?;
     }
     let size = if url.is_postgres() { 10 } else { 8 };
+    // No connections opened ahead of need: r2d2 replaces a checked-out idle
+    // connection on a background thread, and a command that then exits
+    // (`confer reset-two-factor`, `worker --until-idle`) could end while
+    // libpq was still connecting there — a crash at exit, seen on
+    // PostgreSQL after the command's work was done.
     r2d2::Pool::builder()
         .max_size(size)
-        .min_idle(Some(1))
+        .min_idle(Some(0))
         .test_on_check_out(false)
         .connection_timeout(Duration::from_secs(10))
         .build(DbManager::new(url.clone()))
