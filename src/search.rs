@@ -85,22 +85,48 @@ impl<T> Found<T> {
 /// The words as each engine takes them; `None` when there is nothing to find.
 enum Words {
     Fts5(String),
-    Postgres(String),
+    /// What the user typed, and PostgreSQL's reading of it as a `tsquery`
+    /// (`websearch_to_tsquery`), written out.
+    Postgres {
+        text: String,
+        tsquery: String,
+    },
+}
+
+#[derive(QueryableByName)]
+struct TsQuery {
+    #[diesel(sql_type = Text)]
+    tsquery: String,
 }
 
 impl Words {
-    fn of(conn: &DbConn, text: &str) -> Option<Self> {
-        match conn {
+    fn of(conn: &mut DbConn, text: &str) -> QueryResult<Option<Self>> {
+        Ok(match conn {
             DbConn::Sqlite(_) => fts5_query(text).map(Self::Fts5),
-            DbConn::Postgresql(_) => {
-                (!text.trim().is_empty()).then(|| Self::Postgres(text.trim().to_string()))
+            DbConn::Postgresql(c) => {
+                let text = text.trim();
+                if text.is_empty() {
+                    return Ok(None);
+                }
+                let parsed: TsQuery = Prepared(
+                    diesel::sql_query(
+                        "SELECT CAST(websearch_to_tsquery('simple', $1) AS TEXT) AS tsquery",
+                    )
+                    .bind::<Text, _>(text),
+                )
+                .get_result(c)?;
+                // Punctuation alone has no lexemes: nothing matches.
+                (!parsed.tsquery.is_empty()).then(|| Self::Postgres {
+                    text: text.to_string(),
+                    tsquery: parsed.tsquery,
+                })
             }
-        }
+        })
     }
 
     fn text(&self) -> String {
         match self {
-            Self::Fts5(q) | Self::Postgres(q) => q.clone(),
+            Self::Fts5(q) | Self::Postgres { text: q, .. } => q.clone(),
         }
     }
 }
@@ -134,56 +160,132 @@ const SUBJECT_POSITION: &str = "COALESCE(s.first_message_id, s.id - 461168601842
 /// and would parse the words again for every row.
 pub(crate) const WORDS: &str = "(SELECT websearch_to_tsquery('simple', $1))";
 
+/// Positions go by buckets of this many bits' worth (1,024) in the
+/// bucketed GIN indexes (migration 027): `search_bucketed` keys each lexeme
+/// by its bucket as well, `'488:printer'`.
+const BUCKET_BITS: u32 = 10;
+/// A window of up to this many positions (65 buckets at most) is read
+/// through the bucketed indexes: each bucket's entries, then their rows.
+const BUCKETED_LIMIT: i64 = 65_536;
+
 /// How PostgreSQL finds a window's matches.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Lookup {
-    /// Through the GIN indexes: costs what the word's index entries cost
-    /// to read (all of them, whatever the window), then the matches.
+    /// Through the bucketed GIN indexes: costs the window's matches, however
+    /// many the word has elsewhere. The query, one term per bucket, is
+    /// bound as `$4`.
+    Bucketed,
+    /// Through the plain GIN indexes: costs what all of the word's index
+    /// entries cost to read (whatever the window), then the matches. For
+    /// wide windows and the last one, which has no lower bound.
     Indexed,
-    /// Row by row through the window, newest first, without the GIN
-    /// indexes (`ts_match_vq` is `@@` written as a function, which no index
-    /// serves): costs the window's rows, however common the word.
-    Scan,
+}
+
+impl Lookup {
+    fn for_window(lower: Option<i64>, upper: i64) -> Self {
+        match lower {
+            Some(lower) if upper.saturating_sub(lower) <= BUCKETED_LIMIT => Self::Bucketed,
+            _ => Self::Indexed,
+        }
+    }
+}
+
+/// `tsquery` (as PostgreSQL writes one out) for the rows of the buckets
+/// holding positions `lower..upper`: for each bucket, the query with every
+/// lexeme keyed by the bucket, joined by `|` (a row lies in one bucket, so
+/// a negation or a conjunction means what it did). Phrase operators become
+/// `&`: the bucketed index keeps no positions, so the row itself is checked.
+fn bucketed_query(tsquery: &str, lower: i64, upper: i64) -> String {
+    let (first, last) = (lower >> BUCKET_BITS, (upper - 1) >> BUCKET_BITS);
+    let mut out = String::new();
+    for bucket in (first..=last).rev() {
+        if !out.is_empty() {
+            out.push_str(" | ");
+        }
+        out.push('(');
+        let mut chars = tsquery.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                // A lexeme: quoted, a quote inside doubled, a backslash
+                // escaping the next character.
+                '\'' => {
+                    out.push('\'');
+                    out.push_str(&bucket.to_string());
+                    out.push(':');
+                    while let Some(c) = chars.next() {
+                        out.push(c);
+                        match c {
+                            '\\' => out.extend(chars.next()),
+                            '\'' if chars.peek() == Some(&'\'') => out.extend(chars.next()),
+                            '\'' => break,
+                            _ => {}
+                        }
+                    }
+                }
+                // `<->` or `<N>`: followed by.
+                '<' => {
+                    for c in chars.by_ref() {
+                        if c == '>' {
+                            break;
+                        }
+                    }
+                    out.push('&');
+                }
+                c => out.push(c),
+            }
+        }
+        out.push(')');
+    }
+    out
 }
 
 /// Every match as (position, conversation) with `lower <= position < upper`:
 /// the FTS5 rowid on SQLite; on PostgreSQL the message id, or
 /// `SUBJECT_POSITION` for a subject. The words, the bounds (and any
 /// further values) are bound: `?` in order on SQLite; `$1` the words, `$2`
-/// the lower and `$3` the upper bound on PostgreSQL.
+/// the lower and `$3` the upper bound, `$4` the bucketed query on
+/// PostgreSQL.
 fn matches_sql(words: &Words, lookup: Lookup) -> String {
-    let matching = |column: &str| match lookup {
-        Lookup::Indexed => format!("{column} @@ {WORDS}"),
-        Lookup::Scan => format!("ts_match_vq({column}, {WORDS})"),
-    };
-    match words {
-        Words::Fts5(_) => "SELECT rowid AS hit, conversation_id AS cid FROM conversation_fts \
+    let Words::Postgres { tsquery, .. } = words else {
+        return "SELECT rowid AS hit, conversation_id AS cid FROM conversation_fts \
              WHERE conversation_fts MATCH ? AND rowid >= ? AND rowid < ?"
-            .to_string(),
-        Words::Postgres(_) => format!(
-            "SELECT m.id AS hit, m.conversation_id AS cid FROM messages m \
-             WHERE {} AND m.id >= $2 AND m.id < $3 \
-             UNION ALL \
-             SELECT {SUBJECT_POSITION}, s.id FROM conversations s \
-             WHERE {} AND {SUBJECT_POSITION} >= $2 AND {SUBJECT_POSITION} < $3",
-            matching("m.body_tsv"),
-            matching("s.subject_tsv"),
+            .to_string();
+    };
+    // `+ 0`: the bounds filter what the indexes found, never pick the index.
+    let matching = |column: &str, position: &str| match lookup {
+        Lookup::Bucketed => format!(
+            "search_bucketed({column}, {position}) @@ CAST($4 AS tsquery) \
+             AND {position} + 0 >= $2 AND {position} + 0 < $3{}",
+            if tsquery.contains('<') {
+                format!(" AND ts_match_vq({column}, {WORDS})")
+            } else {
+                String::new()
+            }
         ),
-    }
+        Lookup::Indexed => {
+            format!("{column} @@ {WORDS} AND {position} >= $2 AND {position} < $3")
+        }
+    };
+    format!(
+        "SELECT m.id AS hit, m.conversation_id AS cid FROM messages m WHERE {} \
+         UNION ALL \
+         SELECT {SUBJECT_POSITION}, s.id FROM conversations s WHERE {}",
+        matching("m.body_tsv", "m.id"),
+        matching("s.subject_tsv", SUBJECT_POSITION),
+    )
 }
 
-/// PostgreSQL reads matches in windows of positions, newest first (GIN
-/// indexes cannot return them in order, and reading every match costs a
-/// common word's thousands). The first window is the newest
-/// `FIRST_WINDOW` positions, row by row. Each next window is sized from the
-/// matches found so far to hold what the page still needs (twice over, at
-/// least `FIRST_WINDOW`, at most eight times the last): row by row up to
-/// `SCAN_LIMIT` positions, beyond through the indexes, sorting what they
-/// find (`+ 0` keeps the planner from walking a wide window row by row for
-/// a word it wrongly thinks common). Once a window would reach below the
-/// first position, the last one has no lower bound.
+/// PostgreSQL reads matches in windows of positions, newest first (a plain
+/// GIN index cannot return them in order, and reading every match costs a
+/// common word's thousands). The first window is the newest `FIRST_WINDOW`
+/// positions. Each next window is sized from the matches found so far to
+/// hold what the page still needs (twice over, at least `FIRST_WINDOW`, at
+/// most eight times the last): through the bucketed indexes up to
+/// `BUCKETED_LIMIT` positions, beyond through the plain ones, sorting what
+/// they find (`+ 0` keeps the planner from walking a wide window row by row
+/// for a word it wrongly thinks common). Once a window would reach below
+/// the first position, the last one has no lower bound.
 const FIRST_WINDOW: i64 = 1_024;
-const SCAN_LIMIT: i64 = 4_096;
 
 /// The size of the next window: where the matches seen so far say the
 /// `needed` ones are, twice over.
@@ -193,6 +295,25 @@ fn next_window(walked: i64, found: usize, needed: usize, last: i64) -> i64 {
         found => walked.saturating_mul(2 * needed as i64) / found as i64,
     };
     wanted.clamp(FIRST_WINDOW, last.saturating_mul(8))
+}
+
+/// The position above the newest message: where a first page starts.
+fn above_newest(c: &mut diesel::PgConnection) -> QueryResult<i64> {
+    let newest: Option<i64> = crate::db::schema::messages::table
+        .select(diesel::dsl::max(crate::db::schema::messages::id))
+        .first(c)?;
+    Ok(newest.unwrap_or(0).saturating_add(1))
+}
+
+/// The bucketed query for a window (bound whatever the lookup: an unused
+/// value costs nothing).
+fn bucketed_for(words: &Words, lookup: Lookup, lower: Option<i64>, upper: i64) -> String {
+    match (words, lookup, lower) {
+        (Words::Postgres { tsquery, .. }, Lookup::Bucketed, Some(lower)) => {
+            bucketed_query(tsquery, lower, upper)
+        }
+        _ => String::new(),
+    }
 }
 
 /// The visible matches below `before`, newest first.
@@ -227,31 +348,24 @@ fn hits(
             // The first page starts above the newest message; a later one at
             // its cursor, below it already.
             let mut upper = if before == i64::MAX {
-                let newest: Option<i64> = crate::db::schema::messages::table
-                    .select(diesel::dsl::max(crate::db::schema::messages::id))
-                    .first(c)?;
-                newest.unwrap_or(0).saturating_add(1)
+                above_newest(c)?
             } else {
                 before
             };
             let (mut rows, mut walked, mut span) = (Vec::<Hit>::new(), 0i64, FIRST_WINDOW);
             loop {
                 let lower = Some(upper.saturating_sub(span)).filter(|lower| *lower > 0);
-                // Unbounded, a scan would read every row below.
-                let lookup = match lower {
-                    Some(_) if span <= SCAN_LIMIT => Lookup::Scan,
-                    _ => Lookup::Indexed,
-                };
+                let lookup = Lookup::for_window(lower, upper);
                 let found: Vec<Hit> = Prepared(
                     diesel::sql_query(format!(
                         "SELECT h.hit AS hit, h.cid AS id FROM ({}) h{join} WHERE true{scope} \
-                         ORDER BY h.hit{} DESC LIMIT $4",
+                         ORDER BY h.hit + 0 DESC LIMIT $5",
                         matches_sql(words, lookup),
-                        if lookup == Lookup::Scan { "" } else { " + 0" },
                     ))
                     .bind::<Text, _>(words.text())
                     .bind::<BigInt, _>(lower.unwrap_or(i64::MIN))
                     .bind::<BigInt, _>(upper)
+                    .bind::<Text, _>(bucketed_for(words, lookup, lower, upper))
                     .bind::<BigInt, _>((size - rows.len()) as i64),
                 )
                 .load(c)?;
@@ -267,7 +381,7 @@ fn hits(
             }
             rows
         }
-        (DbConn::Sqlite(_), Words::Postgres(_)) => Vec::new(),
+        (DbConn::Sqlite(_), Words::Postgres { .. }) => Vec::new(),
     };
     Ok(rows.into_iter().map(|r| (r.hit, r.id)).collect())
 }
@@ -275,21 +389,32 @@ fn hits(
 /// Conversations with a match at `from` or above: shown on earlier pages
 /// (or passed over there), never again.
 fn matched_from(conn: &mut DbConn, words: &Words, from: i64) -> QueryResult<HashSet<i64>> {
-    let sql = format!(
-        "SELECT DISTINCT h.cid AS id, CAST(0 AS BIGINT) AS hit FROM ({}) h",
-        matches_sql(words, Lookup::Indexed)
-    );
-    let query = || {
-        Prepared(
-            diesel::sql_query(sql.as_str())
+    let select = |lookup| {
+        format!(
+            "SELECT DISTINCT h.cid AS id, CAST(0 AS BIGINT) AS hit FROM ({}) h",
+            matches_sql(words, lookup)
+        )
+    };
+    let rows: Vec<Hit> = match conn {
+        DbConn::Sqlite(c) => Prepared(
+            diesel::sql_query(select(Lookup::Indexed))
                 .bind::<Text, _>(words.text())
                 .bind::<BigInt, _>(from)
                 .bind::<BigInt, _>(i64::MAX),
         )
-    };
-    let rows: Vec<Hit> = match conn {
-        DbConn::Sqlite(c) => query().load(c)?,
-        DbConn::Postgresql(c) => query().load(c)?,
+        .load(c)?,
+        DbConn::Postgresql(c) => {
+            let upper = above_newest(c)?;
+            let lookup = Lookup::for_window(Some(from), upper);
+            Prepared(
+                diesel::sql_query(select(lookup))
+                    .bind::<Text, _>(words.text())
+                    .bind::<BigInt, _>(from)
+                    .bind::<BigInt, _>(upper)
+                    .bind::<Text, _>(bucketed_for(words, lookup, Some(from), upper)),
+            )
+            .load(c)?
+        }
     };
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
@@ -307,7 +432,7 @@ fn ranked(conn: &mut DbConn, words: &Words, scope: &str) -> QueryResult<Vec<i64>
         .bind::<Text, _>(q)
         .load(c)?,
         // The newest matches come from the windows above; only they are ranked.
-        (conn @ DbConn::Postgresql(_), words @ Words::Postgres(q)) => {
+        (conn @ DbConn::Postgresql(_), words @ Words::Postgres { text: q, .. }) => {
             let positions = hits(conn, words, scope, i64::MAX, RELEVANCE_WINDOW as usize)?;
             if positions.is_empty() {
                 return Ok(Vec::new());
@@ -362,7 +487,10 @@ pub fn conversations<T>(
     mut rows_for: impl FnMut(&mut DbConn, &[i64]) -> QueryResult<Vec<T>>,
     id_of: impl Fn(&T) -> i64,
 ) -> QueryResult<Found<T>> {
-    let (Some(scope), Some(words)) = (scope_sql(scope), Words::of(conn, text)) else {
+    let Some(scope) = scope_sql(scope) else {
+        return Ok(Found::none());
+    };
+    let Some(words) = Words::of(conn, text)? else {
         return Ok(Found::none());
     };
     let mut page = Page {

@@ -341,11 +341,36 @@ db_test!(search_finds_matches_newest_first_however_far_apart, |app| {
     let mut expected = newest_first.clone();
     expected.sort();
     assert_eq!(ranked, expected, "relevance finds the same conversations");
-
+    // Both words, quoted or not, in one message.
+    let both = owner.get("/search?q=%22quokka+escaped%22");
+    assert_eq!(result_ids(&both.body), vec![old]);
     // One at a time through the API: each page goes on below the last.
     let token = app.api_token("owner@acme.test");
     let found = api_search(&mut app.client(), &token, "quokka", 1);
     assert_eq!(found, newest_first);
+    if app.backend == Backend::Postgres {
+        // PostgreSQL reads quotes as a phrase, `-` as "without" and `or`
+        // as either; each window checks the words in their order.
+        let reversed = owner.get("/search?q=%22escaped+quokka%22");
+        assert_eq!(result_ids(&reversed.body), Vec::<i64>::new());
+        let without = owner.get("/search?q=quokka+-escaped");
+        assert_eq!(result_ids(&without.body), vec![by_subject, middle, silent]);
+        let either = owner.get("/search?q=escaped+or+sighting");
+        assert_eq!(result_ids(&either.body), vec![by_subject, old]);
+        // The newest window finds both words in a message; the phrase, in
+        // the other order, is not there.
+        let returned = app.conversation("Returned", carl, None, None, "open");
+        app.sign_in("owner@acme.test")
+            .post_form(
+                &format!("/conversations/{returned}/notes"),
+                &[("body", "The escaped quokka came back.")],
+            )
+            .expect_done();
+        let phrase = owner.get("/search?q=%22quokka+escaped%22");
+        assert_eq!(result_ids(&phrase.body), vec![old]);
+        let reversed = owner.get("/search?q=%22escaped+quokka%22");
+        assert_eq!(result_ids(&reversed.body), vec![returned]);
+    }
 });
 
 db_test!(the_pickers_follow_every_change_whoever_writes_it, |app| {
