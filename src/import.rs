@@ -248,6 +248,9 @@ pub fn plan(
             plans.push(plan);
             continue;
         }
+        // Every problem of the row is reported at once, each under its
+        // column's name in the file.
+        let (mut problems, mut unknown_role) = (Vec::new(), false);
         let role_name = value("role");
         let role_id = match role_name.trim() {
             "" => String::new(),
@@ -260,14 +263,16 @@ pub fn plan(
             }) {
                 Some(role) => role.id.to_string(),
                 None => {
-                    fail(&mut plan, t.fmt("import.error.role", &[("role", wanted)]));
-                    plans.push(plan);
-                    continue;
+                    unknown_role = true;
+                    problems.push(format!(
+                        "role: {}",
+                        t.fmt("import.error.role", &[("role", wanted)])
+                    ));
+                    String::new()
                 }
             },
         };
         let mut team_ids = Vec::new();
-        let mut unknown_team = None;
         for wanted in value("teams")
             .split([';', '|'])
             .map(str::trim)
@@ -279,13 +284,11 @@ pub fn plan(
                 .find(|team| team.name.eq_ignore_ascii_case(wanted))
             {
                 Some(team) => team_ids.push(team.id.to_string()),
-                None => unknown_team = Some(wanted.to_string()),
+                None => problems.push(format!(
+                    "teams: {}",
+                    t.fmt("import.error.team", &[("team", wanted)])
+                )),
             }
-        }
-        if let Some(team) = unknown_team {
-            fail(&mut plan, t.fmt("import.error.team", &[("team", &team)]));
-            plans.push(plan);
-            continue;
         }
         let access = match value("conversation_access").trim() {
             "" => "all".to_string(),
@@ -303,20 +306,23 @@ pub fn plan(
             starts: value("access_starts"),
             ends: value("access_ends"),
         };
-        let mut input =
-            match user_form::validate(&form, actor, &directory.roles, &directory.teams, t) {
-                Ok(input) => input,
-                Err(errors) => {
-                    let message = errors
-                        .all()
-                        .map(|(field, message)| format!("{field}: {message}"))
-                        .collect::<Vec<_>>()
-                        .join("; ");
-                    fail(&mut plan, message);
-                    plans.push(plan);
-                    continue;
+        let validated = user_form::validate(&form, actor, &directory.roles, &directory.teams, t);
+        if let Err(errors) = &validated {
+            for (field, message) in errors.all() {
+                // An unknown role was reported by its name already.
+                if !(unknown_role && *field == "role_id") {
+                    problems.push(format!("{}: {message}", column_of(field)));
                 }
-            };
+            }
+        }
+        let mut input = match validated {
+            Ok(input) if problems.is_empty() => input,
+            _ => {
+                fail(&mut plan, problems.join("; "));
+                plans.push(plan);
+                continue;
+            }
+        };
         input.team_ids.sort_unstable();
         input.email = email.clone();
         match directory.users.get(&email) {
@@ -377,6 +383,18 @@ pub fn plan(
         plans.push(plan);
     }
     Ok(plans)
+}
+
+/// The file's column for a field of the user form.
+fn column_of(field: &str) -> &str {
+    match field {
+        "user_type" => "type",
+        "role_id" => "role",
+        "access" => "conversation_access",
+        "starts" => "access_starts",
+        "ends" => "access_ends",
+        other => other,
+    }
 }
 
 fn allowance_message(t: Tr, used: i64, allowed: Option<i64>) -> String {

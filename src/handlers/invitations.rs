@@ -1,5 +1,7 @@
 //! Accepting an invitation: the link from the email leads to a page to set a
-//! password; accepting signs the person in. Expired or used links say so.
+//! password; accepting signs the person in — unless their seasonal access
+//! window has not started (or has ended), which the page then says. Expired
+//! or used links say so.
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
@@ -13,7 +15,7 @@ use crate::error::AppResult;
 use crate::forms::{Check, FieldErrors};
 use crate::models::invitation::{self, Invitation, LinkState};
 use crate::models::org::OrgSettings;
-use crate::models::user::User;
+use crate::models::user::{AccessState, User};
 use crate::pages::{Ctx, html_with_status};
 use crate::services::users as admin;
 use crate::state::AppState;
@@ -27,6 +29,8 @@ struct InvitationPage {
     name: String,
     email: String,
     errors: FieldErrors,
+    /// Outside the seasonal access window: when it starts or ended.
+    window: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -57,6 +61,7 @@ fn page(
     found: &Found,
     state: LinkStateView,
     errors: FieldErrors,
+    now: chrono::NaiveDateTime,
 ) -> InvitationPage {
     let (name, email, org_name, lang) = match found {
         Some((_, user, org)) => (
@@ -71,6 +76,9 @@ fn page(
     if let Some(lang) = lang {
         ctx.t = crate::i18n::Tr::new(lang);
     }
+    let window = found
+        .as_ref()
+        .and_then(|(_, user, org)| window_message(user, org, now, ctx.t));
     InvitationPage {
         ctx,
         token: token.to_string(),
@@ -78,12 +86,33 @@ fn page(
         name,
         email,
         errors,
+        window,
+    }
+}
+
+/// What a seasonal user outside their access window is told: when it
+/// starts (they may set their password now) or that it ended.
+fn window_message(
+    user: &User,
+    org: &OrgSettings,
+    now: chrono::NaiveDateTime,
+    t: crate::i18n::Tr,
+) -> Option<String> {
+    let date = |day| crate::pages::format_date(day, t);
+    match user.window_state(org.today(now)) {
+        AccessState::WindowNotStarted(day) => {
+            Some(t.fmt("login.window_not_started", &[("date", &date(day))]))
+        }
+        AccessState::WindowEnded(day) => Some(t.fmt("login.window_ended", &[("date", &date(day))])),
+        _ => None,
     }
 }
 
 #[derive(Clone, Copy)]
 enum LinkStateView {
     Valid,
+    /// The password was just set, but the access window keeps them out.
+    Waiting,
     Expired,
     Used,
     Unknown,
@@ -93,6 +122,7 @@ impl LinkStateView {
     fn key(self) -> &'static str {
         match self {
             Self::Valid => "valid",
+            Self::Waiting => "waiting",
             Self::Expired => "expired",
             Self::Used => "used",
             Self::Unknown => "unknown",
@@ -113,7 +143,7 @@ impl LinkStateView {
 
     fn status(self) -> StatusCode {
         match self {
-            Self::Valid => StatusCode::OK,
+            Self::Valid | Self::Waiting => StatusCode::OK,
             Self::Expired | Self::Used => StatusCode::GONE,
             Self::Unknown => StatusCode::NOT_FOUND,
         }
@@ -126,9 +156,10 @@ pub async fn show(
     token: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let found = find(&state, token.clone()).await?;
-    let view = LinkStateView::of(&found, state.clock.now());
+    let now = state.clock.now();
+    let view = LinkStateView::of(&found, now);
     html_with_status(
-        &page(&req, &token, &found, view, FieldErrors::default()),
+        &page(&req, &token, &found, view, FieldErrors::default(), now),
         view.status(),
     )
 }
@@ -148,7 +179,7 @@ pub async fn accept(
         .filter(|_| matches!(view, LinkStateView::Valid))
     else {
         return html_with_status(
-            &page(&req, &token, &found, view, FieldErrors::default()),
+            &page(&req, &token, &found, view, FieldErrors::default(), now),
             view.status(),
         );
     };
@@ -166,7 +197,7 @@ pub async fn accept(
     );
     if !errors.is_empty() {
         return html_with_status(
-            &page(&req, &token, &found, view, errors),
+            &page(&req, &token, &found, view, errors, now),
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
@@ -187,10 +218,25 @@ pub async fn accept(
                 &found,
                 LinkStateView::Used,
                 FieldErrors::default(),
+                now,
             ),
             StatusCode::GONE,
         );
     };
+    if user.access_state(org.today(now)) != AccessState::Allowed {
+        // Signed in, they would land on the sign-in page with no word why.
+        return html_with_status(
+            &page(
+                &req,
+                &token,
+                &found,
+                LinkStateView::Waiting,
+                FieldErrors::default(),
+                now,
+            ),
+            StatusCode::OK,
+        );
+    }
     auth::sign_in(&session, &user, user.lang(&org))?;
     tracing::info!(user_id = user.id, "invitation accepted");
     Ok(crate::web::redirect("/"))

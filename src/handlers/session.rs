@@ -197,11 +197,11 @@ pub async fn login(
         AccessState::NoPassword => Some(t.get("login.invalid").to_string()),
         AccessState::WindowNotStarted(date) => Some(t.fmt(
             "login.window_not_started",
-            &[("date", &date.format("%Y-%m-%d").to_string())],
+            &[("date", &crate::pages::format_date(date, t))],
         )),
         AccessState::WindowEnded(date) => Some(t.fmt(
             "login.window_ended",
-            &[("date", &date.format("%Y-%m-%d").to_string())],
+            &[("date", &crate::pages::format_date(date, t))],
         )),
     };
     if let Some(message) = message {

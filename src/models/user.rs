@@ -176,6 +176,12 @@ impl User {
         if self.password_hash.is_none() {
             return AccessState::NoPassword;
         }
+        self.window_state(today)
+    }
+
+    /// Whether `today` lies in a seasonal user's access window (`Allowed`
+    /// for everyone else), password or not.
+    pub fn window_state(&self, today: NaiveDate) -> AccessState {
         if self.user_type() == UserType::Seasonal {
             if let Some(start) = self.access_starts.filter(|&s| today < s) {
                 return AccessState::WindowNotStarted(start);

@@ -142,10 +142,9 @@ pub fn validate(
         .ok()
         .and_then(|id| roles.iter().find(|r| r.id == id));
     match (user_type, role, form.role_id.trim().is_empty()) {
-        (UserType::Collaborator, _, false) => {
-            errors.add("role_id", t.get("users.error.collaborator_role"))
-        }
-        (UserType::Collaborator, _, true) => {}
+        // Collaborators hold no role: whatever the (hidden) role field
+        // says is ignored, as a browser without scripts still sends it.
+        (UserType::Collaborator, _, _) => {}
         (_, None, true) => errors.add("role_id", t.get("users.error.role_required")),
         (_, None, false) => errors.add("role_id", t.get("users.error.unknown_role")),
         (_, Some(role), _) => {

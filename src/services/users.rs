@@ -237,9 +237,24 @@ pub fn invitation_mail(
             &[("days", &invitation::VALID_DAYS.to_string())],
         ),
         String::new(),
-        t.get("email.signature").to_string(),
-    ]
-    .join("\n");
+    ];
+    // A seasonal user learns their window before they try to sign in.
+    let window = match (user.user_type(), user.access_starts, user.access_ends) {
+        (UserType::Seasonal, Some(starts), Some(ends)) => vec![
+            t.fmt(
+                "email.invitation.window",
+                &[
+                    ("starts", &crate::pages::format_date(starts, t)),
+                    ("ends", &crate::pages::format_date(ends, t)),
+                ],
+            ),
+            String::new(),
+        ],
+        _ => Vec::new(),
+    };
+    let body = [&body[..], &window, &[t.get("email.signature").to_string()]]
+        .concat()
+        .join("\n");
     (subject, body)
 }
 

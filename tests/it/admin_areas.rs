@@ -352,9 +352,34 @@ db_test!(csv_import_previews_then_imports_once, |app| {
         escalate.as_bytes(),
     );
     assert!(
-        preview.body.contains("You cannot give this role"),
-        "managers cannot import admins"
+        preview.body.contains("role: You cannot give this role"),
+        "managers cannot import admins, told under the file's column: {}",
+        preview.body
     );
+    assert!(!preview.body.contains("role_id"), "no internal field names");
+
+    // A row with several problems reports them all, each by its column.
+    let troubled = "name,email,type,role,teams,conversation_access
+                    ,not-an-email,full_time,wizard,Narnia;Atlantis,sometimes
+";
+    let preview = manager.post_file(
+        "/settings/users/import",
+        "file",
+        "u.csv",
+        troubled.as_bytes(),
+    );
+    let body = preview.body.replace("&#34;", "\"").replace("&quot;", "\"");
+    for problem in [
+        "role: Unknown role \"wizard\"",
+        "teams: Unknown team \"Narnia\"",
+        "teams: Unknown team \"Atlantis\"",
+        "name: ",
+        "email: Enter an email address like name@example.com.",
+        "conversation_access: Choose which conversations the user may see.",
+    ] {
+        assert!(body.contains(problem), "{problem} in {body}");
+    }
+    assert!(body.contains("0 to add, 0 to update, 0 unchanged, 1 with errors."));
 });
 
 /// (path, [owner, admin, manager, agent, collaborator])

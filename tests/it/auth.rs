@@ -270,7 +270,10 @@ db_test!(seasonal_users_only_inside_their_window, |app| {
         &[("email", "early@acme.test"), ("password", PASSWORD)],
     );
     assert_eq!(early.status, 403);
-    let start = (today + Duration::days(3)).format("%Y-%m-%d").to_string();
+    let start = confer::pages::format_date(
+        today + Duration::days(3),
+        confer::i18n::Tr::new(confer::i18n::Lang::En),
+    );
     assert!(
         early
             .body
@@ -283,7 +286,10 @@ db_test!(seasonal_users_only_inside_their_window, |app| {
         &[("email", "late@acme.test"), ("password", PASSWORD)],
     );
     assert_eq!(late.status, 403);
-    let end = (today - Duration::days(3)).format("%Y-%m-%d").to_string();
+    let end = confer::pages::format_date(
+        today - Duration::days(3),
+        confer::i18n::Tr::new(confer::i18n::Lang::En),
+    );
     assert!(late.body.contains(&format!("Your access ended on {end}")));
 
     let mut now = app.sign_in("now@acme.test");

@@ -225,11 +225,15 @@ db_test!(the_add_form_explains_errors_and_keeps_input, |app| {
         "/settings/users/new",
         &add_form("Cole", "cole@acme.test", "collaborator", &agent_role),
     );
-    assert_eq!(collaborator_with_role.status, 422);
-    assert!(
-        collaborator_with_role
-            .body
-            .contains("Collaborators cannot hold a role.")
+    // The role field (left at Agent without scripts) is ignored for them.
+    assert_eq!(
+        collaborator_with_role.status, 303,
+        "{}",
+        collaborator_with_role.body
+    );
+    assert_eq!(
+        app.count("users WHERE email = 'cole@acme.test' AND user_type = 'collaborator' AND role_id IS NULL"),
+        1
     );
 
     let mut seasonal = add_form("Sam Season", "sam@acme.test", "seasonal", &agent_role);
@@ -273,10 +277,7 @@ db_test!(the_add_form_explains_errors_and_keeps_input, |app| {
             "{field} in the summary"
         );
     }
-    assert_eq!(
-        app.count("users WHERE email IN ('cole@acme.test', 'sam@acme.test')"),
-        0
-    );
+    assert_eq!(app.count("users WHERE email = 'sam@acme.test'"), 0);
 
     // A pending invitation also holds its address.
     assert_eq!(
@@ -843,4 +844,108 @@ db_test!(timezone_pickers_list_places_by_region, |app| {
     app.sql("UPDATE users SET timezone = 'US/Eastern' WHERE email = 'owner@acme.test'");
     let profile = owner.get("/profile").body;
     assert!(profile.contains("<option value=\"US/Eastern\" selected>US/Eastern (UTC-0"));
+});
+
+db_test!(a_seasonal_invitee_learns_when_their_access_starts, |app| {
+    let app = app.with_org();
+    let sink = SmtpSink::start();
+    let mut owner = app.sign_in("owner@acme.test");
+    let agent_role = app.role_id(BuiltinRole::Agent).to_string();
+    let today = app.clock.now().date();
+    let en = confer::i18n::Tr::new(confer::i18n::Lang::En);
+    let (starts, ends) = (today + Duration::days(5), today + Duration::days(30));
+    let (starts_text, ends_text) = (starts.to_string(), ends.to_string());
+    let mut form = add_form("Sam Season", "sam@acme.test", "seasonal", &agent_role);
+    form.retain(|(k, _)| !["starts", "ends"].contains(k));
+    form.extend([
+        ("starts", starts_text.as_str()),
+        ("ends", ends_text.as_str()),
+    ]);
+    let added = owner.post_form("/settings/users/new", &form);
+    assert_eq!(added.status, 303, "{}", added.body);
+    let sam = app.user_id("sam@acme.test");
+    let page = owner.get(&format!("/settings/users/{sam}"));
+    assert!(!page.body.contains("This access window ended"));
+
+    // The email says when access runs.
+    app.run_jobs(Some(sink.port));
+    let mail = sink.wait_for(1)[0].clone();
+    let (from, to) = (
+        confer::pages::format_date(starts, en),
+        confer::pages::format_date(ends, en),
+    );
+    assert!(
+        mail.body()
+            .contains(&format!("Your access runs from {from} to {to}.")),
+        "{}",
+        mail.body()
+    );
+    let link = mail.link("http://127.0.0.1/invitations/").expect("link");
+    let path = link.trim_start_matches("http://127.0.0.1");
+
+    // The page says so too, and setting the password does not lead to
+    // a bare sign-in page.
+    let mut sam_client = app.client();
+    let invitation = sam_client.get(path);
+    assert_eq!(invitation.status, 200);
+    assert!(
+            invitation.body.contains(&format!(
+                "Your access starts on {from}. You can sign in from that day. You can set your password now."
+            )),
+            "{}",
+            invitation.body
+        );
+    let accepted = sam_client.post_form(
+        path,
+        &[
+            ("password", "sam's long password"),
+            ("password_confirm", "sam's long password"),
+        ],
+    );
+    assert_eq!(accepted.status, 200);
+    assert!(accepted.body.contains("Your password is set"));
+    assert!(
+        accepted
+            .body
+            .contains(&format!("Your access starts on {from}."))
+    );
+    assert!(!sam_client.is_signed_in());
+    assert_eq!(
+        app.count("users WHERE email = 'sam@acme.test' AND password_hash IS NOT NULL"),
+        1
+    );
+    app.clock.advance(Duration::days(5));
+    let signed_in = sam_client.post_form(
+        "/login",
+        &[
+            ("email", "sam@acme.test"),
+            ("password", "sam's long password"),
+        ],
+    );
+    assert_eq!(signed_in.location.as_deref(), Some("/"));
+
+    // Whoever invites someone whose window has already ended is warned.
+    let today = app.clock.now().date();
+    let (starts_text, ends_text) = (
+        (today - Duration::days(30)).to_string(),
+        (today - Duration::days(2)).to_string(),
+    );
+    let mut form = add_form("Liz Late", "liz@acme.test", "seasonal", &agent_role);
+    form.retain(|(k, _)| !["starts", "ends"].contains(k));
+    form.extend([
+        ("starts", starts_text.as_str()),
+        ("ends", ends_text.as_str()),
+    ]);
+    let mut owner = app.sign_in("owner@acme.test");
+    let added = owner.post_form("/settings/users/new", &form);
+    let location = added.location.expect("to the new user's page");
+    let page = owner.get(&location);
+    let ended = confer::pages::format_date(today - Duration::days(2), en);
+    assert!(
+        page.body.contains(&format!(
+            "This access window ended on {ended}: Liz Late cannot sign in until you extend it."
+        )),
+        "{}",
+        page.body
+    );
 });

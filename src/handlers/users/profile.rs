@@ -1,6 +1,7 @@
 //! A user's page: their details, the edit form and the effective permissions that explain each decision of the policy.
 
 use super::*;
+use crate::models::user::AccessState;
 
 /// An explained decision for the effective-permissions table.
 pub struct PermissionLine {
@@ -47,6 +48,9 @@ pub(super) struct ShowPage {
     pub(super) status: String,
     pub(super) status_class: &'static str,
     pub(super) pending: bool,
+    /// A pending seasonal user whose window has ended: they could never
+    /// sign in (said to whoever invites them, and on every later view).
+    pub(super) window_warning: Option<String>,
     pub(super) active: bool,
     pub(super) can_manage: bool,
     pub(super) manage_reason: &'static str,
@@ -148,6 +152,18 @@ pub(super) fn show_page(
         status,
         status_class,
         pending: user.active && user.password_hash.is_none(),
+        window_warning: match user.window_state(current.today(now)) {
+            AccessState::WindowEnded(day) if user.active && user.password_hash.is_none() => {
+                Some(t.fmt(
+                    "users.warning.window_ended",
+                    &[
+                        ("date", &crate::pages::format_date(day, t)),
+                        ("name", &user.name),
+                    ],
+                ))
+            }
+            _ => None,
+        },
         active: user.active,
         can_manage,
         manage_reason: t.get(rule.key()),
