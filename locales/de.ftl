@@ -238,6 +238,22 @@ users-status-invited_failing = Einladung noch nicht zugestellt: { $error }
 users-status-window_upcoming = Zugang ab { $date }
 users-status-window_ended = Zugang endete am { $date }
 users-warning-window_ended = Dieses Zugangsfenster endete am { $date }: { $name } kann sich erst anmelden, wenn Sie es verlängern.
+users-see-title = Kann { $name } eine Konversation sehen?
+users-see-field = Konversation
+users-see-hint = Ihre Nummer oder Wörter daraus, um sie zu finden.
+users-see-submit = Prüfen
+users-see-choose = Wählen Sie eine Konversation:
+users-see-yes = { $name } kann „{ $subject }“ sehen.
+users-see-no = { $name } kann „{ $subject }“ nicht sehen.
+users-see-not_found = Es gibt keine Konversation #{ $id }, die Sie sehen können.
+users-see-no_matches = Keine Konversation, die Sie sehen können, passt zu „{ $words }“.
+users-see-in_team = Sie gehört zu { $team }, einem ihrer Teams.
+users-see-other_team = Sie gehört zu { $team }, das nicht zu ihren Teams gehört.
+users-see-no_team = Sie gehört zu keinem Team.
+users-see-deactivated = Das Konto ist deaktiviert und kann sich nicht anmelden.
+users-see-pending = Die Einladung ist noch nicht angenommen; eine Anmeldung ist noch nicht möglich.
+users-see-window_not_started = Der Zugang beginnt am { $date }; bis dahin ist keine Anmeldung möglich.
+users-see-window_ended = Der Zugang endete am { $date }; eine Anmeldung ist nicht möglich.
 users-seats-title = Lizenzen
 users-seats-full_time = Belegte Vollzeit-Lizenzen
 users-seats-full_time_note = { $active } aktiv + { $pending } offene Einladungen. Eine Einladung belegt eine Lizenz, bis sie angenommen oder widerrufen wird.
@@ -1114,3 +1130,12 @@ conversations-sort-label = Sortieren nach
 conversations-sort-activity = Neueste zuerst
 conversations-sort-waiting = Längste Wartezeit
 conversations-sort-priority = Priorität
+conversation-audience-title = Wer das sehen kann
+conversation-audience-link = Wer diese Konversation sehen kann
+conversation-audience-all = Alle, die jede Konversation sehen
+conversation-audience-team = Mitglieder von { $team }
+conversation-audience-count =
+    { $count ->
+        [one] Eine Person kann diese Konversation sehen.
+       *[other] { $count } Personen können diese Konversation sehen.
+    }

@@ -238,6 +238,22 @@ users-status-invited_failing = Invitation not delivered yet: { $error }
 users-status-window_upcoming = Access starts { $date }
 users-status-window_ended = Access ended { $date }
 users-warning-window_ended = This access window ended on { $date }: { $name } cannot sign in until you extend it.
+users-see-title = Can { $name } see a conversation?
+users-see-field = Conversation
+users-see-hint = Its number, or words from it to find it.
+users-see-submit = Check
+users-see-choose = Choose a conversation:
+users-see-yes = { $name } can see “{ $subject }”.
+users-see-no = { $name } cannot see “{ $subject }”.
+users-see-not_found = There is no conversation #{ $id } that you can see.
+users-see-no_matches = No conversation you can see matches “{ $words }”.
+users-see-in_team = It belongs to { $team }, one of their teams.
+users-see-other_team = It belongs to { $team }, which is not one of their teams.
+users-see-no_team = It belongs to no team.
+users-see-deactivated = They are deactivated, so they cannot sign in.
+users-see-pending = They have not accepted their invitation yet, so they cannot sign in.
+users-see-window_not_started = Their access starts on { $date }; until then they cannot sign in.
+users-see-window_ended = Their access ended on { $date }, so they cannot sign in.
 users-seats-title = Seats
 users-seats-full_time = Full-time seats in use
 users-seats-full_time_note = { $active } active + { $pending } pending invitations. An invitation holds a seat until it is accepted or revoked.
@@ -1114,3 +1130,12 @@ conversations-sort-label = Sort by
 conversations-sort-activity = Latest activity
 conversations-sort-waiting = Waiting longest
 conversations-sort-priority = Priority
+conversation-audience-title = Who can see this
+conversation-audience-link = Who can see this conversation
+conversation-audience-all = Everyone who sees every conversation
+conversation-audience-team = Members of { $team }
+conversation-audience-count =
+    { $count ->
+        [one] One person can see this conversation.
+       *[other] { $count } people can see this conversation.
+    }

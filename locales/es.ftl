@@ -238,6 +238,22 @@ users-status-invited_failing = La invitación aún no se ha entregado: { $error 
 users-status-window_upcoming = El acceso empieza el { $date }
 users-status-window_ended = El acceso terminó el { $date }
 users-warning-window_ended = Este periodo de acceso terminó el { $date }: { $name } no puede iniciar sesión hasta que lo amplíes.
+users-see-title = ¿Puede { $name } ver una conversación?
+users-see-field = Conversación
+users-see-hint = Su número, o palabras de ella para encontrarla.
+users-see-submit = Comprobar
+users-see-choose = Elige una conversación:
+users-see-yes = { $name } puede ver «{ $subject }».
+users-see-no = { $name } no puede ver «{ $subject }».
+users-see-not_found = No hay ninguna conversación #{ $id } que puedas ver.
+users-see-no_matches = Ninguna conversación que puedas ver coincide con «{ $words }».
+users-see-in_team = Pertenece a { $team }, uno de sus equipos.
+users-see-other_team = Pertenece a { $team }, que no es uno de sus equipos.
+users-see-no_team = No pertenece a ningún equipo.
+users-see-deactivated = Está desactivado, así que no puede iniciar sesión.
+users-see-pending = Aún no ha aceptado su invitación, así que no puede iniciar sesión.
+users-see-window_not_started = Su acceso empieza el { $date }; hasta entonces no puede iniciar sesión.
+users-see-window_ended = Su acceso terminó el { $date }, así que no puede iniciar sesión.
 users-seats-title = Licencias
 users-seats-full_time = Licencias de tiempo completo en uso
 users-seats-full_time_note = { $active } activos + { $pending } invitaciones pendientes. Una invitación ocupa una licencia hasta que se acepta o se revoca.
@@ -1114,3 +1130,12 @@ conversations-sort-label = Ordenar por
 conversations-sort-activity = Más reciente
 conversations-sort-waiting = Espera más larga
 conversations-sort-priority = Prioridad
+conversation-audience-title = Quién puede ver esto
+conversation-audience-link = Quién puede ver esta conversación
+conversation-audience-all = Quienes ven todas las conversaciones
+conversation-audience-team = Miembros de { $team }
+conversation-audience-count =
+    { $count ->
+        [one] Una persona puede ver esta conversación.
+       *[other] { $count } personas pueden ver esta conversación.
+    }

@@ -290,3 +290,28 @@ impl Tr {
         self.lang.code()
     }
 }
+
+/// Fluent keys of the months' short names, January first.
+pub(crate) const MONTH_KEYS: [&str; 12] = [
+    "month.1", "month.2", "month.3", "month.4", "month.5", "month.6", "month.7", "month.8",
+    "month.9", "month.10", "month.11", "month.12",
+];
+
+/// A day in the reader's language: "30 Nov 2026", "30 nov 2026",
+/// "30. Nov. 2026".
+pub fn format_date(day: chrono::NaiveDate, t: Tr) -> String {
+    use chrono::Datelike;
+    format!("{} {}", day_and_month(day, t), day.year())
+}
+
+/// A day of the year in the reader's language: "30 Nov", "30 nov",
+/// "30. Nov." (list times, chart axes).
+pub fn day_and_month(day: chrono::NaiveDate, t: Tr) -> String {
+    use chrono::Datelike;
+    format!(
+        "{:02}{} {}",
+        day.day(),
+        if t.lang == Lang::De { "." } else { "" },
+        t.get(MONTH_KEYS[day.month0() as usize])
+    )
+}

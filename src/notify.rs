@@ -12,7 +12,7 @@ use crate::models::notification;
 use crate::models::org::OrgSettings;
 use crate::models::outbox::{self, Mail};
 use crate::models::user::{AccessState, User};
-use crate::policy::{self, ConversationScope};
+use crate::policy;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -78,11 +78,7 @@ fn can_see(
     if user.access_state(org.today(now)) != AccessState::Allowed {
         return Ok(None);
     }
-    let visible = match policy::conversation_scope(&actor).0 {
-        ConversationScope::All => true,
-        ConversationScope::Teams(teams) => team_id.is_some_and(|t| teams.contains(&t)),
-        ConversationScope::None => false,
-    };
+    let visible = policy::conversation_scope(&actor).0.includes(team_id);
     Ok(visible.then_some(user))
 }
 

@@ -2,6 +2,7 @@
 //! pages. Templates read precomputed facts from here; they never look at
 //! roles or user types themselves.
 
+pub use crate::i18n::{day_and_month, format_date};
 use actix_session::SessionExt;
 use actix_web::dev::ServiceResponse;
 use actix_web::http::header::{self, HeaderValue};
@@ -120,12 +121,6 @@ impl Ctx {
     }
 }
 
-/// The catalog keys of the months' short names, January first.
-const MONTH_KEYS: [&str; 12] = [
-    "month.1", "month.2", "month.3", "month.4", "month.5", "month.6", "month.7", "month.8",
-    "month.9", "month.10", "month.11", "month.12",
-];
-
 /// A time in the reader's timezone and language, e.g. "22 Nov 2026, 18:40",
 /// "22 nov 2026, 18:40", "22. Nov. 2026, 18:40" (written digit by digit: a
 /// conversation page shows one per message).
@@ -142,7 +137,7 @@ pub fn format_datetime(at: NaiveDateTime, tz: Tz, t: Tr) -> String {
         text.push('.');
     }
     text.push(' ');
-    text.push_str(t.get(MONTH_KEYS[local.month0() as usize]));
+    text.push_str(t.get(crate::i18n::MONTH_KEYS[local.month0() as usize]));
     text.push(' ');
     text.push_str(&local.year().to_string());
     text.push_str(", ");
@@ -152,28 +147,9 @@ pub fn format_datetime(at: NaiveDateTime, tz: Tz, t: Tr) -> String {
     text
 }
 
-/// A day in the reader's language: "30 Nov 2026", "30 nov 2026",
-/// "30. Nov. 2026".
-pub fn format_date(day: chrono::NaiveDate, t: Tr) -> String {
-    use chrono::Datelike;
-    format!("{} {}", day_and_month(day, t), day.year())
-}
-
 /// The day a UTC time falls on in the reader's timezone, in their language.
 pub fn format_local_date(at: NaiveDateTime, tz: Tz, t: Tr) -> String {
     format_date(at.and_utc().with_timezone(&tz).date_naive(), t)
-}
-
-/// A day of the year in the reader's language: "30 Nov", "30 nov",
-/// "30. Nov." (list times, chart axes).
-pub fn day_and_month(day: chrono::NaiveDate, t: Tr) -> String {
-    use chrono::Datelike;
-    format!(
-        "{:02}{} {}",
-        day.day(),
-        if t.lang == Lang::De { "." } else { "" },
-        t.get(MONTH_KEYS[day.month0() as usize])
-    )
 }
 
 /// A list's time, as a glance wants it: "just now", "5 min", "3 h",

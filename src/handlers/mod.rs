@@ -94,6 +94,7 @@ web_routes! {
     get "/conversations/new" => conversations::new;
     post "/conversations/new" => conversations::create;
     get "/conversations/{id}" => conversations::show;
+    get "/conversations/{id}/audience" => conversations::audience;
     get "/conversations/{id}/mentionable" => conversations::mentionable;
     get "/conversations/{id}/live" => conversations::live;
     get "/conversations/{id}/saved-replies" => conversations::saved_replies;

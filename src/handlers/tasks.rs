@@ -52,11 +52,7 @@ pub fn rows(
     scope: &ConversationScope,
     t: crate::i18n::Tr,
 ) -> Vec<TaskRow> {
-    let sees = |team: Option<i64>| match scope {
-        ConversationScope::All => true,
-        ConversationScope::Teams(ids) => team.is_some_and(|t| ids.contains(&t)),
-        ConversationScope::None => false,
-    };
+    let sees = |team: Option<i64>| scope.includes(team);
     lines
         .into_iter()
         .map(|l| TaskRow {

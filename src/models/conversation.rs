@@ -325,11 +325,8 @@ pub fn counts(conn: &mut DbConn, reader: &Reader) -> QueryResult<HashMap<&'stati
         .filter(cc::n.gt(0))
         .select((cc::team_key, cc::assignee_key, cc::status, cc::n))
         .load(c))?;
-    let visible = |team: i64| match reader.scope {
-        ConversationScope::All => true,
-        ConversationScope::Teams(ids) => ids.contains(&team),
-        ConversationScope::None => false,
-    };
+    // Bucket key 0 is "no team".
+    let visible = |team: i64| reader.scope.includes(Some(team).filter(|&t| t != 0));
     let mut counts: HashMap<&'static str, i64> = View::ALL.iter().map(|v| (v.key(), 0)).collect();
     let mut add = |view: View, n: i64| *counts.entry(view.key()).or_default() += n;
     // Key 0 is "no team" / "unassigned"; real ids start at 1.

@@ -367,42 +367,66 @@ pub fn names_of(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<String>> {
         .load(conn)
 }
 
-/// Active users who may see a conversation of `team_id`, by name: the
-/// policy decides for each (three queries, whatever the number of users).
+/// Someone who sees a conversation, and the rule that lets them.
+pub struct Seer {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub collaborator: bool,
+    pub rule: crate::policy::SightRule,
+}
+
+/// Active users who can sign in today and see a conversation of `team_id`,
+/// by name: the policy decides for each (two queries, whatever the number
+/// of users).
+pub fn audience(
+    conn: &mut DbConn,
+    org: &OrgSettings,
+    team_id: Option<i64>,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<Seer>> {
+    let people: Vec<UserWithRole> = users::table
+        .left_join(roles::table)
+        .select((users::all_columns, roles::all_columns.nullable()))
+        .filter(users::active.eq(true))
+        .filter(users::password_hash.is_not_null())
+        .order((users::name, users::id))
+        .load(conn)?;
+    let mut memberships: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (user, team) in team_memberships::table
+        .select((team_memberships::user_id, team_memberships::team_id))
+        .load::<(i64, i64)>(conn)?
+    {
+        memberships.entry(user).or_default().push(team);
+    }
+    let today = org.today(now);
+    Ok(people
+        .into_iter()
+        .filter(|(user, _)| user.access_state(today) == crate::models::user::AccessState::Allowed)
+        .filter_map(|(user, role)| {
+            let teams = memberships.remove(&user.id).unwrap_or_default();
+            let actor = user.actor(role.as_ref(), teams);
+            let (sees, rule) = crate::policy::sees_conversation(&actor, team_id);
+            sees.then(|| Seer {
+                id: user.id,
+                collaborator: actor.is_collaborator(),
+                name: user.name,
+                email: user.email,
+                rule,
+            })
+        })
+        .collect())
+}
+
+/// (name, email) of everyone in `audience`.
 pub fn who_can_see(
     conn: &mut DbConn,
     org: &OrgSettings,
     team_id: Option<i64>,
     now: NaiveDateTime,
 ) -> QueryResult<Vec<(String, String)>> {
-    let people: Vec<UserWithRole> = users::table
-        .left_join(roles::table)
-        .select((users::all_columns, roles::all_columns.nullable()))
-        .filter(users::active.eq(true))
-        .filter(users::password_hash.is_not_null())
-        .order(users::name)
-        .load(conn)?;
-    let memberships: Vec<(i64, i64)> = team_memberships::table
-        .select((team_memberships::user_id, team_memberships::team_id))
-        .load(conn)?;
-    let today = org.today(now);
-    Ok(people
+    Ok(audience(conn, org, team_id, now)?
         .into_iter()
-        .filter(|(user, _)| user.access_state(today) == crate::models::user::AccessState::Allowed)
-        .filter(|(user, role)| {
-            let teams = memberships
-                .iter()
-                .filter(|(u, _)| *u == user.id)
-                .map(|(_, t)| *t)
-                .collect();
-            match crate::policy::conversation_scope(&user.actor(role.as_ref(), teams)).0 {
-                crate::policy::ConversationScope::All => true,
-                crate::policy::ConversationScope::Teams(ids) => {
-                    team_id.is_some_and(|t| ids.contains(&t))
-                }
-                crate::policy::ConversationScope::None => false,
-            }
-        })
-        .map(|(user, _)| (user.name, user.email))
+        .map(|seer| (seer.name, seer.email))
         .collect())
 }

@@ -8,9 +8,11 @@ use std::fmt;
 mod identity;
 mod manage;
 mod saved_replies;
+mod visibility;
 pub use identity::*;
 pub use manage::*;
 pub use saved_replies::*;
+pub use visibility::*;
 
 /// The kind of seat a user holds (`users.user_type`).
 #[derive(

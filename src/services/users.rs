@@ -244,8 +244,8 @@ pub fn invitation_mail(
             t.fmt(
                 "email.invitation.window",
                 &[
-                    ("starts", &crate::pages::format_date(starts, t)),
-                    ("ends", &crate::pages::format_date(ends, t)),
+                    ("starts", &crate::i18n::format_date(starts, t)),
+                    ("ends", &crate::i18n::format_date(ends, t)),
                 ],
             ),
             String::new(),

@@ -138,6 +138,11 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
         "/conversations/{id}/mentionable",
         [200, 200, 200, 200, 200],
     ),
+    (
+        "GET",
+        "/conversations/{id}/audience",
+        [200, 200, 200, 403, 403],
+    ),
     ("GET", "/attachments/{id}", [200, 200, 200, 200, 200]),
     ("GET", "/notifications", [200, 200, 200, 200, 200]),
     ("GET", "/reports", [200, 200, 200, 403, 403]),

@@ -1,6 +1,8 @@
 //! The policy as a table: every built-in role and the collaborator type
 //! against every action. Columns: Owner, Admin, Manager, Agent, Collaborator.
+//! And who sees which conversation: the explainer against the lists.
 
+use crate::db_test;
 use confer::policy::{
     Action, Actor, BuiltinRole, ConversationAccess, ConversationScope, Flag, FlagSet, RoleGrant,
     Rule, ScopeRule, UserType, can, conversation_scope,
@@ -707,3 +709,200 @@ fn the_last_active_admin_is_kept_as_a_table() {
         );
     }
 }
+
+/// A small deterministic generator, so a failure can be replayed.
+struct Dice(u64);
+
+impl Dice {
+    fn roll(&mut self, sides: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % sides
+    }
+}
+
+/// Every conversation id in the reader's lists: the inbox's "All" view
+/// where they have it, else their teams' view and the unassigned one, and
+/// search by filters, each followed to its end.
+fn listed(client: &mut crate::support::Client) -> std::collections::BTreeSet<i64> {
+    let mut ids = std::collections::BTreeSet::new();
+    for path in [
+        "/conversations?view=all",
+        "/conversations?view=teams",
+        "/conversations?view=unassigned",
+        "/conversations?view=mine",
+        "/search?status=open",
+    ] {
+        let page = client.get(path);
+        if page.status != 200 {
+            continue;
+        }
+        let table = page.body.split("<tbody>").nth(1).unwrap_or_default();
+        let table = table.split("</tbody>").next().unwrap_or_default();
+        ids.extend(
+            table
+                .split("href=\"/conversations/")
+                .skip(1)
+                .filter_map(|s| s.split('"').next()?.parse::<i64>().ok()),
+        );
+    }
+    ids
+}
+
+db_test!(
+    the_explainer_agrees_with_every_list_for_every_user_and_conversation,
+    |app| {
+        let app = app.with_org();
+        let mut dice = Dice(20261206);
+        let teams: Vec<i64> = ["Support", "Billing", "Field"]
+            .iter()
+            .map(|name| app.team(name))
+            .collect();
+        // A role that views its teams' conversations only, and one that
+        // views none.
+        app.sql(
+            "INSERT INTO roles (key, name, builtin, permissions, created_at) VALUES \
+             ('custom-teams', 'Team desk', FALSE, 'conversations.view_team conversations.note', '2026-01-01 00:00:00'), \
+             ('custom-none', 'Knowledge only', FALSE, 'kb.view', '2026-01-01 00:00:00')",
+        );
+        let today = app.clock.now().date();
+        let mut users = vec![(
+            app.user_id("owner@acme.test"),
+            "owner@acme.test".to_string(),
+        )];
+        for n in 0..14 {
+            let email = format!("person{n}@acme.test");
+            let mut builder = app.user(&email, &format!("Person {n}"));
+            builder = match dice.roll(5) {
+                0 => builder.collaborator(),
+                1 => builder.role(BuiltinRole::Manager),
+                2 => builder.seasonal(
+                    today - chrono::Duration::days(dice.roll(3) as i64 * 20),
+                    today + chrono::Duration::days(10)
+                        - chrono::Duration::days(dice.roll(2) as i64 * 40),
+                ),
+                _ => builder,
+            };
+            if dice.roll(2) == 0 {
+                builder = builder.teams_only();
+            }
+            for &team in &teams {
+                if dice.roll(3) == 0 {
+                    builder = builder.in_team(team);
+                }
+            }
+            let id = builder.create();
+            match dice.roll(8) {
+                0 => app.sql(&format!(
+                    "UPDATE users SET role_id = (SELECT id FROM roles WHERE key = 'custom-teams') WHERE id = {id} AND user_type <> 'collaborator'"
+                )),
+                1 => app.sql(&format!(
+                    "UPDATE users SET role_id = (SELECT id FROM roles WHERE key = 'custom-none') WHERE id = {id} AND user_type <> 'collaborator'"
+                )),
+                2 => app.sql(&format!("UPDATE users SET active = FALSE WHERE id = {id}")),
+                _ => {}
+            }
+            users.push((id, email));
+        }
+        // And two who cannot sign in, whatever their scope.
+        let gone = app
+            .user("gone@acme.test", "Gone Away")
+            .in_team(teams[0])
+            .create();
+        app.sql(&format!(
+            "UPDATE users SET active = FALSE WHERE id = {gone}"
+        ));
+        users.push((gone, "gone@acme.test".into()));
+        let later = app
+            .user("later@acme.test", "Later On")
+            .seasonal(
+                today + chrono::Duration::days(5),
+                today + chrono::Duration::days(50),
+            )
+            .create();
+        users.push((later, "later@acme.test".into()));
+        let carl = app.customer("Carl Customer", "carl@customer.test");
+        let conversations: Vec<i64> = (0..12)
+            .map(|n| {
+                let team = match dice.roll(4) {
+                    3 => None,
+                    i => Some(teams[i as usize]),
+                };
+                app.conversation(&format!("Case {n}"), carl, team, None, "open")
+            })
+            .collect();
+
+        let mut owner = app.sign_in("owner@acme.test");
+        // What the generated data covers: (sees all, sees some, signed in
+        // and sees none, cannot sign in).
+        let mut kinds = [0; 4];
+        let mut seen_by: std::collections::BTreeMap<i64, std::collections::BTreeSet<i64>> =
+            conversations
+                .iter()
+                .map(|&id| (id, Default::default()))
+                .collect();
+        for (user, email) in &users {
+            let mut verdicts = std::collections::BTreeSet::new();
+            for &id in &conversations {
+                let page = owner.get(&format!("/settings/users/{user}?conversation={id}"));
+                assert_eq!(page.status, 200);
+                let verdict = page
+                    .body
+                    .split("data-verdict=\"")
+                    .nth(1)
+                    .and_then(|s| s.split('"').next())
+                    .expect("a verdict");
+                if verdict == "yes" {
+                    verdicts.insert(id);
+                    seen_by.entry(id).or_default().insert(*user);
+                }
+            }
+            let mut client = app.client();
+            let signed_in = client.post_form(
+                "/login",
+                &[("email", email), ("password", crate::support::PASSWORD)],
+            );
+            if signed_in.location.as_deref() != Some("/") {
+                assert!(
+                    verdicts.is_empty(),
+                    "{email} cannot sign in, yet sees {verdicts:?}"
+                );
+                kinds[3] += 1;
+                continue;
+            }
+            kinds[match verdicts.len() {
+                n if n == conversations.len() => 0,
+                0 => 2,
+                _ => 1,
+            }] += 1;
+            let lists = listed(&mut client);
+            assert_eq!(lists, verdicts, "{email}: the lists and the explainer");
+            for &id in &conversations {
+                let status = client.get(&format!("/conversations/{id}")).status;
+                assert_eq!(
+                    status == 200,
+                    verdicts.contains(&id),
+                    "{email} opening #{id}: {status}"
+                );
+            }
+        }
+        assert!(
+            kinds.iter().all(|&n| n > 0),
+            "the data covers every case: {kinds:?}"
+        );
+        // "Who can see this" names the same people.
+        for (id, expected) in &seen_by {
+            let page = owner.get(&format!("/conversations/{id}/audience"));
+            assert_eq!(page.status, 200);
+            let named: std::collections::BTreeSet<i64> = page
+                .body
+                .split("data-user=\"")
+                .skip(1)
+                .filter_map(|s| s.split('"').next()?.parse().ok())
+                .collect();
+            assert_eq!(&named, expected, "who can see #{id}");
+        }
+    }
+);

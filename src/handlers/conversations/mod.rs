@@ -29,6 +29,7 @@ use crate::uploads::{self, Submission};
 use crate::urlencoded::url_encode;
 use crate::web::redirect;
 
+mod audience;
 mod composer;
 mod folders;
 mod list;
@@ -37,6 +38,7 @@ mod new;
 mod page;
 mod properties;
 mod thread;
+pub use audience::*;
 pub use composer::*;
 pub use folders::*;
 pub use list::*;

@@ -26,13 +26,13 @@ use crate::services::user_form::{self, RoleOption, UserForm, role_label};
 use crate::services::users::{self as admin, Outcome};
 use crate::state::AppState;
 use crate::urlencoded::form_pairs;
-use crate::web::NoticeQuery;
 use crate::web::redirect;
 
 mod add;
 mod lifecycle;
 mod list;
 mod profile;
+mod sight;
 pub use add::*;
 pub use lifecycle::*;
 pub use list::*;

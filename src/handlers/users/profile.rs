@@ -72,6 +72,8 @@ pub(super) struct ShowPage {
     pub(super) two_factor: String,
     pub(super) two_factor_on: bool,
     pub(super) can_reset_two_factor: bool,
+    /// "Can they see a conversation?", when one was asked about.
+    pub(super) explained: Option<super::sight::Explained>,
 }
 
 pub(super) struct Loaded {
@@ -196,6 +198,7 @@ pub(super) fn show_page(
         },
         two_factor_on: user.two_factor_since.is_some(),
         can_reset_two_factor: policy::can_reset_two_factor(&current.actor, &loaded.managed).0,
+        explained: None,
     }
 }
 
@@ -203,11 +206,15 @@ pub async fn show(
     current: CurrentUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    query: web::Query<NoticeQuery>,
+    query: web::Query<super::sight::ShowQuery>,
 ) -> AppResult<HttpResponse> {
     policy::ensure(&current.actor, Action::Use(Flag::UsersView))?;
     let loaded = load(&state, *id).await?;
-    let page = show_page(
+    let explained = match query.conversation.trim() {
+        "" => None,
+        asked => Some(super::sight::explain(&current, &state, &loaded, asked).await?),
+    };
+    let mut page = show_page(
         &current,
         loaded,
         None,
@@ -215,6 +222,7 @@ pub async fn show(
         notice_key(query.notice.as_deref()),
         state.clock.now(),
     );
+    page.explained = explained;
     html_with_status(&page, StatusCode::OK)
 }
 

@@ -44,6 +44,8 @@ db_test!(every_settings_page_passes_axe, |app| {
     );
     let role = app.count("roles WHERE builtin = FALSE");
     assert_eq!(role, 1);
+    let carl = app.customer("Carl Customer", "carl@customer.test");
+    let case = app.conversation("Printer on fire", carl, Some(team), None, "open");
     let browser = Browser::open(&app, "sweep");
     browser.sign_in("owner@acme.test");
     // Something in the audit log, and a deactivated user to reactivate.
@@ -60,6 +62,15 @@ db_test!(every_settings_page_passes_axe, |app| {
         ("dormant", "/settings/users/dormant".to_string()),
         ("pending", "/settings/users?tab=pending".to_string()),
         ("user-agent", format!("/settings/users/{agent}")),
+        (
+            "user-sight",
+            format!("/settings/users/{agent}?conversation={case}"),
+        ),
+        (
+            "user-sight-words",
+            format!("/settings/users/{agent}?conversation=printer"),
+        ),
+        ("audience", format!("/conversations/{case}/audience")),
         ("deactivate", format!("/settings/users/{agent}/deactivate")),
         ("organisation", "/settings/organisation".to_string()),
         ("outbox", "/settings/outbox".to_string()),
