@@ -86,6 +86,7 @@ fn run(url: DatabaseUrl) -> Result<(), String> {
         role: Some(RoleGrant::builtin(BuiltinRole::Admin)),
         conversation_access: ConversationAccess::All,
         team_ids: vec![],
+        granted: Default::default(),
     };
     let t = Tr::new(Lang::En);
     let file = csv();

@@ -145,6 +145,7 @@ users-view = Benutzerliste ansehen
 users-manage = Agents und Mitwirkende hinzufügen und deaktivieren
 users-manage_admins = Administratoren verwalten
 users-manage_roles = Rollen verwalten
+collaborators-grant = Mitwirkenden Zugriff auf eine Konversation oder einen Kunden geben
 teams-manage = Teams verwalten
 settings-org = Einstellungen der Organisation
 settings-plan = Tarif und Lizenzen
@@ -1139,3 +1140,25 @@ conversation-audience-count =
         [one] Eine Person kann diese Konversation sehen.
        *[other] { $count } Personen können diese Konversation sehen.
     }
+conversation-audience-granted = Freigegebener Zugriff
+conversation-audience-granted_why = Mitwirkende, denen diese Konversation oder die Konversationen ihres Kunden für eine Zeit freigegeben wurden.
+grants-title = Mitwirkende mit Zugriff
+grants-intro = Eine Freigabe lässt Mitwirkende diese Konversation oder jede Konversation ihres Kunden bis zu einem gewählten Tag sehen. Sie dürfen dadurch nie mehr tun, als Mitwirkende dürfen.
+grants-none = Hier wurde noch keinem Mitwirkenden Zugriff gegeben.
+grants-line = { $name } kann dies bis zum { $date } sehen, freigegeben von { $by }.
+grants-line_customer = { $name } kann jede Konversation dieses Kunden bis zum { $date } sehen, freigegeben von { $by }.
+grants-revoke = Entziehen
+grants-new = Mitwirkenden Zugriff geben
+grants-no_collaborators = Es gibt keine aktiven Mitwirkenden. Laden Sie sie unter Einstellungen > Benutzer ein.
+grants-collaborator = Mitwirkende Person
+grants-choose = Mitwirkende Person wählen
+grants-reach = Was sie sehen dürfen
+grants-reach_conversation = Diese Konversation
+grants-reach_customer = Jede Konversation von { $customer }
+grants-until = Bis (letzter Tag)
+grants-until_hint = Höchstens 90 Tage ab heute; ohne Wahl 14 Tage.
+grants-submit = Zugriff geben
+grants-notice-granted = Zugriff gegeben.
+grants-notice-revoked = Zugriff entzogen.
+grants-error-collaborator = Wählen Sie eine aktive mitwirkende Person.
+grants-error-until = Wählen Sie einen Tag von heute bis in 90 Tagen.

@@ -145,6 +145,7 @@ users-view = View the list of users
 users-manage = Add and deactivate agents and collaborators
 users-manage_admins = Manage admins
 users-manage_roles = Manage roles
+collaborators-grant = Give collaborators access to a conversation or customer
 teams-manage = Manage teams
 settings-org = Organisation settings
 settings-plan = Plan and seats
@@ -1139,3 +1140,25 @@ conversation-audience-count =
         [one] One person can see this conversation.
        *[other] { $count } people can see this conversation.
     }
+conversation-audience-granted = Granted access
+conversation-audience-granted_why = Collaborators who were given this conversation, or its customer's conversations, for a while.
+grants-title = Collaborators with access
+grants-intro = A grant lets a collaborator see this conversation, or every conversation of its customer, until a day you choose. It never lets them do more than a collaborator may.
+grants-none = No collaborator has been given access here.
+grants-line = { $name } can see this until { $date }, granted by { $by }.
+grants-line_customer = { $name } can see every conversation of this customer until { $date }, granted by { $by }.
+grants-revoke = Revoke
+grants-new = Give a collaborator access
+grants-no_collaborators = There are no active collaborators. Invite one in Settings > Users.
+grants-collaborator = Collaborator
+grants-choose = Choose a collaborator
+grants-reach = What they may see
+grants-reach_conversation = This conversation
+grants-reach_customer = Every conversation of { $customer }
+grants-until = Until (last day)
+grants-until_hint = At most 90 days from today; 14 days unless you choose.
+grants-submit = Give access
+grants-notice-granted = Access given.
+grants-notice-revoked = Access revoked.
+grants-error-collaborator = Choose an active collaborator.
+grants-error-until = Choose a day from today to 90 days from now.

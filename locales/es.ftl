@@ -145,6 +145,7 @@ users-view = Ver la lista de usuarios
 users-manage = Añadir y desactivar agentes y colaboradores
 users-manage_admins = Gestionar administradores
 users-manage_roles = Gestionar roles
+collaborators-grant = Dar a colaboradores acceso a una conversación o a un cliente
 teams-manage = Gestionar equipos
 settings-org = Configuración de la organización
 settings-plan = Plan y licencias
@@ -1139,3 +1140,25 @@ conversation-audience-count =
         [one] Una persona puede ver esta conversación.
        *[other] { $count } personas pueden ver esta conversación.
     }
+conversation-audience-granted = Acceso concedido
+conversation-audience-granted_why = Colaboradores a quienes se dio esta conversación, o las de su cliente, por un tiempo.
+grants-title = Colaboradores con acceso
+grants-intro = Un acceso deja a un colaborador ver esta conversación, o todas las de su cliente, hasta el día que elijas. Nunca le deja hacer más de lo que puede un colaborador.
+grants-none = Ningún colaborador tiene acceso aquí.
+grants-line = { $name } puede ver esto hasta el { $date }, concedido por { $by }.
+grants-line_customer = { $name } puede ver todas las conversaciones de este cliente hasta el { $date }, concedido por { $by }.
+grants-revoke = Retirar
+grants-new = Dar acceso a un colaborador
+grants-no_collaborators = No hay colaboradores activos. Invita a uno en Ajustes > Usuarios.
+grants-collaborator = Colaborador
+grants-choose = Elige un colaborador
+grants-reach = Qué puede ver
+grants-reach_conversation = Esta conversación
+grants-reach_customer = Todas las conversaciones de { $customer }
+grants-until = Hasta (último día)
+grants-until_hint = Como mucho 90 días desde hoy; 14 días si no eliges.
+grants-submit = Dar acceso
+grants-notice-granted = Acceso concedido.
+grants-notice-revoked = Acceso retirado.
+grants-error-collaborator = Elige un colaborador activo.
+grants-error-until = Elige un día entre hoy y dentro de 90 días.

@@ -1,5 +1,6 @@
 //! Background work every node runs: delivering the outbox, closing
-//! seasonal access windows and reopening snoozed conversations. Each step is safe with several nodes at once.
+//! seasonal access windows, ending expired grants and reopening snoozed
+//! conversations. Each step is safe with several nodes at once.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,6 +22,8 @@ pub struct Round {
     pub sent: usize,
     pub failed: usize,
     pub windows_closed: usize,
+    /// Grants whose last day had passed.
+    pub grants_ended: usize,
     /// Snoozed conversations whose time came.
     pub reopened: usize,
     /// Conversations deleted after their time in Trash or Spam.
@@ -142,6 +145,9 @@ pub async fn run_once(state: &AppState, mailer: &Mailer) -> AppResult<Round> {
     let windows_closed = state
         .db(move |conn| Ok(crate::services::users::close_ended_windows(conn, now)?))
         .await?;
+    let grants_ended = state
+        .db(move |conn| Ok(crate::services::grants::end_expired(conn, now)?))
+        .await?;
     let reopened = state
         .db(move |conn| Ok(crate::services::conversations::wake_snoozed(conn, now)?))
         .await?;
@@ -161,6 +167,7 @@ pub async fn run_once(state: &AppState, mailer: &Mailer) -> AppResult<Round> {
         sent,
         failed,
         windows_closed,
+        grants_ended,
         reopened,
         purged,
         tasks_due,

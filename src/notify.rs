@@ -37,6 +37,17 @@ pub struct About<'a> {
     pub id: i64,
     pub subject: &'a str,
     pub team_id: Option<i64>,
+    pub customer_id: i64,
+}
+
+impl About<'_> {
+    fn placement(&self) -> policy::Placement {
+        policy::Placement {
+            id: self.id,
+            team_id: self.team_id,
+            customer_id: self.customer_id,
+        }
+    }
 }
 
 /// Who tells, from where, and when.
@@ -58,18 +69,18 @@ pub fn tell(
     kind: Kind,
     about: &About,
 ) -> QueryResult<bool> {
-    match can_see(conn, from.org, to, about.team_id, from.now)? {
+    match can_see(conn, from.org, to, about.placement(), from.now)? {
         Some(user) => send(conn, from, &user, kind, about).map(|()| true),
         None => Ok(false),
     }
 }
 
-/// Whether `user_id` may see a conversation of this team right now.
+/// Whether `user_id` may see this conversation right now.
 fn can_see(
     conn: &mut DbConn,
     org: &OrgSettings,
     user_id: i64,
-    team_id: Option<i64>,
+    placement: policy::Placement,
     now: NaiveDateTime,
 ) -> QueryResult<Option<User>> {
     let Some((user, _, actor)) = User::load_actor(conn, user_id)? else {
@@ -78,7 +89,7 @@ fn can_see(
     if user.access_state(org.today(now)) != AccessState::Allowed {
         return Ok(None);
     }
-    let visible = policy::conversation_scope(&actor).0.includes(team_id);
+    let visible = policy::conversation_scope(&actor).0.includes(placement);
     Ok(visible.then_some(user))
 }
 

@@ -21,15 +21,34 @@ pub fn fts5_query(text: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
+/// A limited scope as SQL text over `conversations` under `alias`, as
+/// `models::conversation::within_reach!` filters a query (ids are integers
+/// from the database, safe to write inline); `1 = 0` for nothing.
+pub fn reach_sql(reach: &crate::policy::Reach, alias: &str) -> String {
+    let list = |ids: &[i64]| ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let mut any = Vec::new();
+    if !reach.teams.is_empty() {
+        any.push(format!("{alias}.team_id IN ({})", list(&reach.teams)));
+    }
+    if !reach.conversations.is_empty() {
+        any.push(format!("{alias}.id IN ({})", list(&reach.conversations)));
+    }
+    if !reach.customers.is_empty() {
+        any.push(format!(
+            "{alias}.customer_id IN ({})",
+            list(&reach.customers)
+        ));
+    }
+    match any.len() {
+        0 => "1 = 0".to_string(),
+        _ => format!("({})", any.join(" OR ")),
+    }
+}
+
 fn scope_sql(scope: &ConversationScope) -> Option<String> {
     match scope {
         ConversationScope::All => Some(String::new()),
-        ConversationScope::Teams(ids) if ids.is_empty() => Some(" AND 1 = 0".into()),
-        // Ids are integers from the database: safe to write inline.
-        ConversationScope::Teams(ids) => Some(format!(
-            " AND c.team_id IN ({})",
-            ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
-        )),
+        ConversationScope::Limited(reach) => Some(format!(" AND {}", reach_sql(reach, "c"))),
         ConversationScope::None => None,
     }
 }

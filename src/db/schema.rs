@@ -476,6 +476,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    access_grants (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        conversation_id -> Nullable<BigInt>,
+        customer_id -> Nullable<BigInt>,
+        granted_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+        end_reason -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(users -> roles (role_id));
 diesel::joinable!(invitations -> outbox (outbox_id));
 diesel::joinable!(team_memberships -> teams (team_id));
@@ -488,6 +502,7 @@ diesel::joinable!(conversation_viewers -> users (user_id));
 diesel::joinable!(messages -> conversations (conversation_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    access_grants,
     conversation_reads,
     conversation_viewers,
     saved_replies,

@@ -95,6 +95,8 @@ web_routes! {
     post "/conversations/new" => conversations::create;
     get "/conversations/{id}" => conversations::show;
     get "/conversations/{id}/audience" => conversations::audience;
+    post "/conversations/{id}/grants" => conversations::grant_access;
+    post "/conversations/{id}/grants/{grant}/revoke" => conversations::revoke_access;
     get "/conversations/{id}/mentionable" => conversations::mentionable;
     get "/conversations/{id}/live" => conversations::live;
     get "/conversations/{id}/saved-replies" => conversations::saved_replies;

@@ -52,7 +52,13 @@ pub fn rows(
     scope: &ConversationScope,
     t: crate::i18n::Tr,
 ) -> Vec<TaskRow> {
-    let sees = |team: Option<i64>| scope.includes(team);
+    let sees = |l: &TaskLine, id: i64| {
+        scope.includes(policy::Placement {
+            id,
+            team_id: l.conversation_team_id,
+            customer_id: l.conversation_customer_id.unwrap_or_default(),
+        })
+    };
     lines
         .into_iter()
         .map(|l| TaskRow {
@@ -63,7 +69,7 @@ pub fn rows(
                 .unwrap_or_default(),
             done: l.status == "done",
             about: match (l.conversation_id, l.customer_id) {
-                (Some(_), _) if !sees(l.conversation_team_id) => None,
+                (Some(id), _) if !sees(&l, id) => None,
                 (Some(id), _) => l
                     .conversation_subject
                     .map(|subject| (format!("/conversations/{id}"), subject)),

@@ -104,6 +104,17 @@ pub struct Conversation {
     pub timeline_version: i64,
 }
 
+impl Conversation {
+    /// Where it sits, as far as who sees it is concerned.
+    pub fn placement(&self) -> crate::policy::Placement {
+        crate::policy::Placement {
+            id: self.id,
+            team_id: self.team_id,
+            customer_id: self.customer_id,
+        }
+    }
+}
+
 /// The workspace views.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum View {
@@ -255,14 +266,34 @@ impl Reader<'static> {
     }
 }
 
+/// Filters a query over `conversations` to what a limited scope reaches:
+/// their teams' conversations and, when something was granted, those
+/// conversations and their customers' (the same statement as before when
+/// nothing was).
+macro_rules! within_reach {
+    ($query:expr, $reach:expr) => {{
+        use $crate::db::schema::conversations as c;
+        let reach: &$crate::policy::Reach = $reach;
+        let teams = c::team_id.eq_any(reach.teams.clone());
+        if reach.conversations.is_empty() && reach.customers.is_empty() {
+            $query.filter(teams)
+        } else {
+            $query.filter(
+                teams
+                    .or(c::id.eq_any(reach.conversations.clone()).nullable())
+                    .or(c::customer_id.eq_any(reach.customers.clone()).nullable()),
+            )
+        }
+    }};
+}
+pub(crate) use within_reach;
+
 macro_rules! scoped {
     ($query:expr, $reader:expr) => {{
         let query = $query;
         match $reader.scope {
             ConversationScope::All => query,
-            ConversationScope::Teams(ids) => {
-                query.filter(conversations::team_id.eq_any(ids.clone()))
-            }
+            ConversationScope::Limited(reach) => within_reach!(query, reach),
             ConversationScope::None => query.filter(conversations::id.eq(-1)),
         }
     }};
@@ -325,13 +356,51 @@ pub fn counts(conn: &mut DbConn, reader: &Reader) -> QueryResult<HashMap<&'stati
         .filter(cc::n.gt(0))
         .select((cc::team_key, cc::assignee_key, cc::status, cc::n))
         .load(c))?;
-    // Bucket key 0 is "no team".
-    let visible = |team: i64| reader.scope.includes(Some(team).filter(|&t| t != 0));
+    // Key 0 is "no team" / "unassigned"; real ids start at 1.
+    let by_team = |team: i64| match reader.scope {
+        ConversationScope::All => true,
+        ConversationScope::Limited(reach) => reach.teams.contains(&team),
+        ConversationScope::None => false,
+    };
+    let mut buckets: Vec<_> = buckets.into_iter().filter(|b| by_team(b.0)).collect();
+    // Conversations granted outside their teams: a few, each its own bucket.
+    if let ConversationScope::Limited(reach) = reader.scope
+        && !(reach.conversations.is_empty() && reach.customers.is_empty())
+    {
+        // (team, assignee, status, folder) of each.
+        type Placed = (Option<i64>, Option<i64>, Status, Option<Folder>);
+        let granted: Vec<Placed> = crate::on_backend!(conn, |c| conversations::table
+            .filter(
+                conversations::id
+                    .eq_any(reach.conversations.clone())
+                    .or(conversations::customer_id.eq_any(reach.customers.clone())),
+            )
+            .select((
+                conversations::team_id,
+                conversations::assignee_id,
+                conversations::status,
+                conversations::folder,
+            ))
+            .load(c))?;
+        buckets.extend(
+            granted
+                .into_iter()
+                .filter(|(team, ..)| !team.is_some_and(|t| reach.teams.contains(&t)))
+                .map(|(team, assignee, status, folder)| {
+                    let status = folder.map(Folder::key).unwrap_or(status.key());
+                    (
+                        team.unwrap_or(0),
+                        assignee.unwrap_or(0),
+                        status.to_string(),
+                        1,
+                    )
+                }),
+        );
+    }
     let mut counts: HashMap<&'static str, i64> = View::ALL.iter().map(|v| (v.key(), 0)).collect();
     let mut add = |view: View, n: i64| *counts.entry(view.key()).or_default() += n;
-    // Key 0 is "no team" / "unassigned"; real ids start at 1.
     // A bucket's status is the folder's name for moved conversations.
-    for (team, assignee, status, n) in buckets.into_iter().filter(|b| visible(b.0)) {
+    for (team, assignee, status, n) in buckets {
         let elsewhere = [
             (Status::Done.key(), View::Done),
             (Folder::Trash.key(), View::Trash),
@@ -608,6 +677,16 @@ crate::sql_per_backend!(
     both: "EXISTS (SELECT 1 FROM tasks WHERE tasks.conversation_id = conversations.id)",
 );
 
+crate::sql_per_backend!(
+    /// Whether grants in force open the selected conversation (its own or
+    /// its customer's).
+    ConversationHasGrants,
+    diesel::sql_types::Bool,
+    both: "EXISTS (SELECT 1 FROM access_grants g WHERE g.ended_at IS NULL \
+           AND (g.conversation_id = conversations.id \
+                OR g.customer_id = conversations.customer_id))",
+);
+
 /// What the conversation page shows above its thread, read in one
 /// statement.
 pub struct PageHead {
@@ -621,6 +700,8 @@ pub struct PageHead {
     /// there are none to read).
     pub has_files: bool,
     pub has_tasks: bool,
+    /// Whether collaborators were granted it (if not, there are none to read).
+    pub has_grants: bool,
 }
 
 /// The conversation if this reader may see it, with the last activity they
@@ -645,6 +726,7 @@ pub fn page_head(conn: &mut DbConn, reader: &Reader, id: i64) -> QueryResult<Opt
                     TagNamesOfConversation,
                     ConversationHasFiles,
                     ConversationHasTasks,
+                    ConversationHasGrants,
                 ))
         };
     }
@@ -653,6 +735,7 @@ pub fn page_head(conn: &mut DbConn, reader: &Reader, id: i64) -> QueryResult<Opt
         Option<crate::db::StoredTime>,
         crate::models::customer::Customer,
         Option<String>,
+        bool,
         bool,
         bool,
     );
@@ -665,7 +748,7 @@ pub fn page_head(conn: &mut DbConn, reader: &Reader, id: i64) -> QueryResult<Opt
             .optional())?
     };
     Ok(found.map(
-        |(conversation, seen, customer, tags, has_files, has_tasks)| {
+        |(conversation, seen, customer, tags, has_files, has_tasks, has_grants)| {
             // Sorted here: SQLite would sort them in a temporary b-tree.
             let mut tags: Vec<String> = tags
                 .as_deref()
@@ -682,6 +765,7 @@ pub fn page_head(conn: &mut DbConn, reader: &Reader, id: i64) -> QueryResult<Opt
                 tags,
                 has_files,
                 has_tasks,
+                has_grants,
             }
         },
     ))

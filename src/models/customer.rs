@@ -375,8 +375,8 @@ pub fn visible_conversations(
         .into_boxed();
     query = match scope {
         ConversationScope::All => query,
-        ConversationScope::Teams(teams) => {
-            query.filter(conversations::team_id.eq_any(teams.clone()))
+        ConversationScope::Limited(reach) => {
+            crate::models::conversation::within_reach!(query, reach)
         }
         ConversationScope::None => return Ok(Vec::new()),
     };

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod conversation;
 pub mod customer;
 pub mod directory;
+pub mod grant;
 pub mod inbound_log;
 pub mod invitation;
 pub mod kb;

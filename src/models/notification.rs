@@ -97,8 +97,8 @@ pub fn recent(
         .into_boxed();
     about_conversations = match scope {
         ConversationScope::All => about_conversations,
-        ConversationScope::Teams(ids) => {
-            about_conversations.filter(conversations::team_id.eq_any(ids.clone()))
+        ConversationScope::Limited(reach) => {
+            crate::models::conversation::within_reach!(about_conversations, reach)
         }
         ConversationScope::None => about_conversations.filter(conversations::id.eq(-1)),
     };
@@ -154,9 +154,9 @@ pub fn unread_count(
     // one count with the two visibility rules side by side.
     let about_conversation = match scope {
         ConversationScope::All => "notifications.conversation_id IS NOT NULL".to_string(),
-        ConversationScope::Teams(ids) if !ids.is_empty() => format!(
-            "notifications.conversation_id IN (SELECT id FROM conversations WHERE team_id IN ({}))",
-            ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+        ConversationScope::Limited(reach) if !reach.is_empty() => format!(
+            "notifications.conversation_id IN (SELECT c.id FROM conversations c WHERE {})",
+            crate::search::reach_sql(reach, "c")
         ),
         _ => "1 = 0".to_string(),
     };

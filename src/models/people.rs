@@ -118,7 +118,7 @@ pub fn seats(conn: &mut DbConn, org: &OrgSettings, today: NaiveDate) -> QueryRes
 }
 
 pub fn managed(user: &User, role: Option<&Role>) -> ManagedUser {
-    let actor = user.actor(role, Vec::new());
+    let actor = user.actor(role, Vec::new(), crate::policy::Granted::default());
     ManagedUser {
         user_id: user.id,
         user_type: actor.user_type,
@@ -376,13 +376,13 @@ pub struct Seer {
     pub rule: crate::policy::SightRule,
 }
 
-/// Active users who can sign in today and see a conversation of `team_id`,
-/// by name: the policy decides for each (two queries, whatever the number
-/// of users).
+/// Active users who can sign in today and see the conversation, by name:
+/// the policy decides for each (three queries, whatever the number of
+/// users).
 pub fn audience(
     conn: &mut DbConn,
     org: &OrgSettings,
-    team_id: Option<i64>,
+    placement: crate::policy::Placement,
     now: NaiveDateTime,
 ) -> QueryResult<Vec<Seer>> {
     let people: Vec<UserWithRole> = users::table
@@ -399,14 +399,16 @@ pub fn audience(
     {
         memberships.entry(user).or_default().push(team);
     }
+    let mut grants = crate::models::grant::in_force_by_user(conn)?;
     let today = org.today(now);
     Ok(people
         .into_iter()
         .filter(|(user, _)| user.access_state(today) == crate::models::user::AccessState::Allowed)
         .filter_map(|(user, role)| {
             let teams = memberships.remove(&user.id).unwrap_or_default();
-            let actor = user.actor(role.as_ref(), teams);
-            let (sees, rule) = crate::policy::sees_conversation(&actor, team_id);
+            let granted = grants.remove(&user.id).unwrap_or_default();
+            let actor = user.actor(role.as_ref(), teams, granted);
+            let (sees, rule) = crate::policy::sees_conversation(&actor, placement);
             sees.then(|| Seer {
                 id: user.id,
                 collaborator: actor.is_collaborator(),
@@ -422,10 +424,10 @@ pub fn audience(
 pub fn who_can_see(
     conn: &mut DbConn,
     org: &OrgSettings,
-    team_id: Option<i64>,
+    placement: crate::policy::Placement,
     now: NaiveDateTime,
 ) -> QueryResult<Vec<(String, String)>> {
-    Ok(audience(conn, org, team_id, now)?
+    Ok(audience(conn, org, placement, now)?
         .into_iter()
         .map(|seer| (seer.name, seer.email))
         .collect())

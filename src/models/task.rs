@@ -63,9 +63,9 @@ impl TaskReader {
         let uid = self.user_id;
         let conversation = match &self.scope {
             ConversationScope::All => "tasks.conversation_id IS NOT NULL".to_string(),
-            ConversationScope::Teams(ids) if !ids.is_empty() => format!(
-                "tasks.conversation_id IN (SELECT id FROM conversations WHERE team_id IN ({}))",
-                ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+            ConversationScope::Limited(reach) if !reach.is_empty() => format!(
+                "tasks.conversation_id IN (SELECT c.id FROM conversations c WHERE {})",
+                crate::search::reach_sql(reach, "c")
             ),
             _ => "1 = 0".to_string(),
         };
@@ -103,8 +103,9 @@ pub struct TaskLine {
     pub assignee_name: String,
     pub conversation_id: Option<i64>,
     pub conversation_subject: Option<String>,
-    /// To hide the conversation from readers outside its team.
+    /// To hide the conversation from readers outside its scope.
     pub conversation_team_id: Option<i64>,
+    pub conversation_customer_id: Option<i64>,
     pub customer_id: Option<i64>,
     pub customer_name: Option<String>,
 }
@@ -142,6 +143,7 @@ macro_rules! task_lines {
                 tasks::conversation_id,
                 conversations::subject.nullable(),
                 conversations::team_id.nullable(),
+                conversations::customer_id.nullable(),
                 tasks::customer_id,
                 customers::name.nullable(),
             ))

@@ -7,10 +7,11 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::{org_settings, roles, users};
+use crate::models::grant::{GrantsOfUser, granted_from};
 use crate::models::org::{ORG_ID, OrgSettings};
 use crate::models::role::Role;
 use crate::models::team::{TeamIdsOfUser, team_ids_from};
-use crate::policy::{Actor, ConversationAccess, UserType};
+use crate::policy::{Actor, ConversationAccess, Granted, UserType};
 
 crate::text_column!(UserType);
 crate::text_column!(ConversationAccess);
@@ -302,7 +303,7 @@ impl User {
     }
 
     /// Builds what the policy needs to decide for this user.
-    pub fn actor(&self, role: Option<&Role>, team_ids: Vec<i64>) -> Actor {
+    pub fn actor(&self, role: Option<&Role>, team_ids: Vec<i64>, granted: Granted) -> Actor {
         let user_type = self.user_type();
         Actor {
             user_id: self.id,
@@ -313,6 +314,7 @@ impl User {
             },
             conversation_access: self.conversation_access(),
             team_ids,
+            granted,
         }
     }
 
@@ -322,19 +324,24 @@ impl User {
         conn: &mut DbConn,
         id: i64,
     ) -> QueryResult<Option<(User, Option<Role>, Actor)>> {
-        let found: Option<(User, Option<Role>, Option<String>)> =
-            crate::on_backend!(conn, |c| users::table
-                .left_join(roles::table)
-                .filter(users::id.eq(id))
-                .select((
-                    users::all_columns,
-                    roles::all_columns.nullable(),
-                    TeamIdsOfUser,
-                ))
-                .first(c)
-                .optional())?;
-        Ok(found.map(|(user, role, teams)| {
-            let actor = user.actor(role.as_ref(), team_ids_from(teams.as_deref()));
+        type Found = (User, Option<Role>, Option<String>, Option<String>);
+        let found: Option<Found> = crate::on_backend!(conn, |c| users::table
+            .left_join(roles::table)
+            .filter(users::id.eq(id))
+            .select((
+                users::all_columns,
+                roles::all_columns.nullable(),
+                TeamIdsOfUser,
+                GrantsOfUser,
+            ))
+            .first(c)
+            .optional())?;
+        Ok(found.map(|(user, role, teams, granted)| {
+            let actor = user.actor(
+                role.as_ref(),
+                team_ids_from(teams.as_deref()),
+                granted_from(granted.as_deref()),
+            );
             (user, role, actor)
         }))
     }
@@ -343,7 +350,14 @@ impl User {
     /// user, their role, what they may do, the organisation's settings and
     /// whether they have unread notifications.
     pub fn load_context(conn: &mut DbConn, id: i64) -> QueryResult<Option<ReaderContext>> {
-        type Found = (User, Option<Role>, OrgSettings, Option<String>, i64);
+        type Found = (
+            User,
+            Option<Role>,
+            OrgSettings,
+            Option<String>,
+            Option<String>,
+            i64,
+        );
         let found: Option<Found> = crate::on_backend!(conn, |c| users::table
             .left_join(roles::table)
             .inner_join(org_settings::table.on(org_settings::id.eq(ORG_ID)))
@@ -353,18 +367,23 @@ impl User {
                 roles::all_columns.nullable(),
                 org_settings::all_columns,
                 TeamIdsOfUser,
+                GrantsOfUser,
                 UnreadOfUser,
             ))
             .first(c)
             .optional())?;
-        Ok(
-            found.map(|(user, role, org, teams, unread_any)| ReaderContext {
-                actor: user.actor(role.as_ref(), team_ids_from(teams.as_deref())),
+        Ok(found.map(
+            |(user, role, org, teams, granted, unread_any)| ReaderContext {
+                actor: user.actor(
+                    role.as_ref(),
+                    team_ids_from(teams.as_deref()),
+                    granted_from(granted.as_deref()),
+                ),
                 user,
                 role,
                 org,
                 unread_any,
-            }),
-        )
+            },
+        ))
     }
 }

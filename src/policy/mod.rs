@@ -129,6 +129,7 @@ flags! {
     UsersManage => "users.manage", Users;
     UsersManageAdmins => "users.manage_admins", Users;
     UsersManageRoles => "users.manage_roles", Users;
+    CollaboratorsGrant => "collaborators.grant", Users;
     TeamsManage => "teams.manage", Teams;
     SettingsOrg => "settings.org", Settings;
     SettingsPlan => "settings.plan", Settings;
@@ -298,6 +299,7 @@ impl BuiltinRole {
                 ReportsView,
                 UsersView,
                 UsersManage,
+                CollaboratorsGrant,
                 TeamsManage,
             ]),
             // `ConversationsViewAll` lets the per-user "conversation access"
@@ -352,6 +354,22 @@ pub struct Actor {
     pub role: Option<RoleGrant>,
     pub conversation_access: ConversationAccess,
     pub team_ids: Vec<i64>,
+    /// Conversations and customers granted to them (collaborators only;
+    /// grants in force).
+    pub granted: Granted,
+}
+
+/// What grants in force add to what a collaborator sees.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Granted {
+    pub conversations: Vec<i64>,
+    pub customers: Vec<i64>,
+}
+
+impl Granted {
+    pub fn is_empty(&self) -> bool {
+        self.conversations.is_empty() && self.customers.is_empty()
+    }
 }
 
 impl Actor {
@@ -383,6 +401,7 @@ impl Actor {
             }),
             conversation_access: ConversationAccess::All,
             team_ids: Vec::new(),
+            granted: Granted::default(),
         }
     }
 }
@@ -581,8 +600,32 @@ fn first_allowed(actor: &Actor, flags: &[Flag]) -> Decision {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConversationScope {
     All,
-    Teams(Vec<i64>),
+    /// Their teams' conversations, and those granted to them.
+    Limited(Reach),
     None,
+}
+
+/// What a limited scope reaches: conversations of these teams, these
+/// conversations, and every conversation of these customers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Reach {
+    pub teams: Vec<i64>,
+    pub conversations: Vec<i64>,
+    pub customers: Vec<i64>,
+}
+
+impl Reach {
+    /// Their teams' conversations, nothing granted.
+    pub fn teams(teams: Vec<i64>) -> Self {
+        Self {
+            teams,
+            ..Self::default()
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.teams.is_empty() && self.conversations.is_empty() && self.customers.is_empty()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -600,7 +643,18 @@ pub enum ScopeRule {
 pub fn conversation_scope(actor: &Actor) -> (ConversationScope, ScopeRule) {
     let view_all = can(actor, Action::Use(Flag::ConversationsViewAll)).allowed;
     let view_team = can(actor, Action::Use(Flag::ConversationsViewTeam)).allowed;
-    let teams = || ConversationScope::Teams(actor.team_ids.clone());
+    let teams = || {
+        // Grants widen only a collaborator's scope.
+        let granted = match actor.is_collaborator() {
+            true => actor.granted.clone(),
+            false => Granted::default(),
+        };
+        ConversationScope::Limited(Reach {
+            teams: actor.team_ids.clone(),
+            conversations: granted.conversations,
+            customers: granted.customers,
+        })
+    };
     match (view_all, view_team, actor.conversation_access) {
         (true, _, ConversationAccess::All) => (ConversationScope::All, ScopeRule::AllConversations),
         (true, _, ConversationAccess::Teams) => (teams(), ScopeRule::AccessSetToTeams),

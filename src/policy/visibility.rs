@@ -1,17 +1,30 @@
 //! Whether one user sees one conversation, and the rule that decides. It
-//! is `conversation_scope` applied to one conversation's team — the lists,
-//! counts and searches apply the same scope in SQL — so the explainer, the
+//! is `conversation_scope` applied to one conversation — the lists, counts
+//! and searches apply the same scope in SQL — so the explainer, the
 //! notifications and every list give one answer.
 
 use super::{Actor, ConversationScope, ScopeRule, conversation_scope};
 
+/// Where a conversation sits, as far as scopes are concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Placement {
+    pub id: i64,
+    pub team_id: Option<i64>,
+    pub customer_id: i64,
+}
+
 impl ConversationScope {
-    /// Whether a conversation of `team_id` lies in this scope (the SQL
-    /// scopes: all; `team_id IN (…)`, which no team never matches; none).
-    pub fn includes(&self, team_id: Option<i64>) -> bool {
+    /// Whether a conversation lies in this scope (as the SQL scopes: all;
+    /// `team_id IN (…) OR id IN (…) OR customer_id IN (…)`, which no team
+    /// never matches by team; none).
+    pub fn includes(&self, c: Placement) -> bool {
         match self {
             Self::All => true,
-            Self::Teams(ids) => team_id.is_some_and(|t| ids.contains(&t)),
+            Self::Limited(reach) => {
+                c.team_id.is_some_and(|t| reach.teams.contains(&t))
+                    || reach.conversations.contains(&c.id)
+                    || reach.customers.contains(&c.customer_id)
+            }
             Self::None => false,
         }
     }
@@ -24,8 +37,11 @@ pub enum SightRule {
     AllConversations,
     /// The conversation's team is one of theirs, and teams decide (`why`).
     InTheirTeam { team_id: i64, why: ScopeRule },
+    /// A grant in force lets them: for this conversation, or for every
+    /// conversation of its customer.
+    Granted { by_customer: bool },
     /// Teams decide (`why`) and the conversation's team is not theirs, or
-    /// it has none.
+    /// it has none, and nothing was granted.
     OutsideTheirTeams {
         team_id: Option<i64>,
         why: ScopeRule,
@@ -34,16 +50,22 @@ pub enum SightRule {
     NoViewPermission,
 }
 
-/// Whether `actor` sees a conversation of `team_id`, and why.
-pub fn sees_conversation(actor: &Actor, team_id: Option<i64>) -> (bool, SightRule) {
+/// Whether `actor` sees the conversation, and why.
+pub fn sees_conversation(actor: &Actor, c: Placement) -> (bool, SightRule) {
     let (scope, why) = conversation_scope(actor);
-    let rule = match (&scope, team_id) {
-        (ConversationScope::All, _) => SightRule::AllConversations,
-        (ConversationScope::None, _) => SightRule::NoViewPermission,
-        (ConversationScope::Teams(_), Some(team_id)) if scope.includes(Some(team_id)) => {
-            SightRule::InTheirTeam { team_id, why }
-        }
-        (ConversationScope::Teams(_), team_id) => SightRule::OutsideTheirTeams { team_id, why },
+    let rule = match &scope {
+        ConversationScope::All => SightRule::AllConversations,
+        ConversationScope::None => SightRule::NoViewPermission,
+        ConversationScope::Limited(reach) => match c.team_id {
+            Some(team_id) if reach.teams.contains(&team_id) => {
+                SightRule::InTheirTeam { team_id, why }
+            }
+            _ if reach.conversations.contains(&c.id) => SightRule::Granted { by_customer: false },
+            _ if reach.customers.contains(&c.customer_id) => {
+                SightRule::Granted { by_customer: true }
+            }
+            team_id => SightRule::OutsideTheirTeams { team_id, why },
+        },
     };
-    (scope.includes(team_id), rule)
+    (scope.includes(c), rule)
 }

@@ -67,8 +67,8 @@ pub fn open(
     fields.text("subject", input.subject, MAX_SUBJECT_CHARS);
     fields.text("message", input.message, messages::MAX_BODY_CHARS);
     // Team-only users open conversations only where they can see them.
-    if let (ConversationScope::Teams(ids), _) = policy::conversation_scope(actor)
-        && !input.team_id.is_some_and(|t| ids.contains(&t))
+    if let (ConversationScope::Limited(reach), _) = policy::conversation_scope(actor)
+        && !input.team_id.is_some_and(|t| reach.teams.contains(&t))
     {
         fields.add("team_id", Problem::OwnTeam);
     }
@@ -242,6 +242,7 @@ pub fn update_properties(
             id,
             subject: &c.subject,
             team_id: team,
+            customer_id: c.customer_id,
         };
         notify::tell(conn, &from, to, notify::Kind::Assignment, &about)?;
     }

@@ -66,6 +66,7 @@ fn about(conversation: &Conversation) -> notify::About<'_> {
         id: conversation.id,
         subject: &conversation.subject,
         team_id: conversation.team_id,
+        customer_id: conversation.customer_id,
     }
 }
 

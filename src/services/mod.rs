@@ -8,6 +8,7 @@
 pub mod conversations;
 pub mod customers;
 pub mod demo;
+pub mod grants;
 pub mod integrations;
 pub mod kb;
 pub mod messages;

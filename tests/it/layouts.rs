@@ -190,6 +190,14 @@ const POSTS: &[(&str, [bool; 5])] = &[
         [true, true, true, true, false],
     ),
     ("/conversations/{id}/move", [true, true, true, true, false]),
+    (
+        "/conversations/{id}/grants",
+        [true, true, true, false, false],
+    ),
+    (
+        "/conversations/{id}/grants/{grant}/revoke",
+        [true, true, true, false, false],
+    ),
     ("/customers/{id}/unblock", [true, true, true, true, false]),
     ("/customers/new", [true, true, true, true, false]),
     ("/customers/{id}/edit", [true, true, true, true, false]),
@@ -425,7 +433,9 @@ db_test!(route_by_role_matrix, |app| {
         } else {
             customer
         };
+        // A grant that does not exist: refused (403) or not found (404).
         path.replace("{id}", &id.to_string())
+            .replace("{grant}", "999999")
     };
     let emails = [
         "owner@acme.test",

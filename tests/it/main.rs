@@ -19,6 +19,7 @@ mod conversations;
 mod customers;
 mod email;
 mod fast_reads;
+mod grants;
 mod i18n;
 mod identity;
 mod kb;

@@ -4,8 +4,8 @@
 
 use crate::db_test;
 use confer::policy::{
-    Action, Actor, BuiltinRole, ConversationAccess, ConversationScope, Flag, FlagSet, RoleGrant,
-    Rule, ScopeRule, UserType, can, conversation_scope,
+    Action, Actor, BuiltinRole, ConversationAccess, ConversationScope, Flag, FlagSet, Granted,
+    Reach, RoleGrant, Rule, ScopeRule, UserType, can, conversation_scope,
 };
 
 fn actor(role: Option<BuiltinRole>) -> Actor {
@@ -19,6 +19,7 @@ fn actor(role: Option<BuiltinRole>) -> Actor {
         role: role.map(RoleGrant::builtin),
         conversation_access: ConversationAccess::All,
         team_ids: vec![1, 2],
+        granted: Granted::default(),
     }
 }
 
@@ -55,6 +56,7 @@ fn expected() -> Vec<(Action, [bool; 5])> {
         (u(UsersManage), [Y, Y, Y, N, N]),
         (u(UsersManageAdmins), [Y, Y, N, N, N]),
         (u(UsersManageRoles), [Y, Y, N, N, N]),
+        (u(CollaboratorsGrant), [Y, Y, Y, N, N]),
         (u(TeamsManage), [Y, Y, Y, N, N]),
         (u(SettingsOrg), [Y, Y, N, N, N]),
         (u(SettingsPlan), [Y, N, N, N, N]),
@@ -142,7 +144,7 @@ fn custom_roles_get_exactly_their_flags_and_no_role_gets_nothing() {
     assert_eq!(
         conversation_scope(&custom),
         (
-            ConversationScope::Teams(vec![1, 2]),
+            ConversationScope::Limited(Reach::teams(vec![1, 2])),
             ScopeRule::RoleViewsTeamsOnly
         )
     );
@@ -160,9 +162,30 @@ fn conversation_access_narrows_the_scope() {
     assert_eq!(
         conversation_scope(&collaborator),
         (
-            ConversationScope::Teams(vec![1, 2]),
+            ConversationScope::Limited(Reach::teams(vec![1, 2])),
             ScopeRule::AccessSetToTeams
         )
+    );
+    // Grants widen a collaborator's scope, and only a collaborator's.
+    collaborator.granted = Granted {
+        conversations: vec![12],
+        customers: vec![3],
+    };
+    let widened = Reach {
+        teams: vec![1, 2],
+        conversations: vec![12],
+        customers: vec![3],
+    };
+    assert_eq!(
+        conversation_scope(&collaborator).0,
+        ConversationScope::Limited(widened)
+    );
+    let mut agent = actor(Some(BuiltinRole::Agent));
+    agent.conversation_access = ConversationAccess::Teams;
+    agent.granted = collaborator.granted.clone();
+    assert_eq!(
+        conversation_scope(&agent).0,
+        ConversationScope::Limited(Reach::teams(vec![1, 2]))
     );
 }
 
@@ -823,16 +846,51 @@ db_test!(
             )
             .create();
         users.push((later, "later@acme.test".into()));
-        let carl = app.customer("Carl Customer", "carl@customer.test");
+        let customers = [
+            app.customer("Carl Customer", "carl@customer.test"),
+            app.customer("Olga Other", "olga@customer.test"),
+        ];
         let conversations: Vec<i64> = (0..12)
             .map(|n| {
                 let team = match dice.roll(4) {
                     3 => None,
                     i => Some(teams[i as usize]),
                 };
-                app.conversation(&format!("Case {n}"), carl, team, None, "open")
+                let customer = customers[dice.roll(2) as usize];
+                app.conversation(&format!("Case {n}"), customer, team, None, "open")
             })
             .collect();
+        // Grants to some collaborators: a conversation, or a customer's;
+        // one revoked (no longer counts).
+        let collaborators: Vec<i64> = users
+            .iter()
+            .map(|(id, _)| *id)
+            .filter(|id| {
+                app.count(&format!(
+                    "users WHERE id = {id} AND user_type = 'collaborator'"
+                )) == 1
+            })
+            .collect();
+        let mut granted = 0;
+        for &user in &collaborators {
+            for _ in 0..dice.roll(3) {
+                let (column, id) = match dice.roll(3) {
+                    0 => ("customer_id", customers[dice.roll(2) as usize]),
+                    _ => ("conversation_id", conversations[dice.roll(12) as usize]),
+                };
+                let ended = if dice.roll(4) == 0 {
+                    "'2026-01-02 00:00:00'"
+                } else {
+                    "NULL"
+                };
+                app.sql(&format!(
+                    "INSERT INTO access_grants (user_id, {column}, created_at, expires_at, ended_at) \
+                     VALUES ({user}, {id}, '2026-01-01 00:00:00', '2099-01-01 00:00:00', {ended})"
+                ));
+                granted += 1;
+            }
+        }
+        assert!(granted > 0, "some grants in the data");
 
         let mut owner = app.sign_in("owner@acme.test");
         // What the generated data covers: (sees all, sees some, signed in

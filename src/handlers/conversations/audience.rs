@@ -1,10 +1,13 @@
 //! "Who can see this": every active user who sees a conversation, grouped
 //! by the rule that lets them (`policy::sees_conversation`, as the lists
-//! apply it), collaborators marked. For those who may view users.
+//! apply it), collaborators marked; and the collaborators' grants on it,
+//! given and revoked here by those who hold `collaborators.grant`.
 
 use super::*;
+use crate::models::grant::{self, Shown};
 use crate::models::people::{self, Seer};
 use crate::policy::SightRule;
+use crate::services::grants::{self as grants_service, GrantInput, Until};
 
 #[derive(Template)]
 #[template(path = "pages/conversation_audience.html")]
@@ -12,26 +15,106 @@ struct AudiencePage {
     ctx: Ctx,
     id: i64,
     subject: String,
+    customer_name: String,
     groups: Vec<AudienceGroup>,
     total: usize,
+    /// Grants in force that open it: (grant id, sentence).
+    grants: Vec<(i64, String)>,
+    can_grant: bool,
+    /// Whom access can be granted to: (id, "Name (email)").
+    collaborators: Vec<(i64, String)>,
+    form: GrantForm,
+    errors: FieldErrors,
+    notice: Option<&'static str>,
+    /// The range the date field offers: today to 90 days on.
+    today: String,
+    latest: String,
 }
 
 /// People let in by one rule.
 struct AudienceGroup {
     heading: String,
     why: String,
-    people: Vec<Seer>,
+    people: Vec<(Seer, Option<String>)>,
+}
+
+/// The grant form as typed.
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct GrantForm {
+    pub user_id: String,
+    /// `conversation` or `customer`.
+    pub reach: String,
+    pub until: String,
+}
+
+impl AudiencePage {
+    fn is(&self, value: &str, option: &str) -> bool {
+        value == option
+    }
+}
+
+/// Whether the reader may open "Who can see this".
+pub(super) fn may_see_audience(current: &CurrentUser) -> bool {
+    allowed(current, Flag::UsersView) || allowed(current, Flag::CollaboratorsGrant)
+}
+
+/// "Dana can see this until 15 Dec 2026, granted by Alex."
+pub fn grant_line(shown: &Shown, tz: chrono_tz::Tz, t: crate::i18n::Tr) -> String {
+    // The last day of access: the grant ends at the midnight after it.
+    let last_day = crate::pages::format_local_date(
+        shown.grant.expires_at - chrono::Duration::seconds(1),
+        tz,
+        t,
+    );
+    let key = match shown.grant.customer_id {
+        Some(_) => "grants.line_customer",
+        None => "grants.line",
+    };
+    let by = shown.granted_by_name.clone().unwrap_or_default();
+    t.fmt(
+        key,
+        &[("name", &shown.user_name), ("date", &last_day), ("by", &by)],
+    )
 }
 
 pub async fn audience(
     current: CurrentUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
+    query: web::Query<crate::web::NoticeQuery>,
 ) -> AppResult<HttpResponse> {
-    policy::ensure(&current.actor, Action::Use(Flag::UsersView))?;
-    let (scope, user_id, team_ids) = reader(&current);
-    let (org, now, id) = (current.org.clone(), state.clock.now(), *id);
-    let (conversation, team, seers) = state
+    let notice = match query.notice.as_deref() {
+        Some("granted") => Some("grants.notice.granted"),
+        Some("revoked") => Some("grants.notice.revoked"),
+        _ => None,
+    };
+    render(
+        &current,
+        &state,
+        *id,
+        GrantForm::default(),
+        FieldErrors::default(),
+        notice,
+    )
+    .await
+}
+
+async fn render(
+    current: &CurrentUser,
+    state: &AppState,
+    id: i64,
+    form: GrantForm,
+    errors: FieldErrors,
+    notice: Option<&'static str>,
+) -> AppResult<HttpResponse> {
+    if !may_see_audience(current) {
+        return Err(AppError::Forbidden("who can see a conversation".into()));
+    }
+    let (scope, user_id, team_ids) = reader(current);
+    let (org, now) = (current.org.clone(), state.clock.now());
+    let can_grant = allowed(current, Flag::CollaboratorsGrant);
+    let (conversation, team, customer_name, seers, shown, collaborators) = state
         .db(move |conn| {
             let reader = Reader {
                 scope: &scope,
@@ -45,8 +128,23 @@ pub async fn audience(
                 Some(team) => Team::find(conn, team)?.map(|t| t.name),
                 None => None,
             };
-            let seers = people::audience(conn, &org, conversation.team_id, now)?;
-            Ok((conversation, team, seers))
+            let customer_name =
+                grant::target_label(conn, grant::Target::Customer(conversation.customer_id))?;
+            let seers = people::audience(conn, &org, conversation.placement(), now)?;
+            let shown = grant::in_force_for(conn, conversation.id, conversation.customer_id)?;
+            let collaborators = if can_grant {
+                grant::collaborators(conn)?
+            } else {
+                Vec::new()
+            };
+            Ok((
+                conversation,
+                team,
+                customer_name,
+                seers,
+                shown,
+                collaborators,
+            ))
         })
         .await?;
     let t = current.tr;
@@ -54,14 +152,24 @@ pub async fn audience(
     let total = seers.len();
     let mut groups: Vec<AudienceGroup> = Vec::new();
     for seer in seers {
-        let (heading, why) = match &seer.rule {
+        let (heading, why, note) = match &seer.rule {
             SightRule::AllConversations => (
                 t.get("conversation.audience.all").to_string(),
                 t.get("rule.scope.all").to_string(),
+                None,
             ),
             SightRule::InTheirTeam { why, .. } => (
                 t.fmt("conversation.audience.team", &[("team", &team)]),
                 crate::pages::explain_scope(why, t),
+                None,
+            ),
+            SightRule::Granted { .. } => (
+                t.get("conversation.audience.granted").to_string(),
+                t.get("conversation.audience.granted_why").to_string(),
+                shown
+                    .iter()
+                    .find(|g| g.grant.user_id == seer.id)
+                    .map(|g| grant_line(g, current.tz, t)),
             ),
             // `audience` holds only those who see it.
             SightRule::OutsideTheirTeams { .. } | SightRule::NoViewPermission => continue,
@@ -70,20 +178,110 @@ pub async fn audience(
             .iter_mut()
             .find(|g| g.heading == heading && g.why == why)
         {
-            Some(group) => group.people.push(seer),
+            Some(group) => group.people.push((seer, note)),
             None => groups.push(AudienceGroup {
                 heading,
                 why,
-                people: vec![seer],
+                people: vec![(seer, note)],
             }),
         }
     }
+    let today = current.org.today(now);
+    let form = GrantForm {
+        until: match form.until.is_empty() {
+            true => (today + chrono::Duration::days(grants_service::DEFAULT_DAYS)).to_string(),
+            false => form.until,
+        },
+        reach: match form.reach.is_empty() {
+            true => "conversation".into(),
+            false => form.reach,
+        },
+        ..form
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let page = AudiencePage {
-        ctx: Ctx::for_user(&current, "conversations"),
+        ctx: Ctx::for_user(current, "conversations"),
         id,
         subject: conversation.subject,
+        customer_name,
         groups,
         total,
+        grants: shown
+            .iter()
+            .map(|g| (g.grant.id, grant_line(g, current.tz, t)))
+            .collect(),
+        can_grant,
+        collaborators: collaborators
+            .into_iter()
+            .map(|(id, name, email)| (id, format!("{name} ({email})")))
+            .collect(),
+        form,
+        errors,
+        notice,
+        today: today.to_string(),
+        latest: (today + chrono::Duration::days(grants_service::MAX_DAYS)).to_string(),
     };
-    html_with_status(&page, StatusCode::OK)
+    html_with_status(&page, status)
+}
+
+/// Grants a collaborator access to this conversation or its customer's.
+pub async fn grant_access(
+    req: HttpRequest,
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    form: web::Form<GrantForm>,
+) -> AppResult<HttpResponse> {
+    let id = *id;
+    let form = form.into_inner();
+    let input = GrantInput {
+        user_id: form.user_id.trim().parse().ok(),
+        whole_customer: form.reach == "customer",
+        until: Until::parse(&form.until),
+    };
+    let who = current.caller(&state, &req);
+    let outcome = state
+        .db(move |conn| {
+            Ok(write_transaction(conn, |conn| {
+                let by = who.by();
+                grants_service::grant(conn, &who.ctx(), &by, id, &input)
+            }))
+        })
+        .await?;
+    match outcome {
+        Ok(_) => Ok(redirect(&format!(
+            "/conversations/{id}/audience?notice=granted#grants"
+        ))),
+        Err(Refusal::Fields(fields)) => {
+            let errors = fields.messages(current.tr);
+            render(&current, &state, id, form, errors, None).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Ends a grant at once.
+pub async fn revoke_access(
+    req: HttpRequest,
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, i64)>,
+) -> AppResult<HttpResponse> {
+    let (id, grant_id) = path.into_inner();
+    let who = current.caller(&state, &req);
+    state
+        .db(move |conn| {
+            Ok(write_transaction(conn, |conn| {
+                let by = who.by();
+                grants_service::revoke(conn, &who.ctx(), &by, id, grant_id)
+            }))
+        })
+        .await??;
+    Ok(redirect(&format!(
+        "/conversations/{id}/audience?notice=revoked#grants"
+    )))
 }

@@ -219,13 +219,17 @@ pub async fn mentionable(
 ) -> AppResult<HttpResponse> {
     policy::ensure(&current.actor, Action::Use(Flag::ConversationsNote))?;
     let loaded = load(&current, &state, *id).await?;
-    let (org, team, now) = (
+    let (org, placement, now) = (
         current.org.clone(),
-        loaded.conversation.team_id,
+        loaded.conversation.placement(),
         state.clock.now(),
     );
     let people = state
-        .db(move |conn| Ok(crate::models::people::who_can_see(conn, &org, team, now)?))
+        .db(move |conn| {
+            Ok(crate::models::people::who_can_see(
+                conn, &org, placement, now,
+            )?)
+        })
         .await?;
     let full =
         policy::sees_contact_details(&current.actor, current.org.mask_contacts_for_collaborators);

@@ -74,6 +74,8 @@ pub(super) struct Loaded {
     pub(super) saved: Option<Vec<crate::models::saved_reply::Listed>>,
     /// The last activity the reader saw here before this page.
     pub(super) seen_activity_at: Option<NaiveDateTime>,
+    /// Grants in force that open it, as sentences.
+    pub(super) grants: Vec<crate::models::grant::Shown>,
 }
 
 pub(super) async fn load(current: &CurrentUser, state: &AppState, id: i64) -> AppResult<Loaded> {
@@ -83,7 +85,7 @@ pub(super) async fn load(current: &CurrentUser, state: &AppState, id: i64) -> Ap
     let (pickers, threads) = (state.pickers.clone(), state.threads.clone());
     let directory_version = current.org.directory_version;
     let (lang, tz) = (current.tr.lang, current.tz);
-    let (head, kept, pickers, task_lines) = state
+    let (head, kept, pickers, task_lines, grants) = state
         .db(move |conn| {
             let reader = Reader {
                 scope: &scope,
@@ -117,11 +119,18 @@ pub(super) async fn load(current: &CurrentUser, state: &AppState, id: i64) -> Ap
             } else {
                 Vec::new()
             };
+            let grants = if head.has_grants {
+                let c = &head.conversation;
+                crate::models::grant::in_force_for(conn, c.id, c.customer_id)?
+            } else {
+                Vec::new()
+            };
             Ok((
                 head,
                 kept,
                 pickers.get(conn, directory_version)?,
                 task_lines,
+                grants,
             ))
         })
         .await?;
@@ -138,6 +147,7 @@ pub(super) async fn load(current: &CurrentUser, state: &AppState, id: i64) -> Ap
         seen_activity_at: head.seen_activity_at,
         conversation: head.conversation,
         customer: head.customer,
+        grants,
     };
     Ok(loaded)
 }
@@ -178,6 +188,17 @@ pub(super) struct ConversationPage {
     pub(super) can_move: bool,
     /// `trash`, `spam`, or empty in the workspace.
     pub(super) folder: &'static str,
+    /// "Dana can see this until …, granted by Alex."
+    pub(super) grant_lines: Vec<String>,
+    /// May see who sees it, and grant or revoke collaborators' access.
+    pub(super) can_see_audience: bool,
+}
+
+fn grant_lines(grants: &[crate::models::grant::Shown], current: &CurrentUser) -> Vec<String> {
+    grants
+        .iter()
+        .map(|g| super::grant_line(g, current.tz, current.tr))
+        .collect()
 }
 
 impl ConversationPage {
@@ -211,6 +232,8 @@ pub(super) struct CollaboratorConversationPage {
     pub(super) newest: i64,
     /// In Trash or Spam: since when, and when it goes for good.
     pub(super) folder_note: Option<String>,
+    /// "You can see this until …, granted by Alex." and the like.
+    pub(super) grant_lines: Vec<String>,
 }
 
 /// Text typed into a composer, kept when the page comes back with an error.
@@ -289,6 +312,7 @@ pub(super) fn render(
                 saved,
                 newest: loaded.thread.newest,
                 folder_note: super::folders::folder_note(c, current),
+                grant_lines: grant_lines(&loaded.grants, current),
             },
             status_code,
         );
@@ -341,6 +365,8 @@ pub(super) fn render(
             folder_note: super::folders::folder_note(c, current),
             can_move: allowed(current, Flag::ConversationsArchive),
             folder: c.folder.map_or("", |f| f.key()),
+            grant_lines: grant_lines(&loaded.grants, current),
+            can_see_audience: super::audience::may_see_audience(current),
         },
         status_code,
     )

@@ -6,6 +6,7 @@
 
 use super::*;
 use crate::models::conversation::{self, Reader};
+use crate::models::grant;
 use crate::models::user::AccessState;
 use crate::policy::SightRule;
 
@@ -67,7 +68,15 @@ pub(super) async fn explain(
                         Some(team) => Team::find(conn, team)?.map(|t| t.name),
                         None => None,
                     };
-                    Ok((Some((found, team)), Vec::new()))
+                    let grants = grant::in_force_for(conn, found.id, found.customer_id)?;
+                    Ok((
+                        Some(Asked {
+                            conversation: found,
+                            team,
+                            grants,
+                        }),
+                        Vec::new(),
+                    ))
                 }
                 None => {
                     let found = crate::search::conversations(
@@ -96,15 +105,8 @@ pub(super) async fn explain(
         })
         .await?;
     Ok(match (number, found) {
-        (Some(_), (Some((conversation, team)), _)) => Explained {
-            verdict: Some(verdict(
-                current,
-                loaded,
-                conversation.id,
-                conversation.subject,
-                conversation.team_id.zip(team),
-                state.clock.now(),
-            )),
+        (Some(_), (Some(one), _)) => Explained {
+            verdict: Some(verdict(current, loaded, one, state.clock.now())),
             matches: Vec::new(),
             message: None,
             asked,
@@ -126,15 +128,15 @@ pub(super) async fn explain(
     })
 }
 
+/// A conversation asked about, with what decides who sees it.
+struct Asked {
+    conversation: conversation::Conversation,
+    team: Option<String>,
+    grants: Vec<grant::Shown>,
+}
+
 /// Whether the user sees the conversation, and each rule that decides.
-fn verdict(
-    current: &CurrentUser,
-    loaded: &Loaded,
-    id: i64,
-    subject: String,
-    team: Option<(i64, String)>,
-    now: NaiveDateTime,
-) -> Verdict {
+fn verdict(current: &CurrentUser, loaded: &Loaded, asked: Asked, now: NaiveDateTime) -> Verdict {
     let t = current.tr;
     let user = &loaded.user;
     let mut reasons = Vec::new();
@@ -158,9 +160,13 @@ fn verdict(
             false
         }
     };
-    let team_id = team.as_ref().map(|(id, _)| *id);
-    let team_name = team.map(|(_, name)| name).unwrap_or_default();
-    let (sees, rule) = policy::sees_conversation(&loaded.actor, team_id);
+    let Asked {
+        conversation,
+        team,
+        grants,
+    } = asked;
+    let team_name = team.unwrap_or_default();
+    let (sees, rule) = policy::sees_conversation(&loaded.actor, conversation.placement());
     let scope = |why| crate::pages::explain_scope(why, t);
     match &rule {
         SightRule::AllConversations => reasons.push(t.get("rule.scope.all").to_string()),
@@ -179,6 +185,12 @@ fn verdict(
             reasons.push(t.get("users.see.no_team").to_string());
             reasons.push(scope(why));
         }
+        SightRule::Granted { .. } => reasons.extend(
+            grants
+                .iter()
+                .filter(|g| g.grant.user_id == user.id)
+                .map(|g| crate::handlers::conversations::grant_line(g, current.tz, t)),
+        ),
         SightRule::NoViewPermission => reasons.push(t.get("rule.scope.none").to_string()),
     }
     let visible = can_sign_in && sees;
@@ -188,8 +200,11 @@ fn verdict(
         "users.see.no"
     };
     Verdict {
-        id,
-        headline: t.fmt(key, &[("name", &user.name), ("subject", &subject)]),
+        id: conversation.id,
+        headline: t.fmt(
+            key,
+            &[("name", &user.name), ("subject", &conversation.subject)],
+        ),
         visible,
         reasons,
     }

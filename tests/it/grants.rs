@@ -1,0 +1,219 @@
+//! Grants: a collaborator is given one conversation, or every conversation
+//! of a customer, until a day; they see exactly that (page, lists, search,
+//! counts, explainer) and lose it when it is revoked or expires.
+
+use chrono::Duration;
+use confer::policy::BuiltinRole;
+
+use crate::db_test;
+
+/// The conversation ids of a page's table.
+fn listed(body: &str) -> Vec<i64> {
+    let table = body.split("<tbody>").nth(1).unwrap_or_default();
+    let table = table.split("</tbody>").next().unwrap_or_default();
+    table
+        .split("href=\"/conversations/")
+        .skip(1)
+        .filter_map(|s| s.split('"').next()?.parse().ok())
+        .collect()
+}
+
+db_test!(
+    a_grant_opens_one_conversation_or_a_customer_until_it_ends,
+    |app| {
+        let app = app.with_org();
+        let support = app.staff();
+        let billing = app.team("Billing");
+        let dana = app
+            .user("dana@partner.test", "Dana Expert")
+            .collaborator()
+            .teams_only()
+            .create();
+        let carl = app.customer("Carl Customer", "carl@customer.test");
+        let other = app.customer("Olga Other", "olga@customer.test");
+        let dispute = app.conversation("Invoice dispute", carl, Some(billing), None, "open");
+        let second = app.conversation("Second question", carl, None, None, "open");
+        let elsewhere = app.conversation("Other invoice", other, Some(billing), None, "open");
+        let _ = support;
+
+        let mut dana_client = app.sign_in("dana@partner.test");
+        for id in [dispute, second, elsewhere] {
+            assert_eq!(
+                dana_client.status_only(&format!("/conversations/{id}")),
+                404
+            );
+        }
+
+        // An agent may not grant; a manager may.
+        let mut agent = app.sign_in("agent@acme.test");
+        let refused = agent.post_form(
+            &format!("/conversations/{dispute}/grants"),
+            &[("user_id", &dana.to_string()), ("reach", "conversation")],
+        );
+        assert_eq!(refused.status, 403);
+        assert_eq!(
+            agent.status_only(&format!("/conversations/{dispute}/audience")),
+            403
+        );
+
+        let mut manager = app.sign_in("manager@acme.test");
+        let today = app.clock.now().date();
+        let too_far = (today + Duration::days(91)).to_string();
+        let bad = manager.post_form(
+            &format!("/conversations/{dispute}/grants"),
+            &[
+                ("user_id", "999"),
+                ("reach", "conversation"),
+                ("until", &too_far),
+            ],
+        );
+        assert_eq!(bad.status, 422);
+        assert!(bad.body.contains("Choose an active collaborator."));
+        assert!(
+            bad.body
+                .contains("Choose a day from today to 90 days from now.")
+        );
+        assert!(
+            bad.body.contains(&format!("value=\"{too_far}\"")),
+            "input kept"
+        );
+        let not_a_date = manager.post_form(
+            &format!("/conversations/{dispute}/grants"),
+            &[
+                ("user_id", &dana.to_string()),
+                ("reach", "conversation"),
+                ("until", "soon"),
+            ],
+        );
+        assert_eq!(not_a_date.status, 422);
+        let agent_id = app.user_id("agent@acme.test").to_string();
+        let not_collaborator = manager.post_form(
+            &format!("/conversations/{dispute}/grants"),
+            &[("user_id", &agent_id), ("reach", "conversation")],
+        );
+        assert_eq!(not_collaborator.status, 422);
+        assert_eq!(app.count("access_grants"), 0, "refusals write nothing");
+
+        let until = (today + Duration::days(10)).to_string();
+        manager
+            .post_form(
+                &format!("/conversations/{dispute}/grants"),
+                &[
+                    ("user_id", &dana.to_string()),
+                    ("reach", "conversation"),
+                    ("until", &until),
+                ],
+            )
+            .expect_redirect(&format!("/conversations/{dispute}/audience"));
+        assert_eq!(
+        app.count(&format!(
+            "access_grants WHERE user_id = {dana} AND conversation_id = {dispute} AND ended_at IS NULL"
+        )),
+        1
+    );
+        assert_eq!(app.count("audit_log WHERE action = 'grant.created'"), 1);
+
+        // Dana sees that conversation, and only it: page, lists, counts, search.
+        let page = dana_client.get(&format!("/conversations/{dispute}"));
+        assert_eq!(page.status, 200);
+        let last_day = confer::pages::format_date(
+            today + Duration::days(10),
+            confer::i18n::Tr::new(confer::i18n::Lang::En),
+        );
+        assert!(
+            page.body.contains(&format!(
+                "Dana Expert can see this until {last_day}, granted by Mia Manager."
+            )),
+            "{}",
+            page.body
+        );
+        assert!(!page.body.contains("name=\"reply\""), "still no reply");
+        assert_eq!(
+            dana_client.status_only(&format!("/conversations/{second}")),
+            404
+        );
+        let inbox = dana_client.get("/conversations");
+        assert_eq!(listed(&inbox.body), vec![dispute], "their first view");
+        assert!(
+            inbox.body.contains("data-view=\"all\">1</span>"),
+            "counted exactly"
+        );
+        let search = dana_client.get("/search?q=invoice");
+        assert_eq!(listed(&search.body), vec![dispute]);
+        // What they write is a note, as always.
+        dana_client
+            .post_form(
+                &format!("/conversations/{dispute}/notes"),
+                &[("body", "The charge is from the old plan.")],
+            )
+            .expect_done();
+
+        // The explainer and "who can see this" say why.
+        let explained = manager.get(&format!("/settings/users/{dana}?conversation={dispute}"));
+        assert!(explained.body.contains("data-verdict=\"yes\""));
+        assert!(explained.body.contains("granted by Mia Manager"));
+        let audience = manager.get(&format!("/conversations/{dispute}/audience"));
+        assert!(audience.body.contains(&format!("data-user=\"{dana}\"")));
+        assert!(audience.body.contains("Granted access"));
+
+        // Every conversation of the customer, then revoked at once.
+        manager
+            .post_form(
+                &format!("/conversations/{dispute}/grants"),
+                &[
+                    ("user_id", &dana.to_string()),
+                    ("reach", "customer"),
+                    ("until", ""),
+                ],
+            )
+            .expect_redirect(&format!("/conversations/{dispute}/audience"));
+        assert_eq!(
+            dana_client.status_only(&format!("/conversations/{second}")),
+            200
+        );
+        assert_eq!(
+            dana_client.status_only(&format!("/conversations/{elsewhere}")),
+            404
+        );
+        let mut inbox = listed(&dana_client.get("/conversations?view=all").body);
+        inbox.sort();
+        assert_eq!(inbox, vec![dispute, second]);
+        let customer_grant = app.number(&format!(
+            "SELECT id FROM access_grants WHERE customer_id = {carl} AND ended_at IS NULL"
+        ));
+        manager
+            .post_form(
+                &format!("/conversations/{second}/grants/{customer_grant}/revoke"),
+                &[],
+            )
+            .expect_redirect(&format!("/conversations/{second}/audience"));
+        assert_eq!(
+            dana_client.status_only(&format!("/conversations/{second}")),
+            404
+        );
+        assert_eq!(
+            dana_client.status_only(&format!("/conversations/{dispute}")),
+            200
+        );
+        assert_eq!(app.count("audit_log WHERE action = 'grant.revoked'"), 1);
+
+        // The worker ends the other when its last day has passed.
+        app.clock.advance(Duration::days(10));
+        assert_eq!(
+            app.run_jobs(None).grants_ended,
+            0,
+            "the last day is still on"
+        );
+        app.clock.advance(Duration::days(1));
+        assert_eq!(app.run_jobs(None).grants_ended, 1);
+        assert_eq!(app.run_jobs(None).grants_ended, 0, "once");
+        assert_eq!(
+            dana_client.status_only(&format!("/conversations/{dispute}")),
+            404
+        );
+        assert_eq!(app.count("audit_log WHERE action = 'grant.expired'"), 1);
+        let explained = manager.get(&format!("/settings/users/{dana}?conversation={dispute}"));
+        assert!(explained.body.contains("data-verdict=\"no\""));
+        let _ = BuiltinRole::Manager;
+    }
+);
