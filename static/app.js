@@ -79,7 +79,44 @@ function mentionSuggestions() {
     if (q === null || !people) return [];
     return people.filter((p) => p.name.toLowerCase().includes(q) || p.email.toLowerCase().startsWith(q)).slice(0, 8);
   };
+  // "@someone@example.com" who is nobody here: those who may invite are
+  // offered to (in a new tab, so the note being written stays).
+  const invite = () => {
+    if (!area.dataset.invite) return null;
+    const before = area.value.slice(0, area.selectionStart);
+    const match = /(^|\s)@([^\s@]+@[^\s@]+\.[^\s@]{2,})$/.exec(before);
+    if (!match) return null;
+    const email = match[2];
+    const known = (people || []).some((p) => p.email && p.email.toLowerCase() === email.toLowerCase());
+    return known ? null : email;
+  };
+  const openInvite = (email) => {
+    window.open(area.dataset.invite + "?invite=" + encodeURIComponent(email) + "#invite", "_blank", "noopener");
+    close();
+  };
+  const offerInvite = (email) => {
+    list.replaceChildren();
+    const item = document.createElement("li");
+    item.id = "mention-0";
+    item.setAttribute("role", "option");
+    item.setAttribute("aria-selected", "true");
+    item.textContent = area.dataset.inviteLabel.replace("{email}", email);
+    item.addEventListener("mousedown", (e) => { e.preventDefault(); openInvite(email); });
+    list.append(item);
+    list.hidden = false;
+    area.setAttribute("aria-activedescendant", "mention-0");
+  };
   area.addEventListener("input", async () => {
+    const email = invite();
+    if (email) {
+      if (!people) {
+        loading = loading || fetch(area.dataset.mentions, { credentials: "same-origin" })
+          .then((response) => (response.ok ? response.json() : []))
+          .catch(() => []);
+        people = await loading;
+      }
+      if (invite()) return offerInvite(email);
+    }
     if (query() === null) return close();
     if (!people) {
       // One request, however fast the typing.
@@ -93,6 +130,16 @@ function mentionSuggestions() {
   });
   area.addEventListener("keydown", (e) => {
     if (list.hidden) return;
+    const email = invite();
+    if (email) {
+      if (e.key === "Enter") {
+        e.preventDefault();
+        openInvite(email);
+      } else if (e.key === "Escape") {
+        close();
+      }
+      return;
+    }
     const found = matches();
     if (e.key === "ArrowDown" || e.key === "ArrowUp") {
       e.preventDefault();

@@ -96,6 +96,7 @@ web_routes! {
     get "/conversations/{id}" => conversations::show;
     get "/conversations/{id}/audience" => conversations::audience;
     post "/conversations/{id}/grants" => conversations::grant_access;
+    post "/conversations/{id}/invite" => conversations::invite_into;
     post "/conversations/{id}/grants/{grant}/revoke" => conversations::revoke_access;
     get "/conversations/{id}/mentionable" => conversations::mentionable;
     get "/conversations/{id}/live" => conversations::live;

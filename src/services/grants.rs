@@ -48,6 +48,23 @@ impl Until {
     }
 }
 
+/// The last day asked for, when it is one a grant may have: from today to
+/// `MAX_DAYS` on (`DEFAULT_DAYS` on when none was given).
+fn last_day(ctx: &Ctx, until: &Until) -> Option<NaiveDate> {
+    let today = ctx.org.today(ctx.now);
+    match until {
+        Until::Default => Some(today + chrono::Duration::days(DEFAULT_DAYS)),
+        Until::Day(day) => Some(*day),
+        Until::NotADate => None,
+    }
+    .filter(|&day| day >= today && day <= today + chrono::Duration::days(MAX_DAYS))
+}
+
+const UNTIL_PROBLEM: Problem = Problem::Rule {
+    key: "grants.error.until",
+    english: "must be a day from today to 90 days on",
+};
+
 /// The instant a grant whose last day is `until` ends: the next midnight in
 /// the organisation's timezone, as UTC.
 fn end_of(ctx: &Ctx, until: NaiveDate) -> NaiveDateTime {
@@ -103,21 +120,9 @@ pub fn grant(
             },
         );
     }
-    let today = ctx.org.today(ctx.now);
-    let until = match input.until {
-        Until::Default => Some(today + chrono::Duration::days(DEFAULT_DAYS)),
-        Until::Day(day) => Some(day),
-        Until::NotADate => None,
-    }
-    .filter(|&day| day >= today && day <= today + chrono::Duration::days(MAX_DAYS));
+    let until = last_day(ctx, &input.until);
     if until.is_none() {
-        fields.add(
-            "until",
-            Problem::Rule {
-                key: "grants.error.until",
-                english: "must be a day from today to 90 days on",
-            },
-        );
+        fields.add("until", UNTIL_PROBLEM);
     }
     super::check(fields)?;
     let (Some(grantee), Some(until)) = (grantee, until) else {
@@ -269,4 +274,88 @@ fn record(
         },
         now,
     )
+}
+
+/// Someone new to invite as a collaborator, straight into a conversation.
+pub struct InviteInput<'a> {
+    pub name: &'a str,
+    pub email: &'a str,
+    pub whole_customer: bool,
+    pub until: Until,
+}
+
+/// Why an invitation into a conversation did not happen.
+#[derive(Debug)]
+pub enum InviteRefusal {
+    /// Of the grant (its fields, the policy, the conversation).
+    Grant(Refusal),
+    /// Of adding the user (email taken, the allowance, the policy).
+    User(super::users::Outcome),
+}
+
+impl From<Refusal> for InviteRefusal {
+    fn from(r: Refusal) -> Self {
+        Self::Grant(r)
+    }
+}
+
+impl From<diesel::result::Error> for InviteRefusal {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Grant(Refusal::Database(e))
+    }
+}
+
+/// Invites `name <email>` as a collaborator, as Settings > Users would
+/// (who may add collaborators, the allowance, the invitation email), who
+/// sees nothing but what is granted here: this conversation, or its
+/// customer's, until the day given. One transaction: both or neither.
+pub fn invite_and_grant(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    by: &By,
+    conversation_id: i64,
+    input: &InviteInput,
+) -> Result<i64, InviteRefusal> {
+    policy::ensure(by.actor, Action::Use(Flag::CollaboratorsGrant)).map_err(Refusal::from)?;
+    let (scope, _) = policy::conversation_scope(by.actor);
+    let reader = Reader {
+        scope: &scope,
+        user_id: by.actor.user_id,
+        team_ids: &by.actor.team_ids,
+    };
+    conversation::find_visible(conn, &reader, conversation_id)?.ok_or(Refusal::NotFound)?;
+    let mut fields = Fields::default();
+    fields.text("name", input.name, super::users::MAX_NAME_CHARS);
+    fields.email("email", input.email);
+    let until = last_day(ctx, &input.until);
+    if until.is_none() {
+        fields.add("until", UNTIL_PROBLEM);
+    }
+    super::check(fields)?;
+    let user = super::users::UserInput {
+        user_type: UserType::Collaborator,
+        name: input.name.trim().to_string(),
+        email: input.email.trim().to_string(),
+        language: None,
+        timezone: None,
+        role_id: None,
+        team_ids: Vec::new(),
+        access: policy::ConversationAccess::Teams,
+        starts: None,
+        ends: None,
+    };
+    let user_id = super::users::add_user(conn, by, ctx.org, &user, &ctx.config.public_url, ctx.now)
+        .map_err(InviteRefusal::User)?;
+    let until = until.map_or(Until::NotADate, Until::Day);
+    Ok(grant(
+        conn,
+        ctx,
+        by,
+        conversation_id,
+        &GrantInput {
+            user_id: Some(user_id),
+            whole_customer: input.whole_customer,
+            until,
+        },
+    )?)
 }

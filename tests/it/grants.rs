@@ -217,3 +217,118 @@ db_test!(
         let _ = BuiltinRole::Manager;
     }
 );
+
+db_test!(
+    an_outside_expert_is_invited_straight_into_one_conversation,
+    |app| {
+        let app = app.with_org();
+        app.staff();
+        let carl = app.customer("Carl Customer", "carl@customer.test");
+        let case = app.conversation("Strange voltage readings", carl, None, None, "open");
+        let other = app.conversation("Another matter", carl, None, None, "open");
+        let sink = crate::smtp::SmtpSink::start();
+        let path = format!("/conversations/{case}/invite");
+        let form = |name: &'static str, email: &'static str| {
+            vec![
+                ("name", name),
+                ("email", email),
+                ("invite_reach", "conversation"),
+                ("invite_until", ""),
+            ]
+        };
+
+        // The composer's offer lands on the form with the address filled in.
+        let mut manager = app.sign_in("manager@acme.test");
+        let page = manager.get(&format!("/conversations/{case}"));
+        assert!(
+            page.body
+                .contains(&format!("data-invite=\"/conversations/{case}/audience\""))
+        );
+        let offered = manager.get(&format!(
+            "/conversations/{case}/audience?invite=expert%40company.example"
+        ));
+        assert!(offered.body.contains("value=\"expert@company.example\""));
+
+        // Agents may not; bad input and taken addresses say so and keep it.
+        let mut agent = app.sign_in("agent@acme.test");
+        assert_eq!(
+            agent
+                .post_form(&path, &form("Eve", "eve@company.example"))
+                .status,
+            403
+        );
+        assert!(
+            !agent
+                .get(&format!("/conversations/{case}"))
+                .body
+                .contains("data-invite="),
+            "no offer for those who may not invite"
+        );
+        let bad = manager.post_form(&path, &form("", "not-an-email"));
+        assert_eq!(bad.status, 422);
+        assert!(
+            bad.body
+                .contains("Enter an email address like name@example.com.")
+        );
+        assert!(bad.body.contains("value=\"not-an-email\""));
+        let taken = manager.post_form(&path, &form("Alan Again", "agent@acme.test"));
+        assert_eq!(taken.status, 422);
+        assert!(taken.body.contains("already has this email address"));
+        app.sql("UPDATE org_settings SET collaborator_allowance = 'fixed', collaborator_allowance_fixed = 1");
+        let full = manager.post_form(&path, &form("Erin Expert", "erin@company.example"));
+        assert_eq!(full.status, 422, "Cora already uses the one seat");
+        assert!(full.body.contains("may have 1"), "{}", full.body);
+        assert_eq!(
+            app.count("users WHERE email = 'erin@company.example'"),
+            0,
+            "nothing half done"
+        );
+        app.sql("UPDATE org_settings SET collaborator_allowance = 'unlimited'");
+
+        manager
+            .post_form(&path, &form("Erin Expert", "erin@company.example"))
+            .expect_redirect(&format!("/conversations/{case}/audience"));
+        let erin = app.user_id("erin@company.example");
+        assert_eq!(
+        app.count(&format!(
+            "users WHERE id = {erin} AND user_type = 'collaborator' AND conversation_access = 'teams'"
+        )),
+        1
+    );
+        assert_eq!(
+        app.count(&format!(
+            "access_grants WHERE user_id = {erin} AND conversation_id = {case} AND ended_at IS NULL"
+        )),
+        1
+    );
+        assert_eq!(
+            app.count("audit_log WHERE action IN ('user.invited', 'grant.created')"),
+            2
+        );
+
+        // She accepts, and sees that conversation and nothing else.
+        app.run_jobs(Some(sink.port));
+        let mail = sink.wait_for(1)[0].clone();
+        let link = mail.link("http://127.0.0.1/invitations/").expect("link");
+        let mut erin_client = app.client();
+        erin_client
+            .post_form(
+                link.trim_start_matches("http://127.0.0.1"),
+                &[
+                    ("password", "erin's long password"),
+                    ("password_confirm", "erin's long password"),
+                ],
+            )
+            .expect_redirect("/");
+        let inbox = erin_client.get("/conversations");
+        assert_eq!(listed(&inbox.body), vec![case]);
+        assert_eq!(
+            erin_client.status_only(&format!("/conversations/{case}")),
+            200
+        );
+        assert_eq!(
+            erin_client.status_only(&format!("/conversations/{other}")),
+            404
+        );
+    }
+);

@@ -24,6 +24,9 @@ struct AudiencePage {
     /// Whom access can be granted to: (id, "Name (email)").
     collaborators: Vec<(i64, String)>,
     form: GrantForm,
+    invite: InviteForm,
+    /// May invite someone new as a collaborator (add users too).
+    can_invite: bool,
     errors: FieldErrors,
     notice: Option<&'static str>,
     /// The range the date field offers: today to 90 days on.
@@ -48,6 +51,25 @@ pub struct GrantForm {
     pub until: String,
 }
 
+/// The form inviting someone new, as typed (its fields named apart from
+/// the grant form's).
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct InviteForm {
+    pub name: String,
+    pub email: String,
+    pub invite_reach: String,
+    pub invite_until: String,
+}
+
+/// The page's query: a notice, or an email to invite (from the composer).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct AudienceQuery {
+    pub notice: Option<String>,
+    pub invite: String,
+}
+
 impl AudiencePage {
     fn is(&self, value: &str, option: &str) -> bool {
         value == option
@@ -57,6 +79,13 @@ impl AudiencePage {
 /// Whether the reader may open "Who can see this".
 pub(super) fn may_see_audience(current: &CurrentUser) -> bool {
     allowed(current, Flag::UsersView) || allowed(current, Flag::CollaboratorsGrant)
+}
+
+/// Whether the reader may invite someone new as a collaborator into a
+/// conversation: grant access, and add collaborators.
+pub(super) fn may_invite(current: &CurrentUser) -> bool {
+    allowed(current, Flag::CollaboratorsGrant)
+        && policy::can_grant(&current.actor, policy::UserType::Collaborator, None).0
 }
 
 /// "Dana can see this until 15 Dec 2026, granted by Alex."
@@ -82,29 +111,27 @@ pub async fn audience(
     current: CurrentUser,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    query: web::Query<crate::web::NoticeQuery>,
+    query: web::Query<AudienceQuery>,
 ) -> AppResult<HttpResponse> {
     let notice = match query.notice.as_deref() {
         Some("granted") => Some("grants.notice.granted"),
         Some("revoked") => Some("grants.notice.revoked"),
+        Some("invited") => Some("grants.notice.invited"),
         _ => None,
     };
-    render(
-        &current,
-        &state,
-        *id,
-        GrantForm::default(),
-        FieldErrors::default(),
-        notice,
-    )
-    .await
+    let invite = InviteForm {
+        email: query.invite.trim().to_string(),
+        ..InviteForm::default()
+    };
+    let forms = (GrantForm::default(), invite);
+    render(&current, &state, *id, forms, FieldErrors::default(), notice).await
 }
 
 async fn render(
     current: &CurrentUser,
     state: &AppState,
     id: i64,
-    form: GrantForm,
+    (form, invite): (GrantForm, InviteForm),
     errors: FieldErrors,
     notice: Option<&'static str>,
 ) -> AppResult<HttpResponse> {
@@ -187,9 +214,21 @@ async fn render(
         }
     }
     let today = current.org.today(now);
+    let default_until = (today + chrono::Duration::days(grants_service::DEFAULT_DAYS)).to_string();
+    let invite = InviteForm {
+        invite_until: match invite.invite_until.is_empty() {
+            true => default_until.clone(),
+            false => invite.invite_until,
+        },
+        invite_reach: match invite.invite_reach.is_empty() {
+            true => "conversation".into(),
+            false => invite.invite_reach,
+        },
+        ..invite
+    };
     let form = GrantForm {
         until: match form.until.is_empty() {
-            true => (today + chrono::Duration::days(grants_service::DEFAULT_DAYS)).to_string(),
+            true => default_until,
             false => form.until,
         },
         reach: match form.reach.is_empty() {
@@ -220,6 +259,8 @@ async fn render(
             .map(|(id, name, email)| (id, format!("{name} ({email})")))
             .collect(),
         form,
+        invite,
+        can_invite: may_invite(current),
         errors,
         notice,
         today: today.to_string(),
@@ -258,10 +299,65 @@ pub async fn grant_access(
         ))),
         Err(Refusal::Fields(fields)) => {
             let errors = fields.messages(current.tr);
-            render(&current, &state, id, form, errors, None).await
+            let forms = (form, InviteForm::default());
+            render(&current, &state, id, forms, errors, None).await
         }
         Err(other) => Err(other.into()),
     }
+}
+
+/// Invites someone new as a collaborator who sees this conversation (or
+/// its customer's) and nothing else.
+pub async fn invite_into(
+    req: HttpRequest,
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    form: web::Form<InviteForm>,
+) -> AppResult<HttpResponse> {
+    use crate::services::grants::{InviteInput, InviteRefusal};
+    use crate::services::users::Outcome;
+    let id = *id;
+    let form = form.into_inner();
+    let who = current.caller(&state, &req);
+    let typed = form.clone();
+    let outcome = state
+        .db(move |conn| {
+            Ok(write_transaction(conn, |conn| {
+                let input = InviteInput {
+                    name: &typed.name,
+                    email: &typed.email,
+                    whole_customer: typed.invite_reach == "customer",
+                    until: Until::parse(&typed.invite_until),
+                };
+                grants_service::invite_and_grant(conn, &who.ctx(), &who.by(), id, &input)
+            }))
+        })
+        .await?;
+    let t = current.tr;
+    let errors = match outcome {
+        Ok(_) => {
+            return Ok(redirect(&format!(
+                "/conversations/{id}/audience?notice=invited#grants"
+            )));
+        }
+        Err(InviteRefusal::Grant(Refusal::Fields(fields))) => {
+            fields.renamed(&[("until", "invite_until")]).messages(t)
+        }
+        Err(InviteRefusal::User(Outcome::Refused(refusal))) => {
+            let mut errors = FieldErrors::default();
+            errors.add("email", refusal.message(t));
+            errors
+        }
+        Err(InviteRefusal::Grant(other)) => return Err(other.into()),
+        Err(InviteRefusal::User(Outcome::Denied(denied))) => return Err(denied.into()),
+        Err(InviteRefusal::User(Outcome::Unmanageable(rule))) => {
+            return Err(AppError::Forbidden(rule.key().to_string()));
+        }
+        Err(InviteRefusal::User(Outcome::Failed(e))) => return Err(e.into()),
+    };
+    let forms = (GrantForm::default(), form);
+    render(&current, &state, id, forms, errors, None).await
 }
 
 /// Ends a grant at once.

@@ -192,6 +192,8 @@ pub(super) struct ConversationPage {
     pub(super) grant_lines: Vec<String>,
     /// May see who sees it, and grant or revoke collaborators' access.
     pub(super) can_see_audience: bool,
+    /// May invite someone new into it from the note composer.
+    pub(super) can_invite: bool,
 }
 
 fn grant_lines(grants: &[crate::models::grant::Shown], current: &CurrentUser) -> Vec<String> {
@@ -234,6 +236,8 @@ pub(super) struct CollaboratorConversationPage {
     pub(super) folder_note: Option<String>,
     /// "You can see this until …, granted by Alex." and the like.
     pub(super) grant_lines: Vec<String>,
+    /// Always false: collaborators invite nobody.
+    pub(super) can_invite: bool,
 }
 
 /// Text typed into a composer, kept when the page comes back with an error.
@@ -313,6 +317,7 @@ pub(super) fn render(
                 newest: loaded.thread.newest,
                 folder_note: super::folders::folder_note(c, current),
                 grant_lines: grant_lines(&loaded.grants, current),
+                can_invite: false,
             },
             status_code,
         );
@@ -367,6 +372,7 @@ pub(super) fn render(
             folder: c.folder.map_or("", |f| f.key()),
             grant_lines: grant_lines(&loaded.grants, current),
             can_see_audience: super::audience::may_see_audience(current),
+            can_invite: super::audience::may_invite(current),
         },
         status_code,
     )

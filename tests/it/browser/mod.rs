@@ -14,6 +14,7 @@ use fantoccini::{Client as Driver, ClientBuilder, Locator};
 use crate::db_test;
 use crate::support::*;
 
+mod collaboration;
 mod identity;
 mod live;
 mod saved_replies;
