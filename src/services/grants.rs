@@ -81,6 +81,23 @@ fn end_of(ctx: &Ctx, until: NaiveDate) -> NaiveDateTime {
         .unwrap_or(next)
 }
 
+/// The conversation `by` gives or revokes access on: they hold the flag
+/// and see it themselves.
+fn granting_on(
+    conn: &mut DbConn,
+    by: &By,
+    conversation_id: i64,
+) -> Result<conversation::Conversation, Refusal> {
+    policy::ensure(by.actor, Action::Use(Flag::CollaboratorsGrant))?;
+    let (scope, _) = policy::conversation_scope(by.actor);
+    let reader = Reader {
+        scope: &scope,
+        user_id: by.actor.user_id,
+        team_ids: &by.actor.team_ids,
+    };
+    conversation::find_visible(conn, &reader, conversation_id)?.ok_or(Refusal::NotFound)
+}
+
 /// Grants access on `conversation_id` (which `by` must see); returns the
 /// grant's id (an existing grant of the same target, extended).
 pub fn grant(
@@ -90,15 +107,7 @@ pub fn grant(
     conversation_id: i64,
     input: &GrantInput,
 ) -> Result<i64, Refusal> {
-    policy::ensure(by.actor, Action::Use(Flag::CollaboratorsGrant))?;
-    let (scope, _) = policy::conversation_scope(by.actor);
-    let reader = Reader {
-        scope: &scope,
-        user_id: by.actor.user_id,
-        team_ids: &by.actor.team_ids,
-    };
-    let conversation =
-        conversation::find_visible(conn, &reader, conversation_id)?.ok_or(Refusal::NotFound)?;
+    let conversation = granting_on(conn, by, conversation_id)?;
     let mut fields = Fields::default();
     let grantee = match input.user_id {
         Some(id) => User::find(conn, id)?.filter(|u| {
@@ -173,15 +182,7 @@ pub fn revoke(
     conversation_id: i64,
     grant_id: i64,
 ) -> Result<(), Refusal> {
-    policy::ensure(by.actor, Action::Use(Flag::CollaboratorsGrant))?;
-    let (scope, _) = policy::conversation_scope(by.actor);
-    let reader = Reader {
-        scope: &scope,
-        user_id: by.actor.user_id,
-        team_ids: &by.actor.team_ids,
-    };
-    let conversation =
-        conversation::find_visible(conn, &reader, conversation_id)?.ok_or(Refusal::NotFound)?;
+    let conversation = granting_on(conn, by, conversation_id)?;
     let found = grant::find(conn, grant_id)?
         .filter(|g| g.ended_at.is_none())
         .filter(|g| {
@@ -316,14 +317,7 @@ pub fn invite_and_grant(
     conversation_id: i64,
     input: &InviteInput,
 ) -> Result<i64, InviteRefusal> {
-    policy::ensure(by.actor, Action::Use(Flag::CollaboratorsGrant)).map_err(Refusal::from)?;
-    let (scope, _) = policy::conversation_scope(by.actor);
-    let reader = Reader {
-        scope: &scope,
-        user_id: by.actor.user_id,
-        team_ids: &by.actor.team_ids,
-    };
-    conversation::find_visible(conn, &reader, conversation_id)?.ok_or(Refusal::NotFound)?;
+    granting_on(conn, by, conversation_id)?;
     let mut fields = Fields::default();
     fields.text("name", input.name, super::users::MAX_NAME_CHARS);
     fields.email("email", input.email);

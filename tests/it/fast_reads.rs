@@ -193,16 +193,6 @@ db_test!(
 );
 
 /// Conversation ids linked from a page of search results, in order.
-fn result_ids(body: &str) -> Vec<i64> {
-    let table = body.split("<tbody>").nth(1).unwrap_or_default();
-    let table = table.split("</tbody>").next().unwrap_or_default();
-    table
-        .split("href=\"/conversations/")
-        .skip(1)
-        .filter_map(|s| s.split('"').next()?.parse().ok())
-        .collect()
-}
-
 /// Every conversation id `/api/v1/search` returns for `q`, following its
 /// cursor `limit` at a time (at most 100 pages).
 fn api_search(client: &mut Client, token: &str, q: &str, limit: usize) -> Vec<i64> {
@@ -259,7 +249,7 @@ db_test!(search_pages_never_repeat_a_conversation, |app| {
     for sort in ["newest", "relevance"] {
         let first = alan.get(&format!("/search?q=zebra&sort={sort}"));
         assert_eq!(first.status, 200);
-        let mut seen = result_ids(&first.body);
+        let mut seen = crate::support::conversation_ids(&first.body);
         assert_eq!(seen.len(), 50, "a page of 50 ({sort})");
         let next = first
             .body
@@ -272,7 +262,7 @@ db_test!(search_pages_never_repeat_a_conversation, |app| {
             .replace("&#38;", "&");
         assert!(next.starts_with("/search?q=zebra"), "{next}");
         let second = alan.get(&next);
-        let rest = result_ids(&second.body);
+        let rest = crate::support::conversation_ids(&second.body);
         assert_eq!(rest.len(), 10, "the rest ({sort}) from {next}");
         assert!(
             !second.body.contains("rel=\"next\""),
@@ -285,7 +275,7 @@ db_test!(search_pages_never_repeat_a_conversation, |app| {
         assert_eq!(distinct.len(), 60, "every conversation once ({sort})");
         assert!(!seen.contains(&hidden), "never another team's");
     }
-    let newest = result_ids(&alan.get("/search?q=zebra").body);
+    let newest = crate::support::conversation_ids(&alan.get("/search?q=zebra").body);
     assert_eq!(newest[0], ours[10], "the newest match (the note) first");
 
     // The API pages the same way, with its cursor.
@@ -334,16 +324,16 @@ db_test!(search_finds_matches_newest_first_however_far_apart, |app| {
 
     let page = owner.get("/search?q=quokka");
     assert_eq!(page.status, 200);
-    assert_eq!(result_ids(&page.body), newest_first);
+    assert_eq!(crate::support::conversation_ids(&page.body), newest_first);
     let ranked = owner.get("/search?q=quokka&sort=relevance");
-    let mut ranked = result_ids(&ranked.body);
+    let mut ranked = crate::support::conversation_ids(&ranked.body);
     ranked.sort();
     let mut expected = newest_first.clone();
     expected.sort();
     assert_eq!(ranked, expected, "relevance finds the same conversations");
     // Both words, quoted or not, in one message.
     let both = owner.get("/search?q=%22quokka+escaped%22");
-    assert_eq!(result_ids(&both.body), vec![old]);
+    assert_eq!(crate::support::conversation_ids(&both.body), vec![old]);
     // One at a time through the API: each page goes on below the last.
     let token = app.api_token("owner@acme.test");
     let found = api_search(&mut app.client(), &token, "quokka", 1);
@@ -352,11 +342,20 @@ db_test!(search_finds_matches_newest_first_however_far_apart, |app| {
         // PostgreSQL reads quotes as a phrase, `-` as "without" and `or`
         // as either; each window checks the words in their order.
         let reversed = owner.get("/search?q=%22escaped+quokka%22");
-        assert_eq!(result_ids(&reversed.body), Vec::<i64>::new());
+        assert_eq!(
+            crate::support::conversation_ids(&reversed.body),
+            Vec::<i64>::new()
+        );
         let without = owner.get("/search?q=quokka+-escaped");
-        assert_eq!(result_ids(&without.body), vec![by_subject, middle, silent]);
+        assert_eq!(
+            crate::support::conversation_ids(&without.body),
+            vec![by_subject, middle, silent]
+        );
         let either = owner.get("/search?q=escaped+or+sighting");
-        assert_eq!(result_ids(&either.body), vec![by_subject, old]);
+        assert_eq!(
+            crate::support::conversation_ids(&either.body),
+            vec![by_subject, old]
+        );
         // The newest window finds both words in a message; the phrase, in
         // the other order, is not there.
         let returned = app.conversation("Returned", carl, None, None, "open");
@@ -367,9 +366,12 @@ db_test!(search_finds_matches_newest_first_however_far_apart, |app| {
             )
             .expect_done();
         let phrase = owner.get("/search?q=%22quokka+escaped%22");
-        assert_eq!(result_ids(&phrase.body), vec![old]);
+        assert_eq!(crate::support::conversation_ids(&phrase.body), vec![old]);
         let reversed = owner.get("/search?q=%22escaped+quokka%22");
-        assert_eq!(result_ids(&reversed.body), vec![returned]);
+        assert_eq!(
+            crate::support::conversation_ids(&reversed.body),
+            vec![returned]
+        );
     }
 });
 

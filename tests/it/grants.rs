@@ -3,20 +3,9 @@
 //! counts, explainer) and lose it when it is revoked or expires.
 
 use chrono::Duration;
-use confer::policy::BuiltinRole;
 
 use crate::db_test;
-
-/// The conversation ids of a page's table.
-fn listed(body: &str) -> Vec<i64> {
-    let table = body.split("<tbody>").nth(1).unwrap_or_default();
-    let table = table.split("</tbody>").next().unwrap_or_default();
-    table
-        .split("href=\"/conversations/")
-        .skip(1)
-        .filter_map(|s| s.split('"').next()?.parse().ok())
-        .collect()
-}
+use crate::support::conversation_ids;
 
 db_test!(
     a_grant_opens_one_conversation_or_a_customer_until_it_ends,
@@ -133,13 +122,17 @@ db_test!(
             404
         );
         let inbox = dana_client.get("/conversations");
-        assert_eq!(listed(&inbox.body), vec![dispute], "their first view");
+        assert_eq!(
+            conversation_ids(&inbox.body),
+            vec![dispute],
+            "their first view"
+        );
         assert!(
             inbox.body.contains("data-view=\"all\">1</span>"),
             "counted exactly"
         );
         let search = dana_client.get("/search?q=invoice");
-        assert_eq!(listed(&search.body), vec![dispute]);
+        assert_eq!(conversation_ids(&search.body), vec![dispute]);
         // What they write is a note, as always.
         dana_client
             .post_form(
@@ -175,7 +168,7 @@ db_test!(
             dana_client.status_only(&format!("/conversations/{elsewhere}")),
             404
         );
-        let mut inbox = listed(&dana_client.get("/conversations?view=all").body);
+        let mut inbox = conversation_ids(&dana_client.get("/conversations?view=all").body);
         inbox.sort();
         assert_eq!(inbox, vec![dispute, second]);
         let customer_grant = app.number(&format!(
@@ -214,7 +207,6 @@ db_test!(
         assert_eq!(app.count("audit_log WHERE action = 'grant.expired'"), 1);
         let explained = manager.get(&format!("/settings/users/{dana}?conversation={dispute}"));
         assert!(explained.body.contains("data-verdict=\"no\""));
-        let _ = BuiltinRole::Manager;
     }
 );
 
@@ -321,7 +313,7 @@ db_test!(
             )
             .expect_redirect("/");
         let inbox = erin_client.get("/conversations");
-        assert_eq!(listed(&inbox.body), vec![case]);
+        assert_eq!(conversation_ids(&inbox.body), vec![case]);
         assert_eq!(
             erin_client.status_only(&format!("/conversations/{case}")),
             200

@@ -952,3 +952,14 @@ pub fn registered_routes() -> Vec<(String, String)> {
         .map(|(method, path)| (method.to_uppercase(), path.to_string()))
         .collect()
 }
+
+/// The conversation ids a page's table links to, in order.
+pub fn conversation_ids(body: &str) -> Vec<i64> {
+    let table = body.split("<tbody>").nth(1).unwrap_or_default();
+    let table = table.split("</tbody>").next().unwrap_or_default();
+    table
+        .split("href=\"/conversations/")
+        .skip(1)
+        .filter_map(|s| s.split('"').next()?.parse().ok())
+        .collect()
+}
