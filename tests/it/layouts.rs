@@ -195,6 +195,10 @@ const POSTS: &[(&str, [bool; 5])] = &[
         [true, true, true, false, false],
     ),
     (
+        "/conversations/{id}/invite",
+        [true, true, true, false, false],
+    ),
+    (
         "/conversations/{id}/grants/{grant}/revoke",
         [true, true, true, false, false],
     ),
