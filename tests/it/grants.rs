@@ -117,6 +117,16 @@ db_test!(
             page.body
         );
         assert!(!page.body.contains("name=\"reply\""), "still no reply");
+        // The last day is the organisation's, wherever the reader is.
+        app.sql(&format!(
+            "UPDATE users SET timezone = 'Pacific/Kiritimati' WHERE id = {dana}"
+        ));
+        let far_east = dana_client.get(&format!("/conversations/{dispute}"));
+        assert!(
+            far_east
+                .body
+                .contains(&format!("can see this until {last_day},"))
+        );
         assert_eq!(
             dana_client.status_only(&format!("/conversations/{second}")),
             404

@@ -89,11 +89,12 @@ pub(super) fn may_invite(current: &CurrentUser) -> bool {
 }
 
 /// "Dana can see this until 15 Dec 2026, granted by Alex."
-pub fn grant_line(shown: &Shown, tz: chrono_tz::Tz, t: crate::i18n::Tr) -> String {
-    // The last day of access: the grant ends at the midnight after it.
+pub fn grant_line(shown: &Shown, current: &CurrentUser, t: crate::i18n::Tr) -> String {
+    // The last day of access, a day of the organisation's (like seasonal
+    // windows): the grant ends at the midnight after it, there.
     let last_day = crate::pages::format_local_date(
         shown.grant.expires_at - chrono::Duration::seconds(1),
-        tz,
+        current.org.tz(),
         t,
     );
     let key = match shown.grant.customer_id {
@@ -196,7 +197,7 @@ async fn render(
                 shown
                     .iter()
                     .find(|g| g.grant.user_id == seer.id)
-                    .map(|g| grant_line(g, current.tz, t)),
+                    .map(|g| grant_line(g, current, t)),
             ),
             // `audience` holds only those who see it.
             SightRule::OutsideTheirTeams { .. } | SightRule::NoViewPermission => continue,
@@ -251,7 +252,7 @@ async fn render(
         total,
         grants: shown
             .iter()
-            .map(|g| (g.grant.id, grant_line(g, current.tz, t)))
+            .map(|g| (g.grant.id, grant_line(g, current, t)))
             .collect(),
         can_grant,
         collaborators: collaborators

@@ -199,7 +199,7 @@ pub(super) struct ConversationPage {
 fn grant_lines(grants: &[crate::models::grant::Shown], current: &CurrentUser) -> Vec<String> {
     grants
         .iter()
-        .map(|g| super::grant_line(g, current.tz, current.tr))
+        .map(|g| super::grant_line(g, current, current.tr))
         .collect()
 }
 

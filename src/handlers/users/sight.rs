@@ -189,7 +189,7 @@ fn verdict(current: &CurrentUser, loaded: &Loaded, asked: Asked, now: NaiveDateT
             grants
                 .iter()
                 .filter(|g| g.grant.user_id == user.id)
-                .map(|g| crate::handlers::conversations::grant_line(g, current.tz, t)),
+                .map(|g| crate::handlers::conversations::grant_line(g, current, t)),
         ),
         SightRule::NoViewPermission => reasons.push(t.get("rule.scope.none").to_string()),
     }
