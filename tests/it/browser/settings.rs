@@ -139,8 +139,15 @@ db_test!(customer_pages_pass_axe_in_both_layouts, |app| {
 
 db_test!(settings_users_fit_a_laptop_in_every_language, |app| {
     let app = app.with_org();
-    app.staff();
+    let support = app.staff();
     let agent = app.user_id("agent@acme.test");
+    let cora = app.user_id("collab@acme.test");
+    let carl = app.customer("Carl Customer", "carl@customer.test");
+    let case = app.conversation("Printer on fire", carl, Some(support), None, "open");
+    app.sql(&format!(
+        "INSERT INTO access_grants (user_id, conversation_id, granted_by, created_at, expires_at) \
+         VALUES ({cora}, {case}, {agent}, '2026-01-01 00:00:00', '2099-01-01 00:00:00')"
+    ));
     let browser = Browser::open(&app, "density");
     browser.sign_in("owner@acme.test");
     browser.resize(1366, 800);
@@ -181,5 +188,12 @@ db_test!(settings_users_fit_a_laptop_in_every_language, |app| {
         );
         assert_eq!(lefts.as_array().map(Vec::len), Some(1), "{lefts}");
         browser.check_page(&format!("user-{lang}-1366"));
+
+        // Why they see a conversation, and who does, in every language.
+        browser.goto(&format!("/settings/users/{cora}?conversation={case}"));
+        browser.check_both_widths(&format!("user-sight-{lang}"));
+        browser.goto(&format!("/conversations/{case}/audience"));
+        browser.check_both_widths(&format!("audience-{lang}"));
+        browser.resize(1366, 800);
     }
 });
