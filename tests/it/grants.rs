@@ -151,6 +151,28 @@ db_test!(
             )
             .expect_done();
 
+        // Mentioned there, she is told; mentioned where she sees nothing, not.
+        for (id, text) in [
+            (dispute, "@Dana Expert what do you make of it?"),
+            (second, "@Dana Expert and this?"),
+        ] {
+            manager
+                .post_form(&format!("/conversations/{id}/notes"), &[("body", text)])
+                .expect_done();
+        }
+        assert_eq!(
+        app.count(&format!(
+            "notifications WHERE user_id = {dana} AND kind = 'mention' AND conversation_id = {dispute}"
+        )),
+        1
+    );
+        assert_eq!(
+            app.count(&format!(
+                "notifications WHERE user_id = {dana} AND conversation_id = {second}"
+            )),
+            0
+        );
+
         // The explainer and "who can see this" say why.
         let explained = manager.get(&format!("/settings/users/{dana}?conversation={dispute}"));
         assert!(explained.body.contains("data-verdict=\"yes\""));
