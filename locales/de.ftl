@@ -649,6 +649,7 @@ conversation-delivery_pending = Noch nicht zugestellt, wird erneut versucht: { $
 email-bounce-subject = Nicht zugestellt: { $subject }
 email-bounce-body = Ihre E-Mail an Confer wurde keiner Unterhaltung hinzugefügt.
 email-bounce-reason-malformed = Die Antwortadresse ist unvollständig. Antworten Sie auf eine Benachrichtigung, ohne deren Antwortadresse zu ändern.
+email-bounce-reason-collaborator = Sie sind mitwirkende Person: Was Sie schreiben, erreicht das Team als private Notiz (antworten Sie auf eine Benachrichtigung oder schreiben Sie in Confer), nie den Kunden.
 email-bounce-reason-forged = Die Antwortadresse wurde nicht von Confer signiert.
 email-bounce-reason-expired = Die Benachrichtigung ist zu alt, um per E-Mail zu antworten. Fügen Sie Ihre Notiz in Confer hinzu.
 email-bounce-reason-unknown_user = Die Antwortadresse gehört zu keinem Confer-Benutzer.
@@ -1167,3 +1168,33 @@ grants-invite_intro = Die Person erhält eine Einladung per E-Mail und wird mitw
 grants-invite_submit = Als mitwirkende Person einladen
 grants-notice-invited = Einladung gesendet: Sobald das Passwort gesetzt ist, ist dies sichtbar.
 composer-invite = { $email } als mitwirkende Person zu dieser Konversation einladen
+collaborators-nav = Mitwirkende
+collaborators-title = Mitwirkende
+collaborators-intro = Kolleginnen und Kollegen außerhalb des Teams, die lesen, private Notizen schreiben und gefragt werden. Was sie nie können, und der Beleg dafür.
+collaborators-proof = Mitwirkende erreichen nie einen Kunden
+collaborators-delivered =
+    { $count ->
+        [0] Antworten an Kunden von Mitwirkenden: 0.
+        [one] Antworten an Kunden von Mitwirkenden: 1.
+       *[other] Antworten an Kunden von Mitwirkenden: { $count }.
+    }
+collaborators-delivered_why = Gezählt über alle je geschriebenen Nachrichten: Worte von Mitwirkenden erreichen Kunden auf keinem Weg — nur als private Notizen.
+collaborators-attempts =
+    { $count ->
+        [0] Abgewiesene Versuche in den letzten 90 Tagen: keine.
+        [one] Abgewiesene Versuche in den letzten 90 Tagen: 1.
+       *[other] Abgewiesene Versuche in den letzten 90 Tagen: { $count }.
+    }
+collaborators-attempts_why = Jeder Versuch von Mitwirkenden zu antworten, eine Konversation zu ändern oder ihrem Kunden zu schreiben — im Browser, über die API oder per E-Mail — wird abgewiesen und hier gezählt (pro Person und Stunde).
+collaborators-channel-web = { $count } im Browser
+collaborators-channel-api = { $count } über die API
+collaborators-channel-email = { $count } per E-Mail
+collaborators-allowance_of = { $used } von { $allowed } Mitwirkenden.
+collaborators-allowance_unlimited =
+    { $used ->
+        [one] 1 mitwirkende Person (ohne Grenze).
+       *[other] { $used } Mitwirkende (ohne Grenze).
+    }
+collaborators-change_allowance = Kontingent ändern
+collaborators-grants = Freigegebener Zugriff
+collaborators-no_grants = Keiner mitwirkenden Person wurde eine Konversation oder ein Kunde freigegeben.

@@ -649,6 +649,7 @@ conversation-delivery_pending = Not delivered yet, retrying: { $error }
 email-bounce-subject = Not delivered: { $subject }
 email-bounce-body = Your email to Confer was not added to any conversation.
 email-bounce-reason-malformed = The reply address is incomplete. Reply to a notification email without changing its Reply-To address.
+email-bounce-reason-collaborator = You are a collaborator: what you write reaches the team as a private note (answer a notification email, or write in Confer), never the customer.
 email-bounce-reason-forged = The reply address is not one Confer signed.
 email-bounce-reason-expired = The notification is too old to answer by email. Add your note in Confer.
 email-bounce-reason-unknown_user = The reply address belongs to no Confer user.
@@ -1167,3 +1168,33 @@ grants-invite_intro = They get an invitation by email and join as a collaborator
 grants-invite_submit = Invite as collaborator
 grants-notice-invited = Invitation sent: they can see this once they set their password.
 composer-invite = Invite { $email } as a collaborator for this conversation
+collaborators-nav = Collaborators
+collaborators-title = Collaborators
+collaborators-intro = Colleagues from outside the team who read, add private notes and are asked things. What they can never do, and the proof.
+collaborators-proof = Collaborators never reach a customer
+collaborators-delivered =
+    { $count ->
+        [0] Replies to customers written by collaborators: 0.
+        [one] Replies to customers written by collaborators: 1.
+       *[other] Replies to customers written by collaborators: { $count }.
+    }
+collaborators-delivered_why = Counted over every message ever written: a collaborator's words reach customers by no road — only as private notes.
+collaborators-attempts =
+    { $count ->
+        [0] Refused attempts in the last 90 days: none.
+        [one] Refused attempts in the last 90 days: 1.
+       *[other] Refused attempts in the last 90 days: { $count }.
+    }
+collaborators-attempts_why = Every try by a collaborator to reply, change a conversation or write to its customer — in the browser, through the API or by email — is refused and counted here (per person and hour).
+collaborators-channel-web = { $count } in the browser
+collaborators-channel-api = { $count } by API
+collaborators-channel-email = { $count } by email
+collaborators-allowance_of = { $used } of { $allowed } collaborators.
+collaborators-allowance_unlimited =
+    { $used ->
+        [one] 1 collaborator (no limit).
+       *[other] { $used } collaborators (no limit).
+    }
+collaborators-change_allowance = Change the allowance
+collaborators-grants = Access granted
+collaborators-no_grants = No collaborator has been given a conversation or customer.

@@ -649,6 +649,7 @@ conversation-delivery_pending = Aún no entregado, reintentando: { $error }
 email-bounce-subject = No entregado: { $subject }
 email-bounce-body = Tu correo a Confer no se añadió a ninguna conversación.
 email-bounce-reason-malformed = La dirección de respuesta está incompleta. Responde a un correo de notificación sin cambiar su dirección de respuesta.
+email-bounce-reason-collaborator = Eres colaborador: lo que escribes llega al equipo como nota privada (responde a un aviso por correo o escribe en Confer), nunca al cliente.
 email-bounce-reason-forged = La dirección de respuesta no está firmada por Confer.
 email-bounce-reason-expired = La notificación es demasiado antigua para responder por correo. Añade tu nota en Confer.
 email-bounce-reason-unknown_user = La dirección de respuesta no pertenece a ningún usuario de Confer.
@@ -1167,3 +1168,33 @@ grants-invite_intro = Recibe una invitación por correo y entra como colaborador
 grants-invite_submit = Invitar como colaborador
 grants-notice-invited = Invitación enviada: podrá verlo en cuanto elija su contraseña.
 composer-invite = Invitar a { $email } como colaborador de esta conversación
+collaborators-nav = Colaboradores
+collaborators-title = Colaboradores
+collaborators-intro = Compañeros de fuera del equipo que leen, añaden notas privadas y reciben preguntas. Lo que nunca pueden hacer, y la prueba.
+collaborators-proof = Los colaboradores nunca llegan a un cliente
+collaborators-delivered =
+    { $count ->
+        [0] Respuestas a clientes escritas por colaboradores: 0.
+        [one] Respuestas a clientes escritas por colaboradores: 1.
+       *[other] Respuestas a clientes escritas por colaboradores: { $count }.
+    }
+collaborators-delivered_why = Contadas sobre todos los mensajes escritos: lo que escribe un colaborador no llega a los clientes por ningún camino, solo como notas privadas.
+collaborators-attempts =
+    { $count ->
+        [0] Intentos rechazados en los últimos 90 días: ninguno.
+        [one] Intentos rechazados en los últimos 90 días: 1.
+       *[other] Intentos rechazados en los últimos 90 días: { $count }.
+    }
+collaborators-attempts_why = Cada intento de un colaborador de responder, cambiar una conversación o escribir a su cliente — en el navegador, por la API o por correo — se rechaza y se cuenta aquí (por persona y hora).
+collaborators-channel-web = { $count } en el navegador
+collaborators-channel-api = { $count } por la API
+collaborators-channel-email = { $count } por correo
+collaborators-allowance_of = { $used } de { $allowed } colaboradores.
+collaborators-allowance_unlimited =
+    { $used ->
+        [one] 1 colaborador (sin límite).
+       *[other] { $used } colaboradores (sin límite).
+    }
+collaborators-change_allowance = Cambiar el cupo
+collaborators-grants = Acceso concedido
+collaborators-no_grants = Ningún colaborador tiene una conversación o un cliente concedido.

@@ -10,7 +10,7 @@ use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::{DefaultHeaders, ErrorHandlers, from_fn};
-use actix_web::{App, Error, web};
+use actix_web::{App, Error, HttpMessage, web};
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -75,6 +75,7 @@ pub fn build_app(
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(AppError::NotFound)
         }))
+        .wrap(from_fn(count_refusals))
         .wrap(from_fn(auth::csrf_guard))
         .wrap(from_fn(crate::input::clean_request))
         .wrap(from_fn(auth::setup_gate))
@@ -83,6 +84,57 @@ pub fn build_app(
         .wrap(headers)
         .wrap(from_fn(observe::request_log))
         .wrap(from_fn(close_when_draining))
+}
+
+/// Counts a collaborator's attempt to change a conversation (or reach its
+/// customer) that the policy refused — in the browser or through the API,
+/// whichever handler refused it (`models::refused`). Inside the CSRF guard:
+/// a forged request is no attempt of theirs.
+async fn count_refusals(
+    req: ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let changes = !matches!(
+        *req.method(),
+        actix_web::http::Method::GET | actix_web::http::Method::HEAD
+    ) && (req.path().starts_with("/conversations")
+        || req.path().starts_with("/api/v1/conversations"));
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let res = next.call(req).await?;
+    if !changes || res.status() != actix_web::http::StatusCode::FORBIDDEN {
+        return Ok(res);
+    }
+    let who = res
+        .request()
+        .extensions()
+        .get::<auth::CollaboratorRequest>()
+        .copied();
+    if let (Some(who), Some(state)) = (who, state) {
+        let request = res.request();
+        let action = format!(
+            "{} {}",
+            request.method(),
+            request
+                .match_pattern()
+                .unwrap_or_else(|| request.path().to_string())
+        );
+        let now = state.clock.now();
+        let recorded = state
+            .db(move |conn| {
+                Ok(crate::models::refused::record(
+                    conn,
+                    who.user_id,
+                    who.channel,
+                    &action,
+                    now,
+                )?)
+            })
+            .await;
+        if let Err(e) = recorded {
+            tracing::warn!(error = %e, "a refused attempt could not be counted");
+        }
+    }
+    Ok(res)
 }
 
 /// While the server drains before a shutdown, answers carry `Connection:

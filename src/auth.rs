@@ -72,6 +72,15 @@ impl FromRequest for CurrentUser {
 
 /// What a page's header needs of the signed-in reader, kept with the
 /// request so that its error page shows the same header.
+/// Set on a request made by a collaborator (browser or API token): if the
+/// policy refuses it a change of a conversation, the refusal is counted
+/// (`refused::record_refusals`).
+#[derive(Clone, Copy, Debug)]
+pub struct CollaboratorRequest {
+    pub user_id: i64,
+    pub channel: &'static str,
+}
+
 pub struct SignedIn {
     pub tr: Tr,
     pub csrf: String,
@@ -172,6 +181,12 @@ async fn load_current_user(req: &HttpRequest) -> AppResult<CurrentUser> {
         actor,
         org,
     };
+    if current.actor.is_collaborator() {
+        req.extensions_mut().insert(CollaboratorRequest {
+            user_id: current.user.id,
+            channel: "web",
+        });
+    }
     // An error page for this request keeps the navigation and the
     // organisation's name (`pages::render_error_page`).
     req.extensions_mut().insert(SignedIn {

@@ -124,6 +124,15 @@ fn decide(
             format!("more than {PER_SENDER_PER_HOUR} mails from {sender} in an hour"),
         ));
     }
+    // A collaborator writing as if they were a customer (into a customer's
+    // conversation by its subject, say) never reaches it: refused, counted
+    // and told why.
+    if let Some(user) = User::find_by_email(conn, sender)?
+        .filter(|u| u.active && u.user_type() == crate::policy::UserType::Collaborator)
+    {
+        crate::models::refused::record(conn, user.id, "email", "customer mail", ctx.now)?;
+        return refuse(conn, ctx, mail, sender, Some(&user), "collaborator");
+    }
     customer_mail(conn, ctx, mail, sender)
 }
 

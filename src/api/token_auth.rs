@@ -129,6 +129,12 @@ async fn load(req: &HttpRequest) -> ApiResult<ApiUser> {
         })
         .await?;
     }
+    if actor.is_collaborator() {
+        actix_web::HttpMessage::extensions_mut(req).insert(crate::auth::CollaboratorRequest {
+            user_id: user.id,
+            channel: "api",
+        });
+    }
     let tz = user.tz(&org);
     Ok(ApiUser {
         token_id,

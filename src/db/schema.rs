@@ -490,6 +490,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    refused_attempts (user_id, channel, action, hour) {
+        user_id -> BigInt,
+        channel -> Text,
+        action -> Text,
+        hour -> Timestamp,
+        attempts -> Integer,
+    }
+}
+
 diesel::joinable!(users -> roles (role_id));
 diesel::joinable!(invitations -> outbox (outbox_id));
 diesel::joinable!(team_memberships -> teams (team_id));
@@ -503,6 +513,7 @@ diesel::joinable!(messages -> conversations (conversation_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     access_grants,
+    refused_attempts,
     conversation_reads,
     conversation_viewers,
     saved_replies,

@@ -10,6 +10,7 @@ mod api_docs;
 pub mod assets;
 mod attachments;
 mod audit;
+mod collaborators;
 pub mod contact;
 mod conversations;
 mod customers;
@@ -158,6 +159,7 @@ web_routes! {
     post "/settings/webhooks/{id}/deliveries/{delivery_id}/retry" => webhooks::retry;
     get "/settings" => settings::index;
     get "/settings/organisation" => settings::show_org;
+    get "/settings/collaborators" => collaborators::show;
     post "/settings/organisation" => settings::save_org;
     get "/settings/security" => security::show;
     post "/settings/security" => security::save;

@@ -102,23 +102,35 @@ pub fn in_force_for(
     conversation_id: i64,
     customer_id: i64,
 ) -> QueryResult<Vec<Shown>> {
+    shown(conn, Some((conversation_id, customer_id)))
+}
+
+/// Every grant in force, soonest ending first.
+pub fn in_force_all(conn: &mut DbConn) -> QueryResult<Vec<Shown>> {
+    shown(conn, None)
+}
+
+fn shown(conn: &mut DbConn, opening: Option<(i64, i64)>) -> QueryResult<Vec<Shown>> {
     let (granted, by) = diesel::alias!(users as granted, users as by);
-    let rows: Vec<(AccessGrant, String, Option<String>)> = access_grants::table
+    let mut query = access_grants::table
         .inner_join(granted.on(granted.field(users::id).eq(access_grants::user_id)))
         .left_join(by.on(access_grants::granted_by.eq(by.field(users::id).nullable())))
         .filter(access_grants::ended_at.is_null())
-        .filter(
-            access_grants::conversation_id
-                .eq(conversation_id)
-                .or(access_grants::customer_id.eq(customer_id)),
-        )
         .select((
             access_grants::all_columns,
             granted.field(users::name),
             by.field(users::name).nullable(),
         ))
         .order((access_grants::expires_at, access_grants::id))
-        .load(conn)?;
+        .into_boxed();
+    if let Some((conversation_id, customer_id)) = opening {
+        query = query.filter(
+            access_grants::conversation_id
+                .eq(conversation_id)
+                .or(access_grants::customer_id.eq(customer_id)),
+        );
+    }
+    let rows: Vec<(AccessGrant, String, Option<String>)> = query.load(conn)?;
     Ok(rows
         .into_iter()
         .map(|(grant, user_name, granted_by_name)| Shown {

@@ -19,6 +19,7 @@ pub mod password_reset;
 pub mod people;
 pub mod presence;
 pub mod rate;
+pub mod refused;
 pub mod role;
 pub mod saved_reply;
 pub mod task;

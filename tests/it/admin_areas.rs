@@ -386,6 +386,7 @@ db_test!(csv_import_previews_then_imports_once, |app| {
 const SETTINGS_MATRIX: &[(&str, [u16; 5])] = &[
     ("/settings", [303, 303, 303, 403, 403]),
     ("/settings/organisation", [200, 200, 403, 403, 403]),
+    ("/settings/collaborators", [200, 200, 403, 403, 403]),
     ("/settings/security", [200, 200, 403, 403, 403]),
     ("/settings/users", [200, 200, 200, 403, 403]),
     ("/settings/users/new", [200, 200, 200, 403, 403]),

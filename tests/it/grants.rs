@@ -356,3 +356,145 @@ db_test!(
         );
     }
 );
+
+db_test!(
+    collaborators_never_reach_a_customer_whatever_they_try,
+    |app| {
+        let app = app.with_org();
+        let support = app.staff();
+        let carl = app.customer("Carl Customer", "carl@customer.test");
+        let case = app.conversation("Printer on fire", carl, Some(support), None, "open");
+        let sink = crate::smtp::SmtpSink::start();
+        let mut cora = app.sign_in("collab@acme.test");
+        let case_id = case.to_string();
+
+        // In the browser: reply, change, move, bulk change, open a new one.
+        let tries: [(String, Vec<(&str, &str)>); 6] = [
+            (
+                format!("/conversations/{case}/reply"),
+                vec![("body", "Dear Carl, it is fixed.")],
+            ),
+            (
+                format!("/conversations/{case}/reply"),
+                vec![("body", "Dear Carl, again.")],
+            ),
+            (
+                format!("/conversations/{case}/properties"),
+                vec![("status", "done")],
+            ),
+            (format!("/conversations/{case}/move"), vec![("to", "trash")]),
+            (
+                "/conversations/bulk".to_string(),
+                vec![("ids", case_id.as_str()), ("status", "done")],
+            ),
+            (
+                "/conversations/new".to_string(),
+                vec![
+                    ("customer_email", "carl@customer.test"),
+                    ("subject", "Hi"),
+                    ("message", "Hello Carl"),
+                ],
+            ),
+        ];
+        for (path, fields) in &tries {
+            assert_eq!(cora.post_form(path, fields).status, 403, "{path}");
+        }
+        // Through the API: reply, change, open.
+        let token = app.api_token("collab@acme.test");
+        let mut api = app.client();
+        for (method, path, body) in [
+            (
+                "POST",
+                format!("/api/v1/conversations/{case}/replies"),
+                serde_json::json!({"body": "Dear Carl"}),
+            ),
+            (
+                "PATCH",
+                format!("/api/v1/conversations/{case}"),
+                serde_json::json!({"status": "done"}),
+            ),
+            (
+                "POST",
+                "/api/v1/conversations".to_string(),
+                serde_json::json!({"customer_email": "carl@customer.test", "subject": "Hi", "message": "Hello"}),
+            ),
+        ] {
+            let response = api.api(method, &path, Some(&token), Some(&body), &[]);
+            assert_eq!(response.status, 403, "{method} {path}: {}", response.body);
+        }
+        // By email, into the customer's conversation as if she were him.
+        let inbound = app.inbound_token();
+        let mail = format!(
+            "From: collab@acme.test\r\nTo: support@confer.test\r\nSubject: Re: Printer on fire [#{case}]\r\n\
+         Message-ID: <cora-1@acme.test>\r\nDate: Mon, 16 Nov 2026 10:00:00 +0000\r\n\r\nDear Carl, it is fixed.\r\n"
+        );
+        let answered = app.client().post_mail(&inbound, mail.as_bytes());
+        assert_eq!(answered.status, 200, "{}", answered.body);
+        assert!(answered.body.contains("\"rejected\""), "{}", answered.body);
+
+        // Nothing was written for the customer, and nothing left for him.
+        assert_eq!(
+            app.count(&format!("messages WHERE conversation_id = {case}")),
+            0
+        );
+        assert_eq!(
+            app.count("outbox WHERE recipient = 'carl@customer.test'"),
+            0
+        );
+        app.run_jobs(Some(sink.port));
+        assert!(
+            sink.messages()
+                .iter()
+                .all(|m| !m.to.iter().any(|to| to.contains("carl@customer.test"))),
+            "the SMTP server received nothing for the customer"
+        );
+        assert!(
+            sink.messages()
+                .iter()
+                .any(|m| m.to.iter().any(|to| to.contains("collab@acme.test"))),
+            "she is told why her mail went nowhere"
+        );
+
+        // Each refusal counted once, per channel; the two replies in one row.
+        let attempts = |channel: &str| {
+            app.number(&format!(
+            "SELECT COALESCE(SUM(attempts), 0) FROM refused_attempts WHERE channel = '{channel}'"
+        ))
+        };
+        assert_eq!(
+            (attempts("web"), attempts("api"), attempts("email")),
+            (6, 3, 1)
+        );
+        assert_eq!(
+        app.count("refused_attempts WHERE channel = 'web' AND action = 'POST /conversations/{id}/reply' AND attempts = 2"),
+        1
+    );
+        // An agent refused something is no collaborator's attempt.
+        let mut agent = app.sign_in("agent@acme.test");
+        assert_eq!(
+            agent
+                .post_form(
+                    &format!("/conversations/{case}/grants"),
+                    &[("reach", "conversation")]
+                )
+                .status,
+            403
+        );
+        assert_eq!(attempts("web"), 6);
+
+        // The evidence, for admins.
+        let mut admin = app.sign_in("admin@acme.test");
+        let page = admin.get("/settings/collaborators");
+        assert_eq!(page.status, 200);
+        for text in [
+            "Replies to customers written by collaborators: 0.",
+            "Refused attempts in the last 90 days: 10.",
+            "6 in the browser",
+            "3 by API",
+            "1 by email",
+        ] {
+            assert!(page.body.contains(text), "{text} in {}", page.body);
+        }
+        assert_eq!(agent.status_only("/settings/collaborators"), 403);
+    }
+);

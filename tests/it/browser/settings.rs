@@ -73,6 +73,7 @@ db_test!(every_settings_page_passes_axe, |app| {
         ("audience", format!("/conversations/{case}/audience")),
         ("deactivate", format!("/settings/users/{agent}/deactivate")),
         ("organisation", "/settings/organisation".to_string()),
+        ("collaborators", "/settings/collaborators".to_string()),
         ("outbox", "/settings/outbox".to_string()),
         ("email", "/settings/email".to_string()),
     ];

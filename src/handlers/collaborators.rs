@@ -1,0 +1,89 @@
+//! Settings > Collaborators (owner and admins): the evidence that
+//! collaborators never reach a customer — replies written by collaborators
+//! (none can be) and their refused attempts of the last 90 days by channel —
+//! beside the allowance and the grants in force.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+use crate::auth::CurrentUser;
+use crate::error::AppResult;
+use crate::models::grant::{self, Target};
+use crate::models::people;
+use crate::models::refused;
+use crate::pages::{Ctx, html_with_status};
+use crate::policy::{self, Action, Flag};
+use crate::state::AppState;
+
+/// How far back refused attempts are summed.
+const ATTEMPT_DAYS: i64 = 90;
+
+/// A grant in force as the page lists it.
+struct GrantRow {
+    /// (link, label) of what it opens.
+    opens: (String, String),
+    line: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/settings_collaborators.html")]
+struct CollaboratorsPage {
+    ctx: Ctx,
+    delivered: i64,
+    /// (channel's catalog key, attempts) for web, API and email.
+    attempts: Vec<(String, i64)>,
+    attempts_total: i64,
+    collaborators: i64,
+    allowed: Option<i64>,
+    grants: Vec<GrantRow>,
+}
+
+pub async fn show(current: CurrentUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    policy::ensure(&current.actor, Action::Use(Flag::SettingsOrg))?;
+    let (org, now) = (current.org.clone(), state.clock.now());
+    let since = now - chrono::Duration::days(ATTEMPT_DAYS);
+    let (delivered, attempts, seats, shown) = state
+        .db(move |conn| {
+            let shown = grant::in_force_all(conn)?;
+            let mut labelled = Vec::with_capacity(shown.len());
+            for g in shown {
+                let target = g.grant.target();
+                labelled.push((grant::target_label(conn, target)?, g));
+            }
+            Ok((
+                refused::replies_by_collaborators(conn)?,
+                refused::per_channel_since(conn, since)?,
+                people::seats(conn, &org, org.today(now))?,
+                labelled,
+            ))
+        })
+        .await?;
+    let t = current.tr;
+    let grants = shown
+        .into_iter()
+        .map(|(label, g)| {
+            let link = match g.grant.target() {
+                Target::Conversation(id) => format!("/conversations/{id}"),
+                Target::Customer(id) => format!("/customers/{id}"),
+            };
+            GrantRow {
+                line: crate::handlers::conversations::grant_line(&g, &current, t),
+                opens: (link, label),
+            }
+        })
+        .collect();
+    let page = CollaboratorsPage {
+        ctx: Ctx::for_user(&current, "collaborators"),
+        delivered,
+        attempts_total: attempts.iter().map(|(_, n)| n).sum(),
+        attempts: attempts
+            .into_iter()
+            .map(|(channel, n)| (format!("collaborators.channel.{channel}"), n))
+            .collect(),
+        collaborators: seats.collaborators,
+        allowed: seats.collaborators_allowed,
+        grants,
+    };
+    html_with_status(&page, StatusCode::OK)
+}
