@@ -45,31 +45,25 @@ pub async fn show(current: CurrentUser, state: web::Data<AppState>) -> AppResult
     let since = now - chrono::Duration::days(ATTEMPT_DAYS);
     let (delivered, attempts, seats, shown) = state
         .db(move |conn| {
-            let shown = grant::in_force_all(conn)?;
-            let mut labelled = Vec::with_capacity(shown.len());
-            for g in shown {
-                let target = g.grant.target();
-                labelled.push((grant::target_label(conn, target)?, g));
-            }
             Ok((
                 refused::replies_by_collaborators(conn)?,
                 refused::per_channel_since(conn, since)?,
                 people::seats(conn, &org, org.today(now))?,
-                labelled,
+                grant::in_force_all(conn)?,
             ))
         })
         .await?;
     let t = current.tr;
     let grants = shown
         .into_iter()
-        .map(|(label, g)| {
+        .map(|g| {
             let link = match g.grant.target() {
                 Target::Conversation(id) => format!("/conversations/{id}"),
                 Target::Customer(id) => format!("/customers/{id}"),
             };
             GrantRow {
                 line: crate::handlers::conversations::grant_line(&g, &current, t),
-                opens: (link, label),
+                opens: (link, g.target_label.clone()),
             }
         })
         .collect();

@@ -87,12 +87,14 @@ pub fn in_force_by_user(conn: &mut DbConn) -> QueryResult<std::collections::Hash
     Ok(by_user)
 }
 
-/// A grant as a conversation shows it: who, until when, granted by whom.
+/// A grant as a conversation shows it: who, until when, granted by whom,
+/// and what it opens (the conversation's subject or the customer's name).
 #[derive(Clone, Debug)]
 pub struct Shown {
     pub grant: AccessGrant,
     pub user_name: String,
     pub granted_by_name: Option<String>,
+    pub target_label: String,
 }
 
 /// The grants in force that open a conversation (its own, and its
@@ -115,11 +117,18 @@ fn shown(conn: &mut DbConn, opening: Option<(i64, i64)>) -> QueryResult<Vec<Show
     let mut query = access_grants::table
         .inner_join(granted.on(granted.field(users::id).eq(access_grants::user_id)))
         .left_join(by.on(access_grants::granted_by.eq(by.field(users::id).nullable())))
+        .left_join(
+            conversations::table
+                .on(access_grants::conversation_id.eq(conversations::id.nullable())),
+        )
+        .left_join(customers::table.on(access_grants::customer_id.eq(customers::id.nullable())))
         .filter(access_grants::ended_at.is_null())
         .select((
             access_grants::all_columns,
             granted.field(users::name),
             by.field(users::name).nullable(),
+            conversations::subject.nullable(),
+            customers::name.nullable(),
         ))
         .order((access_grants::expires_at, access_grants::id))
         .into_boxed();
@@ -130,14 +139,24 @@ fn shown(conn: &mut DbConn, opening: Option<(i64, i64)>) -> QueryResult<Vec<Show
                 .or(access_grants::customer_id.eq(customer_id)),
         );
     }
-    let rows: Vec<(AccessGrant, String, Option<String>)> = query.load(conn)?;
+    type Row = (
+        AccessGrant,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = query.load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(grant, user_name, granted_by_name)| Shown {
-            grant,
-            user_name,
-            granted_by_name,
-        })
+        .map(
+            |(grant, user_name, granted_by_name, subject, customer)| Shown {
+                grant,
+                user_name,
+                granted_by_name,
+                target_label: subject.or(customer).unwrap_or_default(),
+            },
+        )
         .collect())
 }
 

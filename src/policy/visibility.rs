@@ -3,7 +3,7 @@
 //! and searches apply the same scope in SQL — so the explainer, the
 //! notifications and every list give one answer.
 
-use super::{Actor, ConversationScope, ScopeRule, conversation_scope};
+use super::{Action, Actor, ConversationScope, Flag, ScopeRule, UserType, can, conversation_scope};
 
 /// Where a conversation sits, as far as scopes are concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,6 +28,30 @@ impl ConversationScope {
             Self::None => false,
         }
     }
+
+    /// Whether it reaches more than teams' conversations: everything, or
+    /// conversations granted (such readers have the "All" view).
+    pub fn beyond_teams(&self) -> bool {
+        match self {
+            Self::All => true,
+            Self::Limited(reach) => !(reach.conversations.is_empty() && reach.customers.is_empty()),
+            Self::None => false,
+        }
+    }
+}
+
+/// Who may open "Who can see this" on a conversation they see: those who
+/// view users, and those who give collaborators access.
+pub fn may_see_audience(actor: &Actor) -> bool {
+    can(actor, Action::Use(Flag::UsersView)).allowed
+        || can(actor, Action::Use(Flag::CollaboratorsGrant)).allowed
+}
+
+/// Who may invite someone new straight into a conversation: those who give
+/// collaborators access and may add collaborators.
+pub fn may_invite_into_conversation(actor: &Actor) -> bool {
+    can(actor, Action::Use(Flag::CollaboratorsGrant)).allowed
+        && super::can_grant(actor, UserType::Collaborator, None).0
 }
 
 /// The rule that decides whether someone sees a conversation.

@@ -76,18 +76,6 @@ impl AudiencePage {
     }
 }
 
-/// Whether the reader may open "Who can see this".
-pub(super) fn may_see_audience(current: &CurrentUser) -> bool {
-    allowed(current, Flag::UsersView) || allowed(current, Flag::CollaboratorsGrant)
-}
-
-/// Whether the reader may invite someone new as a collaborator into a
-/// conversation: grant access, and add collaborators.
-pub(super) fn may_invite(current: &CurrentUser) -> bool {
-    allowed(current, Flag::CollaboratorsGrant)
-        && policy::can_grant(&current.actor, policy::UserType::Collaborator, None).0
-}
-
 /// "Dana can see this until 15 Dec 2026, granted by Alex."
 pub fn grant_line(shown: &Shown, current: &CurrentUser, t: crate::i18n::Tr) -> String {
     // The last day of access, a day of the organisation's (like seasonal
@@ -136,7 +124,7 @@ async fn render(
     errors: FieldErrors,
     notice: Option<&'static str>,
 ) -> AppResult<HttpResponse> {
-    if !may_see_audience(current) {
+    if !policy::may_see_audience(&current.actor) {
         return Err(AppError::Forbidden("who can see a conversation".into()));
     }
     let (scope, user_id, team_ids) = reader(current);
@@ -261,7 +249,7 @@ async fn render(
             .collect(),
         form,
         invite,
-        can_invite: may_invite(current),
+        can_invite: policy::may_invite_into_conversation(&current.actor),
         errors,
         notice,
         today: today.to_string(),

@@ -98,16 +98,9 @@ pub(super) fn status_options(current: &CurrentUser) -> Vec<(&'static str, &'stat
 pub(super) fn views_for(current: &CurrentUser, scope: &ConversationScope) -> Vec<View> {
     let collaborator = current.actor.is_collaborator();
     let can_move = allowed(current, Flag::ConversationsArchive);
-    let beyond_teams = match scope {
-        ConversationScope::All => true,
-        ConversationScope::Limited(reach) => {
-            !(reach.conversations.is_empty() && reach.customers.is_empty())
-        }
-        ConversationScope::None => false,
-    };
     View::ALL
         .into_iter()
-        .filter(|v| *v != View::All || beyond_teams)
+        .filter(|v| *v != View::All || scope.beyond_teams())
         .filter(|v| !(collaborator && matches!(v, View::Mine | View::Unassigned)))
         .filter(|v| can_move || !matches!(v, View::Trash | View::Spam))
         .collect()

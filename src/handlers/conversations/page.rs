@@ -371,8 +371,8 @@ pub(super) fn render(
             can_move: allowed(current, Flag::ConversationsArchive),
             folder: c.folder.map_or("", |f| f.key()),
             grant_lines: grant_lines(&loaded.grants, current),
-            can_see_audience: super::audience::may_see_audience(current),
-            can_invite: super::audience::may_invite(current),
+            can_see_audience: policy::may_see_audience(&current.actor),
+            can_invite: policy::may_invite_into_conversation(&current.actor),
         },
         status_code,
     )
