@@ -315,3 +315,29 @@ pub fn day_and_month(day: chrono::NaiveDate, t: Tr) -> String {
         t.get(MONTH_KEYS[day.month0() as usize])
     )
 }
+
+/// A time in the reader's timezone and language, e.g. "22 Nov 2026, 18:40",
+/// "22 nov 2026, 18:40", "22. Nov. 2026, 18:40" (written digit by digit: a
+/// conversation page shows one per message).
+pub fn format_datetime(at: chrono::NaiveDateTime, tz: chrono_tz::Tz, t: Tr) -> String {
+    use chrono::{Datelike, Timelike};
+    let local = at.and_utc().with_timezone(&tz).naive_local();
+    let two = |text: &mut String, n: u32| {
+        text.push(char::from(b'0' + (n / 10 % 10) as u8));
+        text.push(char::from(b'0' + (n % 10) as u8));
+    };
+    let mut text = String::with_capacity(20);
+    two(&mut text, local.day());
+    if t.lang == Lang::De {
+        text.push('.');
+    }
+    text.push(' ');
+    text.push_str(t.get(MONTH_KEYS[local.month0() as usize]));
+    text.push(' ');
+    text.push_str(&local.year().to_string());
+    text.push_str(", ");
+    two(&mut text, local.hour());
+    text.push(':');
+    two(&mut text, local.minute());
+    text
+}

@@ -190,6 +190,8 @@ fn customer_mail(
         quoted: mail.quoted.as_deref(),
         email_message_id: mail.message_id.as_deref(),
         files: &files,
+        asking: Default::default(),
+        answers: Default::default(),
     };
     if let Some((conversation, rule)) = thread(conn, mail, sender)? {
         messages::add_customer_message(conn, ctx, &conversation, (customer_id, &name), &written)?;
@@ -285,6 +287,8 @@ fn team_reply(
         quoted: mail.quoted.as_deref(),
         email_message_id: None,
         files: &files,
+        asking: Default::default(),
+        answers: Default::default(),
     };
     let conversation = match messages::add_note(conn, ctx, &author, conversation_id, &written) {
         Ok(added) => added.conversation,

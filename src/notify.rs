@@ -20,6 +20,14 @@ pub enum Kind {
     Assignment,
     /// A new reply in a conversation assigned to the recipient.
     Reply,
+    /// A question asked of the recipient.
+    Request,
+    /// Their question was answered.
+    RequestAnswered,
+    /// Their question was declined.
+    RequestDeclined,
+    /// A question asked of them is past its due time.
+    RequestDue,
 }
 
 impl Kind {
@@ -28,8 +36,21 @@ impl Kind {
             Self::Mention => "mention",
             Self::Assignment => "assignment",
             Self::Reply => "reply",
+            Self::Request => "request",
+            Self::RequestAnswered => "request_answered",
+            Self::RequestDeclined => "request_declined",
+            Self::RequestDue => "request_due",
         }
     }
+}
+
+/// What a request's notification quotes: the question or the answer, the
+/// due time (shown in the recipient's timezone), a reason for declining.
+#[derive(Default)]
+pub struct Details<'a> {
+    pub text: Option<&'a str>,
+    pub due: Option<NaiveDateTime>,
+    pub reason: Option<&'a str>,
 }
 
 /// The conversation being talked about.
@@ -69,14 +90,27 @@ pub fn tell(
     kind: Kind,
     about: &About,
 ) -> QueryResult<bool> {
+    tell_with(conn, from, to, kind, about, &Details::default())
+}
+
+/// `tell`, quoting a request's details.
+pub fn tell_with(
+    conn: &mut DbConn,
+    from: &Sender,
+    to: i64,
+    kind: Kind,
+    about: &About,
+    details: &Details,
+) -> QueryResult<bool> {
     match can_see(conn, from.org, to, about.placement(), from.now)? {
-        Some(user) => send(conn, from, &user, kind, about).map(|()| true),
+        Some(user) => send(conn, from, &user, kind, about, details).map(|()| true),
         None => Ok(false),
     }
 }
 
-/// Whether `user_id` may see this conversation right now.
-fn can_see(
+/// Whether `user_id` may see this conversation right now (and sign in):
+/// the user, when they may.
+pub fn can_see(
     conn: &mut DbConn,
     org: &OrgSettings,
     user_id: i64,
@@ -93,11 +127,23 @@ fn can_see(
     Ok(visible.then_some(user))
 }
 
-fn send(conn: &mut DbConn, from: &Sender, to: &User, kind: Kind, about: &About) -> QueryResult<()> {
+fn send(
+    conn: &mut DbConn,
+    from: &Sender,
+    to: &User,
+    kind: Kind,
+    about: &About,
+    details: &Details,
+) -> QueryResult<()> {
     let (org, now) = (from.org, from.now);
     notification::create(conn, to.id, kind.key(), about.id, from.actor_id, now)?;
+    // Questions are mentions that wait for an answer: the same setting.
     let wants_email = match kind {
-        Kind::Mention => to.email_on_mention,
+        Kind::Mention
+        | Kind::Request
+        | Kind::RequestAnswered
+        | Kind::RequestDeclined
+        | Kind::RequestDue => to.email_on_mention,
         Kind::Assignment => to.email_on_assignment,
         Kind::Reply => to.email_on_reply,
     };
@@ -108,18 +154,37 @@ fn send(conn: &mut DbConn, from: &Sender, to: &User, kind: Kind, about: &About) 
     let args = [("actor", from.actor_name), ("subject", about.subject)];
     let subject = t.fmt(&format!("email.{}.subject", kind.key()), &args);
     let link = format!("{}/conversations/{}", from.config.public_url, about.id);
+    let mut said = Vec::new();
+    if let Some(text) = details.text {
+        said.extend(text.lines().map(|line| format!("> {line}")));
+        said.push(String::new());
+    }
+    if let Some(due) = details.due {
+        let due = crate::i18n::format_datetime(due, to.tz(org), t);
+        said.push(t.fmt("email.request.due", &[("due", &due)]));
+        said.push(String::new());
+    }
+    if let Some(reason) = details.reason {
+        said.push(t.fmt("email.request.reason", &[("reason", reason)]));
+        said.push(String::new());
+    }
     let body = [
         t.fmt("email.invitation.greeting", &[("name", &to.name)]),
         String::new(),
         t.fmt(&format!("email.{}.body", kind.key()), &args),
         String::new(),
+    ]
+    .into_iter()
+    .chain(said)
+    .chain([
         link,
         String::new(),
         t.get("email.notification.reply_by_email").to_string(),
         t.get("email.notification.settings").to_string(),
         String::new(),
         t.get("email.signature").to_string(),
-    ]
+    ])
+    .collect::<Vec<_>>()
     .join("\n");
     // Answering this email adds a private note as `to` (see mail::reply_address).
     let reply_to = crate::mail::reply_address::ReplySigner::from_config(from.config).address(

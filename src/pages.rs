@@ -2,7 +2,7 @@
 //! pages. Templates read precomputed facts from here; they never look at
 //! roles or user types themselves.
 
-pub use crate::i18n::{day_and_month, format_date};
+pub use crate::i18n::{day_and_month, format_date, format_datetime};
 use actix_session::SessionExt;
 use actix_web::dev::ServiceResponse;
 use actix_web::http::header::{self, HeaderValue};
@@ -119,32 +119,6 @@ impl Ctx {
             "users" | "teams" | "roles" | "org" | "audit" | "outbox" | "email"
         )
     }
-}
-
-/// A time in the reader's timezone and language, e.g. "22 Nov 2026, 18:40",
-/// "22 nov 2026, 18:40", "22. Nov. 2026, 18:40" (written digit by digit: a
-/// conversation page shows one per message).
-pub fn format_datetime(at: NaiveDateTime, tz: Tz, t: Tr) -> String {
-    use chrono::{Datelike, Timelike};
-    let local = at.and_utc().with_timezone(&tz).naive_local();
-    let two = |text: &mut String, n: u32| {
-        text.push(char::from(b'0' + (n / 10 % 10) as u8));
-        text.push(char::from(b'0' + (n % 10) as u8));
-    };
-    let mut text = String::with_capacity(20);
-    two(&mut text, local.day());
-    if t.lang == Lang::De {
-        text.push('.');
-    }
-    text.push(' ');
-    text.push_str(t.get(crate::i18n::MONTH_KEYS[local.month0() as usize]));
-    text.push(' ');
-    text.push_str(&local.year().to_string());
-    text.push_str(", ");
-    two(&mut text, local.hour());
-    text.push(':');
-    two(&mut text, local.minute());
-    text
 }
 
 /// The day a UTC time falls on in the reader's timezone, in their language.

@@ -500,6 +500,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    requests (id) {
+        id -> BigInt,
+        conversation_id -> BigInt,
+        question_message_id -> BigInt,
+        asked_by -> Nullable<BigInt>,
+        asked_of -> BigInt,
+        state -> Text,
+        due_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+        answer_message_id -> Nullable<BigInt>,
+        decline_reason -> Nullable<Text>,
+        reminded_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(requests -> conversations (conversation_id));
 diesel::joinable!(users -> roles (role_id));
 diesel::joinable!(invitations -> outbox (outbox_id));
 diesel::joinable!(team_memberships -> teams (team_id));
@@ -514,6 +532,7 @@ diesel::joinable!(messages -> conversations (conversation_id));
 diesel::allow_tables_to_appear_in_same_query!(
     access_grants,
     refused_attempts,
+    requests,
     conversation_reads,
     conversation_viewers,
     saved_replies,

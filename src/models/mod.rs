@@ -20,6 +20,7 @@ pub mod people;
 pub mod presence;
 pub mod rate;
 pub mod refused;
+pub mod request;
 pub mod role;
 pub mod saved_reply;
 pub mod task;

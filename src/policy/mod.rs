@@ -7,10 +7,12 @@ use std::fmt;
 
 mod identity;
 mod manage;
+mod requests;
 mod saved_replies;
 mod visibility;
 pub use identity::*;
 pub use manage::*;
+pub use requests::*;
 pub use saved_replies::*;
 pub use visibility::*;
 

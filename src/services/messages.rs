@@ -7,6 +7,7 @@ use chrono::NaiveDateTime;
 use diesel::QueryResult;
 
 use super::conversations::visible;
+pub use super::requests::{Answers, Asking};
 use super::{Ctx, Fields, Problem, Refusal};
 use crate::db::DbConn;
 use crate::mentions;
@@ -26,6 +27,7 @@ pub struct Author<'a> {
 }
 
 /// What was written.
+#[derive(Clone)]
 pub struct Written<'a> {
     pub body: &'a str,
     /// `web` or `email`.
@@ -33,6 +35,10 @@ pub struct Written<'a> {
     pub quoted: Option<&'a str>,
     pub email_message_id: Option<&'a str>,
     pub files: &'a [NewFile<'a>],
+    /// A note's questions besides its `@?` names, and their due time.
+    pub asking: Asking,
+    /// Which of the author's open requests a note answers.
+    pub answers: Answers,
 }
 
 impl<'a> Written<'a> {
@@ -44,6 +50,8 @@ impl<'a> Written<'a> {
             quoted: None,
             email_message_id: None,
             files,
+            asking: Asking::default(),
+            answers: Answers::default(),
         }
     }
 
@@ -93,8 +101,10 @@ fn sender<'a>(ctx: &'a Ctx, author: &'a Author) -> notify::Sender<'a> {
     }
 }
 
-/// Adds a private note to a conversation the author can see and tells the
-/// people it mentions. Returns the conversation and those mentioned who
+/// Adds a private note to a conversation the author can see: answers the
+/// author's open requests there (as `answers` says), asks the people it
+/// names with `@?` (and those `asking` adds), and tells the people it
+/// mentions. Returns the conversation and those mentioned or asked who
 /// cannot see it (they are told nothing).
 pub fn add_note(
     conn: &mut DbConn,
@@ -107,6 +117,17 @@ pub fn add_note(
     let conversation = visible(conn, author.actor, conversation_id)?;
     written.check()?;
     let author_id = author.actor.user_id;
+    let candidates = crate::models::people::mentionable_users(conn)?;
+    let others = |ids: Vec<i64>| ids.into_iter().filter(move |&id| id != author_id);
+    let mentioned: Vec<i64> = others(mentions::mentioned(written.body, &candidates)).collect();
+    let mut asked: Vec<i64> = others(mentions::asked(written.body, &candidates)).collect();
+    if written.asking.mentioned {
+        asked.extend(&mentioned);
+    }
+    asked.extend(&written.asking.people);
+    asked.sort_unstable();
+    asked.dedup();
+    super::requests::check_asking(conn, ctx, author.actor, &conversation, &written.asking, &asked)?;
     let message_id = conversation::insert_message(
         conn,
         &NewMessage {
@@ -123,13 +144,29 @@ pub fn add_note(
     )?;
     store_files(conn, conversation.id, message_id, written.files, ctx.now)?;
     conversation::touch(conn, conversation.id, ctx.now)?;
-    let candidates = crate::models::people::mentionable_users(conn)?;
+    let answered = super::requests::answer_open(
+        conn,
+        ctx,
+        author,
+        &conversation,
+        message_id,
+        &written.answers,
+        written.body,
+    )?;
+    let (requests, mut unseen) = super::requests::ask(
+        conn,
+        ctx,
+        author,
+        &conversation,
+        &super::requests::Question {
+            message_id,
+            text: written.body,
+            due_at: written.asking.due_at,
+        },
+        &asked,
+    )?;
     let from = sender(ctx, author);
-    let mut unseen = Vec::new();
-    for user_id in mentions::mentioned(written.body, &candidates)
-        .into_iter()
-        .filter(|&id| id != author_id)
-    {
+    for user_id in mentioned.into_iter().filter(|id| !asked.contains(id)) {
         if !notify::tell(
             conn,
             &from,
@@ -144,6 +181,8 @@ pub fn add_note(
         conversation,
         message_id,
         unseen,
+        requests,
+        answered,
     })
 }
 
@@ -151,9 +190,13 @@ pub fn add_note(
 pub struct Added {
     pub conversation: Conversation,
     pub message_id: i64,
-    /// Users the note mentions who cannot see the conversation (nobody
-    /// was told); always empty for a reply.
+    /// Users the note mentions or asks who cannot see the conversation
+    /// (nobody was told); always empty for a reply.
     pub unseen: Vec<i64>,
+    /// The requests the note made (one per person asked).
+    pub requests: Vec<i64>,
+    /// The author's requests the note answered.
+    pub answered: Vec<i64>,
 }
 
 /// Adds a public reply and queues its email (with the files) to the customer.
@@ -232,6 +275,8 @@ pub fn add_reply(
         conversation: conversation.clone(),
         message_id,
         unseen: Vec::new(),
+        requests: Vec::new(),
+        answered: Vec::new(),
     })
 }
 

@@ -14,6 +14,7 @@ pub mod kb;
 pub mod messages;
 pub mod org;
 pub mod profile;
+pub mod requests;
 pub mod roles;
 pub mod saved_replies;
 pub mod security;
