@@ -30,6 +30,8 @@ pub struct Round {
     pub purged: usize,
     /// Assignees told that a task's due date came.
     pub tasks_due: usize,
+    /// People reminded of a question past its due time.
+    pub requests_reminded: usize,
     /// Webhook deliveries answered with 2xx, and attempts that failed.
     pub webhooks_delivered: usize,
     pub webhooks_failed: usize,
@@ -159,6 +161,17 @@ pub async fn run_once(state: &AppState, mailer: &Mailer) -> AppResult<Round> {
         })
         .await?;
     let tasks_due = tell_due_tasks(state).await?;
+    let config = state.config.clone();
+    let requests_reminded = state
+        .db(move |conn| {
+            let Some(org) = OrgSettings::find(conn)? else {
+                return Ok(0);
+            };
+            Ok(crate::services::requests::remind_overdue(
+                conn, &org, &config, now,
+            )?)
+        })
+        .await?;
     let (sent, failed) = deliver_outbox(state, mailer).await?;
     let (webhooks_delivered, webhooks_failed) = deliver_webhooks(state).await?;
     Ok(Round {
@@ -171,6 +184,7 @@ pub async fn run_once(state: &AppState, mailer: &Mailer) -> AppResult<Round> {
         reopened,
         purged,
         tasks_due,
+        requests_reminded,
     })
 }
 

@@ -133,8 +133,8 @@ pub fn output(conn: &mut DbConn, c: &Conversation) -> ApiResult<ConversationOut>
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// A workspace view: `mine`, `unassigned`, `teams`, `all` (not done),
-    /// `mentions`, `done`, or `trash` and `spam` (for those who may move
+    /// A workspace view: `asked` (a question asked of you is open), `mine`,
+    /// `unassigned`, `teams`, `all` (not done), `mentions`, `done`, or `trash` and `spam` (for those who may move
     /// conversations there). Without it, every status, Trash and Spam left out.
     #[param(inline, value_type = Option<super::values::ConversationView>)]
     pub view: Option<String>,
@@ -175,7 +175,7 @@ pub async fn list(
         Some(key) => View::parse(key).ok_or_else(|| {
             ApiError::bad_request(
                 "invalid_view",
-                "`view` must be mine, unassigned, teams, all, mentions, done, trash or spam.",
+                "`view` must be asked, mine, unassigned, teams, all, mentions, done, trash or spam.",
             )
         })?,
     };

@@ -65,6 +65,7 @@ pub mod values {
     #[derive(Serialize, ToSchema)]
     #[serde(rename_all = "snake_case")]
     pub enum ConversationView {
+        Asked,
         Mine,
         Unassigned,
         Teams,

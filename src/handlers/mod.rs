@@ -107,6 +107,9 @@ web_routes! {
     post "/conversations/{id}/notes" => conversations::add_note;
     post "/conversations/{id}/properties" => conversations::update_properties;
     post "/conversations/{id}/move" => conversations::move_conversation;
+    post "/requests/{id}/answer" => conversations::answer_request;
+    post "/requests/{id}/decline" => conversations::decline_request;
+    post "/requests/{id}/withdraw" => conversations::withdraw_request;
     get "/customers" => customers::list;
     get "/customers/new" => customers::new;
     post "/customers/new" => customers::create;

@@ -118,6 +118,8 @@ impl Conversation {
 /// The workspace views.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum View {
+    /// Conversations with a question asked of the reader still open.
+    Asked,
     Mine,
     Unassigned,
     Teams,
@@ -131,7 +133,8 @@ pub enum View {
 }
 
 impl View {
-    pub const ALL: [View; 8] = [
+    pub const ALL: [View; 9] = [
+        Self::Asked,
         Self::Mine,
         Self::Unassigned,
         Self::Teams,
@@ -144,6 +147,7 @@ impl View {
 
     pub fn key(self) -> &'static str {
         match self {
+            Self::Asked => "asked",
             Self::Mine => "mine",
             Self::Unassigned => "unassigned",
             Self::Teams => "teams",
@@ -328,6 +332,17 @@ macro_rules! in_view {
                         ),
                 ),
             ),
+            View::Asked => query.filter(
+                conversations::id.eq_any(
+                    crate::db::schema::requests::table
+                        .filter(crate::db::schema::requests::asked_of.eq($reader.user_id))
+                        .filter(
+                            crate::db::schema::requests::state
+                                .eq(crate::models::request::State::Open),
+                        )
+                        .select(crate::db::schema::requests::conversation_id),
+                ),
+            ),
             View::Done => query.filter(conversations::status.eq(Status::Done)),
             View::Trash | View::Spam | View::Search => query,
         }
@@ -433,6 +448,10 @@ pub fn counts(conn: &mut DbConn, reader: &Reader) -> QueryResult<HashMap<&'stati
     )
     .get_result(conn)?;
     add(View::Mentions, mentions);
+    add(
+        View::Asked,
+        crate::models::request::open_count(conn, reader.scope, reader.user_id)?,
+    );
     Ok(counts)
 }
 
@@ -687,6 +706,13 @@ crate::sql_per_backend!(
                 OR g.customer_id = conversations.customer_id))",
 );
 
+crate::sql_per_backend!(
+    /// Whether questions were asked in the selected conversation.
+    ConversationHasRequests,
+    diesel::sql_types::Bool,
+    both: "EXISTS (SELECT 1 FROM requests r WHERE r.conversation_id = conversations.id)",
+);
+
 /// What the conversation page shows above its thread, read in one
 /// statement.
 pub struct PageHead {
@@ -702,6 +728,8 @@ pub struct PageHead {
     pub has_tasks: bool,
     /// Whether collaborators were granted it (if not, there are none to read).
     pub has_grants: bool,
+    /// Whether questions were asked in it (if not, there are none to read).
+    pub has_requests: bool,
 }
 
 /// The conversation if this reader may see it, with the last activity they
@@ -727,6 +755,7 @@ pub fn page_head(conn: &mut DbConn, reader: &Reader, id: i64) -> QueryResult<Opt
                     ConversationHasFiles,
                     ConversationHasTasks,
                     ConversationHasGrants,
+                    ConversationHasRequests,
                 ))
         };
     }
@@ -735,6 +764,7 @@ pub fn page_head(conn: &mut DbConn, reader: &Reader, id: i64) -> QueryResult<Opt
         Option<crate::db::StoredTime>,
         crate::models::customer::Customer,
         Option<String>,
+        bool,
         bool,
         bool,
         bool,
@@ -748,7 +778,7 @@ pub fn page_head(conn: &mut DbConn, reader: &Reader, id: i64) -> QueryResult<Opt
             .optional())?
     };
     Ok(found.map(
-        |(conversation, seen, customer, tags, has_files, has_tasks, has_grants)| {
+        |(conversation, seen, customer, tags, has_files, has_tasks, has_grants, has_requests)| {
             // Sorted here: SQLite would sort them in a temporary b-tree.
             let mut tags: Vec<String> = tags
                 .as_deref()
@@ -766,6 +796,7 @@ pub fn page_head(conn: &mut DbConn, reader: &Reader, id: i64) -> QueryResult<Opt
                 has_files,
                 has_tasks,
                 has_grants,
+                has_requests,
             }
         },
     ))

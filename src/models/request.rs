@@ -288,19 +288,20 @@ pub fn answers(
     Ok(rows.into_iter().collect())
 }
 
-/// The notes `user_id` wrote in a conversation since `since`, newest first
-/// (what they may pick as an answer): (id, body).
-pub fn notes_since(
+/// The notes `user_id` wrote in a conversation after the message
+/// `after_id` (a question), newest first, at most 50 (what they may pick as
+/// an answer): (id, body).
+pub fn notes_after(
     conn: &mut DbConn,
     user_id: i64,
     conversation_id: i64,
-    since: NaiveDateTime,
+    after_id: i64,
 ) -> QueryResult<Vec<(i64, String)>> {
     messages::table
         .filter(messages::conversation_id.eq(conversation_id))
         .filter(messages::author_user_id.eq(user_id))
         .filter(messages::kind.eq(crate::models::conversation::MessageKind::Note))
-        .filter(messages::created_at.ge(since))
+        .filter(messages::id.gt(after_id))
         .order(messages::id.desc())
         .limit(50)
         .select((messages::id, messages::body))

@@ -10,13 +10,16 @@ use serde_json::{Value, json};
 use crate::db::DbConn;
 use crate::db::schema::{webhook_deliveries, webhooks};
 
-pub const EVENTS: [&str; 6] = [
+pub const EVENTS: [&str; 9] = [
     "conversation.created",
     "conversation.moved",
     "message.added",
     "note.added",
     "assignment.changed",
     "user.deactivated",
+    "request.created",
+    "request.answered",
+    "request.declined",
 ];
 
 /// Attempts before a delivery is given up (about a day of backoff).

@@ -328,7 +328,8 @@ pub fn pick_answer(
     if !policy::may_answer(author.actor, found.asked_of) {
         return Err(Refusal::Rule("requests.error.not_asked"));
     }
-    let notes = request::notes_since(conn, found.asked_of, conversation.id, found.created_at)?;
+    let notes =
+        request::notes_after(conn, found.asked_of, conversation.id, found.question_message_id)?;
     let Some((_, text)) = notes.iter().find(|(id, _)| *id == message_id) else {
         let mut fields = Fields::default();
         fields.add("message_id", NOT_THEIR_NOTE);

@@ -23,6 +23,9 @@ pub(super) fn read_composer(
     if submission.broken {
         errors.add(files_field, t.get("conversation.error.upload"));
     }
+    if field == "note" && matches!(due_at(current, submission), Err(())) {
+        errors.add("due_at", t.get("requests.error.due_unreadable"));
+    }
     for name in &submission.too_large {
         errors.add(
             files_field,
@@ -36,6 +39,56 @@ pub(super) fn read_composer(
         );
     }
     errors
+}
+
+/// The note composer's due time, typed in the reader's timezone: none when
+/// empty, `Err` when it is no time.
+fn due_at(current: &CurrentUser, submission: &Submission) -> Result<Option<NaiveDateTime>, ()> {
+    let typed = submission.field("due_at");
+    if typed.trim().is_empty() {
+        return Ok(None);
+    }
+    NaiveDateTime::parse_from_str(typed.trim(), "%Y-%m-%dT%H:%M")
+        .ok()
+        .and_then(|local| current.tz.from_local_datetime(&local).earliest())
+        .map(|at| Some(at.naive_utc()))
+        .ok_or(())
+}
+
+/// Whom the note composer asks and which of the reader's questions it
+/// answers: every open one unless the "This note answers" boxes were shown.
+fn asking_and_answers(
+    current: &CurrentUser,
+    submission: &Submission,
+) -> (messages::Asking, messages::Answers) {
+    let asking = messages::Asking {
+        mentioned: submission.field("ask") == "1",
+        people: Vec::new(),
+        due_at: due_at(current, submission).ok().flatten(),
+    };
+    let answers = if submission.field("answering") == "1" {
+        messages::Answers::Only(
+            submission
+                .fields
+                .iter()
+                .filter(|(k, _)| k == "answers")
+                .filter_map(|(_, v)| v.parse().ok())
+                .collect(),
+        )
+    } else {
+        messages::Answers::All
+    };
+    (asking, answers)
+}
+
+/// The note composer as typed, for the page that comes back.
+fn note_drafts(submission: &Submission) -> Drafts {
+    Drafts {
+        note: submission.field("body"),
+        ask_mentioned: submission.field("ask") == "1",
+        ask_due: submission.field("due_at"),
+        ..Drafts::default()
+    }
 }
 
 pub async fn add_note(
@@ -52,16 +105,7 @@ pub async fn add_note(
         match write_from_composer(&current, &state, &req, &loaded, submission, false).await? {
             Ok(added) => added,
             Err((errors, submission)) => {
-                return render(
-                    &current,
-                    loaded,
-                    Drafts {
-                        note: submission.field("body"),
-                        ..Drafts::default()
-                    },
-                    errors,
-                    None,
-                );
+                return render(&current, loaded, note_drafts(&submission), errors, None);
             }
         };
     let unseen = added
@@ -169,13 +213,18 @@ pub(super) async fn write_from_composer(
     let id = loaded.conversation.id;
     let who = current.caller(state, req);
     let then = Some(submission.field("then")).filter(|s| !s.is_empty());
+    let (asking, answers) = asking_and_answers(current, &submission);
     let outcome = state
         .db(move |conn| {
             let (ctx, author) = (who.ctx(), who.author());
             let result = write_transaction(conn, |conn| {
                 let body = submission.field("body");
                 let files = submission.new_files();
-                let written = messages::Written::typed(body.trim(), &files);
+                let written = messages::Written {
+                    asking,
+                    answers,
+                    ..messages::Written::typed(body.trim(), &files)
+                };
                 if reply {
                     let added = messages::add_reply(conn, &ctx, &author, id, &written)?;
                     // "Send and mark done" / "Send and set pending": the

@@ -14,6 +14,7 @@ pub struct ListQuery {
     pub after_seg: Option<usize>,
     pub after_at: String,
     pub after_id: Option<i64>,
+    pub notice: String,
 }
 
 pub struct ViewTab {
@@ -72,6 +73,9 @@ pub(super) struct ListPage {
     /// Trash or Spam: the only bulk action brings conversations back.
     pub(super) moved_view: bool,
     pub(super) saved: Vec<crate::search::SavedSearch>,
+    /// "Asked of you": the open questions, as cards to answer or decline.
+    pub(super) asked: Vec<super::requests::RequestLine>,
+    pub(super) notice: Option<&'static str>,
 }
 
 impl ListPage {
@@ -108,15 +112,20 @@ pub(super) fn views_for(current: &CurrentUser, scope: &ConversationScope) -> Vec
 
 /// Where the inbox opens when no view is asked for and none was chosen
 /// before in this session: the first of the reader's usual views that
-/// holds something (collaborators: what they were
-/// mentioned in, then their teams'), else the first of them.
+/// holds something (questions asked of them first; then for collaborators
+/// what they were mentioned in and their teams', for the others their
+/// own and their teams'), else the first of them (collaborators land on
+/// "Asked of you").
 fn default_view(
     views: &[View],
     collaborator: bool,
     counts: &std::collections::HashMap<&str, i64>,
 ) -> View {
+    if counts.get(View::Asked.key()).copied().unwrap_or(0) > 0 {
+        return View::Asked;
+    }
     let usual: &[View] = if collaborator {
-        &[View::Mentions, View::Teams, View::All]
+        &[View::Asked, View::Mentions, View::Teams, View::All]
     } else {
         &[View::Mine, View::Teams, View::All]
     };
@@ -164,22 +173,34 @@ pub async fn list(
     query: web::Query<ListQuery>,
     session: actix_session::Session,
 ) -> AppResult<HttpResponse> {
+    render_list(&current, &state, query.into_inner(), &session, None).await
+}
+
+/// The inbox at the view asked for (or remembered, or the reader's usual);
+/// "Asked of you" lists the open questions as cards, `request_error`
+/// beside the one whose form was refused.
+pub(super) async fn render_list(
+    current: &CurrentUser,
+    state: &AppState,
+    query: ListQuery,
+    session: &actix_session::Session,
+    request_error: Option<super::requests::RequestError>,
+) -> AppResult<HttpResponse> {
     let (scope, user_id, team_ids) = reader(&current);
     if scope == ConversationScope::None {
         return Err(AppError::Forbidden("no conversation access".into()));
     }
-    let query = query.into_inner();
     let collaborator = current.actor.is_collaborator();
     let views = views_for(&current, &scope);
     let asked = chosen(
-        &session,
+        session,
         SESSION_LAST_VIEW,
         View::parse(&query.view).filter(|v| views.contains(v)),
         |key| View::parse(key).filter(|v| views.contains(v)),
         View::key,
     );
     let sort = chosen(
-        &session,
+        session,
         SESSION_LAST_SORT,
         Sort::parse(&query.sort),
         Sort::parse,
@@ -204,7 +225,7 @@ pub async fn list(
         ..Filter::default()
     };
     let (pickers, version) = (state.pickers.clone(), current.org.directory_version);
-    let (view, counts, (rows, next), pickers, saved) = state
+    let (view, counts, (rows, next), questions, pickers, saved) = state
         .db(move |conn| {
             let reader = Reader {
                 scope: &scope,
@@ -213,10 +234,22 @@ pub async fn list(
             };
             let counts = conversation::counts(conn, &reader)?;
             let view = asked.unwrap_or_else(|| default_view(&default_views, collaborator, &counts));
+            let (listed, questions) = if view == View::Asked {
+                (
+                    (Vec::new(), None),
+                    super::requests::asked_of_reader(conn, user_id, &scope)?,
+                )
+            } else {
+                (
+                    conversation::list(conn, &reader, view, &filter, PAGE_SIZE)?,
+                    Vec::new(),
+                )
+            };
             Ok((
                 view,
                 counts,
-                conversation::list(conn, &reader, view, &filter, PAGE_SIZE)?,
+                listed,
+                questions,
                 pickers.get(conn, version)?,
                 crate::search::saved_for(conn, user_id, &team_ids)?,
             ))
@@ -286,6 +319,22 @@ pub async fn list(
         .collect();
     let can_update = allowed(&current, Flag::ConversationsUpdate);
     let can_move = allowed(&current, Flag::ConversationsArchive);
+    let status = if request_error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let mut asked: Vec<_> = questions
+        .iter()
+        .map(|q| super::requests::line(q, &Default::default(), &[], current, now))
+        .collect();
+    super::requests::attach(&mut asked, request_error);
+    let notice = match query.notice.as_str() {
+        "answered" => Some("requests.notice.answered"),
+        "declined" => Some("requests.notice.declined"),
+        "withdrawn" => Some("requests.notice.withdrawn"),
+        _ => None,
+    };
     html_with_status(
         &ListPage {
             ctx: Ctx::for_user(&current, "conversations"),
@@ -307,8 +356,10 @@ pub async fn list(
             can_move,
             moved_view: matches!(view, View::Trash | View::Spam),
             saved,
+            asked,
+            notice,
         },
-        StatusCode::OK,
+        status,
     )
 }
 

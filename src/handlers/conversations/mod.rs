@@ -37,6 +37,7 @@ mod live;
 mod new;
 mod page;
 mod properties;
+mod requests;
 mod thread;
 pub use audience::*;
 pub use composer::*;
@@ -46,6 +47,7 @@ pub use live::*;
 pub use new::*;
 pub use page::*;
 pub use properties::*;
+pub use requests::*;
 pub use thread::*;
 
 const PAGE_SIZE: i64 = 50;

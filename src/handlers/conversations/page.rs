@@ -76,6 +76,10 @@ pub(super) struct Loaded {
     pub(super) seen_activity_at: Option<NaiveDateTime>,
     /// Grants in force that open it, as sentences.
     pub(super) grants: Vec<crate::models::grant::Shown>,
+    /// The questions asked in it.
+    pub(super) requests: super::requests::OnPage,
+    /// When it was read (what is overdue).
+    pub(super) now: NaiveDateTime,
 }
 
 pub(super) async fn load(current: &CurrentUser, state: &AppState, id: i64) -> AppResult<Loaded> {
@@ -85,7 +89,7 @@ pub(super) async fn load(current: &CurrentUser, state: &AppState, id: i64) -> Ap
     let (pickers, threads) = (state.pickers.clone(), state.threads.clone());
     let directory_version = current.org.directory_version;
     let (lang, tz) = (current.tr.lang, current.tz);
-    let (head, kept, pickers, task_lines, grants) = state
+    let (head, kept, pickers, task_lines, grants, requests) = state
         .db(move |conn| {
             let reader = Reader {
                 scope: &scope,
@@ -125,12 +129,18 @@ pub(super) async fn load(current: &CurrentUser, state: &AppState, id: i64) -> Ap
             } else {
                 Vec::new()
             };
+            let requests = if head.has_requests {
+                super::requests::on_page(conn, user_id, id)?
+            } else {
+                Default::default()
+            };
             Ok((
                 head,
                 kept,
                 pickers.get(conn, directory_version)?,
                 task_lines,
                 grants,
+                requests,
             ))
         })
         .await?;
@@ -148,6 +158,8 @@ pub(super) async fn load(current: &CurrentUser, state: &AppState, id: i64) -> Ap
         conversation: head.conversation,
         customer: head.customer,
         grants,
+        requests,
+        now: state.clock.now(),
     };
     Ok(loaded)
 }
@@ -194,6 +206,15 @@ pub(super) struct ConversationPage {
     pub(super) can_see_audience: bool,
     /// May invite someone new into it from the note composer.
     pub(super) can_invite: bool,
+    /// Open questions (at the top), and the answered, declined and withdrawn.
+    pub(super) open_requests: Vec<super::requests::RequestLine>,
+    pub(super) closed_requests: Vec<super::requests::RequestLine>,
+    /// The reader's open questions here: the note composer's "This note
+    /// answers" boxes.
+    pub(super) answering: Vec<(i64, String)>,
+    /// The note composer's "Ask" box and due time, as typed.
+    pub(super) ask_mentioned: bool,
+    pub(super) ask_due: String,
 }
 
 fn grant_lines(grants: &[crate::models::grant::Shown], current: &CurrentUser) -> Vec<String> {
@@ -238,6 +259,15 @@ pub(super) struct CollaboratorConversationPage {
     pub(super) grant_lines: Vec<String>,
     /// Always false: collaborators invite nobody.
     pub(super) can_invite: bool,
+    /// Open questions (at the top), and the answered, declined and withdrawn.
+    pub(super) open_requests: Vec<super::requests::RequestLine>,
+    pub(super) closed_requests: Vec<super::requests::RequestLine>,
+    /// The reader's open questions here: the note composer's "This note
+    /// answers" boxes.
+    pub(super) answering: Vec<(i64, String)>,
+    /// The note composer's "Ask" box and due time, as typed.
+    pub(super) ask_mentioned: bool,
+    pub(super) ask_due: String,
 }
 
 /// Text typed into a composer, kept when the page comes back with an error.
@@ -251,6 +281,10 @@ pub(super) struct Drafts {
     /// A saved reply to put into its composer (the link's fallback
     /// without JavaScript).
     pub(super) insert: Option<i64>,
+    /// A refused answer, decline or withdrawal, beside its request.
+    pub(super) request_error: Option<super::requests::RequestError>,
+    pub(super) ask_mentioned: bool,
+    pub(super) ask_due: String,
 }
 
 pub(super) fn render(
@@ -292,6 +326,19 @@ pub(super) fn render(
         }
     }
     let status = t.get(&format!("status.{}", c.status));
+    let now = loaded.now;
+    let (mut open_requests, mut closed_requests) =
+        super::requests::lines(&loaded.requests, current, now);
+    if let Some(error) = drafts.request_error.take() {
+        let open = open_requests.iter().any(|l| l.id == error.id);
+        let lines = if open {
+            &mut open_requests
+        } else {
+            &mut closed_requests
+        };
+        super::requests::attach(lines, Some(error));
+    }
+    let answering = super::requests::answering(&loaded.requests, current);
     let status_code = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -318,6 +365,11 @@ pub(super) fn render(
                 folder_note: super::folders::folder_note(c, current),
                 grant_lines: grant_lines(&loaded.grants, current),
                 can_invite: false,
+                open_requests,
+                closed_requests,
+                answering,
+                ask_mentioned: drafts.ask_mentioned,
+                ask_due: drafts.ask_due,
             },
             status_code,
         );
@@ -373,6 +425,11 @@ pub(super) fn render(
             grant_lines: grant_lines(&loaded.grants, current),
             can_see_audience: policy::may_see_audience(&current.actor),
             can_invite: policy::may_invite_into_conversation(&current.actor),
+            open_requests,
+            closed_requests,
+            answering,
+            ask_mentioned: drafts.ask_mentioned,
+            ask_due: drafts.ask_due,
         },
         status_code,
     )
