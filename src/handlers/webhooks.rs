@@ -78,7 +78,7 @@ struct ListPage {
     hooks: Vec<HookRow>,
     form: HookForm,
     errors: FieldErrors,
-    events: [&'static str; 6],
+    events: &'static [&'static str],
     notice: Option<&'static str>,
 }
 
@@ -109,7 +109,7 @@ async fn list_page(
                 .collect(),
             form,
             errors,
-            events: EVENTS,
+            events: &EVENTS,
             notice,
         },
         status,
@@ -216,7 +216,7 @@ struct HookPage {
     secret: String,
     form: HookForm,
     errors: FieldErrors,
-    events: [&'static str; 6],
+    events: &'static [&'static str],
     deliveries: Vec<DeliveryRow>,
     notice: Option<&'static str>,
 }
@@ -247,7 +247,7 @@ async fn hook_page(
             form: form.unwrap_or_else(|| HookForm::from(&hook)),
             secret: hook.secret,
             errors,
-            events: EVENTS,
+            events: &EVENTS,
             deliveries: log
                 .into_iter()
                 .map(|d| DeliveryRow {
