@@ -18,6 +18,7 @@ mod error;
 mod idempotency;
 mod kb;
 mod notifications;
+mod requests;
 mod saved_replies;
 mod tasks;
 mod token_auth;
@@ -74,6 +75,15 @@ pub mod values {
         Done,
         Trash,
         Spam,
+    }
+
+    #[derive(Serialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum RequestState {
+        Open,
+        Answered,
+        Declined,
+        Withdrawn,
     }
 
     #[derive(Serialize, ToSchema)]
@@ -192,6 +202,12 @@ api_routes! {
     get "/conversations/{id}/messages" => conversations::messages;
     post "/conversations/{id}/replies" => conversations::reply;
     post "/conversations/{id}/notes" => conversations::note;
+    post "/conversations/{id}/requests" => requests::create;
+    get "/requests" => requests::list;
+    get "/requests/{id}" => requests::show;
+    post "/requests/{id}/answer" => requests::answer;
+    post "/requests/{id}/decline" => requests::decline;
+    post "/requests/{id}/withdraw" => requests::withdraw;
     get "/attachments/{id}" => conversations::attachment;
     get "/customers" => customers::list;
     post "/customers" => customers::create;
