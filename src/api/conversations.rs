@@ -208,6 +208,7 @@ pub async fn list(
         assignee_id: q.assignee_id,
         team_id: q.team_id,
         tag: q.tag,
+        request: None,
         sort,
         after: after.map(|(segment, at, id)| conversation::Cursor {
             segment,

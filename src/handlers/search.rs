@@ -34,6 +34,11 @@ pub struct SearchQuery {
     pub tag: String,
     pub from: String,
     pub to: String,
+    /// Conversations with a question: `any`, `open`, `overdue`,
+    /// `answered`, `declined`, `withdrawn`.
+    pub request: String,
+    /// …asked of this user (an id, or `me`).
+    pub asked: String,
     /// `newest` (default) or `relevance`.
     pub sort: String,
     /// Where this page starts (`next` of the previous one).
@@ -77,6 +82,9 @@ struct SearchPage {
     pickers: std::sync::Arc<crate::kept::Pickers>,
     my_teams: Vec<crate::models::team::TeamChoice>,
     statuses: Vec<(&'static str, &'static str)>,
+    /// The question filter's choices, and the people who may be asked.
+    request_states: Vec<(&'static str, &'static str)>,
+    people: Vec<(i64, String)>,
     can_export: bool,
     user_id: i64,
 }
@@ -112,6 +120,8 @@ async fn run(
         &query.tag,
         &query.from,
         &query.to,
+        &query.request,
+        &query.asked,
     ]
     .iter()
     .any(|v| !v.trim().is_empty());
@@ -132,6 +142,7 @@ async fn run(
         tag: Some(query.tag.trim().to_string()).filter(|t| !t.is_empty()),
         created_from: day(&query.from),
         created_to: day(&query.to).map(|d| d + chrono::Duration::days(1)),
+        request: request_filter(query, current.user.id, state.clock.now()),
         ..Filter::default()
     };
     let text = query.q.trim().to_string();
@@ -165,6 +176,33 @@ async fn run(
         })
         .await?;
     Ok(Some(found))
+}
+
+/// The keys of the question filter, in the order the page offers them.
+const REQUEST_STATES: [&str; 6] = ["any", "open", "overdue", "answered", "declined", "withdrawn"];
+
+/// The question filter as asked: a state (or overdue at `now`) and whom
+/// they were asked of (`me` or an id); none when neither is set.
+fn request_filter(
+    query: &SearchQuery,
+    me: i64,
+    now: chrono::NaiveDateTime,
+) -> Option<conversation::RequestFilter> {
+    use crate::models::request::State;
+    let asked_of = match query.asked.trim() {
+        "me" => Some(me),
+        other => other.parse().ok(),
+    };
+    let (state, overdue_at) = match query.request.trim() {
+        "overdue" => (None, Some(now)),
+        key => (State::parse(key), None),
+    };
+    let wanted = REQUEST_STATES.contains(&query.request.trim()) || asked_of.is_some();
+    wanted.then_some(conversation::RequestFilter {
+        state,
+        overdue_at,
+        asked_of,
+    })
 }
 
 /// This search's query string from its first page (what "Save" keeps).
@@ -204,7 +242,7 @@ pub async fn page(
     let now = state.clock.now();
     let (user_id, team_ids) = (current.user.id, current.actor.team_ids.clone());
     let (pickers, version) = (state.pickers.clone(), current.org.directory_version);
-    let (customers, saved, pickers) = state
+    let (customers, saved, pickers, people) = state
         .db(move |conn| {
             let customers = if can_view_customers && !text.is_empty() && query_is_first_page {
                 customer::list(conn, Some(&text), full, None, 20)?.0
@@ -215,6 +253,7 @@ pub async fn page(
                 customers,
                 search::saved_for(conn, user_id, &team_ids)?,
                 pickers.get(conn, version)?,
+                crate::models::people::mentionable_users(conn)?,
             ))
         })
         .await?;
@@ -268,6 +307,11 @@ pub async fn page(
                 .iter()
                 .map(|s| (s.key(), t.get(&format!("status.{s}"))))
                 .collect(),
+            request_states: REQUEST_STATES
+                .iter()
+                .map(|&key| (key, t.get(&format!("search.request.{key}"))))
+                .collect(),
+            people: people.into_iter().map(|(id, name, _)| (id, name)).collect(),
             can_export: policy::can(&current.actor, Action::Use(Flag::ConversationsExport)).allowed,
             user_id: current.user.id,
             query,

@@ -175,10 +175,21 @@ pub struct Filter {
     pub assignee_id: Option<i64>,
     pub team_id: Option<i64>,
     pub tag: Option<String>,
+    /// Only conversations with questions like these.
+    pub request: Option<RequestFilter>,
     /// The order of the list (search results keep their own).
     pub sort: Sort,
     /// Where the page starts: after the last row of the page before.
     pub after: Option<Cursor>,
+}
+
+/// Conversations with a question (request) that fits: in a state, or open
+/// and past due at a time, and asked of someone.
+#[derive(Clone, Debug, Default)]
+pub struct RequestFilter {
+    pub state: Option<crate::models::request::State>,
+    pub overdue_at: Option<NaiveDateTime>,
+    pub asked_of: Option<i64>,
 }
 
 /// The orders a view can be read in.
@@ -494,6 +505,12 @@ pub fn list(
     filter: &Filter,
     limit: i64,
 ) -> QueryResult<(Vec<Row>, Option<Cursor>)> {
+    // Questions are few next to conversations: their conversations' ids
+    // are read first.
+    let with_requests = match &filter.request {
+        Some(wanted) => Some(crate::models::request::conversations_with(conn, wanted)?),
+        None => None,
+    };
     let base = || {
         let mut query = conversations::table
             .inner_join(customers::table)
@@ -544,6 +561,9 @@ pub fn list(
                 .filter(tags::name.eq(tag.to_lowercase()))
                 .select(conversation_tags::conversation_id);
             query = query.filter(conversations::id.eq_any(tagged));
+        }
+        if let Some(ids) = &with_requests {
+            query = query.filter(conversations::id.eq_any(ids.clone()));
         }
         query
     };

@@ -354,3 +354,26 @@ pub fn asked_between(
         })
         .collect())
 }
+
+/// The conversations with a request that fits `wanted`.
+pub fn conversations_with(
+    conn: &mut DbConn,
+    wanted: &crate::models::conversation::RequestFilter,
+) -> QueryResult<Vec<i64>> {
+    let mut query = requests::table
+        .select(requests::conversation_id)
+        .distinct()
+        .into_boxed();
+    if let Some(state) = wanted.state {
+        query = query.filter(requests::state.eq(state));
+    }
+    if let Some(now) = wanted.overdue_at {
+        query = query
+            .filter(requests::state.eq(State::Open))
+            .filter(requests::due_at.le(now));
+    }
+    if let Some(user) = wanted.asked_of {
+        query = query.filter(requests::asked_of.eq(user));
+    }
+    query.load(conn)
+}
