@@ -468,3 +468,110 @@ pub fn per_team(conn: &mut DbConn, range: &Range) -> QueryResult<Vec<TeamRow>> {
         })
         .collect())
 }
+
+/// Questions (requests) for one person or team: asked by and of them,
+/// how they ended, and the time to answer (median and p90 by nearest rank).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RequestRow {
+    pub id: i64,
+    pub name: String,
+    pub collaborator: bool,
+    /// Questions they asked (people only).
+    pub asked_by: i64,
+    /// Questions asked of them (in the team's conversations).
+    pub asked: i64,
+    pub answered: i64,
+    pub declined: i64,
+    /// Still waiting for an answer.
+    pub open: i64,
+    pub time_to_answer: Durations,
+}
+
+/// The questions tables: per person and per team, and everyone's total.
+pub struct Requests {
+    pub people: Vec<RequestRow>,
+    pub teams: Vec<RequestRow>,
+    pub total: RequestRow,
+}
+
+impl RequestRow {
+    fn count(&mut self, asked: &crate::models::request::Asked, seconds: &mut Vec<f64>) {
+        use crate::models::request::State;
+        self.asked += 1;
+        match asked.state {
+            State::Answered => self.answered += 1,
+            State::Declined => self.declined += 1,
+            State::Open => self.open += 1,
+            State::Withdrawn => {}
+        }
+        seconds.extend(asked.seconds);
+    }
+}
+
+/// Median and p90 of some seconds, by nearest rank.
+fn spread(mut seconds: Vec<f64>) -> Durations {
+    seconds.sort_by(f64::total_cmp);
+    let n = seconds.len() as i64;
+    let at = |p: i64| seconds.get((rank(p, n) - 1) as usize).copied();
+    Durations {
+        count: n,
+        median: at(50),
+        p90: at(90),
+    }
+}
+
+/// Questions asked in the range (in the team's conversations when one is
+/// chosen): per person asked or asking, per team, and in all; read from
+/// the requests themselves (a few per conversation at most).
+pub fn requests(conn: &mut DbConn, range: &Range) -> QueryResult<Requests> {
+    use std::collections::BTreeMap;
+    let asked =
+        crate::models::request::asked_between(conn, range.start(), range.end(), range.team)?;
+    let mut by_person: BTreeMap<i64, (RequestRow, Vec<f64>)> = BTreeMap::new();
+    let mut by_team: BTreeMap<i64, (RequestRow, Vec<f64>)> = BTreeMap::new();
+    let (mut total, mut all_seconds) = (RequestRow::default(), Vec::new());
+    for a in &asked {
+        let (row, seconds) = by_person.entry(a.asked_of).or_default();
+        row.count(a, seconds);
+        if let Some(asker) = a.asked_by {
+            by_person.entry(asker).or_default().0.asked_by += 1;
+        }
+        if let Some(team) = a.team_id {
+            let (row, seconds) = by_team.entry(team).or_default();
+            row.count(a, seconds);
+        }
+        total.count(a, &mut all_seconds);
+        total.asked_by += 1;
+    }
+    total.time_to_answer = spread(all_seconds);
+    let everyone: Vec<Person> =
+        diesel::sql_query("SELECT id, name, user_type FROM users ORDER BY name, id").load(conn)?;
+    let people = everyone
+        .into_iter()
+        .filter_map(|p| {
+            let (mut row, seconds) = by_person.remove(&p.id)?;
+            row.id = p.id;
+            row.name = p.name;
+            row.collaborator = p.user_type == crate::policy::UserType::Collaborator;
+            row.time_to_answer = spread(seconds);
+            Some(row)
+        })
+        .collect();
+    let teams: Vec<Named> =
+        diesel::sql_query("SELECT id, name FROM teams ORDER BY name, id").load(conn)?;
+    let teams = teams
+        .into_iter()
+        .filter_map(|t| {
+            let (mut row, seconds) = by_team.remove(&t.id)?;
+            row.id = t.id;
+            row.name = t.name;
+            row.time_to_answer = spread(seconds);
+            Some(row)
+        })
+        .collect();
+    Ok(Requests {
+        people,
+        teams,
+        total,
+    })
+}

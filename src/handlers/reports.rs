@@ -15,7 +15,9 @@ use crate::forms::FieldErrors;
 use crate::models::team::Team;
 use crate::pages::{Ctx, html_with_status};
 use crate::policy::Flag;
-use crate::reports::{self, CollaboratorRow, Durations, People, PersonRow, Range, TeamRow};
+use crate::reports::{
+    self, CollaboratorRow, Durations, People, PersonRow, Range, RequestRow, Requests, TeamRow,
+};
 use crate::state::AppState;
 
 /// The longest range one report covers.
@@ -74,6 +76,7 @@ struct Figures {
     backlog: Vec<(String, i64)>,
     people: People,
     teams: Vec<TeamRow>,
+    requests: Requests,
 }
 
 async fn figures(state: &AppState, range: Range) -> AppResult<Figures> {
@@ -86,6 +89,7 @@ async fn figures(state: &AppState, range: Range) -> AppResult<Figures> {
                 backlog: reports::backlog(conn, &range)?,
                 people: reports::people(conn, &range)?,
                 teams: reports::per_team(conn, &range)?,
+                requests: reports::requests(conn, &range)?,
             })
         })
         .await
@@ -179,6 +183,15 @@ pub fn bar_chart(
     svg
 }
 
+/// A questions row with its median and p90 time to answer, shown.
+fn with_times(row: RequestRow) -> (RequestRow, String, String) {
+    let (median, p90) = (
+        human_duration(row.time_to_answer.median),
+        human_duration(row.time_to_answer.p90),
+    );
+    (row, median, p90)
+}
+
 pub struct DayRow {
     pub day: String,
     pub opened: i64,
@@ -211,6 +224,10 @@ struct ReportsPage {
     agents: Vec<PersonRow>,
     team_rows: Vec<TeamRow>,
     collaborators: Vec<CollaboratorRow>,
+    /// Questions per person and per team, with times to answer shown.
+    request_people: Vec<(RequestRow, String, String)>,
+    request_teams: Vec<(RequestRow, String, String)>,
+    request_total: (RequestRow, String, String),
     export_query: String,
 }
 
@@ -340,6 +357,9 @@ pub async fn show(
             agents: f.people.agents,
             team_rows: f.teams,
             collaborators: f.people.collaborators,
+            request_people: f.requests.people.into_iter().map(with_times).collect(),
+            request_teams: f.requests.teams.into_iter().map(with_times).collect(),
+            request_total: with_times(f.requests.total),
             export_query,
         },
         status,
@@ -458,6 +478,39 @@ pub async fn export(
                     r.notes.to_string(),
                     r.mentions.to_string(),
                     r.conversations.to_string(),
+                ])?;
+            }
+        }
+        "requests" | "request_teams" => {
+            let (first, rows) = if name == "requests" {
+                ("name", &f.requests.people)
+            } else {
+                ("team", &f.requests.teams)
+            };
+            write(
+                [
+                    first,
+                    "asked_by",
+                    "asked_of",
+                    "answered",
+                    "declined",
+                    "open",
+                    "median_seconds_to_answer",
+                    "p90_seconds_to_answer",
+                ]
+                .map(String::from)
+                .to_vec(),
+            )?;
+            for r in rows {
+                write(vec![
+                    r.name.clone(),
+                    r.asked_by.to_string(),
+                    r.asked.to_string(),
+                    r.answered.to_string(),
+                    r.declined.to_string(),
+                    r.open.to_string(),
+                    seconds(r.time_to_answer.median),
+                    seconds(r.time_to_answer.p90),
                 ])?;
             }
         }

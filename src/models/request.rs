@@ -312,6 +312,7 @@ pub fn notes_after(
 /// conversation, the state, and seconds from asking to answer (answered).
 #[derive(Clone, Debug)]
 pub struct Asked {
+    pub asked_by: Option<i64>,
     pub asked_of: i64,
     pub team_id: Option<i64>,
     pub state: State,
@@ -330,6 +331,7 @@ pub fn asked_between(
         .filter(requests::created_at.ge(from))
         .filter(requests::created_at.lt(to))
         .select((
+            requests::asked_by,
             requests::asked_of,
             conversations::team_id,
             requests::state,
@@ -340,11 +342,19 @@ pub fn asked_between(
     if let Some(team) = team {
         query = query.filter(conversations::team_id.eq(team));
     }
-    let rows: Vec<(i64, Option<i64>, State, NaiveDateTime, Option<NaiveDateTime>)> =
-        query.load(conn)?;
+    type Row = (
+        Option<i64>,
+        i64,
+        Option<i64>,
+        State,
+        NaiveDateTime,
+        Option<NaiveDateTime>,
+    );
+    let rows: Vec<Row> = query.load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(asked_of, team_id, state, created, closed)| Asked {
+        .map(|(asked_by, asked_of, team_id, state, created, closed)| Asked {
+            asked_by,
             asked_of,
             team_id,
             state,
