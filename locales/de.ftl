@@ -1273,3 +1273,6 @@ reports-requests_asked_of = An sie gestellt
 reports-requests_answered = Beantwortet
 reports-requests_declined = Abgelehnt
 reports-requests_open = Wartet
+collaborators-questions = Beantwortete Fragen
+collaborators-answered = In den letzten 90 Tagen haben Mitwirkende { $answered } von { $asked } an sie gestellten Fragen beantwortet (Median der Zeit bis zur Antwort: { $median }).
+collaborators-see_reports = Pro Person und Team in den Berichten

@@ -1273,3 +1273,6 @@ reports-requests_asked_of = Asked of them
 reports-requests_answered = Answered
 reports-requests_declined = Declined
 reports-requests_open = Waiting
+collaborators-questions = Questions answered
+collaborators-answered = In the last 90 days collaborators answered { $answered } of { $asked } questions asked of them (median time to answer: { $median }).
+collaborators-see_reports = Per person and per team in Reports

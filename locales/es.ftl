@@ -1273,3 +1273,6 @@ reports-requests_asked_of = Que le hicieron
 reports-requests_answered = Respondidas
 reports-requests_declined = Rechazadas
 reports-requests_open = Esperando
+collaborators-questions = Preguntas respondidas
+collaborators-answered = En los últimos 90 días los colaboradores respondieron { $answered } de { $asked } preguntas que les hicieron (mediana del tiempo hasta la respuesta: { $median }).
+collaborators-see_reports = Por persona y por equipo en Informes

@@ -492,6 +492,8 @@ pub struct Requests {
     pub people: Vec<RequestRow>,
     pub teams: Vec<RequestRow>,
     pub total: RequestRow,
+    /// Those asked of collaborators, together.
+    pub collaborators: RequestRow,
 }
 
 impl RequestRow {
@@ -546,6 +548,16 @@ pub fn requests(conn: &mut DbConn, range: &Range) -> QueryResult<Requests> {
     total.time_to_answer = spread(all_seconds);
     let everyone: Vec<Person> =
         diesel::sql_query("SELECT id, name, user_type FROM users ORDER BY name, id").load(conn)?;
+    let collaborator_ids: std::collections::HashSet<i64> = everyone
+        .iter()
+        .filter(|p| p.user_type == crate::policy::UserType::Collaborator)
+        .map(|p| p.id)
+        .collect();
+    let (mut collaborators, mut collaborator_seconds) = (RequestRow::default(), Vec::new());
+    for a in asked.iter().filter(|a| collaborator_ids.contains(&a.asked_of)) {
+        collaborators.count(a, &mut collaborator_seconds);
+    }
+    collaborators.time_to_answer = spread(collaborator_seconds);
     let people = everyone
         .into_iter()
         .filter_map(|p| {
@@ -573,5 +585,6 @@ pub fn requests(conn: &mut DbConn, range: &Range) -> QueryResult<Requests> {
         people,
         teams,
         total,
+        collaborators,
     })
 }

@@ -1,7 +1,8 @@
 //! Settings > Collaborators (owner and admins): the evidence that
 //! collaborators never reach a customer — replies written by collaborators
 //! (none can be) and their refused attempts of the last 90 days by channel —
-//! beside the allowance and the grants in force.
+//! beside the allowance, the grants in force and the questions they
+//! answered in the last 90 days.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -37,19 +38,29 @@ struct CollaboratorsPage {
     collaborators: i64,
     allowed: Option<i64>,
     grants: Vec<GrantRow>,
+    /// Questions asked of collaborators in the last 90 days, and the
+    /// median time to answer them.
+    questions: crate::reports::RequestRow,
+    median_to_answer: String,
 }
 
 pub async fn show(current: CurrentUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
     policy::ensure(&current.actor, Action::Use(Flag::SettingsOrg))?;
     let (org, now) = (current.org.clone(), state.clock.now());
     let since = now - chrono::Duration::days(ATTEMPT_DAYS);
-    let (delivered, attempts, seats, shown) = state
+    let days = crate::reports::Range {
+        from: since.date(),
+        to: now.date(),
+        team: None,
+    };
+    let (delivered, attempts, seats, shown, questions) = state
         .db(move |conn| {
             Ok((
                 refused::replies_by_collaborators(conn)?,
                 refused::per_channel_since(conn, since)?,
                 people::seats(conn, &org, org.today(now))?,
                 grant::in_force_all(conn)?,
+                crate::reports::requests(conn, &days)?.collaborators,
             ))
         })
         .await?;
@@ -78,6 +89,10 @@ pub async fn show(current: CurrentUser, state: web::Data<AppState>) -> AppResult
         collaborators: seats.collaborators,
         allowed: seats.collaborators_allowed,
         grants,
+        median_to_answer: crate::handlers::reports::human_duration(
+            questions.time_to_answer.median,
+        ),
+        questions,
     };
     html_with_status(&page, StatusCode::OK)
 }
