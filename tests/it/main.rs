@@ -28,6 +28,7 @@ mod live;
 mod password;
 mod policy;
 mod reports;
+mod requests;
 mod robustness;
 mod saved_replies;
 mod scim;

@@ -22,3 +22,9 @@ CREATE INDEX requests_asked_by ON requests (asked_by, state);
 CREATE INDEX requests_conversation ON requests (conversation_id);
 CREATE INDEX requests_created ON requests (created_at);
 CREATE INDEX requests_due ON requests (due_at) WHERE state = 'open' AND reminded_at IS NULL AND due_at IS NOT NULL;
+
+-- The notifications of requests: asked, answered, declined, due.
+ALTER TABLE notifications DROP CONSTRAINT notifications_kind_check;
+ALTER TABLE notifications ADD CONSTRAINT notifications_kind_check
+    CHECK (kind IN ('mention', 'assignment', 'reply', 'task_assigned', 'task_comment',
+        'task_due', 'request', 'request_answered', 'request_declined', 'request_due'));

@@ -22,3 +22,25 @@ CREATE INDEX requests_asked_by ON requests (asked_by, state);
 CREATE INDEX requests_conversation ON requests (conversation_id);
 CREATE INDEX requests_created ON requests (created_at);
 CREATE INDEX requests_due ON requests (due_at) WHERE state = 'open' AND reminded_at IS NULL AND due_at IS NOT NULL;
+
+-- The notifications of requests: asked, answered, declined, due.
+CREATE TABLE notifications_new (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('mention', 'assignment', 'reply', 'task_assigned',
+        'task_comment', 'task_due', 'request', 'request_answered', 'request_declined',
+        'request_due')),
+    conversation_id INTEGER REFERENCES conversations (id) ON DELETE CASCADE,
+    task_id INTEGER REFERENCES tasks (id) ON DELETE CASCADE,
+    actor_id INTEGER REFERENCES users (id) ON DELETE SET NULL,
+    created_at TIMESTAMP NOT NULL,
+    read_at TIMESTAMP
+);
+INSERT INTO notifications_new (id, user_id, kind, conversation_id, task_id, actor_id, created_at, read_at)
+    SELECT id, user_id, kind, conversation_id, task_id, actor_id, created_at, read_at FROM notifications;
+DROP TABLE notifications;
+ALTER TABLE notifications_new RENAME TO notifications;
+CREATE INDEX notifications_user ON notifications (user_id, read_at, id);
+CREATE INDEX notifications_mentions ON notifications (user_id, kind, conversation_id);
+CREATE INDEX notifications_task ON notifications (task_id);
+CREATE INDEX notifications_report ON notifications (kind, created_at, actor_id, conversation_id);
