@@ -202,6 +202,12 @@ const POSTS: &[(&str, [bool; 5])] = &[
         "/conversations/{id}/grants/{grant}/revoke",
         [true, true, true, false, false],
     ),
+    // Who may answer, decline or withdraw is decided per request (the
+    // person asked, the asker; tests in requests.rs): anyone signed in
+    // reaches the check.
+    ("/requests/{id}/answer", [true, true, true, true, true]),
+    ("/requests/{id}/decline", [true, true, true, true, true]),
+    ("/requests/{id}/withdraw", [true, true, true, true, true]),
     ("/customers/{id}/unblock", [true, true, true, true, false]),
     ("/customers/new", [true, true, true, true, false]),
     ("/customers/{id}/edit", [true, true, true, true, false]),

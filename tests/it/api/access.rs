@@ -200,7 +200,13 @@ db_test!(
                 &[],
             )
             .json();
-        let url = messages["data"][0]["attachments"][0]["download_url"]
+        let with_file = messages["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["attachments"].as_array().is_some_and(|a| !a.is_empty()))
+            .expect("the message with the file");
+        let url = with_file["attachments"][0]["download_url"]
             .as_str()
             .unwrap()
             .to_string();

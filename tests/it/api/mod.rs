@@ -40,6 +40,8 @@ struct World {
     attachment: i64,
     /// A note snippet shared with the Support team.
     saved_reply: i64,
+    /// A question the owner asked the collaborator.
+    request: i64,
 }
 
 /// A customer message with a file on `conversation`; the file's id.
@@ -131,7 +133,20 @@ fn world(app: &TestApp) -> World {
         "INSERT INTO saved_replies (title, body, kind, team_id, created_at, updated_at) VALUES ('Escalated', 'Escalated for {{customer.first_name}}.', 'note', {team}, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
     ));
     let saved_reply = id_of(app, "SELECT MAX(id) AS n FROM saved_replies");
+    // Asked after the customer's message, now.
+    let now = app.clock.now().format("%Y-%m-%d %H:%M:%S");
+    app.sql(&format!(
+        "INSERT INTO messages (conversation_id, kind, author_user_id, body, body_html, created_at, source) \
+         VALUES ({conversation}, 'note', {owner}, '@?Cora which plan?', '', '{now}', 'web')"
+    ));
+    let question = id_of(app, "SELECT MAX(id) AS n FROM messages");
+    app.sql(&format!(
+        "INSERT INTO requests (conversation_id, question_message_id, asked_by, asked_of, state, created_at) \
+         VALUES ({conversation}, {question}, {owner}, {collab}, 'open', '{now}')"
+    ));
+    let request = id_of(app, "SELECT MAX(id) AS n FROM requests");
     World {
+        request,
         saved_reply,
         team,
         conversation,
@@ -178,6 +193,8 @@ fn fill(path: &str, w: &World) -> String {
         w.attachment
     } else if path.starts_with("/saved-replies") {
         w.saved_reply
+    } else if path.starts_with("/requests") {
+        w.request
     } else {
         w.conversation
     };
@@ -328,5 +345,31 @@ fn matrix(w: &World, collab: i64) -> Vec<(&'static str, &'static str, Option<Val
             None,
             [404, 404, 404, 404, 200],
         ),
+        // Anyone who writes notes asks someone who sees the conversation.
+        (
+            "post",
+            "/conversations/{id}/requests",
+            Some(json!({ "asked_of": w.spare_user, "question": "Which plan?" })),
+            [201; 5],
+        ),
+        ("get", "/requests", None, all_ok),
+        ("get", "/requests/{id}", None, all_ok),
+        // Asked of the collaborator, whose note above (the first after the
+        // question) answered it: only she may answer, and it is closed.
+        (
+            "post",
+            "/requests/{id}/answer",
+            Some(json!({ "body": "Pro." })),
+            [403, 403, 403, 403, 409],
+        ),
+        (
+            "post",
+            "/requests/{id}/decline",
+            Some(json!({ "reason": "Not mine." })),
+            [403, 403, 403, 403, 409],
+        ),
+        // The asker, and those who update conversations, may withdraw it
+        // (no longer open); the collaborator may not.
+        ("post", "/requests/{id}/withdraw", None, [409, 409, 409, 409, 403]),
     ]
 }
