@@ -206,9 +206,9 @@ pub(super) struct ConversationPage {
     pub(super) can_see_audience: bool,
     /// May invite someone new into it from the note composer.
     pub(super) can_invite: bool,
-    /// Open questions (at the top), and the answered, declined and withdrawn.
-    pub(super) open_requests: Vec<super::requests::RequestLine>,
-    pub(super) closed_requests: Vec<super::requests::RequestLine>,
+    /// Open questions and those closed lately (at the top), and older ones.
+    pub(super) shown_requests: Vec<super::requests::RequestLine>,
+    pub(super) earlier_requests: Vec<super::requests::RequestLine>,
     /// The reader's open questions here: the note composer's "This note
     /// answers" boxes.
     pub(super) answering: Vec<(i64, String)>,
@@ -259,9 +259,9 @@ pub(super) struct CollaboratorConversationPage {
     pub(super) grant_lines: Vec<String>,
     /// Always false: collaborators invite nobody.
     pub(super) can_invite: bool,
-    /// Open questions (at the top), and the answered, declined and withdrawn.
-    pub(super) open_requests: Vec<super::requests::RequestLine>,
-    pub(super) closed_requests: Vec<super::requests::RequestLine>,
+    /// Open questions and those closed lately (at the top), and older ones.
+    pub(super) shown_requests: Vec<super::requests::RequestLine>,
+    pub(super) earlier_requests: Vec<super::requests::RequestLine>,
     /// The reader's open questions here: the note composer's "This note
     /// answers" boxes.
     pub(super) answering: Vec<(i64, String)>,
@@ -327,14 +327,14 @@ pub(super) fn render(
     }
     let status = t.get(&format!("status.{}", c.status));
     let now = loaded.now;
-    let (mut open_requests, mut closed_requests) =
+    let (mut shown_requests, mut earlier_requests) =
         super::requests::lines(&loaded.requests, current, now);
     if let Some(error) = drafts.request_error.take() {
-        let open = open_requests.iter().any(|l| l.id == error.id);
-        let lines = if open {
-            &mut open_requests
+        let shown = shown_requests.iter().any(|l| l.id == error.id);
+        let lines = if shown {
+            &mut shown_requests
         } else {
-            &mut closed_requests
+            &mut earlier_requests
         };
         super::requests::attach(lines, Some(error));
     }
@@ -365,8 +365,8 @@ pub(super) fn render(
                 folder_note: super::folders::folder_note(c, current),
                 grant_lines: grant_lines(&loaded.grants, current),
                 can_invite: false,
-                open_requests,
-                closed_requests,
+                shown_requests,
+                earlier_requests,
                 answering,
                 ask_mentioned: drafts.ask_mentioned,
                 ask_due: drafts.ask_due,
@@ -425,8 +425,8 @@ pub(super) fn render(
             grant_lines: grant_lines(&loaded.grants, current),
             can_see_audience: policy::may_see_audience(&current.actor),
             can_invite: policy::may_invite_into_conversation(&current.actor),
-            open_requests,
-            closed_requests,
+            shown_requests,
+            earlier_requests,
             answering,
             ask_mentioned: drafts.ask_mentioned,
             ask_due: drafts.ask_due,

@@ -175,17 +175,28 @@ pub(super) fn line(
     }
 }
 
-/// The page's lines: open ones, and the rest (newest first).
+/// How long an answered, declined or withdrawn question stays unfolded.
+const RECENT_DAYS: i64 = 7;
+
+/// The page's lines: open ones and those closed in the last week, shown;
+/// older ones, folded (newest first in both).
 pub(super) fn lines(
     on_page: &OnPage,
     current: &CurrentUser,
     now: NaiveDateTime,
 ) -> (Vec<RequestLine>, Vec<RequestLine>) {
-    on_page
+    let recent = now - chrono::Duration::days(RECENT_DAYS);
+    let (mut shown, earlier): (Vec<_>, Vec<_>) = on_page
         .shown
         .iter()
-        .map(|s| line(s, &on_page.answers, &on_page.my_notes, current, now))
-        .partition(|l| l.state == "open")
+        .partition(|s| s.request.closed_at.is_none_or(|closed| closed >= recent));
+    // Open ones first.
+    shown.sort_by_key(|s| s.request.state != RequestState::Open);
+    let line = |s: &&request::Shown| line(s, &on_page.answers, &on_page.my_notes, current, now);
+    (
+        shown.iter().map(line).collect(),
+        earlier.iter().map(line).collect(),
+    )
 }
 
 /// The reader's open requests here, for the composer's "This note

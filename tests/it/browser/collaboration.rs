@@ -3,6 +3,7 @@
 //! grant running out.
 
 use super::*;
+use chrono::TimeZone;
 
 db_test!(
     an_expert_is_invited_into_one_conversation_and_loses_it_when_the_grant_ends,
@@ -77,5 +78,78 @@ db_test!(
         );
         assert_eq!(rows, serde_json::json!(0));
         expert.check_page("expert-after-the-grant");
+    }
+);
+
+db_test!(
+    an_agent_asks_a_collaborator_who_answers_from_asked_of_you_and_the_report_counts_it,
+    |app| {
+        let app = app.with_org();
+        let support = app.staff();
+        let carl = app.customer_with_phone();
+        let case = app.conversation("Refund for order 7781", carl, Some(support), None, "open");
+        let cora = app.user_id("collab@acme.test");
+
+        let agent = Browser::open(&app, "ask-agent");
+        agent.sign_in("agent@acme.test");
+        agent.goto(&format!("/conversations/{case}"));
+        agent.click("#tab-note");
+        agent.type_more("#note", "@?Cora Collaborator is the refund approved by finance?");
+        // The native date-time picker takes no typed keys through WebDriver
+        // the same way in every locale: the value is set as the picker would.
+        let due = chrono_tz::Europe::Berlin
+            .from_utc_datetime(&(app.clock.now() + chrono::Duration::hours(4)))
+            .format("%Y-%m-%dT%H:%M")
+            .to_string();
+        agent.script(&format!(
+            "document.querySelector('#due_at').value = '{due}'; return true;"
+        ));
+        agent.click("#note-form button[type=submit]");
+        agent.wait_for_text("#requests", "Alan Agent asked Cora Collaborator");
+        assert!(agent.text("#requests").contains("wanted by"));
+        agent.check_both_widths("question-asked");
+        let request = app.number("SELECT MAX(id) FROM requests");
+
+        // Cora lands on "Asked of you" and answers there.
+        let collaborator = Browser::open(&app, "ask-collaborator");
+        collaborator.sign_in("collab@acme.test");
+        collaborator.goto("/conversations");
+        collaborator.wait_for_text(".requests--cards", "is the refund approved by finance?");
+        assert!(
+            collaborator
+                .text(".inbox-views [aria-current=page]")
+                .contains("Asked of you")
+        );
+        collaborator.check_both_widths("asked-of-you");
+        collaborator.fill(
+            &format!("#answer-{request}"),
+            "Yes, finance approved it this morning.",
+        );
+        collaborator.click(&format!(
+            "form[action='/requests/{request}/answer'] button[type=submit]"
+        ));
+        collaborator.wait_for(|path| path.ends_with("notice=answered"));
+        collaborator.wait_for_text("main", "Nobody is waiting for an answer from you.");
+        collaborator.check_page("asked-of-you-answered");
+        assert_eq!(
+            app.count(&format!(
+                "requests WHERE id = {request} AND asked_of = {cora} AND state = 'answered'"
+            )),
+            1
+        );
+
+        // The agent sees it answered, and the report counts it.
+        agent.goto(&format!("/conversations/{case}"));
+        agent.wait_for_text("#requests", "Yes, finance approved it this morning.");
+        assert!(agent.text("#requests").contains("Answered"));
+        agent.check_both_widths("question-answered");
+        let manager = Browser::open(&app, "ask-manager");
+        manager.sign_in("manager@acme.test");
+        manager.goto("/reports");
+        let row = manager.text(&format!("tr[data-person='{cora}']"));
+        assert!(row.starts_with("Cora Collaborator"), "{row}");
+        // Asked 0, asked of her 1, answered 1, declined 0, waiting 0.
+        assert!(row.contains("0 1 1 0 0"), "{row}");
+        manager.check_both_widths("report-questions");
     }
 );
