@@ -288,7 +288,7 @@ db_test!(
         );
         let overdue = app.sign_in("manager@acme.test").get("/conversations?view=asked");
         assert!(overdue.body.contains("request--overdue"));
-        assert!(overdue.body.contains("overdue since"));
+        assert!(overdue.body.contains("Overdue since"));
 
         // A note with "This note answers" unticked leaves it open; the next
         // note (here by email-less API, no choice made) answers it.

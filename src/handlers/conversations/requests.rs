@@ -139,7 +139,15 @@ pub(super) fn line(
         RequestState::Answered => r
             .answer_message_id
             .and_then(|id| answers.get(&id))
-            .map(|text| excerpt(text, QUESTION_CHARS)),
+            .map(|text| {
+                t.fmt(
+                    "requests.answered_line",
+                    &[
+                        ("name", shown.asked_of_name.as_str()),
+                        ("answer", &excerpt(text, QUESTION_CHARS)),
+                    ],
+                )
+            }),
         RequestState::Declined => r
             .decline_reason
             .as_deref()

@@ -106,7 +106,7 @@ db_test!(
         ));
         agent.click("#note-form button[type=submit]");
         agent.wait_for_text("#requests", "Alan Agent asked Cora Collaborator");
-        assert!(agent.text("#requests").contains("wanted by"));
+        assert!(agent.text("#requests").contains("Wanted by"));
         agent.check_both_widths("question-asked");
         let request = app.number("SELECT MAX(id) FROM requests");
 
