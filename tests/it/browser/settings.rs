@@ -149,6 +149,28 @@ db_test!(settings_users_fit_a_laptop_in_every_language, |app| {
         "INSERT INTO access_grants (user_id, conversation_id, granted_by, created_at, expires_at) \
          VALUES ({cora}, {case}, {agent}, '2026-01-01 00:00:00', '2099-01-01 00:00:00')"
     ));
+    // Two questions for the owner: one waiting (overdue), one answered.
+    let owner = app.user_id("owner@acme.test");
+    let now = app.clock.now();
+    let at = |hours: i64| (now + chrono::Duration::hours(hours)).format("%Y-%m-%d %H:%M:%S");
+    for (body, state, due) in [
+        ("@?Olivia Owner may we refund twice?", "open", at(-1)),
+        ("@?Olivia Owner is the printer under warranty?", "answered", at(5)),
+    ] {
+        app.sql(&format!(
+            "INSERT INTO messages (conversation_id, kind, author_user_id, body, body_html, created_at, source) \
+             VALUES ({case}, 'note', {agent}, '{body}', '', '{}', 'web')",
+            at(-3)
+        ));
+        let question = app.newest_message(case);
+        app.sql(&format!(
+            "INSERT INTO requests (conversation_id, question_message_id, asked_by, asked_of, state, due_at, created_at, closed_at, answer_message_id) \
+             VALUES ({case}, {question}, {agent}, {owner}, '{state}', '{due}', '{}', {}, {})",
+            at(-3),
+            if state == "open" { "NULL".to_string() } else { format!("'{}'", at(-2)) },
+            if state == "open" { "NULL".to_string() } else { question.to_string() },
+        ));
+    }
     let browser = Browser::open(&app, "density");
     browser.sign_in("owner@acme.test");
     browser.resize(1366, 800);
@@ -195,6 +217,13 @@ db_test!(settings_users_fit_a_laptop_in_every_language, |app| {
         browser.check_both_widths(&format!("user-sight-{lang}"));
         browser.goto(&format!("/conversations/{case}/audience"));
         browser.check_both_widths(&format!("audience-{lang}"));
+        // Questions asked of them, and on the conversation.
+        browser.goto("/conversations?view=asked");
+        browser.wait_for_text(".requests--cards", "may we refund twice?");
+        browser.check_both_widths(&format!("asked-{lang}"));
+        browser.goto(&format!("/conversations/{case}"));
+        browser.wait_for_text("#requests", "is the printer under warranty?");
+        browser.check_both_widths(&format!("questions-{lang}"));
         browser.resize(1366, 800);
     }
 });
