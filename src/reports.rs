@@ -554,7 +554,10 @@ pub fn requests(conn: &mut DbConn, range: &Range) -> QueryResult<Requests> {
         .map(|p| p.id)
         .collect();
     let (mut collaborators, mut collaborator_seconds) = (RequestRow::default(), Vec::new());
-    for a in asked.iter().filter(|a| collaborator_ids.contains(&a.asked_of)) {
+    for a in asked
+        .iter()
+        .filter(|a| collaborator_ids.contains(&a.asked_of))
+    {
         collaborators.count(a, &mut collaborator_seconds);
     }
     collaborators.time_to_answer = spread(collaborator_seconds);

@@ -106,9 +106,10 @@ fn person(value: Option<&str>, me: i64, field: &'static str) -> ApiResult<Option
     match value.map(str::trim) {
         None => Ok(None),
         Some("me") => Ok(Some(me)),
-        Some(text) => text.parse().map(Some).map_err(|_| {
-            ApiError::invalid(vec![(field, "must be a user id or me".into())])
-        }),
+        Some(text) => text
+            .parse()
+            .map(Some)
+            .map_err(|_| ApiError::invalid(vec![(field, "must be a user id or me".into())])),
     }
 }
 
@@ -222,8 +223,7 @@ pub async fn create(
             answers: requests::Answers::Only(Vec::new()),
             ..messages::Written::typed(input.question.trim(), &[])
         };
-        let added =
-            messages::add_note(conn, &who.ctx(), &who.author(), conversation_id, &written)?;
+        let added = messages::add_note(conn, &who.ctx(), &who.author(), conversation_id, &written)?;
         let made = added
             .requests
             .first()

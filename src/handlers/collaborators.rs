@@ -89,9 +89,7 @@ pub async fn show(current: CurrentUser, state: web::Data<AppState>) -> AppResult
         collaborators: seats.collaborators,
         allowed: seats.collaborators_allowed,
         grants,
-        median_to_answer: crate::handlers::reports::human_duration(
-            questions.time_to_answer.median,
-        ),
+        median_to_answer: crate::handlers::reports::human_duration(questions.time_to_answer.median),
         questions,
     };
     html_with_status(&page, StatusCode::OK)

@@ -179,7 +179,14 @@ async fn run(
 }
 
 /// The keys of the question filter, in the order the page offers them.
-const REQUEST_STATES: [&str; 6] = ["any", "open", "overdue", "answered", "declined", "withdrawn"];
+const REQUEST_STATES: [&str; 6] = [
+    "any",
+    "open",
+    "overdue",
+    "answered",
+    "declined",
+    "withdrawn",
+];
 
 /// The question filter as asked: a state (or overdue at `now`) and whom
 /// they were asked of (`me` or an id); none when neither is set.

@@ -232,17 +232,18 @@ pub fn list(
     if let Some(id) = which.before_id {
         query = query.filter(requests::id.lt(id));
     }
-    let rows: Vec<(Request, Option<String>, String, String, String)> =
-        query.load(conn)?;
+    let rows: Vec<(Request, Option<String>, String, String, String)> = query.load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(request, asked_by_name, asked_of_name, subject, question)| Shown {
-            request,
-            asked_by_name,
-            asked_of_name,
-            subject,
-            question,
-        })
+        .map(
+            |(request, asked_by_name, asked_of_name, subject, question)| Shown {
+                request,
+                asked_by_name,
+                asked_of_name,
+                subject,
+                question,
+            },
+        )
         .collect())
 }
 
@@ -353,15 +354,17 @@ pub fn asked_between(
     let rows: Vec<Row> = query.load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(asked_by, asked_of, team_id, state, created, closed)| Asked {
-            asked_by,
-            asked_of,
-            team_id,
-            state,
-            seconds: closed
-                .filter(|_| state == State::Answered)
-                .map(|closed| (closed - created).num_seconds().max(0) as f64),
-        })
+        .map(
+            |(asked_by, asked_of, team_id, state, created, closed)| Asked {
+                asked_by,
+                asked_of,
+                team_id,
+                state,
+                seconds: closed
+                    .filter(|_| state == State::Answered)
+                    .map(|closed| (closed - created).num_seconds().max(0) as f64),
+            },
+        )
         .collect())
 }
 

@@ -127,7 +127,14 @@ pub fn add_note(
     asked.extend(&written.asking.people);
     asked.sort_unstable();
     asked.dedup();
-    super::requests::check_asking(conn, ctx, author.actor, &conversation, &written.asking, &asked)?;
+    super::requests::check_asking(
+        conn,
+        ctx,
+        author.actor,
+        &conversation,
+        &written.asking,
+        &asked,
+    )?;
     let message_id = conversation::insert_message(
         conn,
         &NewMessage {

@@ -217,7 +217,15 @@ pub(super) fn answer_open(
         {
             continue;
         }
-        if close(conn, ctx, author, conversation, &open, &Closing::Answered { message_id }, answer)? {
+        if close(
+            conn,
+            ctx,
+            author,
+            conversation,
+            &open,
+            &Closing::Answered { message_id },
+            answer,
+        )? {
             answered.push(open.id);
         }
     }
@@ -328,8 +336,12 @@ pub fn pick_answer(
     if !policy::may_answer(author.actor, found.asked_of) {
         return Err(Refusal::Rule("requests.error.not_asked"));
     }
-    let notes =
-        request::notes_after(conn, found.asked_of, conversation.id, found.question_message_id)?;
+    let notes = request::notes_after(
+        conn,
+        found.asked_of,
+        conversation.id,
+        found.question_message_id,
+    )?;
     let Some((_, text)) = notes.iter().find(|(id, _)| *id == message_id) else {
         let mut fields = Fields::default();
         fields.add("message_id", NOT_THEIR_NOTE);
@@ -400,7 +412,15 @@ pub fn withdraw(
         fields.add("state", CLOSED);
         return Err(Refusal::Fields(fields));
     }
-    close(conn, ctx, author, &conversation, &found, &Closing::Withdrawn, "")?;
+    close(
+        conn,
+        ctx,
+        author,
+        &conversation,
+        &found,
+        &Closing::Withdrawn,
+        "",
+    )?;
     request::find(conn, found.id)?.ok_or(Refusal::NotFound)
 }
 

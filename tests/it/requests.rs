@@ -104,7 +104,11 @@ db_test!(
         let inbox = cora_client.get("/conversations");
         assert!(inbox.body.contains("aria-current=\"page\"><span class=\"inbox-view-name\">Asked of you</span> <span class=\"count\" data-view=\"asked\">1</span>"), "{}", inbox.body);
         assert!(inbox.body.contains("was invoice 4411 paid?"));
-        assert!(inbox.body.contains(&format!("action=\"/requests/{request}/answer\"")));
+        assert!(
+            inbox
+                .body
+                .contains(&format!("action=\"/requests/{request}/answer\""))
+        );
         let empty = cora_client.post_form(
             &format!("/requests/{request}/answer"),
             &[("body", "  "), ("back", "asked")],
@@ -118,7 +122,10 @@ db_test!(
         cora_client
             .post_form(
                 &format!("/requests/{request}/answer"),
-                &[("body", "Paid on 3 Dec, see the bank export."), ("back", "asked")],
+                &[
+                    ("body", "Paid on 3 Dec, see the bank export."),
+                    ("back", "asked"),
+                ],
             )
             .expect_location("/conversations?view=asked&notice=answered");
         let answer = app.newest_message(id);
@@ -154,7 +161,11 @@ db_test!(
             1
         );
         let after = cora_client.get("/conversations?view=asked");
-        assert!(after.body.contains("Nobody is waiting for an answer from you."));
+        assert!(
+            after
+                .body
+                .contains("Nobody is waiting for an answer from you.")
+        );
 
         let page = agent.get(&format!("/conversations/{id}"));
         assert!(page.body.contains("data-state=\"answered\""));
@@ -177,7 +188,11 @@ db_test!(
         let mut admin = app.sign_in("admin@acme.test");
         let settings = admin.get("/settings/collaborators");
         assert!(settings.body.contains("data-answered=\"1\""));
-        assert!(settings.body.contains("collaborators answered 1 of 1 questions"));
+        assert!(
+            settings
+                .body
+                .contains("collaborators answered 1 of 1 questions")
+        );
     }
 );
 
@@ -222,7 +237,10 @@ db_test!(
         );
         assert_eq!(alone.status, 422);
         assert!(alone.body.contains("Ask someone (@?Name"));
-        let unreadable = note(&mut agent, &[("body", "@?Mia Manager x"), ("due_at", "soon")]);
+        let unreadable = note(
+            &mut agent,
+            &[("body", "@?Mia Manager x"), ("due_at", "soon")],
+        );
         assert_eq!(unreadable.status, 422);
         assert!(unreadable.body.contains("This is not a date and time."));
         assert_eq!(app.count("requests"), 0);
@@ -286,7 +304,9 @@ db_test!(
             )),
             1
         );
-        let overdue = app.sign_in("manager@acme.test").get("/conversations?view=asked");
+        let overdue = app
+            .sign_in("manager@acme.test")
+            .get("/conversations?view=asked");
         assert!(overdue.body.contains("request--overdue"));
         assert!(overdue.body.contains("Overdue since"));
 
@@ -301,7 +321,9 @@ db_test!(
         )
         .expect_done();
         assert_eq!(
-            app.count(&format!("requests WHERE id = {asked_manager} AND state = 'open'")),
+            app.count(&format!(
+                "requests WHERE id = {asked_manager} AND state = 'open'"
+            )),
             1
         );
         let token = app.api_token("manager@acme.test");
@@ -339,8 +361,11 @@ db_test!(
         );
 
         // Declined with a reason: the asker is told why.
-        note(&mut agent, &[("body", "@?Cora Collaborator seen this customer before?")])
-            .expect_done();
+        note(
+            &mut agent,
+            &[("body", "@?Cora Collaborator seen this customer before?")],
+        )
+        .expect_done();
         let asked_cora = app.number("SELECT MAX(id) FROM requests");
         let mut cora_client = app.sign_in("collab@acme.test");
         let no_reason = cora_client.post_form(
@@ -391,7 +416,11 @@ db_test!(
             &[("reason", "again")],
         );
         assert_eq!(closed_again.status, 422);
-        assert!(closed_again.body.contains("This question is no longer open."));
+        assert!(
+            closed_again
+                .body
+                .contains("This question is no longer open.")
+        );
 
         // Withdrawn by the asker; nobody else (without update rights) may.
         note(&mut agent, &[("body", "@?Cora Collaborator one more?")]).expect_done();
@@ -406,7 +435,9 @@ db_test!(
             .post_form(&format!("/requests/{withdrawn}/withdraw"), &[])
             .expect_redirect(&format!("/conversations/{id}"));
         assert_eq!(
-            app.count(&format!("requests WHERE id = {withdrawn} AND state = 'withdrawn'")),
+            app.count(&format!(
+                "requests WHERE id = {withdrawn} AND state = 'withdrawn'"
+            )),
             1
         );
         assert_eq!(
@@ -448,7 +479,9 @@ db_test!(requests_through_the_api, |app| {
         c.api(method, path, Some(token), body.as_ref(), &[])
     };
 
-    let past = (app.clock.now() - Duration::hours(1)).and_utc().to_rfc3339();
+    let past = (app.clock.now() - Duration::hours(1))
+        .and_utc()
+        .to_rfc3339();
     let bad = call(
         "POST",
         &format!("/api/v1/conversations/{id}/requests"),
@@ -463,7 +496,11 @@ db_test!(requests_through_the_api, |app| {
         Some(json!({ "asked_of": 999_999, "question": "When?" })),
     );
     assert_eq!(nobody.status, 409, "{}", nobody.body);
-    assert_eq!(app.count("messages"), 0, "a refused question writes no note");
+    assert_eq!(
+        app.count("messages"),
+        0,
+        "a refused question writes no note"
+    );
 
     let due = (app.clock.now() + Duration::days(1)).and_utc().to_rfc3339();
     let created = call(
@@ -483,7 +520,12 @@ db_test!(requests_through_the_api, |app| {
     assert_eq!(created.json()["question"], "Which plan are they on?");
     assert_eq!(created.json()["overdue"], false);
 
-    let mine = call("GET", "/api/v1/requests?asked_of=me&state=open", &cora_token, None);
+    let mine = call(
+        "GET",
+        "/api/v1/requests?asked_of=me&state=open",
+        &cora_token,
+        None,
+    );
     assert_eq!(mine.status, 200);
     let ids: Vec<i64> = mine.json()["data"]
         .as_array()
@@ -547,7 +589,13 @@ db_test!(requests_through_the_api, |app| {
     assert_eq!(hidden_request.status, 201, "{}", hidden_request.body);
     let hidden_id = hidden_request.json()["id"].as_i64().unwrap();
     assert_eq!(
-        call("GET", &format!("/api/v1/requests/{hidden_id}"), &cora_token, None).status,
+        call(
+            "GET",
+            &format!("/api/v1/requests/{hidden_id}"),
+            &cora_token,
+            None
+        )
+        .status,
         404
     );
     let all_for_cora = call("GET", "/api/v1/requests", &cora_token, None);

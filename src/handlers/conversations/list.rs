@@ -186,12 +186,12 @@ pub(super) async fn render_list(
     session: &actix_session::Session,
     request_error: Option<super::requests::RequestError>,
 ) -> AppResult<HttpResponse> {
-    let (scope, user_id, team_ids) = reader(&current);
+    let (scope, user_id, team_ids) = reader(current);
     if scope == ConversationScope::None {
         return Err(AppError::Forbidden("no conversation access".into()));
     }
     let collaborator = current.actor.is_collaborator();
-    let views = views_for(&current, &scope);
+    let views = views_for(current, &scope);
     let asked = chosen(
         session,
         SESSION_LAST_VIEW,
@@ -317,8 +317,8 @@ pub(super) async fn render_list(
             iso: crate::pages::iso_utc(r.last_activity_at),
         })
         .collect();
-    let can_update = allowed(&current, Flag::ConversationsUpdate);
-    let can_move = allowed(&current, Flag::ConversationsArchive);
+    let can_update = allowed(current, Flag::ConversationsUpdate);
+    let can_move = allowed(current, Flag::ConversationsArchive);
     let status = if request_error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -337,10 +337,10 @@ pub(super) async fn render_list(
     };
     html_with_status(
         &ListPage {
-            ctx: Ctx::for_user(&current, "conversations"),
+            ctx: Ctx::for_user(current, "conversations"),
             tabs,
             view: view.key(),
-            statuses: status_options(&current),
+            statuses: status_options(current),
             sorts: Sort::ALL
                 .iter()
                 .map(|s| (s.key(), t.get(&format!("conversations.sort.{}", s.key()))))
@@ -352,7 +352,7 @@ pub(super) async fn render_list(
             pickers,
             can_bulk: can_update || can_move,
             can_update,
-            can_assign: allowed(&current, Flag::ConversationsAssign),
+            can_assign: allowed(current, Flag::ConversationsAssign),
             can_move,
             moved_view: matches!(view, View::Trash | View::Spam),
             saved,

@@ -127,14 +127,17 @@ pub(super) fn line(
         ],
     );
     let overdue = r.overdue(now);
-    let due = r.due_at.filter(|_| r.state == RequestState::Open).map(|due| {
-        let key = if overdue {
-            "requests.overdue"
-        } else {
-            "requests.due"
-        };
-        t.fmt(key, &[("due", &format_datetime(due, current.tz, t))])
-    });
+    let due = r
+        .due_at
+        .filter(|_| r.state == RequestState::Open)
+        .map(|due| {
+            let key = if overdue {
+                "requests.overdue"
+            } else {
+                "requests.due"
+            };
+            t.fmt(key, &[("due", &format_datetime(due, current.tz, t))])
+        });
     let outcome = match r.state {
         RequestState::Answered => r
             .answer_message_id
@@ -216,7 +219,10 @@ pub(super) fn answering(on_page: &OnPage, current: &CurrentUser) -> Vec<(i64, St
         .filter(|s| s.request.asked_of == current.user.id && s.request.state == RequestState::Open)
         .map(|s| {
             let asker = s.asked_by_name.clone().unwrap_or_default();
-            (s.request.id, format!("{asker}: {}", excerpt(&s.question, 80)))
+            (
+                s.request.id,
+                format!("{asker}: {}", excerpt(&s.question, 80)),
+            )
         })
         .collect()
 }
@@ -290,14 +296,14 @@ async fn refused(
         };
         return super::list::render_list(current, state, query, session, Some(error)).await;
     }
-    let scope = policy::conversation_scope(&current.actor).0;
     let conversation_id = state
         .db(move |conn| {
-            Ok(request::find_visible(conn, &scope, id)?
-                .map(|s| s.request.conversation_id)
-                .ok_or(AppError::NotFound)?)
+            request::find(conn, id)?
+                .map(|r| r.conversation_id)
+                .ok_or(AppError::NotFound)
         })
         .await?;
+    // Not visible to the reader: not found, as the conversation is.
     let loaded = load(current, state, conversation_id).await?;
     let mut errors = FieldErrors::default();
     errors.add("request", error.message.clone());
@@ -334,7 +340,10 @@ pub async fn answer_request(
 ) -> AppResult<HttpResponse> {
     let (id, form) = (*id, form.into_inner());
     let who = current.caller(&state, &req);
-    let (body, pick) = (form.body.clone(), form.message_id.trim().parse::<i64>().ok());
+    let (body, pick) = (
+        form.body.clone(),
+        form.message_id.trim().parse::<i64>().ok(),
+    );
     let outcome = state
         .db(move |conn| {
             Ok(write_transaction(conn, |conn| {

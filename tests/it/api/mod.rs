@@ -370,6 +370,11 @@ fn matrix(w: &World, collab: i64) -> Vec<(&'static str, &'static str, Option<Val
         ),
         // The asker, and those who update conversations, may withdraw it
         // (no longer open); the collaborator may not.
-        ("post", "/requests/{id}/withdraw", None, [409, 409, 409, 409, 403]),
+        (
+            "post",
+            "/requests/{id}/withdraw",
+            None,
+            [409, 409, 409, 409, 403],
+        ),
     ]
 }

@@ -94,7 +94,10 @@ db_test!(
         agent.sign_in("agent@acme.test");
         agent.goto(&format!("/conversations/{case}"));
         agent.click("#tab-note");
-        agent.type_more("#note", "@?Cora Collaborator is the refund approved by finance?");
+        agent.type_more(
+            "#note",
+            "@?Cora Collaborator is the refund approved by finance?",
+        );
         // The native date-time picker takes no typed keys through WebDriver
         // the same way in every locale: the value is set as the picker would.
         let due = chrono_tz::Europe::Berlin

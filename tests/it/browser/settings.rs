@@ -155,7 +155,11 @@ db_test!(settings_users_fit_a_laptop_in_every_language, |app| {
     let at = |hours: i64| (now + chrono::Duration::hours(hours)).format("%Y-%m-%d %H:%M:%S");
     for (body, state, due) in [
         ("@?Olivia Owner may we refund twice?", "open", at(-1)),
-        ("@?Olivia Owner is the printer under warranty?", "answered", at(5)),
+        (
+            "@?Olivia Owner is the printer under warranty?",
+            "answered",
+            at(5),
+        ),
     ] {
         app.sql(&format!(
             "INSERT INTO messages (conversation_id, kind, author_user_id, body, body_html, created_at, source) \
