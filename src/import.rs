@@ -181,20 +181,7 @@ fn load_directory(conn: &mut DbConn) -> QueryResult<Directory> {
 
 /// The stored user described the way the import describes users.
 fn current_input(user: &User, teams: Option<&Vec<i64>>) -> UserInput {
-    let mut team_ids = teams.cloned().unwrap_or_default();
-    team_ids.sort_unstable();
-    UserInput {
-        user_type: user.user_type(),
-        name: user.name.clone(),
-        email: user.email.clone(),
-        language: user.language.as_deref().and_then(crate::i18n::Lang::parse),
-        timezone: user.timezone.clone(),
-        role_id: user.role_id,
-        team_ids,
-        access: user.conversation_access(),
-        starts: user.access_starts,
-        ends: user.access_ends,
-    }
+    UserInput::of(user, teams.cloned().unwrap_or_default())
 }
 
 fn changed_fields(old: &UserInput, new: &UserInput) -> Vec<&'static str> {

@@ -22,6 +22,7 @@ mod requests;
 mod saved_replies;
 mod tasks;
 mod token_auth;
+mod user_batch;
 
 use std::sync::OnceLock;
 
@@ -75,6 +76,27 @@ pub mod values {
         Done,
         Trash,
         Spam,
+    }
+
+    #[derive(Serialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum BatchAction {
+        Role,
+        AddTeams,
+        RemoveTeams,
+        ConversationAccess,
+        UserType,
+        ResendInvitation,
+        RevokeInvitation,
+        Deactivate,
+    }
+
+    /// The types a batch sets (seasonal users need their own window).
+    #[derive(Serialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum BatchUserType {
+        FullTime,
+        Collaborator,
     }
 
     #[derive(Serialize, ToSchema)]
@@ -221,6 +243,7 @@ api_routes! {
     post "/organizations/{id}/notes" => customers::add_organization_note;
     get "/users" => directory::users;
     post "/users" => directory::create_user;
+    post "/users/batch" => user_batch::batch;
     get "/users/{id}" => directory::user;
     patch "/users/{id}" => directory::update_user;
     post "/users/{id}/deactivate" => directory::deactivate_user;
@@ -258,18 +281,50 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .app_data(web::QueryConfig::default().error_handler(|e, _| {
                 ApiError::bad_request("invalid_query", &e.to_string()).into()
             }))
-            .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()))
+            .app_data(web::PathConfig::default().error_handler(|e, req| {
+                // `/users/batch` with a method it does not take reaches
+                // `/users/{id}`, whose id it is not: a 405, not a 404.
+                if written_out(api_path(req)) {
+                    actix_web::error::InternalError::from_response(e, no_route_response(req))
+                        .into()
+                } else {
+                    ApiError::not_found().into()
+                }
+            }))
             .configure(register)
             .default_service(web::to(no_route)),
     );
 }
 
+/// The path below `/api/v1`.
+fn api_path(req: &HttpRequest) -> &str {
+    req.path().strip_prefix("/api/v1").unwrap_or(req.path())
+}
+
+/// Whether a route is written out as this very path (no placeholders).
+fn written_out(path: &str) -> bool {
+    ROUTES.iter().any(|(_, template)| *template == path)
+}
+
 /// 405 with `Allow` when the path exists with other methods, else 404.
 async fn no_route(req: HttpRequest) -> HttpResponse {
-    let path = req.path().strip_prefix("/api/v1").unwrap_or(req.path());
+    no_route_response(&req)
+}
+
+/// The methods of the routes a path is — those written out as it, else
+/// the templates it fits — as a 405, or a 404 when there are none.
+fn no_route_response(req: &HttpRequest) -> HttpResponse {
+    let path = api_path(req);
+    let exact = written_out(path);
     let allowed: Vec<String> = ROUTES
         .iter()
-        .filter(|(_, template)| path_matches(template, path))
+        .filter(|(_, template)| {
+            if exact {
+                *template == path
+            } else {
+                path_matches(template, path)
+            }
+        })
         .map(|(method, _)| method.to_uppercase())
         .collect();
     if allowed.is_empty() {

@@ -173,6 +173,7 @@ web_routes! {
     post "/settings/users/import" => import::preview;
     get "/settings/users/import/template.csv" => import::template;
     post "/settings/users/import/confirm" => import::confirm, data web::FormConfig::default().limit(import::MAX_BYTES * 2);
+    post "/settings/users/bulk" => users::bulk;
     get "/settings/users/dormant" => users::dormant;
     get "/settings/users/dormant.csv" => users::dormant_csv;
     get "/settings/users/{id}" => users::show;

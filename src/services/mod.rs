@@ -20,6 +20,7 @@ pub mod saved_replies;
 pub mod security;
 pub mod tasks;
 pub mod teams;
+pub mod user_batch;
 pub mod user_form;
 pub mod users;
 

@@ -46,6 +46,25 @@ pub struct UserInput {
     pub ends: Option<NaiveDate>,
 }
 
+impl UserInput {
+    /// The stored user described as the edit form describes users.
+    pub fn of(user: &User, mut team_ids: Vec<i64>) -> Self {
+        team_ids.sort_unstable();
+        Self {
+            user_type: user.user_type(),
+            name: user.name.clone(),
+            email: user.email.clone(),
+            language: user.language.as_deref().and_then(Lang::parse),
+            timezone: user.timezone.clone(),
+            role_id: user.role_id,
+            team_ids,
+            access: user.conversation_access(),
+            starts: user.access_starts,
+            ends: user.access_ends,
+        }
+    }
+}
+
 /// Refusals the user can act on; each renders as a message on the page.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Refusal {

@@ -37,3 +37,4 @@ mod setup;
 mod tasks;
 mod times;
 mod users;
+mod users_bulk;

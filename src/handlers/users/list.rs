@@ -131,7 +131,7 @@ impl ListQuery {
             .filter(|d| (1..=3650).contains(d))
     }
 
-    fn filter(&self, now: NaiveDateTime) -> UserFilter {
+    pub(super) fn filter(&self, now: NaiveDateTime) -> UserFilter {
         UserFilter {
             tab: Tab::parse(self.tab.as_deref().unwrap_or("")),
             search: self.q.clone(),
@@ -156,6 +156,10 @@ pub(super) struct ListPage {
     pub(super) roles: Vec<(i64, String)>,
     pub(super) teams: Vec<Team>,
     pub(super) notice: Option<String>,
+    /// May change several users at once (the selection and its form).
+    pub(super) can_bulk: bool,
+    /// Who open conversations may go to when users are deactivated.
+    pub(super) assignees: Vec<(i64, String)>,
 }
 
 impl ListPage {
@@ -222,7 +226,8 @@ pub async fn list(
     let filter = query.filter(now);
     let org = current.org.clone();
     let today = current.today(now);
-    let (seats, (users, more), teams, deliveries, roles, all_teams) = state
+    let (pickers, version) = (state.pickers.clone(), current.org.directory_version);
+    let (seats, (users, more), teams, deliveries, roles, all_teams, pickers) = state
         .db(move |conn| {
             let seats = people::seats(conn, &org, today)?;
             let page = people::list_users(conn, &filter, PAGE_SIZE)?;
@@ -236,6 +241,7 @@ pub async fn list(
                 deliveries,
                 Role::all(conn)?,
                 Team::all(conn)?,
+                pickers.get(conn, version)?,
             ))
         })
         .await?;
@@ -280,6 +286,8 @@ pub async fn list(
         next: next.flatten(),
         roles: role_choices(&roles, current.tr),
         teams: all_teams,
+        can_bulk: policy::can(&current.actor, Action::Use(Flag::UsersManage)).allowed,
+        assignees: pickers.assignees.clone(),
         query,
     };
     html_with_status(&page, StatusCode::OK)

@@ -29,11 +29,13 @@ use crate::urlencoded::form_pairs;
 use crate::web::redirect;
 
 mod add;
+mod bulk;
 mod lifecycle;
 mod list;
 mod profile;
 mod sight;
 pub use add::*;
+pub use bulk::*;
 pub use lifecycle::*;
 pub use list::*;
 pub use profile::*;
