@@ -506,6 +506,8 @@ const SETTINGS_POSTS: &[(&str, [bool; 5])] = &[
         [true, true, false, false, false],
     ),
     ("/settings/webhooks", [true, true, false, false, false]),
+    // Managers change the users they may manage (each user decided alone).
+    ("/settings/users/bulk", [true, true, true, false, false]),
     (
         "/settings/webhooks/{webhook}",
         [true, true, false, false, false],

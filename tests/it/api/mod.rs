@@ -286,6 +286,15 @@ fn matrix(w: &World, collab: i64) -> Vec<(&'static str, &'static str, Option<Val
             Some(json!({ "name": "Sam Spare" })),
             staff_only,
         ),
+        // Each user decided alone: the spare agent is changed or already so.
+        (
+            "post",
+            "/users/batch",
+            Some(
+                json!({ "user_ids": [w.spare_user], "change": { "action": "conversation_access", "conversation_access": "all" }, "dry_run": true }),
+            ),
+            staff_only,
+        ),
         ("post", "/users/{id}/deactivate", None, staff_only),
         ("post", "/users/{id}/reactivate", None, staff_only),
         ("get", "/teams", None, staff_only),
