@@ -231,3 +231,38 @@ db_test!(settings_users_fit_a_laptop_in_every_language, |app| {
         browser.resize(1366, 800);
     }
 });
+
+db_test!(a_manager_changes_several_users_after_a_preview, |app| {
+    let app = app.with_org();
+    app.staff();
+    let billing = app.team("Billing");
+    let ann = app.user("ann@acme.test", "Ann Agent").create();
+    let admin = app.user_id("admin@acme.test");
+    let browser = Browser::open(&app, "bulk");
+    browser.sign_in("manager@acme.test");
+    browser.goto("/settings/users");
+    browser.click(".bulk-users > summary");
+    browser.click(&format!("input[name=ids][value='{ann}']"));
+    browser.click(&format!("input[name=ids][value='{admin}']"));
+    browser.click("#bulk-action option[value=add_teams]");
+    browser.click(&format!("#bulk-teams option[value='{billing}']"));
+    browser.check_both_widths("users-bulk-form");
+    browser.click("#users-bulk button[type=submit]");
+    browser.wait_for_text("[data-bulk-summary]", "1 will change, 0 already so, 1 refused.");
+    assert!(browser.text("main").contains("Ask an admin."));
+    assert_eq!(
+        app.count(&format!("team_memberships WHERE team_id = {billing}")),
+        0,
+        "the preview changed nothing"
+    );
+    browser.check_both_widths("users-bulk-preview");
+    browser.click("form[action='/settings/users/bulk'] button[type=submit]");
+    browser.wait_for_text("[data-bulk-summary]", "1 changed, 0 already so, 1 refused.");
+    browser.check_page("users-bulk-done");
+    assert_eq!(
+        app.count(&format!(
+            "team_memberships WHERE team_id = {billing} AND user_id = {ann}"
+        )),
+        1
+    );
+});
