@@ -285,8 +285,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 // `/users/batch` with a method it does not take reaches
                 // `/users/{id}`, whose id it is not: a 405, not a 404.
                 if written_out(api_path(req)) {
-                    actix_web::error::InternalError::from_response(e, no_route_response(req))
-                        .into()
+                    actix_web::error::InternalError::from_response(e, no_route_response(req)).into()
                 } else {
                     ApiError::not_found().into()
                 }

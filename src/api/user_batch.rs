@@ -120,7 +120,10 @@ fn error_of(refused: &Refused) -> ItemError {
         Refused::Denied(_) => ("forbidden", "This token's user may not do this.".into()),
         Refused::Unmanageable(rule) => (
             "unmanageable",
-            format!("This token's user may not manage this user ({}).", rule.key()),
+            format!(
+                "This token's user may not manage this user ({}).",
+                rule.key()
+            ),
         ),
         Refused::Refused(refusal) => (
             "refused",

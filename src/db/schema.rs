@@ -518,6 +518,27 @@ diesel::table! {
 }
 
 diesel::joinable!(requests -> conversations (conversation_id));
+
+diesel::table! {
+    provisioning_mappings (id) {
+        id -> BigInt,
+        match_kind -> Text,
+        match_value -> Text,
+        user_type -> Text,
+        role_id -> Nullable<BigInt>,
+        deactivate_on_leave -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    provisioning_mapping_teams (mapping_id, team_id) {
+        mapping_id -> BigInt,
+        team_id -> BigInt,
+    }
+}
+
+diesel::joinable!(provisioning_mapping_teams -> provisioning_mappings (mapping_id));
 diesel::joinable!(users -> roles (role_id));
 diesel::joinable!(invitations -> outbox (outbox_id));
 diesel::joinable!(team_memberships -> teams (team_id));
@@ -533,6 +554,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     access_grants,
     refused_attempts,
     requests,
+    provisioning_mappings,
+    provisioning_mapping_teams,
     conversation_reads,
     conversation_viewers,
     saved_replies,

@@ -26,6 +26,7 @@ mod outbox;
 mod password;
 mod preview;
 mod profile;
+mod provisioning;
 mod reports;
 mod roles;
 mod saved_replies;
@@ -149,6 +150,9 @@ web_routes! {
     post "/profile/tokens" => tokens::create;
     post "/profile/tokens/{id}/revoke" => tokens::revoke;
     get "/api/docs" => api_docs::show;
+    get "/settings/provisioning" => provisioning::show;
+    post "/settings/provisioning" => provisioning::create;
+    post "/settings/provisioning/{id}/delete" => provisioning::delete;
     get "/settings/api" => tokens::settings;
     post "/settings/api/tokens/{id}/revoke" => tokens::admin_revoke;
     post "/settings/api/scim-token" => tokens::rotate_scim;

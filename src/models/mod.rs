@@ -18,6 +18,7 @@ pub mod outbox;
 pub mod password_reset;
 pub mod people;
 pub mod presence;
+pub mod provisioning;
 pub mod rate;
 pub mod refused;
 pub mod request;

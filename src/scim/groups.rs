@@ -20,6 +20,7 @@ use crate::db::{DbConn, write_transaction};
 use crate::models::team::{self, Team};
 use crate::policy::{Action, Flag};
 use crate::services::Refusal;
+use crate::services::provisioning;
 use crate::services::teams as team_service;
 use crate::state::AppState;
 
@@ -242,9 +243,52 @@ fn users_of(conn: &mut DbConn, ids: &BTreeSet<i64>) -> ScimResult<HashMap<i64, S
     Ok(found)
 }
 
+/// Runs a write to one group, then brings its members before and after
+/// (`affected`) in line with the provisioning mappings (Settings >
+/// Provisioning), as provisioning: joining a mapped group gives its type,
+/// role and teams; leaving every one may deactivate.
+fn following_mappings<T>(
+    conn: &mut DbConn,
+    p: &Provisioner,
+    affected: &BTreeSet<i64>,
+    write: impl FnOnce(&mut DbConn) -> ScimResult<T>,
+) -> ScimResult<T> {
+    let mappings = crate::models::provisioning::all(conn)?;
+    if mappings.is_empty() {
+        return write(conn);
+    }
+    let affected: Vec<i64> = affected.iter().copied().collect();
+    let before = provisioning::matched(conn, &mappings, &affected)?;
+    let written = write(conn)?;
+    let by = crate::services::By {
+        actor: &p.policy,
+        audit: &p.actor,
+    };
+    provisioning::apply(conn, &by, &p.org, &affected, &before, p.now)?;
+    Ok(written)
+}
+
 /// Creates the team (`before` none) or brings it to the draft: name, then
-/// members — each a `services::teams` write, audited as on the Teams page.
+/// members — each a `services::teams` write, audited as on the Teams page —
+/// and its members old and new then follow the provisioning mappings.
 fn save(
+    conn: &mut DbConn,
+    p: &Provisioner,
+    before: Option<&(Team, BTreeSet<i64>)>,
+    draft: &Draft,
+) -> ScimResult<i64> {
+    let empty = BTreeSet::new();
+    let affected: BTreeSet<i64> = draft
+        .members
+        .union(before.map_or(&empty, |(_, m)| m))
+        .copied()
+        .collect();
+    following_mappings(conn, p, &affected, |conn| {
+        write_group(conn, p, before, draft)
+    })
+}
+
+fn write_group(
     conn: &mut DbConn,
     p: &Provisioner,
     before: Option<&(Team, BTreeSet<i64>)>,
@@ -441,14 +485,15 @@ pub async fn delete(
     let if_match = super::if_match(&req);
     run(&state, move |conn| {
         write_transaction(conn, |conn| {
-            let (team, _) = changeable(conn, &p, id, if_match.as_deref())?;
+            let (team, members) = changeable(conn, &p, id, if_match.as_deref())?;
             let ctx = team_service::Ctx {
                 actor: &p.policy,
                 audit: &p.actor,
                 now: p.now,
             };
-            team_service::delete(conn, &ctx, &team, None)?;
-            Ok(())
+            following_mappings(conn, &p, &members, |conn| {
+                Ok(team_service::delete(conn, &ctx, &team, None)?)
+            })
         })
     })
     .await?;

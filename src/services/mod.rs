@@ -14,6 +14,7 @@ pub mod kb;
 pub mod messages;
 pub mod org;
 pub mod profile;
+pub mod provisioning;
 pub mod requests;
 pub mod roles;
 pub mod saved_replies;

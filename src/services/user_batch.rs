@@ -42,7 +42,9 @@ pub enum Change {
     ResendInvitation,
     RevokeInvitation,
     /// Their open conversations go to this person, or back to their teams.
-    Deactivate { reassign_to: Option<i64> },
+    Deactivate {
+        reassign_to: Option<i64>,
+    },
 }
 
 /// Why one user was left as they were.
@@ -189,12 +191,7 @@ pub fn preview(
 }
 
 /// Changes one user; whether anything changed.
-fn one(
-    conn: &mut DbConn,
-    batch: &Batch,
-    id: i64,
-    change: &Change,
-) -> Result<bool, Stop> {
+fn one(conn: &mut DbConn, batch: &Batch, id: i64, change: &Change) -> Result<bool, Stop> {
     let (user, managed) =
         people::load_managed(conn, id)?.ok_or(Stop::Refused(Refused::NotFound))?;
     let pending = user.active && user.password_hash.is_none();
@@ -252,14 +249,7 @@ fn one(
             if !user.active {
                 return Ok(false);
             }
-            users::deactivate(
-                conn,
-                batch.by,
-                &user,
-                &managed,
-                *reassign_to,
-                batch.now,
-            )?;
+            users::deactivate(conn, batch.by, &user, &managed, *reassign_to, batch.now)?;
             return Ok(true);
         }
     }

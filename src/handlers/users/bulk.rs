@@ -227,7 +227,10 @@ pub async fn bulk(
                         now,
                     };
                     if preview {
-                        Some((change.clone(), user_batch::preview(conn, &batch, &ids, change)?))
+                        Some((
+                            change.clone(),
+                            user_batch::preview(conn, &batch, &ids, change)?,
+                        ))
                     } else {
                         let applied = write_transaction(conn, |conn| {
                             user_batch::apply(conn, &batch, &ids, change)
@@ -244,7 +247,10 @@ pub async fn bulk(
         errors.add("ids", t.get("users.bulk.error.choose_users"));
     }
     let (change_text, rows) = match items {
-        Some((change, items)) => (describe(&change, &roles, &teams, t), rows(items, preview, t)),
+        Some((change, items)) => (
+            describe(&change, &roles, &teams, t),
+            rows(items, preview, t),
+        ),
         None => (String::new(), Vec::new()),
     };
     let count = |outcome: &str| rows.iter().filter(|r| r.outcome == outcome).count();
@@ -252,8 +258,15 @@ pub async fn bulk(
     let mut carry: Vec<(String, String)> = pairs
         .iter()
         .filter(|(k, _)| {
-            ["action", "role_id", "team_ids", "access", "user_type", "reassign_to"]
-                .contains(&k.as_str())
+            [
+                "action",
+                "role_id",
+                "team_ids",
+                "access",
+                "user_type",
+                "reassign_to",
+            ]
+            .contains(&k.as_str())
         })
         .cloned()
         .collect();

@@ -248,7 +248,10 @@ db_test!(a_manager_changes_several_users_after_a_preview, |app| {
     browser.click(&format!("#bulk-teams option[value='{billing}']"));
     browser.check_both_widths("users-bulk-form");
     browser.click("#users-bulk button[type=submit]");
-    browser.wait_for_text("[data-bulk-summary]", "1 will change, 0 already so, 1 refused.");
+    browser.wait_for_text(
+        "[data-bulk-summary]",
+        "1 will change, 0 already so, 1 refused.",
+    );
     assert!(browser.text("main").contains("Ask an admin."));
     assert_eq!(
         app.count(&format!("team_memberships WHERE team_id = {billing}")),

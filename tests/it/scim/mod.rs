@@ -12,6 +12,7 @@ use crate::support::TestApp;
 
 mod filters;
 mod groups;
+mod mappings;
 mod users;
 
 const TOKEN: &str = "test-scim-token";

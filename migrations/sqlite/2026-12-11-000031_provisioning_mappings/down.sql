@@ -1,0 +1,2 @@
+DROP TABLE provisioning_mapping_teams;
+DROP TABLE provisioning_mappings;
