@@ -419,6 +419,7 @@ const SETTINGS_MATRIX: &[(&str, [u16; 5])] = &[
     ("/settings/email", [200, 200, 403, 403, 403]),
     ("/settings/api", [200, 200, 403, 403, 403]),
     ("/settings/webhooks", [200, 200, 403, 403, 403]),
+    ("/settings/provisioning", [200, 200, 403, 403, 403]),
     ("/settings/webhooks/{webhook}", [200, 200, 403, 403, 403]),
     ("/settings/audit", [200, 200, 403, 403, 403]),
     ("/settings/audit.csv", [200, 200, 403, 403, 403]),
@@ -506,6 +507,11 @@ const SETTINGS_POSTS: &[(&str, [bool; 5])] = &[
         [true, true, false, false, false],
     ),
     ("/settings/webhooks", [true, true, false, false, false]),
+    ("/settings/provisioning", [true, true, false, false, false]),
+    (
+        "/settings/provisioning/{mapping}/delete",
+        [true, true, false, false, false],
+    ),
     // Managers change the users they may manage (each user decided alone).
     ("/settings/users/bulk", [true, true, true, false, false]),
     (
@@ -611,6 +617,8 @@ db_test!(settings_route_by_role_matrix, |app| {
         ("{admin}", app.user_id("admin@acme.test")),
         ("{owner}", app.user_id("owner@acme.test")),
         ("{team}", team),
+        // No such mapping: refused (403) before it is looked for (404).
+        ("{mapping}", 999_999),
     ];
     let fill = |path: &str| {
         ids.iter()

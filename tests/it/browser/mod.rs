@@ -299,11 +299,16 @@ impl Browser {
         let overflow = self.script(
             "return document.documentElement.scrollWidth > document.documentElement.clientWidth;",
         );
-        assert_eq!(
-            overflow,
-            serde_json::json!(false),
-            "{name} scrolls sideways at 390 px"
-        );
+        if overflow != serde_json::json!(false) {
+            // Name what sticks out, to find it without guessing.
+            let wide = self.script(
+                "return [...document.querySelectorAll('body *')]\
+                 .filter(e => !(e.parentElement && e.parentElement.closest('.table-wrap')) \
+                    && e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)\
+                 .slice(0, 5).map(e => e.tagName + '.' + e.className);",
+            );
+            panic!("{name} scrolls sideways at 390 px: {wide}");
+        }
         self.resize(1280, 900);
     }
 

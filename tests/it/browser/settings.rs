@@ -53,6 +53,11 @@ db_test!(every_settings_page_passes_axe, |app| {
     browser.fill("#name", "Escalations");
     browser.click("form[action='/settings/teams'] button[type=submit]");
     browser.wait_for(|path| path.ends_with("?notice=created"));
+    // A mapping, so Settings > Provisioning shows its table.
+    browser.goto("/settings/provisioning");
+    browser.fill("#match_value", "Support experts");
+    browser.click("form[action='/settings/provisioning'] button[type=submit]");
+    browser.wait_for(|path| path.ends_with("?notice=added"));
     let pages = [
         ("teams", "/settings/teams".to_string()),
         ("team", format!("/settings/teams/{team}")),
@@ -74,6 +79,7 @@ db_test!(every_settings_page_passes_axe, |app| {
         ("deactivate", format!("/settings/users/{agent}/deactivate")),
         ("organisation", "/settings/organisation".to_string()),
         ("collaborators", "/settings/collaborators".to_string()),
+        ("provisioning", "/settings/provisioning".to_string()),
         ("outbox", "/settings/outbox".to_string()),
         ("email", "/settings/email".to_string()),
     ];
