@@ -114,7 +114,7 @@ fn person(value: Option<&str>, me: i64, field: &'static str) -> ApiResult<Option
 }
 
 /// Requests of conversations the token's user can see, newest first.
-#[utoipa::path(get, path = "/api/v1/requests", tag = "requests", params(RequestQuery),
+#[utoipa::path(get, path = "/api/v1/requests", tag = "requests", operation_id = "list_requests", params(RequestQuery),
     responses((status = 200, body = RequestPage)))]
 pub async fn list(
     api: ApiUser,
@@ -163,7 +163,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(page))
 }
 
-#[utoipa::path(get, path = "/api/v1/requests/{id}", tag = "requests",
+#[utoipa::path(get, path = "/api/v1/requests/{id}", tag = "requests", operation_id = "show_request",
     params(("id" = i64, Path)), responses((status = 200, body = RequestOut)))]
 pub async fn show(
     api: ApiUser,
@@ -197,7 +197,7 @@ pub struct NewRequest {
 
 /// Asks someone a question: a private note in the conversation, and a
 /// request they are told of.
-#[utoipa::path(post, path = "/api/v1/conversations/{id}/requests", tag = "requests",
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/requests", tag = "requests", operation_id = "create_request",
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]{0,253}[!-~])?$", description = "Retries with the same key and body get the first response")),
     request_body = NewRequest,
     responses((status = 201, body = RequestOut, headers(("Location" = String)))))]
@@ -253,7 +253,7 @@ pub struct Answer {
 }
 
 /// Answers a request asked of you (with a new note, or one you wrote).
-#[utoipa::path(post, path = "/api/v1/requests/{id}/answer", tag = "requests",
+#[utoipa::path(post, path = "/api/v1/requests/{id}/answer", tag = "requests", operation_id = "answer_request",
     params(("id" = i64, Path)), request_body = Answer,
     responses((status = 200, body = RequestOut)))]
 pub async fn answer(
@@ -305,7 +305,7 @@ pub struct Decline {
 }
 
 /// Declines a request asked of you, with a reason.
-#[utoipa::path(post, path = "/api/v1/requests/{id}/decline", tag = "requests",
+#[utoipa::path(post, path = "/api/v1/requests/{id}/decline", tag = "requests", operation_id = "decline_request",
     params(("id" = i64, Path)), request_body = Decline,
     responses((status = 200, body = RequestOut)))]
 pub async fn decline(
@@ -330,7 +330,7 @@ pub async fn decline(
 
 /// Withdraws a request you asked (or, with the permission to update
 /// conversations, anyone's).
-#[utoipa::path(post, path = "/api/v1/requests/{id}/withdraw", tag = "requests",
+#[utoipa::path(post, path = "/api/v1/requests/{id}/withdraw", tag = "requests", operation_id = "withdraw_request",
     params(("id" = i64, Path)), responses((status = 200, body = RequestOut)))]
 pub async fn withdraw(
     api: ApiUser,

@@ -67,9 +67,29 @@ pub struct BatchOutput {
     pub results: Vec<BatchItem>,
 }
 
-/// The change a body describes, or a 422 naming what is missing.
+/// The change a body describes, or a 422 naming what is missing or not a
+/// value the field takes (whether or not the action uses it).
 fn change_of(input: &BatchChange) -> ApiResult<Change> {
     let need = |field: &'static str| ApiError::invalid(vec![(field, "is required".into())]);
+    let mut wrong = Vec::new();
+    if input
+        .conversation_access
+        .as_deref()
+        .is_some_and(|a| ConversationAccess::parse(a).is_none())
+    {
+        wrong.push(("conversation_access", "must be all or teams".into()));
+    }
+    if input.user_type.as_deref().is_some_and(|t| {
+        !matches!(
+            UserType::parse(t),
+            Some(UserType::FullTime | UserType::Collaborator)
+        )
+    }) {
+        wrong.push(("user_type", "must be full_time or collaborator".into()));
+    }
+    if !wrong.is_empty() {
+        return Err(ApiError::invalid(wrong));
+    }
     Ok(match input.action.as_str() {
         "role" => Change::Role(input.role_id.ok_or_else(|| need("role_id"))?),
         "add_teams" | "remove_teams" => {
@@ -139,7 +159,7 @@ fn error_of(refused: &Refused) -> ItemError {
 
 /// Changes many users at once: each user's result, refusals included (the
 /// others still change, in one transaction).
-#[utoipa::path(post, path = "/api/v1/users/batch", tag = "users", request_body = BatchInput,
+#[utoipa::path(post, path = "/api/v1/users/batch", tag = "users", operation_id = "batch_users", request_body = BatchInput,
     responses((status = 200, body = BatchOutput)))]
 pub async fn batch(
     api: ApiUser,

@@ -174,8 +174,17 @@ db_test!(
         // The reports and Settings > Collaborators count it.
         let mut manager = app.sign_in("manager@acme.test");
         let report = manager.get("/reports");
-        let row = report
-            .body
+        assert!(
+            report
+                .body
+                .contains("<title>Reports · Acme Support</title>")
+        );
+        let main = report.body.split("<main").nth(1).expect("the page's main");
+        assert!(
+            main.contains("id=\"requests-heading\""),
+            "the questions are on the page"
+        );
+        let row = main
             .split(&format!("<tr data-person=\"{cora}\">"))
             .nth(1)
             .and_then(|rest| rest.split("</tr>").next())
