@@ -373,16 +373,23 @@ function inboxControls() {
   }
   const fold = document.querySelector("details[data-fold-on-phone]");
   const phone = window.matchMedia("(max-width: 40rem)");
-  if (fold && phone.matches) {
+  // On a phone the filters fold behind their summary unless one is set.
+  const foldIfIdle = () => {
     const active = Array.from(fold.querySelectorAll("select, input:not([type=hidden])"))
       .some((field) => !field.hasAttribute("data-submit-on-change") && field.value !== "");
     if (!active) fold.open = false;
-  }
+  };
+  if (fold && phone.matches) foldIfIdle();
   // A new order shows at once.
   const sort = document.querySelector("select[data-submit-on-change]");
   if (sort) sort.addEventListener("change", () => sort.form.requestSubmit());
-  // Widened past a phone's width (a turned tablet), the filters unfold.
-  phone.addEventListener("change", (e) => { if (fold && !e.matches) fold.open = true; });
+  // Widened past a phone's width (a turned tablet), the filters unfold;
+  // narrowed to one, they fold as on a phone.
+  phone.addEventListener("change", (e) => {
+    if (!fold) return;
+    if (e.matches) foldIfIdle();
+    else fold.open = true;
+  });
   const bulk = document.getElementById("bulk-form");
   if (!bulk) return;
   const boxes = Array.from(document.querySelectorAll('input[name="ids"][form="bulk-form"]'));

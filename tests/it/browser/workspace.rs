@@ -442,6 +442,11 @@ db_test!(a_phone_gets_one_short_bar_and_a_menu, |app| {
         "widened, the filters unfold"
     );
     agent.resize(390, 844);
+    assert_eq!(
+        agent.script("return document.querySelector('details[data-fold-on-phone]').open"),
+        serde_json::json!(false),
+        "narrowed again, they fold"
+    );
     agent.click(".table--inbox td.cell-select input");
     assert_eq!(shown("#bulk-form"), serde_json::json!(true), "the bulk bar");
     agent.resize(1366, 800);
