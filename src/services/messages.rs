@@ -69,7 +69,8 @@ impl<'a> Written<'a> {
     }
 }
 
-fn about(conversation: &Conversation) -> notify::About<'_> {
+/// The conversation as notifications name it.
+pub(super) fn about(conversation: &Conversation) -> notify::About<'_> {
     notify::About {
         id: conversation.id,
         subject: &conversation.subject,

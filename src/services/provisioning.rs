@@ -46,7 +46,16 @@ pub fn matched(
     user_ids: &[i64],
 ) -> diesel::QueryResult<HashMap<i64, Vec<i64>>> {
     let teams = provisioning::teams_of(conn, user_ids)?;
-    Ok(user_ids
+    Ok(matching_in(mappings, user_ids, &teams))
+}
+
+/// The ids of the mappings each user's groups (`teams`) match.
+fn matching_in(
+    mappings: &[Mapping],
+    user_ids: &[i64],
+    teams: &HashMap<i64, Vec<Team>>,
+) -> HashMap<i64, Vec<i64>> {
+    user_ids
         .iter()
         .map(|&user| {
             let groups = teams.get(&user).map_or(&[][..], Vec::as_slice);
@@ -57,7 +66,7 @@ pub fn matched(
                 .collect();
             (user, ids)
         })
-        .collect())
+        .collect()
 }
 
 /// What one user's matching mappings make of them (the documented order).
@@ -124,7 +133,8 @@ pub fn apply(
         return Ok(Applied::default());
     }
     let roles = Role::all(conn)?;
-    let now_matching = matched(conn, &mappings, user_ids)?;
+    let teams = provisioning::teams_of(conn, user_ids)?;
+    let now_matching = matching_in(&mappings, user_ids, &teams);
     let mut applied = Applied::default();
     for &user_id in user_ids {
         let Some((user, managed)) = people::load_managed(conn, user_id)? else {
@@ -153,7 +163,11 @@ pub fn apply(
             }
             continue;
         }
-        let current = UserInput::of(&user, Team::ids_of_user(conn, user_id)?);
+        let team_ids = teams
+            .get(&user_id)
+            .map(|ts| ts.iter().map(|t| t.id).collect())
+            .unwrap_or_default();
+        let current = UserInput::of(&user, team_ids);
         let wanted = wanted(&current, &matching, &roles);
         if wanted != current {
             users::update_user(conn, by, org, user_id, &wanted, now)?;
@@ -270,10 +284,16 @@ pub fn create_mapping(
         now,
     )?;
     // Those already in a matching group follow it now.
-    let mapping = provisioning::all(conn)?
-        .into_iter()
-        .find(|m| m.id == id)
-        .ok_or(Refusal::NotFound)?;
+    let mapping = Mapping {
+        id,
+        match_kind,
+        match_value: input.match_value.trim().to_string(),
+        user_type,
+        role_id,
+        deactivate_on_leave: input.deactivate_on_leave,
+        created_at: now,
+        team_ids: input.team_ids.to_vec(),
+    };
     let mut members = Vec::new();
     for team in known.iter().filter(|t| mapping.matches(t)) {
         members.extend(

@@ -13,7 +13,7 @@ use chrono::NaiveDateTime;
 use diesel::QueryResult;
 use serde_json::json;
 
-use super::messages::{self, Added, Author, Written};
+use super::messages::{self, Added, Author, Written, about};
 use super::{Ctx, Fields, Problem, Refusal};
 use crate::config::Config;
 use crate::db::DbConn;
@@ -102,15 +102,6 @@ pub(super) fn check_asking(
 
 fn sees(conn: &mut DbConn, ctx: &Ctx, user_id: i64, c: &Conversation) -> QueryResult<bool> {
     Ok(notify::can_see(conn, ctx.org, user_id, c.placement(), ctx.now)?.is_some())
-}
-
-fn about(c: &Conversation) -> notify::About<'_> {
-    notify::About {
-        id: c.id,
-        subject: &c.subject,
-        team_id: c.team_id,
-        customer_id: c.customer_id,
-    }
 }
 
 fn sender<'a>(ctx: &'a Ctx, name: &'a str, actor_id: Option<i64>) -> notify::Sender<'a> {

@@ -328,6 +328,47 @@ fn message_of(fields: &crate::services::Fields, current: &CurrentUser) -> String
         .unwrap_or_default()
 }
 
+/// Runs one request form's write through the service in a transaction:
+/// back where the form came from with `notice`, or the form again with the
+/// refusal beside it (`reason`: what was typed was a reason for declining).
+#[allow(clippy::too_many_arguments)]
+async fn act<F>(
+    req: HttpRequest,
+    current: CurrentUser,
+    state: web::Data<AppState>,
+    session: actix_session::Session,
+    id: i64,
+    form: RequestForm,
+    (notice, reason): (&str, bool),
+    write: F,
+) -> AppResult<HttpResponse>
+where
+    F: FnOnce(
+            &mut crate::db::DbConn,
+            &crate::services::Ctx,
+            &messages::Author,
+        ) -> Result<i64, Refusal>
+        + Send
+        + 'static,
+{
+    let who = current.caller(&state, &req);
+    let outcome = state
+        .db(move |conn| {
+            Ok(write_transaction(conn, |conn| {
+                write(conn, &who.ctx(), &who.author())
+            }))
+        })
+        .await?;
+    match outcome {
+        Ok(conversation_id) => Ok(back_to(&form, conversation_id, notice)),
+        Err(Refusal::Fields(fields)) => {
+            let message = message_of(&fields, &current);
+            refused(&current, &state, &session, id, form, message, reason).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
 /// Answers a request: with a new note (`body`), or by making one of the
 /// reader's notes the answer (`message_id`).
 pub async fn answer_request(
@@ -339,37 +380,29 @@ pub async fn answer_request(
     form: web::Form<RequestForm>,
 ) -> AppResult<HttpResponse> {
     let (id, form) = (*id, form.into_inner());
-    let who = current.caller(&state, &req);
     let (body, pick) = (
         form.body.clone(),
         form.message_id.trim().parse::<i64>().ok(),
     );
-    let outcome = state
-        .db(move |conn| {
-            Ok(write_transaction(conn, |conn| {
-                let (ctx, author) = (who.ctx(), who.author());
-                match pick {
-                    Some(message_id) => {
-                        requests_service::pick_answer(conn, &ctx, &author, id, message_id)
-                            .map(|r| r.conversation_id)
-                    }
-                    None => {
-                        let written = messages::Written::typed(body.trim(), &[]);
-                        requests_service::answer(conn, &ctx, &author, id, &written)
-                            .map(|added| added.conversation.id)
-                    }
-                }
-            }))
-        })
-        .await?;
-    match outcome {
-        Ok(conversation_id) => Ok(back_to(&form, conversation_id, "answered")),
-        Err(Refusal::Fields(fields)) => {
-            let message = message_of(&fields, &current);
-            refused(&current, &state, &session, id, form, message, false).await
-        }
-        Err(other) => Err(other.into()),
-    }
+    act(
+        req,
+        current,
+        state,
+        session,
+        id,
+        form,
+        ("answered", false),
+        move |conn, ctx, author| match pick {
+            Some(message_id) => requests_service::pick_answer(conn, ctx, author, id, message_id)
+                .map(|r| r.conversation_id),
+            None => {
+                let written = messages::Written::typed(body.trim(), &[]);
+                requests_service::answer(conn, ctx, author, id, &written)
+                    .map(|added| added.conversation.id)
+            }
+        },
+    )
+    .await
 }
 
 /// Declines a request asked of the reader, with a reason.
@@ -382,24 +415,20 @@ pub async fn decline_request(
     form: web::Form<RequestForm>,
 ) -> AppResult<HttpResponse> {
     let (id, form) = (*id, form.into_inner());
-    let who = current.caller(&state, &req);
     let reason = form.reason.clone();
-    let outcome = state
-        .db(move |conn| {
-            Ok(write_transaction(conn, |conn| {
-                let (ctx, author) = (who.ctx(), who.author());
-                requests_service::decline(conn, &ctx, &author, id, &reason)
-            }))
-        })
-        .await?;
-    match outcome {
-        Ok(r) => Ok(back_to(&form, r.conversation_id, "declined")),
-        Err(Refusal::Fields(fields)) => {
-            let message = message_of(&fields, &current);
-            refused(&current, &state, &session, id, form, message, true).await
-        }
-        Err(other) => Err(other.into()),
-    }
+    act(
+        req,
+        current,
+        state,
+        session,
+        id,
+        form,
+        ("declined", true),
+        move |conn, ctx, author| {
+            requests_service::decline(conn, ctx, author, id, &reason).map(|r| r.conversation_id)
+        },
+    )
+    .await
 }
 
 /// Withdraws a request.
@@ -412,21 +441,17 @@ pub async fn withdraw_request(
     form: web::Form<RequestForm>,
 ) -> AppResult<HttpResponse> {
     let (id, form) = (*id, form.into_inner());
-    let who = current.caller(&state, &req);
-    let outcome = state
-        .db(move |conn| {
-            Ok(write_transaction(conn, |conn| {
-                let (ctx, author) = (who.ctx(), who.author());
-                requests_service::withdraw(conn, &ctx, &author, id)
-            }))
-        })
-        .await?;
-    match outcome {
-        Ok(r) => Ok(back_to(&form, r.conversation_id, "withdrawn")),
-        Err(Refusal::Fields(fields)) => {
-            let message = message_of(&fields, &current);
-            refused(&current, &state, &session, id, form, message, false).await
-        }
-        Err(other) => Err(other.into()),
-    }
+    act(
+        req,
+        current,
+        state,
+        session,
+        id,
+        form,
+        ("withdrawn", false),
+        move |conn, ctx, author| {
+            requests_service::withdraw(conn, ctx, author, id).map(|r| r.conversation_id)
+        },
+    )
+    .await
 }
